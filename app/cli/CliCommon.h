@@ -1,0 +1,22 @@
+#pragma once
+// Small things every command-line tool shares: exit codes, terminal detection, file output.
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+namespace mode {
+
+constexpr int kExitRunFailed = 1; // the run failed or diverged
+constexpr int kExitBadInput = 2;  // bad flags, experiment, data or store
+
+inline bool isTerminal(std::FILE* f) { return ::isatty(::fileno(f)) == 1; }
+
+inline bool writeTextFile(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    return static_cast<bool>(out.flush());
+}
+
+} // namespace mode

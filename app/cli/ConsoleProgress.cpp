@@ -1,0 +1,72 @@
+#include "cli/ConsoleProgress.h"
+
+#include <cstdio>
+#include <string>
+
+namespace mode {
+
+std::string formatDuration(double s) {
+    char buf[32];
+    if (!(s >= 0) || s > 1e7) return "?";
+    const long t = static_cast<long>(s + 0.5);
+    if (t >= 3600) std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+    else if (t >= 60) std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
+    else std::snprintf(buf, sizeof buf, "%lds", t);
+    return buf;
+}
+
+ConsoleProgress::ConsoleProgress(std::ostream& out, bool enabled, bool terminal)
+    : out_(out), enabled_(enabled), terminal_(terminal) {}
+
+void ConsoleProgress::onRunStart(const RunStart& s) {
+    start_ = s;
+    if (!enabled_) return;
+    out_ << "training " << s.experts << " experts on " << s.datasetName << " (" << s.trainRows << " train, "
+         << s.valRows << " val, " << s.testRows << " test rows, " << s.features << " features), " << s.parameters
+         << " parameters, " << s.epochs << " epochs x " << s.stepsPerEpoch << " steps on " << s.device << "\n";
+}
+
+void ConsoleProgress::clearBar() {
+    if (barShown_) out_ << "\r\033[K";
+    barShown_ = false;
+}
+
+void ConsoleProgress::onStep(const StepMetrics& m) {
+    if (!enabled_ || !terminal_) return;
+    const auto now = std::chrono::steady_clock::now();
+    const bool last = m.stepInEpoch == start_.stepsPerEpoch;
+    if (!last && now - lastDraw_ < std::chrono::milliseconds(100)) return;
+    lastDraw_ = now;
+    const std::int64_t total = start_.stepsPerEpoch * start_.epochs;
+    const double frac = total ? static_cast<double>(m.step) / static_cast<double>(total) : 0;
+    const int width = 24, filled = static_cast<int>(frac * width);
+    std::string bar(filled, '#');
+    bar.resize(width, '.');
+    const double eta = frac > 0 ? m.wallSeconds * (1 - frac) / frac : -1;
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "\r\033[Kepoch %d/%d [%s] %3.0f%%  loss %.4f (task %.4f, distill %.4f)  %.0f samples/s  ETA %s",
+                  m.epoch, start_.epochs, bar.c_str(), frac * 100, m.total, m.task, m.distill, m.samplesPerSecond,
+                  formatDuration(eta).c_str());
+    out_ << buf << std::flush;
+    barShown_ = true;
+}
+
+void ConsoleProgress::onEpoch(const EpochMetrics& m) {
+    if (!enabled_) return;
+    clearBar();
+    char buf[320];
+    int n = std::snprintf(buf, sizeof buf, "epoch %3d/%d  loss %.4f (task %.4f, distill %.4f)  val %s %.4f  test %s %.4f",
+                          m.epoch, start_.epochs, m.trainLoss, m.trainTaskLoss, m.trainDistillLoss,
+                          start_.classification ? "acc" : "R^2", m.valAccuracy, start_.classification ? "acc" : "R^2",
+                          m.testAccuracy);
+    if (m.gateRoutingAccuracy && n > 0 && n < static_cast<int>(sizeof buf))
+        std::snprintf(buf + n, sizeof buf - n, "  routing %.3f", *m.gateRoutingAccuracy);
+    out_ << buf << "\n" << std::flush;
+}
+
+void ConsoleProgress::onRunEnd(const RunResult&) {
+    if (enabled_) clearBar();
+    out_ << std::flush;
+}
+
+} // namespace mode

@@ -1,0 +1,179 @@
+// mode-train: trains one MoDE experiment headless (a server, a GPU box, a sweep) and stores it.
+
+#include "config/ExperimentConfig.h"
+#include "data/DatasetFactory.h"
+#include "train/Trainer.h"
+#include "report/RunSummary.h"
+#include "cli/CliCommon.h"
+#include "cli/ConsoleProgress.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+using namespace mode;
+using json = nlohmann::json;
+
+namespace {
+
+TrainerControl* g_control = nullptr;
+volatile std::sig_atomic_t g_interrupts = 0;
+
+void onSignal(int) {
+    // First Ctrl-C stops after the current step (the run is kept as `stopped`); a second one
+    // leaves at once.
+    if (++g_interrupts > 1) std::_Exit(130);
+    if (g_control) g_control->requestStop();
+}
+
+std::vector<int> parseSizes(const std::string& s) {
+    std::vector<int> out;
+    std::stringstream in(s);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+        if (item.empty()) continue;
+        std::size_t used = 0;
+        int v = 0;
+        try { v = std::stoi(item, &used); } catch (...) { used = 0; }
+        if (used != item.size()) throw ConfigError("--hidden: '" + item + "' is not a whole number (example: --hidden 64,32)");
+        out.push_back(v);
+    }
+    return out;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Train a Mixture-of-Experts model with mutual distillation among the experts (MoDE).\n"
+                 "Flags override the experiment file; without either, the built-in `regimes` default is trained."};
+    app.footer("Examples:\n"
+               "  mode-train                                   # the default experiment on `regimes`\n"
+               "  mode-train --experts 8 --alpha 0.3 --epochs 30\n"
+               "  mode-train --data iris.csv --target species --alpha 0\n"
+               "  mode-train --config experiments/regimes.json --seed 3 --json\n"
+               "Exit codes: 0 finished, 1 the run failed or diverged, 2 bad input, 130 stopped (Ctrl-C).");
+    std::string configFile, dataFile, dataset, target, distill, device, dbFile, gate, hidden, optimizer, name, saveConfig;
+    int experts = 0, topK = 0, epochs = 0, batchSize = 0, threads = -1;
+    double alpha = -1, lr = 0, weightDecay = -1, balance = -1, temperature = 0;
+    std::int64_t seed = -1;
+    bool asJson = false, quiet = false, printConfig = false, detach = false, version = false;
+
+    app.add_option("--config", configFile, "experiment file (JSON) with every knob")->check(CLI::ExistingFile);
+    app.add_option("--data", dataFile, "your own data file (CSV with a header row)");
+    app.add_option("--dataset", dataset, "a built-in dataset: regimes");
+    app.add_option("--target", target, "target column of --data (default: the last column)");
+    app.add_option("--experts", experts, "number of experts E (>= 1)");
+    app.add_option("--gate", gate, "dense | topk");
+    app.add_option("--top-k", topK, "sparse gate: keep the K largest gate logits (implies --gate topk)");
+    app.add_option("--hidden", hidden, "expert hidden sizes, e.g. 64,32");
+    app.add_option("--alpha", alpha, "distillation weight (0: the plain MoE)");
+    app.add_option("--distill", distill, "mse-mean | mse-pairwise | kl");
+    app.add_option("--temperature", temperature, "temperature of the kl variant");
+    app.add_flag("--detach-teacher", detach, "teachers get no distillation gradient");
+    app.add_option("--balance", balance, "weight of the load-balancing loss");
+    app.add_option("--epochs", epochs, "training epochs");
+    app.add_option("--batch-size", batchSize, "minibatch size");
+    app.add_option("--lr", lr, "learning rate");
+    app.add_option("--optimizer", optimizer, "adam | adamw | sgd");
+    app.add_option("--weight-decay", weightDecay, "weight decay");
+    app.add_option("--seed", seed, "seed of the initialisation, the split and the minibatch order");
+    app.add_option("--device", device, "auto | cpu | cuda");
+    app.add_option("--threads", threads, "LibTorch threads (0: one per core)");
+    app.add_option("--name", name, "a name for the run");
+    app.add_option("--db", dbFile, "run store (SQLite); default: the user's data directory");
+    app.add_flag("--json", asJson, "print one JSON object with the results on stdout");
+    app.add_flag("--quiet,-q", quiet, "no progress output");
+    app.add_flag("--print-config", printConfig, "print the resolved experiment as JSON and exit");
+    app.add_option("--save-config", saveConfig, "write the resolved experiment to this file");
+    app.add_flag("--version", version, "print the version and exit");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : kExitBadInput;
+    }
+    if (version) {
+        std::cout << "mode-train " << MODE_VERSION << " (LibTorch " << libtorchVersion() << ")\n";
+        return 0;
+    }
+
+    ExperimentConfig c;
+    try {
+        if (!configFile.empty()) c = ExperimentConfig::fromFile(configFile);
+        if (!dataFile.empty()) { c.data.path = dataFile; c.data.dataset.clear(); }
+        if (!dataset.empty()) {
+            if (!dataFile.empty()) throw ConfigError("give --data or --dataset, not both");
+            c.data.dataset = dataset;
+            c.data.path.clear();
+        }
+        if (!target.empty()) c.data.target = target;
+        if (experts) c.model.experts = experts;
+        if (!gate.empty()) c.model.gate = gate;
+        if (topK) { c.model.topK = topK; if (gate.empty()) c.model.gate = "topk"; }
+        if (!hidden.empty()) c.model.hidden = parseSizes(hidden);
+        if (alpha != -1) c.loss.alpha = alpha;
+        if (!distill.empty()) c.loss.distill = distill;
+        if (temperature) c.loss.temperature = temperature;
+        if (detach) c.loss.detachTeacher = true;
+        if (balance != -1) c.loss.balanceWeight = balance;
+        if (epochs) c.train.epochs = epochs;
+        if (batchSize) c.train.batchSize = batchSize;
+        if (lr) c.train.lr = lr;
+        if (!optimizer.empty()) c.train.optimizer = optimizer;
+        if (weightDecay != -1) c.train.weightDecay = weightDecay;
+        if (seed != -1) {
+            if (seed < 0) throw ConfigError("--seed must be >= 0");
+            c.train.seed = static_cast<std::uint64_t>(seed);
+        }
+        if (!device.empty()) c.train.device = device;
+        if (threads != -1) c.train.threads = threads;
+        if (!name.empty()) c.name = name;
+        requireValid(c);
+    } catch (const std::exception& e) {
+        std::cerr << "mode-train: " << e.what() << "\n";
+        return kExitBadInput;
+    }
+    if (printConfig) {
+        std::cout << c.toJson().dump(2) << "\n";
+        return 0;
+    }
+    if (!saveConfig.empty() && !writeTextFile(saveConfig, c.toJson().dump(2) + "\n")) {
+        std::cerr << "mode-train: cannot write " << saveConfig << "\n";
+        return kExitBadInput;
+    }
+
+    configureThreads(c.train.threads);
+    std::unique_ptr<Trainer> trainer;
+    try {
+        trainer = std::make_unique<Trainer>(c, loadDataset(c.data));
+    } catch (const std::exception& e) {
+        std::cerr << "mode-train: " << e.what() << "\n";
+        return kExitBadInput;
+    }
+
+    ConsoleProgress progress(std::cerr, !quiet, isTerminal(stderr));
+    RunStartRecorder started;
+    trainer->addObserver(&progress);
+    trainer->addObserver(&started);
+    g_control = &trainer->control();
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    RunResult r = trainer->run();
+    g_control = nullptr;
+
+    if (asJson) {
+        std::cout << runResultJson(c, started.start, r, json(nullptr)).dump(2) << "\n";
+    } else if (!quiet) {
+        printRunSummary(std::cout, c, started.start, r);
+    }
+    if (r.status != RunStatus::Finished) std::cerr << "mode-train: " << r.message << "\n";
+    switch (r.status) {
+    case RunStatus::Finished: return 0;
+    case RunStatus::Stopped: return 130;
+    default: return 1;
+    }
+}

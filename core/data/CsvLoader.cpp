@@ -1,0 +1,350 @@
+#include "data/CsvLoader.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+namespace mode {
+namespace {
+
+constexpr std::size_t kMaxCategories = 200;
+
+[[noreturn]] void fail(const std::string& source, std::int64_t line, const std::string& what) {
+    throw DataError(source + (line > 0 ? ":" + std::to_string(line) : std::string()) + ": " + what);
+}
+
+std::string quoted(const std::string& s) {
+    std::string v = s.size() > 40 ? s.substr(0, 40) + "..." : s;
+    return "'" + v + "'";
+}
+
+std::string readWholeFile(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw DataError(path + ": is a folder, not a data file");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw DataError(path + ": cannot open the file (" + std::strerror(errno) + ")");
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Rejects binary files early with the position of the first byte no text file has.
+void requireText(const std::string& text, const std::string& source) {
+    std::int64_t line = 1;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c == '\n') ++line;
+        if (c < 0x20 && c != '\n' && c != '\r' && c != '\t')
+            fail(source, line, "binary data (byte 0x" + std::string(1, "0123456789abcdef"[c >> 4]) +
+                                   std::string(1, "0123456789abcdef"[c & 15]) + " at offset " +
+                                   std::to_string(i) + "): this is not a text CSV file");
+    }
+}
+
+std::optional<double> parseNumber(const std::string& s) {
+    if (s.empty()) return std::nullopt;
+    const char* b = s.c_str();
+    char* end = nullptr;
+    errno = 0;
+    double v = std::strtod(b, &end);
+    if (end == b || *end != '\0' || errno == ERANGE || !std::isfinite(v)) return std::nullopt;
+    // strtod accepts hex floats and "inf"/"nan"; a CSV value like that is text to the user.
+    for (char ch : s)
+        if (!(std::isdigit(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == '+' ||
+              ch == 'e' || ch == 'E'))
+            return std::nullopt;
+    return v;
+}
+
+std::string trim(const std::string& s) {
+    auto b = s.find_first_not_of(" \t");
+    if (b == std::string::npos) return {};
+    auto e = s.find_last_not_of(" \t");
+    return s.substr(b, e - b + 1);
+}
+
+// Class names in the order users expect: numerically when every label is a number, else
+// alphabetically.
+std::vector<std::string> orderedLevels(const std::set<std::string>& levels) {
+    std::vector<std::string> out(levels.begin(), levels.end());
+    bool numeric = std::all_of(out.begin(), out.end(), [](const std::string& s) { return parseNumber(s).has_value(); });
+    if (numeric)
+        std::stable_sort(out.begin(), out.end(),
+                         [](const std::string& a, const std::string& b) { return *parseNumber(a) < *parseNumber(b); });
+    return out;
+}
+
+} // namespace
+
+bool isMissingCsvValue(const std::string& v) {
+    return v.empty() || v == "?" || v == "NA" || v == "N/A" || v == "NaN" || v == "nan" || v == "null";
+}
+
+std::vector<CsvRecord> parseCsvRecords(const std::string& input, const std::string& source, char delim) {
+    std::vector<CsvRecord> records;
+    std::size_t i = 0;
+    const std::string& t = input;
+    if (t.size() >= 3 && t.compare(0, 3, "\xEF\xBB\xBF") == 0) i = 3; // UTF-8 byte order mark
+    std::int64_t line = 1;
+    while (i < t.size()) {
+        CsvRecord rec;
+        rec.line = line;
+        bool blank = true;
+        for (;;) { // one field per pass
+            std::string field;
+            bool wasQuoted = false;
+            if (i < t.size() && t[i] == '"') {
+                wasQuoted = true;
+                blank = false;
+                const std::int64_t openLine = line;
+                ++i;
+                for (;;) {
+                    if (i >= t.size()) fail(source, openLine, "a quoted field opened on this line is never closed");
+                    char c = t[i++];
+                    if (c == '"') {
+                        if (i < t.size() && t[i] == '"') { field += '"'; ++i; continue; }
+                        break;
+                    }
+                    if (c == '\n') ++line;
+                    field += c;
+                }
+                while (i < t.size() && (t[i] == ' ' || t[i] == '\t')) ++i;
+                if (i < t.size() && t[i] != delim && t[i] != '\n' && t[i] != '\r')
+                    fail(source, line, "unexpected " + quoted(std::string(1, t[i])) +
+                                           " after a closing quote (field " + std::to_string(rec.fields.size() + 1) + ")");
+            } else {
+                while (i < t.size() && t[i] != delim && t[i] != '\n' && t[i] != '\r') field += t[i++];
+            }
+            if (!field.empty() || wasQuoted) blank = false;
+            rec.fields.push_back(wasQuoted ? field : trim(field));
+            if (i < t.size() && t[i] == delim) { ++i; blank = false; continue; }
+            // end of record
+            if (i < t.size() && t[i] == '\r') ++i;
+            if (i < t.size() && t[i] == '\n') { ++i; ++line; }
+            break;
+        }
+        if (!blank) records.push_back(std::move(rec));
+    }
+    return records;
+}
+
+Dataset loadCsvText(const std::string& text, const std::string& source, const CsvOptions& opt) {
+    if (text.empty() || text.find_first_not_of(" \t\r\n") == std::string::npos)
+        fail(source, 0, "the file is empty (expected a header row and data rows)");
+    requireText(text, source);
+    auto records = parseCsvRecords(text, source, opt.delimiter);
+    if (records.empty()) fail(source, 0, "the file is empty (expected a header row and data rows)");
+    const auto& header = records.front().fields;
+    const std::size_t ncol = header.size();
+    if (ncol < 2) fail(source, records.front().line, "the header has one column; a dataset needs at least one feature and a target (is the delimiter a comma?)");
+    std::map<std::string, std::size_t> index;
+    for (std::size_t c = 0; c < ncol; ++c) {
+        if (header[c].empty()) fail(source, records.front().line, "column " + std::to_string(c + 1) + " has no name in the header");
+        if (!index.emplace(header[c], c).second)
+            fail(source, records.front().line, "the column name " + quoted(header[c]) + " appears twice in the header");
+    }
+    if (records.size() == 1) fail(source, records.front().line, "the file has a header but no data rows");
+    for (std::size_t r = 1; r < records.size(); ++r)
+        if (records[r].fields.size() != ncol)
+            fail(source, records[r].line, "ragged row: " + std::to_string(records[r].fields.size()) +
+                                              " fields, but the header has " + std::to_string(ncol));
+
+    auto columnNamed = [&](const std::string& name, const char* what) {
+        auto it = index.find(name);
+        if (it == index.end()) {
+            std::string all;
+            for (const auto& h : header) all += (all.empty() ? "" : ", ") + h;
+            fail(source, 0, std::string(what) + " column " + quoted(name) + " is not in the header (columns: " + all + ")");
+        }
+        return it->second;
+    };
+    const std::size_t target = opt.target.empty() ? ncol - 1 : columnNamed(opt.target, "the target");
+    std::optional<std::size_t> subtask;
+    if (!opt.subtaskColumn.empty()) {
+        subtask = columnNamed(opt.subtaskColumn, "the sub-task");
+        if (*subtask == target) fail(source, 0, "the sub-task column cannot also be the target");
+    }
+    std::set<std::size_t> dropped;
+    for (const auto& d : opt.dropColumns) dropped.insert(columnNamed(d, "the dropped"));
+    if (dropped.count(target)) fail(source, 0, "the target column " + quoted(header[target]) + " cannot be dropped");
+
+    const std::int64_t nrows = static_cast<std::int64_t>(records.size()) - 1;
+    auto cell = [&](std::int64_t r, std::size_t c) -> const std::string& { return records[r + 1].fields[c]; };
+    auto lineOf = [&](std::int64_t r) { return records[r + 1].line; };
+
+    Dataset d;
+    d.name = std::filesystem::path(source).filename().string();
+    d.source = source;
+    d.rows = nrows;
+    d.sizeBytes = text.size();
+    d.contentHash = fnv1a64Hex(text.data(), text.size());
+
+    // Target.
+    std::size_t targetNumeric = 0, targetNonInteger = 0;
+    std::set<std::string> targetLevels;
+    for (std::int64_t r = 0; r < nrows; ++r) {
+        const auto& v = cell(r, target);
+        if (isMissingCsvValue(v))
+            fail(source, lineOf(r), "the target " + quoted(header[target]) + " is missing (" + quoted(v) + "); every row needs a target");
+        targetLevels.insert(v);
+        if (auto x = parseNumber(v)) {
+            ++targetNumeric;
+            if (*x != std::floor(*x)) ++targetNonInteger;
+        }
+    }
+    const bool allNumeric = targetNumeric == static_cast<std::size_t>(nrows);
+    if (opt.task == "regression" || (opt.task == "auto" && allNumeric && (targetNonInteger > 0 || targetLevels.size() > 20))) {
+        d.task = TaskType::Regression;
+        d.values.resize(nrows);
+        for (std::int64_t r = 0; r < nrows; ++r) {
+            auto x = parseNumber(cell(r, target));
+            if (!x) fail(source, lineOf(r), "the regression target " + quoted(header[target]) + " has " + quoted(cell(r, target)) + ", which is not a number");
+            d.values[r] = static_cast<float>(*x);
+        }
+    } else {
+        d.task = TaskType::Classification;
+        if (targetLevels.size() < 2)
+            fail(source, 0, "the target " + quoted(header[target]) + " has a single class (" + quoted(*targetLevels.begin()) + "); classification needs two or more");
+        if (targetLevels.size() > 1000)
+            fail(source, 0, "the target " + quoted(header[target]) + " has " + std::to_string(targetLevels.size()) + " classes; use task = regression for a numeric target");
+        d.classNames = orderedLevels(targetLevels);
+        std::map<std::string, std::int64_t> id;
+        for (std::size_t k = 0; k < d.classNames.size(); ++k) id[d.classNames[k]] = static_cast<std::int64_t>(k);
+        d.labels.resize(nrows);
+        for (std::int64_t r = 0; r < nrows; ++r) d.labels[r] = id[cell(r, target)];
+    }
+
+    if (subtask) {
+        std::set<std::string> levels;
+        for (std::int64_t r = 0; r < nrows; ++r) {
+            if (isMissingCsvValue(cell(r, *subtask)))
+                fail(source, lineOf(r), "the sub-task " + quoted(header[*subtask]) + " is missing");
+            levels.insert(cell(r, *subtask));
+        }
+        d.subtaskNames = orderedLevels(levels);
+        std::map<std::string, std::int64_t> id;
+        for (std::size_t k = 0; k < d.subtaskNames.size(); ++k) id[d.subtaskNames[k]] = static_cast<std::int64_t>(k);
+        d.subtasks.resize(nrows);
+        for (std::int64_t r = 0; r < nrows; ++r) d.subtasks[r] = id[cell(r, *subtask)];
+    }
+
+    // Features: numeric columns as they are, text columns one-hot.
+    struct Column {
+        std::size_t src;
+        bool numeric;
+        double fill = 0;                 // imputed value (numeric)
+        std::vector<std::string> levels; // text
+        std::string fillLevel;           // imputed level (text)
+        std::map<std::string, std::size_t> levelIndex;
+    };
+    std::vector<Column> columns;
+    for (std::size_t c = 0; c < ncol; ++c) {
+        if (c == target || (subtask && c == *subtask) || dropped.count(c)) continue;
+        std::size_t present = 0, numbers = 0;
+        std::int64_t firstText = -1, firstMissing = -1;
+        double sum = 0;
+        std::map<std::string, std::size_t> counts;
+        for (std::int64_t r = 0; r < nrows; ++r) {
+            const auto& v = cell(r, c);
+            if (isMissingCsvValue(v)) { if (firstMissing < 0) firstMissing = r; continue; }
+            ++present;
+            ++counts[v];
+            if (auto x = parseNumber(v)) { ++numbers; sum += *x; }
+            else if (firstText < 0) firstText = r;
+        }
+        if (present == 0) fail(source, 0, "column " + quoted(header[c]) + " has no values at all; drop it (drop_columns)");
+        Column col;
+        col.src = c;
+        col.numeric = numbers == present;
+        if (!col.numeric && numbers * 2 >= present) // mostly numbers: the text is an error, not a category
+            fail(source, lineOf(firstText), "column " + quoted(header[c]) + ": " + quoted(cell(firstText, c)) +
+                                                " is not a number (" + std::to_string(numbers) + " of " +
+                                                std::to_string(present) + " values in this column are numbers)");
+        if (firstMissing >= 0 && opt.impute != "mean")
+            fail(source, lineOf(firstMissing), "column " + quoted(header[c]) + " is missing a value (" +
+                                                   quoted(cell(firstMissing, c)) + "); fix the file or set impute to mean");
+        if (col.numeric) {
+            col.fill = sum / static_cast<double>(present);
+        } else {
+            if (counts.size() > kMaxCategories)
+                fail(source, 0, "text column " + quoted(header[c]) + " has " + std::to_string(counts.size()) +
+                                    " distinct values (at most " + std::to_string(kMaxCategories) + " one-hot columns); drop it (drop_columns)");
+            std::set<std::string> lv;
+            std::size_t best = 0;
+            for (const auto& [k, n] : counts) {
+                lv.insert(k);
+                if (n > best) { best = n; col.fillLevel = k; }
+            }
+            col.levels = orderedLevels(lv);
+            for (std::size_t k = 0; k < col.levels.size(); ++k) col.levelIndex[col.levels[k]] = k;
+        }
+        columns.push_back(std::move(col));
+    }
+    if (columns.empty()) fail(source, 0, "no feature columns are left besides the target");
+
+    for (const auto& col : columns) {
+        if (col.numeric) {
+            d.featureNames.push_back(header[col.src]);
+            d.standardise.push_back(true);
+        } else {
+            for (const auto& lv : col.levels) {
+                d.featureNames.push_back(header[col.src] + "=" + lv);
+                d.standardise.push_back(false);
+            }
+        }
+    }
+    d.cols = static_cast<std::int64_t>(d.featureNames.size());
+    d.features.assign(static_cast<std::size_t>(d.rows * d.cols), 0.0f);
+    for (std::int64_t r = 0; r < nrows; ++r) {
+        float* row = &d.features[r * d.cols];
+        std::int64_t k = 0;
+        for (const auto& col : columns) {
+            const auto& v = cell(r, col.src);
+            const bool missing = isMissingCsvValue(v);
+            if (col.numeric) {
+                row[k++] = static_cast<float>(missing ? col.fill : *parseNumber(v));
+            } else {
+                const std::string& level = missing ? col.fillLevel : v;
+                row[k + static_cast<std::int64_t>(col.levelIndex.at(level))] = 1.0f;
+                k += static_cast<std::int64_t>(col.levels.size());
+            }
+        }
+    }
+    return d;
+}
+
+Dataset loadCsvFile(const std::string& path, const CsvOptions& options) {
+    Dataset d = loadCsvText(readWholeFile(path), path, options);
+    d.source = std::filesystem::absolute(path).lexically_normal().string();
+    return d;
+}
+
+CsvPreview previewCsvFile(const std::string& path, int headRows) {
+    const std::string text = readWholeFile(path);
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos) fail(path, 0, "the file is empty");
+    requireText(text, path);
+    auto records = parseCsvRecords(text, path);
+    CsvPreview p;
+    p.columns = records.front().fields;
+    p.rows = static_cast<std::int64_t>(records.size()) - 1;
+    p.kinds.assign(p.columns.size(), "empty");
+    for (std::size_t r = 1; r < records.size(); ++r) {
+        const auto& f = records[r].fields;
+        if (static_cast<int>(r) <= headRows) p.head.push_back(f);
+        for (std::size_t c = 0; c < f.size() && c < p.columns.size(); ++c) {
+            if (isMissingCsvValue(f[c]) || p.kinds[c] == "text") continue;
+            p.kinds[c] = parseNumber(f[c]) ? "numeric" : "text";
+        }
+    }
+    return p;
+}
+
+} // namespace mode

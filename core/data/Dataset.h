@@ -1,0 +1,60 @@
+#pragma once
+// A dataset in memory, as plain C++ (no LibTorch, no Qt): loaders produce it, the trainer turns
+// it into tensors. Row-major features, one label or value per row, optional known sub-tasks.
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace mode {
+
+enum class TaskType { Classification, Regression };
+
+struct Dataset {
+    std::string name;         // "regimes" or the file name
+    std::string source;       // path of the file, or a description of the generator
+    TaskType task = TaskType::Classification;
+
+    std::int64_t rows = 0;
+    std::int64_t cols = 0;
+    std::vector<float> features;          // rows * cols, row-major
+    std::vector<std::string> featureNames; // cols entries (one-hot columns named "col=value")
+    std::vector<bool> standardise;        // per column: numeric, standardised on the training split
+
+    std::vector<std::int64_t> labels;     // classification: 0..classes-1
+    std::vector<float> values;            // regression targets
+    std::vector<std::string> classNames;  // classification
+
+    std::vector<std::int64_t> subtasks;   // known sub-task per row, or empty
+    std::vector<std::string> subtaskNames;
+
+    std::uint64_t sizeBytes = 0;          // of the source file (0 for generated data)
+    std::string contentHash;              // 16 hex digits (FNV-1a 64 of the file or generated data)
+
+    int classes() const { return static_cast<int>(classNames.size()); }
+    int outputs() const { return task == TaskType::Classification ? classes() : 1; }
+    bool hasSubtasks() const { return !subtasks.empty(); }
+    std::string fingerprint() const; // "size:hash"
+};
+
+// The rows of each split. Stratified by class for classification, so every split sees every
+// class in proportion; a seeded shuffle, so the same seed gives the same split.
+struct Split {
+    std::vector<std::int64_t> train, val, test;
+};
+Split stratifiedSplit(const Dataset& d, double valFraction, double testFraction, std::uint64_t seed);
+
+// Standardises the numeric columns in place with the mean and standard deviation of the
+// training rows (constant columns are centred only).
+void standardiseWithTrainingStats(Dataset& d, const std::vector<std::int64_t>& trainRows);
+
+// FNV-1a 64-bit over bytes, as 16 hex digits.
+std::string fnv1a64Hex(const void* data, std::size_t size, std::uint64_t seed = 1469598103934665603ULL);
+
+class DataError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+} // namespace mode

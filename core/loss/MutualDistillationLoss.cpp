@@ -1,0 +1,101 @@
+#include "loss/MutualDistillationLoss.h"
+
+#include <stdexcept>
+
+namespace mode {
+
+DistillKind distillKindFromString(const std::string& s) {
+    if (s == "mse-mean") return DistillKind::MseMean;
+    if (s == "mse-pairwise") return DistillKind::MsePairwise;
+    if (s == "kl") return DistillKind::Kl;
+    throw std::invalid_argument("unknown distillation variant '" + s + "' (mse-mean, mse-pairwise, kl)");
+}
+
+namespace {
+
+// Averages a [B, E] per-student term, weighted when weights are given.
+torch::Tensor studentMean(const torch::Tensor& perStudent, const torch::Tensor& weights) {
+    if (weights.defined()) return (perStudent * weights).mean();
+    return perStudent.mean();
+}
+
+} // namespace
+
+torch::Tensor distillationLoss(const torch::Tensor& e, const DistillOptions& o) {
+    TORCH_CHECK(e.dim() == 3, "distillationLoss: experts must be [B, E, C]");
+    const auto E = e.size(1);
+    if (E < 2) return torch::zeros({}, e.options());
+    switch (o.kind) {
+    case DistillKind::MseMean: {
+        auto teacher = e.mean(1, /*keepdim=*/true);
+        if (o.detachTeacher) teacher = teacher.detach();
+        auto perStudent = (e - teacher).pow(2).mean(-1); // [B, E]
+        return studentMean(perStudent, o.studentWeights);
+    }
+    case DistillKind::MsePairwise: {
+        auto teacher = o.detachTeacher ? e.detach() : e;
+        // [B, i (student), j (teacher)]: MSE over the output dimension; the diagonal is zero.
+        auto mse = (e.unsqueeze(2) - teacher.unsqueeze(1)).pow(2).mean(-1);
+        auto perStudent = mse.sum(2) / static_cast<double>(E - 1); // mean over the E-1 teachers
+        return studentMean(perStudent, o.studentWeights);
+    }
+    case DistillKind::Kl: {
+        const double T = o.temperature;
+        auto logp = torch::log_softmax(e / T, -1);                  // [B, E, C] students
+        auto logq = o.detachTeacher ? logp.detach() : logp;         // teachers
+        auto q = logq.exp();
+        auto negEntropy = (q * logq).sum(-1);                       // [B, j]
+        auto cross = torch::bmm(logp, q.transpose(1, 2));           // [B, i, j] = sum_c logp_i q_j
+        auto kl = negEntropy.unsqueeze(1) - cross;                   // KL(q_j || p_i)
+        auto offDiagonal = 1.0 - torch::eye(E, e.options());
+        auto perStudent = (kl * offDiagonal).sum(2) / static_cast<double>(E - 1); // [B, E]
+        return studentMean(perStudent, o.studentWeights) * (T * T);
+    }
+    }
+    throw std::logic_error("distillationLoss: unhandled kind");
+}
+
+torch::Tensor loadBalanceLoss(const torch::Tensor& gate, const torch::Tensor& gateProbs) {
+    const auto E = gate.size(1);
+    auto f = torch::one_hot(gate.argmax(1), E).to(gateProbs.scalar_type()).mean(0); // no gradient
+    auto P = gateProbs.mean(0);
+    return static_cast<double>(E) * (f * P).sum();
+}
+
+torch::Tensor taskLoss(const torch::Tensor& mixture, const torch::Tensor& target) {
+    if (target.scalar_type() == torch::kLong) return torch::cross_entropy_loss(mixture, target);
+    return torch::mse_loss(mixture.squeeze(-1), target);
+}
+
+MutualDistillationLoss::MutualDistillationLoss(const LossConfig& config)
+    : config_(config), kind_(distillKindFromString(config.distill)) {}
+
+LossTerms MutualDistillationLoss::operator()(const torch::Tensor& mixture, const torch::Tensor& experts,
+                                             const torch::Tensor& gate, const torch::Tensor& gateProbs,
+                                             const torch::Tensor& target) const {
+    LossTerms t;
+    t.task = taskLoss(mixture, target);
+    DistillOptions o;
+    o.kind = kind_;
+    o.temperature = config_.temperature;
+    o.detachTeacher = config_.detachTeacher;
+    if (config_.gateWeighted) o.studentWeights = gate.detach() * static_cast<double>(gate.size(1));
+    if (config_.alpha > 0) {
+        t.distill = distillationLoss(experts, o);
+    } else {
+        torch::NoGradGuard noGrad;
+        t.distill = distillationLoss(experts.detach(), o);
+    }
+    t.total = t.task;
+    if (config_.alpha > 0) t.total = t.total + config_.alpha * t.distill;
+    if (config_.balanceWeight > 0) {
+        t.balance = loadBalanceLoss(gate, gateProbs);
+        t.total = t.total + config_.balanceWeight * t.balance;
+    } else {
+        torch::NoGradGuard noGrad;
+        t.balance = loadBalanceLoss(gate.detach(), gateProbs.detach());
+    }
+    return t;
+}
+
+} // namespace mode

@@ -1,0 +1,102 @@
+#include "model/MoDEModel.h"
+
+#include <cmath>
+
+namespace mode {
+
+ExpertBankImpl::ExpertBankImpl(int experts, int inputs, std::vector<int> hidden, int outputs,
+                               std::string activation, double dropout)
+    : experts_(experts), activation_(std::move(activation)), dropout_(dropout) {
+    std::vector<int> sizes;
+    sizes.push_back(inputs);
+    sizes.insert(sizes.end(), hidden.begin(), hidden.end());
+    sizes.push_back(outputs);
+    for (std::size_t l = 0; l + 1 < sizes.size(); ++l) {
+        // The default initialisation of torch.nn.Linear, expert by expert:
+        // U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases.
+        const double bound = 1.0 / std::sqrt(static_cast<double>(sizes[l]));
+        auto w = torch::empty({experts, sizes[l], sizes[l + 1]}).uniform_(-bound, bound);
+        auto b = torch::empty({experts, 1, sizes[l + 1]}).uniform_(-bound, bound);
+        weights_.push_back(register_parameter("w" + std::to_string(l), w));
+        biases_.push_back(register_parameter("b" + std::to_string(l), b));
+    }
+}
+
+torch::Tensor ExpertBankImpl::activate(const torch::Tensor& h) const {
+    if (activation_ == "gelu") return torch::gelu(h);
+    if (activation_ == "tanh") return torch::tanh(h);
+    return torch::relu(h);
+}
+
+torch::Tensor ExpertBankImpl::forward(const torch::Tensor& x) {
+    const auto B = x.size(0);
+    torch::Tensor h;
+    for (std::size_t l = 0; l < weights_.size(); ++l) {
+        if (l == 0) {
+            // Every expert sees the same input: one [B, D] x [D, E*H] product instead of E.
+            const auto& w = weights_[0]; // [E, D, H]
+            auto wcat = w.permute({1, 0, 2}).reshape({w.size(1), experts_ * w.size(2)});
+            h = torch::mm(x, wcat).view({B, experts_, w.size(2)}).transpose(0, 1) + biases_[0];
+        } else {
+            h = torch::baddbmm(biases_[l], h, weights_[l]); // [E, B, out]
+        }
+        if (l + 1 < weights_.size()) {
+            h = activate(h);
+            if (dropout_ > 0) h = torch::dropout(h, dropout_, is_training());
+        }
+    }
+    return h;
+}
+
+std::pair<torch::Tensor, torch::Tensor> ExpertBankImpl::expertLayer(int e, int l) const {
+    return {weights_[l][e], biases_[l][e][0]};
+}
+
+torch::Tensor topKSoftmax(const torch::Tensor& logits, int k) {
+    auto top = logits.topk(k, /*dim=*/1);
+    auto weights = torch::softmax(std::get<0>(top), 1);
+    return torch::zeros_like(logits).scatter(1, std::get<1>(top), weights);
+}
+
+GateImpl::GateImpl(int inputs, int experts, std::string kind, int topK, bool noisy)
+    : experts_(experts), topK_(topK), sparse_(kind == "topk"), noisy_(noisy) {
+    linear_ = register_module("linear", torch::nn::Linear(inputs, experts));
+    if (noisy_) {
+        noise_ = register_module("noise", torch::nn::Linear(inputs, experts));
+        // Start without noise scale learned (Shazeer et al. initialise the noise weights at 0).
+        torch::NoGradGuard g;
+        noise_->weight.zero_();
+        noise_->bias.zero_();
+    }
+}
+
+std::pair<torch::Tensor, torch::Tensor> GateImpl::forward(const torch::Tensor& x) {
+    auto clean = linear_->forward(x);
+    auto probs = torch::softmax(clean, 1);
+    if (!sparse_ || topK_ >= experts_) return {probs, probs};
+    auto logits = clean;
+    if (noisy_ && is_training())
+        logits = clean + torch::randn_like(clean) * torch::softplus(noise_->forward(x));
+    return {topKSoftmax(logits, topK_), probs};
+}
+
+MoDEModelImpl::MoDEModelImpl(const ModelConfig& c, int inputs, int outputs) {
+    bank = register_module("experts", ExpertBank(c.experts, inputs, c.hidden, outputs, c.activation, c.dropout));
+    gate = register_module("gate", Gate(inputs, c.experts, c.gate, c.topK, c.noisyGate));
+}
+
+MoDEOutput MoDEModelImpl::forward(const torch::Tensor& x) {
+    MoDEOutput out;
+    out.experts = bank->forward(x).transpose(0, 1); // [B, E, C]
+    std::tie(out.gate, out.gateProbs) = gate->forward(x);
+    out.mixture = (out.gate.unsqueeze(-1) * out.experts).sum(1);
+    return out;
+}
+
+std::int64_t MoDEModelImpl::parameterCount() const {
+    std::int64_t n = 0;
+    for (const auto& p : parameters()) n += p.numel();
+    return n;
+}
+
+} // namespace mode

@@ -1,0 +1,72 @@
+#pragma once
+// The MoDE network: a gate and E experts. The expert bank keeps every expert's weights stacked
+// ([E, in, out] per layer) and computes all experts in one batched matrix product per layer.
+
+#include "config/ExperimentConfig.h"
+
+#include <torch/torch.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mode {
+
+struct MoDEOutput {
+    torch::Tensor mixture;    // [B, C]: sum_i g_i(x) * e_i(x)
+    torch::Tensor experts;    // [B, E, C]: every expert's own output
+    torch::Tensor gate;       // [B, E]: mixing weights (exact zeros outside the top k)
+    torch::Tensor gateProbs;  // [B, E]: softmax over all clean gate logits (for load balancing)
+};
+
+class ExpertBankImpl : public torch::nn::Module {
+public:
+    ExpertBankImpl(int experts, int inputs, std::vector<int> hidden, int outputs,
+                   std::string activation, double dropout);
+    // x [B, D] -> [E, B, C]
+    torch::Tensor forward(const torch::Tensor& x);
+
+    int experts() const { return experts_; }
+    int layers() const { return static_cast<int>(weights_.size()); }
+    // Layer l of expert e as an ordinary linear map: weight [in, out] and bias [out].
+    std::pair<torch::Tensor, torch::Tensor> expertLayer(int e, int l) const;
+    torch::Tensor activate(const torch::Tensor& h) const;
+
+private:
+    int experts_;
+    std::string activation_;
+    double dropout_;
+    std::vector<torch::Tensor> weights_; // [E, in, out]
+    std::vector<torch::Tensor> biases_;  // [E, 1, out]
+};
+TORCH_MODULE(ExpertBank);
+
+class GateImpl : public torch::nn::Module {
+public:
+    GateImpl(int inputs, int experts, std::string kind, int topK, bool noisy);
+    // Returns (weights [B, E], clean softmax over all experts [B, E]).
+    std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x);
+
+private:
+    int experts_, topK_;
+    bool sparse_, noisy_;
+    torch::nn::Linear linear_{nullptr};
+    torch::nn::Linear noise_{nullptr};
+};
+TORCH_MODULE(Gate);
+
+class MoDEModelImpl : public torch::nn::Module {
+public:
+    MoDEModelImpl(const ModelConfig& config, int inputs, int outputs);
+    MoDEOutput forward(const torch::Tensor& x);
+
+    ExpertBank bank{nullptr};
+    Gate gate{nullptr};
+    std::int64_t parameterCount() const;
+};
+TORCH_MODULE(MoDEModel);
+
+// Keeps the k largest logits per row, softmax over them, exact zeros elsewhere.
+torch::Tensor topKSoftmax(const torch::Tensor& logits, int k);
+
+} // namespace mode

@@ -1,0 +1,118 @@
+#include "report/RunSummary.h"
+
+#include <cstdio>
+#include <iomanip>
+
+namespace mode {
+
+using json = nlohmann::json;
+
+namespace {
+template <typename T> json opt(const std::optional<T>& v) { return v ? json(*v) : json(nullptr); }
+} // namespace
+
+json routingJson(const RoutingMatrix& m) {
+    return {{"rows", m.rowNames}, {"experts", m.experts}, {"mean_gate", m.meanGate},
+            {"argmax_share", m.argmaxShare}, {"row_counts", m.rowCounts}};
+}
+
+json expertsJson(const std::vector<ExpertMetrics>& experts) {
+    json a = json::array();
+    for (const auto& e : experts)
+        a.push_back({{"expert", e.expert},
+                     {"allocated", e.allocated},
+                     {"probing_accuracy", opt(e.probingAccuracy)},
+                     {"probing_error", opt(e.probingError)},
+                     {"load", e.load},
+                     {"share", e.share},
+                     {"similarity", e.similarity}});
+    return a;
+}
+
+json epochMetricsJson(const EpochMetrics& m) {
+    json j{{"epoch", m.epoch},
+           {"step", m.step},
+           {"wall_seconds", m.wallSeconds},
+           {"train_loss", m.trainLoss},
+           {"train_task_loss", m.trainTaskLoss},
+           {"train_distill_loss", m.trainDistillLoss},
+           {"train_accuracy", m.trainAccuracy},
+           {"val_loss", m.valLoss},
+           {"val_accuracy", m.valAccuracy},
+           {"test_loss", m.testLoss},
+           {"test_accuracy", m.testAccuracy},
+           {"test_rmse", opt(m.testRmse)},
+           {"test_r2", opt(m.testR2)},
+           {"gate_entropy", m.gateEntropy},
+           {"expert_similarity", m.expertSimilarity},
+           {"gate_routing_accuracy", opt(m.gateRoutingAccuracy)},
+           {"routing_by_class", routingJson(m.routingByClass)},
+           {"routing_by_subtask", m.routingBySubtask ? routingJson(*m.routingBySubtask) : json(nullptr)},
+           {"experts", expertsJson(m.experts)}};
+    return j;
+}
+
+json runResultJson(const ExperimentConfig& c, const RunStart& s, const RunResult& r, const json& runId) {
+    const EpochMetrics* f = r.final ? &*r.final : nullptr;
+    const bool cls = s.classification;
+    json j{{"run_id", runId},
+           {"name", c.name},
+           {"status", toString(r.status)},
+           {"message", r.message},
+           {"dataset", s.datasetName},
+           {"dataset_fingerprint", s.datasetFingerprint},
+           {"device", s.device},
+           {"task", cls ? "classification" : "regression"},
+           {"alpha", c.loss.alpha},
+           {"distill", c.loss.distill},
+           {"experts_count", c.model.experts},
+           {"epochs_completed", r.epochsCompleted},
+           {"steps", r.steps},
+           {"wall_seconds", r.wallSeconds},
+           {"parameters", s.parameters},
+           {"test_accuracy", f && cls ? json(f->testAccuracy) : json(nullptr)},
+           {"val_accuracy", f && cls ? json(f->valAccuracy) : json(nullptr)},
+           {"test_loss", f ? json(f->testLoss) : json(nullptr)},
+           {"test_rmse", f ? opt(f->testRmse) : json(nullptr)},
+           {"test_r2", f ? opt(f->testR2) : json(nullptr)},
+           {"gate_routing_accuracy", f ? opt(f->gateRoutingAccuracy) : json(nullptr)},
+           {"gate_entropy", f ? json(f->gateEntropy) : json(nullptr)},
+           {"expert_similarity", f ? json(f->expertSimilarity) : json(nullptr)},
+           {"experts", f ? expertsJson(f->experts) : json::array()},
+           {"final", f ? epochMetricsJson(*f) : json(nullptr)},
+           {"config", c.toJson()}};
+    return j;
+}
+
+void printRunSummary(std::ostream& out, const ExperimentConfig& c, const RunStart& s, const RunResult& r) {
+    char buf[256];
+    out << "\nrun " << toString(r.status) << ": " << r.epochsCompleted << " epochs, " << r.steps << " steps in "
+        << std::fixed << std::setprecision(1) << r.wallSeconds << " s on " << s.device << "\n";
+    if (!r.final) return;
+    const auto& f = *r.final;
+    out << "dataset " << s.datasetName << " (" << s.trainRows << " train / " << s.valRows << " val / " << s.testRows
+        << " test rows), " << c.model.experts << " experts, alpha " << c.loss.alpha << " (" << c.loss.distill << ")\n";
+    if (s.classification) {
+        std::snprintf(buf, sizeof buf, "test accuracy of the mixture: %.4f   (validation %.4f)\n", f.testAccuracy, f.valAccuracy);
+    } else {
+        std::snprintf(buf, sizeof buf, "test RMSE of the mixture: %.4f   R^2 %.4f\n", f.testRmse.value_or(0), f.testR2.value_or(0));
+    }
+    out << buf;
+    if (f.gateRoutingAccuracy) {
+        std::snprintf(buf, sizeof buf, "gate routing accuracy: %.4f   (known sub-tasks matched one-to-one to experts)\n", *f.gateRoutingAccuracy);
+        out << buf;
+    }
+    out << "expert probing on the test split (each expert alone, on the samples its gate weight is largest for):\n";
+    out << (s.classification ? "  expert  allocated   share  probing acc    load  similarity\n"
+                             : "  expert  allocated   share  probing MSE     load  similarity\n");
+    for (const auto& e : f.experts) {
+        auto probe = s.classification ? e.probingAccuracy : e.probingError;
+        char probeText[32] = "-";
+        if (probe) std::snprintf(probeText, sizeof probeText, "%.4f", *probe);
+        std::snprintf(buf, sizeof buf, "  %6d  %9lld  %6.3f  %11s  %6.3f  %10.3f\n", e.expert, static_cast<long long>(e.allocated),
+                      e.share, probeText, e.load, e.similarity);
+        out << buf;
+    }
+}
+
+} // namespace mode

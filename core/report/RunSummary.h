@@ -1,0 +1,32 @@
+#pragma once
+// A finished (or stopped, or failed) run as JSON and as a terminal summary: the keys scripts
+// rely on (run_id, test_accuracy, experts[].expert/allocated/probing_accuracy,
+// gate_routing_accuracy) are produced here, once, for every tool.
+
+#include "config/ExperimentConfig.h"
+#include "train/TrainingEvents.h"
+
+#include <nlohmann/json.hpp>
+
+#include <ostream>
+
+namespace mode {
+
+// Remembers what the run announced at its start.
+class RunStartRecorder : public TrainingObserver {
+public:
+    void onRunStart(const RunStart& s) override { start = s; }
+    RunStart start;
+};
+
+nlohmann::json epochMetricsJson(const EpochMetrics& m);
+nlohmann::json routingJson(const RoutingMatrix& m);
+nlohmann::json expertsJson(const std::vector<ExpertMetrics>& experts);
+
+// runId: the store's id of the run, or null.
+nlohmann::json runResultJson(const ExperimentConfig& config, const RunStart& start, const RunResult& result,
+                             const nlohmann::json& runId);
+
+void printRunSummary(std::ostream& out, const ExperimentConfig& config, const RunStart& start, const RunResult& result);
+
+} // namespace mode

@@ -1,0 +1,429 @@
+#include "train/Trainer.h"
+
+#include "loss/MutualDistillationLoss.h"
+#include "model/MoDEModel.h"
+#include "train/Assignment.h"
+#include "util/Random.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <sstream>
+#include <thread>
+
+// OpenBLAS's own entry point (declared here: Debian's cblas.h may come from another BLAS).
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+
+namespace mode {
+
+using Clock = std::chrono::steady_clock;
+
+std::vector<std::string> availableDevices() {
+    std::vector<std::string> d{"cpu"};
+    if (torch::cuda::is_available()) d.push_back("cuda");
+    return d;
+}
+
+std::string libtorchVersion() {
+#ifdef TORCH_VERSION
+    return TORCH_VERSION;
+#else
+    return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
+           std::to_string(TORCH_VERSION_PATCH);
+#endif
+}
+
+void configureThreads(int threads) {
+    if (openblas_set_num_threads) openblas_set_num_threads(1);
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    torch::set_num_threads(threads > 0 ? threads : static_cast<int>(cores));
+}
+
+namespace {
+
+struct SplitTensors {
+    torch::Tensor x, y, subtask; // subtask undefined when unknown
+    std::int64_t rows() const { return x.defined() ? x.size(0) : 0; }
+};
+
+SplitTensors gather(const Dataset& d, const std::vector<std::int64_t>& rows, const torch::Device& device) {
+    SplitTensors s;
+    const auto n = static_cast<std::int64_t>(rows.size());
+    auto all = torch::from_blob(const_cast<float*>(d.features.data()), {d.rows, d.cols}, torch::kFloat32);
+    auto idx = torch::from_blob(const_cast<std::int64_t*>(rows.data()), {n}, torch::kInt64);
+    s.x = all.index_select(0, idx).to(device);
+    if (d.task == TaskType::Classification)
+        s.y = torch::from_blob(const_cast<std::int64_t*>(d.labels.data()), {d.rows}, torch::kInt64).index_select(0, idx).to(device);
+    else
+        s.y = torch::from_blob(const_cast<float*>(d.values.data()), {d.rows}, torch::kFloat32).index_select(0, idx).to(device);
+    if (d.hasSubtasks())
+        s.subtask = torch::from_blob(const_cast<std::int64_t*>(d.subtasks.data()), {d.rows}, torch::kInt64).index_select(0, idx).to(device);
+    return s;
+}
+
+std::vector<double> toVector(const torch::Tensor& t) {
+    auto c = t.to(torch::kCPU, torch::kFloat64).contiguous();
+    return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+RoutingMatrix routingMatrix(const torch::Tensor& gateSums, const torch::Tensor& argmaxCounts,
+                            const std::vector<std::string>& names) {
+    RoutingMatrix m;
+    m.rowNames = names;
+    m.experts = static_cast<int>(gateSums.size(1));
+    auto rowCounts = argmaxCounts.sum(1, /*keepdim=*/true);
+    auto denom = rowCounts.clamp_min(1);
+    m.meanGate = toVector(gateSums / denom);
+    m.argmaxShare = toVector(argmaxCounts / denom);
+    for (double c : toVector(rowCounts)) m.rowCounts.push_back(static_cast<std::int64_t>(std::llround(c)));
+    return m;
+}
+
+std::string fmt(double v) {
+    std::ostringstream s;
+    s << v;
+    return s.str();
+}
+
+} // namespace
+
+struct Trainer::Impl {
+    ExperimentConfig config;
+    Dataset data;
+    Split split;
+    torch::Device device{torch::kCPU};
+    SplitTensors train, val, test;
+    MoDEModel model{nullptr};
+    std::unique_ptr<torch::optim::Optimizer> optimizer;
+    std::unique_ptr<MutualDistillationLoss> loss;
+    std::vector<TrainingObserver*> observers;
+    TrainerControl control;
+    bool classification = true;
+
+    Impl(ExperimentConfig c, Dataset d) : config(std::move(c)), data(std::move(d)) {
+        requireValid(config);
+        classification = data.task == TaskType::Classification;
+        if (data.rows < 10) throw DataError(data.name + ": " + std::to_string(data.rows) + " rows are too few to train on");
+
+        const std::string& dev = config.train.device;
+        if (dev == "cpu") {
+            device = torch::Device(torch::kCPU);
+        } else if (dev == "auto") {
+            device = torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+        } else {
+            if (!torch::cuda::is_available())
+                throw ConfigError("train.device: '" + dev + "' was asked for, but this LibTorch (" + libtorchVersion() +
+                                  ") has no CUDA or no GPU is present; use auto or cpu");
+            device = torch::Device(dev);
+        }
+
+        split = stratifiedSplit(data, config.data.valFraction, config.data.testFraction, config.train.seed);
+        standardiseWithTrainingStats(data, split.train);
+        train = gather(data, split.train, device);
+        val = gather(data, split.val, device);
+        test = gather(data, split.test, device);
+
+        torch::manual_seed(config.train.seed);
+        if (torch::cuda::is_available()) torch::cuda::manual_seed_all(config.train.seed);
+        model = MoDEModel(config.model, static_cast<int>(data.cols), data.outputs());
+        model->to(device);
+        const auto& t = config.train;
+        if (t.optimizer == "sgd")
+            optimizer = std::make_unique<torch::optim::SGD>(
+                model->parameters(), torch::optim::SGDOptions(t.lr).momentum(t.momentum).weight_decay(t.weightDecay));
+        else if (t.optimizer == "adamw")
+            optimizer = std::make_unique<torch::optim::AdamW>(
+                model->parameters(), torch::optim::AdamWOptions(t.lr).weight_decay(t.weightDecay));
+        else
+            optimizer = std::make_unique<torch::optim::Adam>(
+                model->parameters(), torch::optim::AdamOptions(t.lr).weight_decay(t.weightDecay));
+        loss = std::make_unique<MutualDistillationLoss>(config.loss);
+    }
+
+    std::string deviceName() const { return device.str(); }
+
+    // The first parameter whose gradient holds a NaN or an infinity, or an empty string.
+    std::string nonFiniteGradient() {
+        std::vector<torch::Tensor> sums;
+        auto named = model->named_parameters();
+        for (const auto& p : named)
+            if (p.value().grad().defined()) sums.push_back(p.value().grad().sum());
+        if (sums.empty() || torch::isfinite(torch::stack(sums)).all().item<bool>()) return {};
+        for (const auto& p : named)
+            if (p.value().grad().defined() && !torch::isfinite(p.value().grad()).all().item<bool>()) return p.key();
+        return "?";
+    }
+
+    struct Evaluation {
+        double loss = 0, accuracy = 0, rmse = 0, r2 = 0;
+    };
+
+    // Loss and score on a split; with `metrics`, also routing, probing, similarity and entropy.
+    Evaluation evaluate(const SplitTensors& s, EpochMetrics* metrics) {
+        Evaluation ev;
+        const auto n = s.rows();
+        if (n == 0) return ev;
+        torch::NoGradGuard noGrad;
+        model->eval();
+        const int E = config.model.experts;
+        const int C = data.outputs();
+        const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device);
+        torch::Tensor lossSum = torch::zeros({}, f64), correct = torch::zeros({}, f64);
+        torch::Tensor sse = torch::zeros({}, f64);
+        torch::Tensor classGate, classArgmax, subGate, subArgmax, allocated, probeHits, load, entropy, gram;
+        const int classes = classification ? data.classes() : 1;
+        const int subtasks = static_cast<int>(data.subtaskNames.size());
+        if (metrics) {
+            classGate = torch::zeros({classes, E}, f64);
+            classArgmax = torch::zeros({classes, E}, f64);
+            if (s.subtask.defined()) {
+                subGate = torch::zeros({subtasks, E}, f64);
+                subArgmax = torch::zeros({subtasks, E}, f64);
+            }
+            allocated = torch::zeros({E}, f64);
+            probeHits = torch::zeros({E}, f64);
+            load = torch::zeros({E}, f64);
+            entropy = torch::zeros({}, f64);
+            gram = torch::zeros({E, E}, f64);
+        }
+        const std::int64_t chunk = 4096;
+        for (std::int64_t b = 0; b < n; b += chunk) {
+            const auto len = std::min(chunk, n - b);
+            auto x = s.x.narrow(0, b, len);
+            auto y = s.y.narrow(0, b, len);
+            auto out = model->forward(x);
+            lossSum += taskLoss(out.mixture, y).to(torch::kFloat64) * static_cast<double>(len);
+            if (classification)
+                correct += out.mixture.argmax(1).eq(y).sum().to(torch::kFloat64);
+            else
+                sse += (out.mixture.squeeze(-1) - y).pow(2).sum().to(torch::kFloat64);
+            if (!metrics) continue;
+            auto g = out.gate.to(torch::kFloat64);
+            auto top = g.argmax(1);
+            auto topOneHot = torch::one_hot(top, E).to(torch::kFloat64);
+            auto rowClass = classification ? y : torch::zeros_like(top);
+            classGate.index_add_(0, rowClass, g);
+            classArgmax.index_add_(0, rowClass, topOneHot);
+            if (s.subtask.defined()) {
+                auto sub = s.subtask.narrow(0, b, len);
+                subGate.index_add_(0, sub, g);
+                subArgmax.index_add_(0, sub, topOneHot);
+            }
+            allocated += topOneHot.sum(0);
+            load += g.sum(0);
+            entropy += -(g * g.clamp_min(1e-12).log()).sum();
+            auto eo = out.experts.to(torch::kFloat64); // [B, E, C]
+            if (classification) {
+                auto own = eo.argmax(2).eq(y.unsqueeze(1)).to(torch::kFloat64);      // [B, E]
+                probeHits += (own * topOneHot).sum(0);
+                eo = eo - eo.mean(2, /*keepdim=*/true); // logits are shift-invariant
+            } else {
+                auto err = (eo.squeeze(2) - y.to(torch::kFloat64).unsqueeze(1)).pow(2); // [B, E]
+                probeHits += (err * topOneHot).sum(0);
+            }
+            auto flat = eo.permute({1, 0, 2}).reshape({E, -1}); // [E, B*C]
+            gram += torch::mm(flat, flat.t());
+        }
+        model->train();
+        const double nd = static_cast<double>(n);
+        ev.loss = lossSum.item<double>() / nd;
+        if (classification) {
+            ev.accuracy = correct.item<double>() / nd;
+        } else {
+            const double mse = sse.item<double>() / nd;
+            ev.rmse = std::sqrt(mse);
+            auto yd = s.y.to(torch::kFloat64);
+            const double var = (yd - yd.mean()).pow(2).mean().item<double>();
+            ev.r2 = var > 0 ? 1.0 - mse / var : 0.0;
+            ev.accuracy = ev.r2;
+        }
+        if (!metrics) return ev;
+
+        std::vector<std::string> classRows = classification ? data.classNames : std::vector<std::string>{"all"};
+        metrics->routingByClass = routingMatrix(classGate, classArgmax, classRows);
+        if (s.subtask.defined()) {
+            metrics->routingBySubtask = routingMatrix(subGate, subArgmax, data.subtaskNames);
+            auto counts = toVector(subArgmax);
+            std::vector<std::int64_t> c;
+            for (double v : counts) c.push_back(static_cast<std::int64_t>(std::llround(v)));
+            metrics->gateRoutingAccuracy = gateRoutingAccuracy(c, subtasks, E);
+        }
+        metrics->gateEntropy = entropy.item<double>() / nd;
+        auto norms = gram.diagonal().clamp_min(1e-30).sqrt();
+        auto cosine = gram / (norms.unsqueeze(0) * norms.unsqueeze(1));
+        auto cos = toVector(cosine);
+        auto alloc = toVector(allocated), hits = toVector(probeHits), ld = toVector(load);
+        double simSum = 0;
+        metrics->experts.clear();
+        for (int i = 0; i < E; ++i) {
+            ExpertMetrics m;
+            m.expert = i;
+            m.allocated = static_cast<std::int64_t>(std::llround(alloc[i]));
+            m.share = alloc[i] / nd;
+            m.load = ld[i] / nd;
+            if (m.allocated > 0) {
+                if (classification) m.probingAccuracy = hits[i] / alloc[i];
+                else m.probingError = hits[i] / alloc[i];
+            }
+            double s = 0;
+            for (int j = 0; j < E; ++j)
+                if (j != i) s += cos[static_cast<std::size_t>(i) * E + j];
+            m.similarity = E > 1 ? s / (E - 1) : 1.0;
+            simSum += s;
+            metrics->experts.push_back(m);
+        }
+        metrics->expertSimilarity = E > 1 ? simSum / (static_cast<double>(E) * (E - 1)) : 1.0;
+        (void)C;
+        return ev;
+    }
+
+    RunResult run() {
+        RunResult result;
+        const auto start = Clock::now();
+        Clock::duration paused{};
+        auto seconds = [&] { return std::chrono::duration<double>(Clock::now() - start - paused).count(); };
+        const auto& tc = config.train;
+        const std::int64_t nTrain = train.rows();
+        const std::int64_t batch = std::min<std::int64_t>(tc.batchSize, nTrain);
+        const std::int64_t stepsPerEpoch = (nTrain + batch - 1) / batch;
+
+        RunStart rs;
+        rs.device = deviceName();
+        rs.datasetName = data.name;
+        rs.datasetFingerprint = data.fingerprint();
+        rs.trainRows = nTrain;
+        rs.valRows = val.rows();
+        rs.testRows = test.rows();
+        rs.features = data.cols;
+        rs.parameters = model->parameterCount();
+        rs.stepsPerEpoch = stepsPerEpoch;
+        rs.epochs = tc.epochs;
+        rs.experts = config.model.experts;
+        rs.classification = classification;
+        rs.classNames = data.classNames;
+        rs.subtaskNames = data.subtaskNames;
+        for (auto* o : observers) o->onRunStart(rs);
+
+        std::int64_t& globalStep = result.steps;
+        try {
+            torch::manual_seed(tc.seed + 1); // dropout and gate noise
+            Rng shuffler(tc.seed * 31 + 7);
+            std::vector<std::int64_t> order(static_cast<std::size_t>(nTrain));
+            for (std::int64_t i = 0; i < nTrain; ++i) order[i] = i;
+            model->train();
+            for (int epoch = 1; epoch <= tc.epochs; ++epoch) {
+                shuffler.shuffle(order);
+                auto perm = torch::from_blob(order.data(), {nTrain}, torch::kInt64).to(device);
+                double sumTotal = 0, sumTask = 0, sumDistill = 0, sumScore = 0;
+                std::int64_t seen = 0;
+                const auto epochStart = Clock::now();
+                Clock::duration epochPaused{};
+                for (std::int64_t s = 0; s < stepsPerEpoch; ++s) {
+                    if (!control.checkpoint(&epochPaused)) {
+                        paused += epochPaused;
+                        result.status = RunStatus::Stopped;
+                        result.message = "stopped at step " + std::to_string(globalStep) + " (epoch " + std::to_string(epoch) + ")";
+                        return finish(result, seconds());
+                    }
+                    const auto b0 = s * batch;
+                    const auto len = std::min(batch, nTrain - b0);
+                    auto idx = perm.narrow(0, b0, len);
+                    auto x = train.x.index_select(0, idx);
+                    auto y = train.y.index_select(0, idx);
+                    auto out = model->forward(x);
+                    auto terms = (*loss)(out.mixture, out.experts, out.gate, out.gateProbs, y);
+                    auto values = torch::stack({terms.total.detach(), terms.task.detach(), terms.distill.detach(),
+                                                terms.balance.detach()}).to(torch::kCPU, torch::kFloat64);
+                    const double* v = values.data_ptr<double>();
+                    ++globalStep;
+                    if (!std::isfinite(v[0])) {
+                        result.status = RunStatus::Diverged;
+                        result.message = "diverged at step " + std::to_string(globalStep) + " (epoch " + std::to_string(epoch) +
+                                         "): the total loss is " + fmt(v[0]) + " (task " + fmt(v[1]) + ", distillation " +
+                                         fmt(v[2]) + ", balance " + fmt(v[3]) + ")";
+                        return finish(result, seconds());
+                    }
+                    optimizer->zero_grad();
+                    terms.total.backward();
+                    if (auto bad = nonFiniteGradient(); !bad.empty()) {
+                        result.status = RunStatus::Diverged;
+                        result.message = "diverged at step " + std::to_string(globalStep) + " (epoch " + std::to_string(epoch) +
+                                         "): the gradient of '" + bad + "' is not finite (total loss " + fmt(v[0]) + ")";
+                        return finish(result, seconds());
+                    }
+                    optimizer->step();
+
+                    sumTotal += v[0] * len;
+                    sumTask += v[1] * len;
+                    sumDistill += v[2] * len;
+                    if (classification) sumScore += out.mixture.detach().argmax(1).eq(y).sum().item<double>();
+                    seen += len;
+                    StepMetrics sm;
+                    sm.epoch = epoch;
+                    sm.step = globalStep;
+                    sm.stepInEpoch = s + 1;
+                    sm.total = v[0];
+                    sm.task = v[1];
+                    sm.distill = v[2];
+                    sm.balance = v[3];
+                    const double el = std::chrono::duration<double>(Clock::now() - epochStart - epochPaused).count();
+                    sm.samplesPerSecond = el > 0 ? static_cast<double>(seen) / el : 0;
+                    sm.wallSeconds = seconds() - std::chrono::duration<double>(epochPaused).count();
+                    for (auto* o : observers) o->onStep(sm);
+                }
+                paused += epochPaused;
+                EpochMetrics em;
+                em.epoch = epoch;
+                em.step = globalStep;
+                em.trainLoss = sumTotal / seen;
+                em.trainTaskLoss = sumTask / seen;
+                em.trainDistillLoss = sumDistill / seen;
+                if (classification) em.trainAccuracy = sumScore / seen;
+                auto v = evaluate(val, nullptr);
+                em.valLoss = v.loss;
+                em.valAccuracy = v.accuracy;
+                auto te = evaluate(test, &em);
+                em.testLoss = te.loss;
+                em.testAccuracy = te.accuracy;
+                if (!classification) {
+                    em.testRmse = te.rmse;
+                    em.testR2 = te.r2;
+                    em.trainAccuracy = 1.0 - em.trainTaskLoss / std::max(1e-30, train.y.var(false).item<double>());
+                }
+                em.wallSeconds = seconds();
+                if (!std::isfinite(em.valLoss) || !std::isfinite(em.testLoss)) {
+                    result.status = RunStatus::Diverged;
+                    result.message = "diverged in epoch " + std::to_string(epoch) + ": the evaluation loss is not finite";
+                    return finish(result, seconds());
+                }
+                for (auto* o : observers) o->onEpoch(em);
+                result.epochsCompleted = epoch;
+                result.final = std::move(em);
+            }
+            result.status = RunStatus::Finished;
+        } catch (const std::exception& e) {
+            result.status = RunStatus::Failed;
+            std::string what = e.what();
+            result.message = what.substr(0, what.find('\n'));
+        }
+        return finish(result, seconds());
+    }
+
+    RunResult finish(RunResult& r, double seconds) {
+        r.wallSeconds = seconds;
+        for (auto* o : observers) o->onRunEnd(r);
+        return r;
+    }
+};
+
+Trainer::Trainer(ExperimentConfig config, Dataset data)
+    : d_(std::make_unique<Impl>(std::move(config), std::move(data))) {}
+Trainer::~Trainer() = default;
+void Trainer::addObserver(TrainingObserver* o) { d_->observers.push_back(o); }
+TrainerControl& Trainer::control() { return d_->control; }
+RunResult Trainer::run() { return d_->run(); }
+const ExperimentConfig& Trainer::config() const { return d_->config; }
+std::string Trainer::device() const { return d_->deviceName(); }
+
+} // namespace mode

@@ -1,0 +1,47 @@
+#pragma once
+// Trains one MoDE experiment and reports it to observers, step by step and epoch by epoch.
+// LibTorch stays inside Trainer.cpp: this header exposes plain types only, so the GUI and the
+// command-line tools include it without paying for <torch/torch.h>.
+
+#include "config/ExperimentConfig.h"
+#include "data/Dataset.h"
+#include "train/TrainerControl.h"
+#include "train/TrainingEvents.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mode {
+
+class Trainer {
+public:
+    // Loads nothing: the dataset is given (see loadDataset). Throws ConfigError for an invalid
+    // experiment and DataError for data the experiment cannot use.
+    Trainer(ExperimentConfig config, Dataset data);
+    ~Trainer();
+    Trainer(const Trainer&) = delete;
+    Trainer& operator=(const Trainer&) = delete;
+
+    void addObserver(TrainingObserver* observer);
+    TrainerControl& control();
+
+    // Runs to the end, a stop request or a failure, on the calling thread. Never throws for a
+    // run that fails: the result says how it ended and why.
+    RunResult run();
+
+    const ExperimentConfig& config() const;
+    std::string device() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d_;
+};
+
+// "cpu", or "cuda" when this LibTorch was built with CUDA and a GPU is present.
+std::vector<std::string> availableDevices();
+std::string libtorchVersion();
+// Applies the thread policy: OpenBLAS on one thread, LibTorch on `threads` (0: one per core).
+void configureThreads(int threads);
+
+} // namespace mode
