@@ -57,9 +57,9 @@ int main(int argc, char** argv) {
                "  mode-train --config experiments/regimes.json --seed 3 --json\n"
                "Exit codes: 0 finished, 1 the run failed or diverged, 2 bad input, 130 stopped (Ctrl-C).");
     std::string configFile, dataFile, dataset, target, distill, device, dbFile, gate, hidden, optimizer, name, saveConfig;
-    int experts = 0, topK = 0, epochs = 0, batchSize = 0, threads = -1;
-    double alpha = -1, lr = 0, weightDecay = -1, balance = -1, temperature = 0;
-    std::int64_t seed = -1;
+    int experts = 0, topK = 0, epochs = 0, batchSize = 0, threads = 0;
+    double alpha = 0, lr = 0, weightDecay = 0, balance = 0, temperature = 0;
+    std::int64_t seed = 0;
     bool asJson = false, quiet = false, printConfig = false, detach = false, version = false;
 
     app.add_option("--config", configFile, "experiment file (JSON) with every knob")->check(CLI::ExistingFile);
@@ -101,6 +101,7 @@ int main(int argc, char** argv) {
         return 0;
     }
 
+    auto given = [&](const char* flag) { return app.get_option(flag)->count() > 0; };
     ExperimentConfig c;
     try {
         if (!configFile.empty()) c = ExperimentConfig::fromFile(configFile);
@@ -111,26 +112,26 @@ int main(int argc, char** argv) {
             c.data.path.clear();
         }
         if (!target.empty()) c.data.target = target;
-        if (experts) c.model.experts = experts;
+        if (given("--experts")) c.model.experts = experts;
         if (!gate.empty()) c.model.gate = gate;
-        if (topK) { c.model.topK = topK; if (gate.empty()) c.model.gate = "topk"; }
+        if (given("--top-k")) { c.model.topK = topK; if (gate.empty()) c.model.gate = "topk"; }
         if (!hidden.empty()) c.model.hidden = parseSizes(hidden);
-        if (alpha != -1) c.loss.alpha = alpha;
+        if (given("--alpha")) c.loss.alpha = alpha;
         if (!distill.empty()) c.loss.distill = distill;
-        if (temperature) c.loss.temperature = temperature;
+        if (given("--temperature")) c.loss.temperature = temperature;
         if (detach) c.loss.detachTeacher = true;
-        if (balance != -1) c.loss.balanceWeight = balance;
-        if (epochs) c.train.epochs = epochs;
-        if (batchSize) c.train.batchSize = batchSize;
-        if (lr) c.train.lr = lr;
+        if (given("--balance")) c.loss.balanceWeight = balance;
+        if (given("--epochs")) c.train.epochs = epochs;
+        if (given("--batch-size")) c.train.batchSize = batchSize;
+        if (given("--lr")) c.train.lr = lr;
         if (!optimizer.empty()) c.train.optimizer = optimizer;
-        if (weightDecay != -1) c.train.weightDecay = weightDecay;
-        if (seed != -1) {
+        if (given("--weight-decay")) c.train.weightDecay = weightDecay;
+        if (given("--seed")) {
             if (seed < 0) throw ConfigError("--seed must be >= 0");
             c.train.seed = static_cast<std::uint64_t>(seed);
         }
         if (!device.empty()) c.train.device = device;
-        if (threads != -1) c.train.threads = threads;
+        if (given("--threads")) c.train.threads = threads;
         if (!name.empty()) c.name = name;
         requireValid(c);
     } catch (const std::exception& e) {

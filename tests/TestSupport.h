@@ -1,0 +1,31 @@
+#pragma once
+// Helpers shared by the tests: scratch folders, files and running programs.
+
+#include <filesystem>
+#include <string>
+
+namespace mode::test {
+
+// A fresh folder under the system temp dir, removed when the object goes.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    const std::filesystem::path& path() const { return path_; }
+    std::string file(const std::string& name, const std::string& contents) const;
+    std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+private:
+    std::filesystem::path path_;
+};
+
+struct ProcessResult {
+    int exitCode = -1;
+    std::string out, err;
+};
+// Runs a shell command line, capturing stdout and stderr.
+ProcessResult runCommand(const std::string& commandLine);
+
+std::string readFile(const std::string& path);
+
+} // namespace mode::test

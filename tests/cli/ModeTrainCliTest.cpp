@@ -1,0 +1,112 @@
+// mode-train as a user or a script runs it: exit codes, messages on stderr, JSON on stdout.
+
+#include "TestSupport.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+using namespace mode::test;
+using json = nlohmann::json;
+
+namespace {
+const std::string kTrain = std::string(MODE_BIN_DIR) + "/mode-train";
+ProcessResult train(const std::string& args) { return runCommand(kTrain + " " + args); }
+const char* kQuick = "--epochs 2 --threads 1 --device cpu";
+} // namespace
+
+TEST(ModeTrainCli, JsonOutputHasTheDocumentedKeys) {
+    auto r = train(std::string(kQuick) + " --experts 3 --alpha 0.1 --json");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    auto j = json::parse(r.out);
+    EXPECT_TRUE(j.contains("run_id"));
+    EXPECT_EQ(j["status"], "finished");
+    ASSERT_TRUE(j["test_accuracy"].is_number());
+    EXPECT_GT(j["test_accuracy"].get<double>(), 0.0);
+    EXPECT_LE(j["test_accuracy"].get<double>(), 1.0);
+    ASSERT_EQ(j["experts"].size(), 3u);
+    std::int64_t allocated = 0;
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(j["experts"][i]["expert"], i);
+        allocated += j["experts"][i]["allocated"].get<std::int64_t>();
+        EXPECT_TRUE(j["experts"][i].contains("probing_accuracy"));
+    }
+    EXPECT_EQ(allocated, 600) << "every test row (15% of 4000) is allocated to one expert";
+    ASSERT_TRUE(j["gate_routing_accuracy"].is_number()) << "regimes has known sub-tasks";
+    EXPECT_EQ(j["config"]["model"]["experts"], 3);
+    EXPECT_DOUBLE_EQ(j["config"]["loss"]["alpha"].get<double>(), 0.1);
+}
+
+TEST(ModeTrainCli, GateRoutingAccuracyIsNullWithoutKnownSubtasks) {
+    TempDir dir;
+    std::string csv = "a,b,y\n";
+    for (int i = 0; i < 60; ++i) csv += std::to_string(i % 7) + "," + std::to_string(i % 5) + "," + (i % 2 ? "p" : "q") + "\n";
+    auto path = dir.file("small.csv", csv);
+    auto r = train(std::string(kQuick) + " --data " + path + " --target y --json");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    auto j = json::parse(r.out);
+    EXPECT_TRUE(j["gate_routing_accuracy"].is_null());
+    EXPECT_EQ(j["dataset"], "small.csv");
+}
+
+TEST(ModeTrainCli, HumanSummaryShowsAccuracyProbingAndRouting) {
+    auto r = train(std::string(kQuick) + " --experts 2");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.out.find("test accuracy of the mixture"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("gate routing accuracy"), std::string::npos);
+    EXPECT_NE(r.out.find("probing acc"), std::string::npos);
+    EXPECT_NE(r.err.find("epoch   2/2"), std::string::npos) << "per-epoch lines when stderr is not a terminal";
+}
+
+TEST(ModeTrainCli, ImpossibleSettingExitsTwoNamingTheField) {
+    auto r = train("--experts 0");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("model.experts"), std::string::npos) << r.err;
+    r = train("--experts 4 --top-k 5");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("model.top_k"), std::string::npos) << r.err;
+    r = train("--alpha -0.5");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("loss.alpha"), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty());
+}
+
+TEST(ModeTrainCli, MissingOrMalformedDataExitsTwoWithFileAndLine) {
+    auto r = train("--data /nonexistent/file.csv");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("/nonexistent/file.csv"), std::string::npos) << r.err;
+    TempDir dir;
+    auto path = dir.file("bad.csv", "a,b,y\n1,2,p\n3,q\n");
+    r = train("--data " + path);
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("bad.csv:3: ragged row"), std::string::npos) << r.err;
+}
+
+TEST(ModeTrainCli, UnknownFlagExitsTwo) {
+    auto r = train("--alhpa 0.1");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_FALSE(r.err.empty());
+}
+
+TEST(ModeTrainCli, ConfigFileWithFlagOverrides) {
+    TempDir dir;
+    auto cfg = dir.file("exp.json", R"({"model": {"experts": 5}, "loss": {"alpha": 0.7}, "train": {"epochs": 1}})");
+    auto r = train("--config " + cfg + " --alpha 0.2 --print-config");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    auto j = json::parse(r.out);
+    EXPECT_EQ(j["model"]["experts"], 5);
+    EXPECT_DOUBLE_EQ(j["loss"]["alpha"].get<double>(), 0.2);
+    auto bad = dir.file("bad.json", R"({"loss": {"alpah": 0.7}})");
+    r = train("--config " + bad);
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("'loss.alpah' is not a known setting"), std::string::npos) << r.err;
+}
+
+TEST(ModeTrainCli, HelpAndVersion) {
+    auto r = train("--help");
+    EXPECT_EQ(r.exitCode, 0);
+    EXPECT_NE(r.out.find("--alpha"), std::string::npos);
+    EXPECT_NE(r.out.find("Examples"), std::string::npos);
+    r = train("--version");
+    EXPECT_EQ(r.exitCode, 0);
+    EXPECT_NE(r.out.find("mode-train 0.1.0"), std::string::npos) << r.out;
+}

@@ -1,0 +1,219 @@
+#include "data/RegimesDataset.h"
+#include "train/Trainer.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <functional>
+#include <thread>
+
+using namespace mode;
+
+namespace {
+
+struct Recorder : TrainingObserver {
+    RunStart start;
+    std::vector<StepMetrics> steps;
+    std::vector<EpochMetrics> epochs;
+    std::optional<RunResult> end;
+    std::function<void(const StepMetrics&)> onEachStep;
+    void onRunStart(const RunStart& s) override { start = s; }
+    void onStep(const StepMetrics& m) override {
+        steps.push_back(m);
+        if (onEachStep) onEachStep(m);
+    }
+    void onEpoch(const EpochMetrics& m) override { epochs.push_back(m); }
+    void onRunEnd(const RunResult& r) override { end = r; }
+};
+
+ExperimentConfig smallConfig(int epochs) {
+    ExperimentConfig c;
+    c.train.epochs = epochs;
+    c.train.device = "cpu";
+    c.data.regimes.samples = 1200;
+    return c;
+}
+
+RunResult train(const ExperimentConfig& c, Recorder& rec) {
+    Trainer t(c, makeRegimesDataset(c.data.regimes));
+    t.addObserver(&rec);
+    return t.run();
+}
+
+} // namespace
+
+TEST(Trainer, LearnsRegimesAndRoutesSubtasksToTheirOwnExperts) {
+    // The default experiment (4000 rows, 4 sub-tasks, 4 experts, alpha 0.1, 20 epochs). With 5%
+    // label noise over 3 classes the best possible accuracy is about 0.967.
+    ExperimentConfig c;
+    c.train.device = "cpu";
+    Recorder rec;
+    auto r = train(c, rec);
+    ASSERT_EQ(r.status, RunStatus::Finished) << r.message;
+    ASSERT_TRUE(r.final);
+    EXPECT_GE(r.final->testAccuracy, 0.85);
+    ASSERT_TRUE(r.final->gateRoutingAccuracy);
+    EXPECT_GE(*r.final->gateRoutingAccuracy, 0.85);
+    EXPECT_LT(rec.epochs.back().trainTaskLoss, rec.epochs.front().trainTaskLoss);
+    // Each expert's probing accuracy is measured on the samples allocated to it.
+    std::int64_t allocated = 0;
+    for (const auto& e : r.final->experts) {
+        allocated += e.allocated;
+        if (e.allocated) {
+            ASSERT_TRUE(e.probingAccuracy);
+            EXPECT_GE(*e.probingAccuracy, 0.0);
+            EXPECT_LE(*e.probingAccuracy, 1.0);
+        }
+    }
+    EXPECT_EQ(allocated, rec.start.testRows);
+}
+
+TEST(Trainer, EventsCoverEveryStepAndEpoch) {
+    auto c = smallConfig(3);
+    c.train.batchSize = 100;
+    Recorder rec;
+    auto r = train(c, rec);
+    ASSERT_EQ(r.status, RunStatus::Finished) << r.message;
+    const auto perEpoch = rec.start.stepsPerEpoch;
+    EXPECT_EQ(perEpoch, (rec.start.trainRows + 99) / 100);
+    ASSERT_EQ(rec.steps.size(), static_cast<std::size_t>(3 * perEpoch));
+    for (std::size_t i = 0; i < rec.steps.size(); ++i) EXPECT_EQ(rec.steps[i].step, static_cast<std::int64_t>(i + 1));
+    ASSERT_EQ(rec.epochs.size(), 3u);
+    EXPECT_EQ(rec.epochs[2].step, 3 * perEpoch);
+    const auto& rm = rec.epochs[2].routingByClass;
+    EXPECT_EQ(rm.rowNames.size(), 3u);
+    EXPECT_EQ(rm.experts, 4);
+    for (std::size_t row = 0; row < 3; ++row) {
+        double gateSum = 0, shareSum = 0;
+        for (int e = 0; e < 4; ++e) {
+            gateSum += rm.meanGate[row * 4 + e];
+            shareSum += rm.argmaxShare[row * 4 + e];
+        }
+        EXPECT_NEAR(gateSum, 1.0, 1e-6);
+        EXPECT_NEAR(shareSum, 1.0, 1e-9);
+    }
+    ASSERT_TRUE(rec.epochs[2].routingBySubtask);
+    EXPECT_EQ(rec.epochs[2].routingBySubtask->rowNames.size(), 4u);
+    ASSERT_TRUE(rec.end);
+    EXPECT_EQ(rec.end->status, RunStatus::Finished);
+}
+
+TEST(Trainer, SameSeedSameLossesOtherSeedOtherLosses) {
+    auto c = smallConfig(2);
+    Recorder a, b, other;
+    train(c, a);
+    train(c, b);
+    c.train.seed = 9;
+    train(c, other);
+    ASSERT_EQ(a.steps.size(), b.steps.size());
+    for (std::size_t i = 0; i < a.steps.size(); ++i) {
+        ASSERT_EQ(a.steps[i].total, b.steps[i].total) << "step " << i;
+        ASSERT_EQ(a.steps[i].distill, b.steps[i].distill) << "step " << i;
+    }
+    EXPECT_EQ(a.epochs.back().testAccuracy, b.epochs.back().testAccuracy);
+    EXPECT_NE(a.steps.back().total, other.steps.back().total);
+}
+
+TEST(Trainer, AlphaZeroTrainsThePlainMoE) {
+    auto c = smallConfig(2);
+    c.loss.alpha = 0;
+    Recorder rec;
+    auto r = train(c, rec);
+    ASSERT_EQ(r.status, RunStatus::Finished);
+    for (const auto& s : rec.steps) {
+        EXPECT_EQ(s.total, s.task); // no balance weight, no distillation
+        EXPECT_GT(s.distill, 0.0);  // but the disagreement is still measured
+    }
+}
+
+TEST(Trainer, StopRequestEndsTheRunAsStopped) {
+    auto c = smallConfig(5);
+    Trainer t(c, makeRegimesDataset(c.data.regimes));
+    Recorder rec;
+    rec.onEachStep = [&](const StepMetrics& m) {
+        if (m.step == 5) t.control().requestStop();
+    };
+    t.addObserver(&rec);
+    auto r = t.run();
+    EXPECT_EQ(r.status, RunStatus::Stopped);
+    EXPECT_EQ(r.steps, 5);
+    EXPECT_EQ(rec.steps.size(), 5u);
+    ASSERT_TRUE(rec.end);
+    EXPECT_EQ(rec.end->status, RunStatus::Stopped);
+}
+
+TEST(Trainer, PauseHoldsTheRunUntilResumed) {
+    auto c = smallConfig(1);
+    Trainer t(c, makeRegimesDataset(c.data.regimes));
+    Recorder rec;
+    std::atomic<std::int64_t> lastStep{0};
+    rec.onEachStep = [&](const StepMetrics& m) {
+        lastStep = m.step;
+        if (m.step == 3) t.control().requestPause();
+    };
+    t.addObserver(&rec);
+    RunResult r;
+    std::thread worker([&] { r = t.run(); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(lastStep.load(), 3) << "no step may run while paused";
+    EXPECT_TRUE(t.control().paused());
+    t.control().requestResume();
+    worker.join();
+    EXPECT_EQ(r.status, RunStatus::Finished);
+    EXPECT_EQ(r.steps, rec.start.stepsPerEpoch);
+}
+
+TEST(Trainer, NaNInTheDataStopsTheRunAsDivergedNamingTheStep) {
+    auto c = smallConfig(2);
+    auto d = makeRegimesDataset(c.data.regimes);
+    for (auto& v : d.features) v = std::nanf(""); // every row poisoned: the first step diverges
+    Trainer t(c, std::move(d));
+    Recorder rec;
+    t.addObserver(&rec);
+    auto r = t.run();
+    EXPECT_EQ(r.status, RunStatus::Diverged);
+    EXPECT_NE(r.message.find("diverged at step 1 (epoch 1): the total loss is nan"), std::string::npos) << r.message;
+    EXPECT_TRUE(rec.epochs.empty());
+}
+
+TEST(Trainer, TopKGateAndEveryVariantTrain) {
+    for (std::string v : {"mse-mean", "mse-pairwise", "kl"}) {
+        auto c = smallConfig(2);
+        c.model.gate = "topk";
+        c.model.topK = 2;
+        c.model.noisyGate = true;
+        c.loss.distill = v;
+        c.loss.balanceWeight = 0.01;
+        Recorder rec;
+        auto r = train(c, rec);
+        ASSERT_EQ(r.status, RunStatus::Finished) << v << ": " << r.message;
+        EXPECT_GT(r.final->testAccuracy, 1.0 / 3) << v << " learns better than chance";
+    }
+}
+
+TEST(Trainer, CudaDeviceIsRefusedClearlyWithoutAGpu) {
+    const auto devices = availableDevices();
+    if (std::find(devices.begin(), devices.end(), "cuda") != devices.end()) GTEST_SKIP() << "a GPU is present";
+    auto c = smallConfig(1);
+    c.train.device = "cuda";
+    try {
+        Trainer t(c, makeRegimesDataset(c.data.regimes));
+        FAIL() << "cuda accepted without a GPU";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("train.device"), std::string::npos);
+    }
+}
+
+TEST(Trainer, RunsOnCudaWhenAGpuIsPresent) {
+    auto devices = availableDevices();
+    if (std::find(devices.begin(), devices.end(), "cuda") == devices.end()) GTEST_SKIP() << "no CUDA device";
+    auto c = smallConfig(2);
+    c.train.device = "cuda";
+    Recorder rec;
+    auto r = train(c, rec);
+    ASSERT_EQ(r.status, RunStatus::Finished) << r.message;
+    EXPECT_EQ(rec.start.device.rfind("cuda", 0), 0u);
+    EXPECT_GT(r.final->testAccuracy, 0.5);
+}

@@ -1,0 +1,123 @@
+#include "config/ExperimentConfig.h"
+
+#include "TestSupport.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+using namespace mode;
+using json = nlohmann::json;
+
+namespace {
+bool hasIssue(const std::vector<ConfigIssue>& issues, const std::string& field) {
+    for (const auto& i : issues)
+        if (i.field == field) return true;
+    return false;
+}
+} // namespace
+
+TEST(ExperimentConfig, DefaultIsValidAndTrainsRegimes) {
+    ExperimentConfig c;
+    EXPECT_TRUE(validate(c).empty()) << describe(validate(c));
+    EXPECT_EQ(c.data.dataset, "regimes");
+    EXPECT_EQ(c.loss.distill, "mse-mean");
+}
+
+TEST(ExperimentConfig, JsonRoundTripKeepsEveryKnob) {
+    ExperimentConfig c;
+    c.name = "sweep-a";
+    c.model.experts = 7;
+    c.model.gate = "topk";
+    c.model.topK = 3;
+    c.model.hidden = {16, 8};
+    c.loss.alpha = 0.03;
+    c.loss.distill = "kl";
+    c.loss.temperature = 2.5;
+    c.loss.detachTeacher = true;
+    c.train.seed = 42;
+    c.train.optimizer = "adamw";
+    c.data.regimes.subtasks = 6;
+    auto back = ExperimentConfig::fromJson(c.toJson());
+    EXPECT_EQ(back.toJson(), c.toJson());
+    EXPECT_EQ(back.model.hidden, (std::vector<int>{16, 8}));
+    EXPECT_EQ(back.train.seed, 42u);
+    EXPECT_DOUBLE_EQ(back.loss.temperature, 2.5);
+}
+
+TEST(ExperimentConfig, PartialJsonKeepsDefaultsForTheRest) {
+    auto c = ExperimentConfig::fromJson(json::parse(R"({"loss": {"alpha": 0.5}})"));
+    EXPECT_DOUBLE_EQ(c.loss.alpha, 0.5);
+    EXPECT_EQ(c.model.experts, ExperimentConfig{}.model.experts);
+}
+
+TEST(ExperimentConfig, UnknownKeyIsAnErrorNamingIt) {
+    try {
+        ExperimentConfig::fromJson(json::parse(R"({"loss": {"alpah": 0.5}})"), "exp.json");
+        FAIL() << "a misspelt key was accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("exp.json: 'loss.alpah' is not a known setting"), std::string::npos) << e.what();
+    }
+}
+
+TEST(ExperimentConfig, WrongTypeIsAnErrorNamingTheKey) {
+    try {
+        ExperimentConfig::fromJson(json::parse(R"({"model": {"experts": "four"}})"));
+        FAIL();
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("'model.experts' has the wrong type"), std::string::npos) << e.what();
+    }
+}
+
+TEST(ExperimentConfig, ImpossibleSettingsAreEachReported) {
+    ExperimentConfig c;
+    c.model.experts = 0;
+    c.loss.alpha = -1;
+    c.train.lr = 0;
+    c.train.epochs = 0;
+    auto issues = validate(c);
+    EXPECT_TRUE(hasIssue(issues, "model.experts"));
+    EXPECT_TRUE(hasIssue(issues, "loss.alpha"));
+    EXPECT_TRUE(hasIssue(issues, "train.lr"));
+    EXPECT_TRUE(hasIssue(issues, "train.epochs"));
+}
+
+TEST(ExperimentConfig, TopKMustBeBetweenOneAndExperts) {
+    ExperimentConfig c;
+    c.model.gate = "topk";
+    c.model.experts = 4;
+    c.model.topK = 5;
+    EXPECT_TRUE(hasIssue(validate(c), "model.top_k"));
+    c.model.topK = 0;
+    EXPECT_TRUE(hasIssue(validate(c), "model.top_k"));
+    c.model.topK = 4;
+    EXPECT_FALSE(hasIssue(validate(c), "model.top_k"));
+}
+
+TEST(ExperimentConfig, AlphaZeroIsAllowed) {
+    ExperimentConfig c;
+    c.loss.alpha = 0;
+    EXPECT_FALSE(hasIssue(validate(c), "loss.alpha"));
+}
+
+TEST(ExperimentConfig, MissingDataFileIsReported) {
+    ExperimentConfig c;
+    c.data.path = "/nonexistent/data.csv";
+    auto issues = validate(c);
+    ASSERT_TRUE(hasIssue(issues, "data.path"));
+    EXPECT_FALSE(hasIssue(validate(c, /*checkFiles=*/false), "data.path"));
+}
+
+TEST(ExperimentConfig, FromFileResolvesDataRelativeToTheFileAndReportsJsonErrorsWithLine) {
+    test::TempDir dir;
+    auto path = dir.file("exp.json", R"({"data": {"path": "d.csv"}})");
+    auto c = ExperimentConfig::fromFile(path);
+    EXPECT_EQ(c.data.path, (dir.path() / "d.csv").string());
+
+    auto bad = dir.file("bad.json", "{\n  \"model\": {\n    \"experts\": 4,,\n  }\n}\n");
+    try {
+        ExperimentConfig::fromFile(bad);
+        FAIL();
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("bad.json:3:"), std::string::npos) << e.what();
+    }
+}

@@ -1,0 +1,161 @@
+#include "data/CsvLoader.h"
+
+#include "TestSupport.h"
+
+#include <gtest/gtest.h>
+
+using namespace mode;
+
+namespace {
+// The message of the DataError that loading `text` raises, or "" when it loads.
+std::string errorOf(const std::string& text, CsvOptions o = {}) {
+    try {
+        loadCsvText(text, "data.csv", o);
+    } catch (const DataError& e) {
+        return e.what();
+    }
+    return "";
+}
+#define EXPECT_CONTAINS(haystack, needle) \
+    EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "message: " << (haystack)
+} // namespace
+
+TEST(CsvLoader, NumericFeaturesAndStringLabels) {
+    auto d = loadCsvText("a,b,label\n1,2.5,cat\n3,-1e2,dog\n5,0,cat\n", "data.csv");
+    EXPECT_EQ(d.rows, 3);
+    EXPECT_EQ(d.cols, 2);
+    EXPECT_EQ(d.task, TaskType::Classification);
+    EXPECT_EQ(d.classNames, (std::vector<std::string>{"cat", "dog"}));
+    EXPECT_EQ(d.labels, (std::vector<std::int64_t>{0, 1, 0}));
+    EXPECT_EQ(d.features, (std::vector<float>{1, 2.5f, 3, -100, 5, 0}));
+    EXPECT_EQ(d.standardise, (std::vector<bool>{true, true}));
+}
+
+TEST(CsvLoader, IntegerLabelsAreOrderedNumerically) {
+    auto d = loadCsvText("x,y\n1,10\n2,2\n3,1\n4,2\n", "data.csv");
+    EXPECT_EQ(d.classNames, (std::vector<std::string>{"1", "2", "10"}));
+    EXPECT_EQ(d.labels, (std::vector<std::int64_t>{2, 1, 0, 1}));
+}
+
+TEST(CsvLoader, TextColumnsAreOneHotEncoded) {
+    auto d = loadCsvText("colour,size,y\nred,1,a\nblue,2,b\nred,3,a\n", "data.csv");
+    EXPECT_EQ(d.featureNames, (std::vector<std::string>{"colour=blue", "colour=red", "size"}));
+    EXPECT_EQ(d.features, (std::vector<float>{0, 1, 1, 1, 0, 2, 0, 1, 3}));
+    EXPECT_EQ(d.standardise, (std::vector<bool>{false, false, true}));
+}
+
+TEST(CsvLoader, TargetChosenByNameAnywhere) {
+    auto d = loadCsvText("species,w,h\nx,1,2\ny,3,4\n", "data.csv", CsvOptions{"species"});
+    EXPECT_EQ(d.classNames, (std::vector<std::string>{"x", "y"}));
+    EXPECT_EQ(d.featureNames, (std::vector<std::string>{"w", "h"}));
+}
+
+TEST(CsvLoader, Rfc4180QuotingWithCommasQuotesNewlinesAndCrlf) {
+    auto d = loadCsvText("\"name, full\",v,y\r\n\"a \"\"quoted\"\", b\",1,p\r\n\"multi\nline\",2,q\r\n", "data.csv");
+    EXPECT_EQ(d.rows, 2);
+    EXPECT_EQ(d.featureNames[0], "name, full=a \"quoted\", b");
+    EXPECT_EQ(d.featureNames[1], "name, full=multi\nline");
+    auto recs = parseCsvRecords("a,b\n\"x\ny\",2\nz,3\n", "f");
+    ASSERT_EQ(recs.size(), 3u);
+    EXPECT_EQ(recs[2].line, 4) << "a quoted newline advances the line count";
+}
+
+TEST(CsvLoader, RegressionTargetDetectedFromNonIntegerValues) {
+    auto d = loadCsvText("x,price\n1,2.5\n2,3.75\n3,1.0\n", "data.csv");
+    EXPECT_EQ(d.task, TaskType::Regression);
+    EXPECT_EQ(d.values, (std::vector<float>{2.5f, 3.75f, 1.0f}));
+    CsvOptions o;
+    o.task = "classification";
+    EXPECT_EQ(loadCsvText("x,y\n1,2.5\n2,3.75\n", "data.csv", o).task, TaskType::Classification);
+}
+
+TEST(CsvLoader, SubtaskColumnIsKeptApartFromTheFeatures) {
+    CsvOptions o;
+    o.subtaskColumn = "group";
+    auto d = loadCsvText("x,group,y\n1,g1,a\n2,g2,b\n3,g1,b\n", "data.csv", o);
+    EXPECT_EQ(d.cols, 1);
+    EXPECT_EQ(d.subtaskNames, (std::vector<std::string>{"g1", "g2"}));
+    EXPECT_EQ(d.subtasks, (std::vector<std::int64_t>{0, 1, 0}));
+}
+
+TEST(CsvLoader, RaggedRowNamesTheLine) {
+    auto m = errorOf("a,b,y\n1,2,p\n3,q\n");
+    EXPECT_CONTAINS(m, "data.csv:3: ragged row: 2 fields, but the header has 3");
+}
+
+TEST(CsvLoader, TextInANumericColumnNamesLineColumnAndValue) {
+    auto m = errorOf("a,b,y\n1,2,p\n3,4,q\n5,oops,p\n6,7,q\n");
+    EXPECT_CONTAINS(m, "data.csv:4: column 'b': 'oops' is not a number");
+}
+
+TEST(CsvLoader, MissingTargetColumnListsTheColumns) {
+    auto m = errorOf("a,b,y\n1,2,p\n", CsvOptions{"label"});
+    EXPECT_CONTAINS(m, "the target column 'label' is not in the header (columns: a, b, y)");
+}
+
+TEST(CsvLoader, EmptyFile) {
+    EXPECT_CONTAINS(errorOf(""), "data.csv: the file is empty");
+    EXPECT_CONTAINS(errorOf("\n\n  \n"), "the file is empty");
+}
+
+TEST(CsvLoader, HeaderOnly) {
+    EXPECT_CONTAINS(errorOf("a,b,y\n"), "data.csv:1: the file has a header but no data rows");
+}
+
+TEST(CsvLoader, BinaryJunk) {
+    std::string junk("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16);
+    EXPECT_CONTAINS(errorOf(junk), "binary data");
+    EXPECT_CONTAINS(errorOf(junk), "not a text CSV file");
+}
+
+TEST(CsvLoader, MissingValuesNameRowAndColumnUnlessImputed) {
+    const std::string text = "a,b,y\n1,2,p\n3,NA,q\n5,?,p\n";
+    EXPECT_CONTAINS(errorOf(text), "data.csv:3: column 'b' is missing a value ('NA')");
+    CsvOptions o;
+    o.impute = "mean";
+    auto d = loadCsvText(text, "data.csv", o);
+    EXPECT_FLOAT_EQ(d.features[3], 2.0f); // the mean of the one present value
+    EXPECT_FLOAT_EQ(d.features[5], 2.0f);
+}
+
+TEST(CsvLoader, MissingTargetValueIsAlwaysAnError) {
+    CsvOptions o;
+    o.impute = "mean";
+    EXPECT_CONTAINS(errorOf("a,y\n1,p\n2,\n3,q\n", o), "data.csv:3: the target 'y' is missing");
+}
+
+TEST(CsvLoader, UnclosedQuoteNamesTheLineItOpensOn) {
+    EXPECT_CONTAINS(errorOf("a,y\n1,p\n\"2,q\n3,p\n"), "data.csv:3: a quoted field opened on this line is never closed");
+}
+
+TEST(CsvLoader, SingleClassTargetIsRejected) {
+    EXPECT_CONTAINS(errorOf("a,y\n1,p\n2,p\n"), "has a single class");
+}
+
+TEST(CsvLoader, DuplicateHeaderNames) {
+    EXPECT_CONTAINS(errorOf("a,a,y\n1,2,p\n"), "appears twice in the header");
+}
+
+TEST(CsvLoader, FileErrorsNameThePathAndTheFingerprintFollowsTheContent) {
+    test::TempDir dir;
+    auto path = dir.file("iris.csv", "w,species\n1,a\n2,b\n");
+    auto d = loadCsvFile(path);
+    EXPECT_EQ(d.name, "iris.csv");
+    EXPECT_EQ(d.sizeBytes, 18u); // bytes of the file
+    auto other = loadCsvFile(dir.file("other.csv", "w,species\n1,a\n3,b\n"));
+    EXPECT_NE(d.contentHash, other.contentHash);
+    try {
+        loadCsvFile(dir / "absent.csv");
+        FAIL();
+    } catch (const DataError& e) {
+        EXPECT_CONTAINS(e.what(), "absent.csv: cannot open the file");
+    }
+}
+
+TEST(CsvLoader, PreviewReportsColumnsKindsAndRows) {
+    test::TempDir dir;
+    auto p = previewCsvFile(dir.file("p.csv", "a,b,c\n1,x,\n2,y,\n"));
+    EXPECT_EQ(p.columns, (std::vector<std::string>{"a", "b", "c"}));
+    EXPECT_EQ(p.kinds, (std::vector<std::string>{"numeric", "text", "empty"}));
+    EXPECT_EQ(p.rows, 2);
+}
