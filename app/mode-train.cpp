@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
                "  mode-train --data iris.csv --target species --alpha 0\n"
                "  mode-train --config experiments/regimes.json --seed 3 --json\n"
                "Exit codes: 0 finished, 1 the run failed or diverged, 2 bad input, 130 stopped (Ctrl-C).");
-    std::string configFile, dataFile, dataset, target, distill, device, dbFile, gate, hidden, optimizer, name, saveConfig;
+    std::string configFile, dataFile, dataset, target, subtaskColumn, distill, device, dbFile, gate, hidden, optimizer, name, saveConfig;
     int experts = 0, topK = 0, epochs = 0, batchSize = 0, threads = 0;
     double alpha = 0, lr = 0, weightDecay = 0, balance = 0, temperature = 0;
     std::int64_t seed = 0;
@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
     app.add_option("--data", dataFile, "your own data file (CSV with a header row)");
     app.add_option("--dataset", dataset, "a built-in dataset: regimes");
     app.add_option("--target", target, "target column of --data (default: the last column)");
+    app.add_option("--subtask-column", subtaskColumn,
+                   "column of --data naming each row's known sub-task (for gate routing accuracy)");
     app.add_option("--experts", experts, "number of experts E (>= 1)");
     app.add_option("--gate", gate, "dense | topk");
     app.add_option("--top-k", topK, "sparse gate: keep the K largest gate logits (implies --gate topk)");
@@ -112,6 +114,7 @@ int main(int argc, char** argv) {
             c.data.path.clear();
         }
         if (!target.empty()) c.data.target = target;
+        if (!subtaskColumn.empty()) c.data.subtaskColumn = subtaskColumn;
         if (given("--experts")) c.model.experts = experts;
         if (!gate.empty()) c.model.gate = gate;
         if (given("--top-k")) { c.model.topK = topK; if (gate.empty()) c.model.gate = "topk"; }

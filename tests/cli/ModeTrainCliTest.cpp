@@ -110,3 +110,29 @@ TEST(ModeTrainCli, HelpAndVersion) {
     EXPECT_EQ(r.exitCode, 0);
     EXPECT_NE(r.out.find("mode-train 0.1.0"), std::string::npos) << r.out;
 }
+
+TEST(ModeTrainCli, SubtaskColumnOfOwnDataGivesGateRoutingAccuracy) {
+    TempDir dir;
+    // Two groups with opposite labelling rules: the group column is kept out of the features.
+    std::string csv = "x1,x2,group,y\n";
+    for (int i = 0; i < 200; ++i) {
+        int g = i % 2;
+        double x = (i % 10) - 4.5;
+        bool positive = g == 0 ? x > 0 : x < 0;
+        csv += std::to_string(x) + "," + std::to_string(g * 5.0) + "," + (g ? "B" : "A") + "," +
+               (positive ? "yes" : "no") + "\n";
+    }
+    auto path = dir.file("groups.csv", csv);
+    auto r = train(std::string(kQuick) + " --experts 2 --data " + path +
+                   " --target y --subtask-column group --json");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    auto j = json::parse(r.out);
+    ASSERT_TRUE(j["gate_routing_accuracy"].is_number()) << r.out;
+    EXPECT_EQ(j["config"]["data"]["subtask_column"], "group");
+}
+
+TEST(ModeTrainCli, ShippedExperimentFileIsValid) {
+    auto r = train(std::string("--config ") + MODE_SOURCE_DIR + "/experiments/regimes.json --print-config");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["data"]["dataset"], "regimes");
+}
