@@ -4,6 +4,8 @@
 #include "data/DatasetFactory.h"
 #include "train/Trainer.h"
 #include "report/RunSummary.h"
+#include "store/RunRecorder.h"
+#include "store/RunStore.h"
 #include "cli/CliCommon.h"
 #include "cli/ConsoleProgress.h"
 
@@ -86,7 +88,9 @@ int main(int argc, char** argv) {
     app.add_option("--device", device, "auto | cpu | cuda");
     app.add_option("--threads", threads, "LibTorch threads (0: one per core)");
     app.add_option("--name", name, "a name for the run");
-    app.add_option("--db", dbFile, "run store (SQLite); default: the user's data directory");
+    app.add_option("--db", dbFile, "run store (SQLite); default: " + RunStore::defaultPath());
+    bool noStore = false;
+    app.add_flag("--no-store", noStore, "do not record the run in a store");
     app.add_flag("--json", asJson, "print one JSON object with the results on stdout");
     app.add_flag("--quiet,-q", quiet, "no progress output");
     app.add_flag("--print-config", printConfig, "print the resolved experiment as JSON and exit");
@@ -150,6 +154,18 @@ int main(int argc, char** argv) {
         return kExitBadInput;
     }
 
+    // The store is opened before training so that a store that cannot be written is reported
+    // before any time is spent.
+    std::unique_ptr<RunStore> store;
+    if (!noStore) {
+        try {
+            store = std::make_unique<RunStore>(dbFile.empty() ? RunStore::defaultPath() : dbFile);
+        } catch (const std::exception& e) {
+            std::cerr << "mode-train: " << e.what() << "\n";
+            return kExitBadInput;
+        }
+    }
+
     configureThreads(c.train.threads);
     std::unique_ptr<Trainer> trainer;
     try {
@@ -163,16 +179,28 @@ int main(int argc, char** argv) {
     RunStartRecorder started;
     trainer->addObserver(&progress);
     trainer->addObserver(&started);
+    std::unique_ptr<RunRecorder> recorder;
+    if (store) {
+        recorder = std::make_unique<RunRecorder>(*store, c, c.name, &trainer->control());
+        trainer->addObserver(recorder.get());
+    }
     g_control = &trainer->control();
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
+    std::signal(SIGXFSZ, SIG_IGN); // a file-size limit becomes a write error the store reports
     RunResult r = trainer->run();
     g_control = nullptr;
+    if (recorder && recorder->error()) {
+        r.status = RunStatus::Failed;
+        r.message = "the run store failed, the run was stopped: " + *recorder->error();
+    }
+    const json runId = recorder && recorder->runId() ? json(*recorder->runId()) : json(nullptr);
 
     if (asJson) {
-        std::cout << runResultJson(c, started.start, r, json(nullptr)).dump(2) << "\n";
+        std::cout << runResultJson(c, started.start, r, runId).dump(2) << "\n";
     } else if (!quiet) {
         printRunSummary(std::cout, c, started.start, r);
+        if (!runId.is_null()) std::cout << "stored as run " << runId << " in " << store->path() << "\n";
     }
     if (r.status != RunStatus::Finished) std::cerr << "mode-train: " << r.message << "\n";
     switch (r.status) {

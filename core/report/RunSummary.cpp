@@ -1,6 +1,8 @@
 #include "report/RunSummary.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <stdexcept>
 #include <iomanip>
 
 namespace mode {
@@ -14,6 +16,19 @@ template <typename T> json opt(const std::optional<T>& v) { return v ? json(*v) 
 json routingJson(const RoutingMatrix& m) {
     return {{"rows", m.rowNames}, {"experts", m.experts}, {"mean_gate", m.meanGate},
             {"argmax_share", m.argmaxShare}, {"row_counts", m.rowCounts}};
+}
+
+RoutingMatrix routingFromJson(const json& j) {
+    RoutingMatrix m;
+    m.rowNames = j.at("rows").get<std::vector<std::string>>();
+    m.experts = j.at("experts").get<int>();
+    m.meanGate = j.at("mean_gate").get<std::vector<double>>();
+    m.argmaxShare = j.at("argmax_share").get<std::vector<double>>();
+    m.rowCounts = j.at("row_counts").get<std::vector<std::int64_t>>();
+    const std::size_t cells = m.rowNames.size() * static_cast<std::size_t>(std::max(0, m.experts));
+    if (m.meanGate.size() != cells || m.argmaxShare.size() != cells || m.rowCounts.size() != m.rowNames.size())
+        throw std::invalid_argument("routing matrix: the sizes of its rows, experts and cells do not match");
+    return m;
 }
 
 json expertsJson(const std::vector<ExpertMetrics>& experts) {

@@ -21,6 +21,8 @@ public:
 
 nlohmann::json epochMetricsJson(const EpochMetrics& m);
 nlohmann::json routingJson(const RoutingMatrix& m);
+// The inverse of routingJson; throws nlohmann::json::exception or std::invalid_argument.
+RoutingMatrix routingFromJson(const nlohmann::json& j);
 nlohmann::json expertsJson(const std::vector<ExpertMetrics>& experts);
 
 // runId: the store's id of the run, or null.

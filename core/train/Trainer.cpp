@@ -5,8 +5,10 @@
 #include "train/Assignment.h"
 #include "util/Random.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <sstream>
@@ -290,6 +292,7 @@ struct Trainer::Impl {
 
         RunStart rs;
         rs.device = deviceName();
+        rs.libtorchVersion = libtorchVersion();
         rs.datasetName = data.name;
         rs.datasetFingerprint = data.fingerprint();
         rs.trainRows = nTrain;
@@ -398,6 +401,15 @@ struct Trainer::Impl {
                     return finish(result, seconds());
                 }
                 for (auto* o : observers) o->onEpoch(em);
+                if (std::any_of(observers.begin(), observers.end(), [](auto* o) { return o->wantsCheckpoints(); })) {
+                    Checkpoint c;
+                    c.epoch = epoch;
+                    c.step = globalStep;
+                    c.wallSeconds = em.wallSeconds;
+                    c.state = saveState(epoch, globalStep, shuffler, order);
+                    for (auto* o : observers)
+                        if (o->wantsCheckpoints()) o->onCheckpoint(c);
+                }
                 result.epochsCompleted = epoch;
                 result.final = std::move(em);
             }
@@ -408,6 +420,24 @@ struct Trainer::Impl {
             result.message = what.substr(0, what.find('\n'));
         }
         return finish(result, seconds());
+    }
+
+    // Model, optimiser, the minibatch order and the generators: what a resumed run needs.
+    std::string saveState(int epoch, std::int64_t step, const Rng& shuffler, const std::vector<std::int64_t>& order) {
+        torch::serialize::OutputArchive archive;
+        torch::serialize::OutputArchive modelArchive, optimizerArchive;
+        model->save(modelArchive);
+        optimizer->save(optimizerArchive);
+        archive.write("model", modelArchive);
+        archive.write("optimizer", optimizerArchive);
+        archive.write("epoch", torch::tensor(static_cast<std::int64_t>(epoch)));
+        archive.write("step", torch::tensor(step));
+        archive.write("shuffler", torch::tensor(static_cast<std::int64_t>(shuffler.state())));
+        archive.write("order", torch::tensor(order));
+        archive.write("torch_rng", at::detail::getDefaultCPUGenerator().get_state());
+        std::ostringstream out;
+        archive.save_to(out);
+        return out.str();
     }
 
     RunResult finish(RunResult& r, double seconds) {

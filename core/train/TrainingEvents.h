@@ -15,6 +15,7 @@ RunStatus runStatusFromString(const std::string& s); // throws std::invalid_argu
 
 struct RunStart {
     std::string device;           // "cpu", "cuda:0"
+    std::string libtorchVersion;
     std::string datasetName;
     std::string datasetFingerprint;
     std::int64_t trainRows = 0, valRows = 0, testRows = 0;
@@ -82,6 +83,15 @@ struct RunResult {
     std::optional<EpochMetrics> final; // the last completed epoch
 };
 
+// The state a run can be resumed from after an epoch: model, optimiser and generators, as a
+// LibTorch archive (opaque bytes to everyone but the trainer).
+struct Checkpoint {
+    int epoch = 0;
+    std::int64_t step = 0;
+    double wallSeconds = 0;
+    std::string state;
+};
+
 // Receives a run's events on the trainer's thread. Implementations must be quick or hand the
 // data to another thread; they must not throw for ordinary conditions.
 class TrainingObserver {
@@ -90,6 +100,9 @@ public:
     virtual void onRunStart(const RunStart&) {}
     virtual void onStep(const StepMetrics&) {}
     virtual void onEpoch(const EpochMetrics&) {}
+    // Checkpoints cost a serialisation each epoch: made only when some observer wants them.
+    virtual bool wantsCheckpoints() const { return false; }
+    virtual void onCheckpoint(const Checkpoint&) {}
     virtual void onRunEnd(const RunResult&) {}
 };
 

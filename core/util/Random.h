@@ -31,6 +31,10 @@ public:
         for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[below(i)]);
     }
 
+    // The whole state, for checkpoints.
+    std::uint64_t state() const { return s_; }
+    void setState(std::uint64_t s) { s_ = s; }
+
 private:
     std::uint64_t s_;
 };

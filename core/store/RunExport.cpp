@@ -1,0 +1,156 @@
+#include "store/RunExport.h"
+
+#include "report/RunSummary.h"
+
+#include <cmath>
+#include <ctime>
+#include <iomanip>
+#include <map>
+#include <sstream>
+
+namespace mode {
+
+using json = nlohmann::json;
+
+namespace {
+
+std::string formatTime(double unixSeconds, bool utc, const char* format) {
+    std::time_t t = static_cast<std::time_t>(unixSeconds);
+    std::tm tm{};
+    if (utc) gmtime_r(&t, &tm);
+    else localtime_r(&t, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, format, &tm);
+    return buf;
+}
+
+template <typename T> json opt(const std::optional<T>& v) { return v ? json(*v) : json(nullptr); }
+
+// A CSV field: numbers with full precision, NaN and missing as empty.
+std::string num(double v) {
+    if (!std::isfinite(v)) return "";
+    std::ostringstream s;
+    s << std::setprecision(10) << v;
+    return s.str();
+}
+std::string num(const std::optional<double>& v) { return v ? num(*v) : ""; }
+
+std::vector<std::string> epochFields(const EpochMetrics& m) {
+    return {num(m.trainLoss), num(m.trainTaskLoss), num(m.trainDistillLoss), num(m.trainAccuracy),
+            num(m.valLoss),   num(m.valAccuracy),   num(m.testLoss),         num(m.testAccuracy),
+            num(m.testRmse),  num(m.testR2),        num(m.gateEntropy),      num(m.expertSimilarity),
+            num(m.gateRoutingAccuracy)};
+}
+
+void writeRow(std::ostream& out, const std::vector<std::string>& fields) {
+    for (std::size_t i = 0; i < fields.size(); ++i) out << (i ? "," : "") << fields[i];
+    out << "\n";
+}
+
+} // namespace
+
+std::string isoTimeUtc(double s) { return formatTime(s, true, "%Y-%m-%dT%H:%M:%SZ"); }
+std::string localTimeShort(double s) { return formatTime(s, false, "%Y-%m-%d %H:%M"); }
+
+json runRecordJson(const RunRecord& r) {
+    return {{"id", r.id},
+            {"name", r.name},
+            {"status", toString(r.status)},
+            {"message", r.message},
+            {"dataset", r.dataset},
+            {"dataset_fingerprint", r.datasetFingerprint},
+            {"alpha", r.alpha},
+            {"distill", r.distill},
+            {"experts", r.experts},
+            {"gate", r.gate},
+            {"seed", r.seed},
+            {"device", r.device},
+            {"test_accuracy", opt(r.testAccuracy)},
+            {"val_accuracy", opt(r.valAccuracy)},
+            {"best_val_accuracy", opt(r.bestValAccuracy)},
+            {"gate_routing_accuracy", opt(r.gateRoutingAccuracy)},
+            {"epochs_completed", r.epochsCompleted},
+            {"epochs", r.start.epochs},
+            {"steps", r.steps},
+            {"wall_seconds", r.wallSeconds},
+            {"started", isoTimeUtc(r.startedAt)},
+            {"ended", r.endedAt ? json(isoTimeUtc(*r.endedAt)) : json(nullptr)},
+            {"config_hash", r.configHash},
+            {"libtorch_version", r.libtorchVersion},
+            {"mode_version", r.modeVersion},
+            {"tags", r.tags},
+            {"notes", r.notes},
+            {"has_checkpoint", r.hasCheckpoint}};
+}
+
+json exportRunJson(const RunStore& store, std::int64_t id) {
+    auto record = store.run(id);
+    json j = runRecordJson(record);
+    j["config"] = json::parse(record.configJson);
+    j["class_names"] = record.start.classNames;
+    j["subtask_names"] = record.start.subtaskNames;
+    json steps = json::array();
+    for (const auto& s : store.steps(id))
+        steps.push_back({{"step", s.step}, {"epoch", s.epoch}, {"loss", s.total}, {"task_loss", s.task},
+                         {"distill_loss", s.distill}, {"balance_loss", s.balance},
+                         {"samples_per_second", s.samplesPerSecond}, {"wall_seconds", s.wallSeconds}});
+    j["steps"] = std::move(steps);
+    json epochs = json::array();
+    for (const auto& e : store.epochs(id)) epochs.push_back(epochMetricsJson(e));
+    j["epochs"] = std::move(epochs);
+    return j;
+}
+
+void exportRunCsv(const RunStore& store, std::int64_t id, std::ostream& out) {
+    const auto steps = store.steps(id);
+    const auto epochs = store.epochs(id);
+    std::map<std::int64_t, const EpochMetrics*> atStep;
+    for (const auto& e : epochs) atStep[e.step] = &e;
+    std::vector<std::string> header{"step", "epoch", "wall_seconds"};
+    for (const auto& n : stepMetricNames()) header.push_back(n);
+    for (const auto& n : epochMetricNames()) header.push_back(n);
+    writeRow(out, header);
+    const std::size_t epochCols = epochMetricNames().size();
+    for (const auto& s : steps) {
+        std::vector<std::string> row{std::to_string(s.step), std::to_string(s.epoch), num(s.wallSeconds),
+                                     num(s.total), num(s.task), num(s.distill), num(s.balance), num(s.samplesPerSecond)};
+        auto it = atStep.find(s.step);
+        if (it != atStep.end()) {
+            auto f = epochFields(*it->second);
+            row.insert(row.end(), f.begin(), f.end());
+        } else {
+            row.insert(row.end(), epochCols, "");
+        }
+        writeRow(out, row);
+    }
+}
+
+void exportEpochsCsv(const RunStore& store, std::int64_t id, std::ostream& out) {
+    const auto epochs = store.epochs(id);
+    std::size_t experts = 0;
+    for (const auto& e : epochs) experts = std::max(experts, e.experts.size());
+    std::vector<std::string> header{"epoch", "step", "wall_seconds"};
+    for (const auto& n : epochMetricNames()) header.push_back(n);
+    for (std::size_t i = 0; i < experts; ++i)
+        for (const char* m : {"allocated", "probing_accuracy", "probing_error", "load", "share", "similarity"})
+            header.push_back("expert" + std::to_string(i) + "_" + m);
+    writeRow(out, header);
+    for (const auto& e : epochs) {
+        std::vector<std::string> row{std::to_string(e.epoch), std::to_string(e.step), num(e.wallSeconds)};
+        auto f = epochFields(e);
+        row.insert(row.end(), f.begin(), f.end());
+        for (std::size_t i = 0; i < experts; ++i) {
+            if (i < e.experts.size()) {
+                const auto& x = e.experts[i];
+                for (const auto& v : {std::to_string(x.allocated), num(x.probingAccuracy), num(x.probingError),
+                                      num(x.load), num(x.share), num(x.similarity)})
+                    row.push_back(v);
+            } else {
+                row.insert(row.end(), 6, "");
+            }
+        }
+        writeRow(out, row);
+    }
+}
+
+} // namespace mode

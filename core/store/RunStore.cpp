@@ -1,0 +1,841 @@
+#include "store/RunStore.h"
+
+#include "data/Dataset.h"
+#include "report/RunSummary.h"
+#include "store/WriterIdentity.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace mode {
+
+namespace {
+
+// ---- schema -----------------------------------------------------------------------------
+// Version 1: runs, tags, steps, epochs, routing, per-expert metrics.
+const char* kSchemaV1 = R"sql(
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL,
+  message TEXT NOT NULL DEFAULT '',
+  started_at REAL NOT NULL,
+  ended_at REAL,
+  config_json TEXT NOT NULL,
+  config_hash TEXT NOT NULL,
+  dataset TEXT NOT NULL,
+  dataset_fingerprint TEXT NOT NULL DEFAULT '',
+  seed INTEGER NOT NULL DEFAULT 0,
+  device TEXT NOT NULL DEFAULT '',
+  experts INTEGER NOT NULL,
+  alpha REAL NOT NULL,
+  distill TEXT NOT NULL DEFAULT '',
+  gate TEXT NOT NULL DEFAULT '',
+  libtorch_version TEXT NOT NULL DEFAULT '',
+  mode_version TEXT NOT NULL DEFAULT '',
+  start_json TEXT NOT NULL DEFAULT '{}',
+  epochs_completed INTEGER NOT NULL DEFAULT 0,
+  steps INTEGER NOT NULL DEFAULT 0,
+  wall_seconds REAL NOT NULL DEFAULT 0,
+  test_accuracy REAL,
+  val_accuracy REAL,
+  gate_routing_accuracy REAL
+);
+CREATE INDEX runs_by_dataset ON runs(dataset);
+CREATE TABLE run_tags (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  tag TEXT NOT NULL,
+  PRIMARY KEY (run_id, tag)
+) WITHOUT ROWID;
+CREATE TABLE steps (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  step INTEGER NOT NULL,
+  epoch INTEGER NOT NULL,
+  loss REAL, task_loss REAL, distill_loss REAL, balance_loss REAL,
+  samples_per_second REAL, wall_seconds REAL,
+  PRIMARY KEY (run_id, step)
+) WITHOUT ROWID;
+CREATE TABLE epochs (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  epoch INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  wall_seconds REAL,
+  train_loss REAL, train_task_loss REAL, train_distill_loss REAL, train_accuracy REAL,
+  val_loss REAL, val_accuracy REAL, test_loss REAL, test_accuracy REAL,
+  test_rmse REAL, test_r2 REAL,
+  gate_entropy REAL, expert_similarity REAL, gate_routing_accuracy REAL,
+  PRIMARY KEY (run_id, epoch)
+) WITHOUT ROWID;
+CREATE TABLE routing (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  epoch INTEGER NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('class', 'subtask')),
+  matrix_json TEXT NOT NULL,
+  PRIMARY KEY (run_id, epoch, kind)
+) WITHOUT ROWID;
+CREATE TABLE expert_epochs (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  epoch INTEGER NOT NULL,
+  expert INTEGER NOT NULL,
+  allocated INTEGER NOT NULL,
+  probing_accuracy REAL, probing_error REAL,
+  load REAL, share REAL, similarity REAL,
+  PRIMARY KEY (run_id, epoch, expert)
+) WITHOUT ROWID;
+)sql";
+
+// Version 2: notes, the writer's identity and heartbeat (to tell a crashed writer from a live
+// one), checkpoints.
+const char* kMigrationV2 = R"sql(
+ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN heartbeat_at REAL NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN writer_host TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN writer_pid INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN writer_started TEXT NOT NULL DEFAULT '';
+UPDATE runs SET heartbeat_at = COALESCE(ended_at, started_at);
+CREATE INDEX runs_by_status ON runs(status);
+CREATE TABLE checkpoints (
+  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+  epoch INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  wall_seconds REAL NOT NULL,
+  created_at REAL NOT NULL,
+  state BLOB NOT NULL
+);
+)sql";
+
+const char* kMigrations[] = {kSchemaV1, kMigrationV2}; // kMigrations[v] brings version v to v + 1
+
+// A writer that has not written for this long, on another host, is taken for dead.
+constexpr double kStaleHeartbeatSeconds = 15 * 60;
+
+double now() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+template <typename T> void bindOpt(SQLite::Statement& s, int i, const std::optional<T>& v) {
+    if (v) s.bind(i, *v);
+    else s.bind(i);
+}
+std::optional<double> optDouble(const SQLite::Column& c) {
+    if (c.isNull()) return std::nullopt;
+    return c.getDouble();
+}
+double orNaN(const SQLite::Column& c) { return c.isNull() ? std::nan("") : c.getDouble(); }
+
+json runStartJson(const RunStart& s) {
+    return {{"device", s.device}, {"train_rows", s.trainRows}, {"val_rows", s.valRows}, {"test_rows", s.testRows},
+            {"features", s.features}, {"parameters", s.parameters}, {"steps_per_epoch", s.stepsPerEpoch},
+            {"epochs", s.epochs}, {"experts", s.experts}, {"classification", s.classification},
+            {"class_names", s.classNames}, {"subtask_names", s.subtaskNames},
+            {"dataset", s.datasetName}, {"dataset_fingerprint", s.datasetFingerprint}};
+}
+RunStart runStartFromJson(const std::string& text) {
+    RunStart s;
+    auto j = json::parse(text, nullptr, false);
+    if (!j.is_object()) return s;
+    s.device = j.value("device", "");
+    s.trainRows = j.value("train_rows", std::int64_t{0});
+    s.valRows = j.value("val_rows", std::int64_t{0});
+    s.testRows = j.value("test_rows", std::int64_t{0});
+    s.features = j.value("features", std::int64_t{0});
+    s.parameters = j.value("parameters", std::int64_t{0});
+    s.stepsPerEpoch = j.value("steps_per_epoch", std::int64_t{0});
+    s.epochs = j.value("epochs", 0);
+    s.experts = j.value("experts", 0);
+    s.classification = j.value("classification", true);
+    s.classNames = j.value("class_names", std::vector<std::string>{});
+    s.subtaskNames = j.value("subtask_names", std::vector<std::string>{});
+    s.datasetName = j.value("dataset", "");
+    s.datasetFingerprint = j.value("dataset_fingerprint", "");
+    return s;
+}
+
+struct MetricColumn {
+    const char* name;
+    const char* column;
+};
+const std::vector<MetricColumn>& stepColumns() {
+    static const std::vector<MetricColumn> c{{"loss", "loss"},
+                                             {"task_loss", "task_loss"},
+                                             {"distill_loss", "distill_loss"},
+                                             {"balance_loss", "balance_loss"},
+                                             {"samples_per_second", "samples_per_second"}};
+    return c;
+}
+const std::vector<MetricColumn>& epochColumns() {
+    static const std::vector<MetricColumn> c{
+        {"train_loss", "train_loss"},         {"train_task_loss", "train_task_loss"},
+        {"train_distill_loss", "train_distill_loss"}, {"train_accuracy", "train_accuracy"},
+        {"val_loss", "val_loss"},             {"val_accuracy", "val_accuracy"},
+        {"test_loss", "test_loss"},           {"test_accuracy", "test_accuracy"},
+        {"test_rmse", "test_rmse"},           {"test_r2", "test_r2"},
+        {"gate_entropy", "gate_entropy"},     {"expert_similarity", "expert_similarity"},
+        {"gate_routing_accuracy", "gate_routing_accuracy"}};
+    return c;
+}
+std::vector<std::string> namesOf(const std::vector<MetricColumn>& cols) {
+    std::vector<std::string> n;
+    for (const auto& c : cols) n.push_back(c.name);
+    return n;
+}
+
+const char* kRunColumns =
+    "id, name, status, message, started_at, ended_at, heartbeat_at, config_json, config_hash, dataset, "
+    "dataset_fingerprint, seed, device, experts, alpha, distill, gate, libtorch_version, mode_version, start_json, "
+    "epochs_completed, steps, wall_seconds, test_accuracy, val_accuracy, gate_routing_accuracy, notes, "
+    "writer_host, writer_pid, writer_started, "
+    "(SELECT MAX(val_accuracy) FROM epochs e WHERE e.run_id = runs.id), "
+    "(SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM run_tags t WHERE t.run_id = runs.id ORDER BY tag)), "
+    "EXISTS (SELECT 1 FROM checkpoints c WHERE c.run_id = runs.id)";
+
+} // namespace
+
+const char* runStoreSchemaV1() { return kSchemaV1; }
+const std::vector<std::string>& stepMetricNames() {
+    static const auto n = namesOf(stepColumns());
+    return n;
+}
+const std::vector<std::string>& epochMetricNames() {
+    static const auto n = namesOf(epochColumns());
+    return n;
+}
+
+ExperimentConfig RunRecord::config() const { return ExperimentConfig::fromJson(json::parse(configJson), "stored run"); }
+
+struct RunStore::Impl {
+    std::string path;
+    Mode mode;
+    std::unique_ptr<SQLite::Database> db;
+    WriterIdentity self = WriterIdentity::current();
+
+    [[noreturn]] void fail(const std::string& what, const std::exception& e) const {
+        std::string reason = e.what();
+        if (auto* se = dynamic_cast<const SQLite::Exception*>(&e)) {
+            const int code = se->getErrorCode();
+            if (code == SQLITE_FULL) reason = "the disk is full (" + reason + ")";
+            else if (code == SQLITE_READONLY) reason = "the file is read-only (" + reason + ")";
+            else if (code == SQLITE_NOTADB) reason = "it is not a run store (not a SQLite database)";
+            else if (code == SQLITE_CORRUPT) reason = "the file is damaged (" + reason + ")";
+            else if (code == SQLITE_BUSY) reason = "another program holds it locked (" + reason + ")";
+        }
+        throw RunStoreError("run store " + path + ": " + what + ": " + reason);
+    }
+
+    int userVersion() const { return db->execAndGet("PRAGMA user_version").getInt(); }
+
+    void open() {
+        try {
+            if (mode == Mode::ReadWrite) {
+                fs::path parent = fs::path(path).parent_path();
+                if (!parent.empty() && !fs::exists(parent)) fs::create_directories(parent);
+            } else if (!fs::exists(path)) {
+                throw RunStoreError("run store " + path + ": no such file");
+            }
+            const int flags = mode == Mode::ReadWrite ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE : SQLite::OPEN_READONLY;
+            db = std::make_unique<SQLite::Database>(path, flags, 5000);
+            if (mode == Mode::ReadWrite && sqlite3_db_readonly(db->getHandle(), "main") == 1)
+                throw RunStoreError("run store " + path + ": the file is read-only; open it with write permission or use another --db");
+            db->exec("PRAGMA foreign_keys = ON");
+            int version = userVersion(); // also proves it is a SQLite file
+            if (version > kSchemaVersion)
+                throw RunStoreError("run store " + path + ": schema version " + std::to_string(version) +
+                                    " is newer than this program's (" + std::to_string(kSchemaVersion) + "); update MoDE Workbench");
+            if (mode == Mode::ReadWrite) {
+                if (db->execAndGet("PRAGMA journal_mode = WAL").getString() != "wal")
+                    throw RunStoreError("run store " + path + ": cannot switch to WAL mode (is it on a network file system?)");
+                db->exec("PRAGMA synchronous = NORMAL");
+                if (version == 0 && db->execAndGet("SELECT count(*) FROM sqlite_master").getInt() > 0)
+                    throw RunStoreError("run store " + path + ": the file is a SQLite database of another program");
+                migrate(version);
+                markInterrupted();
+            } else if (version < kSchemaVersion) {
+                throw RunStoreError("run store " + path + ": schema version " + std::to_string(version) +
+                                    " needs an upgrade; open it once for writing (e.g. with mode-train)");
+            }
+        } catch (const RunStoreError&) {
+            throw;
+        } catch (const std::exception& e) {
+            fail("cannot open it", e);
+        }
+    }
+
+    void migrate(int from) {
+        for (int v = from; v < kSchemaVersion; ++v) {
+            SQLite::Transaction tx(*db);
+            db->exec(kMigrations[v]);
+            db->exec("PRAGMA user_version = " + std::to_string(v + 1));
+            tx.commit();
+        }
+    }
+
+    int markInterrupted() {
+        SQLite::Statement q(*db, "SELECT id, heartbeat_at, writer_host, writer_pid, writer_started FROM runs WHERE status = 'running'");
+        std::vector<std::int64_t> gone;
+        while (q.executeStep()) {
+            WriterIdentity w{q.getColumn(2).getString(), q.getColumn(3).getInt64(), q.getColumn(4).getString()};
+            if (!writerAlive(w, q.getColumn(1).getDouble())) gone.push_back(q.getColumn(0).getInt64());
+        }
+        if (gone.empty()) return 0;
+        SQLite::Transaction tx(*db);
+        SQLite::Statement u(*db, "UPDATE runs SET status = 'interrupted', ended_at = heartbeat_at, "
+                                 "message = 'the writing process ended without finishing the run (killed or crashed)' "
+                                 "WHERE id = ? AND status = 'running'");
+        for (auto id : gone) {
+            u.bind(1, id);
+            u.exec();
+            u.reset();
+        }
+        tx.commit();
+        return static_cast<int>(gone.size());
+    }
+
+    bool writerAlive(const WriterIdentity& w, double heartbeat) const {
+        if (w.host == self.host) return w.alive();
+        return now() - heartbeat < kStaleHeartbeatSeconds;
+    }
+
+    void heartbeat(std::int64_t run) {
+        SQLite::Statement u(*db, "UPDATE runs SET heartbeat_at = ? WHERE id = ?");
+        u.bind(1, now());
+        u.bind(2, run);
+        u.exec();
+    }
+
+    void insertSteps(std::int64_t run, const std::vector<StepMetrics>& steps) {
+        if (steps.empty()) return;
+        SQLite::Statement s(*db, "INSERT OR REPLACE INTO steps (run_id, step, epoch, loss, task_loss, distill_loss, "
+                                 "balance_loss, samples_per_second, wall_seconds) VALUES (?,?,?,?,?,?,?,?,?)");
+        for (const auto& m : steps) {
+            s.bind(1, run);
+            s.bind(2, m.step);
+            s.bind(3, m.epoch);
+            s.bind(4, m.total);
+            s.bind(5, m.task);
+            s.bind(6, m.distill);
+            s.bind(7, m.balance);
+            s.bind(8, m.samplesPerSecond);
+            s.bind(9, m.wallSeconds);
+            s.exec();
+            s.reset();
+        }
+    }
+
+    RunRecord readRun(SQLite::Statement& q) const {
+        RunRecord r;
+        r.id = q.getColumn(0).getInt64();
+        r.name = q.getColumn(1).getString();
+        r.status = runStatusFromString(q.getColumn(2).getString());
+        r.message = q.getColumn(3).getString();
+        r.startedAt = q.getColumn(4).getDouble();
+        r.endedAt = optDouble(q.getColumn(5));
+        r.heartbeatAt = q.getColumn(6).getDouble();
+        r.configJson = q.getColumn(7).getString();
+        r.configHash = q.getColumn(8).getString();
+        r.dataset = q.getColumn(9).getString();
+        r.datasetFingerprint = q.getColumn(10).getString();
+        r.seed = q.getColumn(11).getInt64();
+        r.device = q.getColumn(12).getString();
+        r.experts = q.getColumn(13).getInt();
+        r.alpha = q.getColumn(14).getDouble();
+        r.distill = q.getColumn(15).getString();
+        r.gate = q.getColumn(16).getString();
+        r.libtorchVersion = q.getColumn(17).getString();
+        r.modeVersion = q.getColumn(18).getString();
+        r.start = runStartFromJson(q.getColumn(19).getString());
+        r.epochsCompleted = q.getColumn(20).getInt();
+        r.steps = q.getColumn(21).getInt64();
+        r.wallSeconds = q.getColumn(22).getDouble();
+        r.testAccuracy = optDouble(q.getColumn(23));
+        r.valAccuracy = optDouble(q.getColumn(24));
+        r.gateRoutingAccuracy = optDouble(q.getColumn(25));
+        r.notes = q.getColumn(26).getString();
+        WriterIdentity w{q.getColumn(27).getString(), q.getColumn(28).getInt64(), q.getColumn(29).getString()};
+        r.bestValAccuracy = optDouble(q.getColumn(30));
+        std::string tags = q.getColumn(31).isNull() ? "" : q.getColumn(31).getString();
+        for (std::size_t a = 0; !tags.empty() && a <= tags.size();) {
+            auto b = tags.find('\x1f', a);
+            if (b == std::string::npos) b = tags.size();
+            r.tags.push_back(tags.substr(a, b - a));
+            a = b + 1;
+        }
+        r.hasCheckpoint = q.getColumn(32).getInt() != 0;
+        // A reader cannot rewrite the file, but it reports a dead writer's run as it is.
+        if (r.status == RunStatus::Running && !writerAlive(w, r.heartbeatAt)) {
+            r.status = RunStatus::Interrupted;
+            r.message = "the writing process ended without finishing the run (killed or crashed)";
+        }
+        return r;
+    }
+
+    void requireRun(std::int64_t id) const {
+        SQLite::Statement q(*db, "SELECT 1 FROM runs WHERE id = ?");
+        q.bind(1, id);
+        if (!q.executeStep()) throw RunStoreError("run store " + path + ": there is no run with id " + std::to_string(id));
+    }
+
+    template <typename F> auto guarded(const std::string& what, F&& f) const {
+        try {
+            return f();
+        } catch (const RunStoreError&) {
+            throw;
+        } catch (const std::exception& e) {
+            fail(what, e);
+        }
+    }
+};
+
+RunStore::RunStore(const std::string& path, Mode mode) : d_(std::make_unique<Impl>()) {
+    d_->path = path;
+    d_->mode = mode;
+    d_->open();
+}
+RunStore::~RunStore() = default;
+
+std::string RunStore::defaultPath() {
+    fs::path base;
+    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x && fs::path(x).is_absolute()) base = x;
+    else if (const char* h = std::getenv("HOME"); h && *h) base = fs::path(h) / ".local" / "share";
+    else base = fs::current_path();
+    return (base / "mode-workbench" / "runs.sqlite").string();
+}
+
+const std::string& RunStore::path() const { return d_->path; }
+int RunStore::schemaVersion() const { return d_->userVersion(); }
+
+std::int64_t RunStore::beginRun(const ExperimentConfig& config, const RunStart& start, const std::string& name) {
+    return d_->guarded("cannot record the start of a run", [&] {
+        const std::string configText = config.toJson().dump();
+        SQLite::Statement s(*d_->db,
+                            "INSERT INTO runs (name, status, started_at, heartbeat_at, config_json, config_hash, dataset, "
+                            "dataset_fingerprint, seed, device, experts, alpha, distill, gate, libtorch_version, mode_version, "
+                            "start_json, writer_host, writer_pid, writer_started) "
+                            "VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        const double t = now();
+        s.bind(1, name);
+        s.bind(2, t);
+        s.bind(3, t);
+        s.bind(4, configText);
+        s.bind(5, fnv1a64Hex(configText.data(), configText.size()));
+        s.bind(6, start.datasetName.empty() ? config.datasetLabel() : start.datasetName);
+        s.bind(7, start.datasetFingerprint);
+        s.bind(8, static_cast<std::int64_t>(config.train.seed));
+        s.bind(9, start.device);
+        s.bind(10, config.model.experts);
+        s.bind(11, config.loss.alpha);
+        s.bind(12, config.loss.distill);
+        s.bind(13, config.model.gate);
+        s.bind(14, start.libtorchVersion);
+        s.bind(15, std::string(MODE_VERSION));
+        s.bind(16, runStartJson(start).dump());
+        s.bind(17, d_->self.host);
+        s.bind(18, d_->self.pid);
+        s.bind(19, d_->self.started);
+        s.exec();
+        return d_->db->getLastInsertRowid();
+    });
+}
+
+void RunStore::appendSteps(std::int64_t run, const std::vector<StepMetrics>& steps) {
+    d_->guarded("cannot write the steps of run " + std::to_string(run), [&] {
+        SQLite::Transaction tx(*d_->db);
+        d_->insertSteps(run, steps);
+        d_->heartbeat(run);
+        tx.commit();
+    });
+}
+
+void RunStore::appendEpoch(std::int64_t run, const EpochMetrics& m, const std::vector<StepMetrics>& pendingSteps) {
+    d_->guarded("cannot write epoch " + std::to_string(m.epoch) + " of run " + std::to_string(run), [&] {
+        auto& db = *d_->db;
+        SQLite::Transaction tx(db);
+        d_->insertSteps(run, pendingSteps);
+        SQLite::Statement e(db, "INSERT OR REPLACE INTO epochs (run_id, epoch, step, wall_seconds, train_loss, train_task_loss, "
+                                "train_distill_loss, train_accuracy, val_loss, val_accuracy, test_loss, test_accuracy, test_rmse, "
+                                "test_r2, gate_entropy, expert_similarity, gate_routing_accuracy) "
+                                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        e.bind(1, run);
+        e.bind(2, m.epoch);
+        e.bind(3, m.step);
+        e.bind(4, m.wallSeconds);
+        e.bind(5, m.trainLoss);
+        e.bind(6, m.trainTaskLoss);
+        e.bind(7, m.trainDistillLoss);
+        e.bind(8, m.trainAccuracy);
+        e.bind(9, m.valLoss);
+        e.bind(10, m.valAccuracy);
+        e.bind(11, m.testLoss);
+        e.bind(12, m.testAccuracy);
+        bindOpt(e, 13, m.testRmse);
+        bindOpt(e, 14, m.testR2);
+        e.bind(15, m.gateEntropy);
+        e.bind(16, m.expertSimilarity);
+        bindOpt(e, 17, m.gateRoutingAccuracy);
+        e.exec();
+
+        SQLite::Statement r(db, "INSERT OR REPLACE INTO routing (run_id, epoch, kind, matrix_json) VALUES (?,?,?,?)");
+        auto putRouting = [&](const char* kind, const RoutingMatrix& matrix) {
+            r.bind(1, run);
+            r.bind(2, m.epoch);
+            r.bind(3, kind);
+            r.bind(4, routingJson(matrix).dump());
+            r.exec();
+            r.reset();
+        };
+        putRouting("class", m.routingByClass);
+        if (m.routingBySubtask) putRouting("subtask", *m.routingBySubtask);
+
+        SQLite::Statement x(db, "INSERT OR REPLACE INTO expert_epochs (run_id, epoch, expert, allocated, probing_accuracy, "
+                                "probing_error, load, share, similarity) VALUES (?,?,?,?,?,?,?,?,?)");
+        for (const auto& ex : m.experts) {
+            x.bind(1, run);
+            x.bind(2, m.epoch);
+            x.bind(3, ex.expert);
+            x.bind(4, ex.allocated);
+            bindOpt(x, 5, ex.probingAccuracy);
+            bindOpt(x, 6, ex.probingError);
+            x.bind(7, ex.load);
+            x.bind(8, ex.share);
+            x.bind(9, ex.similarity);
+            x.exec();
+            x.reset();
+        }
+        SQLite::Statement u(db, "UPDATE runs SET epochs_completed = ?, steps = ?, wall_seconds = ?, test_accuracy = ?, "
+                                "val_accuracy = ?, gate_routing_accuracy = ?, heartbeat_at = ? WHERE id = ?");
+        u.bind(1, m.epoch);
+        u.bind(2, m.step);
+        u.bind(3, m.wallSeconds);
+        u.bind(4, m.testAccuracy);
+        u.bind(5, m.valAccuracy);
+        bindOpt(u, 6, m.gateRoutingAccuracy);
+        u.bind(7, now());
+        u.bind(8, run);
+        u.exec();
+        tx.commit();
+    });
+}
+
+void RunStore::saveCheckpoint(std::int64_t run, const Checkpoint& c) {
+    d_->guarded("cannot write the checkpoint of run " + std::to_string(run), [&] {
+        SQLite::Statement s(*d_->db, "INSERT OR REPLACE INTO checkpoints (run_id, epoch, step, wall_seconds, created_at, state) "
+                                     "VALUES (?,?,?,?,?,?)");
+        s.bind(1, run);
+        s.bind(2, c.epoch);
+        s.bind(3, c.step);
+        s.bind(4, c.wallSeconds);
+        s.bind(5, now());
+        s.bindNoCopy(6, c.state.data(), static_cast<int>(c.state.size()));
+        s.exec();
+    });
+}
+
+void RunStore::finishRun(std::int64_t run, const RunResult& result) {
+    d_->guarded("cannot record the end of run " + std::to_string(run), [&] {
+        SQLite::Statement u(*d_->db, "UPDATE runs SET status = ?, message = ?, ended_at = ?, heartbeat_at = ?, "
+                                     "epochs_completed = ?, steps = ?, wall_seconds = ? WHERE id = ?");
+        const double t = now();
+        u.bind(1, toString(result.status));
+        u.bind(2, result.message);
+        u.bind(3, t);
+        u.bind(4, t);
+        u.bind(5, result.epochsCompleted);
+        u.bind(6, result.steps);
+        u.bind(7, result.wallSeconds);
+        u.bind(8, run);
+        u.exec();
+    });
+}
+
+std::vector<RunRecord> RunStore::listRuns(const RunFilter& f) const {
+    return d_->guarded("cannot list the runs", [&] {
+        std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE 1";
+        if (!f.dataset.empty()) sql += " AND dataset = :dataset";
+        if (f.status && *f.status != RunStatus::Interrupted && *f.status != RunStatus::Running) sql += " AND status = :status";
+        if (f.status && (*f.status == RunStatus::Interrupted || *f.status == RunStatus::Running))
+            sql += " AND status IN ('running', 'interrupted')"; // decided below, per writer
+        if (!f.tag.empty()) sql += " AND EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.id AND t.tag = :tag)";
+        if (f.alphaMin) sql += " AND alpha >= :amin";
+        if (f.alphaMax) sql += " AND alpha <= :amax";
+        if (f.experts) sql += " AND experts = :experts";
+        if (!f.search.empty())
+            sql += " AND (instr(lower(name), lower(:search)) > 0 OR instr(lower(dataset), lower(:search)) > 0"
+                   " OR instr(lower(notes), lower(:search)) > 0)";
+        sql += " ORDER BY started_at DESC, id DESC";
+        SQLite::Statement q(*d_->db, sql);
+        if (!f.dataset.empty()) q.bind(":dataset", f.dataset);
+        if (f.status && *f.status != RunStatus::Interrupted && *f.status != RunStatus::Running) q.bind(":status", toString(*f.status));
+        if (!f.tag.empty()) q.bind(":tag", f.tag);
+        if (f.alphaMin) q.bind(":amin", *f.alphaMin);
+        if (f.alphaMax) q.bind(":amax", *f.alphaMax);
+        if (f.experts) q.bind(":experts", *f.experts);
+        if (!f.search.empty()) q.bind(":search", f.search);
+        std::vector<RunRecord> runs;
+        while (q.executeStep()) {
+            auto r = d_->readRun(q);
+            if (f.status && r.status != *f.status) continue;
+            runs.push_back(std::move(r));
+            if (f.limit > 0 && static_cast<int>(runs.size()) >= f.limit) break;
+        }
+        return runs;
+    });
+}
+
+bool RunStore::hasRun(std::int64_t id) const {
+    return d_->guarded("cannot read run " + std::to_string(id), [&] {
+        SQLite::Statement q(*d_->db, "SELECT 1 FROM runs WHERE id = ?");
+        q.bind(1, id);
+        return q.executeStep();
+    });
+}
+
+RunRecord RunStore::run(std::int64_t id) const {
+    return d_->guarded("cannot read run " + std::to_string(id), [&] {
+        SQLite::Statement q(*d_->db, std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?");
+        q.bind(1, id);
+        if (!q.executeStep()) throw RunStoreError("run store " + d_->path + ": there is no run with id " + std::to_string(id));
+        return d_->readRun(q);
+    });
+}
+
+std::vector<StepMetrics> RunStore::steps(std::int64_t run) const {
+    return d_->guarded("cannot read the steps of run " + std::to_string(run), [&] {
+        d_->requireRun(run);
+        SQLite::Statement q(*d_->db, "SELECT step, epoch, loss, task_loss, distill_loss, balance_loss, samples_per_second, "
+                                     "wall_seconds FROM steps WHERE run_id = ? ORDER BY step");
+        q.bind(1, run);
+        std::vector<StepMetrics> out;
+        std::int64_t lastEpoch = -1, firstStepOfEpoch = 0;
+        while (q.executeStep()) {
+            StepMetrics m;
+            m.step = q.getColumn(0).getInt64();
+            m.epoch = q.getColumn(1).getInt();
+            if (m.epoch != lastEpoch) {
+                lastEpoch = m.epoch;
+                firstStepOfEpoch = m.step;
+            }
+            m.stepInEpoch = m.step - firstStepOfEpoch + 1;
+            m.total = orNaN(q.getColumn(2));
+            m.task = orNaN(q.getColumn(3));
+            m.distill = orNaN(q.getColumn(4));
+            m.balance = orNaN(q.getColumn(5));
+            m.samplesPerSecond = orNaN(q.getColumn(6));
+            m.wallSeconds = orNaN(q.getColumn(7));
+            out.push_back(m);
+        }
+        return out;
+    });
+}
+
+std::vector<EpochMetrics> RunStore::epochs(std::int64_t run) const {
+    return d_->guarded("cannot read the epochs of run " + std::to_string(run), [&] {
+        d_->requireRun(run);
+        auto& db = *d_->db;
+        SQLite::Transaction snapshot(db); // one consistent view while a writer appends
+        std::vector<EpochMetrics> out;
+        std::map<int, std::size_t> at;
+        SQLite::Statement q(db, "SELECT epoch, step, wall_seconds, train_loss, train_task_loss, train_distill_loss, "
+                                "train_accuracy, val_loss, val_accuracy, test_loss, test_accuracy, test_rmse, test_r2, "
+                                "gate_entropy, expert_similarity, gate_routing_accuracy FROM epochs WHERE run_id = ? ORDER BY epoch");
+        q.bind(1, run);
+        while (q.executeStep()) {
+            EpochMetrics m;
+            m.epoch = q.getColumn(0).getInt();
+            m.step = q.getColumn(1).getInt64();
+            m.wallSeconds = orNaN(q.getColumn(2));
+            m.trainLoss = orNaN(q.getColumn(3));
+            m.trainTaskLoss = orNaN(q.getColumn(4));
+            m.trainDistillLoss = orNaN(q.getColumn(5));
+            m.trainAccuracy = orNaN(q.getColumn(6));
+            m.valLoss = orNaN(q.getColumn(7));
+            m.valAccuracy = orNaN(q.getColumn(8));
+            m.testLoss = orNaN(q.getColumn(9));
+            m.testAccuracy = orNaN(q.getColumn(10));
+            m.testRmse = optDouble(q.getColumn(11));
+            m.testR2 = optDouble(q.getColumn(12));
+            m.gateEntropy = orNaN(q.getColumn(13));
+            m.expertSimilarity = orNaN(q.getColumn(14));
+            m.gateRoutingAccuracy = optDouble(q.getColumn(15));
+            at[m.epoch] = out.size();
+            out.push_back(std::move(m));
+        }
+        SQLite::Statement r(db, "SELECT epoch, kind, matrix_json FROM routing WHERE run_id = ?");
+        r.bind(1, run);
+        while (r.executeStep()) {
+            auto it = at.find(r.getColumn(0).getInt());
+            if (it == at.end()) continue;
+            RoutingMatrix m;
+            try {
+                m = routingFromJson(json::parse(r.getColumn(2).getString()));
+            } catch (const std::exception& e) {
+                throw RunStoreError("run store " + d_->path + ": the routing matrix of run " + std::to_string(run) +
+                                    ", epoch " + std::to_string(it->first) + " is damaged: " + e.what());
+            }
+            if (r.getColumn(1).getString() == "class") out[it->second].routingByClass = std::move(m);
+            else out[it->second].routingBySubtask = std::move(m);
+        }
+        SQLite::Statement x(db, "SELECT epoch, expert, allocated, probing_accuracy, probing_error, load, share, similarity "
+                                "FROM expert_epochs WHERE run_id = ? ORDER BY epoch, expert");
+        x.bind(1, run);
+        while (x.executeStep()) {
+            auto it = at.find(x.getColumn(0).getInt());
+            if (it == at.end()) continue;
+            ExpertMetrics e;
+            e.expert = x.getColumn(1).getInt();
+            e.allocated = x.getColumn(2).getInt64();
+            e.probingAccuracy = optDouble(x.getColumn(3));
+            e.probingError = optDouble(x.getColumn(4));
+            e.load = orNaN(x.getColumn(5));
+            e.share = orNaN(x.getColumn(6));
+            e.similarity = orNaN(x.getColumn(7));
+            out[it->second].experts.push_back(e);
+        }
+        snapshot.commit();
+        return out;
+    });
+}
+
+std::optional<Checkpoint> RunStore::checkpoint(std::int64_t run) const {
+    return d_->guarded("cannot read the checkpoint of run " + std::to_string(run), [&]() -> std::optional<Checkpoint> {
+        d_->requireRun(run);
+        SQLite::Statement q(*d_->db, "SELECT epoch, step, wall_seconds, state FROM checkpoints WHERE run_id = ?");
+        q.bind(1, run);
+        if (!q.executeStep()) return std::nullopt;
+        Checkpoint c;
+        c.epoch = q.getColumn(0).getInt();
+        c.step = q.getColumn(1).getInt64();
+        c.wallSeconds = q.getColumn(2).getDouble();
+        const auto blob = q.getColumn(3);
+        c.state.assign(static_cast<const char*>(blob.getBlob()), static_cast<std::size_t>(blob.getBytes()));
+        return c;
+    });
+}
+
+std::map<std::int64_t, std::vector<SeriesPoint>> RunStore::series(const std::vector<std::int64_t>& runs,
+                                                                  const std::string& metric, int maxPoints) const {
+    const MetricColumn* column = nullptr;
+    bool stepLevel = false;
+    for (const auto& c : stepColumns())
+        if (metric == c.name) column = &c, stepLevel = true;
+    for (const auto& c : epochColumns())
+        if (metric == c.name) column = &c;
+    if (!column) {
+        std::string known;
+        for (const auto& n : stepMetricNames()) known += " " + n;
+        for (const auto& n : epochMetricNames()) known += " " + n;
+        throw RunStoreError("unknown metric '" + metric + "'; known:" + known);
+    }
+    return d_->guarded("cannot read the series '" + metric + "'", [&] {
+        auto& db = *d_->db;
+        SQLite::Transaction snapshot(db);
+        const std::string table = stepLevel ? "steps" : "epochs";
+        const std::string x = stepLevel ? "step" : "epoch";
+        // The column name comes from the fixed list above, never from the caller.
+        const std::string col = column->column;
+        SQLite::Statement count(db, "SELECT count(*) FROM " + table + " WHERE run_id = ? AND " + col + " IS NOT NULL");
+        SQLite::Statement all(db, "SELECT step, epoch, wall_seconds, " + col + " FROM " + table +
+                                      " WHERE run_id = ? AND " + col + " IS NOT NULL ORDER BY " + x);
+        SQLite::Statement bucketed(db, "SELECT avg(step), avg(epoch), avg(wall_seconds), avg(" + col + ") FROM (SELECT step, epoch, "
+                                       "wall_seconds, " + col + ", (row_number() OVER (ORDER BY " + x + ") - 1) / ? AS b FROM " +
+                                       table + " WHERE run_id = ? AND " + col + " IS NOT NULL) GROUP BY b ORDER BY b");
+        std::map<std::int64_t, std::vector<SeriesPoint>> out;
+        for (auto id : runs) {
+            d_->requireRun(id);
+            count.bind(1, id);
+            count.executeStep();
+            const std::int64_t n = count.getColumn(0).getInt64();
+            count.reset();
+            auto& points = out[id];
+            points.reserve(static_cast<std::size_t>(maxPoints > 0 ? std::min<std::int64_t>(n, maxPoints) : n));
+            const bool thin = maxPoints > 0 && n > maxPoints;
+            SQLite::Statement& q = thin ? bucketed : all;
+            if (thin) {
+                q.bind(1, (n + maxPoints - 1) / maxPoints);
+                q.bind(2, id);
+            } else {
+                q.bind(1, id);
+            }
+            while (q.executeStep())
+                points.push_back({q.getColumn(0).getDouble(), q.getColumn(1).getDouble(), orNaN(q.getColumn(2)),
+                                  q.getColumn(3).getDouble()});
+            q.reset();
+        }
+        snapshot.commit();
+        return out;
+    });
+}
+
+void RunStore::deleteRun(std::int64_t id) {
+    d_->guarded("cannot delete run " + std::to_string(id), [&] {
+        d_->requireRun(id);
+        SQLite::Statement s(*d_->db, "DELETE FROM runs WHERE id = ?");
+        s.bind(1, id);
+        s.exec();
+    });
+}
+
+void RunStore::rename(std::int64_t id, const std::string& name) {
+    d_->guarded("cannot rename run " + std::to_string(id), [&] {
+        d_->requireRun(id);
+        SQLite::Statement s(*d_->db, "UPDATE runs SET name = ? WHERE id = ?");
+        s.bind(1, name);
+        s.bind(2, id);
+        s.exec();
+    });
+}
+
+void RunStore::addTag(std::int64_t id, const std::string& tag) {
+    if (tag.empty()) throw RunStoreError("a tag cannot be empty");
+    d_->guarded("cannot tag run " + std::to_string(id), [&] {
+        d_->requireRun(id);
+        SQLite::Statement s(*d_->db, "INSERT OR IGNORE INTO run_tags (run_id, tag) VALUES (?, ?)");
+        s.bind(1, id);
+        s.bind(2, tag);
+        s.exec();
+    });
+}
+
+void RunStore::removeTag(std::int64_t id, const std::string& tag) {
+    d_->guarded("cannot untag run " + std::to_string(id), [&] {
+        d_->requireRun(id);
+        SQLite::Statement s(*d_->db, "DELETE FROM run_tags WHERE run_id = ? AND tag = ?");
+        s.bind(1, id);
+        s.bind(2, tag);
+        s.exec();
+    });
+}
+
+void RunStore::setNotes(std::int64_t id, const std::string& notes) {
+    d_->guarded("cannot write the notes of run " + std::to_string(id), [&] {
+        d_->requireRun(id);
+        SQLite::Statement s(*d_->db, "UPDATE runs SET notes = ? WHERE id = ?");
+        s.bind(1, notes);
+        s.bind(2, id);
+        s.exec();
+    });
+}
+
+int RunStore::markInterruptedRuns() {
+    return d_->guarded("cannot check for interrupted runs", [&] { return d_->markInterrupted(); });
+}
+
+std::string RunStore::integrityCheck() const {
+    return d_->guarded("cannot check its integrity", [&] {
+        SQLite::Statement q(*d_->db, "PRAGMA integrity_check");
+        std::string report;
+        while (q.executeStep()) report += (report.empty() ? "" : "\n") + q.getColumn(0).getString();
+        return report;
+    });
+}
+
+} // namespace mode

@@ -1,0 +1,139 @@
+#pragma once
+// Every run in one SQLite file: its config, every step's losses, every epoch's metrics, routing
+// matrices, per-expert metrics, the final results and the latest checkpoint.
+//
+// One RunStore is one connection; use it from one thread at a time. Any number of connections,
+// in this or other processes, may read while one writes (WAL mode: readers see the last
+// committed state). A run whose writer died (kill -9, power loss) is marked `interrupted` the
+// next time the store is opened for writing, and reported so by every reader.
+
+#include "config/ExperimentConfig.h"
+#include "train/TrainingEvents.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace mode {
+
+class RunStoreError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct RunRecord {
+    std::int64_t id = 0;
+    std::string name;
+    RunStatus status = RunStatus::Running;
+    std::string message;               // why a run failed, diverged or stopped
+    double startedAt = 0;              // Unix time, seconds
+    std::optional<double> endedAt;
+    double heartbeatAt = 0;            // last time the writer wrote
+    std::string configJson;            // the full resolved experiment
+    std::string configHash;
+    std::string dataset, datasetFingerprint;
+    std::int64_t seed = 0;
+    std::string device;
+    int experts = 0;
+    double alpha = 0;
+    std::string distill, gate;
+    std::string libtorchVersion, modeVersion;
+    RunStart start;                    // sizes, class and sub-task names
+    int epochsCompleted = 0;
+    std::int64_t steps = 0;
+    double wallSeconds = 0;
+    std::optional<double> testAccuracy, valAccuracy, gateRoutingAccuracy, bestValAccuracy;
+    std::string notes;
+    std::vector<std::string> tags;
+    bool hasCheckpoint = false;
+
+    ExperimentConfig config() const;   // parsed configJson
+};
+
+struct RunFilter {
+    std::string dataset;               // exact
+    std::optional<RunStatus> status;
+    std::string tag;
+    std::optional<double> alphaMin, alphaMax;
+    std::optional<int> experts;
+    std::string search;                // substring of the name, dataset or notes
+    int limit = 0;                     // 0: all
+};
+
+// One point of a metric's series.
+struct SeriesPoint {
+    double step = 0, epoch = 0, wallSeconds = 0, value = 0;
+};
+
+// The metrics a series can be loaded for (step-level and epoch-level).
+const std::vector<std::string>& stepMetricNames();  // loss, task_loss, distill_loss, ...
+const std::vector<std::string>& epochMetricNames(); // train_loss, val_accuracy, test_accuracy, ...
+
+class RunStore {
+public:
+    enum class Mode { ReadWrite, ReadOnly };
+    static constexpr int kSchemaVersion = 2;
+
+    // Opens (and, for ReadWrite, creates and migrates) the store. Throws RunStoreError with the
+    // file named when it cannot: not a SQLite file, a newer schema, read-only, missing folder.
+    explicit RunStore(const std::string& path, Mode mode = Mode::ReadWrite);
+    ~RunStore();
+    RunStore(const RunStore&) = delete;
+    RunStore& operator=(const RunStore&) = delete;
+
+    // $XDG_DATA_HOME/mode-workbench/runs.sqlite, else ~/.local/share/mode-workbench/runs.sqlite.
+    static std::string defaultPath();
+
+    const std::string& path() const;
+    int schemaVersion() const;
+
+    // --- writing a run (the writer: one process, usually through RunRecorder) ---
+    std::int64_t beginRun(const ExperimentConfig& config, const RunStart& start, const std::string& name);
+    // Appends a batch of steps, updates the heartbeat; one transaction.
+    void appendSteps(std::int64_t run, const std::vector<StepMetrics>& steps);
+    // An epoch's metrics, routing matrices and per-expert metrics, plus the given steps not yet
+    // written, in one transaction.
+    void appendEpoch(std::int64_t run, const EpochMetrics& epoch, const std::vector<StepMetrics>& pendingSteps = {});
+    // Keeps the run's latest checkpoint only (replaces the previous one).
+    void saveCheckpoint(std::int64_t run, const Checkpoint& checkpoint);
+    void finishRun(std::int64_t run, const RunResult& result);
+
+    // --- reading ---
+    std::vector<RunRecord> listRuns(const RunFilter& filter = {}) const; // newest first
+    RunRecord run(std::int64_t id) const;   // throws RunStoreError for an unknown id
+    bool hasRun(std::int64_t id) const;
+    std::vector<StepMetrics> steps(std::int64_t run) const;
+    std::vector<EpochMetrics> epochs(std::int64_t run) const;  // with routing and experts
+    std::optional<Checkpoint> checkpoint(std::int64_t run) const;
+    // One metric of many runs, read in one snapshot. maxPoints > 0 downsamples each series to
+    // at most that many points (means over equal step buckets). Unknown metric: RunStoreError.
+    std::map<std::int64_t, std::vector<SeriesPoint>> series(const std::vector<std::int64_t>& runs,
+                                                            const std::string& metric, int maxPoints = 0) const;
+
+    // --- editing ---
+    void deleteRun(std::int64_t id);
+    void rename(std::int64_t id, const std::string& name);
+    void addTag(std::int64_t id, const std::string& tag);
+    void removeTag(std::int64_t id, const std::string& tag);
+    void setNotes(std::int64_t id, const std::string& notes);
+
+    // Marks runs left `running` by a writer that is gone as `interrupted`; returns how many.
+    // Done on every ReadWrite open.
+    int markInterruptedRuns();
+    // PRAGMA integrity_check: "ok" or what is wrong.
+    std::string integrityCheck() const;
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> d_;
+};
+
+// The SQL of schema version 1, for tests that migrate a first-version file.
+const char* runStoreSchemaV1();
+
+} // namespace mode

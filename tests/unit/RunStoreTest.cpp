@@ -1,0 +1,467 @@
+// The run store: round trips, migration, filters, downsampling, stale writers, concurrent reads,
+// bad files and bad ids.
+
+#include "store/RunStore.h"
+
+#include "TestSupport.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <cmath>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace mode;
+using namespace mode::test;
+
+namespace {
+
+ExperimentConfig config(double alpha = 0.1, int experts = 3, const std::string& dataset = "regimes") {
+    ExperimentConfig c;
+    c.loss.alpha = alpha;
+    c.model.experts = experts;
+    c.data.dataset = dataset;
+    c.train.seed = 7;
+    return c;
+}
+
+RunStart start(int experts = 3, const std::string& dataset = "regimes") {
+    RunStart s;
+    s.device = "cpu";
+    s.libtorchVersion = "1.13.0";
+    s.datasetName = dataset;
+    s.datasetFingerprint = "100:abc";
+    s.trainRows = 70;
+    s.valRows = 15;
+    s.testRows = 15;
+    s.features = 8;
+    s.parameters = 1234;
+    s.stepsPerEpoch = 5;
+    s.epochs = 2;
+    s.experts = experts;
+    s.classNames = {"a", "b"};
+    s.subtaskNames = {"r0", "r1"};
+    return s;
+}
+
+RoutingMatrix routing(int experts, double base) {
+    RoutingMatrix m;
+    m.rowNames = {"a", "b"};
+    m.experts = experts;
+    for (int i = 0; i < 2 * experts; ++i) {
+        m.meanGate.push_back(base + i * 0.01);
+        m.argmaxShare.push_back(base / 2 + i * 0.02);
+    }
+    m.rowCounts = {9, 6};
+    return m;
+}
+
+EpochMetrics epoch(int e, int experts = 3) {
+    EpochMetrics m;
+    m.epoch = e;
+    m.step = e * 5;
+    m.wallSeconds = e * 0.5;
+    m.trainLoss = 1.0 / e;
+    m.trainTaskLoss = 0.9 / e;
+    m.trainDistillLoss = 0.1 / e;
+    m.trainAccuracy = 0.5 + e * 0.1;
+    m.valLoss = 1.1 / e;
+    m.valAccuracy = 0.4 + e * 0.1;
+    m.testLoss = 1.2 / e;
+    m.testAccuracy = 0.45 + e * 0.1;
+    m.gateEntropy = 0.9;
+    m.expertSimilarity = 0.3;
+    m.gateRoutingAccuracy = 0.75;
+    m.routingByClass = routing(experts, 0.1 * e);
+    m.routingBySubtask = routing(experts, 0.2 * e);
+    for (int x = 0; x < experts; ++x) {
+        ExpertMetrics em;
+        em.expert = x;
+        em.allocated = 5;
+        if (x != 1) em.probingAccuracy = 0.6 + x * 0.1; // expert 1 got no samples: no probing
+        em.load = 1.0 / experts;
+        em.share = 1.0 / experts;
+        em.similarity = 0.2 + x * 0.05;
+        m.experts.push_back(em);
+    }
+    return m;
+}
+
+std::vector<StepMetrics> steps(int epochNo, std::int64_t first, int n) {
+    std::vector<StepMetrics> v;
+    for (int i = 0; i < n; ++i) {
+        StepMetrics s;
+        s.epoch = epochNo;
+        s.step = first + i;
+        s.stepInEpoch = i + 1;
+        s.total = static_cast<double>(s.step);
+        s.task = s.step * 0.5;
+        s.distill = s.step * 0.25;
+        s.balance = 0.125;
+        s.samplesPerSecond = 1000;
+        s.wallSeconds = s.step * 0.01;
+        v.push_back(s);
+    }
+    return v;
+}
+
+// A process id that is certainly not running: a child that has exited and been reaped.
+std::int64_t deadPid() {
+    pid_t p = fork();
+    if (p == 0) _exit(0);
+    int status = 0;
+    waitpid(p, &status, 0);
+    return p;
+}
+
+} // namespace
+
+TEST(RunStore, CreatesTheFileWithTheCurrentSchemaInWalMode) {
+    TempDir dir;
+    RunStore store(dir / "sub/dir/runs.sqlite");
+    EXPECT_EQ(store.schemaVersion(), RunStore::kSchemaVersion);
+    SQLite::Database db(dir / "sub/dir/runs.sqlite");
+    EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
+}
+
+TEST(RunStore, RoundTripOfEveryKindOfRecord) {
+    TempDir dir;
+    const std::string path = dir / "runs.sqlite";
+    std::int64_t id = 0;
+    {
+        RunStore store(path);
+        id = store.beginRun(config(0.3, 3), start(), "first");
+        store.appendSteps(id, steps(1, 1, 5));
+        store.appendEpoch(id, epoch(1));
+        store.appendEpoch(id, epoch(2), steps(2, 6, 5));
+        store.saveCheckpoint(id, Checkpoint{2, 10, 1.0, std::string("\0bytes\xff", 7)});
+        RunResult r;
+        r.status = RunStatus::Finished;
+        r.epochsCompleted = 2;
+        r.steps = 10;
+        r.wallSeconds = 1.25;
+        store.finishRun(id, r);
+        store.addTag(id, "baseline");
+        store.addTag(id, "a-tag");
+        store.setNotes(id, "notes with 'quotes'; DROP TABLE runs;");
+        store.rename(id, "renamed");
+    }
+    RunStore store(path, RunStore::Mode::ReadOnly);
+    auto rec = store.run(id);
+    EXPECT_EQ(rec.name, "renamed");
+    EXPECT_EQ(rec.status, RunStatus::Finished);
+    EXPECT_DOUBLE_EQ(rec.alpha, 0.3);
+    EXPECT_EQ(rec.experts, 3);
+    EXPECT_EQ(rec.seed, 7);
+    EXPECT_EQ(rec.device, "cpu");
+    EXPECT_EQ(rec.libtorchVersion, "1.13.0");
+    EXPECT_EQ(rec.modeVersion, MODE_VERSION);
+    EXPECT_EQ(rec.dataset, "regimes");
+    EXPECT_EQ(rec.datasetFingerprint, "100:abc");
+    EXPECT_EQ(rec.configHash.size(), 16u);
+    EXPECT_EQ(rec.config().loss.alpha, 0.3);
+    EXPECT_EQ(rec.start.classNames, (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(rec.start.parameters, 1234);
+    EXPECT_EQ(rec.epochsCompleted, 2);
+    EXPECT_EQ(rec.steps, 10);
+    EXPECT_DOUBLE_EQ(rec.wallSeconds, 1.25);
+    EXPECT_DOUBLE_EQ(*rec.testAccuracy, 0.65);
+    EXPECT_DOUBLE_EQ(*rec.bestValAccuracy, 0.6);
+    EXPECT_DOUBLE_EQ(*rec.gateRoutingAccuracy, 0.75);
+    EXPECT_EQ(rec.tags, (std::vector<std::string>{"a-tag", "baseline"}));
+    EXPECT_EQ(rec.notes, "notes with 'quotes'; DROP TABLE runs;");
+    EXPECT_TRUE(rec.endedAt.has_value());
+    EXPECT_TRUE(rec.hasCheckpoint);
+
+    auto s = store.steps(id);
+    ASSERT_EQ(s.size(), 10u);
+    EXPECT_EQ(s[7].step, 8);
+    EXPECT_EQ(s[7].epoch, 2);
+    EXPECT_EQ(s[7].stepInEpoch, 3);
+    EXPECT_DOUBLE_EQ(s[7].total, 8.0);
+    EXPECT_DOUBLE_EQ(s[7].distill, 2.0);
+
+    auto e = store.epochs(id);
+    ASSERT_EQ(e.size(), 2u);
+    const auto want = epoch(2);
+    EXPECT_DOUBLE_EQ(e[1].valAccuracy, want.valAccuracy);
+    EXPECT_DOUBLE_EQ(e[1].trainDistillLoss, want.trainDistillLoss);
+    EXPECT_FALSE(e[1].testR2.has_value());
+    EXPECT_EQ(e[1].routingByClass.meanGate, want.routingByClass.meanGate);
+    EXPECT_EQ(e[1].routingByClass.rowNames, want.routingByClass.rowNames);
+    ASSERT_TRUE(e[1].routingBySubtask.has_value());
+    EXPECT_EQ(e[1].routingBySubtask->argmaxShare, want.routingBySubtask->argmaxShare);
+    ASSERT_EQ(e[1].experts.size(), 3u);
+    EXPECT_FALSE(e[1].experts[1].probingAccuracy.has_value());
+    EXPECT_DOUBLE_EQ(*e[1].experts[2].probingAccuracy, 0.8);
+    EXPECT_DOUBLE_EQ(e[1].experts[2].similarity, 0.3);
+
+    auto c = store.checkpoint(id);
+    ASSERT_TRUE(c.has_value());
+    EXPECT_EQ(c->epoch, 2);
+    EXPECT_EQ(c->state, std::string("\0bytes\xff", 7));
+}
+
+TEST(RunStore, ACheckpointReplacesThePreviousOne) {
+    TempDir dir;
+    RunStore store(dir / "runs.sqlite");
+    auto id = store.beginRun(config(), start(), "");
+    store.saveCheckpoint(id, Checkpoint{1, 5, 0.5, "one"});
+    store.saveCheckpoint(id, Checkpoint{2, 10, 1.0, "two"});
+    EXPECT_EQ(store.checkpoint(id)->state, "two");
+    SQLite::Database db(dir / "runs.sqlite");
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM checkpoints").getInt(), 1);
+}
+
+TEST(RunStore, MigratesAFileOfTheFirstVersion) {
+    TempDir dir;
+    const std::string path = dir / "v1.sqlite";
+    {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec(runStoreSchemaV1());
+        db.exec("PRAGMA user_version = 1");
+        db.exec("INSERT INTO runs (name, status, started_at, ended_at, config_json, config_hash, dataset, experts, alpha, "
+                "epochs_completed, test_accuracy) VALUES ('old run', 'finished', 1700000000, 1700000060, '" +
+                config(0.01, 5).toJson().dump() + "', 'h', 'regimes', 5, 0.01, 3, 0.875)");
+        db.exec("INSERT INTO steps (run_id, step, epoch, loss) VALUES (1, 1, 1, 2.5)");
+        db.exec("INSERT INTO run_tags (run_id, tag) VALUES (1, 'v1')");
+    }
+    RunStore store(path);
+    EXPECT_EQ(store.schemaVersion(), 2);
+    auto r = store.run(1);
+    EXPECT_EQ(r.name, "old run");
+    EXPECT_EQ(r.status, RunStatus::Finished);
+    EXPECT_EQ(r.experts, 5);
+    EXPECT_DOUBLE_EQ(*r.testAccuracy, 0.875);
+    EXPECT_DOUBLE_EQ(r.heartbeatAt, 1700000060) << "the heartbeat of an old run is its end";
+    EXPECT_EQ(r.tags, std::vector<std::string>{"v1"});
+    EXPECT_EQ(r.notes, "");
+    EXPECT_EQ(store.steps(1).size(), 1u);
+    store.setNotes(1, "added after the migration");
+    store.saveCheckpoint(1, Checkpoint{3, 3, 1, "state"});
+    EXPECT_EQ(store.run(1).notes, "added after the migration");
+    EXPECT_EQ(store.integrityCheck(), "ok");
+}
+
+TEST(RunStore, RefusesANewerSchemaAForeignDatabaseAndJunk) {
+    TempDir dir;
+    {
+        SQLite::Database db(dir / "newer.sqlite", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec("PRAGMA user_version = 99");
+    }
+    {
+        SQLite::Database db(dir / "other.sqlite", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec("CREATE TABLE invoices (id INTEGER)");
+    }
+    dir.file("junk.sqlite", std::string(4096, 'x'));
+    auto message = [](const std::string& path) {
+        try {
+            RunStore s(path);
+        } catch (const RunStoreError& e) {
+            return std::string(e.what());
+        }
+        return std::string("opened");
+    };
+    EXPECT_NE(message(dir / "newer.sqlite").find("newer than this program"), std::string::npos) << message(dir / "newer.sqlite");
+    EXPECT_NE(message(dir / "other.sqlite").find("another program"), std::string::npos) << message(dir / "other.sqlite");
+    const auto junk = message(dir / "junk.sqlite");
+    EXPECT_NE(junk.find("junk.sqlite"), std::string::npos) << junk;
+    EXPECT_NE(junk.find("not a run store"), std::string::npos) << junk;
+    EXPECT_EQ(readFile(dir / "junk.sqlite"), std::string(4096, 'x')) << "a refused file is left as it was";
+    SQLite::Database other(dir / "other.sqlite");
+    EXPECT_TRUE(other.tableExists("invoices"));
+    EXPECT_FALSE(other.tableExists("runs"));
+}
+
+TEST(RunStore, UnknownIdsGiveClearErrors) {
+    TempDir dir;
+    RunStore store(dir / "runs.sqlite");
+    for (auto f : std::vector<std::function<void()>>{
+             [&] { store.run(42); }, [&] { store.deleteRun(42); }, [&] { store.rename(42, "x"); },
+             [&] { store.addTag(42, "t"); }, [&] { store.steps(42); }, [&] { store.epochs(42); },
+             [&] { store.series({42}, "loss"); }}) {
+        try {
+            f();
+            ADD_FAILURE() << "no error for an unknown id";
+        } catch (const RunStoreError& e) {
+            EXPECT_NE(std::string(e.what()).find("no run with id 42"), std::string::npos) << e.what();
+        }
+    }
+    EXPECT_THROW(store.series({}, "no_such_metric"), RunStoreError);
+}
+
+TEST(RunStore, ListsNewestFirstWithFilters) {
+    TempDir dir;
+    RunStore store(dir / "runs.sqlite");
+    auto a = store.beginRun(config(0.0, 4), start(), "moe baseline");
+    auto b = store.beginRun(config(0.1, 4), start(), "mode");
+    auto c = store.beginRun(config(1.0, 8, "iris"), start(8, "iris"), "big alpha");
+    RunResult done;
+    store.finishRun(a, done);
+    store.finishRun(b, done);
+    done.status = RunStatus::Diverged;
+    store.finishRun(c, done);
+    store.addTag(b, "keep");
+    store.setNotes(a, "the reference");
+
+    auto ids = [&](const RunFilter& f) {
+        std::vector<std::int64_t> v;
+        for (const auto& r : store.listRuns(f)) v.push_back(r.id);
+        return v;
+    };
+    EXPECT_EQ(ids({}), (std::vector<std::int64_t>{c, b, a}));
+    RunFilter f;
+    f.alphaMin = 0.05;
+    f.alphaMax = 0.5;
+    EXPECT_EQ(ids(f), std::vector<std::int64_t>{b});
+    f = {};
+    f.experts = 8;
+    EXPECT_EQ(ids(f), std::vector<std::int64_t>{c});
+    f = {};
+    f.status = RunStatus::Diverged;
+    EXPECT_EQ(ids(f), std::vector<std::int64_t>{c});
+    f = {};
+    f.tag = "keep";
+    EXPECT_EQ(ids(f), std::vector<std::int64_t>{b});
+    f = {};
+    f.dataset = "regimes";
+    EXPECT_EQ(ids(f), (std::vector<std::int64_t>{b, a}));
+    f = {};
+    f.search = "REFERENCE";
+    EXPECT_EQ(ids(f), std::vector<std::int64_t>{a});
+    f = {};
+    f.search = "' OR 1=1 --";
+    EXPECT_TRUE(ids(f).empty());
+    f = {};
+    f.limit = 2;
+    EXPECT_EQ(ids(f).size(), 2u);
+}
+
+TEST(RunStore, SeriesOfManyRunsWithDownsamplingToBucketMeans) {
+    TempDir dir;
+    RunStore store(dir / "runs.sqlite");
+    auto a = store.beginRun(config(), start(), "a");
+    auto b = store.beginRun(config(), start(), "b");
+    store.appendSteps(a, steps(1, 1, 1000)); // loss = step
+    store.appendSteps(b, steps(1, 1, 7));
+    store.appendEpoch(a, epoch(1));
+    store.appendEpoch(a, epoch(2));
+
+    auto full = store.series({a, b}, "loss");
+    ASSERT_EQ(full[a].size(), 1000u);
+    ASSERT_EQ(full[b].size(), 7u);
+    EXPECT_DOUBLE_EQ(full[a][999].value, 1000.0);
+
+    auto thin = store.series({a, b}, "loss", 10);
+    ASSERT_EQ(thin[a].size(), 10u);
+    // Buckets of 100 steps: the mean of 1..100 is 50.5, of 901..1000 is 950.5.
+    EXPECT_DOUBLE_EQ(thin[a][0].value, 50.5);
+    EXPECT_DOUBLE_EQ(thin[a][0].step, 50.5);
+    EXPECT_DOUBLE_EQ(thin[a][9].value, 950.5);
+    EXPECT_EQ(thin[b].size(), 7u) << "a series shorter than maxPoints is left whole";
+
+    // 1000 steps into 3 points: buckets of ceil(1000/3) = 334, 334 and 332 steps.
+    auto three = store.series({a}, "distill_loss", 3);
+    ASSERT_EQ(three[a].size(), 3u);
+    EXPECT_DOUBLE_EQ(three[a][0].value, 0.25 * 167.5);
+    EXPECT_DOUBLE_EQ(three[a][2].value, 0.25 * (669 + 1000) / 2.0);
+
+    auto val = store.series({a}, "val_accuracy");
+    ASSERT_EQ(val[a].size(), 2u);
+    EXPECT_DOUBLE_EQ(val[a][1].value, 0.6);
+    EXPECT_DOUBLE_EQ(val[a][1].epoch, 2);
+}
+
+TEST(RunStore, ARunOfADeadWriterIsMarkedInterruptedOnOpen) {
+    TempDir dir;
+    const std::string path = dir / "runs.sqlite";
+    std::int64_t dead = 0, live = 0;
+    {
+        RunStore store(path);
+        dead = store.beginRun(config(), start(), "crashed");
+        store.appendSteps(dead, steps(1, 1, 3));
+        live = store.beginRun(config(), start(), "still running");
+    }
+    {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE);
+        db.exec("UPDATE runs SET writer_pid = " + std::to_string(deadPid()) + " WHERE id = " + std::to_string(dead));
+    }
+    {
+        RunStore reader(path, RunStore::Mode::ReadOnly);
+        EXPECT_EQ(reader.run(dead).status, RunStatus::Interrupted) << "readers report it at once";
+        SQLite::Database db(path);
+        EXPECT_EQ(db.execAndGet("SELECT status FROM runs WHERE id = " + std::to_string(dead)).getString(), "running")
+            << "a reader does not write";
+    }
+    RunStore store(path);
+    EXPECT_EQ(store.run(dead).status, RunStatus::Interrupted);
+    EXPECT_NE(store.run(dead).message.find("killed or crashed"), std::string::npos);
+    EXPECT_EQ(store.steps(dead).size(), 3u) << "what was stored is kept";
+    EXPECT_EQ(store.run(live).status, RunStatus::Running) << "this process is alive";
+    SQLite::Database db(path);
+    EXPECT_EQ(db.execAndGet("SELECT status FROM runs WHERE id = " + std::to_string(dead)).getString(), "interrupted");
+}
+
+TEST(RunStore, AReaderSeesWholeEpochsWhileAWriterAppends) {
+    TempDir dir;
+    const std::string path = dir / "runs.sqlite";
+    RunStore writer(path);
+    const int experts = 4;
+    auto id = writer.beginRun(config(0.1, experts), start(experts), "busy");
+    std::atomic<bool> done{false};
+    std::atomic<int> reads{0}, torn{0};
+    std::thread reader([&] {
+        RunStore r(path, RunStore::Mode::ReadOnly);
+        while (!done) {
+            for (const auto& e : r.epochs(id)) {
+                if (e.experts.size() != experts || !e.routingBySubtask || e.routingByClass.experts != experts) ++torn;
+            }
+            auto s = r.series({id}, "loss");
+            if (s[id].size() % 10 != 0) ++torn; // steps are written ten at a time
+            ++reads;
+        }
+    });
+    for (int e = 1; e <= 60; ++e) writer.appendEpoch(id, epoch(e, experts), steps(e, (e - 1) * 10 + 1, 10));
+    while (reads < 5) std::this_thread::yield();
+    done = true;
+    reader.join();
+    EXPECT_GT(reads.load(), 0);
+    EXPECT_EQ(torn.load(), 0) << "a reader never sees half an epoch";
+    EXPECT_EQ(writer.epochs(id).size(), 60u);
+}
+
+TEST(RunStore, DeletingARunRemovesEverythingStoredForIt) {
+    TempDir dir;
+    RunStore store(dir / "runs.sqlite");
+    auto a = store.beginRun(config(), start(), "a");
+    auto b = store.beginRun(config(), start(), "b");
+    for (auto id : {a, b}) {
+        store.appendEpoch(id, epoch(1), steps(1, 1, 5));
+        store.saveCheckpoint(id, Checkpoint{1, 5, 0.1, "x"});
+        store.addTag(id, "t");
+    }
+    store.deleteRun(a);
+    EXPECT_FALSE(store.hasRun(a));
+    EXPECT_EQ(store.epochs(b).size(), 1u);
+    SQLite::Database db(dir / "runs.sqlite");
+    for (const char* table : {"steps", "epochs", "routing", "expert_epochs", "checkpoints", "run_tags"})
+        EXPECT_EQ(db.execAndGet(std::string("SELECT count(*) FROM ") + table + " WHERE run_id = " + std::to_string(a)).getInt(), 0)
+            << table;
+}
+
+TEST(RunStore, DefaultPathFollowsXdgDataHome) {
+    const char* old = std::getenv("XDG_DATA_HOME");
+    std::string saved = old ? old : "";
+    setenv("XDG_DATA_HOME", "/some/where", 1);
+    EXPECT_EQ(RunStore::defaultPath(), "/some/where/mode-workbench/runs.sqlite");
+    setenv("XDG_DATA_HOME", "relative/is/ignored", 1);
+    setenv("HOME", "/home/u", 1);
+    EXPECT_EQ(RunStore::defaultPath(), "/home/u/.local/share/mode-workbench/runs.sqlite");
+    if (old) setenv("XDG_DATA_HOME", saved.c_str(), 1);
+    else unsetenv("XDG_DATA_HOME");
+}
