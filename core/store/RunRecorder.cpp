@@ -8,59 +8,117 @@ RunRecorder::RunRecorder(RunStore& store, ExperimentConfig config, std::string n
     pending_.reserve(static_cast<std::size_t>(options_.flushSteps));
 }
 
-template <typename F> void RunRecorder::write(F&& f) {
-    if (error_) return;
+RunRecorder::~RunRecorder() {
+    stopWriter();
+    if (!unstoredEnd_) return;
     try {
-        f();
-    } catch (const std::exception& e) {
-        error_ = e.what();
-        if (control_) control_->requestStop();
+        store_.finishRun(*runId_, *unstoredEnd_);
+    } catch (const std::exception&) {
+        // Still not writable: the next writer marks the run interrupted.
     }
 }
 
+std::optional<std::string> RunRecorder::error() const {
+    std::lock_guard<std::mutex> lock(m_);
+    return error_;
+}
+
+void RunRecorder::fail(const std::string& what) {
+    {
+        std::lock_guard<std::mutex> lock(m_);
+        if (!error_) error_ = what;
+    }
+    if (control_) control_->requestStop();
+}
+
+void RunRecorder::post(std::function<void()> write) {
+    std::unique_lock<std::mutex> lock(m_);
+    if (error_ || !writer_.joinable()) return;
+    cv_.wait(lock, [&] { return queue_.size() < options_.maxQueued || error_; });
+    if (error_) return;
+    queue_.push_back(std::move(write));
+    cv_.notify_all();
+}
+
+void RunRecorder::writerLoop() {
+    for (;;) {
+        std::function<void()> write;
+        {
+            std::unique_lock<std::mutex> lock(m_);
+            cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
+            if (queue_.empty()) return;
+            write = std::move(queue_.front());
+            queue_.pop_front();
+            cv_.notify_all();
+            if (error_) continue; // after a failure nothing more is written
+        }
+        try {
+            write();
+        } catch (const std::exception& e) {
+            fail(e.what());
+        }
+    }
+}
+
+void RunRecorder::stopWriter() {
+    {
+        std::lock_guard<std::mutex> lock(m_);
+        closing_ = true;
+        cv_.notify_all();
+    }
+    if (writer_.joinable()) writer_.join();
+}
+
 void RunRecorder::onRunStart(const RunStart& start) {
-    write([&] { runId_ = store_.beginRun(config_, start, name_); });
+    try {
+        runId_ = store_.beginRun(config_, start, name_);
+    } catch (const std::exception& e) {
+        fail(e.what());
+        return;
+    }
     lastFlush_ = std::chrono::steady_clock::now();
+    writer_ = std::thread([this] { writerLoop(); });
 }
 
 void RunRecorder::onStep(const StepMetrics& step) {
-    if (!runId_ || error_) return;
+    if (!runId_) return;
     pending_.push_back(step);
     if (static_cast<int>(pending_.size()) >= options_.flushSteps ||
-        std::chrono::steady_clock::now() - lastFlush_ >= options_.flushInterval)
-        flush();
-}
-
-void RunRecorder::flush() {
-    write([&] { store_.appendSteps(*runId_, pending_); });
-    pending_.clear();
-    lastFlush_ = std::chrono::steady_clock::now();
+        std::chrono::steady_clock::now() - lastFlush_ >= options_.flushInterval) {
+        post([this, id = *runId_, batch = std::move(pending_)] { store_.appendSteps(id, batch); });
+        pending_ = {};
+        pending_.reserve(static_cast<std::size_t>(options_.flushSteps));
+        lastFlush_ = std::chrono::steady_clock::now();
+    }
 }
 
 void RunRecorder::onEpoch(const EpochMetrics& epoch) {
     if (!runId_) return;
-    write([&] { store_.appendEpoch(*runId_, epoch, pending_); });
-    pending_.clear();
+    post([this, id = *runId_, epoch, batch = std::move(pending_)] { store_.appendEpoch(id, epoch, batch); });
+    pending_ = {};
     lastFlush_ = std::chrono::steady_clock::now();
 }
 
 void RunRecorder::onCheckpoint(const Checkpoint& checkpoint) {
     if (!runId_) return;
-    write([&] { store_.saveCheckpoint(*runId_, checkpoint); });
+    post([this, id = *runId_, checkpoint] { store_.saveCheckpoint(id, checkpoint); });
 }
 
 void RunRecorder::onRunEnd(const RunResult& result) {
     if (!runId_) return;
-    if (!pending_.empty()) flush();
+    if (!pending_.empty()) post([this, id = *runId_, batch = std::move(pending_)] { store_.appendSteps(id, batch); });
+    pending_ = {};
+    stopWriter(); // everything queued is written before the end is
     RunResult stored = result;
-    if (error_) {
+    if (auto e = error()) {
         stored.status = RunStatus::Failed;
-        stored.message = "the run store failed: " + *error_;
+        stored.message = "the run store failed: " + *e;
     }
     try {
         store_.finishRun(*runId_, stored); // tried even after an error: it may still fit
     } catch (const std::exception& e) {
-        if (!error_) error_ = e.what();
+        fail(e.what());
+        unstoredEnd_ = stored;
     }
 }
 

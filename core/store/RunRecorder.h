@@ -1,17 +1,26 @@
 #pragma once
-// Writes a run into a RunStore as it trains: steps are buffered and flushed in one transaction
-// every `flushSteps` steps or `flushInterval`, whichever comes first; each epoch, its metrics
-// and the checkpoint. A write that fails (disk full, file gone read-only) is kept as error()
-// and asks the trainer to stop: the run ends cleanly and what was stored stays intact.
+// Writes a run into a RunStore as it trains, on a writer thread of its own so that the trainer
+// never waits on the disk: steps are buffered and handed over every `flushSteps` steps or
+// `flushInterval`, whichever comes first, and written in one transaction; each epoch, its
+// metrics and the checkpoint. A write that fails (disk full, file read-only or locked) is kept
+// as error() and asks the trainer to stop: the run ends cleanly and what was stored stays
+// intact. After onRunEnd returns, everything has been written.
+//
+// The RunStore is used by the writer thread only, from onRunStart to onRunEnd.
 
 #include "store/RunStore.h"
 #include "train/TrainerControl.h"
 #include "train/TrainingEvents.h"
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace mode {
@@ -20,12 +29,15 @@ struct RecorderOptions {
     int flushSteps = 256;
     std::chrono::milliseconds flushInterval{500};
     bool checkpoints = true;
+    std::size_t maxQueued = 64; // writes waiting; beyond it the trainer waits (a very slow disk)
 };
 
 class RunRecorder : public TrainingObserver {
 public:
     RunRecorder(RunStore& store, ExperimentConfig config, std::string name, TrainerControl* control,
                 RecorderOptions options = {});
+    // Stores the run's end if that failed before (e.g. the file was locked): once more.
+    ~RunRecorder() override;
 
     void onRunStart(const RunStart& start) override;
     void onStep(const StepMetrics& step) override;
@@ -36,11 +48,13 @@ public:
 
     std::optional<std::int64_t> runId() const { return runId_; }
     // The first write that failed, with the file and the reason; the run was asked to stop.
-    const std::optional<std::string>& error() const { return error_; }
+    std::optional<std::string> error() const;
 
 private:
-    void flush();
-    template <typename F> void write(F&& f);
+    void post(std::function<void()> write);
+    void writerLoop();
+    void fail(const std::string& what);
+    void stopWriter();
 
     RunStore& store_;
     ExperimentConfig config_;
@@ -48,9 +62,16 @@ private:
     TrainerControl* control_;
     RecorderOptions options_;
     std::optional<std::int64_t> runId_;
-    std::optional<std::string> error_;
     std::vector<StepMetrics> pending_;
     std::chrono::steady_clock::time_point lastFlush_;
+    std::optional<RunResult> unstoredEnd_;
+
+    mutable std::mutex m_;
+    std::condition_variable cv_;
+    std::deque<std::function<void()>> queue_;
+    bool closing_ = false;
+    std::optional<std::string> error_;
+    std::thread writer_;
 };
 
 } // namespace mode

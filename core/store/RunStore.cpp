@@ -228,6 +228,8 @@ struct RunStore::Impl {
             else if (code == SQLITE_READONLY) reason = "the file is read-only (" + reason + ")";
             else if (code == SQLITE_NOTADB) reason = "it is not a run store (not a SQLite database)";
             else if (code == SQLITE_CORRUPT) reason = "the file is damaged (" + reason + ")";
+            else if (code == SQLITE_IOERR)
+                reason = "a read or write failed: " + reason + " (the disk may be full, a file-size limit reached or the file removed)";
             else if (code == SQLITE_BUSY) reason = "another program holds it locked (" + reason + ")";
         }
         throw RunStoreError("run store " + path + ": " + what + ": " + reason);
