@@ -136,12 +136,10 @@ std::vector<CsvRecord> parseCsvRecords(const std::string& input, const std::stri
     return records;
 }
 
-Dataset loadCsvText(const std::string& text, const std::string& source, const CsvOptions& opt) {
-    if (text.empty() || text.find_first_not_of(" \t\r\n") == std::string::npos)
-        fail(source, 0, "the file is empty (expected a header row and data rows)");
-    requireText(text, source);
-    auto records = parseCsvRecords(text, source, opt.delimiter);
-    if (records.empty()) fail(source, 0, "the file is empty (expected a header row and data rows)");
+namespace {
+// The structure every CSV file must have: a named header of two or more distinct columns, data
+// rows, and as many fields in each row as in the header. Returns the column index by name.
+std::map<std::string, std::size_t> checkCsvShape(const std::vector<CsvRecord>& records, const std::string& source) {
     const auto& header = records.front().fields;
     const std::size_t ncol = header.size();
     if (ncol < 2) fail(source, records.front().line, "the header has one column; a dataset needs at least one feature and a target (is the delimiter a comma?)");
@@ -156,6 +154,19 @@ Dataset loadCsvText(const std::string& text, const std::string& source, const Cs
         if (records[r].fields.size() != ncol)
             fail(source, records[r].line, "ragged row: " + std::to_string(records[r].fields.size()) +
                                               " fields, but the header has " + std::to_string(ncol));
+    return index;
+}
+} // namespace
+
+Dataset loadCsvText(const std::string& text, const std::string& source, const CsvOptions& opt) {
+    if (text.empty() || text.find_first_not_of(" \t\r\n") == std::string::npos)
+        fail(source, 0, "the file is empty (expected a header row and data rows)");
+    requireText(text, source);
+    auto records = parseCsvRecords(text, source, opt.delimiter);
+    if (records.empty()) fail(source, 0, "the file is empty (expected a header row and data rows)");
+    const auto& header = records.front().fields;
+    const std::size_t ncol = header.size();
+    const auto index = checkCsvShape(records, source);
 
     auto columnNamed = [&](const std::string& name, const char* what) {
         auto it = index.find(name);
@@ -332,17 +343,28 @@ CsvPreview previewCsvFile(const std::string& path, int headRows) {
     if (text.find_first_not_of(" \t\r\n") == std::string::npos) fail(path, 0, "the file is empty");
     requireText(text, path);
     auto records = parseCsvRecords(text, path);
+    checkCsvShape(records, path);
     CsvPreview p;
     p.columns = records.front().fields;
     p.rows = static_cast<std::int64_t>(records.size()) - 1;
     p.kinds.assign(p.columns.size(), "empty");
+    std::vector<std::map<std::string, std::int64_t>> counts(p.columns.size());
+    p.distinctValues.assign(p.columns.size(), 0);
     for (std::size_t r = 1; r < records.size(); ++r) {
         const auto& f = records[r].fields;
         if (static_cast<int>(r) <= headRows) p.head.push_back(f);
         for (std::size_t c = 0; c < f.size() && c < p.columns.size(); ++c) {
-            if (isMissingCsvValue(f[c]) || p.kinds[c] == "text") continue;
+            if (isMissingCsvValue(f[c])) continue;
+            if (counts[c].size() <= CsvPreview::kMaxValues) ++counts[c][f[c]];
+            if (p.kinds[c] == "text") continue;
             p.kinds[c] = parseNumber(f[c]) ? "numeric" : "text";
         }
+    }
+    p.values.resize(p.columns.size());
+    for (std::size_t c = 0; c < p.columns.size(); ++c) {
+        p.distinctValues[c] = static_cast<std::int64_t>(counts[c].size());
+        if (counts[c].size() <= CsvPreview::kMaxValues)
+            for (const auto& [v, n] : counts[c]) p.values[c].push_back({v, n});
     }
     return p;
 }

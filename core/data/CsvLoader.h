@@ -26,6 +26,11 @@ struct CsvPreview {
     std::vector<std::string> kinds;   // per column: "numeric", "text" or "empty"
     std::int64_t rows = 0;
     std::vector<std::vector<std::string>> head; // first rows, as text
+    // Per column: how many distinct values (counting stops past kMaxValues), and, where there
+    // are at most kMaxValues, each value with its count (the classes of a target column).
+    static constexpr std::size_t kMaxValues = 100;
+    std::vector<std::int64_t> distinctValues;
+    std::vector<std::vector<std::pair<std::string, std::int64_t>>> values;
 };
 
 Dataset loadCsvFile(const std::string& path, const CsvOptions& options = {});

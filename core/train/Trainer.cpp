@@ -100,7 +100,8 @@ struct Trainer::Impl {
     std::unique_ptr<torch::optim::Optimizer> optimizer;
     std::unique_ptr<MutualDistillationLoss> loss;
     std::vector<TrainingObserver*> observers;
-    TrainerControl control;
+    TrainerControl ownControl;
+    TrainerControl* control = &ownControl;
     bool classification = true;
 
     Impl(ExperimentConfig c, Dataset d) : config(std::move(c)), data(std::move(d)) {
@@ -323,7 +324,7 @@ struct Trainer::Impl {
                 const auto epochStart = Clock::now();
                 Clock::duration epochPaused{};
                 for (std::int64_t s = 0; s < stepsPerEpoch; ++s) {
-                    if (!control.checkpoint(&epochPaused)) {
+                    if (!control->checkpoint(&epochPaused)) {
                         paused += epochPaused;
                         result.status = RunStatus::Stopped;
                         result.message = "stopped at step " + std::to_string(globalStep) + " (epoch " + std::to_string(epoch) + ")";
@@ -451,7 +452,8 @@ Trainer::Trainer(ExperimentConfig config, Dataset data)
     : d_(std::make_unique<Impl>(std::move(config), std::move(data))) {}
 Trainer::~Trainer() = default;
 void Trainer::addObserver(TrainingObserver* o) { d_->observers.push_back(o); }
-TrainerControl& Trainer::control() { return d_->control; }
+TrainerControl& Trainer::control() { return *d_->control; }
+void Trainer::useControl(TrainerControl* control) { d_->control = control ? control : &d_->ownControl; }
 RunResult Trainer::run() { return d_->run(); }
 const ExperimentConfig& Trainer::config() const { return d_->config; }
 std::string Trainer::device() const { return d_->deviceName(); }

@@ -25,6 +25,8 @@ public:
 
     void addObserver(TrainingObserver* observer);
     TrainerControl& control();
+    // Obey another TrainerControl (one made before the trainer, e.g. by the GUI); not owned.
+    void useControl(TrainerControl* control);
 
     // Runs to the end, a stop request or a failure, on the calling thread. Never throws for a
     // run that fails: the result says how it ended and why.

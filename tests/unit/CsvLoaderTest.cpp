@@ -159,3 +159,27 @@ TEST(CsvLoader, PreviewReportsColumnsKindsAndRows) {
     EXPECT_EQ(p.kinds, (std::vector<std::string>{"numeric", "text", "empty"}));
     EXPECT_EQ(p.rows, 2);
 }
+
+TEST(CsvLoader, PreviewCountsTheValuesOfEachColumn) {
+    test::TempDir dir;
+    std::string text = "x,label\n";
+    for (int i = 0; i < 150; ++i) text += std::to_string(i) + "," + (i % 3 == 0 ? "cat" : "dog") + "\n";
+    auto p = previewCsvFile(dir.file("v.csv", text));
+    ASSERT_EQ(p.values.size(), 2u);
+    // 150 distinct numbers: past the limit, so no value list; the labels: 50 cats, 100 dogs.
+    EXPECT_GT(p.distinctValues[0], static_cast<std::int64_t>(CsvPreview::kMaxValues));
+    EXPECT_TRUE(p.values[0].empty());
+    EXPECT_EQ(p.distinctValues[1], 2);
+    using V = std::vector<std::pair<std::string, std::int64_t>>;
+    EXPECT_EQ(p.values[1], (V{{"cat", 50}, {"dog", 100}}));
+}
+
+TEST(CsvLoader, PreviewRefusesARaggedFileNamingTheLine) {
+    test::TempDir dir;
+    try {
+        previewCsvFile(dir.file("r.csv", "a,b\n1,2\n3\n"));
+        FAIL() << "no error";
+    } catch (const DataError& e) {
+        EXPECT_CONTAINS(e.what(), "r.csv:3: ragged row: 1 fields, but the header has 2");
+    }
+}

@@ -1,0 +1,95 @@
+// mode-workbench: the desktop workbench. Thin: parses the command line and opens MainWindow.
+
+#include "MainWindow.h"
+#include "config/ExperimentConfig.h"
+#include "panels/ExperimentPanel.h"
+#include "store/RunStore.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QPixmap>
+#include <QTimer>
+
+#include <cstdio>
+#include <iostream>
+
+using namespace mode;
+
+int main(int argc, char** argv) {
+    QApplication app(argc, argv);
+    QApplication::setApplicationName("mode-workbench");
+    QApplication::setApplicationDisplayName("MoDE Workbench");
+    QApplication::setOrganizationName("mode-workbench");
+    QApplication::setApplicationVersion(MODE_VERSION);
+
+    QCommandLineParser cli;
+    cli.setApplicationDescription(
+        "MoDE Workbench: train Mixture-of-Experts models with mutual distillation among the experts and watch "
+        "them live.\n\nExamples:\n  mode-workbench\n  mode-workbench --db runs.sqlite --config experiments/regimes.json\n"
+        "  mode-workbench --run-default --screenshot shot.png --after-epochs 10");
+    cli.addHelpOption();
+    cli.addVersionOption();
+    QCommandLineOption db("db", "Run store (SQLite); default: " + QString::fromStdString(RunStore::defaultPath()), "FILE");
+    QCommandLineOption config("config", "Open this experiment file (JSON).", "FILE");
+    QCommandLineOption runDefault("run-default", "Start the experiment at once (the built-in default unless --config).");
+    QCommandLineOption openRun("open-run", "Show this stored run.", "ID");
+    QCommandLineOption screenshot("screenshot", "Save a screenshot of the window to FILE and quit.", "FILE");
+    QCommandLineOption afterEpochs("after-epochs", "With --screenshot and a run: take it after N epochs.", "N", "0");
+    cli.addOptions({db, config, runDefault, openRun, screenshot, afterEpochs});
+    cli.process(app);
+
+    const QString storePath = cli.isSet(db) ? cli.value(db) : QString::fromStdString(RunStore::defaultPath());
+    MainWindow window(storePath);
+    if (cli.isSet(config)) {
+        try {
+            window.experimentPanel()->setConfig(ExperimentConfig::fromFile(cli.value(config).toStdString()));
+        } catch (const std::exception& e) {
+            std::cerr << "mode-workbench: " << e.what() << "\n";
+            return 2;
+        }
+    }
+    window.show();
+
+    if (cli.isSet(openRun) && !window.openStoredRun(cli.value(openRun).toLongLong())) {
+        std::cerr << "mode-workbench: " << window.message().toStdString() << "\n";
+        if (cli.isSet(screenshot)) return 2;
+    }
+
+    int exitCode = 0;
+    if (cli.isSet(screenshot)) {
+        const QString file = cli.value(screenshot);
+        const int epochs = cli.value(afterEpochs).toInt();
+        auto shoot = [&window, file, &exitCode] {
+            const bool ok = window.grab().save(file);
+            if (!ok) {
+                std::cerr << "mode-workbench: cannot write the screenshot " << file.toStdString() << "\n";
+                exitCode = 1;
+            } else {
+                std::cout << "screenshot saved to " << file.toStdString() << "\n";
+            }
+            window.close();
+        };
+        bool taken = false;
+        auto shootOnce = [&taken, shoot] {
+            if (taken) return;
+            taken = true;
+            QTimer::singleShot(150, shoot); // let the last repaint land
+        };
+        if (cli.isSet(runDefault)) {
+            QObject::connect(&window, &MainWindow::epochShown, &window, [epochs, shootOnce](int e) {
+                if (epochs > 0 && e >= epochs) shootOnce();
+            });
+            QObject::connect(&window, &MainWindow::runFinished, &window, [shootOnce] { shootOnce(); });
+        } else {
+            QTimer::singleShot(300, shootOnce);
+        }
+    }
+    if (cli.isSet(runDefault) && !window.startRun()) {
+        std::cerr << "mode-workbench: the experiment cannot start: " << window.message().toStdString() << "\n";
+        return 2;
+    }
+    const int rc = app.exec();
+    return exitCode ? exitCode : rc;
+}

@@ -1,0 +1,326 @@
+// The workbench as a person uses it: real widgets (offscreen platform), clicks and typing
+// through QTest, a real training run on the worker thread, the run store checked afterwards.
+
+#include "MainWindow.h"
+#include "panels/ExperimentPanel.h"
+#include "panels/RunHistoryPanel.h"
+#include "plots/AccuracyPlot.h"
+#include "plots/ExpertPanel.h"
+#include "plots/LossPlot.h"
+#include "plots/RoutingHeatmap.h"
+#include "store/RunStore.h"
+
+#include "TestSupport.h"
+
+#include <QApplication>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTableWidget>
+#include <QTest>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+
+using namespace mode;
+using namespace mode::test;
+
+namespace {
+
+// Runs the event loop until the condition holds or the time is up.
+bool waitUntil(const std::function<bool()>& condition, int timeoutMs = 60000) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        QTest::qWait(10);
+    }
+    return true;
+}
+
+template <typename T> T* field(MainWindow& w, const char* name) {
+    auto* f = w.experimentPanel()->findChild<T*>(name);
+    EXPECT_NE(f, nullptr) << name;
+    return f;
+}
+
+// Replaces a field's text the way a user does: select all, type.
+void typeInto(QWidget* w, const QString& text) {
+    w->setFocus();
+    QTest::keyClick(w, Qt::Key_A, Qt::ControlModifier);
+    QTest::keyClicks(w, text);
+    QTest::keyClick(w, Qt::Key_Tab);
+}
+
+void chooseItem(QComboBox* box, const QString& data) {
+    const int i = box->findData(data);
+    ASSERT_GE(i, 0) << data.toStdString();
+    box->setCurrentIndex(i);
+}
+
+struct Workbench {
+    TempDir dir;
+    std::string db = dir / "runs.sqlite";
+    MainWindow window{QString::fromStdString(db)};
+    Workbench() {
+        window.show();
+        EXPECT_TRUE(QTest::qWaitForWindowExposed(&window));
+    }
+    RunStore store() const { return RunStore(db, RunStore::Mode::ReadOnly); }
+};
+
+} // namespace
+
+TEST(Workbench, FirstStartShowsAReadyDefaultExperiment) {
+    Workbench w;
+    EXPECT_TRUE(w.window.startButton()->isEnabled());
+    EXPECT_FALSE(w.window.pauseButton()->isEnabled());
+    EXPECT_FALSE(w.window.stopButton()->isEnabled());
+    auto* dataset = field<QComboBox>(w.window, "dataset");
+    EXPECT_TRUE(dataset->currentText().startsWith("regimes")) << dataset->currentText().toStdString();
+    EXPECT_EQ(field<QSpinBox>(w.window, "experts")->value(), 4);
+    EXPECT_FALSE(field<QLabel>(w.window, "preview")->text().isEmpty());
+    for (auto* name : {"experts", "alpha", "gate", "distill", "epochs", "lr", "seed", "device"})
+        EXPECT_FALSE(field<QWidget>(w.window, name)->toolTip().isEmpty()) << name << " has no tooltip";
+}
+
+TEST(Workbench, ThreeExpertsAlphaPointOneRunLiveAndStored) {
+    Workbench w;
+    typeInto(field<QSpinBox>(w.window, "experts"), "3");
+    typeInto(field<QDoubleSpinBox>(w.window, "alpha"), "0.1");
+    typeInto(field<QSpinBox>(w.window, "epochs"), "3");
+    ASSERT_EQ(w.window.experimentPanel()->config().model.experts, 3);
+    ASSERT_DOUBLE_EQ(w.window.experimentPanel()->config().loss.alpha, 0.1);
+    ASSERT_TRUE(w.window.startButton()->isEnabled());
+    QTest::mouseClick(w.window.startButton(), Qt::LeftButton);
+    EXPECT_FALSE(w.window.startButton()->isEnabled()) << "no second run while one trains";
+    ASSERT_TRUE(waitUntil([&] { return !w.window.session()->isRunning(); })) << "the run did not end";
+    EXPECT_TRUE(w.window.message().isEmpty()) << w.window.message().toStdString();
+
+    // 3 epochs of ceil(2800 / 64) = 44 steps: every step is on the loss plot, one validation
+    // point per epoch.
+    EXPECT_EQ(w.window.lossPlot()->pointCount(LossPlot::Total), 132);
+    EXPECT_EQ(w.window.lossPlot()->pointCount(LossPlot::Distillation), 132);
+    EXPECT_EQ(w.window.lossPlot()->pointCount(LossPlot::Validation), 3);
+    EXPECT_EQ(w.window.accuracyPlot()->pointCount(AccuracyPlot::Test), 3);
+    auto* heat = w.window.routingHeatmap();
+    EXPECT_EQ(heat->epochCount(), 3);
+    heat->setRows(RoutingHeatmap::Rows::Classes);
+    EXPECT_EQ(heat->rowCount(), 3) << "regimes has 3 classes";
+    EXPECT_EQ(heat->expertCount(), 3);
+    heat->setRows(RoutingHeatmap::Rows::Subtasks);
+    EXPECT_EQ(heat->rowCount(), 4) << "and 4 known sub-tasks";
+    double rowSum = 0;
+    for (int x = 0; x < 3; ++x) rowSum += heat->cellValue(0, x);
+    EXPECT_NEAR(rowSum, 1.0, 1e-6) << "mean gate weights of a row sum to one";
+    EXPECT_EQ(w.window.expertPanel()->expertCount(), 3);
+
+    auto runs = w.store().listRuns();
+    ASSERT_EQ(runs.size(), 1u);
+    EXPECT_EQ(runs[0].status, RunStatus::Finished);
+    EXPECT_EQ(runs[0].experts, 3);
+    EXPECT_DOUBLE_EQ(runs[0].alpha, 0.1);
+    EXPECT_EQ(runs[0].epochsCompleted, 3);
+    EXPECT_EQ(w.window.shownRunId(), runs[0].id);
+    EXPECT_EQ(w.window.historyPanel()->runCount(), 1) << "the history lists the new run";
+    // The heatmap shows what the store holds for the last epoch.
+    auto stored = w.store().epochs(runs[0].id).back();
+    heat->setMeasure(RoutingHeatmap::Measure::ArgmaxShare);
+    EXPECT_DOUBLE_EQ(heat->cellValue(1, 2), stored.routingBySubtask->argmaxShare[1 * 3 + 2]);
+}
+
+TEST(Workbench, PauseResumeAndStop) {
+    Workbench w;
+    typeInto(field<QSpinBox>(w.window, "epochs"), "5000");
+    QTest::mouseClick(w.window.startButton(), Qt::LeftButton);
+    ASSERT_TRUE(waitUntil([&] { return w.window.lossPlot()->pointCount(LossPlot::Total) > 50; }));
+
+    QTest::mouseClick(w.window.pauseButton(), Qt::LeftButton);
+    EXPECT_EQ(w.window.pauseButton()->text(), "Resume");
+    QTest::qWait(200); // what was on its way arrives
+    const int paused = w.window.lossPlot()->pointCount(LossPlot::Total);
+    QTest::qWait(400);
+    EXPECT_EQ(w.window.lossPlot()->pointCount(LossPlot::Total), paused) << "no steps while paused";
+
+    QTest::keyClick(&w.window, Qt::Key_P, Qt::ControlModifier); // resume by shortcut
+    EXPECT_EQ(w.window.pauseButton()->text(), "Pause");
+    ASSERT_TRUE(waitUntil([&] { return w.window.lossPlot()->pointCount(LossPlot::Total) > paused + 20; }));
+
+    QTest::mouseClick(w.window.stopButton(), Qt::LeftButton);
+    ASSERT_TRUE(waitUntil([&] { return !w.window.session()->isRunning(); }, 10000));
+    auto runs = w.store().listRuns();
+    ASSERT_EQ(runs.size(), 1u);
+    EXPECT_EQ(runs[0].status, RunStatus::Stopped);
+    EXPECT_LT(runs[0].epochsCompleted, 5000);
+    EXPECT_TRUE(w.window.startButton()->isEnabled()) << "ready for the next run";
+    EXPECT_NE(w.window.message().indexOf("stopped"), -1);
+}
+
+TEST(Workbench, ImpossibleSettingsDisableStartAndSayWhyNextToTheField) {
+    Workbench w;
+    auto* panel = w.window.experimentPanel();
+    typeInto(field<QSpinBox>(w.window, "experts"), "0");
+    EXPECT_FALSE(w.window.startButton()->isEnabled());
+    EXPECT_FALSE(panel->errorFor("model.experts").isEmpty());
+    auto* why = w.window.findChild<QLabel*>("whyDisabled");
+    EXPECT_NE(why->text().indexOf("model.experts"), -1) << why->text().toStdString();
+
+    typeInto(field<QSpinBox>(w.window, "experts"), "2");
+    EXPECT_TRUE(w.window.startButton()->isEnabled());
+    chooseItem(field<QComboBox>(w.window, "gate"), "topk");
+    typeInto(field<QSpinBox>(w.window, "topK"), "3");
+    EXPECT_FALSE(w.window.startButton()->isEnabled()) << "k = 3 > E = 2";
+    EXPECT_FALSE(panel->errorFor("model.top_k").isEmpty());
+    typeInto(field<QSpinBox>(w.window, "topK"), "1");
+    EXPECT_TRUE(w.window.startButton()->isEnabled());
+
+    typeInto(field<QLineEdit>(w.window, "hidden"), "64,x");
+    EXPECT_FALSE(w.window.startButton()->isEnabled());
+    EXPECT_NE(panel->errorFor("model.hidden").indexOf("'x'"), -1);
+    typeInto(field<QLineEdit>(w.window, "hidden"), "64,32");
+    EXPECT_TRUE(w.window.startButton()->isEnabled());
+    EXPECT_EQ(panel->config().model.hidden, (std::vector<int>{64, 32}));
+
+    typeInto(field<QDoubleSpinBox>(w.window, "lr"), "0");
+    EXPECT_FALSE(w.window.startButton()->isEnabled());
+    EXPECT_FALSE(panel->errorFor("train.lr").isEmpty());
+    QTest::mouseClick(w.window.startButton(), Qt::LeftButton);
+    EXPECT_FALSE(w.window.session()->isRunning());
+}
+
+TEST(Workbench, AlphaSliderIsLogarithmicAndReachesZero) {
+    Workbench w;
+    auto* alpha = field<QDoubleSpinBox>(w.window, "alpha");
+    auto* slider = w.window.experimentPanel()->findChild<QSlider*>("alphaSlider");
+    ASSERT_NE(slider, nullptr);
+    slider->setValue(slider->minimum());
+    EXPECT_EQ(alpha->value(), 0.0);
+    EXPECT_TRUE(w.window.startButton()->isEnabled()) << "alpha = 0 is the plain MoE";
+    slider->setValue(slider->maximum());
+    EXPECT_DOUBLE_EQ(alpha->value(), 100.0);
+    typeInto(alpha, "0.01");
+    // 0.01 is 2 of the 6 decades from 1e-4: a third of the way along the log part.
+    EXPECT_NEAR(slider->value(), 1 + (slider->maximum() - 1) / 3.0, 1.0);
+}
+
+TEST(Workbench, ABadFileShowsItsErrorAndTheAppKeepsWorking) {
+    Workbench w;
+    auto* panel = w.window.experimentPanel();
+    const std::string ragged = w.dir.file("ragged.csv", "a,b,y\n1,2,p\n3,4\n5,6,q\n");
+    const QString error = panel->openDataFile(QString::fromStdString(ragged));
+    EXPECT_NE(error.indexOf("ragged.csv"), -1) << error.toStdString();
+    EXPECT_NE(error.indexOf("ragged.csv:3"), -1) << error.toStdString();
+    EXPECT_NE(panel->errorFor("data.path").indexOf("ragged.csv"), -1);
+    EXPECT_TRUE(w.window.startButton()->isEnabled()) << "the previous dataset is kept";
+    EXPECT_EQ(panel->config().data.dataset, "regimes");
+
+    // A file that previews fine but cannot be trained on: missing values, found at load time.
+    std::string text = "a,b,y\n";
+    for (int i = 0; i < 40; ++i) text += std::to_string(i) + "," + (i == 17 ? "" : std::to_string(i % 3)) + "," + (i % 2 ? "p" : "q") + "\n";
+    const std::string holes = w.dir.file("holes.csv", text);
+    ASSERT_TRUE(panel->openDataFile(QString::fromStdString(holes)).isEmpty());
+    EXPECT_EQ(field<QComboBox>(w.window, "target")->currentText(), "y");
+    EXPECT_NE(field<QLabel>(w.window, "preview")->text().indexOf("40 rows"), -1);
+    EXPECT_NE(field<QLabel>(w.window, "preview")->text().indexOf("2 classes"), -1);
+    QTest::mouseClick(w.window.startButton(), Qt::LeftButton);
+    ASSERT_TRUE(waitUntil([&] { return !w.window.session()->isRunning(); }));
+    EXPECT_NE(w.window.message().indexOf("holes.csv"), -1) << w.window.message().toStdString();
+    EXPECT_NE(w.window.message().indexOf("holes.csv:19"), -1) << w.window.message().toStdString();
+    EXPECT_TRUE(w.window.startButton()->isEnabled());
+
+    // The app keeps working: back to the built-in and train.
+    panel->setConfig(ExperimentConfig{});
+    typeInto(field<QSpinBox>(w.window, "epochs"), "1");
+    QTest::mouseClick(w.window.startButton(), Qt::LeftButton);
+    ASSERT_TRUE(waitUntil([&] { return !w.window.session()->isRunning(); }));
+    EXPECT_TRUE(w.window.message().isEmpty()) << w.window.message().toStdString();
+    EXPECT_EQ(w.store().listRuns().size(), 1u);
+}
+
+TEST(Workbench, ADivergingRunIsReportedAndStoredAsDiverged) {
+    Workbench w;
+    chooseItem(field<QComboBox>(w.window, "optimizer"), "sgd");
+    typeInto(field<QDoubleSpinBox>(w.window, "lr"), "10");
+    typeInto(field<QDoubleSpinBox>(w.window, "alpha"), "50");
+    typeInto(field<QSpinBox>(w.window, "epochs"), "50");
+    QTest::mouseClick(w.window.startButton(), Qt::LeftButton);
+    ASSERT_TRUE(waitUntil([&] { return !w.window.session()->isRunning(); }));
+    auto runs = w.store().listRuns();
+    ASSERT_EQ(runs.size(), 1u);
+    ASSERT_EQ(runs[0].status, RunStatus::Diverged) << "lr 10 with SGD should blow up; ended as " << toString(runs[0].status);
+    EXPECT_NE(w.window.message().indexOf("diverged at step"), -1) << w.window.message().toStdString();
+    EXPECT_TRUE(w.window.startButton()->isEnabled());
+}
+
+TEST(Workbench, ClosingTheWindowMidRunStoresTheRunAsStopped) {
+    TempDir dir;
+    const std::string db = dir / "runs.sqlite";
+    {
+        MainWindow window(QString::fromStdString(db));
+        window.show();
+        auto* epochs = window.experimentPanel()->findChild<QSpinBox*>("epochs");
+        typeInto(epochs, "5000");
+        QTest::mouseClick(window.startButton(), Qt::LeftButton);
+        ASSERT_TRUE(waitUntil([&] { return window.lossPlot()->pointCount(LossPlot::Total) > 20; }));
+        window.close();
+        EXPECT_FALSE(window.session()->isRunning());
+    }
+    RunStore store(db, RunStore::Mode::ReadOnly);
+    auto runs = store.listRuns();
+    ASSERT_EQ(runs.size(), 1u);
+    EXPECT_EQ(runs[0].status, RunStatus::Stopped);
+}
+
+TEST(Workbench, OpeningAStoredRunShowsItsCurvesHeatmapAndExperts) {
+    Workbench w;
+    typeInto(field<QSpinBox>(w.window, "experts"), "2");
+    typeInto(field<QSpinBox>(w.window, "epochs"), "2");
+    QTest::mouseClick(w.window.startButton(), Qt::LeftButton);
+    ASSERT_TRUE(waitUntil([&] { return !w.window.session()->isRunning(); }));
+    const qint64 id = w.window.shownRunId();
+    // Another experiment in the form, then the stored one opened from the history.
+    typeInto(field<QSpinBox>(w.window, "experts"), "6");
+    w.window.lossPlot()->clear();
+    auto* table = w.window.historyPanel()->table();
+    ASSERT_EQ(table->rowCount(), 1);
+    const QRect cell = table->visualRect(table->model()->index(0, 1));
+    ASSERT_TRUE(table->viewport()->rect().contains(cell.center())) << "the run's row is on screen";
+    // A double-click as the system delivers it: press, release, double-click, release.
+    QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, cell.center());
+    QTest::mouseDClick(table->viewport(), Qt::LeftButton, {}, cell.center());
+    QTest::mouseRelease(table->viewport(), Qt::LeftButton, {}, cell.center());
+    ASSERT_TRUE(waitUntil([&] { return w.window.lossPlot()->pointCount(LossPlot::Total) > 0; }, 5000))
+        << w.window.message().toStdString() << " shown " << w.window.shownRunId();
+    EXPECT_EQ(w.window.shownRunId(), id);
+    EXPECT_EQ(w.window.lossPlot()->pointCount(LossPlot::Total), 88);
+    EXPECT_EQ(w.window.routingHeatmap()->expertCount(), 2);
+    EXPECT_EQ(w.window.routingHeatmap()->epochCount(), 2);
+    EXPECT_EQ(w.window.expertPanel()->expertCount(), 2);
+    EXPECT_EQ(field<QSpinBox>(w.window, "experts")->value(), 2) << "its experiment is back in the form";
+    EXPECT_FALSE(w.window.openStoredRun(999));
+    EXPECT_NE(w.window.message().indexOf("no run with id 999"), -1);
+}
+
+TEST(Workbench, ScreenshotOfARealRunFromTheCommandLine) {
+    TempDir dir;
+    const std::string png = dir / "shot.png";
+    auto r = runCommand(std::string(MODE_BIN_DIR) + "/mode-workbench --db " + (dir / "runs.sqlite") +
+                        " --run-default --screenshot " + png + " --after-epochs 3");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    QImage shot(QString::fromStdString(png));
+    ASSERT_FALSE(shot.isNull());
+    EXPECT_GE(shot.width(), 800);
+    RunStore store(dir / "runs.sqlite", RunStore::Mode::ReadOnly);
+    ASSERT_EQ(store.listRuns().size(), 1u);
+    EXPECT_GE(store.listRuns()[0].epochsCompleted, 3);
+}
+
+int main(int argc, char** argv) {
+    qputenv("QT_QPA_PLATFORM", qgetenv("QT_QPA_PLATFORM").isEmpty() ? "offscreen" : qgetenv("QT_QPA_PLATFORM"));
+    QApplication app(argc, argv);
+    ::testing::InitGoogleTest(&argc, argv);
+    return RUN_ALL_TESTS();
+}

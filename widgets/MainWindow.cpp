@@ -1,0 +1,398 @@
+#include "MainWindow.h"
+
+#include "panels/ExperimentPanel.h"
+#include "panels/RunHistoryPanel.h"
+#include "plots/AccuracyPlot.h"
+#include "plots/ExpertPanel.h"
+#include "plots/LossPlot.h"
+#include "plots/RoutingHeatmap.h"
+#include "store/RunStore.h"
+#include "train/Trainer.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QFileDialog>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QVBoxLayout>
+
+namespace mode {
+
+namespace {
+QGroupBox* boxed(const QString& title, QWidget* content) {
+    auto* box = new QGroupBox(title);
+    auto* l = new QVBoxLayout(box);
+    l->setContentsMargins(4, 4, 4, 4);
+    l->addWidget(content);
+    return box;
+}
+
+QString describeRun(qint64 id, const QString& dataset, int experts, double alpha, const QString& what) {
+    return QObject::tr("<b>%1</b> &nbsp; %2, %3 experts, \u03b1 = %4 &nbsp; <i>%5</i>")
+        .arg(id >= 0 ? QObject::tr("run %1").arg(id) : QObject::tr("run"))
+        .arg(dataset.toHtmlEscaped())
+        .arg(experts)
+        .arg(alpha)
+        .arg(what);
+}
+
+QString formatDuration(double seconds) {
+    if (seconds < 0 || !std::isfinite(seconds)) return "-";
+    const int s = static_cast<int>(seconds + 0.5);
+    if (s >= 3600) return QString("%1 h %2 min").arg(s / 3600).arg((s % 3600) / 60);
+    if (s >= 60) return QString("%1 min %2 s").arg(s / 60).arg(s % 60);
+    return QString("%1 s").arg(s);
+}
+} // namespace
+
+MainWindow::MainWindow(const QString& storePath, QWidget* parent) : QMainWindow(parent), storePath_(storePath) {
+    setWindowTitle(tr("MoDE Workbench"));
+    auto* split = new QSplitter(Qt::Horizontal, this);
+
+    // Left: the experiment and its buttons.
+    auto* left = new QWidget;
+    auto* leftLayout = new QVBoxLayout(left);
+    panel_ = new ExperimentPanel;
+    auto* scroll = new QScrollArea;
+    scroll->setWidget(panel_);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    leftLayout->addWidget(scroll, 1);
+    whyDisabled_ = new QLabel;
+    whyDisabled_->setObjectName("whyDisabled");
+    whyDisabled_->setWordWrap(true);
+    whyDisabled_->setStyleSheet("color: #c62828;");
+    leftLayout->addWidget(whyDisabled_);
+    auto* buttons = new QHBoxLayout;
+    start_ = new QPushButton(tr("Start"));
+    pause_ = new QPushButton(tr("Pause"));
+    stop_ = new QPushButton(tr("Stop"));
+    start_->setObjectName("start");
+    pause_->setObjectName("pause");
+    stop_->setObjectName("stop");
+    start_->setToolTip(tr("Train this experiment (Ctrl+R)"));
+    pause_->setToolTip(tr("Pause or resume the run (Ctrl+P)"));
+    stop_->setToolTip(tr("Stop the run; it is stored as stopped (Ctrl+.)"));
+    buttons->addWidget(start_);
+    buttons->addWidget(pause_);
+    buttons->addWidget(stop_);
+    leftLayout->addLayout(buttons);
+    left->setMinimumWidth(400);
+    split->addWidget(left);
+
+    // Right: the run, then the history.
+    auto* rightSplit = new QSplitter(Qt::Vertical);
+    auto* runArea = new QWidget;
+    auto* runLayout = new QVBoxLayout(runArea);
+    runLayout->setContentsMargins(0, 0, 0, 0);
+    messageBar_ = new QLabel;
+    messageBar_->setObjectName("messageBar");
+    messageBar_->setWordWrap(true);
+    messageBar_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    messageBar_->setVisible(false);
+    runLayout->addWidget(messageBar_);
+    title_ = new QLabel(tr("Press Start to train the experiment on the left, or open a run from the history below."));
+    title_->setObjectName("runTitle");
+    runLayout->addWidget(title_);
+    auto* grid = new QGridLayout;
+    loss_ = new LossPlot;
+    accuracy_ = new AccuracyPlot;
+    heatmap_ = new RoutingHeatmap;
+    experts_ = new ExpertPanel;
+    grid->addWidget(boxed(tr("Loss"), loss_), 0, 0);
+    grid->addWidget(boxed(tr("Accuracy"), accuracy_), 0, 1);
+    grid->addWidget(boxed(tr("Routing: which rows go to which expert"), heatmap_), 1, 0);
+    grid->addWidget(boxed(tr("Experts: probing accuracy and load"), experts_), 1, 1);
+    runLayout->addLayout(grid, 1);
+    rightSplit->addWidget(runArea);
+    history_ = new RunHistoryPanel;
+    rightSplit->addWidget(boxed(tr("Run history"), history_));
+    rightSplit->setStretchFactor(0, 4);
+    rightSplit->setStretchFactor(1, 1);
+    split->addWidget(rightSplit);
+    split->setStretchFactor(0, 0);
+    split->setStretchFactor(1, 1);
+    split->setSizes({420, 1000});
+    setCentralWidget(split);
+
+    // Status bar: state, progress of the epoch and of the step, speed, ETA, device.
+    state_ = new QLabel(tr("ready"));
+    epochProgress_ = new QProgressBar;
+    epochProgress_->setFormat(tr("epoch %v/%m"));
+    epochProgress_->setMaximumWidth(180);
+    stepProgress_ = new QProgressBar;
+    stepProgress_->setFormat(tr("step %v/%m"));
+    stepProgress_->setMaximumWidth(180);
+    speed_ = new QLabel;
+    eta_ = new QLabel;
+    device_ = new QLabel(tr("device: %1").arg(QString::fromStdString(availableDevices().back())));
+    statusBar()->addWidget(state_, 1);
+    statusBar()->addPermanentWidget(epochProgress_);
+    statusBar()->addPermanentWidget(stepProgress_);
+    statusBar()->addPermanentWidget(speed_);
+    statusBar()->addPermanentWidget(eta_);
+    statusBar()->addPermanentWidget(device_);
+
+    buildMenus();
+
+    connect(start_, &QPushButton::clicked, this, &MainWindow::startRun);
+    connect(pause_, &QPushButton::clicked, this, &MainWindow::pauseOrResume);
+    connect(stop_, &QPushButton::clicked, this, &MainWindow::stopRun);
+    connect(panel_, &ExperimentPanel::validityChanged, this, [this](bool, const QString&) { updateButtons(); });
+    connect(&session_, &TrainingSession::runStarted, this, &MainWindow::onRunStarted);
+    connect(&session_, &TrainingSession::stepsArrived, this, &MainWindow::onSteps);
+    connect(&session_, &TrainingSession::epochArrived, this, &MainWindow::onEpoch);
+    connect(&session_, &TrainingSession::runEnded, this, &MainWindow::onRunEnded);
+    connect(&session_, &TrainingSession::runFailedToStart, this, &MainWindow::onRunFailedToStart);
+    connect(&session_, &TrainingSession::pausedChanged, this, [this](bool) { updateButtons(); });
+    connect(history_, &RunHistoryPanel::runActivated, this, &MainWindow::openStoredRun);
+    connect(history_, &RunHistoryPanel::storeError, this, [this](const QString& m) { showMessage(m, true); });
+
+    history_->setStorePath(storePath_);
+    updateButtons();
+    resize(1360, 860);
+}
+
+MainWindow::~MainWindow() { session_.stopAndWait(); }
+
+void MainWindow::buildMenus() {
+    auto* file = menuBar()->addMenu(tr("&File"));
+    auto* open = file->addAction(tr("&Open data file\u2026"), this, &MainWindow::openDataFile);
+    open->setShortcut(QKeySequence::Open);
+    file->addSeparator();
+    auto* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    auto* run = menuBar()->addMenu(tr("&Run"));
+    startAction_ = run->addAction(tr("&Start"), this, &MainWindow::startRun);
+    startAction_->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_R), QKeySequence(Qt::Key_F5)});
+    pauseAction_ = run->addAction(tr("&Pause / Resume"), this, &MainWindow::pauseOrResume);
+    pauseAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_P));
+    stopAction_ = run->addAction(tr("S&top"), this, &MainWindow::stopRun);
+    stopAction_->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Period), QKeySequence(Qt::SHIFT | Qt::Key_F5)});
+
+    auto* view = menuBar()->addMenu(tr("&View"));
+    auto* logY = view->addAction(tr("&Logarithmic loss axis"));
+    logY->setCheckable(true);
+    logY->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    connect(logY, &QAction::toggled, this, [this](bool on) { loss_->setLogY(on); });
+    auto* refresh = view->addAction(tr("&Refresh run history"), history_, &RunHistoryPanel::refresh);
+    refresh->setShortcut(QKeySequence::Refresh);
+
+    auto* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About MoDE Workbench"), this, [this] {
+        QMessageBox::about(this, tr("About MoDE Workbench"),
+                           tr("<b>MoDE Workbench %1</b><p>Mixture-of-Experts models trained with mutual distillation "
+                              "among the experts.</p><p>LibTorch %2, Qt %3<br>Devices: %4<br>Run store: %5</p>")
+                               .arg(MODE_VERSION)
+                               .arg(QString::fromStdString(libtorchVersion()))
+                               .arg(qVersion())
+                               .arg(QString::fromStdString([] {
+                                   std::string s;
+                                   for (const auto& d : availableDevices()) s += (s.empty() ? "" : ", ") + d;
+                                   return s;
+                               }()))
+                               .arg(storePath_.toHtmlEscaped()));
+    });
+}
+
+QString MainWindow::message() const { return messageBar_->isVisible() ? messageBar_->text() : QString(); }
+
+void MainWindow::showMessage(const QString& text, bool error) {
+    messageBar_->setText(text);
+    messageBar_->setStyleSheet(error ? "QLabel { background: #fdecea; color: #611a15; padding: 6px; border: 1px solid #f5c2c0; }"
+                                     : "QLabel { background: #e8f4fd; color: #0d3c61; padding: 6px; }");
+    messageBar_->setVisible(!text.isEmpty());
+}
+
+void MainWindow::updateButtons() {
+    const bool running = session_.isRunning();
+    const auto issues = panel_->issues();
+    const bool canStart = !running && issues.empty();
+    start_->setEnabled(canStart);
+    startAction_->setEnabled(canStart);
+    pause_->setEnabled(running);
+    pauseAction_->setEnabled(running);
+    stop_->setEnabled(running);
+    stopAction_->setEnabled(running);
+    pause_->setText(session_.isPaused() ? tr("Resume") : tr("Pause"));
+    panel_->setEnabled(!running);
+    if (!running && !issues.empty())
+        whyDisabled_->setText(tr("Start is disabled: %1").arg(QString::fromStdString(issues.front().field + ": " + issues.front().message)));
+    else
+        whyDisabled_->clear();
+    whyDisabled_->setVisible(!whyDisabled_->text().isEmpty());
+    if (running) state_->setText(session_.isPaused() ? tr("paused") : tr("training"));
+}
+
+void MainWindow::clearViews() {
+    loss_->clear();
+    accuracy_->clear();
+    heatmap_->clear();
+    experts_->clear();
+}
+
+bool MainWindow::startRun() {
+    if (session_.isRunning() || !panel_->isValid()) return false;
+    showMessage({}, false);
+    clearViews();
+    const auto c = panel_->config();
+    if (!session_.start(c, storePath_)) return false;
+    title_->setText(describeRun(-1, QString::fromStdString(c.datasetLabel()), c.model.experts, c.loss.alpha, tr("starting")));
+    state_->setText(tr("loading the data"));
+    epochProgress_->setRange(0, c.train.epochs);
+    epochProgress_->setValue(0);
+    shownRunId_ = -1;
+    updateButtons();
+    return true;
+}
+
+void MainWindow::pauseOrResume() {
+    if (!session_.isRunning()) return;
+    if (session_.isPaused()) session_.resume();
+    else session_.pause();
+}
+
+void MainWindow::stopRun() {
+    if (!session_.isRunning()) return;
+    state_->setText(tr("stopping"));
+    session_.stop();
+}
+
+void MainWindow::openDataFile() {
+    if (session_.isRunning()) return;
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open a data file"), QString(),
+                                                      tr("CSV files (*.csv *.txt);;All files (*)"));
+    if (path.isEmpty()) return;
+    const QString error = panel_->openDataFile(path);
+    if (!error.isEmpty()) showMessage(error, true);
+}
+
+void MainWindow::onRunStarted(const RunStart& s, qint64 runId) {
+    liveStart_ = s;
+    shownRunId_ = runId;
+    accuracy_->setClassification(s.classification);
+    experts_->setClassification(s.classification);
+    const auto c = panel_->config();
+    title_->setText(describeRun(runId, QString::fromStdString(s.datasetName), s.experts, c.loss.alpha,
+                                tr("training on %1, %2 train / %3 val / %4 test rows, %5 parameters")
+                                    .arg(QString::fromStdString(s.device))
+                                    .arg(s.trainRows).arg(s.valRows).arg(s.testRows).arg(s.parameters)));
+    device_->setText(tr("device: %1").arg(QString::fromStdString(s.device)));
+    epochProgress_->setRange(0, s.epochs);
+    epochProgress_->setValue(0);
+    stepProgress_->setRange(0, static_cast<int>(s.stepsPerEpoch));
+    stepProgress_->setValue(0);
+    updateButtons();
+}
+
+void MainWindow::onSteps(const std::vector<StepMetrics>& steps) {
+    loss_->addSteps(steps);
+    const auto& last = steps.back();
+    stepProgress_->setValue(static_cast<int>(last.stepInEpoch));
+    epochProgress_->setValue(last.epoch - 1);
+    speed_->setText(tr("%1 samples/s").arg(last.samplesPerSecond, 0, 'f', 0));
+    const double total = static_cast<double>(liveStart_.stepsPerEpoch) * liveStart_.epochs;
+    if (last.step > 0 && last.wallSeconds > 0)
+        eta_->setText(tr("ETA %1").arg(formatDuration((total - last.step) * last.wallSeconds / last.step)));
+}
+
+void MainWindow::onEpoch(const EpochMetrics& e) {
+    loss_->addEpoch(e);
+    accuracy_->addEpoch(e);
+    heatmap_->addEpoch(e);
+    experts_->showEpoch(e);
+    epochProgress_->setValue(e.epoch);
+    emit epochShown(e.epoch);
+}
+
+void MainWindow::onRunEnded(const RunResult& r, qint64 runId) {
+    const auto c = panel_->config();
+    const QString status = QString::fromStdString(toString(r.status));
+    title_->setText(describeRun(runId, QString::fromStdString(liveStart_.datasetName), liveStart_.experts,
+                                c.loss.alpha, tr("%1 after %2 epochs in %3").arg(status).arg(r.epochsCompleted)
+                                                  .arg(formatDuration(r.wallSeconds))));
+    state_->setText(status);
+    eta_->clear();
+    if (r.status == RunStatus::Finished) {
+        stepProgress_->setValue(stepProgress_->maximum());
+        showMessage({}, false);
+    } else if (r.status == RunStatus::Stopped) {
+        showMessage(tr("Run %1 stopped: %2. It is stored as stopped.").arg(runId).arg(QString::fromStdString(r.message)), false);
+    } else {
+        showMessage(tr("Run %1 %2: %3").arg(runId).arg(status, QString::fromStdString(r.message)), true);
+    }
+    updateButtons();
+    history_->refresh();
+    emit runFinished(r, runId);
+}
+
+void MainWindow::onRunFailedToStart(const QString& message) {
+    title_->setText(tr("The run could not start."));
+    state_->setText(tr("ready"));
+    showMessage(message, true);
+    updateButtons();
+}
+
+bool MainWindow::openStoredRun(qint64 id) {
+    if (session_.isRunning()) {
+        showMessage(tr("A run is training: stop it before opening another one."), false);
+        return false;
+    }
+    try {
+        RunStore store(storePath_.toStdString(), RunStore::Mode::ReadOnly);
+        const RunRecord r = store.run(id);
+        const auto steps = store.steps(id);
+        const auto epochs = store.epochs(id);
+        clearViews();
+        accuracy_->setClassification(r.start.classification);
+        experts_->setClassification(r.start.classification);
+        if (!steps.empty()) loss_->addSteps(steps);
+        for (const auto& e : epochs) {
+            loss_->addEpoch(e);
+            accuracy_->addEpoch(e);
+            heatmap_->addEpoch(e);
+        }
+        if (!epochs.empty()) experts_->showEpoch(epochs.back());
+        try {
+            panel_->setConfig(r.config()); // ready to run again or vary
+        } catch (const std::exception&) {
+            // A config of an older version: the views still show the run.
+        }
+        shownRunId_ = id;
+        title_->setText(describeRun(id, QString::fromStdString(r.dataset), r.experts, r.alpha,
+                                    tr("stored: %1, %2/%3 epochs%4")
+                                        .arg(QString::fromStdString(toString(r.status)))
+                                        .arg(r.epochsCompleted)
+                                        .arg(r.start.epochs)
+                                        .arg(r.name.empty() ? QString() : ", \"" + QString::fromStdString(r.name).toHtmlEscaped() + "\"")));
+        showMessage(r.message.empty() ? QString() : QString::fromStdString(r.message),
+                    r.status != RunStatus::Finished && r.status != RunStatus::Stopped);
+        state_->setText(tr("showing stored run %1").arg(id));
+        epochProgress_->setRange(0, std::max(1, r.start.epochs));
+        epochProgress_->setValue(r.epochsCompleted);
+        return true;
+    } catch (const std::exception& e) {
+        showMessage(QString::fromStdString(e.what()), true);
+        return false;
+    }
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    if (session_.isRunning()) {
+        state_->setText(tr("stopping the run"));
+        session_.stopAndWait(); // stored as stopped
+    }
+    event->accept();
+}
+
+} // namespace mode

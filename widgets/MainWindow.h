@@ -1,0 +1,98 @@
+#pragma once
+// The workbench window: the experiment on the left, the live (or stored) run on the right —
+// loss and accuracy curves, routing heatmap, experts — and the run history below.
+
+#include "session/TrainingSession.h"
+#include "train/TrainingEvents.h"
+
+#include <QMainWindow>
+
+#include <chrono>
+
+class QAction;
+class QLabel;
+class QProgressBar;
+class QPushButton;
+
+namespace mode {
+
+class AccuracyPlot;
+class ExperimentPanel;
+class ExpertPanel;
+class LossPlot;
+class RoutingHeatmap;
+class RunHistoryPanel;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(const QString& storePath, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    ExperimentPanel* experimentPanel() const { return panel_; }
+    LossPlot* lossPlot() const { return loss_; }
+    AccuracyPlot* accuracyPlot() const { return accuracy_; }
+    RoutingHeatmap* routingHeatmap() const { return heatmap_; }
+    ExpertPanel* expertPanel() const { return experts_; }
+    RunHistoryPanel* historyPanel() const { return history_; }
+    TrainingSession* session() { return &session_; }
+    QPushButton* startButton() const { return start_; }
+    QPushButton* pauseButton() const { return pause_; }
+    QPushButton* stopButton() const { return stop_; }
+    QString message() const;          // the message bar's text (errors), empty if hidden
+    QString storePath() const { return storePath_; }
+    qint64 shownRunId() const { return shownRunId_; }
+
+public slots:
+    bool startRun();
+    void pauseOrResume();
+    void stopRun();
+    bool openStoredRun(qint64 id);
+    void openDataFile();
+
+signals:
+    void epochShown(int epoch);
+    void runFinished(const mode::RunResult& result, qint64 runId);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void buildMenus();
+    void clearViews();
+    void showMessage(const QString& text, bool error);
+    void updateButtons();
+    void onRunStarted(const RunStart& start, qint64 runId);
+    void onSteps(const std::vector<StepMetrics>& steps);
+    void onEpoch(const EpochMetrics& epoch);
+    void onRunEnded(const RunResult& result, qint64 runId);
+    void onRunFailedToStart(const QString& message);
+
+    QString storePath_;
+    TrainingSession session_;
+    ExperimentPanel* panel_;
+    LossPlot* loss_;
+    AccuracyPlot* accuracy_;
+    RoutingHeatmap* heatmap_;
+    ExpertPanel* experts_;
+    RunHistoryPanel* history_;
+    QPushButton* start_;
+    QPushButton* pause_;
+    QPushButton* stop_;
+    QLabel* whyDisabled_;
+    QLabel* title_;
+    QLabel* messageBar_;
+    QLabel* state_;
+    QProgressBar* epochProgress_;
+    QProgressBar* stepProgress_;
+    QLabel* speed_;
+    QLabel* eta_;
+    QLabel* device_;
+    QAction* startAction_;
+    QAction* pauseAction_;
+    QAction* stopAction_;
+    RunStart liveStart_;
+    qint64 shownRunId_ = -1;
+};
+
+} // namespace mode

@@ -1,0 +1,19 @@
+#pragma once
+// The look shared by every plot: colours that read on light and dark palettes, the same
+// interactions (drag to pan, wheel to zoom, double-click to fit), a legend.
+
+#include <QColor>
+#include <QString>
+
+class QCustomPlot;
+
+namespace mode {
+
+// Distinct colours for series and runs (Tableau 10).
+QColor seriesColor(int index);
+// Fonts, colours from the widget's palette, interactions; returns nothing, styles in place.
+void stylePlot(QCustomPlot* plot, bool withLegend = true);
+// Fits the axes to the data; the plot stays where the user zoomed until this is called again.
+void fitPlot(QCustomPlot* plot);
+
+} // namespace mode

@@ -1,0 +1,194 @@
+#include "plots/RoutingHeatmap.h"
+
+#include "plots/PlotStyle.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QSlider>
+#include <QVBoxLayout>
+#include <qcustomplot.h>
+
+namespace mode {
+
+namespace {
+QCPColorGradient viridis() {
+    QCPColorGradient g;
+    g.clearColorStops();
+    g.setColorStopAt(0.00, QColor(68, 1, 84));
+    g.setColorStopAt(0.25, QColor(59, 82, 139));
+    g.setColorStopAt(0.50, QColor(33, 145, 140));
+    g.setColorStopAt(0.75, QColor(94, 201, 98));
+    g.setColorStopAt(1.00, QColor(253, 231, 37));
+    g.setColorInterpolation(QCPColorGradient::ciRGB);
+    return g;
+}
+} // namespace
+
+RoutingHeatmap::RoutingHeatmap(QWidget* parent) : QWidget(parent) {
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(2);
+    auto* bar = new QHBoxLayout;
+    measure_ = new QComboBox(this);
+    measure_->addItem(tr("mean gate weight"));
+    measure_->addItem(tr("share of top-expert picks"));
+    measure_->setToolTip(tr("Colour: the mean gate weight the row's test samples give each expert, or the share "
+                            "of them whose largest gate weight is that expert's"));
+    rows_ = new QComboBox(this);
+    rows_->addItem(tr("classes"));
+    rows_->addItem(tr("sub-tasks"));
+    rows_->setToolTip(tr("Rows: the classes, or the known sub-tasks of the data (where the data has them)"));
+    slider_ = new QSlider(Qt::Horizontal, this);
+    slider_->setRange(0, 0);
+    slider_->setToolTip(tr("Scrub back through the epochs of the run"));
+    epochLabel_ = new QLabel(tr("no epoch yet"), this);
+    epochLabel_->setMinimumWidth(90);
+    bar->addWidget(measure_);
+    bar->addWidget(rows_);
+    bar->addWidget(slider_, 1);
+    bar->addWidget(epochLabel_);
+    layout->addLayout(bar);
+
+    plot_ = new QCustomPlot(this);
+    plot_->setMinimumSize(240, 160);
+    layout->addWidget(plot_, 1);
+    stylePlot(plot_, false);
+    plot_->setInteractions(QCP::Interactions());
+    plot_->xAxis->setLabel(tr("expert"));
+    plot_->yAxis->setRangeReversed(true);
+    for (QCPAxis* a : {plot_->xAxis, plot_->yAxis}) a->grid()->setVisible(false);
+    map_ = new QCPColorMap(plot_->xAxis, plot_->yAxis);
+    map_->setInterpolate(false);
+    scale_ = new QCPColorScale(plot_);
+    plot_->plotLayout()->addElement(0, 1, scale_);
+    scale_->setType(QCPAxis::atRight);
+    scale_->axis()->setTickLabelColor(plot_->xAxis->tickLabelColor());
+    scale_->axis()->setLabelColor(plot_->xAxis->labelColor());
+    map_->setColorScale(scale_);
+    map_->setGradient(viridis());
+    map_->setDataRange(QCPRange(0, 1));
+    auto* group = new QCPMarginGroup(plot_);
+    plot_->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, group);
+    scale_->setMarginGroup(QCP::msBottom | QCP::msTop, group);
+
+    connect(measure_, &QComboBox::currentIndexChanged, this, [this] { redraw(); });
+    connect(rows_, &QComboBox::activated, this, [this] { rowsChosen_ = true; });
+    connect(rows_, &QComboBox::currentIndexChanged, this, [this] { redraw(); });
+    connect(slider_, &QSlider::valueChanged, this, [this](int v) {
+        follow_ = v == slider_->maximum();
+        shown_ = v;
+        redraw();
+    });
+    redraw();
+}
+
+void RoutingHeatmap::clear() {
+    history_.clear();
+    shown_ = -1;
+    follow_ = true;
+    QSignalBlocker block(slider_);
+    slider_->setRange(0, 0);
+    redraw();
+}
+
+void RoutingHeatmap::addEpoch(const EpochMetrics& e) {
+    // Where the data knows its sub-tasks, those rows show the gate's specialisation best.
+    if (history_.empty() && e.routingBySubtask && !rowsChosen_) {
+        QSignalBlocker block(rows_);
+        rows_->setCurrentIndex(1);
+    }
+    history_.push_back({e.epoch, e.routingByClass, e.routingBySubtask});
+    rows_->setEnabled(std::any_of(history_.begin(), history_.end(), [](const Entry& x) { return x.bySubtask.has_value(); }));
+    QSignalBlocker block(slider_);
+    slider_->setRange(0, static_cast<int>(history_.size()) - 1);
+    if (follow_) {
+        shown_ = static_cast<int>(history_.size()) - 1;
+        slider_->setValue(shown_);
+    }
+    redraw();
+}
+
+void RoutingHeatmap::setMeasure(Measure m) { measure_->setCurrentIndex(m == Measure::MeanGate ? 0 : 1); }
+void RoutingHeatmap::setRows(Rows r) { rows_->setCurrentIndex(r == Rows::Classes ? 0 : 1); }
+
+void RoutingHeatmap::showEpochIndex(int index) {
+    if (history_.empty()) return;
+    slider_->setValue(std::clamp(index, 0, static_cast<int>(history_.size()) - 1));
+}
+
+int RoutingHeatmap::shownEpoch() const { return shown_ >= 0 && shown_ < epochCount() ? history_[shown_].epoch : 0; }
+
+const RoutingMatrix* RoutingHeatmap::shownMatrix() const {
+    if (shown_ < 0 || shown_ >= epochCount()) return nullptr;
+    const Entry& e = history_[static_cast<std::size_t>(shown_)];
+    if (rows_->currentIndex() == 1 && e.bySubtask) return &*e.bySubtask;
+    return &e.byClass;
+}
+
+int RoutingHeatmap::rowCount() const {
+    auto* m = shownMatrix();
+    return m ? static_cast<int>(m->rowNames.size()) : 0;
+}
+int RoutingHeatmap::expertCount() const {
+    auto* m = shownMatrix();
+    return m ? m->experts : 0;
+}
+double RoutingHeatmap::cellValue(int row, int expert) const {
+    auto* m = shownMatrix();
+    if (!m) return 0;
+    const auto& v = measure_->currentIndex() == 0 ? m->meanGate : m->argmaxShare;
+    return v[static_cast<std::size_t>(row * m->experts + expert)];
+}
+QStringList RoutingHeatmap::rowNames() const {
+    QStringList names;
+    if (auto* m = shownMatrix())
+        for (const auto& n : m->rowNames) names << QString::fromStdString(n);
+    return names;
+}
+
+void RoutingHeatmap::redraw() {
+    plot_->clearItems();
+    const RoutingMatrix* m = shownMatrix();
+    if (!m || m->rowNames.empty() || m->experts <= 0) {
+        map_->data()->setSize(1, 1);
+        map_->data()->fill(0);
+        map_->setVisible(false);
+        epochLabel_->setText(tr("no epoch yet"));
+        plot_->replot(QCustomPlot::rpQueuedReplot);
+        return;
+    }
+    const int rows = static_cast<int>(m->rowNames.size()), experts = m->experts;
+    map_->setVisible(true);
+    map_->data()->setSize(experts, rows);
+    map_->data()->setRange(QCPRange(0, experts - 1), QCPRange(0, rows - 1));
+    for (int r = 0; r < rows; ++r)
+        for (int x = 0; x < experts; ++x) map_->data()->setCell(x, r, cellValue(r, x));
+    scale_->axis()->setLabel(measure_->currentIndex() == 0 ? tr("mean gate weight") : tr("share of top-expert picks"));
+
+    QSharedPointer<QCPAxisTickerText> xt(new QCPAxisTickerText), yt(new QCPAxisTickerText);
+    for (int x = 0; x < experts; ++x) xt->addTick(x, QString::number(x));
+    for (int r = 0; r < rows; ++r) yt->addTick(r, QString::fromStdString(m->rowNames[static_cast<std::size_t>(r)]));
+    plot_->xAxis->setTicker(xt);
+    plot_->yAxis->setTicker(yt);
+    plot_->yAxis->setLabel(rows_->currentIndex() == 1 && history_[static_cast<std::size_t>(shown_)].bySubtask
+                               ? tr("sub-task")
+                               : tr("class"));
+    plot_->xAxis->setRange(-0.5, experts - 0.5);
+    plot_->yAxis->setRange(-0.5, rows - 0.5);
+    if (rows * experts <= 160) { // numbers in the cells while they fit
+        for (int r = 0; r < rows; ++r)
+            for (int x = 0; x < experts; ++x) {
+                const double v = cellValue(r, x);
+                auto* t = new QCPItemText(plot_);
+                t->position->setCoords(x, r);
+                t->setText(QString::number(v, 'f', 2));
+                t->setColor(v > 0.6 ? Qt::black : Qt::white);
+                t->setClipToAxisRect(true);
+            }
+    }
+    epochLabel_->setText(tr("epoch %1 (%2/%3)").arg(history_[static_cast<std::size_t>(shown_)].epoch).arg(shown_ + 1).arg(epochCount()));
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+} // namespace mode

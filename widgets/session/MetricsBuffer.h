@@ -1,0 +1,50 @@
+#pragma once
+// The hand-over from the trainer's thread to the GUI thread: the trainer appends under a lock,
+// the GUI takes everything at once on a timer. Plain structs only; no tensors, no Qt.
+
+#include "train/TrainingEvents.h"
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mode {
+
+struct MetricsBatch {
+    std::optional<RunStart> start;
+    std::optional<std::int64_t> runId;
+    std::vector<StepMetrics> steps;
+    std::vector<EpochMetrics> epochs;
+    std::optional<RunResult> end;
+    std::optional<std::string> startError; // the run could not start (bad file, bad store)
+    std::int64_t droppedSteps = 0;         // steps not kept because the GUI fell far behind
+
+    bool empty() const { return !start && steps.empty() && epochs.empty() && !end && !startError; }
+};
+
+class MetricsBuffer : public TrainingObserver {
+public:
+    // At most this many steps wait for the GUI; older ones are dropped beyond it (they are in
+    // the store), so a stalled GUI cannot grow memory without bound.
+    explicit MetricsBuffer(std::size_t maxPendingSteps = 200000) : maxPendingSteps_(maxPendingSteps) {}
+
+    void onRunStart(const RunStart& start) override;
+    void onStep(const StepMetrics& step) override;
+    void onEpoch(const EpochMetrics& epoch) override;
+
+    void setRunId(std::int64_t id);
+    void finish(const RunResult& result);
+    void failToStart(const std::string& message);
+
+    // Everything since the last call.
+    MetricsBatch take();
+
+private:
+    std::mutex m_;
+    MetricsBatch pending_;
+    std::size_t maxPendingSteps_;
+};
+
+} // namespace mode

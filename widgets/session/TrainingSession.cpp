@@ -1,0 +1,120 @@
+#include "session/TrainingSession.h"
+
+#include "data/DatasetFactory.h"
+#include "store/RunRecorder.h"
+#include "store/RunStore.h"
+#include "train/Trainer.h"
+
+#include <algorithm>
+
+namespace mode {
+
+namespace {
+
+// The worker's side: load, train, record. Everything it reports goes through the buffer.
+void runExperiment(ExperimentConfig config, std::string storePath, MetricsBuffer* buffer, TrainerControl* control) {
+    std::unique_ptr<Trainer> trainer;
+    std::unique_ptr<RunStore> store;
+    try {
+        trainer = std::make_unique<Trainer>(config, loadDataset(config.data));
+        store = std::make_unique<RunStore>(storePath);
+    } catch (const std::exception& e) {
+        buffer->failToStart(e.what());
+        return;
+    }
+    trainer->useControl(control);
+    RunRecorder recorder(*store, config, config.name, control);
+    trainer->addObserver(&recorder); // first: the run id is known when the buffer hears of the start
+    struct IdForwarder : TrainingObserver {
+        RunRecorder* recorder;
+        MetricsBuffer* buffer;
+        void onRunStart(const RunStart&) override {
+            if (auto id = recorder->runId()) buffer->setRunId(*id);
+        }
+    } forward;
+    forward.recorder = &recorder;
+    forward.buffer = buffer;
+    trainer->addObserver(&forward);
+    trainer->addObserver(buffer);
+    RunResult result = trainer->run();
+    if (auto e = recorder.error()) {
+        result.status = RunStatus::Failed;
+        result.message = "the run store failed, the run was stopped: " + *e;
+    }
+    buffer->finish(result);
+}
+
+} // namespace
+
+TrainingSession::TrainingSession(QObject* parent) : QObject(parent) {
+    timer_.setInterval(40); // ~25 repaints a second at most
+    connect(&timer_, &QTimer::timeout, this, &TrainingSession::drain);
+}
+
+TrainingSession::~TrainingSession() { stopAndWait(); }
+
+bool TrainingSession::start(const ExperimentConfig& config, const QString& storePath) {
+    if (running_) return false;
+    join();
+    buffer_.take(); // nothing of an earlier run is left
+    control_ = std::make_unique<TrainerControl>();
+    running_ = true;
+    runId_ = -1;
+    ExperimentConfig c = config;
+    // One core stays with the GUI: LibTorch gets the others (at least one).
+    if (c.train.threads == 0) c.train.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
+    configureThreads(c.train.threads);
+    worker_ = std::thread(runExperiment, c, storePath.toStdString(), &buffer_, control_.get());
+    timer_.start();
+    return true;
+}
+
+void TrainingSession::pause() {
+    if (!running_ || !control_ || control_->paused()) return;
+    control_->requestPause();
+    emit pausedChanged(true);
+}
+
+void TrainingSession::resume() {
+    if (!running_ || !control_ || !control_->paused()) return;
+    control_->requestResume();
+    emit pausedChanged(false);
+}
+
+void TrainingSession::stop() {
+    if (running_ && control_) control_->requestStop();
+}
+
+void TrainingSession::stopAndWait() {
+    stop();
+    join();
+    if (running_) drain(); // the end of the run reaches the window before it closes
+}
+
+void TrainingSession::join() {
+    if (worker_.joinable()) worker_.join();
+}
+
+void TrainingSession::drain() {
+    MetricsBatch b = buffer_.take();
+    if (b.empty()) return;
+    if (b.runId) runId_ = *b.runId;
+    if (b.startError) {
+        running_ = false;
+        timer_.stop();
+        join();
+        emit runFailedToStart(QString::fromStdString(*b.startError));
+        return;
+    }
+    if (b.start) emit runStarted(*b.start, runId_);
+    if (!b.steps.empty()) emit stepsArrived(b.steps);
+    for (const auto& e : b.epochs) emit epochArrived(e);
+    if (b.end) {
+        running_ = false;
+        timer_.stop();
+        join();
+        emit runEnded(*b.end, runId_);
+    }
+}
+
+} // namespace mode
