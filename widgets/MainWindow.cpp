@@ -293,6 +293,7 @@ void MainWindow::onRunStarted(const RunStart& s, qint64 runId) {
     stepProgress_->setRange(0, static_cast<int>(s.stepsPerEpoch));
     stepProgress_->setValue(0);
     updateButtons();
+    history_->refresh(); // the new run is listed as running
 }
 
 void MainWindow::onSteps(const std::vector<StepMetrics>& steps) {

@@ -29,6 +29,7 @@ CurvePlot::CurvePlot(const QString& xLabel, const QString& yLabel, QWidget* pare
     plot_->setMinimumSize(240, 160);
     layout->addWidget(plot_, 1);
     stylePlot(plot_);
+    plot_->setPlottingHint(QCP::phFastPolylines, true);
     plot_->xAxis->setLabel(xLabel);
     plot_->yAxis->setLabel(yLabel);
 
@@ -52,7 +53,9 @@ CurvePlot::CurvePlot(const QString& xLabel, const QString& yLabel, QWidget* pare
 int CurvePlot::addCurve(const QString& name, const QColor& color, bool markers, std::size_t maxPoints) {
     QCPGraph* g = plot_->addGraph();
     g->setName(name);
-    g->setPen(QPen(color, 1.6));
+    // A cosmetic 1-pixel pen keeps QPainter on its fast path: thick antialiased polylines cost
+    // time in proportion to the points drawn, and a long run has many.
+    g->setPen(markers ? QPen(color, 1.6) : QPen(color, 0));
     g->setAdaptiveSampling(true);
     if (markers) g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, color, color, 5));
     curves_.push_back({g, BoundedSeries(maxPoints)});
