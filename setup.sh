@@ -20,7 +20,7 @@ PACKAGES=(build-essential cmake ninja-build pkg-config ccache
   nlohmann-json3-dev libcli11-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev)
 if [ "$GUI" = ON ]; then
-  PACKAGES+=(qt6-base-dev libqcustomplot-dev libqcustomplot2.1-qt6
+  PACKAGES+=(qt6-base-dev qt6-svg-dev libqcustomplot-dev libqcustomplot2.1-qt6
     xvfb xauth)
 fi
 

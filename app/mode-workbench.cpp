@@ -2,6 +2,7 @@
 
 #include "MainWindow.h"
 #include "config/ExperimentConfig.h"
+#include "compare/CompareView.h"
 #include "panels/ExperimentPanel.h"
 #include "store/RunStore.h"
 
@@ -28,16 +29,18 @@ int main(int argc, char** argv) {
     cli.setApplicationDescription(
         "MoDE Workbench: train Mixture-of-Experts models with mutual distillation among the experts and watch "
         "them live.\n\nExamples:\n  mode-workbench\n  mode-workbench --db runs.sqlite --config experiments/regimes.json\n"
-        "  mode-workbench --run-default --screenshot shot.png --after-epochs 10");
+        "  mode-workbench --run-default --screenshot shot.png --after-epochs 10\n"
+        "  mode-workbench --db runs.sqlite --compare 3,4,7 --screenshot compare.png");
     cli.addHelpOption();
     cli.addVersionOption();
     QCommandLineOption db("db", "Run store (SQLite); default: " + QString::fromStdString(RunStore::defaultPath()), "FILE");
     QCommandLineOption config("config", "Open this experiment file (JSON).", "FILE");
     QCommandLineOption runDefault("run-default", "Start the experiment at once (the built-in default unless --config).");
     QCommandLineOption openRun("open-run", "Show this stored run.", "ID");
+    QCommandLineOption compare("compare", "Open the compare view on these stored runs.", "ID,ID,...");
     QCommandLineOption screenshot("screenshot", "Save a screenshot of the window to FILE and quit.", "FILE");
     QCommandLineOption afterEpochs("after-epochs", "With --screenshot and a run: take it after N epochs.", "N", "0");
-    cli.addOptions({db, config, runDefault, openRun, screenshot, afterEpochs});
+    cli.addOptions({db, config, runDefault, openRun, compare, screenshot, afterEpochs});
     cli.process(app);
 
     const QString storePath = cli.isSet(db) ? cli.value(db) : QString::fromStdString(RunStore::defaultPath());
@@ -55,6 +58,25 @@ int main(int argc, char** argv) {
     if (cli.isSet(openRun) && !window.openStoredRun(cli.value(openRun).toLongLong())) {
         std::cerr << "mode-workbench: " << window.message().toStdString() << "\n";
         if (cli.isSet(screenshot)) return 2;
+    }
+
+    bool comparing = false;
+    if (cli.isSet(compare)) {
+        QList<qint64> ids;
+        for (const QString& part : cli.value(compare).split(',', Qt::SkipEmptyParts)) {
+            bool ok = false;
+            const qint64 id = part.trimmed().toLongLong(&ok);
+            if (!ok) {
+                std::cerr << "mode-workbench: --compare: '" << part.toStdString() << "' is not a run id\n";
+                return 2;
+            }
+            ids << id;
+        }
+        comparing = true;
+        QObject::connect(window.compareView(), &CompareView::loadFailed, &window, [](const QString& m) {
+            std::cerr << "mode-workbench: " << m.toStdString() << "\n";
+        });
+        window.compareRuns(ids);
     }
 
     int exitCode = 0;
@@ -77,7 +99,13 @@ int main(int argc, char** argv) {
             taken = true;
             QTimer::singleShot(150, shoot); // let the last repaint land
         };
-        if (cli.isSet(runDefault)) {
+        if (comparing) {
+            QObject::connect(window.compareView(), &CompareView::loaded, &window, shootOnce);
+            QObject::connect(window.compareView(), &CompareView::loadFailed, &window, [&exitCode, &window] {
+                exitCode = 2;
+                window.close();
+            });
+        } else if (cli.isSet(runDefault)) {
             QObject::connect(&window, &MainWindow::epochShown, &window, [epochs, shootOnce](int e) {
                 if (epochs > 0 && e >= epochs) shootOnce();
             });

@@ -1,7 +1,8 @@
 #include "MainWindow.h"
 
+#include "compare/CompareView.h"
 #include "panels/ExperimentPanel.h"
-#include "panels/RunHistoryPanel.h"
+#include "panels/RunBrowser.h"
 #include "plots/AccuracyPlot.h"
 #include "plots/ExpertPanel.h"
 #include "plots/LossPlot.h"
@@ -23,6 +24,7 @@
 #include <QScrollArea>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 namespace mode {
@@ -113,9 +115,15 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent) : QMainWindow(
     grid->addWidget(boxed(tr("Routing: which rows go to which expert"), heatmap_), 1, 0);
     grid->addWidget(boxed(tr("Experts: probing accuracy and load"), experts_), 1, 1);
     runLayout->addLayout(grid, 1);
-    rightSplit->addWidget(runArea);
-    history_ = new RunHistoryPanel;
-    rightSplit->addWidget(boxed(tr("Run history"), history_));
+    compare_ = new CompareView;
+    compare_->setStorePath(storePath_);
+    views_ = new QTabWidget;
+    views_->setObjectName("views");
+    views_->addTab(runArea, tr("Run"));
+    views_->addTab(compare_, tr("Compare"));
+    rightSplit->addWidget(views_);
+    history_ = new RunBrowser;
+    rightSplit->addWidget(boxed(tr("Runs"), history_));
     rightSplit->setStretchFactor(0, 4);
     rightSplit->setStretchFactor(1, 1);
     split->addWidget(rightSplit);
@@ -154,8 +162,9 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent) : QMainWindow(
     connect(&session_, &TrainingSession::runEnded, this, &MainWindow::onRunEnded);
     connect(&session_, &TrainingSession::runFailedToStart, this, &MainWindow::onRunFailedToStart);
     connect(&session_, &TrainingSession::pausedChanged, this, [this](bool) { updateButtons(); });
-    connect(history_, &RunHistoryPanel::runActivated, this, &MainWindow::openStoredRun);
-    connect(history_, &RunHistoryPanel::storeError, this, [this](const QString& m) { showMessage(m, true); });
+    connect(history_, &RunBrowser::runActivated, this, &MainWindow::openStoredRun);
+    connect(history_, &RunBrowser::compareRequested, this, &MainWindow::compareRuns);
+    connect(history_, &RunBrowser::storeError, this, [this](const QString& m) { showMessage(m, true); });
 
     history_->setStorePath(storePath_);
     updateButtons();
@@ -185,7 +194,7 @@ void MainWindow::buildMenus() {
     logY->setCheckable(true);
     logY->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
     connect(logY, &QAction::toggled, this, [this](bool on) { loss_->setLogY(on); });
-    auto* refresh = view->addAction(tr("&Refresh run history"), history_, &RunHistoryPanel::refresh);
+    auto* refresh = view->addAction(tr("&Refresh run history"), history_, &RunBrowser::refresh);
     refresh->setShortcut(QKeySequence::Refresh);
 
     auto* help = menuBar()->addMenu(tr("&Help"));
@@ -245,6 +254,7 @@ bool MainWindow::startRun() {
     if (session_.isRunning() || !panel_->isValid()) return false;
     showMessage({}, false);
     clearViews();
+    views_->setCurrentIndex(0);
     const auto c = panel_->config();
     if (!session_.start(c, storePath_)) return false;
     title_->setText(describeRun(-1, QString::fromStdString(c.datasetLabel()), c.model.experts, c.loss.alpha, tr("starting")));
@@ -344,6 +354,11 @@ void MainWindow::onRunFailedToStart(const QString& message) {
     updateButtons();
 }
 
+void MainWindow::compareRuns(const QList<qint64>& ids) {
+    views_->setCurrentWidget(compare_);
+    compare_->setRuns(ids);
+}
+
 bool MainWindow::openStoredRun(qint64 id) {
     if (session_.isRunning()) {
         showMessage(tr("A run is training: stop it before opening another one."), false);
@@ -370,6 +385,7 @@ bool MainWindow::openStoredRun(qint64 id) {
             // A config of an older version: the views still show the run.
         }
         shownRunId_ = id;
+        views_->setCurrentIndex(0);
         title_->setText(describeRun(id, QString::fromStdString(r.dataset), r.experts, r.alpha,
                                     tr("stored: %1, %2/%3 epochs%4")
                                         .arg(QString::fromStdString(toString(r.status)))

@@ -13,15 +13,17 @@ class QAction;
 class QLabel;
 class QProgressBar;
 class QPushButton;
+class QTabWidget;
 
 namespace mode {
 
 class AccuracyPlot;
+class CompareView;
 class ExperimentPanel;
 class ExpertPanel;
 class LossPlot;
 class RoutingHeatmap;
-class RunHistoryPanel;
+class RunBrowser;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -34,7 +36,8 @@ public:
     AccuracyPlot* accuracyPlot() const { return accuracy_; }
     RoutingHeatmap* routingHeatmap() const { return heatmap_; }
     ExpertPanel* expertPanel() const { return experts_; }
-    RunHistoryPanel* historyPanel() const { return history_; }
+    RunBrowser* runBrowser() const { return history_; }
+    CompareView* compareView() const { return compare_; }
     TrainingSession* session() { return &session_; }
     QPushButton* startButton() const { return start_; }
     QPushButton* pauseButton() const { return pause_; }
@@ -49,6 +52,8 @@ public slots:
     void stopRun();
     bool openStoredRun(qint64 id);
     void openDataFile();
+    // Puts these stored runs side by side in the Compare tab (loaded in the background).
+    void compareRuns(const QList<qint64>& ids);
 
 signals:
     void epochShown(int epoch);
@@ -75,7 +80,9 @@ private:
     AccuracyPlot* accuracy_;
     RoutingHeatmap* heatmap_;
     ExpertPanel* experts_;
-    RunHistoryPanel* history_;
+    RunBrowser* history_;
+    CompareView* compare_;
+    QTabWidget* views_;
     QPushButton* start_;
     QPushButton* pause_;
     QPushButton* stop_;

@@ -3,7 +3,7 @@
 
 #include "MainWindow.h"
 #include "panels/ExperimentPanel.h"
-#include "panels/RunHistoryPanel.h"
+#include "panels/RunBrowser.h"
 #include "plots/AccuracyPlot.h"
 #include "plots/ExpertPanel.h"
 #include "plots/LossPlot.h"
@@ -125,7 +125,7 @@ TEST(Workbench, ThreeExpertsAlphaPointOneRunLiveAndStored) {
     EXPECT_DOUBLE_EQ(runs[0].alpha, 0.1);
     EXPECT_EQ(runs[0].epochsCompleted, 3);
     EXPECT_EQ(w.window.shownRunId(), runs[0].id);
-    EXPECT_EQ(w.window.historyPanel()->runCount(), 1) << "the history lists the new run";
+    EXPECT_EQ(w.window.runBrowser()->runCount(), 1) << "the history lists the new run";
     // The heatmap shows what the store holds for the last epoch.
     auto stored = w.store().epochs(runs[0].id).back();
     heat->setMeasure(RoutingHeatmap::Measure::ArgmaxShare);
@@ -284,7 +284,7 @@ TEST(Workbench, OpeningAStoredRunShowsItsCurvesHeatmapAndExperts) {
     // Another experiment in the form, then the stored one opened from the history.
     typeInto(field<QSpinBox>(w.window, "experts"), "6");
     w.window.lossPlot()->clear();
-    auto* table = w.window.historyPanel()->table();
+    auto* table = w.window.runBrowser()->table();
     ASSERT_EQ(table->rowCount(), 1);
     const QRect cell = table->visualRect(table->model()->index(0, 1));
     ASSERT_TRUE(table->viewport()->rect().contains(cell.center())) << "the run's row is on screen";

@@ -1,0 +1,27 @@
+#pragma once
+// Summary statistics and curve arithmetic for comparing runs: plain C++, no Qt, no LibTorch.
+
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+namespace mode {
+
+double mean(const std::vector<double>& v);                 // NaN for an empty vector
+double sampleStd(const std::vector<double>& v);            // n - 1 in the denominator; 0 for n < 2
+
+// Exponential moving average with bias correction, in the units of the keys: a point `dx` after
+// the previous one keeps weight^dx of the running average, so runs that log at different
+// densities (every step, every 10th step) are smoothed alike. With keys 1, 2, 3, ... it is
+// TensorBoard's debiased EMA. weight in [0, 1); 0 returns the values unchanged.
+std::vector<double> emaSmooth(const std::vector<double>& keys, const std::vector<double>& values, double weight);
+
+// Several curves on one set of keys: mean and sample standard deviation at every key that all
+// curves have (keys compared exactly; curves are sorted by key).
+struct Band {
+    std::vector<double> keys, mean, std;
+    std::size_t curves = 0;
+};
+Band meanBand(const std::vector<std::vector<double>>& keys, const std::vector<std::vector<double>>& values);
+
+} // namespace mode

@@ -1,0 +1,255 @@
+// The compare view on a store filled by real short runs: its tables hold the store's values,
+// grouping and smoothing match hand computations, exports exist and parse.
+
+#include "MainWindow.h"
+#include "analysis/Statistics.h"
+#include "data/CsvLoader.h"
+#include "compare/CompareView.h"
+#include "panels/RunBrowser.h"
+#include "plots/PlotExport.h"
+#include "plots/RoutingHeatmap.h"
+#include "store/RunStore.h"
+
+#include "TestSupport.h"
+
+#include <QFile>
+#include <QImage>
+#include <QPushButton>
+#include <QTableWidget>
+#include <QTest>
+#include <gtest/gtest.h>
+#include <qcustomplot.h>
+
+#include <chrono>
+#include <cmath>
+#include <functional>
+
+using namespace mode;
+using namespace mode::test;
+
+namespace {
+
+bool waitFor(const std::function<bool()>& condition, int timeoutMs = 30000) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        QTest::qWait(10);
+    }
+    return true;
+}
+
+// Six real runs, trained once for the whole suite: alpha 0, 0.1 and 1, seeds 1 and 2.
+class CompareFixture : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        dir_ = new TempDir;
+        db_ = (*dir_) / "runs.sqlite";
+        for (const char* alpha : {"0", "0.1", "1"})
+            for (const char* seed : {"1", "2"}) {
+                auto r = runCommand(std::string(MODE_BIN_DIR) + "/mode-train -q --epochs 3 --threads 1 --device cpu --db " +
+                                    db_ + " --alpha " + alpha + " --seed " + seed);
+                ASSERT_EQ(r.exitCode, 0) << r.err;
+            }
+    }
+    static void TearDownTestSuite() {
+        delete dir_;
+        dir_ = nullptr;
+    }
+    void SetUp() override {
+        window_ = std::make_unique<MainWindow>(QString::fromStdString(db_));
+        window_->show();
+        view_ = window_->compareView();
+    }
+    void compare(const QList<qint64>& ids) {
+        window_->compareRuns(ids);
+        ASSERT_TRUE(waitFor([&] { return !view_->isLoading() && view_->data().runs.size() == static_cast<std::size_t>(ids.size()); }));
+    }
+    static TempDir* dir_;
+    static std::string db_;
+    std::unique_ptr<MainWindow> window_;
+    CompareView* view_ = nullptr;
+};
+TempDir* CompareFixture::dir_ = nullptr;
+std::string CompareFixture::db_;
+
+std::vector<double> graphValues(QCPGraph* g) {
+    std::vector<double> v;
+    for (auto it = g->data()->constBegin(); it != g->data()->constEnd(); ++it) v.push_back(it->value);
+    return v;
+}
+
+} // namespace
+
+TEST_F(CompareFixture, BrowserSelectsRunsAndComparesThem) {
+    auto* browser = window_->runBrowser();
+    ASSERT_EQ(browser->runCount(), 6);
+    auto* compareButton = browser->findChild<QPushButton*>("compare");
+    EXPECT_FALSE(compareButton->isEnabled());
+    browser->selectRuns({1, 2, 3});
+    EXPECT_TRUE(compareButton->isEnabled());
+    QTest::mouseClick(compareButton, Qt::LeftButton);
+    ASSERT_TRUE(waitFor([&] { return !view_->isLoading() && view_->data().runs.size() == 3; }));
+    EXPECT_EQ(view_->curvesPlot()->graphCount(), 3);
+}
+
+TEST_F(CompareFixture, BrowserFiltersByAlphaStatusTagAndExperts) {
+    auto* browser = window_->runBrowser();
+    browser->setAlphaRange("0.05", "0.5");
+    EXPECT_EQ(browser->runCount(), 2);
+    browser->setAlphaRange("", "");
+    browser->setStatusFilter("diverged");
+    EXPECT_EQ(browser->runCount(), 0);
+    browser->setStatusFilter("");
+    browser->setExpertsFilter(4);
+    EXPECT_EQ(browser->runCount(), 6);
+    browser->setExpertsFilter(0);
+    // Tags are edited in place and written to the store.
+    auto* table = browser->table();
+    for (int r = 0; r < table->rowCount(); ++r)
+        if (browser->runIdAt(r) == 2) table->item(r, RunBrowser::Tags)->setText("keep, baseline");
+    RunStore store(db_, RunStore::Mode::ReadOnly);
+    EXPECT_EQ(store.run(2).tags, (std::vector<std::string>{"baseline", "keep"}));
+    browser->setTagFilter("keep");
+    ASSERT_EQ(browser->runCount(), 1);
+    EXPECT_EQ(browser->runIdAt(0), 2);
+    browser->setTagFilter("");
+    for (int r = 0; r < table->rowCount(); ++r)
+        if (browser->runIdAt(r) == 2) table->item(r, RunBrowser::Tags)->setText("");
+    EXPECT_TRUE(RunStore(db_, RunStore::Mode::ReadOnly).run(2).tags.empty());
+}
+
+TEST_F(CompareFixture, TablesHoldTheStoresValues) {
+    compare({1, 3, 5});
+    RunStore store(db_, RunStore::Mode::ReadOnly);
+    // Config, differences only: alpha is the one setting that differs.
+    auto* config = view_->configTable();
+    ASSERT_EQ(config->rowCount(), 1);
+    EXPECT_EQ(config->item(0, 0)->text(), "loss.alpha");
+    EXPECT_EQ(config->item(0, 2)->text(), "0.1");
+    view_->setDifferencesOnly(false);
+    EXPECT_GT(config->rowCount(), 20);
+
+    // Final metrics: the alpha = 0 run is the baseline; deltas are run - baseline.
+    auto* metrics = view_->metricsTable();
+    ASSERT_EQ(metrics->rowCount(), 3);
+    EXPECT_NE(metrics->item(0, 0)->text().indexOf("[baseline]"), -1);
+    const double base = *store.run(1).testAccuracy, other = *store.run(5).testAccuracy;
+    EXPECT_EQ(metrics->item(2, 2)->text(), QString::number(other, 'f', 4));
+    EXPECT_EQ(metrics->item(2, 3)->text().toDouble(), std::round((other - base) * 1e4) / 1e4);
+    view_->setBaseline(2);
+    EXPECT_NE(metrics->item(2, 0)->text().indexOf("[baseline]"), -1);
+    EXPECT_EQ(metrics->item(2, 3)->text(), "");
+
+    // Routing heatmaps: one per run, showing the stored last epoch.
+    ASSERT_EQ(view_->heatmaps().size(), 3u);
+    auto* h = view_->heatmaps()[1];
+    h->setRows(RoutingHeatmap::Rows::Subtasks);
+    const auto last = store.epochs(3).back();
+    EXPECT_DOUBLE_EQ(h->cellValue(2, 1), last.routingBySubtask->meanGate[2 * 4 + 1]);
+
+    // Expert probing: one bar set per run, four experts each, the stored probing accuracies.
+    auto* experts = view_->expertsPlot();
+    ASSERT_EQ(experts->plottableCount(), 3);
+    auto* bars = qobject_cast<QCPBars*>(experts->plottable(1)); // the baseline first, then run 3
+    ASSERT_NE(bars, nullptr);
+    EXPECT_EQ(bars->data()->size(), 4);
+    EXPECT_DOUBLE_EQ((bars->data()->constBegin() + 2)->value, *last.experts[2].probingAccuracy);
+}
+
+TEST_F(CompareFixture, SmoothingMatchesTheHandFormulaOnStoredSteps) {
+    compare({1, 2});
+    view_->setMetric("loss");
+    ASSERT_TRUE(waitFor([&] { return !view_->isLoading() && view_->data().series.count("loss"); }));
+    view_->setSmoothing(0.6);
+    RunStore store(db_, RunStore::Mode::ReadOnly);
+    auto steps = store.steps(1);
+    ASSERT_EQ(view_->curvesPlot()->graphCount(), 2);
+    auto shown = graphValues(view_->curvesPlot()->graph(0));
+    ASSERT_EQ(shown.size(), steps.size());
+    // By hand for the first three: m = 0.4 y1; 0.24 y1 + 0.4 y2; ... over weights 0.4, 0.64, 0.784.
+    const double y1 = steps[0].total, y2 = steps[1].total, y3 = steps[2].total;
+    EXPECT_NEAR(shown[0], y1, 1e-12);
+    EXPECT_NEAR(shown[1], (0.24 * y1 + 0.4 * y2) / 0.64, 1e-12);
+    EXPECT_NEAR(shown[2], (0.144 * y1 + 0.24 * y2 + 0.4 * y3) / 0.784, 1e-12);
+}
+
+TEST_F(CompareFixture, GroupingDrawsTheMeanAndBandOfEachGroup) {
+    compare({1, 2, 3, 4, 5, 6});
+    view_->setMetric("val_accuracy");
+    view_->setGroupBy("all but seed");
+    auto* plot = view_->curvesPlot();
+    ASSERT_EQ(plot->graphCount(), 9) << "three groups: lower band, upper band, mean line each";
+    RunStore store(db_, RunStore::Mode::ReadOnly);
+    const auto a = store.epochs(3), b = store.epochs(4); // alpha 0.1, seeds 1 and 2
+    auto mean = graphValues(plot->graph(5)), upper = graphValues(plot->graph(4));
+    ASSERT_EQ(mean.size(), 3u);
+    for (int e = 0; e < 3; ++e) {
+        const double m = (a[e].valAccuracy + b[e].valAccuracy) / 2;
+        const double sd = std::abs(a[e].valAccuracy - b[e].valAccuracy) / std::sqrt(2.0);
+        EXPECT_NEAR(mean[e], m, 1e-12);
+        EXPECT_NEAR(upper[e], m + sd, 1e-12);
+    }
+}
+
+TEST_F(CompareFixture, AlphaSweepShowsTheMeanOverSeedsWithAlphaZeroApart) {
+    compare({1, 2, 3, 4, 5, 6});
+    view_->setSweepMetric("test_accuracy");
+    auto* plot = view_->sweepPlot();
+    ASSERT_EQ(plot->graphCount(), 2);
+    RunStore store(db_, RunStore::Mode::ReadOnly);
+    auto moe = plot->graph(1);
+    ASSERT_EQ(moe->data()->size(), 1);
+    EXPECT_NEAR(moe->data()->constBegin()->value, (*store.run(1).testAccuracy + *store.run(2).testAccuracy) / 2, 1e-12);
+    EXPECT_NEAR(moe->data()->constBegin()->key, 0.01, 1e-12) << "a decade left of the smallest alpha, 0.1";
+    auto mode = plot->graph(0);
+    ASSERT_EQ(mode->data()->size(), 2);
+    EXPECT_DOUBLE_EQ(mode->data()->constBegin()->key, 0.1);
+    EXPECT_EQ(plot->xAxis->scaleType(), QCPAxis::stLogarithmic);
+}
+
+TEST_F(CompareFixture, PlotsAndTablesExportToFilesThatParse) {
+    compare({1, 3});
+    TempDir out;
+    for (const char* ext : {"png", "svg", "pdf"}) {
+        const QString file = QString::fromStdString(out / (std::string("curves.") + ext));
+        ASSERT_TRUE(exportPlot(view_->curvesPlot(), file, 640, 400)) << ext;
+        ASSERT_GT(QFileInfo(file).size(), 500) << ext;
+    }
+    QImage png(QString::fromStdString(out / "curves.png"));
+    EXPECT_FALSE(png.isNull());
+    const std::string svg = readFile(out / "curves.svg");
+    EXPECT_NE(svg.find("<svg"), std::string::npos);
+    EXPECT_NE(svg.find("</svg>"), std::string::npos);
+    EXPECT_EQ(readFile(out / "curves.pdf").rfind("%PDF", 0), 0u);
+
+    const QString csv = QString::fromStdString(out / "metrics.csv");
+    ASSERT_TRUE(exportTable(view_->metricsTable(), csv));
+    const auto records = parseCsvRecords(readFile(csv.toStdString()), "metrics.csv");
+    ASSERT_EQ(records.size(), 3u) << "a header and two runs";
+    EXPECT_EQ(records[0].fields[0], "run");
+    EXPECT_EQ(records[1].fields.size(), records[0].fields.size());
+    EXPECT_EQ(records[2].fields[0], view_->metricsTable()->item(1, 0)->text().toStdString()) << "quoted run labels survive";
+}
+
+TEST_F(CompareFixture, UnknownRunsReportAnErrorInsteadOfLoading) {
+    QString error;
+    QObject::connect(view_, &CompareView::loadFailed, [&](const QString& m) { error = m; });
+    window_->compareRuns({1, 99});
+    ASSERT_TRUE(waitFor([&] { return !error.isEmpty(); }));
+    EXPECT_NE(error.indexOf("no run with id 99"), -1) << error.toStdString();
+}
+
+TEST(CompareCli, ScreenshotOfTheCompareView) {
+    TempDir dir;
+    const std::string db = dir / "runs.sqlite";
+    for (const char* alpha : {"0", "0.3"}) {
+        auto r = runCommand(std::string(MODE_BIN_DIR) + "/mode-train -q --epochs 2 --threads 1 --db " + db + " --alpha " + alpha);
+        ASSERT_EQ(r.exitCode, 0) << r.err;
+    }
+    const std::string png = dir / "compare.png";
+    auto r = runCommand(std::string(MODE_BIN_DIR) + "/mode-workbench --db " + db + " --compare 1,2 --screenshot " + png);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_FALSE(QImage(QString::fromStdString(png)).isNull());
+    auto bad = runCommand(std::string(MODE_BIN_DIR) + "/mode-workbench --db " + db + " --compare 1,x --screenshot " + png);
+    EXPECT_EQ(bad.exitCode, 2);
+}

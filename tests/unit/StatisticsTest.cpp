@@ -1,0 +1,128 @@
+// Smoothing, bands and comparison tables against values worked out by hand.
+
+#include "analysis/RunComparison.h"
+#include "analysis/Statistics.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+using namespace mode;
+
+TEST(Statistics, MeanAndSampleStandardDeviation) {
+    // 2, 4, 4, 4, 5, 5, 7, 9: mean 5, squared deviations sum to 32, sample variance 32/7.
+    std::vector<double> v{2, 4, 4, 4, 5, 5, 7, 9};
+    EXPECT_DOUBLE_EQ(mean(v), 5.0);
+    EXPECT_DOUBLE_EQ(sampleStd(v), std::sqrt(32.0 / 7.0));
+    EXPECT_EQ(sampleStd({3.0}), 0.0);
+    EXPECT_TRUE(std::isnan(mean({})));
+}
+
+TEST(Statistics, EmaWithBiasCorrectionByHand) {
+    // weight 0.5 on 1, 2, 3: running sums m = 0.5, 1.25, 2.125 and weights 0.5, 0.75, 0.875.
+    auto s = emaSmooth({1, 2, 3}, {1, 2, 3}, 0.5);
+    ASSERT_EQ(s.size(), 3u);
+    EXPECT_DOUBLE_EQ(s[0], 1.0) << "the first point is itself: no pull towards zero";
+    EXPECT_DOUBLE_EQ(s[1], 1.25 / 0.75);
+    EXPECT_DOUBLE_EQ(s[2], 2.125 / 0.875);
+    EXPECT_EQ(emaSmooth({1, 2}, {5, 7}, 0.0), (std::vector<double>{5, 7}));
+    EXPECT_THROW(emaSmooth({1}, {1}, 1.0), std::invalid_argument);
+}
+
+TEST(Statistics, EmaSmoothsRunsLoggingAtDifferentDensitiesAlike) {
+    // A step change from 0 to 1 at step 200, logged every step and every 4th step.
+    std::vector<double> k1, v1, k4, v4;
+    for (int s = 1; s <= 400; ++s) {
+        const double y = s < 200 ? 0.0 : 1.0;
+        k1.push_back(s);
+        v1.push_back(y);
+        if (s % 4 == 0) {
+            k4.push_back(s);
+            v4.push_back(y);
+        }
+    }
+    auto dense = emaSmooth(k1, v1, 0.95), sparse = emaSmooth(k4, v4, 0.95);
+    // At step 220, by hand: dense: 21 ones each kept 0.95 per step, weight 1 - 0.95^220;
+    // sparse: 6 ones each kept 0.95^4 per point, weight 1 - 0.95^217 (the first point's dx is 1).
+    const double d = (1 - std::pow(0.95, 21)) / (1 - std::pow(0.95, 220));
+    const double s4 = (1 - std::pow(0.95, 24)) / (1 - std::pow(0.95, 217));
+    EXPECT_NEAR(dense[219], d, 1e-12);
+    EXPECT_NEAR(sparse[54], s4, 1e-12);
+    EXPECT_LT(std::abs(d - s4), 0.06) << "alike, up to the sparse run's coarser record of the change";
+    // A per-point EMA (TensorBoard's) would have smoothed the sparse run four times harder.
+    std::vector<double> ordinal(k4.size());
+    for (std::size_t i = 0; i < ordinal.size(); ++i) ordinal[i] = static_cast<double>(i + 1);
+    EXPECT_GT(std::abs(emaSmooth(ordinal, v4, 0.95)[54] - d), 0.3);
+}
+
+TEST(Statistics, MeanBandOverTheKeysAllCurvesShare) {
+    auto b = meanBand({{1, 2, 3}, {1, 2, 3, 4}, {2, 3}}, {{1, 2, 3}, {3, 4, 5, 6}, {6, 9}});
+    ASSERT_EQ(b.keys, (std::vector<double>{2, 3}));
+    EXPECT_DOUBLE_EQ(b.mean[0], 4.0); // 2, 4, 6
+    EXPECT_DOUBLE_EQ(b.std[0], 2.0);
+    EXPECT_DOUBLE_EQ(b.mean[1], 17.0 / 3); // 3, 5, 9
+    EXPECT_DOUBLE_EQ(b.std[1], std::sqrt(((3 - 17.0 / 3) * (3 - 17.0 / 3) + (5 - 17.0 / 3) * (5 - 17.0 / 3) +
+                                          (9 - 17.0 / 3) * (9 - 17.0 / 3)) / 2));
+    EXPECT_EQ(b.curves, 3u);
+}
+
+namespace {
+RunRecord run(std::int64_t id, double alpha, int seed, double testAcc) {
+    ExperimentConfig c;
+    c.loss.alpha = alpha;
+    c.train.seed = static_cast<std::uint64_t>(seed);
+    RunRecord r;
+    r.id = id;
+    r.alpha = alpha;
+    r.seed = seed;
+    r.configJson = c.toJson().dump();
+    r.testAccuracy = testAcc;
+    r.name = "r" + std::to_string(id);
+    return r;
+}
+} // namespace
+
+TEST(RunComparison, ConfigTableShowsOnlyDifferencesWhenAsked) {
+    std::vector<RunRecord> runs{run(1, 0.0, 1, 0.8), run(2, 0.1, 1, 0.85)};
+    auto all = configTable(runs, false);
+    auto diff = configTable(runs, true);
+    EXPECT_GT(all.size(), 20u);
+    ASSERT_EQ(diff.size(), 1u);
+    EXPECT_EQ(diff[0].field, "loss.alpha");
+    EXPECT_EQ(diff[0].values, (std::vector<std::string>{"0.0", "0.1"}));
+}
+
+TEST(RunComparison, FinalMetricsAgainstAPinnedBaseline) {
+    std::vector<RunRecord> runs{run(1, 0.0, 1, 0.80), run(2, 0.1, 1, 0.85), run(3, 1.0, 1, 0.75)};
+    auto table = finalMetricsTable(runs, 0);
+    ASSERT_EQ(table[0].metric, "test_accuracy");
+    EXPECT_DOUBLE_EQ(*table[0].deltas[0], 0.0);
+    EXPECT_NEAR(*table[0].deltas[1], 0.05, 1e-12);
+    EXPECT_NEAR(*table[0].deltas[2], -0.05, 1e-12);
+    EXPECT_FALSE(table[3].values[0].has_value()) << "no gate routing accuracy stored";
+}
+
+TEST(RunComparison, GroupsByAFieldAndByEverythingButTheSeed) {
+    std::vector<RunRecord> runs{run(1, 0.0, 1, 0.8), run(2, 0.1, 1, 0.85), run(3, 0.0, 2, 0.82), run(4, 0.1, 2, 0.87)};
+    auto byAlpha = groupRuns(runs, "loss.alpha");
+    ASSERT_EQ(byAlpha.size(), 2u);
+    EXPECT_EQ(byAlpha[0].label, "loss.alpha = 0.0");
+    EXPECT_EQ(byAlpha[0].members, (std::vector<std::size_t>{0, 2}));
+    auto bySeed = groupRuns(runs, "all but seed");
+    ASSERT_EQ(bySeed.size(), 2u) << "runs 1 and 3 differ only in the seed, as do 2 and 4";
+    EXPECT_EQ(bySeed[1].members, (std::vector<std::size_t>{1, 3}));
+}
+
+TEST(RunComparison, AlphaSweepMeanAndSpreadOverSeeds) {
+    std::vector<RunRecord> runs{run(1, 0.1, 1, 0.84), run(2, 0.0, 1, 0.80), run(3, 0.1, 2, 0.86), run(4, 0.0, 2, 0.82),
+                                run(5, 1.0, 1, 0.70)};
+    auto sweep = alphaSweep(runs, "test_accuracy");
+    ASSERT_EQ(sweep.size(), 3u);
+    EXPECT_EQ(sweep[0].alpha, 0.0);
+    EXPECT_NEAR(sweep[0].mean, 0.81, 1e-12);
+    EXPECT_NEAR(sweep[0].std, std::sqrt(0.0002), 1e-12); // deviations +-0.01, n - 1 = 1
+    EXPECT_EQ(sweep[1].runs, 2u);
+    EXPECT_NEAR(sweep[1].mean, 0.85, 1e-12);
+    EXPECT_EQ(sweep[2].std, 0.0);
+}

@@ -1,0 +1,588 @@
+#include "compare/CompareView.h"
+
+#include "analysis/RunComparison.h"
+#include "analysis/Statistics.h"
+#include "plots/PlotExport.h"
+#include "plots/PlotStyle.h"
+#include "plots/RoutingHeatmap.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSlider>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+#include <qcustomplot.h>
+
+#include <cmath>
+#include <set>
+
+namespace mode {
+
+namespace {
+
+bool isStepMetric(const std::string& m) {
+    const auto& n = stepMetricNames();
+    return std::find(n.begin(), n.end(), m) != n.end();
+}
+
+std::optional<double> epochValue(const EpochMetrics& e, const std::string& m) {
+    if (m == "train_loss") return e.trainLoss;
+    if (m == "train_task_loss") return e.trainTaskLoss;
+    if (m == "train_distill_loss") return e.trainDistillLoss;
+    if (m == "train_accuracy") return e.trainAccuracy;
+    if (m == "val_loss") return e.valLoss;
+    if (m == "val_accuracy") return e.valAccuracy;
+    if (m == "test_loss") return e.testLoss;
+    if (m == "test_accuracy") return e.testAccuracy;
+    if (m == "test_rmse") return e.testRmse;
+    if (m == "test_r2") return e.testR2;
+    if (m == "gate_entropy") return e.gateEntropy;
+    if (m == "expert_similarity") return e.expertSimilarity;
+    if (m == "gate_routing_accuracy") return e.gateRoutingAccuracy;
+    return std::nullopt;
+}
+
+CompareData load(const QString& path, const QList<qint64>& ids, const std::string& stepMetric, bool withRuns) {
+    CompareData d;
+    try {
+        RunStore store(path.toStdString(), RunStore::Mode::ReadOnly);
+        std::vector<std::int64_t> v(ids.begin(), ids.end());
+        if (withRuns) {
+            for (auto id : v) {
+                d.runs.push_back(store.run(id));
+                d.epochs.push_back(store.epochs(id));
+            }
+        }
+        if (!stepMetric.empty()) d.series[stepMetric] = store.series(v, stepMetric, CompareView::kMaxPointsPerRun);
+    } catch (const std::exception& e) {
+        d.error = QString::fromStdString(e.what());
+    }
+    return d;
+}
+
+QTableWidgetItem* cell(const QString& text, bool bold = false) {
+    auto* item = new QTableWidgetItem(text);
+    item->setFlags(item->flags() & ~Qt::ItemIsEditable);
+    if (bold) {
+        QFont f = item->font();
+        f.setBold(true);
+        item->setFont(f);
+    }
+    return item;
+}
+
+QString number(const std::optional<double>& v, int decimals = 4, bool sign = false) {
+    if (!v || !std::isfinite(*v)) return "-";
+    return (sign && *v > 0 ? "+" : "") + QString::number(*v, 'f', decimals);
+}
+
+} // namespace
+
+CompareView::CompareView(QWidget* parent) : QWidget(parent) {
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    status_ = new QLabel(tr("Select two or more runs in the run browser and press Compare."), this);
+    status_->setObjectName("compareStatus");
+    layout->addWidget(status_);
+    tabs_ = new QTabWidget(this);
+    tabs_->addTab(buildCurvesTab(), tr("Curves"));
+    tabs_->addTab(buildConfigTab(), tr("Config"));
+    tabs_->addTab(buildMetricsTab(), tr("Final metrics"));
+    tabs_->addTab(buildRoutingTab(), tr("Routing"));
+    tabs_->addTab(buildExpertsTab(), tr("Experts"));
+    tabs_->addTab(buildSweepTab(), tr("Alpha sweep"));
+    layout->addWidget(tabs_, 1);
+}
+
+CompareView::~CompareView() {
+    if (watcher_) watcher_->waitForFinished();
+}
+
+QWidget* CompareView::exportBar(QCustomPlot* plot, QTableWidget* table, const QString& name) {
+    auto* bar = new QWidget;
+    auto* l = new QHBoxLayout(bar);
+    l->setContentsMargins(0, 0, 0, 0);
+    l->addStretch();
+    auto* exp = new QPushButton(plot ? tr("Export plot\u2026") : tr("Export CSV\u2026"), bar);
+    auto* copy = new QPushButton(tr("Copy"), bar);
+    exp->setToolTip(plot ? tr("Save as PNG, SVG or PDF") : tr("Save as CSV"));
+    copy->setToolTip(plot ? tr("Copy the plot to the clipboard as an image") : tr("Copy the table to the clipboard as CSV"));
+    l->addWidget(exp);
+    l->addWidget(copy);
+    connect(exp, &QPushButton::clicked, this, [=] {
+        if (plot) exportPlotInteractively(plot, this, name);
+        else exportTableInteractively(table, this, name);
+    });
+    connect(copy, &QPushButton::clicked, this, [=] {
+        if (plot) copyPlotToClipboard(plot);
+        else copyTableToClipboard(table);
+    });
+    return bar;
+}
+
+QWidget* CompareView::buildCurvesTab() {
+    auto* tab = new QWidget;
+    auto* l = new QVBoxLayout(tab);
+    auto* bar = new QHBoxLayout;
+    metric_ = new QComboBox(tab);
+    for (const auto& m : stepMetricNames()) metric_->addItem(QString::fromStdString(m) + tr(" (step)"), QString::fromStdString(m));
+    for (const auto& m : epochMetricNames()) metric_->addItem(QString::fromStdString(m) + tr(" (epoch)"), QString::fromStdString(m));
+    metric_->setCurrentIndex(metric_->findData("val_accuracy"));
+    metric_->setToolTip(tr("The stored metric to overlay"));
+    xAxis_ = new QComboBox(tab);
+    xAxis_->addItems({tr("step"), tr("epoch"), tr("wall time (s)")});
+    xAxis_->setToolTip(tr("What the x axis counts"));
+    smoothing_ = new QSlider(Qt::Horizontal, tab);
+    smoothing_->setRange(0, 99);
+    smoothing_->setMaximumWidth(140);
+    smoothing_->setToolTip(tr("Exponential moving average with bias correction, per step (runs logging at different "
+                              "densities are smoothed alike)"));
+    smoothingLabel_ = new QLabel(tr("smoothing 0.00"), tab);
+    groupBy_ = new QComboBox(tab);
+    groupBy_->addItem(tr("no grouping"), QString());
+    groupBy_->addItem(tr("group runs that differ only in seed"), "all but seed");
+    for (const char* f : {"loss.alpha", "model.experts", "loss.distill", "model.gate", "train.lr", "data.dataset"})
+        groupBy_->addItem(tr("group by %1").arg(f), f);
+    groupBy_->setToolTip(tr("Draw each group as its mean with a band of one standard deviation"));
+    bar->addWidget(metric_);
+    bar->addWidget(new QLabel(tr("x:"), tab));
+    bar->addWidget(xAxis_);
+    bar->addWidget(smoothingLabel_);
+    bar->addWidget(smoothing_);
+    bar->addWidget(groupBy_);
+    bar->addStretch();
+    l->addLayout(bar);
+    curves_ = new QCustomPlot(tab);
+    curves_->setObjectName("compareCurves");
+    stylePlot(curves_);
+    curves_->setPlottingHint(QCP::phFastPolylines, true);
+    l->addWidget(curves_, 1);
+    l->addWidget(exportBar(curves_, nullptr, "curves"));
+    connect(metric_, &QComboBox::currentIndexChanged, this, [this] {
+        const std::string m = metric_->currentData().toString().toStdString();
+        if (isStepMetric(m) && !data_.series.count(m) && !data_.runs.empty()) startLoad(requested_, m);
+        else drawCurves();
+    });
+    connect(xAxis_, &QComboBox::currentIndexChanged, this, [this] { drawCurves(); });
+    connect(groupBy_, &QComboBox::currentIndexChanged, this, [this] { drawCurves(); });
+    connect(smoothing_, &QSlider::valueChanged, this, [this](int v) {
+        smoothingLabel_->setText(tr("smoothing %1").arg(v / 100.0, 0, 'f', 2));
+        drawCurves();
+    });
+    return tab;
+}
+
+QWidget* CompareView::buildConfigTab() {
+    auto* tab = new QWidget;
+    auto* l = new QVBoxLayout(tab);
+    differencesOnly_ = new QCheckBox(tr("differences only"), tab);
+    differencesOnly_->setChecked(true);
+    differencesOnly_->setToolTip(tr("Show only the settings in which the runs differ"));
+    l->addWidget(differencesOnly_);
+    config_ = new QTableWidget(tab);
+    config_->setObjectName("compareConfig");
+    l->addWidget(config_, 1);
+    l->addWidget(exportBar(nullptr, config_, "config"));
+    connect(differencesOnly_, &QCheckBox::toggled, this, [this] { fillConfig(); });
+    return tab;
+}
+
+QWidget* CompareView::buildMetricsTab() {
+    auto* tab = new QWidget;
+    auto* l = new QVBoxLayout(tab);
+    auto* bar = new QHBoxLayout;
+    baseline_ = new QComboBox(tab);
+    baseline_->setToolTip(tr("The run the others are measured against (delta = run - baseline)"));
+    bar->addWidget(new QLabel(tr("baseline:"), tab));
+    bar->addWidget(baseline_);
+    bar->addStretch();
+    l->addLayout(bar);
+    metrics_ = new QTableWidget(tab);
+    metrics_->setObjectName("compareMetrics");
+    l->addWidget(metrics_, 1);
+    l->addWidget(exportBar(nullptr, metrics_, "final-metrics"));
+    connect(baseline_, &QComboBox::currentIndexChanged, this, [this] { fillMetrics(); });
+    return tab;
+}
+
+QWidget* CompareView::buildRoutingTab() {
+    auto* tab = new QWidget;
+    auto* l = new QVBoxLayout(tab);
+    auto* bar = new QHBoxLayout;
+    routingMeasure_ = new QComboBox(tab);
+    routingMeasure_->addItems({tr("mean gate weight"), tr("share of top-expert picks")});
+    routingMeasure_->setToolTip(tr("One colour scale, 0 to 1, for every heatmap"));
+    bar->addWidget(routingMeasure_);
+    bar->addWidget(new QLabel(tr("colour scale 0 \u2013 1, shared by all runs; last epoch of each run"), tab));
+    bar->addStretch();
+    l->addLayout(bar);
+    auto* scroll = new QScrollArea(tab);
+    scroll->setWidgetResizable(true);
+    routingArea_ = new QWidget;
+    routingGrid_ = new QGridLayout(routingArea_);
+    scroll->setWidget(routingArea_);
+    l->addWidget(scroll, 1);
+    connect(routingMeasure_, &QComboBox::currentIndexChanged, this, [this](int i) {
+        for (auto* h : heatmaps_) h->setMeasure(i == 0 ? RoutingHeatmap::Measure::MeanGate : RoutingHeatmap::Measure::ArgmaxShare);
+    });
+    return tab;
+}
+
+QWidget* CompareView::buildExpertsTab() {
+    auto* tab = new QWidget;
+    auto* l = new QVBoxLayout(tab);
+    l->addWidget(new QLabel(tr("Expert probing at the last epoch: each expert alone on the test samples routed to it, "
+                               "expert by expert, one bar per run (the baseline first)."),
+                            tab));
+    experts_ = new QCustomPlot(tab);
+    experts_->setObjectName("compareExperts");
+    stylePlot(experts_);
+    experts_->setInteractions(QCP::Interactions());
+    experts_->xAxis->setLabel(tr("expert"));
+    experts_->yAxis->setLabel(tr("probing accuracy"));
+    l->addWidget(experts_, 1);
+    l->addWidget(exportBar(experts_, nullptr, "expert-probing"));
+    return tab;
+}
+
+QWidget* CompareView::buildSweepTab() {
+    auto* tab = new QWidget;
+    auto* l = new QVBoxLayout(tab);
+    auto* bar = new QHBoxLayout;
+    sweepMetric_ = new QComboBox(tab);
+    for (const auto& m : finalMetricNames()) sweepMetric_->addItem(QString::fromStdString(m), QString::fromStdString(m));
+    sweepMetric_->setToolTip(tr("The final metric against alpha: mean and standard deviation over the runs (seeds) "
+                                "with each alpha"));
+    bar->addWidget(sweepMetric_);
+    bar->addStretch();
+    l->addLayout(bar);
+    sweep_ = new QCustomPlot(tab);
+    sweep_->setObjectName("compareSweep");
+    stylePlot(sweep_);
+    sweep_->xAxis->setLabel(tr("distillation weight \u03b1 (log scale; \u03b1 = 0, the plain MoE, on the left)"));
+    l->addWidget(sweep_, 1);
+    l->addWidget(exportBar(sweep_, nullptr, "alpha-sweep"));
+    connect(sweepMetric_, &QComboBox::currentIndexChanged, this, [this] { drawSweep(); });
+    return tab;
+}
+
+void CompareView::setRuns(const QList<qint64>& ids) {
+    requested_ = ids;
+    data_ = CompareData{};
+    startLoad(ids, isStepMetric(metric_->currentData().toString().toStdString())
+                       ? metric_->currentData().toString().toStdString()
+                       : std::string());
+}
+
+bool CompareView::isLoading() const { return watcher_ && watcher_->isRunning(); }
+
+void CompareView::startLoad(const QList<qint64>& ids, const std::string& stepMetric) {
+    const bool withRuns = data_.runs.empty();
+    const int generation = ++generation_;
+    status_->setText(tr("loading %1 runs\u2026").arg(ids.size()));
+    if (watcher_) watcher_->disconnect(this);
+    watcher_ = std::make_unique<QFutureWatcher<CompareData>>();
+    connect(watcher_.get(), &QFutureWatcher<CompareData>::finished, this, [this, generation, withRuns] {
+        if (generation != generation_) return; // a newer request replaced this one
+        CompareData d = watcher_->result();
+        if (!d.error.isEmpty()) {
+            status_->setText(d.error);
+            emit loadFailed(d.error);
+            return;
+        }
+        if (withRuns) {
+            data_.runs = std::move(d.runs);
+            data_.epochs = std::move(d.epochs);
+        }
+        for (auto& [k, v] : d.series) data_.series[k] = std::move(v);
+        onLoaded();
+    });
+    const QString path = path_;
+    watcher_->setFuture(QtConcurrent::run([path, ids, stepMetric, withRuns] { return load(path, ids, stepMetric, withRuns); }));
+}
+
+void CompareView::onLoaded() {
+    status_->setText(tr("%1 runs: %2").arg(data_.runs.size()).arg([this] {
+        QStringList ids;
+        for (const auto& r : data_.runs) ids << QString::number(r.id);
+        return ids.join(", ");
+    }()));
+    drawAll();
+    emit loaded();
+}
+
+void CompareView::drawAll() {
+    {
+        QSignalBlocker block(baseline_);
+        baseline_->clear();
+        std::size_t pick = 0;
+        for (std::size_t i = 0; i < data_.runs.size(); ++i) {
+            baseline_->addItem(runLabel(i));
+            if (data_.runs[i].alpha == 0 && data_.runs[pick].alpha != 0) pick = i; // the plain MoE, if there is one
+        }
+        baseline_->setCurrentIndex(static_cast<int>(pick));
+    }
+    drawCurves();
+    fillConfig();
+    fillMetrics();
+    drawRouting();
+    drawExperts();
+    drawSweep();
+}
+
+QString CompareView::runLabel(std::size_t i) const {
+    const auto& r = data_.runs[i];
+    QString label = QString("run %1").arg(r.id);
+    if (!r.name.empty()) label += " " + QString::fromStdString(r.name);
+    label += QString(" (\u03b1 %1, seed %2)").arg(r.alpha).arg(r.seed);
+    return label;
+}
+
+bool CompareView::curveOf(std::size_t run, std::vector<double>* x, std::vector<double>* steps, std::vector<double>* y) const {
+    const std::string m = metric_->currentData().toString().toStdString();
+    x->clear();
+    steps->clear();
+    y->clear();
+    const int axis = xAxis_->currentIndex();
+    if (isStepMetric(m)) {
+        auto it = data_.series.find(m);
+        if (it == data_.series.end()) return false;
+        auto pts = it->second.find(data_.runs[run].id);
+        if (pts == it->second.end()) return false;
+        for (const auto& p : pts->second) {
+            steps->push_back(p.step);
+            x->push_back(axis == 0 ? p.step : axis == 1 ? p.epoch : p.wallSeconds);
+            y->push_back(p.value);
+        }
+    } else {
+        for (const auto& e : data_.epochs[run]) {
+            auto v = epochValue(e, m);
+            if (!v || !std::isfinite(*v)) continue;
+            steps->push_back(static_cast<double>(e.step));
+            x->push_back(axis == 0 ? static_cast<double>(e.step) : axis == 1 ? e.epoch : e.wallSeconds);
+            y->push_back(*v);
+        }
+    }
+    const double w = smoothing_->value() / 100.0;
+    if (w > 0 && !y->empty()) *y = emaSmooth(*steps, *y, w);
+    return !y->empty();
+}
+
+void CompareView::drawCurves() {
+    curves_->clearGraphs();
+    const QString metric = metric_->currentData().toString();
+    curves_->yAxis->setLabel(metric);
+    curves_->xAxis->setLabel(xAxis_->currentText());
+    const QString field = groupBy_->currentData().toString();
+    std::vector<std::vector<double>> xs(data_.runs.size()), steps(data_.runs.size()), ys(data_.runs.size());
+    for (std::size_t i = 0; i < data_.runs.size(); ++i) curveOf(i, &xs[i], &steps[i], &ys[i]);
+    if (field.isEmpty()) {
+        for (std::size_t i = 0; i < data_.runs.size(); ++i) {
+            auto* g = curves_->addGraph();
+            g->setName(runLabel(i));
+            g->setPen(QPen(seriesColor(static_cast<int>(i)), 0));
+            g->setData(QVector<double>(xs[i].begin(), xs[i].end()), QVector<double>(ys[i].begin(), ys[i].end()), true);
+        }
+    } else {
+        auto groups = groupRuns(data_.runs, field.toStdString());
+        for (std::size_t gi = 0; gi < groups.size(); ++gi) {
+            std::vector<std::vector<double>> k, v;
+            for (auto m : groups[gi].members) {
+                // A band needs shared keys: steps (or epochs) align across runs, wall times do not.
+                k.push_back(xAxis_->currentIndex() == 2 ? steps[m] : xs[m]);
+                v.push_back(ys[m]);
+            }
+            const Band b = meanBand(k, v);
+            const QColor c = seriesColor(static_cast<int>(gi));
+            QVector<double> keys(b.keys.begin(), b.keys.end()), mean(b.mean.begin(), b.mean.end()), lo, hi;
+            for (std::size_t i = 0; i < b.keys.size(); ++i) {
+                lo << b.mean[i] - b.std[i];
+                hi << b.mean[i] + b.std[i];
+            }
+            auto* lower = curves_->addGraph();
+            lower->setPen(Qt::NoPen);
+            lower->removeFromLegend();
+            lower->setData(keys, lo, true);
+            auto* upper = curves_->addGraph();
+            upper->setPen(Qt::NoPen);
+            upper->setBrush(QColor(c.red(), c.green(), c.blue(), 50));
+            upper->setChannelFillGraph(lower);
+            upper->removeFromLegend();
+            upper->setData(keys, hi, true);
+            auto* line = curves_->addGraph();
+            line->setName(QString::fromStdString(groups[gi].label) + tr(" (%1 runs, mean \u00b1 sd)").arg(groups[gi].members.size()));
+            line->setPen(QPen(c, 2));
+            line->setData(keys, mean, true);
+        }
+    }
+    fitPlot(curves_);
+}
+
+void CompareView::fillConfig() {
+    const auto rows = mode::configTable(data_.runs, differencesOnly_->isChecked());
+    config_->clear();
+    config_->setColumnCount(static_cast<int>(data_.runs.size()) + 1);
+    config_->setRowCount(static_cast<int>(rows.size()));
+    QStringList header{tr("setting")};
+    for (std::size_t i = 0; i < data_.runs.size(); ++i) header << runLabel(i);
+    config_->setHorizontalHeaderLabels(header);
+    for (int r = 0; r < static_cast<int>(rows.size()); ++r) {
+        const auto& row = rows[static_cast<std::size_t>(r)];
+        config_->setItem(r, 0, cell(QString::fromStdString(row.field), row.differs));
+        for (std::size_t c = 0; c < row.values.size(); ++c)
+            config_->setItem(r, static_cast<int>(c) + 1, cell(QString::fromStdString(row.values[c]), row.differs));
+    }
+    config_->resizeColumnsToContents();
+}
+
+void CompareView::fillMetrics() {
+    const int baseline = std::max(0, baseline_->currentIndex());
+    const auto table = finalMetricsTable(data_.runs, static_cast<std::size_t>(baseline));
+    metrics_->clear();
+    metrics_->setRowCount(static_cast<int>(data_.runs.size()));
+    metrics_->setColumnCount(2 + 2 * static_cast<int>(table.size()));
+    QStringList header{tr("run"), tr("\u03b1")};
+    for (const auto& col : table) header << QString::fromStdString(col.metric) << "\u0394 " + QString::fromStdString(col.metric);
+    metrics_->setHorizontalHeaderLabels(header);
+    for (int r = 0; r < static_cast<int>(data_.runs.size()); ++r) {
+        const bool isBase = r == baseline;
+        metrics_->setItem(r, 0, cell(runLabel(static_cast<std::size_t>(r)) + (isBase ? tr(" [baseline]") : QString()), isBase));
+        metrics_->setItem(r, 1, cell(QString::number(data_.runs[static_cast<std::size_t>(r)].alpha)));
+        for (std::size_t c = 0; c < table.size(); ++c) {
+            const int decimals = table[c].metric == "epochs_completed" ? 0 : table[c].metric == "wall_seconds" ? 2 : 4;
+            metrics_->setItem(r, 2 + 2 * static_cast<int>(c), cell(number(table[c].values[static_cast<std::size_t>(r)], decimals)));
+            auto* delta = cell(isBase ? QString() : number(table[c].deltas[static_cast<std::size_t>(r)], decimals, true));
+            if (!isBase && table[c].deltas[static_cast<std::size_t>(r)])
+                delta->setForeground(*table[c].deltas[static_cast<std::size_t>(r)] >= 0 ? QColor(46, 125, 50) : QColor(198, 40, 40));
+            metrics_->setItem(r, 3 + 2 * static_cast<int>(c), delta);
+        }
+    }
+    metrics_->resizeColumnsToContents();
+}
+
+void CompareView::drawRouting() {
+    for (auto* h : heatmaps_) delete h->parentWidget();
+    heatmaps_.clear();
+    const int perRow = data_.runs.size() <= 4 ? 2 : 3;
+    for (std::size_t i = 0; i < data_.runs.size(); ++i) {
+        auto* box = new QWidget(routingArea_);
+        auto* l = new QVBoxLayout(box);
+        l->setContentsMargins(2, 2, 2, 2);
+        l->addWidget(new QLabel("<b>" + runLabel(i).toHtmlEscaped() + "</b>", box));
+        auto* h = new RoutingHeatmap(box);
+        h->setMinimumHeight(220);
+        for (const auto& e : data_.epochs[i]) h->addEpoch(e);
+        h->setMeasure(routingMeasure_->currentIndex() == 0 ? RoutingHeatmap::Measure::MeanGate
+                                                            : RoutingHeatmap::Measure::ArgmaxShare);
+        l->addWidget(h, 1);
+        routingGrid_->addWidget(box, static_cast<int>(i) / perRow, static_cast<int>(i) % perRow);
+        heatmaps_.push_back(h);
+    }
+}
+
+void CompareView::drawExperts() {
+    experts_->clearPlottables();
+    auto* group = new QCPBarsGroup(experts_);
+    // The baseline first, then the others in order.
+    std::vector<std::size_t> order;
+    const auto base = static_cast<std::size_t>(std::max(0, baseline_->currentIndex()));
+    if (base < data_.runs.size()) order.push_back(base);
+    for (std::size_t i = 0; i < data_.runs.size(); ++i)
+        if (i != base) order.push_back(i);
+    int maxExperts = 0;
+    const double width = 0.8 / std::max<std::size_t>(1, order.size());
+    for (std::size_t k = 0; k < order.size(); ++k) {
+        const auto i = order[k];
+        if (data_.epochs[i].empty()) continue;
+        const auto& last = data_.epochs[i].back();
+        auto* bars = new QCPBars(experts_->xAxis, experts_->yAxis);
+        bars->setName(runLabel(i) + (i == base ? tr(" [baseline]") : QString()));
+        const QColor c = seriesColor(static_cast<int>(i));
+        bars->setBrush(c);
+        bars->setPen(QPen(c.darker(120)));
+        bars->setWidth(width);
+        bars->setBarsGroup(group);
+        QVector<double> keys, values;
+        for (const auto& e : last.experts) {
+            keys << e.expert;
+            values << (e.probingAccuracy ? *e.probingAccuracy : std::nan(""));
+        }
+        maxExperts = std::max(maxExperts, static_cast<int>(last.experts.size()));
+        bars->setData(keys, values, true);
+    }
+    QSharedPointer<QCPAxisTickerFixed> ticker(new QCPAxisTickerFixed);
+    ticker->setTickStep(1);
+    experts_->xAxis->setTicker(ticker);
+    experts_->xAxis->setRange(-0.6, std::max(1, maxExperts) - 0.4);
+    experts_->yAxis->setRange(0, 1.3);
+    experts_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void CompareView::drawSweep() {
+    sweep_->clearPlottables();
+    sweep_->clearItems();
+    const std::string metric = sweepMetric_->currentData().toString().toStdString();
+    sweep_->yAxis->setLabel(QString::fromStdString(metric));
+    const auto points = alphaSweep(data_.runs, metric);
+    double minPositive = 0;
+    for (const auto& p : points)
+        if (p.alpha > 0 && (minPositive == 0 || p.alpha < minPositive)) minPositive = p.alpha;
+    // alpha = 0 has no place on a log axis: it is drawn apart, a decade left of the smallest alpha.
+    const double zeroAt = minPositive > 0 ? minPositive / 10 : 1e-3;
+    auto addSeries = [&](bool zero, const QColor& c, const QString& name) {
+        QVector<double> x, y, err;
+        for (const auto& p : points) {
+            if ((p.alpha == 0) != zero) continue;
+            x << (zero ? zeroAt : p.alpha);
+            y << p.mean;
+            err << p.std;
+        }
+        if (x.isEmpty()) return;
+        auto* g = sweep_->addGraph();
+        g->setName(name);
+        g->setPen(zero ? QPen(Qt::NoPen) : QPen(c, 1.6));
+        g->setLineStyle(zero ? QCPGraph::lsNone : QCPGraph::lsLine);
+        g->setScatterStyle(QCPScatterStyle(zero ? QCPScatterStyle::ssDiamond : QCPScatterStyle::ssCircle, c, c, zero ? 10 : 7));
+        g->setData(x, y, true);
+        auto* bars = new QCPErrorBars(sweep_->xAxis, sweep_->yAxis);
+        bars->removeFromLegend();
+        bars->setDataPlottable(g);
+        bars->setData(err);
+        bars->setPen(QPen(c, 1.2));
+    };
+    addSeries(false, seriesColor(0), tr("MoDE (\u03b1 > 0): mean \u00b1 sd over seeds"));
+    addSeries(true, seriesColor(3), tr("plain MoE (\u03b1 = 0)"));
+    sweep_->xAxis->setScaleType(QCPAxis::stLogarithmic);
+    QSharedPointer<QCPAxisTickerLog> log(new QCPAxisTickerLog);
+    sweep_->xAxis->setTicker(log);
+    fitPlot(sweep_);
+    sweep_->xAxis->setRange(zeroAt / 2, std::max(zeroAt * 4, sweep_->xAxis->range().upper * 2));
+    for (const auto& p : points)
+        if (p.alpha == 0) {
+            auto* t = new QCPItemText(sweep_);
+            t->position->setCoords(zeroAt, p.mean);
+            t->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+            t->setText(tr("  \u03b1 = 0"));
+            t->setColor(seriesColor(3));
+        }
+    sweep_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void CompareView::setMetric(const QString& metric) { metric_->setCurrentIndex(std::max(0, metric_->findData(metric))); }
+void CompareView::setXAxis(XAxis x) { xAxis_->setCurrentIndex(x == XAxis::Step ? 0 : x == XAxis::Epoch ? 1 : 2); }
+void CompareView::setSmoothing(double w) { smoothing_->setValue(static_cast<int>(std::lround(w * 100))); }
+void CompareView::setGroupBy(const QString& f) { groupBy_->setCurrentIndex(std::max(0, groupBy_->findData(f))); }
+void CompareView::setDifferencesOnly(bool on) { differencesOnly_->setChecked(on); }
+void CompareView::setBaseline(int i) { baseline_->setCurrentIndex(i); }
+void CompareView::setSweepMetric(const QString& m) { sweepMetric_->setCurrentIndex(std::max(0, sweepMetric_->findData(m))); }
+void CompareView::showTab(int i) { tabs_->setCurrentIndex(i); }
+
+} // namespace mode

@@ -1,0 +1,120 @@
+#pragma once
+// Two or more stored runs side by side: overlaid curves of any metric (smoothing, x by step,
+// epoch or wall time, grouping into mean and standard-deviation bands), the config with its
+// differences, final metrics against a pinned baseline, routing heatmaps, expert probing, and
+// a metric against alpha. Runs load off the GUI thread; every plot and table exports.
+
+#include "store/RunStore.h"
+
+#include <QFutureWatcher>
+#include <QList>
+#include <QWidget>
+
+#include <map>
+#include <memory>
+#include <vector>
+
+class QCheckBox;
+class QComboBox;
+class QCustomPlot;
+class QGridLayout;
+class QLabel;
+class QSlider;
+class QTabWidget;
+class QTableWidget;
+
+namespace mode {
+
+class RoutingHeatmap;
+
+struct CompareData {
+    std::vector<RunRecord> runs;
+    std::vector<std::vector<EpochMetrics>> epochs;                                   // per run
+    std::map<std::string, std::map<std::int64_t, std::vector<SeriesPoint>>> series; // step metric -> run -> points
+    QString error;
+};
+
+class CompareView : public QWidget {
+    Q_OBJECT
+public:
+    enum class XAxis { Step, Epoch, WallTime };
+    static constexpr int kMaxPointsPerRun = 4000; // step series are downsampled to this on load
+
+    explicit CompareView(QWidget* parent = nullptr);
+    ~CompareView() override;
+    void setStorePath(const QString& path) { path_ = path; }
+    // Loads the runs in the background; loaded() when they are drawn.
+    void setRuns(const QList<qint64>& ids);
+    bool isLoading() const;
+    const CompareData& data() const { return data_; }
+
+    void setMetric(const QString& metric);
+    void setXAxis(XAxis x);
+    void setSmoothing(double weight); // 0 .. 0.99
+    void setGroupBy(const QString& field); // "", "all but seed", "loss.alpha", ...
+    void setDifferencesOnly(bool on);
+    void setBaseline(int runIndex);
+    void setSweepMetric(const QString& metric);
+    void showTab(int index);
+
+    QTabWidget* tabs() const { return tabs_; }
+    QCustomPlot* curvesPlot() const { return curves_; }
+    QCustomPlot* expertsPlot() const { return experts_; }
+    QCustomPlot* sweepPlot() const { return sweep_; }
+    QTableWidget* configTable() const { return config_; }
+    QTableWidget* metricsTable() const { return metrics_; }
+    const std::vector<RoutingHeatmap*>& heatmaps() const { return heatmaps_; }
+
+signals:
+    void loaded();
+    void loadFailed(const QString& message);
+
+private:
+    QWidget* buildCurvesTab();
+    QWidget* buildConfigTab();
+    QWidget* buildMetricsTab();
+    QWidget* buildRoutingTab();
+    QWidget* buildExpertsTab();
+    QWidget* buildSweepTab();
+    QWidget* exportBar(QCustomPlot* plot, QTableWidget* table, const QString& name);
+    void startLoad(const QList<qint64>& ids, const std::string& stepMetric);
+    void onLoaded();
+    void drawAll();
+    void drawCurves();
+    void fillConfig();
+    void fillMetrics();
+    void drawRouting();
+    void drawExperts();
+    void drawSweep();
+    // One run's curve of the chosen metric: keys on the chosen x axis, values smoothed.
+    bool curveOf(std::size_t run, std::vector<double>* x, std::vector<double>* steps, std::vector<double>* y) const;
+    QString runLabel(std::size_t run) const;
+
+    QString path_;
+    CompareData data_;
+    QList<qint64> requested_;
+    int generation_ = 0;
+    std::unique_ptr<QFutureWatcher<CompareData>> watcher_;
+
+    QTabWidget* tabs_;
+    QLabel* status_;
+    QComboBox* metric_;
+    QComboBox* xAxis_;
+    QSlider* smoothing_;
+    QLabel* smoothingLabel_;
+    QComboBox* groupBy_;
+    QCustomPlot* curves_;
+    QCheckBox* differencesOnly_;
+    QTableWidget* config_;
+    QComboBox* baseline_;
+    QTableWidget* metrics_;
+    QWidget* routingArea_;
+    QGridLayout* routingGrid_;
+    QComboBox* routingMeasure_;
+    std::vector<RoutingHeatmap*> heatmaps_;
+    QCustomPlot* experts_;
+    QComboBox* sweepMetric_;
+    QCustomPlot* sweep_;
+};
+
+} // namespace mode

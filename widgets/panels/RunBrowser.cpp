@@ -1,0 +1,261 @@
+#include "panels/RunBrowser.h"
+
+#include "store/RunExport.h"
+#include "store/RunStore.h"
+
+#include <QComboBox>
+#include <QDoubleValidator>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QShortcut>
+#include <QSpinBox>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+#include <set>
+
+namespace mode {
+
+namespace {
+QTableWidgetItem* readOnly(QTableWidgetItem* item) {
+    item->setFlags(item->flags() & ~Qt::ItemIsEditable);
+    return item;
+}
+QTableWidgetItem* numberItem(double v, int decimals) {
+    auto* item = new QTableWidgetItem;
+    if (decimals < 0) item->setData(Qt::DisplayRole, v);
+    else item->setData(Qt::DisplayRole, QString::number(v, 'f', decimals));
+    item->setData(Qt::UserRole, v);
+    item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    return readOnly(item);
+}
+QTableWidgetItem* optionalItem(const std::optional<double>& v, int decimals) {
+    return v ? numberItem(*v, decimals) : readOnly(new QTableWidgetItem("-"));
+}
+QStringList splitTags(const QString& text) {
+    QStringList tags;
+    for (const QString& t : text.split(',', Qt::SkipEmptyParts))
+        if (!t.trimmed().isEmpty()) tags << t.trimmed();
+    tags.removeDuplicates();
+    return tags;
+}
+} // namespace
+
+RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    auto* bar = new QHBoxLayout;
+    search_ = new QLineEdit(this);
+    search_->setPlaceholderText(tr("search name, dataset, notes"));
+    search_->setClearButtonEnabled(true);
+    dataset_ = new QComboBox(this);
+    dataset_->setToolTip(tr("Only runs on this dataset"));
+    status_ = new QComboBox(this);
+    status_->addItem(tr("any status"), QString());
+    for (const char* s : {"running", "finished", "stopped", "failed", "diverged", "interrupted"}) status_->addItem(s, s);
+    status_->setToolTip(tr("Only runs that ended this way"));
+    tag_ = new QLineEdit(this);
+    tag_->setPlaceholderText(tr("tag"));
+    tag_->setToolTip(tr("Only runs with this tag"));
+    tag_->setMaximumWidth(90);
+    alphaMin_ = new QLineEdit(this);
+    alphaMax_ = new QLineEdit(this);
+    for (auto* a : {alphaMin_, alphaMax_}) {
+        a->setValidator(new QDoubleValidator(0, 1e9, 6, a));
+        a->setMaximumWidth(60);
+    }
+    alphaMin_->setPlaceholderText(tr("\u03b1 \u2265"));
+    alphaMax_->setPlaceholderText(tr("\u03b1 \u2264"));
+    alphaMin_->setToolTip(tr("Only runs with alpha at least this"));
+    alphaMax_->setToolTip(tr("Only runs with alpha at most this"));
+    experts_ = new QSpinBox(this);
+    experts_->setRange(0, 256);
+    experts_->setSpecialValueText(tr("any E"));
+    experts_->setToolTip(tr("Only runs with this number of experts"));
+    auto* reload = new QPushButton(tr("Refresh"), this);
+    reload->setToolTip(tr("Read the run store again (F5 in the View menu)"));
+    compare_ = new QPushButton(tr("Compare"), this);
+    compare_->setObjectName("compare");
+    compare_->setToolTip(tr("Put the selected runs (two or more) side by side"));
+    compare_->setEnabled(false);
+    bar->addWidget(search_, 1);
+    bar->addWidget(dataset_);
+    bar->addWidget(status_);
+    bar->addWidget(tag_);
+    bar->addWidget(alphaMin_);
+    bar->addWidget(alphaMax_);
+    bar->addWidget(experts_);
+    bar->addWidget(reload);
+    bar->addWidget(compare_);
+    layout->addLayout(bar);
+
+    table_ = new QTableWidget(0, ColumnCount, this);
+    table_->setObjectName("runBrowser");
+    table_->setHorizontalHeaderLabels({tr("id"), tr("name"), tr("status"), tr("dataset"), tr("E"), tr("\u03b1"),
+                                       tr("distill"), tr("seed"), tr("test acc"), tr("best val"), tr("routing"),
+                                       tr("epochs"), tr("started"), tr("tags"), tr("notes")});
+    table_->horizontalHeaderItem(TestAcc)->setToolTip(tr("Test accuracy of the mixture at the last epoch"));
+    table_->horizontalHeaderItem(BestVal)->setToolTip(tr("Best validation accuracy over the epochs"));
+    table_->horizontalHeaderItem(Routing)->setToolTip(tr("Gate routing accuracy at the last epoch (known sub-tasks)"));
+    table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    table_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
+    table_->verticalHeader()->setVisible(false);
+    table_->horizontalHeader()->setStretchLastSection(true);
+    table_->setSortingEnabled(true);
+    table_->setToolTip(tr("Double-click a run to open it; double-click its name, tags or notes to edit them. "
+                          "Select two or more runs and press Compare."));
+    layout->addWidget(table_, 1);
+
+    connect(reload, &QPushButton::clicked, this, &RunBrowser::refresh);
+    connect(search_, &QLineEdit::textChanged, this, &RunBrowser::refresh);
+    connect(tag_, &QLineEdit::textChanged, this, &RunBrowser::refresh);
+    connect(alphaMin_, &QLineEdit::textChanged, this, &RunBrowser::refresh);
+    connect(alphaMax_, &QLineEdit::textChanged, this, &RunBrowser::refresh);
+    connect(experts_, &QSpinBox::valueChanged, this, &RunBrowser::refresh);
+    connect(status_, &QComboBox::currentIndexChanged, this, &RunBrowser::refresh);
+    connect(dataset_, &QComboBox::activated, this, &RunBrowser::refresh);
+    connect(table_, &QTableWidget::cellDoubleClicked, this, [this](int row, int column) {
+        if (column != Name && column != Tags && column != Notes) emit runActivated(runIdAt(row));
+    });
+    for (auto key : {Qt::Key_Return, Qt::Key_Enter}) {
+        auto* open = new QShortcut(QKeySequence(key), table_, nullptr, nullptr, Qt::WidgetShortcut);
+        connect(open, &QShortcut::activated, this, [this] {
+            if (table_->currentRow() >= 0) emit runActivated(runIdAt(table_->currentRow()));
+        });
+    }
+    connect(table_, &QTableWidget::itemSelectionChanged, this,
+            [this] { compare_->setEnabled(selectedRunIds().size() >= 2); });
+    connect(compare_, &QPushButton::clicked, this, [this] { emit compareRequested(selectedRunIds()); });
+    connect(table_, &QTableWidget::itemChanged, this, &RunBrowser::onItemChanged);
+}
+
+void RunBrowser::setStorePath(const QString& path) {
+    path_ = path;
+    refresh();
+}
+
+void RunBrowser::setSearch(const QString& text) { search_->setText(text); }
+void RunBrowser::setStatusFilter(const QString& s) { status_->setCurrentIndex(std::max(0, status_->findData(s))); }
+void RunBrowser::setTagFilter(const QString& tag) { tag_->setText(tag); }
+void RunBrowser::setAlphaRange(const QString& min, const QString& max) {
+    alphaMin_->setText(min);
+    alphaMax_->setText(max);
+}
+void RunBrowser::setExpertsFilter(int e) { experts_->setValue(e); }
+
+void RunBrowser::refresh() {
+    const QList<qint64> selected = selectedRunIds();
+    filling_ = true;
+    table_->setSortingEnabled(false);
+    table_->setRowCount(0);
+    std::vector<RunRecord> runs;
+    std::set<std::string> datasets;
+    if (!path_.isEmpty() && QFileInfo::exists(path_)) {
+        try {
+            RunStore store(path_.toStdString(), RunStore::Mode::ReadOnly);
+            for (const auto& r : store.listRuns()) datasets.insert(r.dataset);
+            RunFilter f;
+            f.search = search_->text().trimmed().toStdString();
+            f.dataset = dataset_->currentData().toString().toStdString();
+            if (!status_->currentData().toString().isEmpty())
+                f.status = runStatusFromString(status_->currentData().toString().toStdString());
+            f.tag = tag_->text().trimmed().toStdString();
+            bool ok = false;
+            if (double a = alphaMin_->text().toDouble(&ok); ok) f.alphaMin = a;
+            if (double a = alphaMax_->text().toDouble(&ok); ok) f.alphaMax = a;
+            if (experts_->value() > 0) f.experts = experts_->value();
+            runs = store.listRuns(f);
+        } catch (const std::exception& e) {
+            emit storeError(QString::fromStdString(e.what()));
+        }
+    }
+    // The dataset filter offers what the store holds.
+    const QString chosen = dataset_->currentData().toString();
+    {
+        QSignalBlocker block(dataset_);
+        dataset_->clear();
+        dataset_->addItem(tr("any dataset"), QString());
+        for (const auto& d : datasets) dataset_->addItem(QString::fromStdString(d), QString::fromStdString(d));
+        dataset_->setCurrentIndex(std::max(0, dataset_->findData(chosen)));
+    }
+    table_->setRowCount(static_cast<int>(runs.size()));
+    for (int r = 0; r < static_cast<int>(runs.size()); ++r) {
+        const auto& run = runs[static_cast<std::size_t>(r)];
+        table_->setItem(r, Id, numberItem(static_cast<double>(run.id), -1));
+        table_->setItem(r, Name, new QTableWidgetItem(QString::fromStdString(run.name)));
+        auto* status = readOnly(new QTableWidgetItem(QString::fromStdString(toString(run.status))));
+        status->setToolTip(QString::fromStdString(run.message));
+        table_->setItem(r, Status, status);
+        table_->setItem(r, Dataset, readOnly(new QTableWidgetItem(QString::fromStdString(run.dataset))));
+        table_->setItem(r, Experts, numberItem(run.experts, -1));
+        table_->setItem(r, Alpha, numberItem(run.alpha, -1));
+        table_->setItem(r, Distill, readOnly(new QTableWidgetItem(QString::fromStdString(run.distill))));
+        table_->setItem(r, Seed, numberItem(static_cast<double>(run.seed), -1));
+        table_->setItem(r, TestAcc, optionalItem(run.testAccuracy, 4));
+        table_->setItem(r, BestVal, optionalItem(run.bestValAccuracy, 4));
+        table_->setItem(r, Routing, optionalItem(run.gateRoutingAccuracy, 3));
+        table_->setItem(r, Epochs, readOnly(new QTableWidgetItem(QString("%1/%2").arg(run.epochsCompleted).arg(run.start.epochs))));
+        table_->setItem(r, Started, readOnly(new QTableWidgetItem(QString::fromStdString(localTimeShort(run.startedAt)))));
+        QStringList tags;
+        for (const auto& t : run.tags) tags << QString::fromStdString(t);
+        table_->setItem(r, Tags, new QTableWidgetItem(tags.join(", ")));
+        table_->setItem(r, Notes, new QTableWidgetItem(QString::fromStdString(run.notes)));
+    }
+    table_->setSortingEnabled(true);
+    table_->resizeColumnsToContents();
+    filling_ = false;
+    selectRuns(selected);
+}
+
+void RunBrowser::onItemChanged(QTableWidgetItem* item) {
+    if (filling_) return;
+    const int column = item->column();
+    if (column != Name && column != Tags && column != Notes) return;
+    const qint64 id = runIdAt(item->row());
+    try {
+        RunStore store(path_.toStdString());
+        if (column == Name) {
+            store.rename(id, item->text().trimmed().toStdString());
+        } else if (column == Notes) {
+            store.setNotes(id, item->text().toStdString());
+        } else {
+            const QStringList wanted = splitTags(item->text());
+            const auto stored = store.run(id).tags;
+            for (const auto& t : stored)
+                if (!wanted.contains(QString::fromStdString(t))) store.removeTag(id, t);
+            for (const QString& t : wanted) store.addTag(id, t.toStdString());
+        }
+    } catch (const std::exception& e) {
+        emit storeError(QString::fromStdString(e.what()));
+        refresh(); // show what the store holds
+    }
+}
+
+int RunBrowser::runCount() const { return table_->rowCount(); }
+
+qint64 RunBrowser::runIdAt(int row) const {
+    auto* item = table_->item(row, Id);
+    return item ? item->data(Qt::UserRole).toLongLong() : -1;
+}
+
+QList<qint64> RunBrowser::selectedRunIds() const {
+    QList<qint64> ids;
+    for (const auto& index : table_->selectionModel()->selectedRows(Id)) ids << runIdAt(index.row());
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
+void RunBrowser::selectRuns(const QList<qint64>& ids) {
+    table_->clearSelection();
+    for (int r = 0; r < table_->rowCount(); ++r)
+        if (ids.contains(runIdAt(r)))
+            table_->selectionModel()->select(table_->model()->index(r, 0),
+                                             QItemSelectionModel::Select | QItemSelectionModel::Rows);
+}
+
+} // namespace mode

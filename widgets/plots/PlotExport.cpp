@@ -1,0 +1,91 @@
+#include "plots/PlotExport.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHeaderView>
+#include <QMessageBox>
+#include <QSvgGenerator>
+#include <QTableWidget>
+#include <QTextStream>
+#include <qcustomplot.h>
+
+namespace mode {
+
+namespace {
+QString csvField(QString v) {
+    if (v.contains(',') || v.contains('"') || v.contains('\n')) v = '"' + v.replace("\"", "\"\"") + '"';
+    return v;
+}
+} // namespace
+
+bool exportPlot(QCustomPlot* plot, const QString& file, int width, int height) {
+    const QString ext = QFileInfo(file).suffix().toLower();
+    const int w = width > 0 ? width : plot->width(), h = height > 0 ? height : plot->height();
+    if (ext == "png") return plot->savePng(file, w, h, 2.0);
+    if (ext == "pdf") return plot->savePdf(file, w, h);
+    if (ext == "svg") {
+        QSvgGenerator svg;
+        svg.setFileName(file);
+        svg.setSize(QSize(w, h));
+        svg.setViewBox(QRect(0, 0, w, h));
+        svg.setTitle(plot->objectName());
+        QCPPainter painter;
+        if (!painter.begin(&svg)) return false;
+        plot->toPainter(&painter, w, h);
+        painter.end();
+        return QFileInfo(file).size() > 0;
+    }
+    return false;
+}
+
+void copyPlotToClipboard(QCustomPlot* plot) { QApplication::clipboard()->setPixmap(plot->toPixmap(0, 0, 2.0)); }
+
+QString tableToCsv(const QTableWidget* table) {
+    QString out;
+    QTextStream s(&out);
+    QStringList header;
+    for (int c = 0; c < table->columnCount(); ++c) {
+        auto* h = table->horizontalHeaderItem(c);
+        header << csvField(h ? h->text().replace('\n', ' ') : QString::number(c));
+    }
+    s << header.join(',') << '\n';
+    for (int r = 0; r < table->rowCount(); ++r) {
+        if (table->isRowHidden(r)) continue;
+        QStringList row;
+        for (int c = 0; c < table->columnCount(); ++c) {
+            auto* item = table->item(r, c);
+            row << csvField(item ? item->text() : QString());
+        }
+        s << row.join(',') << '\n';
+    }
+    return out;
+}
+
+bool exportTable(const QTableWidget* table, const QString& file) {
+    QFile f(file);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text)) return false;
+    const QByteArray bytes = tableToCsv(table).toUtf8();
+    return f.write(bytes) == bytes.size();
+}
+
+void copyTableToClipboard(const QTableWidget* table) { QApplication::clipboard()->setText(tableToCsv(table)); }
+
+void exportPlotInteractively(QCustomPlot* plot, QWidget* parent, const QString& baseName) {
+    const QString file = QFileDialog::getSaveFileName(parent, QObject::tr("Export the plot"), baseName + ".png",
+                                                      QObject::tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"));
+    if (file.isEmpty()) return;
+    if (!exportPlot(plot, file))
+        QMessageBox::warning(parent, QObject::tr("Export"), QObject::tr("Cannot write %1 (use .png, .svg or .pdf).").arg(file));
+}
+
+void exportTableInteractively(const QTableWidget* table, QWidget* parent, const QString& baseName) {
+    const QString file = QFileDialog::getSaveFileName(parent, QObject::tr("Export the table"), baseName + ".csv",
+                                                      QObject::tr("CSV file (*.csv)"));
+    if (file.isEmpty()) return;
+    if (!exportTable(table, file)) QMessageBox::warning(parent, QObject::tr("Export"), QObject::tr("Cannot write %1.").arg(file));
+}
+
+} // namespace mode
