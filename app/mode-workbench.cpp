@@ -38,9 +38,11 @@ int main(int argc, char** argv) {
     QCommandLineOption runDefault("run-default", "Start the experiment at once (the built-in default unless --config).");
     QCommandLineOption openRun("open-run", "Show this stored run.", "ID");
     QCommandLineOption compare("compare", "Open the compare view on these stored runs.", "ID,ID,...");
+    QCommandLineOption compareTab("compare-tab", "With --compare: show this tab: curves, config, metrics, routing, experts "
+                                  "or sweep.", "TAB", "curves");
     QCommandLineOption screenshot("screenshot", "Save a screenshot of the window to FILE and quit.", "FILE");
     QCommandLineOption afterEpochs("after-epochs", "With --screenshot and a run: take it after N epochs.", "N", "0");
-    cli.addOptions({db, config, runDefault, openRun, compare, screenshot, afterEpochs});
+    cli.addOptions({db, config, runDefault, openRun, compare, compareTab, screenshot, afterEpochs});
     cli.process(app);
 
     const QString storePath = cli.isSet(db) ? cli.value(db) : QString::fromStdString(RunStore::defaultPath());
@@ -72,6 +74,14 @@ int main(int argc, char** argv) {
             }
             ids << id;
         }
+        const QStringList tabs{"curves", "config", "metrics", "routing", "experts", "sweep"};
+        const int tab = tabs.indexOf(cli.value(compareTab));
+        if (tab < 0) {
+            std::cerr << "mode-workbench: --compare-tab: '" << cli.value(compareTab).toStdString() << "' is not one of "
+                      << tabs.join(", ").toStdString() << "\n";
+            return 2;
+        }
+        window.compareView()->showTab(tab);
         comparing = true;
         QObject::connect(window.compareView(), &CompareView::loadFailed, &window, [](const QString& m) {
             std::cerr << "mode-workbench: " << m.toStdString() << "\n";

@@ -744,33 +744,49 @@ std::map<std::int64_t, std::vector<SeriesPoint>> RunStore::series(const std::vec
         const std::string x = stepLevel ? "step" : "epoch";
         // The column name comes from the fixed list above, never from the caller.
         const std::string col = column->column;
-        SQLite::Statement count(db, "SELECT count(*) FROM " + table + " WHERE run_id = ? AND " + col + " IS NOT NULL");
+        // Buckets are equal ranges of steps (or epochs), averaged here while the primary key is
+        // scanned in order (no sort in SQLite); runs that log at different densities thin alike.
+        SQLite::Statement range(db, "SELECT count(*), min(" + x + "), max(" + x + ") FROM " + table + " WHERE run_id = ? AND " +
+                                        col + " IS NOT NULL");
         SQLite::Statement all(db, "SELECT step, epoch, wall_seconds, " + col + " FROM " + table +
                                       " WHERE run_id = ? AND " + col + " IS NOT NULL ORDER BY " + x);
-        SQLite::Statement bucketed(db, "SELECT avg(step), avg(epoch), avg(wall_seconds), avg(" + col + ") FROM (SELECT step, epoch, "
-                                       "wall_seconds, " + col + ", (row_number() OVER (ORDER BY " + x + ") - 1) / ? AS b FROM " +
-                                       table + " WHERE run_id = ? AND " + col + " IS NOT NULL) GROUP BY b ORDER BY b");
         std::map<std::int64_t, std::vector<SeriesPoint>> out;
         for (auto id : runs) {
             d_->requireRun(id);
-            count.bind(1, id);
-            count.executeStep();
-            const std::int64_t n = count.getColumn(0).getInt64();
-            count.reset();
+            range.bind(1, id);
+            range.executeStep();
+            const std::int64_t n = range.getColumn(0).getInt64();
+            const std::int64_t lo = range.getColumn(1).getInt64(), hi = range.getColumn(2).getInt64();
+            range.reset();
             auto& points = out[id];
-            points.reserve(static_cast<std::size_t>(maxPoints > 0 ? std::min<std::int64_t>(n, maxPoints) : n));
             const bool thin = maxPoints > 0 && n > maxPoints;
-            SQLite::Statement& q = thin ? bucketed : all;
-            if (thin) {
-                q.bind(1, (n + maxPoints - 1) / maxPoints);
-                q.bind(2, id);
-            } else {
-                q.bind(1, id);
+            const std::int64_t width = thin ? (hi - lo + maxPoints) / maxPoints : 1; // ceil((hi - lo + 1) / maxPoints)
+            points.reserve(static_cast<std::size_t>(thin ? maxPoints : n));
+            SeriesPoint sum;
+            std::int64_t inBucket = 0, bucket = -1;
+            auto flush = [&] {
+                if (inBucket == 0) return;
+                const double k = static_cast<double>(inBucket);
+                points.push_back({sum.step / k, sum.epoch / k, sum.wallSeconds / k, sum.value / k});
+                sum = SeriesPoint{};
+                inBucket = 0;
+            };
+            all.bind(1, id);
+            while (all.executeStep()) {
+                const std::int64_t key = all.getColumn(stepLevel ? 0 : 1).getInt64();
+                const std::int64_t b = (key - lo) / width;
+                if (b != bucket) {
+                    flush();
+                    bucket = b;
+                }
+                sum.step += all.getColumn(0).getDouble();
+                sum.epoch += all.getColumn(1).getDouble();
+                sum.wallSeconds += orNaN(all.getColumn(2));
+                sum.value += all.getColumn(3).getDouble();
+                ++inBucket;
             }
-            while (q.executeStep())
-                points.push_back({q.getColumn(0).getDouble(), q.getColumn(1).getDouble(), orNaN(q.getColumn(2)),
-                                  q.getColumn(3).getDouble()});
-            q.reset();
+            flush();
+            all.reset();
         }
         snapshot.commit();
         return out;

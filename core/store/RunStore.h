@@ -110,7 +110,8 @@ public:
     std::vector<EpochMetrics> epochs(std::int64_t run) const;  // with routing and experts
     std::optional<Checkpoint> checkpoint(std::int64_t run) const;
     // One metric of many runs, read in one snapshot. maxPoints > 0 downsamples each series to
-    // at most that many points (means over equal step buckets). Unknown metric: RunStoreError.
+    // at most that many points: means over equal ranges of steps (epochs for epoch metrics).
+    // Unknown metric: RunStoreError.
     std::map<std::int64_t, std::vector<SeriesPoint>> series(const std::vector<std::int64_t>& runs,
                                                             const std::string& metric, int maxPoints = 0) const;
 

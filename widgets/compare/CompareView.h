@@ -38,7 +38,7 @@ class CompareView : public QWidget {
     Q_OBJECT
 public:
     enum class XAxis { Step, Epoch, WallTime };
-    static constexpr int kMaxPointsPerRun = 4000; // step series are downsampled to this on load
+    static constexpr int kMaxPointsPerRun = 2000; // step series are downsampled to this on load
 
     explicit CompareView(QWidget* parent = nullptr);
     ~CompareView() override;
