@@ -10,6 +10,7 @@
 #include "plots/RoutingHeatmap.h"
 #include "store/RunStore.h"
 
+#include "GuiTestSupport.h"
 #include "TestSupport.h"
 
 #include <QFile>
@@ -28,15 +29,6 @@ using namespace mode;
 using namespace mode::test;
 
 namespace {
-
-bool waitFor(const std::function<bool()>& condition, int timeoutMs = 30000) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-    while (!condition()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        QTest::qWait(10);
-    }
-    return true;
-}
 
 // Six real runs, trained once for the whole suite: alpha 0, 0.1 and 1, seeds 1 and 2.
 class CompareFixture : public ::testing::Test {
@@ -62,7 +54,7 @@ protected:
     }
     void compare(const QList<qint64>& ids) {
         window_->compareRuns(ids);
-        ASSERT_TRUE(waitFor([&] { return !view_->isLoading() && view_->data().runs.size() == static_cast<std::size_t>(ids.size()); }));
+        ASSERT_TRUE(waitUntil([&] { return !view_->isLoading() && view_->data().runs.size() == static_cast<std::size_t>(ids.size()); }));
     }
     static TempDir* dir_;
     static std::string db_;
@@ -88,7 +80,7 @@ TEST_F(CompareFixture, BrowserSelectsRunsAndComparesThem) {
     browser->selectRuns({1, 2, 3});
     EXPECT_TRUE(compareButton->isEnabled());
     QTest::mouseClick(compareButton, Qt::LeftButton);
-    ASSERT_TRUE(waitFor([&] { return !view_->isLoading() && view_->data().runs.size() == 3; }));
+    ASSERT_TRUE(waitUntil([&] { return !view_->isLoading() && view_->data().runs.size() == 3; }));
     EXPECT_EQ(view_->curvesPlot()->graphCount(), 3);
 }
 
@@ -159,7 +151,7 @@ TEST_F(CompareFixture, TablesHoldTheStoresValues) {
 TEST_F(CompareFixture, SmoothingMatchesTheHandFormulaOnStoredSteps) {
     compare({1, 2});
     view_->setMetric("loss");
-    ASSERT_TRUE(waitFor([&] { return !view_->isLoading() && view_->data().series.count("loss"); }));
+    ASSERT_TRUE(waitUntil([&] { return !view_->isLoading() && view_->data().series.count("loss"); }));
     view_->setSmoothing(0.6);
     RunStore store(db_, RunStore::Mode::ReadOnly);
     auto steps = store.steps(1);
@@ -235,7 +227,7 @@ TEST_F(CompareFixture, UnknownRunsReportAnErrorInsteadOfLoading) {
     QString error;
     QObject::connect(view_, &CompareView::loadFailed, [&](const QString& m) { error = m; });
     window_->compareRuns({1, 99});
-    ASSERT_TRUE(waitFor([&] { return !error.isEmpty(); }));
+    ASSERT_TRUE(waitUntil([&] { return !error.isEmpty(); }));
     EXPECT_NE(error.indexOf("no run with id 99"), -1) << error.toStdString();
 }
 

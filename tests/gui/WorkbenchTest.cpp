@@ -10,6 +10,7 @@
 #include "plots/RoutingHeatmap.h"
 #include "store/RunStore.h"
 
+#include "GuiTestSupport.h"
 #include "TestSupport.h"
 
 #include <QApplication>
@@ -30,16 +31,6 @@ using namespace mode;
 using namespace mode::test;
 
 namespace {
-
-// Runs the event loop until the condition holds or the time is up.
-bool waitUntil(const std::function<bool()>& condition, int timeoutMs = 60000) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-    while (!condition()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        QTest::qWait(10);
-    }
-    return true;
-}
 
 template <typename T> T* field(MainWindow& w, const char* name) {
     auto* f = w.experimentPanel()->findChild<T*>(name);
