@@ -17,7 +17,7 @@ done
 
 PACKAGES=(build-essential cmake ninja-build pkg-config ccache
   libtorch-dev libopenblas0 libsqlite3-dev libsqlitecpp-dev sqlite3
-  nlohmann-json3-dev libcli11-dev zlib1g-dev
+  nlohmann-json3-dev libcli11-dev zlib1g-dev dataset-fashion-mnist
   libgtest-dev libgmock-dev libbenchmark-dev)
 if [ "$GUI" = ON ]; then
   PACKAGES+=(qt6-base-dev qt6-svg-dev libqcustomplot-dev libqcustomplot2.1-qt6

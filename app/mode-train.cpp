@@ -57,8 +57,10 @@ int main(int argc, char** argv) {
                "  mode-train --experts 8 --alpha 0.3 --epochs 30\n"
                "  mode-train --data iris.csv --target species --alpha 0\n"
                "  mode-train --config experiments/regimes.json --seed 3 --json\n"
+               "  mode-train --dataset fashion-mnist --backbone cnn --epochs 3\n"
+               "  mode-train --data ~/mnist --format idx --max-rows 10000\n"
                "Exit codes: 0 finished, 1 the run failed or diverged, 2 bad input, 130 stopped (Ctrl-C).");
-    std::string configFile, dataFile, dataset, target, subtaskColumn, distill, device, dbFile, gate, hidden, optimizer, name, saveConfig;
+    std::string configFile, dataFile, dataset, target, subtaskColumn, format, backbone, distill, device, dbFile, gate, hidden, optimizer, name, saveConfig;
     int experts = 0, topK = 0, epochs = 0, batchSize = 0, threads = 0;
     double alpha = 0, lr = 0, weightDecay = 0, balance = 0, temperature = 0;
     std::int64_t seed = 0;
@@ -66,8 +68,14 @@ int main(int argc, char** argv) {
 
     app.add_option("--config", configFile, "experiment file (JSON) with every knob")->check(CLI::ExistingFile);
     app.add_option("--data", dataFile, "your own data file (CSV with a header row)");
-    app.add_option("--dataset", dataset, "a built-in dataset: regimes");
+    app.add_option("--dataset", dataset, "a built-in dataset: regimes, or fashion-mnist where Debian's dataset-fashion-mnist is installed");
     app.add_option("--target", target, "target column of --data (default: the last column)");
+    app.add_option("--format", format, "format of --data: auto | csv | idx (a folder of IDX files)");
+    std::int64_t maxRows = 0;
+    app.add_option("--max-rows", maxRows, "IDX data: keep the first N training rows (quick runs)");
+    app.add_option("--backbone", backbone, "shared feature extractor: none | mlp | cnn (images)");
+    int backboneDim = 64;
+    app.add_option("--backbone-dim", backboneDim, "features the backbone hands to the gate and experts");
     app.add_option("--subtask-column", subtaskColumn,
                    "column of --data naming each row's known sub-task (for gate routing accuracy)");
     app.add_option("--experts", experts, "number of experts E (>= 1)");
@@ -119,6 +127,10 @@ int main(int argc, char** argv) {
         }
         if (!target.empty()) c.data.target = target;
         if (!subtaskColumn.empty()) c.data.subtaskColumn = subtaskColumn;
+        if (!format.empty()) c.data.format = format;
+        if (given("--max-rows")) c.data.maxRows = maxRows;
+        if (!backbone.empty()) c.model.backbone = backbone;
+        if (given("--backbone-dim")) c.model.backboneDim = backboneDim;
         if (given("--experts")) c.model.experts = experts;
         if (!gate.empty()) c.model.gate = gate;
         if (given("--top-k")) { c.model.topK = topK; if (gate.empty()) c.model.gate = "topk"; }

@@ -4,6 +4,10 @@
 #include <filesystem>
 #include <string>
 
+// A message (error text, output) holds the expected part; prints the whole message if not.
+#define EXPECT_CONTAINS(haystack, needle) \
+    EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "message: " << (haystack)
+
 namespace mode::test {
 
 // A fresh folder under the system temp dir, removed when the object goes.

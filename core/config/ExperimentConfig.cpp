@@ -1,7 +1,10 @@
 #include "config/ExperimentConfig.h"
 
+#include "data/DatasetFactory.h"
+
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -81,6 +84,7 @@ json ExperimentConfig::toJson() const {
           {"subtask_column", data.subtaskColumn},
           {"impute", data.impute},
           {"drop_columns", data.dropColumns},
+          {"max_rows", data.maxRows},
           {"val_fraction", data.valFraction},
           {"test_fraction", data.testFraction},
           {"regimes",
@@ -98,7 +102,9 @@ json ExperimentConfig::toJson() const {
           {"noisy_gate", model.noisyGate},
           {"hidden", model.hidden},
           {"activation", model.activation},
-          {"dropout", model.dropout}}},
+          {"dropout", model.dropout},
+          {"backbone", model.backbone},
+          {"backbone_dim", model.backboneDim}}},
         {"loss",
          {{"alpha", loss.alpha},
           {"distill", loss.distill},
@@ -133,6 +139,7 @@ ExperimentConfig ExperimentConfig::fromJson(const json& j, const std::string& so
         d.get("subtask_column", c.data.subtaskColumn);
         d.get("impute", c.data.impute);
         d.get("drop_columns", c.data.dropColumns);
+        d.get("max_rows", c.data.maxRows);
         d.get("val_fraction", c.data.valFraction);
         d.get("test_fraction", c.data.testFraction);
         Section r = d.sub("regimes");
@@ -155,6 +162,8 @@ ExperimentConfig ExperimentConfig::fromJson(const json& j, const std::string& so
         m.get("hidden", c.model.hidden);
         m.get("activation", c.model.activation);
         m.get("dropout", c.model.dropout);
+        m.get("backbone", c.model.backbone);
+        m.get("backbone_dim", c.model.backboneDim);
         m.finish();
     }
     {
@@ -224,17 +233,24 @@ std::vector<ConfigIssue> validate(const ExperimentConfig& c, bool checkFiles) {
 
     const auto& d = c.data;
     if (d.path.empty()) {
-        if (!oneOf(d.dataset, {"regimes"}))
-            bad("data.dataset", "unknown built-in dataset '" + d.dataset + "' (built-ins: regimes)");
+        const auto builtins = builtinDatasets();
+        if (std::find(builtins.begin(), builtins.end(), d.dataset) == builtins.end()) {
+            std::string list;
+            for (const auto& b : builtins) list += (list.empty() ? "" : ", ") + b;
+            bad("data.dataset", "unknown built-in dataset '" + d.dataset + "' (built-ins here: " + list + ")");
+        }
     } else if (checkFiles) {
         std::error_code ec;
         if (!std::filesystem::exists(d.path, ec))
             bad("data.path", "the data file '" + d.path + "' does not exist");
-        else if (std::filesystem::is_directory(d.path, ec))
-            bad("data.path", "'" + d.path + "' is a folder, not a data file");
+        else if (std::filesystem::is_directory(d.path, ec) && d.format == "csv")
+            bad("data.path", "'" + d.path + "' is a folder, not a CSV file");
+        else if (!std::filesystem::is_directory(d.path, ec) && d.format == "idx")
+            bad("data.path", "IDX data is a folder holding train-images-idx3-ubyte and the other three files");
     }
-    if (!oneOf(d.format, {"auto", "csv"}))
-        bad("data.format", "must be auto or csv, not '" + d.format + "'");
+    if (!oneOf(d.format, {"auto", "csv", "idx"}))
+        bad("data.format", "must be auto, csv or idx, not '" + d.format + "'");
+    if (d.maxRows < 0) bad("data.max_rows", "must be >= 0 (0: all rows)");
     if (!oneOf(d.task, {"auto", "classification", "regression"}))
         bad("data.task", "must be auto, classification or regression, not '" + d.task + "'");
     if (!oneOf(d.impute, {"none", "mean"}))
@@ -267,6 +283,8 @@ std::vector<ConfigIssue> validate(const ExperimentConfig& c, bool checkFiles) {
     if (!oneOf(m.activation, {"relu", "gelu", "tanh"}))
         bad("model.activation", "must be relu, gelu or tanh, not '" + m.activation + "'");
     if (!(m.dropout >= 0 && m.dropout < 1)) bad("model.dropout", "must be in [0, 1)");
+    if (!oneOf(m.backbone, {"none", "mlp", "cnn"})) bad("model.backbone", "must be none, mlp or cnn, not '" + m.backbone + "'");
+    if (m.backboneDim < 1 || m.backboneDim > 65536) bad("model.backbone_dim", "must be between 1 and 65536");
 
     const auto& l = c.loss;
     if (!(l.alpha >= 0) || l.alpha > 1e6) bad("loss.alpha", "alpha must be >= 0 (0 is the plain MoE)");

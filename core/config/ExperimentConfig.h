@@ -26,12 +26,13 @@ struct RegimesOptions {
 struct DataConfig {
     std::string dataset = "regimes"; // a built-in dataset name; ignored when path is set
     std::string path;                // a user's file (CSV); takes precedence over dataset
-    std::string format = "auto";     // auto | csv
+    std::string format = "auto";     // auto | csv | idx (a folder of IDX files: auto picks idx)
     std::string target;              // target column by name; empty: the last column
     std::string task = "auto";       // auto | classification | regression
     std::string subtaskColumn;       // optional column naming each row's known sub-task
     std::string impute = "none";     // none | mean (numeric mean, categorical mode)
     std::vector<std::string> dropColumns;
+    std::int64_t maxRows = 0;        // IDX data: keep the first N training rows (0: all), for quick runs
     double valFraction = 0.15;
     double testFraction = 0.15;
     RegimesOptions regimes;
@@ -45,6 +46,8 @@ struct ModelConfig {
     std::vector<int> hidden{32};     // expert MLP hidden sizes
     std::string activation = "relu"; // relu | gelu | tanh
     double dropout = 0.0;
+    std::string backbone = "none";   // none | mlp | cnn (images): a feature extractor shared by gate and experts
+    int backboneDim = 64;            // features it hands to the gate and the experts
 };
 
 struct LossConfig {

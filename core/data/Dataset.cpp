@@ -24,11 +24,21 @@ std::string fnv1a64Hex(const void* data, std::size_t size, std::uint64_t h) {
 
 Split stratifiedSplit(const Dataset& d, double valFraction, double testFraction, std::uint64_t seed) {
     Rng rng(seed ^ 0x5eedULL);
+    Split s;
+    std::vector<bool> fixedTest;
+    if (!d.presetTest.empty()) {
+        fixedTest.assign(static_cast<std::size_t>(d.rows), false);
+        for (auto r : d.presetTest) fixedTest[static_cast<std::size_t>(r)] = true;
+        s.test = d.presetTest;
+        const double pool = static_cast<double>(d.rows - static_cast<std::int64_t>(d.presetTest.size()));
+        valFraction = pool > 0 ? std::min(1.0, valFraction * static_cast<double>(d.rows) / pool) : 0;
+        testFraction = 0;
+    }
     // Group rows by stratum: the class for classification, one stratum for regression.
     std::map<std::int64_t, std::vector<std::int64_t>> strata;
     for (std::int64_t r = 0; r < d.rows; ++r)
-        strata[d.task == TaskType::Classification ? d.labels[r] : 0].push_back(r);
-    Split s;
+        if (fixedTest.empty() || !fixedTest[static_cast<std::size_t>(r)])
+            strata[d.task == TaskType::Classification ? d.labels[r] : 0].push_back(r);
     for (auto& [key, rows] : strata) {
         rng.shuffle(rows);
         const auto n = static_cast<double>(rows.size());

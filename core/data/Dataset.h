@@ -29,6 +29,9 @@ struct Dataset {
     std::vector<std::int64_t> subtasks;   // known sub-task per row, or empty
     std::vector<std::string> subtaskNames;
 
+    std::vector<std::int64_t> imageShape; // {channels, height, width} when the rows are images
+    std::vector<std::int64_t> presetTest; // rows of a fixed test split (MNIST's t10k files), or empty
+
     std::uint64_t sizeBytes = 0;          // of the source file (0 for generated data)
     std::string contentHash;              // 16 hex digits (FNV-1a 64 of the file or generated data)
 
@@ -39,7 +42,9 @@ struct Dataset {
 };
 
 // The rows of each split. Stratified by class for classification, so every split sees every
-// class in proportion; a seeded shuffle, so the same seed gives the same split.
+// class in proportion; a seeded shuffle, so the same seed gives the same split. A dataset with a
+// preset test split keeps it, and the validation rows come from the others (valFraction of all
+// rows).
 struct Split {
     std::vector<std::int64_t> train, val, test;
 };

@@ -22,11 +22,15 @@ ExpertBankImpl::ExpertBankImpl(int experts, int inputs, std::vector<int> hidden,
     }
 }
 
-torch::Tensor ExpertBankImpl::activate(const torch::Tensor& h) const {
-    if (activation_ == "gelu") return torch::gelu(h);
-    if (activation_ == "tanh") return torch::tanh(h);
+namespace {
+torch::Tensor activate(const torch::Tensor& h, const std::string& activation) {
+    if (activation == "gelu") return torch::gelu(h);
+    if (activation == "tanh") return torch::tanh(h);
     return torch::relu(h);
 }
+} // namespace
+
+torch::Tensor ExpertBankImpl::activate(const torch::Tensor& h) const { return mode::activate(h, activation_); }
 
 torch::Tensor ExpertBankImpl::forward(const torch::Tensor& x) {
     const auto B = x.size(0);
@@ -80,13 +84,47 @@ std::pair<torch::Tensor, torch::Tensor> GateImpl::forward(const torch::Tensor& x
     return {topKSoftmax(logits, topK_), probs};
 }
 
-MoDEModelImpl::MoDEModelImpl(const ModelConfig& c, int inputs, int outputs) {
-    bank = register_module("experts", ExpertBank(c.experts, inputs, c.hidden, outputs, c.activation, c.dropout));
-    gate = register_module("gate", Gate(inputs, c.experts, c.gate, c.topK, c.noisyGate));
+BackboneImpl::BackboneImpl(const std::string& kind, int inputs, int dim, const std::vector<std::int64_t>& shape,
+                           const std::string& activation)
+    : kind_(kind), activation_(activation), shape_(shape) {
+    if (kind == "none") {
+        outputs_ = inputs;
+    } else if (kind == "mlp") {
+        linear_ = register_module("linear", torch::nn::Linear(inputs, dim));
+        outputs_ = dim;
+    } else if (kind == "cnn") {
+        if (shape.size() != 3 || shape[0] * shape[1] * shape[2] != inputs)
+            throw std::invalid_argument("model.backbone: cnn needs image data (IDX files, e.g. fashion-mnist); this data is not images");
+        conv1_ = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(shape[0], 16, 3).padding(1)));
+        conv2_ = register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(16, 32, 3).padding(1)));
+        const std::int64_t h = shape[1] / 4, w = shape[2] / 4; // two 2x2 poolings
+        if (h < 1 || w < 1) throw std::invalid_argument("model.backbone: cnn needs images of at least 4x4 pixels");
+        linear_ = register_module("linear", torch::nn::Linear(32 * h * w, dim));
+        outputs_ = dim;
+    } else {
+        throw std::invalid_argument("model.backbone: unknown backbone '" + kind + "'");
+    }
 }
 
-MoDEOutput MoDEModelImpl::forward(const torch::Tensor& x) {
+torch::Tensor BackboneImpl::forward(const torch::Tensor& x) {
+    if (kind_ == "none") return x;
+    if (kind_ == "mlp") return activate(linear_(x), activation_);
+    auto h = x.view({x.size(0), shape_[0], shape_[1], shape_[2]});
+    h = torch::max_pool2d(torch::relu(conv1_(h)), 2);
+    h = torch::max_pool2d(torch::relu(conv2_(h)), 2);
+    return activate(linear_(h.flatten(1)), activation_);
+}
+
+MoDEModelImpl::MoDEModelImpl(const ModelConfig& c, int inputs, int outputs, const std::vector<std::int64_t>& imageShape) {
+    backbone = register_module("backbone", Backbone(c.backbone, inputs, c.backboneDim, imageShape, c.activation));
+    const int features = backbone->outputs();
+    bank = register_module("experts", ExpertBank(c.experts, features, c.hidden, outputs, c.activation, c.dropout));
+    gate = register_module("gate", Gate(features, c.experts, c.gate, c.topK, c.noisyGate));
+}
+
+MoDEOutput MoDEModelImpl::forward(const torch::Tensor& input) {
     MoDEOutput out;
+    const torch::Tensor x = backbone->forward(input);
     out.experts = bank->forward(x).transpose(0, 1); // [B, E, C]
     std::tie(out.gate, out.gateProbs) = gate->forward(x);
     out.mixture = (out.gate.unsqueeze(-1) * out.experts).sum(1);

@@ -55,11 +55,31 @@ private:
 };
 TORCH_MODULE(Gate);
 
+// A feature extractor shared by the gate and the experts: an MLP layer, or for images a small
+// CNN (two 3x3 convolutions with max pooling, then a linear layer). "none" passes x through.
+class BackboneImpl : public torch::nn::Module {
+public:
+    // imageShape {channels, height, width} is needed by "cnn" (std::invalid_argument otherwise).
+    BackboneImpl(const std::string& kind, int inputs, int dim, const std::vector<std::int64_t>& imageShape,
+                 const std::string& activation);
+    torch::Tensor forward(const torch::Tensor& x);
+    int outputs() const { return outputs_; }
+
+private:
+    std::string kind_, activation_;
+    std::vector<std::int64_t> shape_;
+    int outputs_ = 0;
+    torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
+    torch::nn::Linear linear_{nullptr};
+};
+TORCH_MODULE(Backbone);
+
 class MoDEModelImpl : public torch::nn::Module {
 public:
-    MoDEModelImpl(const ModelConfig& config, int inputs, int outputs);
+    MoDEModelImpl(const ModelConfig& config, int inputs, int outputs, const std::vector<std::int64_t>& imageShape = {});
     MoDEOutput forward(const torch::Tensor& x);
 
+    Backbone backbone{nullptr};
     ExpertBank bank{nullptr};
     Gate gate{nullptr};
     std::int64_t parameterCount() const;

@@ -129,7 +129,11 @@ struct Trainer::Impl {
 
         torch::manual_seed(config.train.seed);
         if (torch::cuda::is_available()) torch::cuda::manual_seed_all(config.train.seed);
-        model = MoDEModel(config.model, static_cast<int>(data.cols), data.outputs());
+        try {
+            model = MoDEModel(config.model, static_cast<int>(data.cols), data.outputs(), data.imageShape);
+        } catch (const std::invalid_argument& e) {
+            throw ConfigError(e.what());
+        }
         model->to(device);
         const auto& t = config.train;
         if (t.optimizer == "sgd")

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+
 using namespace mode::test;
 using json = nlohmann::json;
 
@@ -135,4 +137,20 @@ TEST(ModeTrainCli, ShippedExperimentFileIsValid) {
     auto r = train(std::string("--config ") + MODE_SOURCE_DIR + "/experiments/regimes.json --print-config");
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_EQ(json::parse(r.out)["data"]["dataset"], "regimes");
+}
+
+TEST(ModeTrainCli, FashionMnistWithACnnBackbone) {
+    if (!std::filesystem::is_directory("/usr/share/datasets/fashion-mnist")) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    auto r = train("--epochs 1 --threads 1 --device cpu --no-store --dataset fashion-mnist --max-rows 3000 --backbone cnn --json");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    auto j = json::parse(r.out);
+    EXPECT_GT(j["test_accuracy"].get<double>(), 0.5) << "ten classes: chance is 0.1";
+    EXPECT_EQ(j["final"]["routing_by_class"]["rows"][9], "Ankle boot");
+    EXPECT_EQ(j["config"]["model"]["backbone"], "cnn");
+}
+
+TEST(ModeTrainCli, ACnnOnTabularDataExitsTwoSayingWhy) {
+    auto r = train(std::string(kQuick) + " --no-store --backbone cnn");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("cnn needs image data"), std::string::npos) << r.err;
 }

@@ -16,8 +16,6 @@ std::string errorOf(const std::string& text, CsvOptions o = {}) {
     }
     return "";
 }
-#define EXPECT_CONTAINS(haystack, needle) \
-    EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "message: " << (haystack)
 } // namespace
 
 TEST(CsvLoader, NumericFeaturesAndStringLabels) {

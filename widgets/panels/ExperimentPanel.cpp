@@ -65,6 +65,14 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
     experts_->setObjectName("experts");
     experts_->setRange(0, 256);
     addRow(tr("Experts"), experts_, "model.experts", tr("Number of experts E (at least 1)"));
+    backbone_ = new QComboBox(this);
+    backbone_->setObjectName("backbone");
+    backbone_->addItem(tr("none (raw features)"), "none");
+    backbone_->addItem(tr("MLP layer"), "mlp");
+    backbone_->addItem(tr("small CNN (images)"), "cnn");
+    addRow(tr("Backbone"), backbone_, "model.backbone",
+           tr("A feature extractor shared by the gate and the experts: none, one MLP layer, or a small CNN for "
+              "image data (two 3x3 convolutions with pooling)"));
     gate_ = new QComboBox(this);
     gate_->setObjectName("gate");
     gate_->addItem(tr("dense softmax"), "dense");
@@ -157,7 +165,7 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
     setConfig(ExperimentConfig{});
 
     connect(dataset_, &QComboBox::activated, this, &ExperimentPanel::onDatasetChosen);
-    for (auto* c : {target_, subtask_, gate_, distill_, optimizer_, device_})
+    for (auto* c : {target_, subtask_, backbone_, gate_, distill_, optimizer_, device_})
         connect(c, &QComboBox::currentIndexChanged, this, &ExperimentPanel::refresh);
     for (auto* s : {experts_, topK_, epochs_, batch_, seed_})
         connect(s, &QSpinBox::valueChanged, this, &ExperimentPanel::refresh);
@@ -215,6 +223,9 @@ void ExperimentPanel::setConfig(const ExperimentConfig& c) {
                               ? tr("%1 rows, %2 features, %3 classes, %4 known sub-tasks (synthetic)")
                                     .arg(c.data.regimes.samples).arg(c.data.regimes.features)
                                     .arg(c.data.regimes.classes).arg(c.data.regimes.subtasks)
+                          : c.data.dataset == "fashion-mnist"
+                              ? tr("70,000 grey images of 28×28 pixels in 10 classes (60,000 train, 10,000 test; "
+                                   "Debian's dataset-fashion-mnist); the CNN backbone suits it")
                               : QString());
     }
     if (!c.data.target.empty()) target_->setCurrentIndex(std::max(0, target_->findText(QString::fromStdString(c.data.target))));
@@ -222,6 +233,7 @@ void ExperimentPanel::setConfig(const ExperimentConfig& c) {
         subtask_->setCurrentIndex(std::max(0, subtask_->findData(QString::fromStdString(c.data.subtaskColumn))));
     experts_->setValue(c.model.experts);
     gate_->setCurrentIndex(std::max(0, gate_->findData(QString::fromStdString(c.model.gate))));
+    backbone_->setCurrentIndex(std::max(0, backbone_->findData(QString::fromStdString(c.model.backbone))));
     topK_->setValue(c.model.topK);
     QStringList sizes;
     for (int h : c.model.hidden) sizes << QString::number(h);
@@ -366,6 +378,7 @@ ExperimentConfig ExperimentPanel::config() const {
     }
     c.model.experts = experts_->value();
     c.model.gate = gate_->currentData().toString().toStdString();
+    c.model.backbone = backbone_->currentData().toString().toStdString();
     c.model.topK = topK_->value();
     QString ignored;
     c.model.hidden = hiddenSizes(&ignored);

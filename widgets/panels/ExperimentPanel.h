@@ -58,6 +58,7 @@ private:
     QCheckBox* detach_;
     QDoubleSpinBox* balance_;
     QComboBox* gate_;
+    QComboBox* backbone_;
     QSpinBox* topK_;
     QLineEdit* hidden_;
     QSpinBox* epochs_;
