@@ -44,4 +44,9 @@ JOBS=${MODE_JOBS:-$(nproc)}
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMODE_BUILD_GUI="$GUI" \
   ${MODE_CMAKE_ARGS:-} >/dev/null
 cmake --build build -j "$JOBS"
+
+# The text dataset, made offline from apt's package lists (not committed: it is generated).
+if [ ! -s build/data/debian-descriptions.tsv ]; then
+  experiments/data/make-debian-descriptions.sh build/data || echo "setup.sh: debian-descriptions not built; the other datasets work" >&2
+fi
 echo "setup.sh: programs are in build/bin/: $(ls build/bin | tr '\n' ' ')"

@@ -281,7 +281,7 @@ void MainWindow::stopRun() {
 void MainWindow::openDataFile() {
     if (session_.isRunning()) return;
     const QString path = QFileDialog::getOpenFileName(this, tr("Open a data file"), QString(),
-                                                      tr("CSV files (*.csv *.txt);;All files (*)"));
+                                                      tr("Data files (*.csv *.tsv *.txt);;All files (*)"));
     if (path.isEmpty()) return;
     const QString error = panel_->openDataFile(path);
     if (!error.isEmpty()) showMessage(error, true);

@@ -87,6 +87,7 @@ json ExperimentConfig::toJson() const {
           {"max_rows", data.maxRows},
           {"val_fraction", data.valFraction},
           {"test_fraction", data.testFraction},
+          {"text", {{"min_freq", data.text.minFrequency}, {"max_vocab", data.text.maxVocabulary}, {"max_length", data.text.maxLength}}},
           {"regimes",
            {{"samples", data.regimes.samples},
             {"subtasks", data.regimes.subtasks},
@@ -142,6 +143,11 @@ ExperimentConfig ExperimentConfig::fromJson(const json& j, const std::string& so
         d.get("max_rows", c.data.maxRows);
         d.get("val_fraction", c.data.valFraction);
         d.get("test_fraction", c.data.testFraction);
+        Section tx = d.sub("text");
+        tx.get("min_freq", c.data.text.minFrequency);
+        tx.get("max_vocab", c.data.text.maxVocabulary);
+        tx.get("max_length", c.data.text.maxLength);
+        tx.finish();
         Section r = d.sub("regimes");
         r.get("samples", c.data.regimes.samples);
         r.get("subtasks", c.data.regimes.subtasks);
@@ -248,8 +254,11 @@ std::vector<ConfigIssue> validate(const ExperimentConfig& c, bool checkFiles) {
         else if (!std::filesystem::is_directory(d.path, ec) && d.format == "idx")
             bad("data.path", "IDX data is a folder holding train-images-idx3-ubyte and the other three files");
     }
-    if (!oneOf(d.format, {"auto", "csv", "idx"}))
-        bad("data.format", "must be auto, csv or idx, not '" + d.format + "'");
+    if (!oneOf(d.format, {"auto", "csv", "idx", "tsv"}))
+        bad("data.format", "must be auto, csv, idx or tsv, not '" + d.format + "'");
+    if (d.text.minFrequency < 1) bad("data.text.min_freq", "must be at least 1");
+    if (d.text.maxVocabulary < 1) bad("data.text.max_vocab", "must be at least 1");
+    if (d.text.maxLength < 1 || d.text.maxLength > 4096) bad("data.text.max_length", "must be between 1 and 4096");
     if (d.maxRows < 0) bad("data.max_rows", "must be >= 0 (0: all rows)");
     if (!oneOf(d.task, {"auto", "classification", "regression"}))
         bad("data.task", "must be auto, classification or regression, not '" + d.task + "'");
@@ -283,7 +292,10 @@ std::vector<ConfigIssue> validate(const ExperimentConfig& c, bool checkFiles) {
     if (!oneOf(m.activation, {"relu", "gelu", "tanh"}))
         bad("model.activation", "must be relu, gelu or tanh, not '" + m.activation + "'");
     if (!(m.dropout >= 0 && m.dropout < 1)) bad("model.dropout", "must be in [0, 1)");
-    if (!oneOf(m.backbone, {"none", "mlp", "cnn"})) bad("model.backbone", "must be none, mlp or cnn, not '" + m.backbone + "'");
+    if (!oneOf(m.backbone, {"auto", "none", "mlp", "cnn", "embedding-bag", "transformer"}))
+        bad("model.backbone", "must be auto, none, mlp, cnn, embedding-bag or transformer, not '" + m.backbone + "'");
+    if (m.backbone == "transformer" && m.backboneDim % 4 != 0)
+        bad("model.backbone_dim", "the transformer's width must be a multiple of its 4 attention heads");
     if (m.backboneDim < 1 || m.backboneDim > 65536) bad("model.backbone_dim", "must be between 1 and 65536");
 
     const auto& l = c.loss;

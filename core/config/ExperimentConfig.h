@@ -23,10 +23,16 @@ struct RegimesOptions {
     std::uint64_t seed = 1;   // the data's own seed: runs with other training seeds see the same data
 };
 
+struct TextConfig {
+    int minFrequency = 2;      // words seen fewer times in the training rows become <unk>
+    int maxVocabulary = 20000;
+    int maxLength = 64;        // tokens per row
+};
+
 struct DataConfig {
     std::string dataset = "regimes"; // a built-in dataset name; ignored when path is set
     std::string path;                // a user's file (CSV); takes precedence over dataset
-    std::string format = "auto";     // auto | csv | idx (a folder of IDX files: auto picks idx)
+    std::string format = "auto";     // auto | csv | idx | tsv (auto: a folder is idx, .tsv or tab-separated text is tsv)
     std::string target;              // target column by name; empty: the last column
     std::string task = "auto";       // auto | classification | regression
     std::string subtaskColumn;       // optional column naming each row's known sub-task
@@ -36,6 +42,7 @@ struct DataConfig {
     double valFraction = 0.15;
     double testFraction = 0.15;
     RegimesOptions regimes;
+    TextConfig text;
 };
 
 struct ModelConfig {
@@ -46,7 +53,9 @@ struct ModelConfig {
     std::vector<int> hidden{32};     // expert MLP hidden sizes
     std::string activation = "relu"; // relu | gelu | tanh
     double dropout = 0.0;
-    std::string backbone = "none";   // none | mlp | cnn (images): a feature extractor shared by gate and experts
+    // A feature extractor shared by gate and experts: auto (embedding-bag for text, none otherwise)
+    // | none | mlp | cnn (images) | embedding-bag (text: mean of word vectors) | transformer (text)
+    std::string backbone = "auto";
     int backboneDim = 64;            // features it hands to the gate and the experts
 };
 

@@ -32,6 +32,12 @@ struct Dataset {
     std::vector<std::int64_t> imageShape; // {channels, height, width} when the rows are images
     std::vector<std::int64_t> presetTest; // rows of a fixed test split (MNIST's t10k files), or empty
 
+    // Text: the tokens of each row until encodeText turns them into features (token ids, padded
+    // to a fixed length) with a vocabulary built from the training rows.
+    std::vector<std::vector<std::string>> tokens;
+    std::vector<std::string> vocabulary;  // id -> word; 0 pads, 1 is unknown
+    bool isText() const { return !tokens.empty(); }
+
     std::uint64_t sizeBytes = 0;          // of the source file (0 for generated data)
     std::string contentHash;              // 16 hex digits (FNV-1a 64 of the file or generated data)
 

@@ -1,6 +1,10 @@
 #include "data/DatasetFactory.h"
 
 #include "data/IdxLoader.h"
+#include "data/TextLoader.h"
+
+#include <cstdlib>
+#include <fstream>
 
 #include <filesystem>
 
@@ -9,10 +13,36 @@
 
 namespace mode {
 
+std::string builtinDataFile(const std::string& name) {
+    std::vector<std::filesystem::path> dirs;
+    if (const char* env = std::getenv("MODE_DATA_DIR"); env && *env) dirs.emplace_back(env);
+#ifdef MODE_BUILD_DATA_DIR
+    dirs.emplace_back(MODE_BUILD_DATA_DIR);
+#endif
+    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) dirs.emplace_back(std::filesystem::path(x) / "mode-workbench" / "datasets");
+    else if (const char* h = std::getenv("HOME"); h && *h) dirs.emplace_back(std::filesystem::path(h) / ".local/share/mode-workbench/datasets");
+    dirs.emplace_back("/usr/share/mode-workbench/datasets");
+    std::error_code ec;
+    for (const auto& d : dirs)
+        if (std::filesystem::is_regular_file(d / name, ec)) return (d / name).string();
+    return {};
+}
+
+bool looksLikeTsv(const std::string& path) {
+    const std::string ext = std::filesystem::path(path).extension().string();
+    if (ext == ".tsv") return true;
+    if (ext == ".csv") return false;
+    std::ifstream in(path);
+    std::string first;
+    std::getline(in, first);
+    return first.find('\t') != std::string::npos && first.find(',') == std::string::npos;
+}
+
 std::vector<std::string> builtinDatasets() {
     std::vector<std::string> b{"regimes"};
     std::error_code ec;
     if (std::filesystem::is_directory(fashionMnistFolder(), ec)) b.push_back("fashion-mnist"); // Debian's dataset-fashion-mnist
+    if (!builtinDataFile("debian-descriptions.tsv").empty()) b.push_back("debian-descriptions");
     return b;
 }
 
@@ -21,6 +51,7 @@ Dataset loadDataset(const DataConfig& data) {
         std::error_code ec;
         if (data.format == "idx" || (data.format == "auto" && std::filesystem::is_directory(data.path, ec)))
             return loadIdxDataset(findIdxFiles(data.path), std::filesystem::path(data.path).filename().string(), {}, data.maxRows);
+        if (data.format == "tsv" || (data.format == "auto" && looksLikeTsv(data.path))) return loadTsvFile(data.path);
         CsvOptions o;
         o.target = data.target;
         o.task = data.task;
@@ -30,6 +61,15 @@ Dataset loadDataset(const DataConfig& data) {
         return loadCsvFile(data.path, o);
     }
     if (data.dataset == "regimes") return makeRegimesDataset(data.regimes);
+    if (data.dataset == "debian-descriptions") {
+        const std::string path = builtinDataFile("debian-descriptions.tsv");
+        if (path.empty())
+            throw DataError("debian-descriptions: the file is not built yet; run experiments/data/make-debian-descriptions.sh "
+                            "(setup.sh does) or set MODE_DATA_DIR");
+        Dataset d = loadTsvFile(path);
+        d.name = "debian-descriptions";
+        return d;
+    }
     if (data.dataset == "fashion-mnist")
         return loadIdxDataset(findIdxFiles(fashionMnistFolder()), "fashion-mnist", fashionMnistClasses(), data.maxRows);
     throw DataError("unknown built-in dataset '" + data.dataset + "'");

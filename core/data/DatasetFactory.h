@@ -11,5 +11,11 @@ namespace mode {
 
 Dataset loadDataset(const DataConfig& data);
 std::vector<std::string> builtinDatasets();
+// A data file the setup builds (debian-descriptions.tsv): looked for in $MODE_DATA_DIR, the
+// build's data/ folder, the user's data directory (mode-workbench/datasets), then
+// /usr/share/mode-workbench/datasets. Empty if none has it.
+std::string builtinDataFile(const std::string& name);
+// .tsv, or a first line with a TAB and no comma.
+bool looksLikeTsv(const std::string& path);
 
 } // namespace mode

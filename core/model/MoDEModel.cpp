@@ -85,8 +85,10 @@ std::pair<torch::Tensor, torch::Tensor> GateImpl::forward(const torch::Tensor& x
 }
 
 BackboneImpl::BackboneImpl(const std::string& kind, int inputs, int dim, const std::vector<std::int64_t>& shape,
-                           const std::string& activation)
+                           const std::string& activation, std::int64_t vocabulary)
     : kind_(kind), activation_(activation), shape_(shape) {
+    if ((kind == "embedding-bag" || kind == "transformer") && vocabulary < 2)
+        throw std::invalid_argument("model.backbone: " + kind + " needs text data (a .tsv file, e.g. debian-descriptions)");
     if (kind == "none") {
         outputs_ = inputs;
     } else if (kind == "mlp") {
@@ -101,6 +103,14 @@ BackboneImpl::BackboneImpl(const std::string& kind, int inputs, int dim, const s
         if (h < 1 || w < 1) throw std::invalid_argument("model.backbone: cnn needs images of at least 4x4 pixels");
         linear_ = register_module("linear", torch::nn::Linear(32 * h * w, dim));
         outputs_ = dim;
+    } else if (kind == "embedding-bag" || kind == "transformer") {
+        embedding_ = register_module("embedding", torch::nn::Embedding(torch::nn::EmbeddingOptions(vocabulary, dim).padding_idx(0)));
+        if (kind == "transformer") {
+            positions_ = register_module("positions", torch::nn::Embedding(inputs, dim));
+            encoder_ = register_module("encoder", torch::nn::TransformerEncoderLayer(
+                                                      torch::nn::TransformerEncoderLayerOptions(dim, 4).dim_feedforward(2 * dim).dropout(0.0)));
+        }
+        outputs_ = dim;
     } else {
         throw std::invalid_argument("model.backbone: unknown backbone '" + kind + "'");
     }
@@ -109,14 +119,31 @@ BackboneImpl::BackboneImpl(const std::string& kind, int inputs, int dim, const s
 torch::Tensor BackboneImpl::forward(const torch::Tensor& x) {
     if (kind_ == "none") return x;
     if (kind_ == "mlp") return activate(linear_(x), activation_);
+    if (kind_ == "embedding-bag" || kind_ == "transformer") {
+        const auto ids = x.to(torch::kLong);                       // [B, L], 0 pads
+        const auto present = ids.ne(0).unsqueeze(-1).to(torch::kFloat); // [B, L, 1]
+        auto h = embedding_(ids);                                  // [B, L, D]
+        if (kind_ == "transformer") {
+            const auto pos = torch::arange(ids.size(1), ids.options());
+            h = h + positions_(pos).unsqueeze(0);
+            // A row of padding only would leave attention nothing to attend to: keep its first slot.
+            auto mask = ids.eq(0);
+            mask.select(1, 0).fill_(false);
+            h = encoder_->forward(h.transpose(0, 1), torch::Tensor(), mask).transpose(0, 1);
+        }
+        return (h * present).sum(1) / present.sum(1).clamp_min(1.0); // the mean over the words present
+    }
     auto h = x.view({x.size(0), shape_[0], shape_[1], shape_[2]});
     h = torch::max_pool2d(torch::relu(conv1_(h)), 2);
     h = torch::max_pool2d(torch::relu(conv2_(h)), 2);
     return activate(linear_(h.flatten(1)), activation_);
 }
 
-MoDEModelImpl::MoDEModelImpl(const ModelConfig& c, int inputs, int outputs, const std::vector<std::int64_t>& imageShape) {
-    backbone = register_module("backbone", Backbone(c.backbone, inputs, c.backboneDim, imageShape, c.activation));
+MoDEModelImpl::MoDEModelImpl(const ModelConfig& c, int inputs, int outputs, const std::vector<std::int64_t>& imageShape,
+                             std::int64_t vocabulary) {
+    // auto: the text backbone for text, raw features otherwise.
+    const std::string kind = c.backbone == "auto" ? (vocabulary > 0 ? "embedding-bag" : "none") : c.backbone;
+    backbone = register_module("backbone", Backbone(kind, inputs, c.backboneDim, imageShape, c.activation, vocabulary));
     const int features = backbone->outputs();
     bank = register_module("experts", ExpertBank(c.experts, features, c.hidden, outputs, c.activation, c.dropout));
     gate = register_module("gate", Gate(features, c.experts, c.gate, c.topK, c.noisyGate));

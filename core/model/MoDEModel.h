@@ -55,13 +55,16 @@ private:
 };
 TORCH_MODULE(Gate);
 
-// A feature extractor shared by the gate and the experts: an MLP layer, or for images a small
-// CNN (two 3x3 convolutions with max pooling, then a linear layer). "none" passes x through.
+// A feature extractor shared by the gate and the experts: an MLP layer; for images a small CNN
+// (two 3x3 convolutions with max pooling, then a linear layer); for text (rows of token ids,
+// 0 padding) an embedding bag (the mean of the word vectors) or a one-layer Transformer encoder
+// with learned positions and a masked mean. "none" passes x through.
 class BackboneImpl : public torch::nn::Module {
 public:
     // imageShape {channels, height, width} is needed by "cnn" (std::invalid_argument otherwise).
+    // vocabulary is needed by the text backbones.
     BackboneImpl(const std::string& kind, int inputs, int dim, const std::vector<std::int64_t>& imageShape,
-                 const std::string& activation);
+                 const std::string& activation, std::int64_t vocabulary = 0);
     torch::Tensor forward(const torch::Tensor& x);
     int outputs() const { return outputs_; }
 
@@ -71,12 +74,15 @@ private:
     int outputs_ = 0;
     torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
     torch::nn::Linear linear_{nullptr};
+    torch::nn::Embedding embedding_{nullptr}, positions_{nullptr};
+    torch::nn::TransformerEncoderLayer encoder_{nullptr};
 };
 TORCH_MODULE(Backbone);
 
 class MoDEModelImpl : public torch::nn::Module {
 public:
-    MoDEModelImpl(const ModelConfig& config, int inputs, int outputs, const std::vector<std::int64_t>& imageShape = {});
+    MoDEModelImpl(const ModelConfig& config, int inputs, int outputs, const std::vector<std::int64_t>& imageShape = {},
+                  std::int64_t vocabulary = 0);
     MoDEOutput forward(const torch::Tensor& x);
 
     Backbone backbone{nullptr};

@@ -139,7 +139,7 @@ json runStartJson(const RunStart& s) {
             {"features", s.features}, {"parameters", s.parameters}, {"steps_per_epoch", s.stepsPerEpoch},
             {"epochs", s.epochs}, {"experts", s.experts}, {"classification", s.classification},
             {"class_names", s.classNames}, {"subtask_names", s.subtaskNames},
-            {"dataset", s.datasetName}, {"dataset_fingerprint", s.datasetFingerprint}};
+            {"dataset", s.datasetName}, {"dataset_fingerprint", s.datasetFingerprint}, {"vocabulary", s.vocabulary}};
 }
 RunStart runStartFromJson(const std::string& text) {
     RunStart s;
@@ -159,6 +159,7 @@ RunStart runStartFromJson(const std::string& text) {
     s.subtaskNames = j.value("subtask_names", std::vector<std::string>{});
     s.datasetName = j.value("dataset", "");
     s.datasetFingerprint = j.value("dataset_fingerprint", "");
+    s.vocabulary = j.value("vocabulary", std::vector<std::string>{});
     return s;
 }
 

@@ -3,6 +3,7 @@
 #include "loss/MutualDistillationLoss.h"
 #include "model/MoDEModel.h"
 #include "train/Assignment.h"
+#include "data/TextLoader.h"
 #include "util/Random.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -122,6 +123,13 @@ struct Trainer::Impl {
         }
 
         split = stratifiedSplit(data, config.data.valFraction, config.data.testFraction, config.train.seed);
+        if (data.isText()) { // the vocabulary comes from the training rows only
+            TextOptions o;
+            o.minFrequency = config.data.text.minFrequency;
+            o.maxVocabulary = config.data.text.maxVocabulary;
+            o.maxLength = config.data.text.maxLength;
+            encodeText(data, split.train, o);
+        }
         standardiseWithTrainingStats(data, split.train);
         train = gather(data, split.train, device);
         val = gather(data, split.val, device);
@@ -130,7 +138,8 @@ struct Trainer::Impl {
         torch::manual_seed(config.train.seed);
         if (torch::cuda::is_available()) torch::cuda::manual_seed_all(config.train.seed);
         try {
-            model = MoDEModel(config.model, static_cast<int>(data.cols), data.outputs(), data.imageShape);
+            model = MoDEModel(config.model, static_cast<int>(data.cols), data.outputs(), data.imageShape,
+                              static_cast<std::int64_t>(data.vocabulary.size()));
         } catch (const std::invalid_argument& e) {
             throw ConfigError(e.what());
         }
@@ -311,6 +320,7 @@ struct Trainer::Impl {
         rs.classification = classification;
         rs.classNames = data.classNames;
         rs.subtaskNames = data.subtaskNames;
+        rs.vocabulary = data.vocabulary;
         for (auto* o : observers) o->onRunStart(rs);
 
         std::int64_t& globalStep = result.steps;

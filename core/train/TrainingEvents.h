@@ -27,6 +27,7 @@ struct RunStart {
     bool classification = true;
     std::vector<std::string> classNames;
     std::vector<std::string> subtaskNames;
+    std::vector<std::string> vocabulary; // text: token id -> word, kept with the run
 };
 
 struct StepMetrics {

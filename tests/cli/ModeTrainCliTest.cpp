@@ -154,3 +154,30 @@ TEST(ModeTrainCli, ACnnOnTabularDataExitsTwoSayingWhy) {
     EXPECT_EQ(r.exitCode, 2);
     EXPECT_NE(r.err.find("cnn needs image data"), std::string::npos) << r.err;
 }
+
+TEST(ModeTrainCli, TextFileTrainsAndTheBuiltInDebianDescriptions) {
+    TempDir dir;
+    std::string text;
+    for (int i = 0; i < 300; ++i)
+        text += (i % 3 == 0 ? "sport\tthe match ended with a late goal " : i % 3 == 1 ? "food\ta recipe with garlic and basil "
+                                                                                     : "tech\ta new compiler release for chips ") +
+                std::to_string(i % 7) + "\n";
+    auto path = dir.file("news.tsv", text);
+    auto r = train(std::string(kQuick) + " --no-store --data " + path + " --json");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    auto j = json::parse(r.out);
+    EXPECT_GT(j["test_accuracy"].get<double>(), 0.9);
+    EXPECT_EQ(j["final"]["routing_by_class"]["rows"], json::array({"food", "sport", "tech"}));
+
+    auto bad = train(std::string(kQuick) + " --no-store --format tsv --data " + dir.file("bad.tsv", "a\tx\nno tab\n"));
+    EXPECT_EQ(bad.exitCode, 2);
+    EXPECT_NE(bad.err.find("bad.tsv:2: no TAB"), std::string::npos) << bad.err;
+
+    auto dd = train("--epochs 1 --threads 1 --device cpu --no-store --dataset debian-descriptions --json");
+    if (dd.exitCode == 2 && dd.err.find("unknown built-in dataset") != std::string::npos)
+        GTEST_SKIP() << "debian-descriptions was not built here (setup.sh builds it from apt's lists)";
+    ASSERT_EQ(dd.exitCode, 0) << dd.err;
+    auto d = json::parse(dd.out);
+    EXPECT_EQ(d["final"]["routing_by_class"]["rows"].size(), 15u) << "the 15 most common sections";
+    EXPECT_GT(d["test_accuracy"].get<double>(), 1.0 / 15) << "better than chance after one epoch";
+}

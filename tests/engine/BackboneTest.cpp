@@ -1,6 +1,7 @@
 // The shared feature extractors: shapes, the CNN learning a task only images solve by position,
 // and a clear refusal of a CNN on tabular data.
 
+#include "data/TextLoader.h"
 #include "model/MoDEModel.h"
 #include "train/Trainer.h"
 
@@ -83,5 +84,60 @@ TEST(Backbone, CnnOnTabularDataIsRefusedWithTheReason) {
         FAIL() << "no error";
     } catch (const ConfigError& e) {
         EXPECT_NE(std::string(e.what()).find("cnn needs image data"), std::string::npos) << e.what();
+    }
+}
+
+namespace {
+// Reviews whose label is carried by one word among filler words.
+std::string reviews(int n) {
+    const char* filler[] = {"the", "film", "was", "a", "story", "with", "actors", "and", "music", "plot"};
+    std::string text;
+    for (int i = 0; i < n; ++i) {
+        const bool pos = i % 2 == 0;
+        text += pos ? "pos\t" : "neg\t";
+        for (int w = 0; w < 6; ++w) {
+            if (w == (i * 7) % 6) text += pos ? "wonderful " : "dreadful ";
+            text += std::string(filler[(i * 3 + w * 5) % 10]) + " ";
+        }
+        text += "\n";
+    }
+    return text;
+}
+} // namespace
+
+TEST(Backbone, TextBackbonesLearnWhichWordCarriesTheLabel) {
+    for (const char* kind : {"auto", "transformer"}) {
+        ExperimentConfig c;
+        c.model.backbone = kind;
+        c.model.backboneDim = 16;
+        c.model.experts = 2;
+        c.train.epochs = 15;
+        c.train.lr = 0.01;
+        c.train.device = "cpu";
+        c.data.text.maxLength = 16;
+        Trainer t(c, loadTsvText(reviews(600), "reviews.tsv"));
+        struct Start : TrainingObserver {
+            RunStart s;
+            void onRunStart(const RunStart& x) override { s = x; }
+        } start;
+        t.addObserver(&start);
+        auto r = t.run();
+        ASSERT_EQ(r.status, RunStatus::Finished) << kind << ": " << r.message;
+        EXPECT_GT(r.final->testAccuracy, 0.95) << kind;
+        EXPECT_EQ(start.s.vocabulary[0], "<pad>") << "the vocabulary travels with the run";
+        EXPECT_NE(std::find(start.s.vocabulary.begin(), start.s.vocabulary.end(), "wonderful"), start.s.vocabulary.end());
+    }
+}
+
+TEST(Backbone, ATextBackboneOnTabularDataIsRefused) {
+    ExperimentConfig c;
+    c.model.backbone = "embedding-bag";
+    Dataset d = quadrants(40);
+    d.imageShape.clear();
+    try {
+        Trainer t(c, d);
+        FAIL() << "no error";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("needs text data"), std::string::npos) << e.what();
     }
 }

@@ -315,3 +315,25 @@ int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
     return RUN_ALL_TESTS();
 }
+
+TEST(Workbench, ATextFileIsPreviewedAndTrained) {
+    Workbench w;
+    std::string text;
+    for (int i = 0; i < 240; ++i) text += (i % 2 ? "spam\twin a free prize now " : "ham\tmeeting moved to friday ") + std::to_string(i % 5) + "\n";
+    const std::string path = w.dir.file("mail.tsv", text);
+    ASSERT_TRUE(w.window.experimentPanel()->openDataFile(QString::fromStdString(path)).isEmpty());
+    const QString preview = field<QLabel>(w.window, "preview")->text();
+    EXPECT_NE(preview.indexOf("240 texts"), -1) << preview.toStdString();
+    EXPECT_NE(preview.indexOf("spam (120)"), -1) << preview.toStdString();
+    typeInto(field<QSpinBox>(w.window, "epochs"), "3");
+    QTest::mouseClick(w.window.startButton(), Qt::LeftButton);
+    ASSERT_TRUE(waitUntil([&] { return !w.window.session()->isRunning(); }));
+    EXPECT_TRUE(w.window.message().isEmpty()) << w.window.message().toStdString();
+    auto* heat = w.window.routingHeatmap();
+    heat->setRows(RoutingHeatmap::Rows::Classes);
+    EXPECT_EQ(heat->rowNames(), (QStringList{"ham", "spam"}));
+    auto runs = w.store().listRuns();
+    ASSERT_EQ(runs.size(), 1u);
+    EXPECT_EQ(runs[0].status, RunStatus::Finished);
+    EXPECT_GT(runs[0].start.vocabulary.size(), 10u) << "the vocabulary is stored with the run";
+}

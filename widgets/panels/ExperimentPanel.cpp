@@ -2,6 +2,7 @@
 
 #include "data/CsvLoader.h"
 #include "data/DatasetFactory.h"
+#include "data/TextLoader.h"
 #include "train/Trainer.h"
 
 #include <QCheckBox>
@@ -70,6 +71,9 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
     backbone_->addItem(tr("none (raw features)"), "none");
     backbone_->addItem(tr("MLP layer"), "mlp");
     backbone_->addItem(tr("small CNN (images)"), "cnn");
+    backbone_->addItem(tr("embedding bag (text)"), "embedding-bag");
+    backbone_->addItem(tr("Transformer encoder (text)"), "transformer");
+    backbone_->insertItem(0, tr("auto (embedding bag for text, else none)"), "auto");
     addRow(tr("Backbone"), backbone_, "model.backbone",
            tr("A feature extractor shared by the gate and the experts: none, one MLP layer, or a small CNN for "
               "image data (two 3x3 convolutions with pooling)"));
@@ -223,6 +227,9 @@ void ExperimentPanel::setConfig(const ExperimentConfig& c) {
                               ? tr("%1 rows, %2 features, %3 classes, %4 known sub-tasks (synthetic)")
                                     .arg(c.data.regimes.samples).arg(c.data.regimes.features)
                                     .arg(c.data.regimes.classes).arg(c.data.regimes.subtasks)
+                          : c.data.dataset == "debian-descriptions"
+                              ? tr("Debian package descriptions labelled with their archive section (15 sections; "
+                                   "built by setup.sh from apt's lists)")
                           : c.data.dataset == "fashion-mnist"
                               ? tr("70,000 grey images of 28×28 pixels in 10 classes (60,000 train, 10,000 test; "
                                    "Debian's dataset-fashion-mnist); the CNN backbone suits it")
@@ -256,6 +263,7 @@ void ExperimentPanel::setConfig(const ExperimentConfig& c) {
 }
 
 QString ExperimentPanel::openDataFile(const QString& path) {
+    if (looksLikeTsv(path.toStdString())) return openTextFile(path);
     CsvPreview p;
     QString error;
     try {
@@ -324,10 +332,50 @@ QString ExperimentPanel::openDataFile(const QString& path) {
     return {};
 }
 
+QString ExperimentPanel::openTextFile(const QString& path) {
+    Dataset d;
+    try {
+        d = loadTsvFile(path.toStdString());
+    } catch (const std::exception& e) {
+        fileError_ = QString::fromStdString(e.what());
+        dataset_->setCurrentIndex(lastDatasetIndex_);
+        refresh();
+        return fileError_;
+    }
+    fileError_.clear();
+    const bool wasUpdating = updating_;
+    updating_ = true;
+    int i = dataset_->findData("file:" + path);
+    if (i < 0) {
+        i = dataset_->count() - 1;
+        dataset_->insertItem(i, QFileInfo(path).fileName(), "file:" + path);
+        dataset_->setItemData(i, path, Qt::ToolTipRole);
+    }
+    dataset_->setCurrentIndex(i);
+    lastDatasetIndex_ = i;
+    target_->clear();
+    subtask_->clear();
+    form_->setRowVisible(target_, false);
+    form_->setRowVisible(subtask_, false);
+    std::vector<std::int64_t> perClass(d.classNames.size(), 0);
+    for (auto l : d.labels) ++perClass[static_cast<std::size_t>(l)];
+    QStringList classes;
+    for (std::size_t c = 0; c < d.classNames.size(); ++c)
+        classes << QString("%1 (%2)").arg(QString::fromStdString(d.classNames[c]).toHtmlEscaped()).arg(perClass[c]);
+    preview_->setText(tr("<b>%1 texts</b> (label&lt;TAB&gt;text)<br>%2 classes: %3<br>the embedding-bag or Transformer "
+                         "backbone reads them")
+                          .arg(d.rows)
+                          .arg(d.classNames.size())
+                          .arg(classes.join(", ")));
+    updating_ = wasUpdating;
+    refresh();
+    return {};
+}
+
 void ExperimentPanel::onDatasetChosen(int index) {
     if (dataset_->itemData(index).toString() == kOpenItem) {
         const QString path = QFileDialog::getOpenFileName(this, tr("Open a data file"), QString(),
-                                                          tr("CSV files (*.csv *.txt);;All files (*)"));
+                                                          tr("Data files (*.csv *.tsv *.txt);;All files (*)"));
         if (path.isEmpty()) {
             dataset_->setCurrentIndex(lastDatasetIndex_);
             return;

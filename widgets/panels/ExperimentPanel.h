@@ -41,6 +41,7 @@ signals:
 private:
     void addRow(const QString& label, QWidget* field, const QString& errorKey, const QString& tip);
     void onDatasetChosen(int index);
+    QString openTextFile(const QString& path);
     void refresh();
     void syncAlphaSlider(double alpha);
     std::vector<int> hiddenSizes(QString* error) const;
