@@ -73,6 +73,8 @@ int main(int argc, char** argv) {
     app.add_option("--format", format, "format of --data: auto | csv | idx (a folder of IDX files)");
     std::int64_t maxRows = 0;
     app.add_option("--max-rows", maxRows, "IDX data: keep the first N training rows (quick runs)");
+    std::string idxFiles;
+    app.add_option("--idx-files", idxFiles, "IDX files one by one: TRAIN_IMAGES,TRAIN_LABELS,TEST_IMAGES,TEST_LABELS");
     app.add_option("--backbone", backbone, "shared feature extractor: none | mlp | cnn (images)");
     int backboneDim = 64;
     app.add_option("--backbone-dim", backboneDim, "features the backbone hands to the gate and experts");
@@ -128,6 +130,13 @@ int main(int argc, char** argv) {
         if (!target.empty()) c.data.target = target;
         if (!subtaskColumn.empty()) c.data.subtaskColumn = subtaskColumn;
         if (!format.empty()) c.data.format = format;
+        if (!idxFiles.empty()) {
+            c.data.idxFiles.clear();
+            std::stringstream list(idxFiles);
+            for (std::string f; std::getline(list, f, ',');) c.data.idxFiles.push_back(f);
+            c.data.path.clear();
+            c.data.dataset.clear();
+        }
         if (given("--max-rows")) c.data.maxRows = maxRows;
         if (!backbone.empty()) c.model.backbone = backbone;
         if (given("--backbone-dim")) c.model.backboneDim = backboneDim;

@@ -85,6 +85,7 @@ json ExperimentConfig::toJson() const {
           {"impute", data.impute},
           {"drop_columns", data.dropColumns},
           {"max_rows", data.maxRows},
+          {"idx_files", data.idxFiles},
           {"val_fraction", data.valFraction},
           {"test_fraction", data.testFraction},
           {"text", {{"min_freq", data.text.minFrequency}, {"max_vocab", data.text.maxVocabulary}, {"max_length", data.text.maxLength}}},
@@ -141,6 +142,7 @@ ExperimentConfig ExperimentConfig::fromJson(const json& j, const std::string& so
         d.get("impute", c.data.impute);
         d.get("drop_columns", c.data.dropColumns);
         d.get("max_rows", c.data.maxRows);
+        d.get("idx_files", c.data.idxFiles);
         d.get("val_fraction", c.data.valFraction);
         d.get("test_fraction", c.data.testFraction);
         Section tx = d.sub("text");
@@ -229,6 +231,7 @@ ExperimentConfig ExperimentConfig::fromFile(const std::string& path) {
 }
 
 std::string ExperimentConfig::datasetLabel() const {
+    if (!data.idxFiles.empty()) return std::filesystem::path(data.idxFiles.front()).parent_path().filename().string();
     if (!data.path.empty()) return std::filesystem::path(data.path).filename().string();
     return data.dataset;
 }
@@ -238,7 +241,13 @@ std::vector<ConfigIssue> validate(const ExperimentConfig& c, bool checkFiles) {
     auto bad = [&](const char* f, std::string m) { out.push_back({f, std::move(m)}); };
 
     const auto& d = c.data;
-    if (d.path.empty()) {
+    if (!d.idxFiles.empty()) {
+        if (d.idxFiles.size() != 4)
+            bad("data.idx_files", "names 4 files: train images, train labels, test images, test labels");
+        else if (checkFiles)
+            for (const auto& f : d.idxFiles)
+                if (std::error_code ec; !std::filesystem::is_regular_file(f, ec)) bad("data.idx_files", "the IDX file '" + f + "' does not exist");
+    } else if (d.path.empty()) {
         const auto builtins = builtinDatasets();
         if (std::find(builtins.begin(), builtins.end(), d.dataset) == builtins.end()) {
             std::string list;

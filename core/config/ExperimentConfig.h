@@ -38,6 +38,8 @@ struct DataConfig {
     std::string subtaskColumn;       // optional column naming each row's known sub-task
     std::string impute = "none";     // none | mean (numeric mean, categorical mode)
     std::vector<std::string> dropColumns;
+    // IDX files named one by one: train images, train labels, test images, test labels.
+    std::vector<std::string> idxFiles;
     std::int64_t maxRows = 0;        // IDX data: keep the first N training rows (0: all), for quick runs
     double valFraction = 0.15;
     double testFraction = 0.15;

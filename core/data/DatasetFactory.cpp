@@ -47,10 +47,21 @@ std::vector<std::string> builtinDatasets() {
 }
 
 Dataset loadDataset(const DataConfig& data) {
+    if (!data.idxFiles.empty()) {
+        if (data.idxFiles.size() != 4) throw DataError("data.idx_files: name 4 files (train images, train labels, test images, test labels)");
+        const IdxFiles f{data.idxFiles[0], data.idxFiles[1], data.idxFiles[2], data.idxFiles[3]};
+        return loadIdxDataset(f, std::filesystem::path(f.trainImages).parent_path().filename().string(), {}, data.maxRows);
+    }
     if (!data.path.empty()) {
         std::error_code ec;
-        if (data.format == "idx" || (data.format == "auto" && std::filesystem::is_directory(data.path, ec)))
-            return loadIdxDataset(findIdxFiles(data.path), std::filesystem::path(data.path).filename().string(), {}, data.maxRows);
+        const std::filesystem::path p(data.path);
+        // A folder, or one of the four files of a folder (train-images-idx3-ubyte.gz, ...).
+        const bool idxFile = p.filename().string().find("-idx") != std::string::npos &&
+                             p.filename().string().find("-ubyte") != std::string::npos;
+        if (data.format == "idx" || (data.format == "auto" && (std::filesystem::is_directory(p, ec) || idxFile))) {
+            const std::filesystem::path folder = std::filesystem::is_directory(p, ec) ? p : p.parent_path();
+            return loadIdxDataset(findIdxFiles(folder.string()), folder.filename().string(), {}, data.maxRows);
+        }
         if (data.format == "tsv" || (data.format == "auto" && looksLikeTsv(data.path))) return loadTsvFile(data.path);
         CsvOptions o;
         o.target = data.target;

@@ -147,3 +147,28 @@ TEST(IdxLoader, FashionMnistFromDebiansPackage) {
     for (auto r : d.presetTest) ++perClass[static_cast<std::size_t>(d.labels[static_cast<std::size_t>(r)])];
     for (int n : perClass) EXPECT_EQ(n, 1000) << "Fashion-MNIST's test set has 1,000 images of each class";
 }
+
+TEST(IdxLoader, ExplicitFilesOrOneFileOfTheFolder) {
+    test::TempDir dir;
+    dir.file("a-images", images(8, 3, 3));
+    dir.file("a-labels", labels(8, 2));
+    dir.file("b-images", images(4, 3, 3));
+    dir.file("b-labels", labels(4, 2));
+    DataConfig c;
+    c.idxFiles = {dir / "a-images", dir / "a-labels", dir / "b-images", dir / "b-labels"};
+    Dataset d = loadDataset(c);
+    EXPECT_EQ(d.rows, 12);
+    EXPECT_EQ(d.presetTest.size(), 4u);
+
+    dir.file("train-images-idx3-ubyte", images(8, 3, 3));
+    dir.file("train-labels-idx1-ubyte", labels(8, 2));
+    dir.file("t10k-images-idx3-ubyte", images(2, 3, 3));
+    dir.file("t10k-labels-idx1-ubyte", labels(2, 2));
+    DataConfig one;
+    one.path = dir / "train-images-idx3-ubyte";
+    EXPECT_EQ(loadDataset(one).rows, 10) << "a file of the folder stands for the folder";
+
+    ExperimentConfig bad;
+    bad.data.idxFiles = {dir / "a-images", dir / "a-labels"};
+    EXPECT_EQ(validate(bad).front().field, "data.idx_files");
+}
