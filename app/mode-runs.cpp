@@ -97,9 +97,11 @@ int main(int argc, char** argv) {
                "  mode-runs export 12 --csv > run12.csv\n"
                "  mode-runs tag 12 baseline && mode-runs rename 12 \"moe, seed 3\"\n"
                "  mode-runs delete 12 13\n"
+               "  mode-runs merge shard0.sqlite shard1.sqlite --db all.sqlite\n"
                "Exit codes: 0 done, 2 bad input (an unknown id, a store that cannot be opened).");
     app.set_version_flag("--version", std::string("mode-runs ") + MODE_VERSION);
     app.require_subcommand(1);
+    app.fallthrough(); // --db before or after the subcommand, as in `mode-runs list --db FILE`
     std::string db;
     app.add_option("--db", db, "run store (SQLite); default: " + RunStore::defaultPath());
 
@@ -150,6 +152,9 @@ int main(int argc, char** argv) {
     note->add_option("id", id, "run id")->required();
     note->add_option("text", text, "the notes")->required();
     auto* check = app.add_subcommand("check", "check the store file's integrity");
+    std::vector<std::string> sources;
+    auto* merge = app.add_subcommand("merge", "copy the runs of other stores (e.g. sweep shards) into --db");
+    merge->add_option("stores", sources, "run stores to copy from")->required();
 
     try {
         app.parse(argc, argv);
@@ -162,7 +167,7 @@ int main(int argc, char** argv) {
     }
 
     const std::string path = db.empty() ? RunStore::defaultPath() : db;
-    const bool writes = *del || *tag || *untag || *rename || *note;
+    const bool writes = *del || *tag || *untag || *rename || *note || *merge;
     try {
         RunStore store(path, writes ? RunStore::Mode::ReadWrite : RunStore::Mode::ReadOnly);
         if (*list) {
@@ -218,6 +223,11 @@ int main(int argc, char** argv) {
             store.rename(id, text);
         } else if (*note) {
             store.setNotes(id, text);
+        } else if (*merge) {
+            for (const auto& src : sources) {
+                auto n = store.mergeFrom(src);
+                std::cout << src << ": " << n.copied << " runs copied, " << n.skipped << " already there\n";
+            }
         } else if (*check) {
             auto report = store.integrityCheck();
             std::cout << path << ": " << report << "\n";

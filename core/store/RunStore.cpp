@@ -844,6 +844,76 @@ void RunStore::setNotes(std::int64_t id, const std::string& notes) {
     });
 }
 
+RunStore::MergeCount RunStore::mergeFrom(const std::string& otherPath) {
+    {
+        RunStore other(otherPath, Mode::ReadOnly); // checks it is a run store of this schema
+        if (fs::equivalent(fs::path(otherPath), fs::path(d_->path)))
+            throw RunStoreError("run store " + otherPath + ": cannot merge a store into itself");
+    }
+    return d_->guarded("cannot merge " + otherPath, [&] {
+        auto& db = *d_->db;
+        MergeCount count;
+        SQLite::Statement attach(db, "ATTACH DATABASE ? AS src");
+        attach.bind(1, otherPath);
+        attach.exec();
+        struct Detach {
+            SQLite::Database& db;
+            ~Detach() {
+                try {
+                    db.exec("DETACH DATABASE src");
+                } catch (...) {
+                }
+            }
+        } detach{db};
+        SQLite::Transaction tx(db);
+        const std::string cols =
+            "name, status, message, started_at, ended_at, config_json, config_hash, dataset, dataset_fingerprint, seed, "
+            "device, experts, alpha, distill, gate, libtorch_version, mode_version, start_json, epochs_completed, steps, "
+            "wall_seconds, test_accuracy, val_accuracy, gate_routing_accuracy, notes, heartbeat_at, writer_host, writer_pid, "
+            "writer_started";
+        SQLite::Statement runs(db, "SELECT id, config_hash, started_at FROM src.runs ORDER BY id");
+        SQLite::Statement exists(db, "SELECT 1 FROM main.runs WHERE config_hash = ? AND started_at = ?");
+        SQLite::Statement copyRun(db, "INSERT INTO main.runs (" + cols + ") SELECT " + cols + " FROM src.runs WHERE id = ?");
+        const std::vector<std::string> children{
+            "INSERT INTO main.steps SELECT ?1, step, epoch, loss, task_loss, distill_loss, balance_loss, samples_per_second, "
+            "wall_seconds FROM src.steps WHERE run_id = ?2",
+            "INSERT INTO main.epochs SELECT ?1, epoch, step, wall_seconds, train_loss, train_task_loss, train_distill_loss, "
+            "train_accuracy, val_loss, val_accuracy, test_loss, test_accuracy, test_rmse, test_r2, gate_entropy, "
+            "expert_similarity, gate_routing_accuracy FROM src.epochs WHERE run_id = ?2",
+            "INSERT INTO main.routing SELECT ?1, epoch, kind, matrix_json FROM src.routing WHERE run_id = ?2",
+            "INSERT INTO main.expert_epochs SELECT ?1, epoch, expert, allocated, probing_accuracy, probing_error, load, share, "
+            "similarity FROM src.expert_epochs WHERE run_id = ?2",
+            "INSERT INTO main.run_tags SELECT ?1, tag FROM src.run_tags WHERE run_id = ?2",
+            "INSERT INTO main.checkpoints SELECT ?1, epoch, step, wall_seconds, created_at, state FROM src.checkpoints WHERE run_id = ?2"};
+        std::vector<std::unique_ptr<SQLite::Statement>> copies;
+        for (const auto& sql : children) copies.push_back(std::make_unique<SQLite::Statement>(db, sql));
+        while (runs.executeStep()) {
+            const std::int64_t old = runs.getColumn(0).getInt64();
+            exists.bind(1, runs.getColumn(1).getString());
+            exists.bind(2, runs.getColumn(2).getDouble());
+            const bool present = exists.executeStep();
+            exists.reset();
+            if (present) {
+                ++count.skipped;
+                continue;
+            }
+            copyRun.bind(1, old);
+            copyRun.exec();
+            copyRun.reset();
+            const std::int64_t id = db.getLastInsertRowid();
+            for (auto& c : copies) {
+                c->bind(1, id);
+                c->bind(2, old);
+                c->exec();
+                c->reset();
+            }
+            ++count.copied;
+        }
+        tx.commit();
+        return count;
+    });
+}
+
 int RunStore::markInterruptedRuns() {
     return d_->guarded("cannot check for interrupted runs", [&] { return d_->markInterrupted(); });
 }

@@ -122,6 +122,15 @@ public:
     void removeTag(std::int64_t id, const std::string& tag);
     void setNotes(std::int64_t id, const std::string& notes);
 
+    // Copies every run of another store (with its steps, epochs, routing, experts, tags and
+    // checkpoint) into this one under new ids, in one transaction. A run already here (same
+    // config hash and start time) is skipped, so merging twice changes nothing. Returns how many
+    // runs were copied.
+    struct MergeCount {
+        int copied = 0, skipped = 0;
+    };
+    MergeCount mergeFrom(const std::string& otherPath);
+
     // Marks runs left `running` by a writer that is gone as `interrupted`; returns how many.
     // Done on every ReadWrite open.
     int markInterruptedRuns();

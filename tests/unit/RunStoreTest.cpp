@@ -465,3 +465,34 @@ TEST(RunStore, DefaultPathFollowsXdgDataHome) {
     if (old) setenv("XDG_DATA_HOME", saved.c_str(), 1);
     else unsetenv("XDG_DATA_HOME");
 }
+
+TEST(RunStore, MergeCopiesEveryRecordUnderNewIdsAndOnlyOnce) {
+    TempDir dir;
+    {
+        RunStore a(dir / "a.sqlite");
+        auto id = a.beginRun(config(0.1), start(), "from a");
+        a.appendEpoch(id, epoch(1), steps(1, 1, 5));
+        a.saveCheckpoint(id, Checkpoint{1, 5, 0.5, "state-a"});
+        a.addTag(id, "shard-a");
+        a.finishRun(id, RunResult{});
+    }
+    RunStore target(dir / "all.sqlite");
+    auto own = target.beginRun(config(0.0), start(), "already here");
+    target.finishRun(own, RunResult{});
+    auto n = target.mergeFrom(dir / "a.sqlite");
+    EXPECT_EQ(n.copied, 1);
+    EXPECT_EQ(n.skipped, 0);
+    auto runs = target.listRuns();
+    ASSERT_EQ(runs.size(), 2u);
+    const auto& copied = runs[0].name == "from a" ? runs[0] : runs[1];
+    EXPECT_NE(copied.id, own);
+    EXPECT_EQ(copied.tags, std::vector<std::string>{"shard-a"});
+    EXPECT_EQ(target.steps(copied.id).size(), 5u);
+    ASSERT_EQ(target.epochs(copied.id).size(), 1u);
+    EXPECT_EQ(target.epochs(copied.id)[0].experts.size(), 3u);
+    EXPECT_EQ(target.checkpoint(copied.id)->state, "state-a");
+    EXPECT_EQ(target.mergeFrom(dir / "a.sqlite").skipped, 1) << "merging again copies nothing";
+    EXPECT_EQ(target.listRuns().size(), 2u);
+    EXPECT_THROW(target.mergeFrom(dir / "all.sqlite"), RunStoreError);
+    EXPECT_THROW(target.mergeFrom(dir / "absent.sqlite"), RunStoreError);
+}

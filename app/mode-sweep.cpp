@@ -1,0 +1,217 @@
+// mode-sweep: runs every point of a sweep (datasets x alphas x experts x seeds, any config field)
+// as mode-train processes, N at a time, each run into the store. Finished points are skipped, so
+// an interrupted sweep resumes where it stopped; --shard i/n splits a sweep over machines or
+// scheduler array jobs (each with its own store; `mode-runs merge` joins them).
+
+#include "cli/CliCommon.h"
+#include "data/Dataset.h"
+#include "store/RunStore.h"
+#include "sweep/Sweep.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <set>
+#include <spawn.h>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace mode;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+extern char** environ;
+
+namespace {
+
+std::string configHash(const ExperimentConfig& c) {
+    const std::string text = c.toJson().dump();
+    return fnv1a64Hex(text.data(), text.size());
+}
+
+std::string selfDir() {
+    std::error_code ec;
+    auto p = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? std::string(".") : p.parent_path().string();
+}
+
+struct Job {
+    pid_t pid = 0;
+    SweepRun point;
+    std::string out, err;
+    std::chrono::steady_clock::time_point started;
+};
+
+volatile std::sig_atomic_t g_stop = 0;
+void onSignal(int) { g_stop = 1; }
+
+std::string readText(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::string formatSeconds(double s) {
+    std::ostringstream o;
+    if (s >= 3600) o << static_cast<int>(s / 3600) << " h " << static_cast<int>(s / 60) % 60 << " min";
+    else if (s >= 60) o << static_cast<int>(s / 60) << " min " << static_cast<int>(s) % 60 << " s";
+    else o << std::fixed << std::setprecision(1) << s << " s";
+    return o.str();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Run a sweep of MoDE experiments (a grid over any config fields), each run into the store."};
+    app.footer("Sweep file:\n"
+               "  {\"name\": \"regimes-alpha\", \"base_file\": \"regimes.json\", \"base\": {\"train\": {\"epochs\": 20}},\n"
+               "   \"grid\": {\"loss.alpha\": [0, 0.01, 0.1, 1], \"train.seed\": [1, 2, 3]}}\n"
+               "Examples:\n"
+               "  mode-sweep experiments/sweeps/regimes-alpha.json --jobs 2\n"
+               "  mode-sweep sweep.json --db shard3.sqlite --shard 3/8      # Slurm: --shard $SLURM_ARRAY_TASK_ID/8\n"
+               "  mode-sweep sweep.json --dry-run\n"
+               "Exit codes: 0 every run finished, 1 some run failed or diverged, 2 bad input, 130 interrupted.");
+    app.set_version_flag("--version", std::string("mode-sweep ") + MODE_VERSION);
+    std::string file, db, shardText = "0/1";
+    int jobs = 2, threads = 1;
+    bool dryRun = false, quiet = false;
+    app.add_option("sweep", file, "sweep file (JSON)")->required();
+    app.add_option("--db", db, "run store (SQLite); default: " + RunStore::defaultPath());
+    app.add_option("-j,--jobs", jobs, "runs at the same time (processes)")->check(CLI::Range(1, 256));
+    app.add_option("--threads", threads, "LibTorch threads per run (0: one per core)")->check(CLI::Range(0, 256));
+    app.add_option("--shard", shardText, "run only shard i of n (0 <= i < n): the points whose index % n == i");
+    app.add_flag("--dry-run", dryRun, "list the runs to do and exit");
+    app.add_flag("-q,--quiet", quiet, "no progress lines");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : kExitBadInput;
+    }
+
+    std::vector<SweepRun> points;
+    Shard shard;
+    std::string storePath = db.empty() ? RunStore::defaultPath() : db;
+    std::set<std::string> done;
+    try {
+        shard = Shard::parse(shardText);
+        const Sweep sweep = Sweep::fromFile(file);
+        for (auto& p : sweep.expand())
+            if (shard.contains(p.index)) {
+                p.config.train.threads = threads;
+                points.push_back(std::move(p));
+            }
+        RunStore store(storePath); // created if new; stale runs become interrupted
+        RunFilter finished;
+        finished.status = RunStatus::Finished;
+        for (const auto& r : store.listRuns(finished)) done.insert(r.configHash);
+    } catch (const std::exception& e) {
+        std::cerr << "mode-sweep: " << e.what() << "\n";
+        return kExitBadInput;
+    }
+    std::vector<SweepRun> todo;
+    for (auto& p : points)
+        if (!done.count(configHash(p.config))) todo.push_back(std::move(p));
+    std::cerr << "mode-sweep: " << points.size() << " runs in shard " << shard.index << "/" << shard.count << ", "
+              << points.size() - todo.size() << " already finished in " << storePath << ", " << todo.size() << " to run\n";
+    if (dryRun) {
+        for (const auto& p : todo) std::cout << p.index << "\t" << p.config.name << "\n";
+        return 0;
+    }
+
+    const std::string train = selfDir() + "/mode-train";
+    const fs::path work = fs::temp_directory_path() / ("mode-sweep-" + std::to_string(getpid()));
+    fs::create_directories(work);
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+
+    std::map<pid_t, Job> running;
+    std::size_t next = 0, completed = 0;
+    int failed = 0;
+    const auto start = std::chrono::steady_clock::now();
+    double busySeconds = 0;
+    while ((next < todo.size() || !running.empty())) {
+        while (!g_stop && next < todo.size() && static_cast<int>(running.size()) < jobs) {
+            Job job;
+            job.point = todo[next++];
+            const std::string base = (work / std::to_string(job.point.index)).string();
+            writeTextFile(base + ".json", job.point.config.toJson().dump(2));
+            job.out = base + ".out";
+            job.err = base + ".err";
+            std::vector<std::string> args{train, "--config", base + ".json", "--db", storePath, "--json", "-q"};
+            std::vector<char*> argvs;
+            for (auto& a : args) argvs.push_back(a.data());
+            argvs.push_back(nullptr);
+            posix_spawn_file_actions_t files;
+            posix_spawn_file_actions_init(&files);
+            posix_spawn_file_actions_addopen(&files, 1, job.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            posix_spawn_file_actions_addopen(&files, 2, job.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            const int rc = posix_spawn(&job.pid, train.c_str(), &files, nullptr, argvs.data(), environ);
+            posix_spawn_file_actions_destroy(&files);
+            if (rc != 0) {
+                std::cerr << "mode-sweep: cannot start " << train << ": " << std::strerror(rc) << "\n";
+                return kExitBadInput;
+            }
+            job.started = std::chrono::steady_clock::now();
+            running.emplace(job.pid, std::move(job));
+        }
+        if (running.empty()) break;
+        int status = 0;
+        const pid_t pid = waitpid(-1, &status, 0);
+        if (pid < 0) {
+            if (errno == EINTR) {
+                for (auto& [p, j] : running) kill(p, SIGINT); // each run stops and is stored as stopped
+                continue;
+            }
+            break;
+        }
+        auto it = running.find(pid);
+        if (it == running.end()) continue;
+        Job job = std::move(it->second);
+        running.erase(it);
+        ++completed;
+        const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - job.started).count();
+        busySeconds += took;
+        const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        std::string result;
+        if (code == 0) {
+            auto j = json::parse(readText(job.out), nullptr, false);
+            std::ostringstream r;
+            r << "run " << (j.is_object() ? j.value("run_id", json()).dump() : "?");
+            if (j.is_object() && j["test_accuracy"].is_number())
+                r << ", test accuracy " << std::fixed << std::setprecision(4) << j["test_accuracy"].get<double>();
+            result = r.str();
+        } else {
+            ++failed;
+            std::string err = readText(job.err);
+            if (!err.empty() && err.back() == '\n') err.pop_back();
+            result = "FAILED (exit " + std::to_string(code) + "): " + err.substr(err.rfind('\n') + 1);
+        }
+        if (!quiet) {
+            const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            const std::size_t left = todo.size() - completed;
+            const double eta = completed ? elapsed / static_cast<double>(completed) * static_cast<double>(left) : 0;
+            std::cerr << "[" << completed << "/" << todo.size() << "] " << job.point.config.name << ": " << result << " ("
+                      << formatSeconds(took) << ")" << (left && !g_stop ? ", ETA " + formatSeconds(eta) : std::string()) << "\n";
+        }
+    }
+    std::error_code ec;
+    fs::remove_all(work, ec);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::cerr << "mode-sweep: " << completed << " runs in " << formatSeconds(wall) << " (" << formatSeconds(busySeconds)
+              << " of run time), " << failed << " failed" << (g_stop ? ", interrupted" : "") << "\n";
+    if (g_stop) return 130;
+    return failed ? kExitRunFailed : 0;
+}

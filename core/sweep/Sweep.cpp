@@ -1,0 +1,153 @@
+#include "sweep/Sweep.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace mode {
+
+namespace {
+std::string valueText(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+// The last part of a dotted path, for run names: "loss.alpha" -> "alpha".
+std::string shortName(const std::string& path) {
+    const auto dot = path.rfind('.');
+    return dot == std::string::npos ? path : path.substr(dot + 1);
+}
+} // namespace
+
+void setJsonPath(json& j, const std::string& path, const json& value) {
+    json* node = &j;
+    std::size_t start = 0;
+    for (;;) {
+        const auto dot = path.find('.', start);
+        const std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        if (key.empty()) throw ConfigError("grid field '" + path + "' has an empty part");
+        if (!node->is_object()) throw ConfigError("grid field '" + path + "': '" + key + "' is inside a value, not a section");
+        if (dot == std::string::npos) {
+            (*node)[key] = value;
+            return;
+        }
+        node = &(*node)[key];
+        if (node->is_null()) *node = json::object();
+        start = dot + 1;
+    }
+}
+
+Shard Shard::parse(const std::string& text) {
+    Shard s;
+    const auto slash = text.find('/');
+    try {
+        if (slash == std::string::npos) throw std::invalid_argument("no slash");
+        std::size_t used = 0;
+        s.index = std::stoul(text.substr(0, slash), &used);
+        if (used != slash) throw std::invalid_argument("junk");
+        s.count = std::stoul(text.substr(slash + 1), &used);
+        if (used != text.size() - slash - 1) throw std::invalid_argument("junk");
+    } catch (const std::exception&) {
+        throw ConfigError("--shard '" + text + "': write i/n, e.g. 0/4 for the first of four shards");
+    }
+    if (s.count < 1 || s.index >= s.count)
+        throw ConfigError("--shard '" + text + "': needs 0 <= i < n (shards are numbered from 0, like Slurm array tasks)");
+    return s;
+}
+
+Sweep Sweep::fromFile(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw ConfigError(path + ": cannot open the sweep file");
+    std::stringstream text;
+    text << in.rdbuf();
+    json j;
+    try {
+        j = json::parse(text.str());
+    } catch (const json::parse_error& e) {
+        throw ConfigError(path + ": not valid JSON: " + e.what());
+    }
+    Sweep s = fromJson(j, path, fs::path(path).parent_path().string());
+    // The grid varies in the order the file lists its fields (json objects sort their keys).
+    const auto ordered = nlohmann::ordered_json::parse(text.str());
+    std::vector<std::string> order;
+    for (auto it = ordered["grid"].begin(); it != ordered["grid"].end(); ++it) order.push_back(it.key());
+    std::stable_sort(s.grid.begin(), s.grid.end(), [&](const auto& a, const auto& b) {
+        return std::find(order.begin(), order.end(), a.first) < std::find(order.begin(), order.end(), b.first);
+    });
+    return s;
+}
+
+Sweep Sweep::fromJson(const json& j, const std::string& source, const std::string& folder) {
+    if (!j.is_object()) throw ConfigError(source + ": a sweep file is a JSON object with name, base and grid");
+    for (auto it = j.begin(); it != j.end(); ++it)
+        if (it.key() != "name" && it.key() != "base" && it.key() != "base_file" && it.key() != "grid")
+            throw ConfigError(source + ": unknown key '" + it.key() + "' (known: name, base, base_file, grid)");
+    Sweep s;
+    s.name = j.value("name", fs::path(source).stem().string());
+    const fs::path dir = fs::absolute(folder.empty() ? fs::path(".") : fs::path(folder));
+    if (j.contains("base_file")) {
+        const fs::path base = dir / j.at("base_file").get<std::string>();
+        s.base = ExperimentConfig::fromFile(base.string()).toJson();
+    }
+    if (j.contains("base")) {
+        if (!j.at("base").is_object()) throw ConfigError(source + ": base must be an object (an experiment, or part of one)");
+        s.base.merge_patch(j.at("base"));
+    }
+    if (!j.contains("grid") || !j.at("grid").is_object() || j.at("grid").empty())
+        throw ConfigError(source + ": grid must be an object of field -> list of values, e.g. {\"loss.alpha\": [0, 0.1]}");
+    for (auto it = j.at("grid").begin(); it != j.at("grid").end(); ++it) {
+        if (!it->is_array() || it->empty())
+            throw ConfigError(source + ": grid." + it.key() + " must be a non-empty list of values");
+        s.grid.push_back({it.key(), std::vector<json>(it->begin(), it->end())});
+    }
+    // A data path in the base is relative to the sweep file, as in experiment files.
+    if (s.base.contains("data") && s.base["data"].contains("path")) {
+        const std::string p = s.base["data"]["path"].get<std::string>();
+        if (!p.empty() && fs::path(p).is_relative()) s.base["data"]["path"] = (dir / p).lexically_normal().string();
+    }
+    s.expand(); // every point must be a valid experiment
+    return s;
+}
+
+std::size_t Sweep::size() const {
+    std::size_t n = 1;
+    for (const auto& g : grid) n *= g.second.size();
+    return n;
+}
+
+std::vector<SweepRun> Sweep::expand() const {
+    std::vector<SweepRun> points;
+    const std::size_t n = size();
+    for (std::size_t i = 0; i < n; ++i) {
+        json j = base;
+        SweepRun p;
+        p.index = i;
+        std::size_t rest = i;
+        std::string label = name;
+        // Mixed radix, the last field fastest.
+        std::vector<std::size_t> digit(grid.size());
+        for (std::size_t g = grid.size(); g-- > 0;) {
+            digit[g] = rest % grid[g].second.size();
+            rest /= grid[g].second.size();
+        }
+        for (std::size_t g = 0; g < grid.size(); ++g) {
+            const json& v = grid[g].second[digit[g]];
+            setJsonPath(j, grid[g].first, v);
+            p.values.push_back({grid[g].first, valueText(v)});
+            label += " " + shortName(grid[g].first) + "=" + valueText(v);
+        }
+        j["name"] = label;
+        try {
+            p.config = ExperimentConfig::fromJson(j, "sweep point " + std::to_string(i));
+        } catch (const ConfigError& e) {
+            throw ConfigError("sweep '" + name + "', point " + std::to_string(i) + " (" + label + "): " + e.what());
+        }
+        if (auto issues = validate(p.config, true); !issues.empty())
+            throw ConfigError("sweep '" + name + "', point " + std::to_string(i) + " (" + label + "): " + describe(issues));
+        points.push_back(std::move(p));
+    }
+    return points;
+}
+
+} // namespace mode
