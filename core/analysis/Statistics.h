@@ -25,3 +25,21 @@ struct Band {
 Band meanBand(const std::vector<std::vector<double>>& keys, const std::vector<std::vector<double>>& values);
 
 } // namespace mode
+
+namespace mode {
+
+// Student's t distribution: P(T <= t) with df degrees of freedom (regularised incomplete beta).
+double studentTCdf(double t, double df);
+
+// Paired two-sided tests of a against b (same length, pairs by position, e.g. by seed).
+struct PairedTest {
+    std::size_t n = 0;
+    double meanDifference = 0; // mean of a - b
+    double statistic = 0;      // t, or Wilcoxon's W+ (sum of the ranks of positive differences)
+    double pValue = 1;         // two-sided; 1 when the test cannot tell (n < 2, all differences 0)
+};
+PairedTest pairedTTest(const std::vector<double>& a, const std::vector<double>& b);
+// Exact Wilcoxon signed-rank test (zero differences dropped, ties get mean ranks), n <= 25.
+PairedTest wilcoxonSignedRank(const std::vector<double>& a, const std::vector<double>& b);
+
+} // namespace mode

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
+#include <filesystem>
 #include <set>
 
 using namespace mode::test;
@@ -75,4 +77,35 @@ TEST(ModeSweepCli, BadSweepsAndFailingRunsSetTheExitCode) {
                                                   "grid": {"train.seed": [1]}})") + " --db " + (dir / "d.sqlite"));
     EXPECT_EQ(diverging.exitCode, 1) << diverging.err;
     EXPECT_NE(diverging.err.find("FAILED"), std::string::npos) << diverging.err;
+}
+
+TEST(ModeReportCli, ReportOfASmallRealStoreWithFiguresAndVerdicts) {
+    if (!std::filesystem::exists(kBin + "/mode-report")) GTEST_SKIP() << "mode-report is built with the GUI libraries";
+    TempDir dir;
+    const std::string db = dir / "runs.sqlite", out = dir / "report";
+    auto s = sweep(dir.file("s.json", kSweep) + " --db " + db + " -j 2");
+    ASSERT_EQ(s.exitCode, 0) << s.err;
+    auto r = runCommand(kBin + "/mode-report --db " + db + " --out " + out);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const std::string md = readFile(out + "/REPORT.md");
+    EXPECT_NE(md.find("| 0 (MoE) | 3 |"), std::string::npos) << md;
+    EXPECT_NE(md.find("paired over 3 seeds"), std::string::npos) << md;
+    EXPECT_NE(md.find("1. A moderate alpha beats alpha = 0"), std::string::npos);
+    EXPECT_NE(md.find("4. Gate routing accuracy"), std::string::npos);
+    // The table's means are the store's: recompute the alpha = 0 mean from mode-runs.
+    double sum = 0;
+    int n = 0;
+    for (const auto& run : runsIn(db))
+        if (run["alpha"].get<double>() == 0) sum += run["test_accuracy"].get<double>(), ++n;
+    ASSERT_EQ(n, 3);
+    char expected[32];
+    std::snprintf(expected, sizeof expected, "| 0 (MoE) | 3 | %.4f", sum / 3);
+    EXPECT_NE(md.find(expected), std::string::npos) << expected << "\n" << md;
+    for (const char* fig : {"regimes-test_accuracy.png", "regimes-expert_similarity.png", "regimes-gate_routing_accuracy.png"}) {
+        const std::string png = readFile(out + "/figures/" + fig);
+        ASSERT_GT(png.size(), 1000u) << fig;
+        EXPECT_EQ(png.substr(1, 3), "PNG") << fig;
+    }
+    auto empty = runCommand(kBin + "/mode-report --db " + (dir / "none.sqlite") + " --out " + out);
+    EXPECT_EQ(empty.exitCode, 2);
 }

@@ -126,3 +126,55 @@ TEST(RunComparison, AlphaSweepMeanAndSpreadOverSeeds) {
     EXPECT_NEAR(sweep[1].mean, 0.85, 1e-12);
     EXPECT_EQ(sweep[2].std, 0.0);
 }
+
+namespace {
+// A second implementation of the t distribution's upper tail: Simpson's rule on its density.
+double tTailBySimpson(double t, double df) {
+    auto pdf = [df](double x) {
+        return std::exp(std::lgamma((df + 1) / 2) - std::lgamma(df / 2)) / std::sqrt(df * M_PI) *
+               std::pow(1 + x * x / df, -(df + 1) / 2);
+    };
+    const double hi = 2000;
+    const int n = 2000000;
+    const double h = (hi - t) / n;
+    double s = pdf(t) + pdf(hi);
+    for (int i = 1; i < n; ++i) s += pdf(t + i * h) * (i % 2 ? 4 : 2);
+    return s * h / 3;
+}
+} // namespace
+
+TEST(Statistics, StudentTDistributionAgainstClosedFormsAndIntegration) {
+    EXPECT_NEAR(studentTCdf(0, 5), 0.5, 1e-12);
+    EXPECT_NEAR(studentTCdf(1, 1), 0.75, 1e-12) << "df 1 is Cauchy: 1/2 + atan(1)/pi";
+    EXPECT_NEAR(studentTCdf(2, 2), 0.5 + 2 / (2 * std::sqrt(6.0)), 1e-12) << "df 2: 1/2 + t / (2 sqrt(2 + t^2))";
+    EXPECT_NEAR(studentTCdf(-2, 2), 0.5 - 2 / (2 * std::sqrt(6.0)), 1e-12);
+    EXPECT_NEAR(1 - studentTCdf(3.2071, 4), tTailBySimpson(3.2071, 4), 1e-7);
+    EXPECT_NEAR(1 - studentTCdf(1.3, 17), tTailBySimpson(1.3, 17), 1e-7);
+}
+
+TEST(Statistics, PairedTTestByHand) {
+    // d = 1, 1, 2, 0, 2: mean 1.2, sd sqrt(0.7), t = 1.2 / (sqrt(0.7) / sqrt(5)), df 4.
+    auto r = pairedTTest({5, 7, 8, 6, 9}, {4, 6, 6, 6, 7});
+    EXPECT_EQ(r.n, 5u);
+    EXPECT_DOUBLE_EQ(r.meanDifference, 1.2);
+    const double t = 1.2 / (std::sqrt(0.7) / std::sqrt(5.0));
+    EXPECT_NEAR(r.statistic, t, 1e-12);
+    EXPECT_NEAR(r.pValue, 2 * tTailBySimpson(t, 4), 1e-7);
+    EXPECT_NEAR(r.pValue, 0.0327, 5e-4) << "the tabled value";
+    EXPECT_EQ(pairedTTest({1, 2}, {1, 2}).pValue, 1.0) << "no differences: nothing to tell";
+}
+
+TEST(Statistics, WilcoxonSignedRankExactByHand) {
+    // Differences 1, 1, 2, 0, 2: the zero is dropped, ranks 1.5, 1.5, 3.5, 3.5, all positive:
+    // W+ = 10, reached by 1 of the 16 sign patterns (and its mirror 0): p = 2/16.
+    auto r = wilcoxonSignedRank({5, 7, 8, 6, 9}, {4, 6, 6, 6, 7});
+    EXPECT_EQ(r.n, 4u);
+    EXPECT_DOUBLE_EQ(r.statistic, 10.0);
+    EXPECT_DOUBLE_EQ(r.pValue, 0.125);
+    // Five distinct positive differences: p = 2/32.
+    EXPECT_DOUBLE_EQ(wilcoxonSignedRank({1, 2, 3, 4, 5}, {0, 0, 0, 0, 0}).pValue, 0.0625);
+    // Differences -1, 2, 3: ranks 1, 2, 3, W+ = 5; P(W+ <= 1) = 2/8 (0 and {1}): p = 0.5.
+    auto mixed = wilcoxonSignedRank({0, 2, 3}, {1, 0, 0});
+    EXPECT_DOUBLE_EQ(mixed.statistic, 5.0);
+    EXPECT_DOUBLE_EQ(mixed.pValue, 0.5);
+}
