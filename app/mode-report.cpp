@@ -20,12 +20,6 @@ using namespace mode;
 namespace fs = std::filesystem;
 
 namespace {
-std::string fileSafe(std::string s) {
-    for (char& c : s)
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') c = '-';
-    return s;
-}
-
 // A metric against alpha: mean and standard deviation over seeds on a log axis, alpha = 0 apart.
 bool drawFigure(const DatasetReport& r, const std::string& metric, const QString& label, const std::string& file) {
     QCustomPlot plot;
@@ -124,10 +118,11 @@ int main(int argc, char** argv) {
             preamble += "\n" + std::string(std::istreambuf_iterator<char>(in), {});
         }
         for (const auto& r : reports) {
-            const std::string base = (fs::path(out) / "figures" / fileSafe(r.dataset)).string();
-            drawFigure(r, "test_accuracy", QObject::tr("test accuracy"), base + "-test_accuracy.png");
-            drawFigure(r, "gate_routing_accuracy", QObject::tr("gate routing accuracy"), base + "-gate_routing_accuracy.png");
-            drawFigure(r, "expert_similarity", QObject::tr("expert similarity (cosine)"), base + "-expert_similarity.png");
+            const std::string figures = (fs::path(out) / "figures").string();
+            drawFigure(r, "test_accuracy", QObject::tr("test accuracy"), figureFile(figures, r.dataset, "test_accuracy"));
+            drawFigure(r, "gate_routing_accuracy", QObject::tr("gate routing accuracy"),
+                       figureFile(figures, r.dataset, "gate_routing_accuracy"));
+            drawFigure(r, "expert_similarity", QObject::tr("expert similarity (cosine)"), figureFile(figures, r.dataset, "expert_similarity"));
         }
         const std::string path = (fs::path(out) / "REPORT.md").string();
         if (!writeTextFile(path, sweepReportMarkdown(reports, "figures", preamble))) throw std::runtime_error("cannot write " + path);

@@ -40,9 +40,10 @@ int main(int argc, char** argv) {
     QCommandLineOption compare("compare", "Open the compare view on these stored runs.", "ID,ID,...");
     QCommandLineOption compareTab("compare-tab", "With --compare: show this tab: curves, config, metrics, routing, experts "
                                   "or sweep.", "TAB", "curves");
+    QCommandLineOption report("report", "Open this report (mode-report's REPORT.md).", "FILE");
     QCommandLineOption screenshot("screenshot", "Save a screenshot of the window to FILE and quit.", "FILE");
     QCommandLineOption afterEpochs("after-epochs", "With --screenshot and a run: take it after N epochs.", "N", "0");
-    cli.addOptions({db, config, runDefault, openRun, compare, compareTab, screenshot, afterEpochs});
+    cli.addOptions({db, config, runDefault, openRun, compare, compareTab, report, screenshot, afterEpochs});
     cli.process(app);
 
     const QString storePath = cli.isSet(db) ? cli.value(db) : QString::fromStdString(RunStore::defaultPath());
@@ -62,6 +63,10 @@ int main(int argc, char** argv) {
         if (cli.isSet(screenshot)) return 2;
     }
 
+    if (cli.isSet(report) && !window.openReport(cli.value(report))) {
+        std::cerr << "mode-workbench: " << window.message().toStdString() << "\n";
+        return 2;
+    }
     bool comparing = false;
     if (cli.isSet(compare)) {
         QList<qint64> ids;

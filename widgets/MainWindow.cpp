@@ -13,7 +13,10 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QFile>
 #include <QFileDialog>
+#include <QFileInfo>
+#include <QTextBrowser>
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QLabel>
@@ -177,6 +180,10 @@ void MainWindow::buildMenus() {
     auto* file = menuBar()->addMenu(tr("&File"));
     auto* open = file->addAction(tr("&Open data file\u2026"), this, &MainWindow::openDataFile);
     open->setShortcut(QKeySequence::Open);
+    file->addAction(tr("Open &report\u2026"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open a report"), QString(), tr("Markdown (*.md)"));
+        if (!path.isEmpty()) openReport(path);
+    });
     file->addSeparator();
     auto* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -352,6 +359,24 @@ void MainWindow::onRunFailedToStart(const QString& message) {
     state_->setText(tr("ready"));
     showMessage(message, true);
     updateButtons();
+}
+
+bool MainWindow::openReport(const QString& path) {
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly | QIODevice::Text)) {
+        showMessage(tr("Cannot open the report %1: %2").arg(path, file.errorString()), true);
+        return false;
+    }
+    auto* viewer = new QTextBrowser;
+    viewer->setAttribute(Qt::WA_DeleteOnClose);
+    viewer->setObjectName("reportViewer");
+    viewer->setWindowTitle(tr("Report: %1").arg(QFileInfo(path).fileName()));
+    viewer->setSearchPaths({QFileInfo(path).absolutePath()}); // the figures are relative to it
+    viewer->setMarkdown(QString::fromUtf8(file.readAll()));
+    viewer->setOpenExternalLinks(true);
+    viewer->resize(900, 1000);
+    viewer->show();
+    return true;
 }
 
 void MainWindow::compareRuns(const QList<qint64>& ids) {

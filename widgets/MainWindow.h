@@ -54,6 +54,8 @@ public slots:
     void openDataFile();
     // Puts these stored runs side by side in the Compare tab (loaded in the background).
     void compareRuns(const QList<qint64>& ids);
+    // Shows a Markdown report (mode-report's REPORT.md, with its figures) in a window of its own.
+    bool openReport(const QString& path);
 
 signals:
     void epochShown(int epoch);

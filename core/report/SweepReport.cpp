@@ -64,7 +64,28 @@ std::string fileSafe(std::string s) {
     return s;
 }
 
+std::string verdict(int held, int measured, const std::string& notMeasured = "not measured") {
+    if (measured == 0) return notMeasured;
+    if (held == measured) return "held";
+    if (held == 0) return "did not hold";
+    return "held on " + std::to_string(held) + " of " + std::to_string(measured) + " datasets";
+}
+
+// The alpha = 0 row and the best alpha's row of a report (either may be missing).
+std::pair<const AlphaRow*, const AlphaRow*> baselineAndBest(const DatasetReport& r) {
+    const AlphaRow *zero = nullptr, *best = nullptr;
+    for (const auto& row : r.rows) {
+        if (row.alpha == 0) zero = &row;
+        if (r.bestAlpha && row.alpha == *r.bestAlpha) best = &row;
+    }
+    return {zero, best};
+}
+
 } // namespace
+
+std::string figureFile(const std::string& folder, const std::string& dataset, const std::string& metric) {
+    return folder + "/" + fileSafe(dataset) + "-" + metric + ".png";
+}
 
 std::vector<DatasetReport> buildSweepReport(const RunStore& store, const std::vector<std::string>& datasets) {
     RunFilter finished;
@@ -163,7 +184,7 @@ std::vector<ClaimVerdict> judgeClaims(const std::vector<DatasetReport>& reports,
                          pText(r.tTestP) + ", Wilcoxon p " + pText(r.wilcoxonP) + ", " + std::to_string(r.pairs) + " seeds)");
         }
         v.push_back({"1. A moderate alpha beats alpha = 0",
-                     measured == 0 ? "not measured" : held == measured ? "held" : held == 0 ? "did not hold" : "held on " + std::to_string(held) + " of " + std::to_string(measured) + " datasets",
+                     verdict(held, measured),
                      join(ev)});
     }
     // 2. rises then falls: the best alpha is neither the smallest nor the largest alpha > 0, and
@@ -183,7 +204,7 @@ std::vector<ClaimVerdict> judgeClaims(const std::vector<DatasetReport>& reports,
                          alphaText(pos.back()->alpha) + ", accuracy at the largest alpha " + num(pos.back()->testAccuracy.mean));
         }
         v.push_back({"2. The gain rises, then falls as alpha grows",
-                     measured == 0 ? "not measured" : held == measured ? "held" : held == 0 ? "did not hold" : "held on " + std::to_string(held) + " of " + std::to_string(measured) + " datasets",
+                     verdict(held, measured),
                      join(ev)});
     }
     // 3. expert probing rises with the best moderate alpha.
@@ -191,18 +212,14 @@ std::vector<ClaimVerdict> judgeClaims(const std::vector<DatasetReport>& reports,
         int held = 0, measured = 0;
         std::vector<std::string> ev;
         for (const auto& r : reports) {
-            const AlphaRow *zero = nullptr, *best = nullptr;
-            for (const auto& row : r.rows) {
-                if (row.alpha == 0) zero = &row;
-                if (r.bestAlpha && row.alpha == *r.bestAlpha) best = &row;
-            }
+            const auto [zero, best] = baselineAndBest(r);
             if (!zero || !best || zero->probing.runs == 0) continue;
             ++measured;
             held += best->probing.mean > zero->probing.mean;
             ev.push_back(r.dataset + ": " + num(zero->probing.mean) + " -> " + num(best->probing.mean));
         }
         v.push_back({"3. Expert probing accuracy rises with a moderate alpha (allocation-weighted, mean over seeds)",
-                     measured == 0 ? "not measured" : held == measured ? "held" : held == 0 ? "did not hold" : "held on " + std::to_string(held) + " of " + std::to_string(measured) + " datasets",
+                     verdict(held, measured),
                      join(ev)});
     }
     // 4. gate routing accuracy does not get worse (within one standard deviation).
@@ -210,18 +227,14 @@ std::vector<ClaimVerdict> judgeClaims(const std::vector<DatasetReport>& reports,
         int held = 0, measured = 0;
         std::vector<std::string> ev;
         for (const auto& r : reports) {
-            const AlphaRow *zero = nullptr, *best = nullptr;
-            for (const auto& row : r.rows) {
-                if (row.alpha == 0) zero = &row;
-                if (r.bestAlpha && row.alpha == *r.bestAlpha) best = &row;
-            }
+            const auto [zero, best] = baselineAndBest(r);
             if (!zero || !best || !zero->routing || !best->routing) continue;
             ++measured;
             held += best->routing->mean >= zero->routing->mean - zero->routing->std;
             ev.push_back(r.dataset + ": " + pm(*zero->routing, 3) + " -> " + pm(*best->routing, 3));
         }
         v.push_back({"4. Gate routing accuracy does not get worse",
-                     measured == 0 ? "not measured (no dataset with known sub-tasks)" : held == measured ? "held" : held == 0 ? "did not hold" : "held on " + std::to_string(held) + " of " + std::to_string(measured) + " datasets",
+                     verdict(held, measured, "not measured (no dataset with known sub-tasks)"),
                      join(ev)});
     }
     return v;
@@ -258,10 +271,10 @@ std::string sweepReportMarkdown(const std::vector<DatasetReport>& reports, const
                 md << "| " << k + 1 << " | " << (k < r.probingMoe.size() ? num(r.probingMoe[k]) : "-") << " | "
                    << (k < r.probingBest.size() ? num(r.probingBest[k]) : "-") << " |\n";
         }
-        const std::string base = figures + "/" + fileSafe(r.dataset);
-        md << "\n![" << r.dataset << ": test accuracy against alpha](" << base << "-test_accuracy.png)\n";
-        if (!r.rows.empty() && r.rows.front().routing) md << "![" << r.dataset << ": gate routing accuracy](" << base << "-gate_routing_accuracy.png)\n";
-        md << "![" << r.dataset << ": expert similarity](" << base << "-expert_similarity.png)\n";
+        md << "\n![" << r.dataset << ": test accuracy against alpha](" << figureFile(figures, r.dataset, "test_accuracy") << ")\n";
+        if (!r.rows.empty() && r.rows.front().routing)
+            md << "![" << r.dataset << ": gate routing accuracy](" << figureFile(figures, r.dataset, "gate_routing_accuracy") << ")\n";
+        md << "![" << r.dataset << ": expert similarity](" << figureFile(figures, r.dataset, "expert_similarity") << ")\n";
         md << "\nTraining time of the " << [&] {
             std::size_t n = 0;
             for (const auto& row : r.rows) n += row.runs;

@@ -46,6 +46,9 @@ struct ClaimVerdict {
 };
 std::vector<ClaimVerdict> judgeClaims(const std::vector<DatasetReport>& reports, double significance = 0.05);
 
+// Where a figure of a dataset's metric goes: <folder>/<dataset>-<metric>.png.
+std::string figureFile(const std::string& folder, const std::string& dataset, const std::string& metric);
+
 // Markdown: figures are named <dataset>-<metric>.png in figureFolder (relative to the report).
 std::string sweepReportMarkdown(const std::vector<DatasetReport>& reports, const std::string& figureFolder,
                                 const std::string& preamble);

@@ -22,6 +22,9 @@
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QTest>
+#include <QTextBrowser>
+#include <QTextDocument>
+#include <filesystem>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -336,4 +339,25 @@ TEST(Workbench, ATextFileIsPreviewedAndTrained) {
     ASSERT_EQ(runs.size(), 1u);
     EXPECT_EQ(runs[0].status, RunStatus::Finished);
     EXPECT_GT(runs[0].start.vocabulary.size(), 10u) << "the vocabulary is stored with the run";
+}
+
+TEST(Workbench, OpensAReportWithItsFigures) {
+    Workbench w;
+    QImage figure(40, 30, QImage::Format_RGB32);
+    figure.fill(Qt::red);
+    std::filesystem::create_directories(w.dir / "figures");
+    ASSERT_TRUE(figure.save(QString::fromStdString(w.dir / "figures/a.png")));
+    const std::string md = w.dir.file("REPORT.md", "# Title\n\n| alpha | acc |\n|---|---|\n| 0.1 | 0.9 |\n\n![fig](figures/a.png)\n");
+    ASSERT_TRUE(w.window.openReport(QString::fromStdString(md)));
+    QTextBrowser* viewer = nullptr;
+    for (auto* top : QApplication::topLevelWidgets())
+        if (top->objectName() == "reportViewer") viewer = qobject_cast<QTextBrowser*>(top);
+    ASSERT_NE(viewer, nullptr);
+    EXPECT_NE(viewer->toPlainText().indexOf("Title"), -1);
+    EXPECT_NE(viewer->toPlainText().indexOf("0.9"), -1) << "the table is rendered";
+    const QVariant image = viewer->document()->resource(QTextDocument::ImageResource, QUrl("figures/a.png"));
+    EXPECT_FALSE(image.isNull()) << "the figure is found next to the report";
+    viewer->close();
+    EXPECT_FALSE(w.window.openReport(QString::fromStdString(w.dir / "missing.md")));
+    EXPECT_NE(w.window.message().indexOf("missing.md"), -1);
 }
