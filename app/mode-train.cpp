@@ -99,6 +99,8 @@ int main(int argc, char** argv) {
     app.add_option("--threads", threads, "LibTorch threads (0: one per core)");
     app.add_option("--name", name, "a name for the run");
     app.add_option("--db", dbFile, "run store (SQLite); default: " + RunStore::defaultPath());
+    std::string exportData;
+    app.add_option("--export-data", exportData, "write the loaded dataset as CSV (features, then label) and exit");
     bool noStore = false;
     app.add_flag("--no-store", noStore, "do not record the run in a store");
     app.add_flag("--json", asJson, "print one JSON object with the results on stdout");
@@ -175,6 +177,25 @@ int main(int argc, char** argv) {
         return kExitBadInput;
     }
 
+    if (!exportData.empty()) {
+        try {
+            const Dataset d = loadDataset(c.data);
+            std::ostringstream csv;
+            for (std::int64_t j = 0; j < d.cols; ++j) csv << "f" << j << ",";
+            csv << "label\n";
+            for (std::int64_t r = 0; r < d.rows; ++r) {
+                for (std::int64_t j = 0; j < d.cols; ++j) csv << d.features[static_cast<std::size_t>(r * d.cols + j)] << ",";
+                if (d.task == TaskType::Classification) csv << d.labels[static_cast<std::size_t>(r)] << "\n";
+                else csv << d.values[static_cast<std::size_t>(r)] << "\n";
+            }
+            if (!writeTextFile(exportData, csv.str())) throw std::runtime_error("cannot write " + exportData);
+            std::cerr << "mode-train: wrote " << d.rows << " rows x " << d.cols << " features to " << exportData << "\n";
+            return 0;
+        } catch (const std::exception& e) {
+            std::cerr << "mode-train: " << e.what() << "\n";
+            return kExitBadInput;
+        }
+    }
     // The store is opened before training so that a store that cannot be written is reported
     // before any time is spent.
     std::unique_ptr<RunStore> store;

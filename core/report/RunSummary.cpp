@@ -84,6 +84,7 @@ json runResultJson(const ExperimentConfig& c, const RunStart& s, const RunResult
            {"epochs_completed", r.epochsCompleted},
            {"steps", r.steps},
            {"wall_seconds", r.wallSeconds},
+           {"train_samples_per_second", r.trainSamplesPerSecond},
            {"parameters", s.parameters},
            {"test_accuracy", f && cls ? json(f->testAccuracy) : json(nullptr)},
            {"val_accuracy", f && cls ? json(f->valAccuracy) : json(nullptr)},

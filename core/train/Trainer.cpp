@@ -324,6 +324,8 @@ struct Trainer::Impl {
         for (auto* o : observers) o->onRunStart(rs);
 
         std::int64_t& globalStep = result.steps;
+        double trainSeconds = 0;
+        std::int64_t trainSamples = 0;
         try {
             torch::manual_seed(tc.seed + 1); // dropout and gate noise
             Rng shuffler(tc.seed * 31 + 7);
@@ -391,6 +393,9 @@ struct Trainer::Impl {
                     for (auto* o : observers) o->onStep(sm);
                 }
                 paused += epochPaused;
+                trainSeconds += std::chrono::duration<double>(Clock::now() - epochStart - epochPaused).count();
+                trainSamples += seen;
+                result.trainSamplesPerSecond = trainSeconds > 0 ? static_cast<double>(trainSamples) / trainSeconds : 0;
                 EpochMetrics em;
                 em.epoch = epoch;
                 em.step = globalStep;

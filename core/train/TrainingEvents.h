@@ -81,6 +81,7 @@ struct RunResult {
     int epochsCompleted = 0;
     std::int64_t steps = 0;
     double wallSeconds = 0;
+    double trainSamplesPerSecond = 0;  // training steps only (no evaluation, no pauses)
     std::optional<EpochMetrics> final; // the last completed epoch
 };
 
