@@ -17,7 +17,7 @@ done
 
 PACKAGES=(build-essential cmake ninja-build pkg-config ccache
   libtorch-dev libopenblas0 libsqlite3-dev libsqlitecpp-dev sqlite3
-  nlohmann-json3-dev libcli11-dev zlib1g-dev dataset-fashion-mnist
+  nlohmann-json3-dev libcli11-dev zlib1g-dev dataset-fashion-mnist python3-sklearn
   libgtest-dev libgmock-dev libbenchmark-dev)
 if [ "$GUI" = ON ]; then
   PACKAGES+=(qt6-base-dev qt6-svg-dev libqcustomplot-dev libqcustomplot2.1-qt6
@@ -45,8 +45,12 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMODE_BUILD_GUI="$GUI" 
   ${MODE_CMAKE_ARGS:-} >/dev/null
 cmake --build build -j "$JOBS"
 
-# The text dataset, made offline from apt's package lists (not committed: it is generated).
+# Datasets made offline from installed packages (generated, not committed): Debian's package
+# descriptions (text) and the breast cancer data shipped with python3-sklearn (tabular).
 if [ ! -s build/data/debian-descriptions.tsv ]; then
   experiments/data/make-debian-descriptions.sh build/data || echo "setup.sh: debian-descriptions not built; the other datasets work" >&2
+fi
+if [ ! -s build/data/breast-cancer.csv ]; then
+  experiments/data/make-breast-cancer.sh build/data || echo "setup.sh: breast-cancer.csv not built; the other datasets work" >&2
 fi
 echo "setup.sh: programs are in build/bin/: $(ls build/bin | tr '\n' ' ')"

@@ -18,7 +18,8 @@ if [ "${1:-}" = "--smoke" ]; then
 else
   db=build/reproduction/sweep.sqlite
   out=experiments
-  sweeps=(experiments/sweeps/regimes-alpha.json experiments/sweeps/fashion-mnist-alpha.json experiments/sweeps/debian-descriptions-alpha.json)
+  sweeps=(experiments/sweeps/regimes-alpha.json experiments/sweeps/breast-cancer-alpha.json experiments/sweeps/fashion-mnist-alpha.json
+          experiments/sweeps/debian-descriptions-alpha.json)
 fi
 mkdir -p "$(dirname "$db")"
 start=$(date +%s)
