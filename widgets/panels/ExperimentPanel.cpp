@@ -75,8 +75,9 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
     backbone_->addItem(tr("Transformer encoder (text)"), "transformer");
     backbone_->insertItem(0, tr("auto (embedding bag for text, else none)"), "auto");
     addRow(tr("Backbone"), backbone_, "model.backbone",
-           tr("A feature extractor shared by the gate and the experts: none, one MLP layer, or a small CNN for "
-              "image data (two 3x3 convolutions with pooling)"));
+           tr("A feature extractor shared by the gate and the experts: none, one MLP layer, a small CNN for "
+              "images (two 3x3 convolutions with pooling), or for text an embedding bag (mean of word vectors) or a "
+              "one-layer Transformer encoder; auto picks the embedding bag for text"));
     gate_ = new QComboBox(this);
     gate_->setObjectName("gate");
     gate_->addItem(tr("dense softmax"), "dense");
