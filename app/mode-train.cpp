@@ -232,10 +232,7 @@ int main(int argc, char** argv) {
     std::signal(SIGXFSZ, SIG_IGN); // a file-size limit becomes a write error the store reports
     RunResult r = trainer->run();
     g_control = nullptr;
-    if (recorder && recorder->error()) {
-        r.status = RunStatus::Failed;
-        r.message = "the run store failed, the run was stopped: " + *recorder->error();
-    }
+    if (recorder) r = recorder->storedResult(r);
     const json runId = recorder && recorder->runId() ? json(*recorder->runId()) : json(nullptr);
 
     if (asJson) {

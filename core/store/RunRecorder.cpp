@@ -23,6 +23,14 @@ std::optional<std::string> RunRecorder::error() const {
     return error_;
 }
 
+RunResult RunRecorder::storedResult(RunResult result) const {
+    if (auto e = error()) {
+        result.status = RunStatus::Failed;
+        result.message = "the run store failed, the run was stopped: " + *e;
+    }
+    return result;
+}
+
 void RunRecorder::fail(const std::string& what) {
     {
         std::lock_guard<std::mutex> lock(m_);
@@ -109,11 +117,7 @@ void RunRecorder::onRunEnd(const RunResult& result) {
     if (!pending_.empty()) post([this, id = *runId_, batch = std::move(pending_)] { store_.appendSteps(id, batch); });
     pending_ = {};
     stopWriter(); // everything queued is written before the end is
-    RunResult stored = result;
-    if (auto e = error()) {
-        stored.status = RunStatus::Failed;
-        stored.message = "the run store failed: " + *e;
-    }
+    const RunResult stored = storedResult(result);
     try {
         store_.finishRun(*runId_, stored); // tried even after an error: it may still fit
     } catch (const std::exception& e) {

@@ -49,6 +49,8 @@ public:
     std::optional<std::int64_t> runId() const { return runId_; }
     // The first write that failed, with the file and the reason; the run was asked to stop.
     std::optional<std::string> error() const;
+    // The run's result as it is stored: failed, naming the store's error, if a write failed.
+    RunResult storedResult(RunResult result) const;
 
 private:
     void post(std::function<void()> write);

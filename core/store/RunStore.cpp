@@ -562,11 +562,11 @@ void RunStore::finishRun(std::int64_t run, const RunResult& result) {
 
 std::vector<RunRecord> RunStore::listRuns(const RunFilter& f) const {
     return d_->guarded("cannot list the runs", [&] {
+        // Whether a `running` run is really running depends on its writer: decided per row below.
+        const bool byWriter = f.status && (*f.status == RunStatus::Interrupted || *f.status == RunStatus::Running);
         std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE 1";
         if (!f.dataset.empty()) sql += " AND dataset = :dataset";
-        if (f.status && *f.status != RunStatus::Interrupted && *f.status != RunStatus::Running) sql += " AND status = :status";
-        if (f.status && (*f.status == RunStatus::Interrupted || *f.status == RunStatus::Running))
-            sql += " AND status IN ('running', 'interrupted')"; // decided below, per writer
+        if (f.status) sql += byWriter ? " AND status IN ('running', 'interrupted')" : " AND status = :status";
         if (!f.tag.empty()) sql += " AND EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.id AND t.tag = :tag)";
         if (f.alphaMin) sql += " AND alpha >= :amin";
         if (f.alphaMax) sql += " AND alpha <= :amax";
@@ -577,7 +577,7 @@ std::vector<RunRecord> RunStore::listRuns(const RunFilter& f) const {
         sql += " ORDER BY started_at DESC, id DESC";
         SQLite::Statement q(*d_->db, sql);
         if (!f.dataset.empty()) q.bind(":dataset", f.dataset);
-        if (f.status && *f.status != RunStatus::Interrupted && *f.status != RunStatus::Running) q.bind(":status", toString(*f.status));
+        if (f.status && !byWriter) q.bind(":status", toString(*f.status));
         if (!f.tag.empty()) q.bind(":tag", f.tag);
         if (f.alphaMin) q.bind(":amin", *f.alphaMin);
         if (f.alphaMax) q.bind(":amax", *f.alphaMax);

@@ -12,7 +12,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <chrono>
 #include <sstream>
+#include <thread>
 
 using namespace mode;
 using namespace mode::test;
@@ -112,6 +114,10 @@ TEST(RunRecorder, AStoreThatCannotBeWrittenStopsTheRunAndSaysWhy) {
         void onEpoch(const EpochMetrics& m) override {
             if (m.epoch == 2) {
                 db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE, 10000);
+                // The recorder writes on its own thread: wait until epoch 2 is in, then lock.
+                const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+                while (db->execAndGet("SELECT count(*) FROM epochs").getInt() < 2 && std::chrono::steady_clock::now() < deadline)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(2));
                 db->exec("BEGIN IMMEDIATE");
             }
         }

@@ -36,12 +36,7 @@ void runExperiment(ExperimentConfig config, std::string storePath, MetricsBuffer
     forward.buffer = buffer;
     trainer->addObserver(&forward);
     trainer->addObserver(buffer);
-    RunResult result = trainer->run();
-    if (auto e = recorder.error()) {
-        result.status = RunStatus::Failed;
-        result.message = "the run store failed, the run was stopped: " + *e;
-    }
-    buffer->finish(result);
+    buffer->finish(recorder.storedResult(trainer->run()));
 }
 
 } // namespace
