@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
                "  mode-train --config experiments/regimes.json --seed 3 --json\n"
                "  mode-train --dataset fashion-mnist --backbone cnn --epochs 3\n"
                "  mode-train --data ~/mnist --format idx --max-rows 10000\n"
+               "  mode-train --resume 12 --db runs.sqlite                 # continue a stopped or killed run\n"
                "Exit codes: 0 finished, 1 the run failed or diverged, 2 bad input, 130 stopped (Ctrl-C).");
     std::string configFile, dataFile, dataset, target, subtaskColumn, format, backbone, distill, device, dbFile, gate, hidden, optimizer, name, saveConfig;
     int experts = 0, topK = 0, epochs = 0, batchSize = 0, threads = 0;
@@ -108,6 +109,10 @@ int main(int argc, char** argv) {
     app.add_flag("--print-config", printConfig, "print the resolved experiment as JSON and exit");
     app.add_option("--save-config", saveConfig, "write the resolved experiment to this file");
     app.add_flag("--version", version, "print the version and exit");
+    std::int64_t resumeId = 0;
+    app.add_option("--resume", resumeId,
+                   "continue stopped or interrupted run ID of the store (--db) from its last checkpoint, with its "
+                   "stored experiment");
 
     try {
         app.parse(argc, argv);
@@ -121,7 +126,41 @@ int main(int argc, char** argv) {
 
     auto given = [&](const char* flag) { return app.get_option(flag)->count() > 0; };
     ExperimentConfig c;
-    try {
+    // --resume: the stored run's experiment, its checkpoint, and the metrics of the epoch it closed.
+    std::unique_ptr<RunStore> store;
+    std::optional<Checkpoint> checkpoint;
+    std::optional<EpochMetrics> checkpointEpoch;
+    std::string storedFingerprint;
+    if (given("--resume")) {
+        for (const auto* o : app.get_options())
+            if (o->count() > 0 && o->get_name() != "--resume" && o->get_name() != "--db" && o->get_name() != "--json" &&
+                o->get_name() != "--quiet" && o->get_name() != "--threads") {
+                std::cerr << "mode-train: " << o->get_name() << " cannot be combined with --resume, which continues run "
+                          << resumeId << " with its stored experiment (only --db, --threads, --json and --quiet go with it)\n";
+                return kExitBadInput;
+            }
+        try {
+            store = std::make_unique<RunStore>(dbFile.empty() ? RunStore::defaultPath() : dbFile);
+            const RunRecord record = store->run(resumeId);
+            c = record.config();
+            c.name = record.name;
+            if (given("--threads")) c.train.threads = threads;
+            storedFingerprint = record.datasetFingerprint;
+            checkpoint = store->checkpoint(resumeId);
+            if (!checkpoint)
+                throw RunStoreError("run " + std::to_string(resumeId) + " has no checkpoint (it ended before its first epoch did); "
+                                    "start it again instead");
+            for (auto& e : store->epochs(resumeId))
+                if (e.epoch == checkpoint->epoch) checkpointEpoch = e;
+            if (record.status == RunStatus::Finished)
+                throw RunStoreError("run " + std::to_string(resumeId) + " finished; there is nothing to resume");
+            if (record.status == RunStatus::Running)
+                throw RunStoreError("run " + std::to_string(resumeId) + " is still being trained by another process; stop it first");
+        } catch (const std::exception& e) {
+            std::cerr << "mode-train: " << e.what() << "\n";
+            return kExitBadInput;
+        }
+    } else try {
         if (!configFile.empty()) c = ExperimentConfig::fromFile(configFile);
         if (!dataFile.empty()) { c.data.path = dataFile; c.data.dataset.clear(); }
         if (!dataset.empty()) {
@@ -198,8 +237,7 @@ int main(int argc, char** argv) {
     }
     // The store is opened before training so that a store that cannot be written is reported
     // before any time is spent.
-    std::unique_ptr<RunStore> store;
-    if (!noStore) {
+    if (!noStore && !store) {
         try {
             store = std::make_unique<RunStore>(dbFile.empty() ? RunStore::defaultPath() : dbFile);
         } catch (const std::exception& e) {
@@ -211,7 +249,13 @@ int main(int argc, char** argv) {
     configureThreads(c.train.threads);
     std::unique_ptr<Trainer> trainer;
     try {
-        trainer = std::make_unique<Trainer>(c, loadDataset(c.data));
+        Dataset data = loadDataset(c.data);
+        if (checkpoint && !storedFingerprint.empty() && data.fingerprint() != storedFingerprint)
+            throw DataError(c.datasetLabel() + ": the data changed since run " + std::to_string(resumeId) +
+                            " started (fingerprint " + data.fingerprint() + ", stored " + storedFingerprint +
+                            "); a resumed run needs the same data");
+        trainer = std::make_unique<Trainer>(c, std::move(data));
+        if (checkpoint) trainer->resumeFrom(*checkpoint, checkpointEpoch);
     } catch (const std::exception& e) {
         std::cerr << "mode-train: " << e.what() << "\n";
         return kExitBadInput;
@@ -224,6 +268,7 @@ int main(int argc, char** argv) {
     std::unique_ptr<RunRecorder> recorder;
     if (store) {
         recorder = std::make_unique<RunRecorder>(*store, c, c.name, &trainer->control());
+        if (checkpoint) recorder->resumeRun(resumeId);
         trainer->addObserver(recorder.get());
     }
     g_control = &trainer->control();
@@ -236,9 +281,12 @@ int main(int argc, char** argv) {
     const json runId = recorder && recorder->runId() ? json(*recorder->runId()) : json(nullptr);
 
     if (asJson) {
-        std::cout << runResultJson(c, started.start, r, runId).dump(2) << "\n";
+        auto out = runResultJson(c, started.start, r, runId);
+        out["peak_rss_mb"] = peakResidentMiB();
+        std::cout << out.dump(2) << "\n";
     } else if (!quiet) {
         printRunSummary(std::cout, c, started.start, r);
+        std::cout << "peak memory " << static_cast<long>(peakResidentMiB() + 0.5) << " MiB\n";
         if (!runId.is_null()) std::cout << "stored as run " << runId << " in " << store->path() << "\n";
     }
     if (r.status != RunStatus::Finished) std::cerr << "mode-train: " << r.message << "\n";

@@ -24,6 +24,8 @@ void ConsoleProgress::onRunStart(const RunStart& s) {
     out_ << "training " << s.experts << " experts on " << s.datasetName << " (" << s.trainRows << " train, "
          << s.valRows << " val, " << s.testRows << " test rows, " << s.features << " features), " << s.parameters
          << " parameters, " << s.epochs << " epochs x " << s.stepsPerEpoch << " steps on " << s.device << "\n";
+    if (s.resumedFromEpoch > 0)
+        out_ << "resuming after epoch " << s.resumedFromEpoch << " (step " << s.resumedFromStep << ") from its checkpoint\n";
 }
 
 void ConsoleProgress::clearBar() {

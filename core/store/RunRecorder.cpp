@@ -79,7 +79,12 @@ void RunRecorder::stopWriter() {
 
 void RunRecorder::onRunStart(const RunStart& start) {
     try {
-        runId_ = store_.beginRun(config_, start, name_);
+        if (resumeId_) {
+            store_.resumeRun(*resumeId_, start.resumedFromEpoch, start.resumedFromStep, start);
+            runId_ = resumeId_;
+        } else {
+            runId_ = store_.beginRun(config_, start, name_);
+        }
     } catch (const std::exception& e) {
         fail(e.what());
         return;

@@ -39,6 +39,10 @@ public:
     // Stores the run's end if that failed before (e.g. the file was locked): once more.
     ~RunRecorder() override;
 
+    // Continue the stored run `run` (see RunStore::resumeRun) instead of starting a new one; call
+    // before the trainer starts, with the trainer resumed from the same checkpoint.
+    void resumeRun(std::int64_t run) { resumeId_ = run; }
+
     void onRunStart(const RunStart& start) override;
     void onStep(const StepMetrics& step) override;
     void onEpoch(const EpochMetrics& epoch) override;
@@ -64,6 +68,7 @@ private:
     TrainerControl* control_;
     RecorderOptions options_;
     std::optional<std::int64_t> runId_;
+    std::optional<std::int64_t> resumeId_;
     std::vector<StepMetrics> pending_;
     std::chrono::steady_clock::time_point lastFlush_;
     std::optional<RunResult> unstoredEnd_;

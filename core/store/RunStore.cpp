@@ -543,6 +543,40 @@ void RunStore::saveCheckpoint(std::int64_t run, const Checkpoint& c) {
     });
 }
 
+void RunStore::resumeRun(std::int64_t id, int epoch, std::int64_t step, const RunStart& start) {
+    const RunRecord r = run(id);
+    if (r.status == RunStatus::Finished)
+        throw RunStoreError("run store " + d_->path + ": run " + std::to_string(id) + " finished; there is nothing to resume");
+    if (r.status == RunStatus::Running)
+        throw RunStoreError("run store " + d_->path + ": run " + std::to_string(id) +
+                            " is still being trained by another process; stop it first");
+    d_->guarded("cannot resume run " + std::to_string(id), [&] {
+        auto& db = *d_->db;
+        SQLite::Transaction tx(db);
+        for (const char* sql : {"DELETE FROM steps WHERE run_id = ? AND step > ?", "DELETE FROM epochs WHERE run_id = ? AND epoch > ?",
+                                "DELETE FROM routing WHERE run_id = ? AND epoch > ?",
+                                "DELETE FROM expert_epochs WHERE run_id = ? AND epoch > ?"}) {
+            SQLite::Statement del(db, sql);
+            del.bind(1, id);
+            del.bind(2, std::string(sql).find("step >") != std::string::npos ? step : static_cast<std::int64_t>(epoch));
+            del.exec();
+        }
+        SQLite::Statement u(db, "UPDATE runs SET status = 'running', message = '', ended_at = NULL, heartbeat_at = ?, "
+                                "epochs_completed = ?, steps = ?, device = ?, writer_host = ?, writer_pid = ?, "
+                                "writer_started = ? WHERE id = ?");
+        u.bind(1, now());
+        u.bind(2, epoch);
+        u.bind(3, step);
+        u.bind(4, start.device);
+        u.bind(5, d_->self.host);
+        u.bind(6, d_->self.pid);
+        u.bind(7, d_->self.started);
+        u.bind(8, id);
+        u.exec();
+        tx.commit();
+    });
+}
+
 void RunStore::finishRun(std::int64_t run, const RunResult& result) {
     d_->guarded("cannot record the end of run " + std::to_string(run), [&] {
         SQLite::Statement u(*d_->db, "UPDATE runs SET status = ?, message = ?, ended_at = ?, heartbeat_at = ?, "

@@ -101,6 +101,11 @@ public:
     // Keeps the run's latest checkpoint only (replaces the previous one).
     void saveCheckpoint(std::int64_t run, const Checkpoint& checkpoint);
     void finishRun(std::int64_t run, const RunResult& result);
+    // Makes a stopped, interrupted, failed or diverged run `running` again under this process,
+    // continuing after its checkpoint (epoch, step): what was stored after the checkpoint (the
+    // steps and epochs a resumed run writes again) is removed, in one transaction. Throws
+    // RunStoreError for an unknown run, a finished run, or one another live process writes.
+    void resumeRun(std::int64_t run, int epoch, std::int64_t step, const RunStart& start);
 
     // --- reading ---
     std::vector<RunRecord> listRuns(const RunFilter& filter = {}) const; // newest first

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -104,6 +105,18 @@ struct Trainer::Impl {
     TrainerControl ownControl;
     TrainerControl* control = &ownControl;
     bool classification = true;
+
+    // Where a resumed run continues from (see Trainer::resumeFrom).
+    struct ResumePoint {
+        int epoch = 0;
+        std::int64_t step = 0;
+        double wallSeconds = 0;
+        std::uint64_t shuffler = 0;
+        std::vector<std::int64_t> order;
+        torch::Tensor rng;
+        std::optional<EpochMetrics> last;
+    };
+    std::optional<ResumePoint> resume;
 
     Impl(ExperimentConfig c, Dataset d) : config(std::move(c)), data(std::move(d)) {
         requireValid(config);
@@ -321,6 +334,10 @@ struct Trainer::Impl {
         rs.classNames = data.classNames;
         rs.subtaskNames = data.subtaskNames;
         rs.vocabulary = data.vocabulary;
+        if (resume) {
+            rs.resumedFromEpoch = resume->epoch;
+            rs.resumedFromStep = resume->step;
+        }
         for (auto* o : observers) o->onRunStart(rs);
 
         std::int64_t& globalStep = result.steps;
@@ -331,8 +348,21 @@ struct Trainer::Impl {
             Rng shuffler(tc.seed * 31 + 7);
             std::vector<std::int64_t> order(static_cast<std::size_t>(nTrain));
             for (std::int64_t i = 0; i < nTrain; ++i) order[i] = i;
+            int firstEpoch = 1;
+            if (resume) { // model and optimiser were restored by resumeFrom; the rest here
+                firstEpoch = resume->epoch + 1;
+                globalStep = resume->step;
+                shuffler.setState(resume->shuffler);
+                order = resume->order;
+                auto generator = at::detail::getDefaultCPUGenerator();
+                std::lock_guard<std::mutex> lock(generator.mutex());
+                generator.set_state(resume->rng);
+                result.epochsCompleted = resume->epoch;
+                result.final = resume->last;
+                paused -= std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(resume->wallSeconds));
+            }
             model->train();
-            for (int epoch = 1; epoch <= tc.epochs; ++epoch) {
+            for (int epoch = firstEpoch; epoch <= tc.epochs; ++epoch) {
                 shuffler.shuffle(order);
                 auto perm = torch::from_blob(order.data(), {nTrain}, torch::kInt64).to(device);
                 double sumTotal = 0, sumTask = 0, sumDistill = 0, sumScore = 0;
@@ -460,6 +490,67 @@ struct Trainer::Impl {
         return out.str();
     }
 
+    void resumeFrom(const Checkpoint& c, std::optional<EpochMetrics> last) {
+        const std::string where = "checkpoint of epoch " + std::to_string(c.epoch);
+        if (c.epoch < 1 || c.epoch > config.train.epochs || c.step < 0)
+            throw CheckpointError(where + ": epoch " + std::to_string(c.epoch) + ", step " + std::to_string(c.step) +
+                                  " do not fit a run of " + std::to_string(config.train.epochs) + " epochs");
+        ResumePoint r;
+        try {
+            torch::serialize::InputArchive archive, modelArchive, optimizerArchive;
+            std::istringstream in(c.state);
+            archive.load_from(in, torch::kCPU);
+            archive.read("model", modelArchive);
+            archive.read("optimizer", optimizerArchive);
+            torch::Tensor epoch, step, shuffler, order;
+            archive.read("epoch", epoch);
+            archive.read("step", step);
+            archive.read("shuffler", shuffler);
+            archive.read("order", order);
+            archive.read("torch_rng", r.rng);
+            if (epoch.item<std::int64_t>() != c.epoch || step.item<std::int64_t>() != c.step)
+                throw CheckpointError("it says epoch " + std::to_string(epoch.item<std::int64_t>()) + ", step " +
+                                      std::to_string(step.item<std::int64_t>()) + ", the store says step " + std::to_string(c.step));
+            const std::int64_t nTrain = train.rows();
+            order = order.to(torch::kInt64).contiguous();
+            if (order.dim() != 1 || order.numel() != nTrain)
+                throw CheckpointError("its minibatch order has " + std::to_string(order.numel()) + " rows, the training split " +
+                                      std::to_string(nTrain) + " (was the data changed?)");
+            // A permutation of the training rows, or it would index outside them.
+            if (!std::get<0>(order.sort()).equal(torch::arange(nTrain, torch::kInt64)))
+                throw CheckpointError("its minibatch order is not a permutation of the training rows");
+            r.order.assign(order.data_ptr<std::int64_t>(), order.data_ptr<std::int64_t>() + nTrain);
+            r.shuffler = static_cast<std::uint64_t>(shuffler.item<std::int64_t>());
+            // Into copies first, so that a damaged archive leaves this trainer as it was.
+            auto restoredModel = MoDEModel(config.model, static_cast<int>(data.cols), data.outputs(), data.imageShape,
+                                           static_cast<std::int64_t>(data.vocabulary.size()));
+            restoredModel->load(modelArchive);
+            auto probe = at::make_generator<at::CPUGeneratorImpl>();
+            probe.set_state(r.rng.to(torch::kCPU)); // throws for a state of the wrong size
+            {
+                torch::NoGradGuard noGrad;
+                auto to = model->parameters();
+                auto from = restoredModel->parameters();
+                for (std::size_t i = 0; i < to.size(); ++i) to[i].copy_(from[i]);
+                auto tb = model->buffers();
+                auto fb = restoredModel->buffers();
+                for (std::size_t i = 0; i < tb.size(); ++i) tb[i].copy_(fb[i]);
+            }
+            optimizer->load(optimizerArchive);
+        } catch (const CheckpointError& e) {
+            throw CheckpointError(where + ": " + e.what());
+        } catch (const std::exception& e) {
+            std::string what = e.what();
+            throw CheckpointError(where + " cannot be read (damaged, or written for another model): " +
+                                  what.substr(0, what.find('\n')));
+        }
+        r.epoch = c.epoch;
+        r.step = c.step;
+        r.wallSeconds = c.wallSeconds;
+        r.last = std::move(last);
+        resume = std::move(r);
+    }
+
     RunResult finish(RunResult& r, double seconds) {
         r.wallSeconds = seconds;
         for (auto* o : observers) o->onRunEnd(r);
@@ -474,6 +565,7 @@ void Trainer::addObserver(TrainingObserver* o) { d_->observers.push_back(o); }
 TrainerControl& Trainer::control() { return *d_->control; }
 void Trainer::useControl(TrainerControl* control) { d_->control = control ? control : &d_->ownControl; }
 RunResult Trainer::run() { return d_->run(); }
+void Trainer::resumeFrom(const Checkpoint& c, std::optional<EpochMetrics> last) { d_->resumeFrom(c, std::move(last)); }
 const ExperimentConfig& Trainer::config() const { return d_->config; }
 std::string Trainer::device() const { return d_->deviceName(); }
 

@@ -9,10 +9,17 @@
 #include "train/TrainingEvents.h"
 
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace mode {
+
+class CheckpointError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
 
 class Trainer {
 public:
@@ -27,6 +34,14 @@ public:
     TrainerControl& control();
     // Obey another TrainerControl (one made before the trainer, e.g. by the GUI); not owned.
     void useControl(TrainerControl* control);
+
+    // Continues a run from one of its checkpoints (written by a trainer of the same experiment
+    // and data) instead of starting afresh: model, optimiser, minibatch order and generators are
+    // restored, and run() trains the epochs after checkpoint.epoch. On the CPU with a fixed seed
+    // the result is the one an uninterrupted run gets. lastEpoch, the metrics of the epoch the
+    // checkpoint closed, becomes the result's `final` if nothing is left to train. Throws
+    // CheckpointError naming what is wrong with a damaged or foreign checkpoint.
+    void resumeFrom(const Checkpoint& checkpoint, std::optional<EpochMetrics> lastEpoch = {});
 
     // Runs to the end, a stop request or a failure, on the calling thread. Never throws for a
     // run that fails: the result says how it ended and why.

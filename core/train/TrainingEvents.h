@@ -28,6 +28,8 @@ struct RunStart {
     std::vector<std::string> classNames;
     std::vector<std::string> subtaskNames;
     std::vector<std::string> vocabulary; // text: token id -> word, kept with the run
+    int resumedFromEpoch = 0;            // > 0: a resumed run, continuing after this epoch
+    std::int64_t resumedFromStep = 0;
 };
 
 struct StepMetrics {

@@ -43,39 +43,54 @@ void BM_TrainStepTabular(benchmark::State& state) {
 }
 BENCHMARK(BM_TrainStepTabular);
 
+// Expert-bank shapes: the default tabular experiment (batch 64, 8 features, hidden 32, 3 classes),
+// where per-op overhead dominates, and a wider one (batch 256, 64 -> 128 -> 10) where the
+// multiplies themselves do.
+struct BankShape {
+    int batch, inputs, hidden, outputs;
+    const char* name;
+};
+constexpr BankShape kBankShapes[] = {{64, 8, 32, 3, "tabular 64x8-32-3"}, {kBatch, kInputs, kHidden, kOutputs, "wide 256x64-128-10"}};
+
+double bankFlops(const BankShape& s, int experts) {
+    // Forward: 2*B*(D*H + H*C) per expert; backward about twice that.
+    return 3.0 * 2.0 * s.batch * (s.inputs * s.hidden + s.hidden * s.outputs) * experts;
+}
+
 // The bank: E experts of inputs -> hidden -> outputs, one batched op per layer.
 void BM_ExpertBankBatched(benchmark::State& state) {
     const int E = static_cast<int>(state.range(0));
+    const auto& s = kBankShapes[state.range(1)];
     torch::manual_seed(0);
-    ExpertBank bank(E, kInputs, std::vector<int>{kHidden}, kOutputs, "relu", 0.0);
-    auto x = torch::randn({kBatch, kInputs});
+    ExpertBank bank(E, s.inputs, std::vector<int>{s.hidden}, s.outputs, "relu", 0.0);
+    auto x = torch::randn({s.batch, s.inputs});
     for (auto _ : state) {
         auto out = bank->forward(x);
         out.sum().backward();
     }
-    // Forward: 2*B*(D*H + H*C) per expert; backward about twice that.
-    const double flops = 3.0 * 2.0 * kBatch * (kInputs * kHidden + kHidden * kOutputs) * E;
-    state.counters["GFLOP/s"] = benchmark::Counter(flops * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+    state.SetLabel(s.name);
+    state.counters["GFLOP/s"] = benchmark::Counter(bankFlops(s, E) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_ExpertBankBatched)->Arg(4)->Arg(8)->Arg(16);
+BENCHMARK(BM_ExpertBankBatched)->ArgsProduct({{4, 8, 16}, {0, 1}});
 
 // The same experts as E separate modules, called in a loop (what a first version would write).
 void BM_ExpertBankLoop(benchmark::State& state) {
     const int E = static_cast<int>(state.range(0));
+    const auto& s = kBankShapes[state.range(1)];
     torch::manual_seed(0);
     std::vector<torch::nn::Sequential> experts;
     for (int e = 0; e < E; ++e)
-        experts.emplace_back(torch::nn::Linear(kInputs, kHidden), torch::nn::ReLU(), torch::nn::Linear(kHidden, kOutputs));
-    auto x = torch::randn({kBatch, kInputs});
+        experts.emplace_back(torch::nn::Linear(s.inputs, s.hidden), torch::nn::ReLU(), torch::nn::Linear(s.hidden, s.outputs));
+    auto x = torch::randn({s.batch, s.inputs});
     for (auto _ : state) {
         std::vector<torch::Tensor> outs;
         for (auto& m : experts) outs.push_back(m->forward(x));
         torch::stack(outs).sum().backward();
     }
-    const double flops = 3.0 * 2.0 * kBatch * (kInputs * kHidden + kHidden * kOutputs) * E;
-    state.counters["GFLOP/s"] = benchmark::Counter(flops * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+    state.SetLabel(s.name);
+    state.counters["GFLOP/s"] = benchmark::Counter(bankFlops(s, E) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_ExpertBankLoop)->Arg(4)->Arg(8)->Arg(16);
+BENCHMARK(BM_ExpertBankLoop)->ArgsProduct({{4, 8, 16}, {0, 1}});
 
 void BM_Distill(benchmark::State& state) {
     DistillOptions o;

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 using namespace mode::test;
 using json = nlohmann::json;
@@ -180,4 +182,60 @@ TEST(ModeTrainCli, TextFileTrainsAndTheBuiltInDebianDescriptions) {
     auto d = json::parse(dd.out);
     EXPECT_EQ(d["final"]["routing_by_class"]["rows"].size(), 15u) << "the 15 most common sections";
     EXPECT_GT(d["test_accuracy"].get<double>(), 1.0 / 15) << "better than chance after one epoch";
+}
+
+// kill -9 in the middle of a run, then `mode-train --resume`: the run ends as `finished` with the
+// test accuracy and loss of the same run left alone, its steps written once each.
+TEST(ModeTrainCli, AKilledRunResumesToTheResultOfAnUninterruptedOne) {
+    TempDir dir;
+    const std::string args = " --epochs 12 --batch-size 8 --seed 5 --threads 1 --device cpu -q --json";
+    auto whole = train("--db " + dir / "whole.sqlite" + args);
+    ASSERT_EQ(whole.exitCode, 0) << whole.err;
+    const auto expected = json::parse(whole.out);
+
+    const std::string db = dir / "killed.sqlite";
+    auto started = runCommand("(" + kTrain + " --db " + db + args + " >/dev/null 2>&1 & echo $!)");
+    const std::string pid = started.out.substr(0, started.out.find('\n'));
+    ASSERT_FALSE(pid.empty());
+    const std::string runs = std::string(MODE_BIN_DIR) + "/mode-runs --db " + db;
+    int epochs = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (epochs < 3 && std::chrono::steady_clock::now() < deadline) {
+        auto r = runCommand(runs + " list --json");
+        if (r.exitCode == 0 && !json::parse(r.out).empty()) epochs = json::parse(r.out)[0]["epochs_completed"].get<int>();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_EQ(runCommand("kill -9 " + pid).exitCode, 0);
+    for (int i = 0; i < 100 && runCommand("kill -0 " + pid + " 2>/dev/null").exitCode == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto before = json::parse(runCommand(runs + " list --json").out)[0];
+    ASSERT_EQ(before["status"], "interrupted") << "killed before it finished";
+    ASSERT_LT(before["epochs_completed"].get<int>(), 12);
+
+    auto resumed = train("--resume 1 --db " + db + " --json -q");
+    ASSERT_EQ(resumed.exitCode, 0) << resumed.err;
+    const auto got = json::parse(resumed.out);
+    EXPECT_EQ(got["run_id"], 1);
+    EXPECT_EQ(got["test_accuracy"], expected["test_accuracy"]);
+    EXPECT_EQ(got["final"]["test_loss"], expected["final"]["test_loss"]);
+    EXPECT_EQ(got["steps"], expected["steps"]);
+    auto after = json::parse(runCommand(runs + " list --json").out);
+    ASSERT_EQ(after.size(), 1u) << "the same run continued, no new one";
+    EXPECT_EQ(after[0]["status"], "finished");
+    auto exported = json::parse(runCommand(runs + " export 1 --json").out);
+    EXPECT_EQ(exported["epochs"].size(), 12u);
+    ASSERT_EQ(exported["steps"].size(), expected["steps"].get<std::size_t>()) << "every step once";
+    for (std::size_t i = 0; i < exported["steps"].size(); ++i)
+        ASSERT_EQ(exported["steps"][i]["step"].get<std::size_t>(), i + 1);
+
+    // Nothing left to resume now; other flags are refused; unknown runs are named.
+    auto again = train("--resume 1 --db " + db);
+    EXPECT_EQ(again.exitCode, 2);
+    EXPECT_CONTAINS(again.err, "run 1 finished; there is nothing to resume");
+    auto mixed = train("--resume 1 --alpha 3 --db " + db);
+    EXPECT_EQ(mixed.exitCode, 2);
+    EXPECT_CONTAINS(mixed.err, "--alpha cannot be combined with --resume");
+    auto unknown = train("--resume 99 --db " + db);
+    EXPECT_EQ(unknown.exitCode, 2);
+    EXPECT_CONTAINS(unknown.err, "99");
 }

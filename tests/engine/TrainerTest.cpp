@@ -1,5 +1,6 @@
 #include "data/RegimesDataset.h"
 #include "train/Trainer.h"
+#include "TestSupport.h"
 
 #include <gtest/gtest.h>
 
@@ -216,4 +217,117 @@ TEST(Trainer, RunsOnCudaWhenAGpuIsPresent) {
     ASSERT_EQ(r.status, RunStatus::Finished) << r.message;
     EXPECT_EQ(rec.start.device.rfind("cuda", 0), 0u);
     EXPECT_GT(r.final->testAccuracy, 0.5);
+}
+
+namespace {
+
+// Keeps every checkpoint the trainer hands out; stops the run after epoch `stopAfter` if set.
+struct CheckpointKeeper : Recorder {
+    std::vector<Checkpoint> checkpoints;
+    TrainerControl* control = nullptr;
+    int stopAfter = 0;
+    bool wantsCheckpoints() const override { return true; }
+    void onCheckpoint(const Checkpoint& c) override {
+        checkpoints.push_back(c);
+        if (control && c.epoch == stopAfter) control->requestStop();
+    }
+};
+
+// Dropout and a noisy top-k gate: the resumed run must also restore the random streams.
+ExperimentConfig resumableConfig() {
+    auto c = smallConfig(6);
+    c.model.dropout = 0.1;
+    c.model.gate = "topk";
+    c.model.topK = 2;
+    c.model.noisyGate = true;
+    return c;
+}
+
+} // namespace
+
+TEST(Trainer, AResumedRunEndsExactlyAsAnUninterruptedOne) {
+    const auto c = resumableConfig();
+    CheckpointKeeper whole;
+    ASSERT_EQ(train(c, whole).status, RunStatus::Finished);
+
+    // Stop after epoch 3 (the step after the checkpoint), then continue in a new trainer.
+    CheckpointKeeper first;
+    Trainer t1(c, makeRegimesDataset(c.data.regimes));
+    first.control = &t1.control();
+    first.stopAfter = 3;
+    t1.addObserver(&first);
+    ASSERT_EQ(t1.run().status, RunStatus::Stopped);
+    ASSERT_EQ(first.checkpoints.size(), 3u);
+
+    Trainer t2(c, makeRegimesDataset(c.data.regimes));
+    t2.resumeFrom(first.checkpoints.back(), first.epochs.back());
+    Recorder second;
+    t2.addObserver(&second);
+    const auto r = t2.run();
+    ASSERT_EQ(r.status, RunStatus::Finished) << r.message;
+    EXPECT_EQ(second.start.resumedFromEpoch, 3);
+    EXPECT_EQ(r.epochsCompleted, 6);
+    EXPECT_EQ(r.steps, whole.end->steps);
+    ASSERT_EQ(second.epochs.size(), 3u) << "epochs 4 to 6 only";
+    EXPECT_EQ(second.epochs.front().epoch, 4);
+    // Every step after the checkpoint has the loss of the uninterrupted run, bit for bit (CPU).
+    const auto offset = static_cast<std::size_t>(first.checkpoints.back().step);
+    ASSERT_EQ(second.steps.size(), whole.steps.size() - offset);
+    EXPECT_EQ(second.steps.front().step, static_cast<std::int64_t>(offset) + 1);
+    for (std::size_t i = 0; i < second.steps.size(); ++i)
+        ASSERT_EQ(second.steps[i].total, whole.steps[offset + i].total) << "step " << second.steps[i].step;
+    ASSERT_TRUE(r.final && whole.end->final);
+    EXPECT_EQ(r.final->testAccuracy, whole.end->final->testAccuracy);
+    EXPECT_EQ(r.final->testLoss, whole.end->final->testLoss);
+    EXPECT_EQ(r.final->valLoss, whole.end->final->valLoss);
+    EXPECT_GT(r.final->wallSeconds, first.checkpoints.back().wallSeconds) << "the clock continues";
+}
+
+TEST(Trainer, ResumingFromTheLastEpochFinishesAtOnceWithItsMetrics) {
+    const auto c = smallConfig(2);
+    CheckpointKeeper whole;
+    ASSERT_EQ(train(c, whole).status, RunStatus::Finished);
+    Trainer t(c, makeRegimesDataset(c.data.regimes));
+    t.resumeFrom(whole.checkpoints.back(), whole.epochs.back());
+    const auto r = t.run();
+    EXPECT_EQ(r.status, RunStatus::Finished);
+    ASSERT_TRUE(r.final);
+    EXPECT_EQ(r.final->testAccuracy, whole.epochs.back().testAccuracy);
+}
+
+TEST(Trainer, ADamagedOrForeignCheckpointIsRefusedAndTheTrainerUntouched) {
+    const auto c = smallConfig(2);
+    CheckpointKeeper whole;
+    ASSERT_EQ(train(c, whole).status, RunStatus::Finished);
+    auto good = whole.checkpoints.front();
+
+    Trainer t(c, makeRegimesDataset(c.data.regimes));
+    auto truncated = good;
+    truncated.state.resize(truncated.state.size() / 2);
+    try {
+        t.resumeFrom(truncated);
+        FAIL() << "a truncated checkpoint was accepted";
+    } catch (const CheckpointError& e) {
+        EXPECT_CONTAINS(e.what(), "checkpoint of epoch 1 cannot be read");
+    }
+    auto garbage = good;
+    garbage.state = std::string(4096, '\x7f');
+    EXPECT_THROW(t.resumeFrom(garbage), CheckpointError);
+    auto wrongEpoch = good;
+    wrongEpoch.epoch = 9;
+    EXPECT_THROW(t.resumeFrom(wrongEpoch), CheckpointError);
+
+    // Written for 8 experts, offered to a 4-expert model.
+    auto other = c;
+    other.model.experts = 8;
+    CheckpointKeeper eight;
+    ASSERT_EQ(train(other, eight).status, RunStatus::Finished);
+    EXPECT_THROW(t.resumeFrom(eight.checkpoints.front()), CheckpointError);
+
+    // After all that the trainer still trains from scratch, as an untouched one does.
+    Recorder rec;
+    t.addObserver(&rec);
+    const auto r = t.run();
+    EXPECT_EQ(r.status, RunStatus::Finished);
+    EXPECT_EQ(r.final->testLoss, whole.end->final->testLoss);
 }
