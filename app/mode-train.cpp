@@ -5,6 +5,7 @@
 #include "train/Trainer.h"
 #include "report/RunSummary.h"
 #include "store/RunRecorder.h"
+#include "store/Resume.h"
 #include "store/RunStore.h"
 #include "cli/CliCommon.h"
 #include "cli/ConsoleProgress.h"
@@ -128,9 +129,7 @@ int main(int argc, char** argv) {
     ExperimentConfig c;
     // --resume: the stored run's experiment, its checkpoint, and the metrics of the epoch it closed.
     std::unique_ptr<RunStore> store;
-    std::optional<Checkpoint> checkpoint;
-    std::optional<EpochMetrics> checkpointEpoch;
-    std::string storedFingerprint;
+    std::optional<ResumePlan> plan;
     if (given("--resume")) {
         for (const auto* o : app.get_options())
             if (o->count() > 0 && o->get_name() != "--resume" && o->get_name() != "--db" && o->get_name() != "--json" &&
@@ -141,21 +140,10 @@ int main(int argc, char** argv) {
             }
         try {
             store = std::make_unique<RunStore>(dbFile.empty() ? RunStore::defaultPath() : dbFile);
-            const RunRecord record = store->run(resumeId);
-            c = record.config();
-            c.name = record.name;
+            plan = planResume(*store, resumeId);
+            c = plan->config;
+            c.name = plan->name;
             if (given("--threads")) c.train.threads = threads;
-            storedFingerprint = record.datasetFingerprint;
-            checkpoint = store->checkpoint(resumeId);
-            if (!checkpoint)
-                throw RunStoreError("run " + std::to_string(resumeId) + " has no checkpoint (it ended before its first epoch did); "
-                                    "start it again instead");
-            for (auto& e : store->epochs(resumeId))
-                if (e.epoch == checkpoint->epoch) checkpointEpoch = e;
-            if (record.status == RunStatus::Finished)
-                throw RunStoreError("run " + std::to_string(resumeId) + " finished; there is nothing to resume");
-            if (record.status == RunStatus::Running)
-                throw RunStoreError("run " + std::to_string(resumeId) + " is still being trained by another process; stop it first");
         } catch (const std::exception& e) {
             std::cerr << "mode-train: " << e.what() << "\n";
             return kExitBadInput;
@@ -250,12 +238,9 @@ int main(int argc, char** argv) {
     std::unique_ptr<Trainer> trainer;
     try {
         Dataset data = loadDataset(c.data);
-        if (checkpoint && !storedFingerprint.empty() && data.fingerprint() != storedFingerprint)
-            throw DataError(c.datasetLabel() + ": the data changed since run " + std::to_string(resumeId) +
-                            " started (fingerprint " + data.fingerprint() + ", stored " + storedFingerprint +
-                            "); a resumed run needs the same data");
+        if (plan) requireSameData(*plan, data);
         trainer = std::make_unique<Trainer>(c, std::move(data));
-        if (checkpoint) trainer->resumeFrom(*checkpoint, checkpointEpoch);
+        if (plan) trainer->resumeFrom(plan->checkpoint, plan->lastEpoch);
     } catch (const std::exception& e) {
         std::cerr << "mode-train: " << e.what() << "\n";
         return kExitBadInput;
@@ -268,7 +253,7 @@ int main(int argc, char** argv) {
     std::unique_ptr<RunRecorder> recorder;
     if (store) {
         recorder = std::make_unique<RunRecorder>(*store, c, c.name, &trainer->control());
-        if (checkpoint) recorder->resumeRun(resumeId);
+        if (plan) recorder->resumeRun(plan->run);
         trainer->addObserver(recorder.get());
     }
     g_control = &trainer->control();

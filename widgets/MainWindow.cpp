@@ -1,5 +1,7 @@
 #include "MainWindow.h"
 
+#include "store/Resume.h"
+
 #include "compare/CompareView.h"
 #include "panels/ExperimentPanel.h"
 #include "panels/RunBrowser.h"
@@ -7,10 +9,13 @@
 #include "plots/ExpertPanel.h"
 #include "plots/LossPlot.h"
 #include "plots/RoutingHeatmap.h"
+#include "store/Resume.h"
 #include "store/RunStore.h"
 #include "train/Trainer.h"
 
 #include <QAction>
+
+#include <algorithm>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QFile>
@@ -91,6 +96,10 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent) : QMainWindow(
     buttons->addWidget(pause_);
     buttons->addWidget(stop_);
     leftLayout->addLayout(buttons);
+    resumeRun_ = new QPushButton(tr("Resume stored run"));
+    resumeRun_->setObjectName("resumeRun");
+    resumeRun_->setToolTip(tr("Continue the stopped or interrupted run on show from its last checkpoint (Ctrl+Shift+R)"));
+    leftLayout->addWidget(resumeRun_);
     left->setMinimumWidth(400);
     split->addWidget(left);
 
@@ -158,6 +167,7 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent) : QMainWindow(
     connect(start_, &QPushButton::clicked, this, &MainWindow::startRun);
     connect(pause_, &QPushButton::clicked, this, &MainWindow::pauseOrResume);
     connect(stop_, &QPushButton::clicked, this, &MainWindow::stopRun);
+    connect(resumeRun_, &QPushButton::clicked, this, &MainWindow::resumeStoredRun);
     connect(panel_, &ExperimentPanel::validityChanged, this, [this](bool, const QString&) { updateButtons(); });
     connect(&session_, &TrainingSession::runStarted, this, &MainWindow::onRunStarted);
     connect(&session_, &TrainingSession::stepsArrived, this, &MainWindow::onSteps);
@@ -195,6 +205,8 @@ void MainWindow::buildMenus() {
     pauseAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_P));
     stopAction_ = run->addAction(tr("S&top"), this, &MainWindow::stopRun);
     stopAction_->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Period), QKeySequence(Qt::SHIFT | Qt::Key_F5)});
+    resumeRunAction_ = run->addAction(tr("&Resume stored run"), this, &MainWindow::resumeStoredRun);
+    resumeRunAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
 
     auto* view = menuBar()->addMenu(tr("&View"));
     auto* logY = view->addAction(tr("&Logarithmic loss axis"));
@@ -240,6 +252,9 @@ void MainWindow::updateButtons() {
     pauseAction_->setEnabled(running);
     stop_->setEnabled(running);
     stopAction_->setEnabled(running);
+    const bool canResume = !running && resumableRunId_ > 0;
+    resumeRun_->setVisible(canResume);
+    resumeRunAction_->setEnabled(canResume);
     pause_->setText(session_.isPaused() ? tr("Resume") : tr("Pause"));
     panel_->setEnabled(!running);
     if (!running && !issues.empty())
@@ -264,6 +279,7 @@ bool MainWindow::startRun() {
     views_->setCurrentIndex(0);
     const auto c = panel_->config();
     if (!session_.start(c, storePath_)) return false;
+    resumableRunId_ = -1;
     title_->setText(describeRun(-1, QString::fromStdString(c.datasetLabel()), c.model.experts, c.loss.alpha, tr("starting")));
     state_->setText(tr("loading the data"));
     epochProgress_->setRange(0, c.train.epochs);
@@ -392,18 +408,7 @@ bool MainWindow::openStoredRun(qint64 id) {
     try {
         RunStore store(storePath_.toStdString(), RunStore::Mode::ReadOnly);
         const RunRecord r = store.run(id);
-        const auto steps = store.steps(id);
-        const auto epochs = store.epochs(id);
-        clearViews();
-        accuracy_->setClassification(r.start.classification);
-        experts_->setClassification(r.start.classification);
-        if (!steps.empty()) loss_->addSteps(steps);
-        for (const auto& e : epochs) {
-            loss_->addEpoch(e);
-            accuracy_->addEpoch(e);
-            heatmap_->addEpoch(e);
-        }
-        if (!epochs.empty()) experts_->showEpoch(epochs.back());
+        showHistory(store, id);
         try {
             panel_->setConfig(r.config()); // ready to run again or vary
         } catch (const std::exception&) {
@@ -422,11 +427,52 @@ bool MainWindow::openStoredRun(qint64 id) {
         state_->setText(tr("showing stored run %1").arg(id));
         epochProgress_->setRange(0, std::max(1, r.start.epochs));
         epochProgress_->setValue(r.epochsCompleted);
+        resumableRunId_ = canResume(r) ? id : -1;
+        updateButtons();
         return true;
     } catch (const std::exception& e) {
         showMessage(QString::fromStdString(e.what()), true);
         return false;
     }
+}
+
+void MainWindow::showHistory(const RunStore& store, qint64 id, int maxEpoch, std::int64_t maxStep) {
+    const RunRecord r = store.run(id);
+    auto steps = store.steps(id);
+    auto epochs = store.epochs(id);
+    if (maxStep > 0) steps.erase(std::remove_if(steps.begin(), steps.end(), [&](const auto& m) { return m.step > maxStep; }), steps.end());
+    if (maxEpoch > 0)
+        epochs.erase(std::remove_if(epochs.begin(), epochs.end(), [&](const auto& e) { return e.epoch > maxEpoch; }), epochs.end());
+    clearViews();
+    accuracy_->setClassification(r.start.classification);
+    experts_->setClassification(r.start.classification);
+    if (!steps.empty()) loss_->addSteps(steps);
+    for (const auto& e : epochs) {
+        loss_->addEpoch(e);
+        accuracy_->addEpoch(e);
+        heatmap_->addEpoch(e);
+    }
+    if (!epochs.empty()) experts_->showEpoch(epochs.back());
+}
+
+bool MainWindow::resumeStoredRun() {
+    if (session_.isRunning() || resumableRunId_ <= 0) return false;
+    const qint64 id = resumableRunId_;
+    try {
+        RunStore store(storePath_.toStdString(), RunStore::Mode::ReadOnly);
+        const ResumePlan plan = planResume(store, id);
+        showHistory(store, id, plan.checkpoint.epoch, plan.checkpoint.step); // what the resumed run keeps
+    } catch (const std::exception& e) {
+        showMessage(QString::fromStdString(e.what()), true);
+        return false;
+    }
+    showMessage({}, false);
+    views_->setCurrentIndex(0);
+    if (!session_.continueRun(id, storePath_)) return false;
+    state_->setText(tr("loading the data to resume run %1").arg(id));
+    resumableRunId_ = -1;
+    updateButtons();
+    return true;
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

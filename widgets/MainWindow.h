@@ -18,6 +18,7 @@ class QTabWidget;
 namespace mode {
 
 class AccuracyPlot;
+class RunStore;
 class CompareView;
 class ExperimentPanel;
 class ExpertPanel;
@@ -42,6 +43,7 @@ public:
     QPushButton* startButton() const { return start_; }
     QPushButton* pauseButton() const { return pause_; }
     QPushButton* stopButton() const { return stop_; }
+    QPushButton* resumeRunButton() const { return resumeRun_; }
     QString message() const;          // the message bar's text (errors), empty if hidden
     QString storePath() const { return storePath_; }
     qint64 shownRunId() const { return shownRunId_; }
@@ -51,6 +53,9 @@ public slots:
     void pauseOrResume();
     void stopRun();
     bool openStoredRun(qint64 id);
+    // Continues the stored run on show (stopped, interrupted or failed, with a checkpoint) from
+    // its last checkpoint: the plots keep its history up to there and go on live.
+    bool resumeStoredRun();
     void openDataFile();
     // Puts these stored runs side by side in the Compare tab (loaded in the background).
     void compareRuns(const QList<qint64>& ids);
@@ -67,6 +72,8 @@ protected:
 private:
     void buildMenus();
     void clearViews();
+    // Fills the views with a stored run's history, up to an epoch and step (0: all).
+    void showHistory(const RunStore& store, qint64 id, int maxEpoch = 0, std::int64_t maxStep = 0);
     void showMessage(const QString& text, bool error);
     void updateButtons();
     void onRunStarted(const RunStart& start, qint64 runId);
@@ -88,6 +95,7 @@ private:
     QPushButton* start_;
     QPushButton* pause_;
     QPushButton* stop_;
+    QPushButton* resumeRun_;
     QLabel* whyDisabled_;
     QLabel* title_;
     QLabel* messageBar_;
@@ -100,8 +108,10 @@ private:
     QAction* startAction_;
     QAction* pauseAction_;
     QAction* stopAction_;
+    QAction* resumeRunAction_;
     RunStart liveStart_;
     qint64 shownRunId_ = -1;
+    qint64 resumableRunId_ = -1; // the stored run on show, if it can be continued
 };
 
 } // namespace mode

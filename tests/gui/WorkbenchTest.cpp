@@ -29,6 +29,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 
 using namespace mode;
 using namespace mode::test;
@@ -360,4 +361,42 @@ TEST(Workbench, OpensAReportWithItsFigures) {
     viewer->close();
     EXPECT_FALSE(w.window.openReport(QString::fromStdString(w.dir / "missing.md")));
     EXPECT_NE(w.window.message().indexOf("missing.md"), -1);
+}
+
+// Stop a run after a few epochs, open it from the history, press Resume stored run: it goes on
+// from its checkpoint in the same store row and finishes with all its epochs.
+TEST(Workbench, AStoppedRunIsResumedFromTheHistoryAndFinishes) {
+    Workbench w;
+    typeInto(field<QSpinBox>(w.window, "epochs"), "8");
+    int epochsShown = 0;
+    QObject::connect(&w.window, &MainWindow::epochShown, [&](int e) {
+        epochsShown = e;
+        if (e == 3) w.window.stopRun();
+    });
+    EXPECT_FALSE(w.window.resumeRunButton()->isVisible()) << "nothing to resume yet";
+    QTest::mouseClick(w.window.startButton(), Qt::LeftButton);
+    ASSERT_TRUE(waitUntil([&] { return !w.window.session()->isRunning(); }, 30000));
+    auto runs = w.store().listRuns();
+    ASSERT_EQ(runs.size(), 1u);
+    ASSERT_EQ(runs[0].status, RunStatus::Stopped);
+    const int stoppedAt = runs[0].epochsCompleted;
+    ASSERT_GE(stoppedAt, 3);
+    ASSERT_LT(stoppedAt, 8);
+
+    ASSERT_TRUE(w.window.openStoredRun(runs[0].id));
+    ASSERT_TRUE(w.window.resumeRunButton()->isVisible());
+    EXPECT_EQ(w.window.accuracyPlot()->pointCount(AccuracyPlot::Test), stoppedAt) << "the history up to the stop";
+    std::optional<RunResult> ended;
+    QObject::connect(&w.window, &MainWindow::runFinished, [&](const RunResult& r, qint64) { ended = r; });
+    QTest::mouseClick(w.window.resumeRunButton(), Qt::LeftButton);
+    EXPECT_FALSE(w.window.resumeRunButton()->isVisible()) << "once is enough";
+    ASSERT_TRUE(waitUntil([&] { return ended.has_value(); }, 30000));
+    EXPECT_EQ(ended->status, RunStatus::Finished) << ended->message;
+    EXPECT_EQ(epochsShown, 8);
+    EXPECT_EQ(w.window.accuracyPlot()->pointCount(AccuracyPlot::Test), 8) << "history and the live epochs on one plot";
+    runs = w.store().listRuns();
+    ASSERT_EQ(runs.size(), 1u) << "the same run continued";
+    EXPECT_EQ(runs[0].status, RunStatus::Finished);
+    EXPECT_EQ(runs[0].epochsCompleted, 8);
+    EXPECT_EQ(w.store().epochs(runs[0].id).size(), 8u);
 }

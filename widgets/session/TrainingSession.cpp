@@ -1,6 +1,7 @@
 #include "session/TrainingSession.h"
 
 #include "data/DatasetFactory.h"
+#include "store/Resume.h"
 #include "store/RunRecorder.h"
 #include "store/RunStore.h"
 #include "train/Trainer.h"
@@ -12,18 +13,32 @@ namespace mode {
 namespace {
 
 // The worker's side: load, train, record. Everything it reports goes through the buffer.
-void runExperiment(ExperimentConfig config, std::string storePath, MetricsBuffer* buffer, TrainerControl* control) {
+// resumeRun > 0 continues that stored run from its checkpoint instead of starting a new one.
+void runExperiment(ExperimentConfig config, std::string storePath, std::int64_t resumeRun, MetricsBuffer* buffer,
+                   TrainerControl* control) {
     std::unique_ptr<Trainer> trainer;
     std::unique_ptr<RunStore> store;
+    std::optional<ResumePlan> plan;
     try {
-        trainer = std::make_unique<Trainer>(config, loadDataset(config.data));
         store = std::make_unique<RunStore>(storePath);
+        if (resumeRun > 0) {
+            plan = planResume(*store, resumeRun);
+            const int threads = config.train.threads;
+            config = plan->config;
+            config.name = plan->name;
+            config.train.threads = threads;
+        }
+        Dataset data = loadDataset(config.data);
+        if (plan) requireSameData(*plan, data);
+        trainer = std::make_unique<Trainer>(config, std::move(data));
+        if (plan) trainer->resumeFrom(plan->checkpoint, plan->lastEpoch);
     } catch (const std::exception& e) {
         buffer->failToStart(e.what());
         return;
     }
     trainer->useControl(control);
     RunRecorder recorder(*store, config, config.name, control);
+    if (plan) recorder.resumeRun(plan->run);
     trainer->addObserver(&recorder); // first: the run id is known when the buffer hears of the start
     struct IdForwarder : TrainingObserver {
         RunRecorder* recorder;
@@ -48,7 +63,13 @@ TrainingSession::TrainingSession(QObject* parent) : QObject(parent) {
 
 TrainingSession::~TrainingSession() { stopAndWait(); }
 
-bool TrainingSession::start(const ExperimentConfig& config, const QString& storePath) {
+bool TrainingSession::start(const ExperimentConfig& config, const QString& storePath) { return launch(config, storePath, 0); }
+
+bool TrainingSession::continueRun(qint64 runId, const QString& storePath) {
+    return runId > 0 && launch(ExperimentConfig{}, storePath, runId);
+}
+
+bool TrainingSession::launch(const ExperimentConfig& config, const QString& storePath, qint64 resumeRun) {
     if (running_) return false;
     join();
     buffer_.take(); // nothing of an earlier run is left
@@ -59,7 +80,7 @@ bool TrainingSession::start(const ExperimentConfig& config, const QString& store
     // One core stays with the GUI: LibTorch gets the others (at least one).
     if (c.train.threads == 0) c.train.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
     configureThreads(c.train.threads);
-    worker_ = std::thread(runExperiment, c, storePath.toStdString(), &buffer_, control_.get());
+    worker_ = std::thread(runExperiment, c, storePath.toStdString(), static_cast<std::int64_t>(resumeRun), &buffer_, control_.get());
     timer_.start();
     return true;
 }

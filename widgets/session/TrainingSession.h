@@ -29,6 +29,10 @@ public:
 
     // Starts the experiment; false if a run is already going.
     bool start(const ExperimentConfig& config, const QString& storePath);
+    // Continues stored run `runId` (stopped, interrupted, failed) from its last checkpoint, with
+    // its stored experiment; false if a run is already going. Problems (finished run, no
+    // checkpoint, changed data) arrive as runFailedToStart.
+    bool continueRun(qint64 runId, const QString& storePath);
     void pause();
     void resume();
     void stop();
@@ -46,6 +50,7 @@ signals:
     void pausedChanged(bool paused);
 
 private:
+    bool launch(const ExperimentConfig& config, const QString& storePath, qint64 resumeRun);
     void drain();
     void join();
 

@@ -1,0 +1,40 @@
+#include "store/Resume.h"
+
+namespace mode {
+
+bool canResume(const RunRecord& r) {
+    return r.hasCheckpoint && r.status != RunStatus::Finished && r.status != RunStatus::Running;
+}
+
+ResumePlan planResume(const RunStore& store, std::int64_t run) {
+    const RunRecord record = store.run(run);
+    const std::string which = "run " + std::to_string(run);
+    if (record.status == RunStatus::Finished) throw RunStoreError(which + " finished; there is nothing to resume");
+    if (record.status == RunStatus::Running)
+        throw RunStoreError(which + " is still being trained by another process; stop it first");
+    ResumePlan plan;
+    plan.run = run;
+    plan.name = record.name;
+    try {
+        plan.config = record.config();
+    } catch (const std::exception& e) {
+        throw RunStoreError(which + ": its stored experiment cannot be read: " + e.what());
+    }
+    auto checkpoint = store.checkpoint(run);
+    if (!checkpoint)
+        throw RunStoreError(which + " has no checkpoint (it ended before its first epoch did); start it again instead");
+    plan.checkpoint = std::move(*checkpoint);
+    for (auto& e : store.epochs(run))
+        if (e.epoch == plan.checkpoint.epoch) plan.lastEpoch = e;
+    plan.datasetFingerprint = record.datasetFingerprint;
+    return plan;
+}
+
+void requireSameData(const ResumePlan& plan, const Dataset& data) {
+    if (!plan.datasetFingerprint.empty() && data.fingerprint() != plan.datasetFingerprint)
+        throw DataError(plan.config.datasetLabel() + ": the data changed since run " + std::to_string(plan.run) +
+                        " started (fingerprint " + data.fingerprint() + ", stored " + plan.datasetFingerprint +
+                        "); a resumed run needs the same data");
+}
+
+} // namespace mode
