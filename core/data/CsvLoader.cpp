@@ -140,6 +140,8 @@ namespace {
 // The structure every CSV file must have: a named header of two or more distinct columns, data
 // rows, and as many fields in each row as in the header. Returns the column index by name.
 std::map<std::string, std::size_t> checkCsvShape(const std::vector<CsvRecord>& records, const std::string& source) {
+    // A file of blanks and a byte-order mark only has no records at all.
+    if (records.empty()) fail(source, 0, "the file is empty (expected a header row and data rows)");
     const auto& header = records.front().fields;
     const std::size_t ncol = header.size();
     if (ncol < 2) fail(source, records.front().line, "the header has one column; a dataset needs at least one feature and a target (is the delimiter a comma?)");

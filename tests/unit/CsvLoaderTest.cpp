@@ -181,3 +181,19 @@ TEST(CsvLoader, PreviewRefusesARaggedFileNamingTheLine) {
         EXPECT_CONTAINS(e.what(), "r.csv:3: ragged row: 1 fields, but the header has 2");
     }
 }
+
+// Found by fuzzing (tests/fuzz/corpus/csv/regression-bom-only.csv): a file holding only a UTF-8
+// byte-order mark reached the header check with no records and read past an empty vector.
+TEST(CsvLoader, AFileOfOnlyAByteOrderMarkIsEmpty) {
+    test::TempDir dir;
+    const std::string bom = "\xef\xbb\xbf";
+    for (const std::string& text : {bom, bom + "\n\n"}) {
+        try {
+            previewCsvFile(dir.file("bom.csv", text));
+            FAIL() << "no error";
+        } catch (const DataError& e) {
+            EXPECT_CONTAINS(e.what(), "bom.csv: the file is empty");
+        }
+        EXPECT_THROW(loadCsvText(text, "bom.csv"), DataError);
+    }
+}
