@@ -225,7 +225,7 @@ ExperimentConfig ExperimentConfig::fromFile(const std::string& path) {
     if (!c.data.path.empty()) {
         std::filesystem::path p(c.data.path);
         if (p.is_relative())
-            c.data.path = (std::filesystem::path(path).parent_path() / p).lexically_normal().string();
+            c.data.path = (std::filesystem::absolute(path).parent_path() / p).lexically_normal().string();
     }
     return c;
 }
@@ -234,6 +234,18 @@ std::string ExperimentConfig::datasetLabel() const {
     if (!data.idxFiles.empty()) return std::filesystem::path(data.idxFiles.front()).parent_path().filename().string();
     if (!data.path.empty()) return std::filesystem::path(data.path).filename().string();
     return data.dataset;
+}
+
+std::string dataPathProblem(const std::string& path, bool folderAllowed) {
+    std::error_code ec;
+    const auto st = std::filesystem::status(path, ec);
+    if (!std::filesystem::exists(st)) {
+        const auto resolved = std::filesystem::absolute(path, ec).lexically_normal().string();
+        return path + " does not exist" + (resolved != path ? " (looked for " + resolved + ")" : "");
+    }
+    if (std::filesystem::is_regular_file(st) || (folderAllowed && std::filesystem::is_directory(st))) return {};
+    if (std::filesystem::is_directory(st)) return path + " is a folder; name a data file";
+    return path + " is not a regular file (a device, pipe or socket)";
 }
 
 std::vector<ConfigIssue> validate(const ExperimentConfig& c, bool checkFiles) {
@@ -246,7 +258,7 @@ std::vector<ConfigIssue> validate(const ExperimentConfig& c, bool checkFiles) {
             bad("data.idx_files", "names 4 files: train images, train labels, test images, test labels");
         else if (checkFiles)
             for (const auto& f : d.idxFiles)
-                if (std::error_code ec; !std::filesystem::is_regular_file(f, ec)) bad("data.idx_files", "the IDX file '" + f + "' does not exist");
+                if (auto problem = dataPathProblem(f, false); !problem.empty()) bad("data.idx_files", problem);
     } else if (d.path.empty()) {
         const auto builtins = builtinDatasets();
         if (std::find(builtins.begin(), builtins.end(), d.dataset) == builtins.end()) {
@@ -256,8 +268,7 @@ std::vector<ConfigIssue> validate(const ExperimentConfig& c, bool checkFiles) {
         }
     } else if (checkFiles) {
         std::error_code ec;
-        if (!std::filesystem::exists(d.path, ec))
-            bad("data.path", "the data file '" + d.path + "' does not exist");
+        if (auto problem = dataPathProblem(d.path, true); !problem.empty()) bad("data.path", problem);
         else if (std::filesystem::is_directory(d.path, ec) && d.format == "csv")
             bad("data.path", "'" + d.path + "' is a folder, not a CSV file");
         else if (!std::filesystem::is_directory(d.path, ec) && d.format == "idx")

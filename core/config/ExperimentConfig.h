@@ -113,6 +113,10 @@ public:
 
 // Throws ConfigError listing every issue, one per line.
 void requireValid(const ExperimentConfig& c);
+// What is wrong with a data path from an experiment (which may come from anywhere), or "" if
+// nothing: it must exist and be a regular file (or a folder, where allowed), never a device
+// (/dev/zero would be read forever), a pipe or a socket (reading would block).
+std::string dataPathProblem(const std::string& path, bool folderAllowed);
 
 std::string describe(const std::vector<ConfigIssue>& issues);
 

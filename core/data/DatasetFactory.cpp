@@ -46,13 +46,21 @@ std::vector<std::string> builtinDatasets() {
     return b;
 }
 
+namespace {
+void requireDataPath(const std::string& field, const std::string& path, bool folderAllowed) {
+    if (auto problem = dataPathProblem(path, folderAllowed); !problem.empty()) throw DataError(field + ": " + problem);
+}
+} // namespace
+
 Dataset loadDataset(const DataConfig& data) {
     if (!data.idxFiles.empty()) {
         if (data.idxFiles.size() != 4) throw DataError("data.idx_files: name 4 files (train images, train labels, test images, test labels)");
+        for (const auto& f : data.idxFiles) requireDataPath("data.idx_files", f, false);
         const IdxFiles f{data.idxFiles[0], data.idxFiles[1], data.idxFiles[2], data.idxFiles[3]};
         return loadIdxDataset(f, std::filesystem::path(f.trainImages).parent_path().filename().string(), {}, data.maxRows);
     }
     if (!data.path.empty()) {
+        requireDataPath("data.path", data.path, true);
         std::error_code ec;
         const std::filesystem::path p(data.path);
         // A folder, or one of the four files of a folder (train-images-idx3-ubyte.gz, ...).

@@ -107,7 +107,10 @@ void RunRecorder::onStep(const StepMetrics& step) {
 
 void RunRecorder::onEpoch(const EpochMetrics& epoch) {
     if (!runId_) return;
-    post([this, id = *runId_, epoch, batch = std::move(pending_)] { store_.appendEpoch(id, epoch, batch); });
+    post([this, id = *runId_, epoch, batch = std::move(pending_)] {
+        store_.requireFileInPlace(); // once an epoch: a deleted store would swallow the run unseen
+        store_.appendEpoch(id, epoch, batch);
+    });
     pending_ = {};
     lastFlush_ = std::chrono::steady_clock::now();
 }

@@ -4,6 +4,9 @@
 #include "report/RunSummary.h"
 #include "store/WriterIdentity.h"
 
+#include <sys/stat.h>
+#include <thread>
+
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
@@ -220,6 +223,7 @@ struct RunStore::Impl {
     Mode mode;
     std::unique_ptr<SQLite::Database> db;
     WriterIdentity self = WriterIdentity::current();
+    std::pair<std::uintmax_t, std::uintmax_t> identity{0, 0}; // device and inode of the opened file
 
     [[noreturn]] void fail(const std::string& what, const std::exception& e) const {
         std::string reason = e.what();
@@ -256,12 +260,22 @@ struct RunStore::Impl {
                 throw RunStoreError("run store " + path + ": schema version " + std::to_string(version) +
                                     " is newer than this program's (" + std::to_string(kSchemaVersion) + "); update MoDE Workbench");
             if (mode == Mode::ReadWrite) {
-                if (db->execAndGet("PRAGMA journal_mode = WAL").getString() != "wal")
+                // Switching a new file to WAL needs it to itself; SQLite answers "busy" at once
+                // (no busy handler) while another program is doing the same: try for a while.
+                std::string journal;
+                for (int attempt = 0;; ++attempt) {
+                    try {
+                        journal = db->execAndGet("PRAGMA journal_mode = WAL").getString();
+                        break;
+                    } catch (const SQLite::Exception& e) {
+                        if ((e.getErrorCode() & 0xff) != SQLITE_BUSY || attempt >= 500) throw;
+                        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                    }
+                }
+                if (journal != "wal")
                     throw RunStoreError("run store " + path + ": cannot switch to WAL mode (is it on a network file system?)");
                 db->exec("PRAGMA synchronous = NORMAL");
-                if (version == 0 && db->execAndGet("SELECT count(*) FROM sqlite_master").getInt() > 0)
-                    throw RunStoreError("run store " + path + ": the file is a SQLite database of another program");
-                migrate(version);
+                if (version < kSchemaVersion) migrate();
                 markInterrupted();
             } else if (version < kSchemaVersion) {
                 throw RunStoreError("run store " + path + ": schema version " + std::to_string(version) +
@@ -274,12 +288,23 @@ struct RunStore::Impl {
         }
     }
 
-    void migrate(int from) {
-        for (int v = from; v < kSchemaVersion; ++v) {
-            SQLite::Transaction tx(*db);
-            db->exec(kMigrations[v]);
-            db->exec("PRAGMA user_version = " + std::to_string(v + 1));
-            tx.commit();
+    // Creates or upgrades the schema under the write lock (BEGIN IMMEDIATE), reading the version
+    // again once the lock is held: two programs opening a new store at the same moment (two
+    // workbench windows, mode-sweep -j) must not both create it.
+    void migrate() {
+        db->exec("BEGIN IMMEDIATE");
+        try {
+            const int from = userVersion();
+            if (from == 0 && db->execAndGet("SELECT count(*) FROM sqlite_master").getInt() > 0)
+                throw RunStoreError("run store " + path + ": the file is a SQLite database of another program");
+            for (int v = from; v < kSchemaVersion; ++v) {
+                db->exec(kMigrations[v]);
+                db->exec("PRAGMA user_version = " + std::to_string(v + 1));
+            }
+            db->exec("COMMIT");
+        } catch (...) {
+            db->exec("ROLLBACK");
+            throw;
         }
     }
 
@@ -403,6 +428,18 @@ RunStore::RunStore(const std::string& path, Mode mode) : d_(std::make_unique<Imp
     d_->path = path;
     d_->mode = mode;
     d_->open();
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) d_->identity = {st.st_dev, st.st_ino};
+}
+
+void RunStore::requireFileInPlace() const {
+    struct stat st {};
+    if (::stat(d_->path.c_str(), &st) != 0)
+        throw RunStoreError("run store " + d_->path + ": the file was deleted while a run was writing to it; "
+                            "the run stops here (what it wrote went with the file)");
+    if (std::pair<std::uintmax_t, std::uintmax_t>(st.st_dev, st.st_ino) != d_->identity)
+        throw RunStoreError("run store " + d_->path + ": the file was replaced by another while a run was writing to it; "
+                            "the run stops here (the new file is left alone)");
 }
 RunStore::~RunStore() = default;
 

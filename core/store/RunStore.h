@@ -139,6 +139,9 @@ public:
     // Marks runs left `running` by a writer that is gone as `interrupted`; returns how many.
     // Done on every ReadWrite open.
     int markInterruptedRuns();
+    // Throws RunStoreError if the file this store was opened on is no longer at its path
+    // (deleted, or replaced by another file): writes would go to a file nobody can open again.
+    void requireFileInPlace() const;
     // PRAGMA integrity_check: "ok" or what is wrong.
     std::string integrityCheck() const;
 

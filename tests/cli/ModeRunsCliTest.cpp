@@ -240,3 +240,48 @@ TEST(ModeRunsCli, ADiskThatFillsUpStopsTheRunCleanlyAndKeepsWhatWasStored) {
     EXPECT_NE(list[0]["status"], "finished");
     EXPECT_GE(list[0]["epochs_completed"].get<int>(), 1) << "the epochs before the disk filled are kept";
 }
+
+// The store's file deleted under a running mode-train: the run stops within an epoch and says
+// what happened, instead of training on into a file nobody can open again.
+TEST(ModeRunsCli, AStoreDeletedDuringARunStopsItWithAClearMessage) {
+    TempDir dir;
+    const std::string db = dir / "runs.sqlite";
+    auto started = runCommand("(" + kBin + "/mode-train --db " + db +
+                              " --epochs 100000 --threads 1 --device cpu -q > " + dir / "out" + " 2> " + dir / "err" +
+                              "; echo $? > " + dir / "rc" + ") >/dev/null 2>&1 & echo started");
+    ASSERT_EQ(started.exitCode, 0);
+    int epochs = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (epochs < 2 && std::chrono::steady_clock::now() < deadline) {
+        auto r = runs(db, "list --json");
+        if (r.exitCode == 0 && !json::parse(r.out).empty()) epochs = json::parse(r.out)[0]["epochs_completed"].get<int>();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_GE(epochs, 2);
+    std::filesystem::remove(db);
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!std::filesystem::exists(dir / "rc") && std::chrono::steady_clock::now() < end)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_TRUE(std::filesystem::exists(dir / "rc")) << "the run went on after its store was deleted";
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(readFile(dir / "rc"), "1\n");
+    EXPECT_CONTAINS(readFile(dir / "err"), "run store " + db + ": the file was deleted while a run was writing to it");
+}
+
+// A damaged checkpoint in the store: --resume refuses it by name and leaves the run as it was.
+TEST(ModeRunsCli, ADamagedCheckpointIsRefusedAndTheStoredRunKept) {
+    TempDir dir;
+    const std::string db = dir / "runs.sqlite";
+    ASSERT_EQ(train(db, "-q").exitCode, 0);
+    // Make it resumable (as a kill would) and cut its checkpoint in half.
+    auto sql = runCommand("sqlite3 " + db +
+                          " \"UPDATE runs SET status = 'stopped' WHERE id = 1; "
+                          "UPDATE checkpoints SET state = substr(state, 1, length(state) / 2) WHERE run_id = 1;\"");
+    if (sql.exitCode != 0) GTEST_SKIP() << "sqlite3 is not installed";
+    const auto before = runs(db, "export 1 --json").out;
+    auto r = runCommand(kBin + "/mode-train --resume 1 --db " + db);
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_CONTAINS(r.err, "checkpoint of epoch 2 cannot be read");
+    EXPECT_EQ(runs(db, "export 1 --json").out, before) << "nothing stored was touched";
+    EXPECT_EQ(runs(db, "check").exitCode, 0);
+}

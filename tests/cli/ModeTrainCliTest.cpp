@@ -239,3 +239,26 @@ TEST(ModeTrainCli, AKilledRunResumesToTheResultOfAnUninterruptedOne) {
     EXPECT_EQ(unknown.exitCode, 2);
     EXPECT_CONTAINS(unknown.err, "99");
 }
+
+// Paths in experiments may come from anywhere: a device would be read forever, a pipe would
+// block, a missing file is named with where it was looked for.
+TEST(ModeTrainCli, DataPathsMustNameRegularFiles) {
+    auto r = train("--data /dev/zero");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_CONTAINS(r.err, "data.path: /dev/zero is not a regular file (a device, pipe or socket)");
+    TempDir dir;
+    ASSERT_EQ(runCommand("mkfifo " + dir / "pipe.csv").exitCode, 0);
+    r = train("--data " + dir / "pipe.csv");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_CONTAINS(r.err, "is not a regular file");
+    const std::string config = dir.file("exp.json", R"({"data": {"path": "sub/../missing.csv"}})");
+    r = train("--config " + config);
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_CONTAINS(r.err, "data.path: " + dir / "missing.csv" + " does not exist");
+    r = train("--data nowhere.csv");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_CONTAINS(r.err, "data.path: nowhere.csv does not exist (looked for /");
+    r = train("--idx-files /dev/null,/dev/null,/dev/null,/dev/null");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_CONTAINS(r.err, "data.idx_files: /dev/null is not a regular file");
+}

@@ -400,3 +400,30 @@ TEST(Workbench, AStoppedRunIsResumedFromTheHistoryAndFinishes) {
     EXPECT_EQ(runs[0].epochsCompleted, 8);
     EXPECT_EQ(w.store().epochs(runs[0].id).size(), 8u);
 }
+
+// Two workbench windows on one store, training at the same time: both runs are stored whole,
+// and each window's history lists both.
+TEST(Workbench, TwoWindowsOnOneStoreTrainAtOnceAndKeepBothRuns) {
+    Workbench first;
+    MainWindow second{QString::fromStdString(first.db)};
+    second.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&second));
+    typeInto(field<QSpinBox>(first.window, "epochs"), "6");
+    typeInto(field<QSpinBox>(second, "epochs"), "6");
+    typeInto(field<QDoubleSpinBox>(second, "alpha"), "0.3");
+    QTest::mouseClick(first.window.startButton(), Qt::LeftButton);
+    QTest::mouseClick(second.startButton(), Qt::LeftButton);
+    ASSERT_TRUE(waitUntil([&] { return !first.window.session()->isRunning() && !second.session()->isRunning(); }, 60000));
+    EXPECT_TRUE(first.window.message().isEmpty()) << first.window.message().toStdString();
+    EXPECT_TRUE(second.message().isEmpty()) << second.message().toStdString();
+    auto store = first.store();
+    auto runs = store.listRuns();
+    ASSERT_EQ(runs.size(), 2u);
+    for (const auto& r : runs) {
+        EXPECT_EQ(r.status, RunStatus::Finished);
+        EXPECT_EQ(r.epochsCompleted, 6);
+        EXPECT_EQ(static_cast<std::int64_t>(store.steps(r.id).size()), r.steps) << "every step of run " << r.id;
+    }
+    EXPECT_NE(runs[0].alpha, runs[1].alpha);
+    EXPECT_EQ(store.integrityCheck(), "ok");
+}
