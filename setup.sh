@@ -16,7 +16,7 @@ for arg in "$@"; do
 done
 
 PACKAGES=(build-essential cmake ninja-build pkg-config ccache
-  libtorch-dev libopenblas0 libsqlite3-dev libsqlitecpp-dev sqlite3
+  libtorch-dev libgloo-dev libopenblas0 libsqlite3-dev libsqlitecpp-dev sqlite3
   nlohmann-json3-dev libcli11-dev zlib1g-dev dataset-fashion-mnist python3-sklearn
   libgtest-dev libgmock-dev libbenchmark-dev)
 if [ "$GUI" = ON ]; then

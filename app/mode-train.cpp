@@ -5,6 +5,7 @@
 #include "train/Trainer.h"
 #include "report/RunSummary.h"
 #include "store/RunRecorder.h"
+#include "distributed/Distributed.h"
 #include "store/Resume.h"
 #include "store/RunStore.h"
 #include "cli/CliCommon.h"
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
                "  mode-train --dataset fashion-mnist --backbone cnn --epochs 3\n"
                "  mode-train --data ~/mnist --format idx --max-rows 10000\n"
                "  mode-train --resume 12 --db runs.sqlite                 # continue a stopped or killed run\n"
+               "  WORLD_SIZE=2 RANK=0 mode-train --threads 1 & WORLD_SIZE=2 RANK=1 mode-train --threads 1  # data-parallel\n"
                "Exit codes: 0 finished, 1 the run failed or diverged, 2 bad input, 130 stopped (Ctrl-C).");
     std::string configFile, dataFile, dataset, target, subtaskColumn, format, backbone, distill, device, dbFile, gate, hidden, optimizer, name, saveConfig;
     int experts = 0, topK = 0, epochs = 0, batchSize = 0, threads = 0;
@@ -110,6 +112,21 @@ int main(int argc, char** argv) {
     app.add_flag("--print-config", printConfig, "print the resolved experiment as JSON and exit");
     app.add_option("--save-config", saveConfig, "write the resolved experiment to this file");
     app.add_flag("--version", version, "print the version and exit");
+    // Data-parallel (c10d): torchrun's variables, or these flags.
+    int rank = 0, worldSize = 1, masterPort = 29500;
+    std::string masterAddr, distBackend;
+    double distTimeout = 30;
+    app.add_option("--world-size", worldSize, "data-parallel: number of processes (default: $WORLD_SIZE, else 1)")
+        ->group("Distributed (c10d)");
+    app.add_option("--rank", rank, "data-parallel: this process's rank, 0 to world size - 1 (default: $RANK)")
+        ->group("Distributed (c10d)");
+    app.add_option("--master-addr", masterAddr, "data-parallel: host of rank 0's rendezvous (default: $MASTER_ADDR, else 127.0.0.1)")
+        ->group("Distributed (c10d)");
+    app.add_option("--master-port", masterPort, "data-parallel: its port (default: $MASTER_PORT, else 29500)")
+        ->group("Distributed (c10d)");
+    app.add_option("--dist-timeout", distTimeout, "data-parallel: seconds to wait for the other ranks (rendezvous, each step)")
+        ->group("Distributed (c10d)");
+    app.add_option("--dist-backend", distBackend, "data-parallel: auto | gloo | nccl")->group("Distributed (c10d)");
     std::int64_t resumeId = 0;
     app.add_option("--resume", resumeId,
                    "continue stopped or interrupted run ID of the store (--db) from its last checkpoint, with its "
@@ -223,6 +240,34 @@ int main(int argc, char** argv) {
             return kExitBadInput;
         }
     }
+    // Data-parallel: every rank trains, rank 0 alone prints results and writes the store.
+    std::optional<DistributedOptions> distOptions;
+    try {
+        distOptions = distributedFromEnvironment();
+        if (given("--world-size") || given("--rank") || given("--master-addr") || given("--master-port")) {
+            if (!distOptions) distOptions = DistributedOptions{};
+            if (given("--world-size")) distOptions->worldSize = worldSize;
+            if (given("--rank")) distOptions->rank = rank;
+            if (given("--master-addr")) distOptions->masterAddr = masterAddr;
+            if (given("--master-port")) distOptions->masterPort = masterPort;
+        }
+        if (distOptions) {
+            if (given("--dist-backend")) distOptions->backend = distBackend;
+            distOptions->timeout = std::chrono::milliseconds(static_cast<std::int64_t>(distTimeout * 1000));
+            requireValid(*distOptions);
+            if (distOptions->worldSize == 1) distOptions.reset();
+        }
+        if (distOptions && plan) throw DistributedError("--resume continues a run in one process; leave out the world size");
+    } catch (const std::exception& e) {
+        std::cerr << "mode-train: " << e.what() << "\n";
+        return kExitBadInput;
+    }
+    if (distOptions && distOptions->rank != 0) { // the others report through rank 0
+        noStore = true;
+        asJson = false;
+        quiet = true;
+    }
+
     // The store is opened before training so that a store that cannot be written is reported
     // before any time is spent.
     if (!noStore && !store) {
@@ -244,6 +289,21 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
         std::cerr << "mode-train: " << e.what() << "\n";
         return kExitBadInput;
+    }
+
+    std::unique_ptr<Distributed> group;
+    if (distOptions) {
+        const auto& o = *distOptions;
+        std::cerr << "mode-train: rank " << o.rank << " of " << o.worldSize << " (world size " << o.worldSize
+                  << "), rendezvous at " << o.masterAddr << ":" << o.masterPort << ", batch " << c.train.batchSize
+                  << " per rank (" << c.train.batchSize * o.worldSize << " in all)" << std::endl;
+        try {
+            group = std::make_unique<Distributed>(o);
+            trainer->useDistributed(group.get());
+        } catch (const std::exception& e) {
+            std::cerr << "mode-train: " << e.what() << "\n";
+            return 1;
+        }
     }
 
     ConsoleProgress progress(std::cerr, !quiet, isTerminal(stderr));

@@ -4,6 +4,7 @@
 #include "model/MoDEModel.h"
 #include "train/Assignment.h"
 #include "data/TextLoader.h"
+#include "distributed/DistributedImpl.h"
 #include "util/Random.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -117,6 +118,30 @@ struct Trainer::Impl {
         std::optional<EpochMetrics> last;
     };
     std::optional<ResumePoint> resume;
+    Distributed* dist = nullptr; // data-parallel group, or none
+
+    // One data-parallel step's exchange: this rank's gradients, weighted by its share of the
+    // global minibatch, and its loss sums, summed over the ranks in ONE all-reduce (a flat
+    // buffer, as DistributedDataParallel's buckets). Afterwards every rank holds the gradient
+    // of the global minibatch's mean loss. Returns the summed statistics.
+    std::vector<double> exchange(double weight, const std::vector<double>& stats) {
+        std::vector<torch::Tensor> parts;
+        auto params = model->parameters();
+        for (auto& p : params)
+            parts.push_back(p.grad().defined() ? (p.grad() * weight).flatten() : torch::zeros({p.numel()}, p.options()));
+        parts.push_back(torch::tensor(stats, torch::TensorOptions().dtype(torch::kFloat64)).to(params.front().options()));
+        auto flat = torch::cat(parts);
+        dist->impl().allReduceSum(flat);
+        std::int64_t at = 0;
+        for (auto& p : params) {
+            auto g = flat.narrow(0, at, p.numel()).view_as(p);
+            if (p.grad().defined()) p.mutable_grad().copy_(g);
+            else p.mutable_grad() = g.clone();
+            at += p.numel();
+        }
+        auto summed = flat.narrow(0, at, static_cast<std::int64_t>(stats.size())).to(torch::kCPU, torch::kFloat64).contiguous();
+        return {summed.data_ptr<double>(), summed.data_ptr<double>() + stats.size()};
+    }
 
     Impl(ExperimentConfig c, Dataset d) : config(std::move(c)), data(std::move(d)) {
         requireValid(config);
@@ -314,8 +339,11 @@ struct Trainer::Impl {
         auto seconds = [&] { return std::chrono::duration<double>(Clock::now() - start - paused).count(); };
         const auto& tc = config.train;
         const std::int64_t nTrain = train.rows();
-        const std::int64_t batch = std::min<std::int64_t>(tc.batchSize, nTrain);
-        const std::int64_t stepsPerEpoch = (nTrain + batch - 1) / batch;
+        // Data-parallel: each rank takes its `batch` rows of a global minibatch of batch x world.
+        const int world = dist ? dist->worldSize() : 1, rank = dist ? dist->rank() : 0;
+        const std::int64_t batch = std::min<std::int64_t>(tc.batchSize, (nTrain + world - 1) / world);
+        const std::int64_t globalBatch = batch * world;
+        const std::int64_t stepsPerEpoch = (nTrain + globalBatch - 1) / globalBatch;
 
         RunStart rs;
         rs.device = deviceName();
@@ -361,6 +389,12 @@ struct Trainer::Impl {
                 result.final = resume->last;
                 paused -= std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(resume->wallSeconds));
             }
+            if (dist) { // every rank starts from rank 0's parameters
+                auto tensors = model->parameters();
+                for (auto& b : model->buffers()) tensors.push_back(b);
+                torch::NoGradGuard noGrad;
+                dist->impl().broadcastFromRankZero(tensors);
+            }
             model->train();
             for (int epoch = firstEpoch; epoch <= tc.epochs; ++epoch) {
                 shuffler.shuffle(order);
@@ -370,23 +404,53 @@ struct Trainer::Impl {
                 const auto epochStart = Clock::now();
                 Clock::duration epochPaused{};
                 for (std::int64_t s = 0; s < stepsPerEpoch; ++s) {
-                    if (!control->checkpoint(&epochPaused)) {
+                    // A stop request: at once alone; together after this step's exchange when
+                    // data-parallel (a rank leaving alone would leave the others waiting).
+                    const bool stopAsked = !control->checkpoint(&epochPaused);
+                    if (stopAsked && !dist) {
                         paused += epochPaused;
                         result.status = RunStatus::Stopped;
                         result.message = "stopped at step " + std::to_string(globalStep) + " (epoch " + std::to_string(epoch) + ")";
                         return finish(result, seconds());
                     }
-                    const auto b0 = s * batch;
-                    const auto len = std::min(batch, nTrain - b0);
-                    auto idx = perm.narrow(0, b0, len);
-                    auto x = train.x.index_select(0, idx);
-                    auto y = train.y.index_select(0, idx);
-                    auto out = model->forward(x);
-                    auto terms = (*loss)(out.mixture, out.experts, out.gate, out.gateProbs, y);
-                    auto values = torch::stack({terms.total.detach(), terms.task.detach(), terms.distill.detach(),
-                                                terms.balance.detach()}).to(torch::kCPU, torch::kFloat64);
-                    const double* v = values.data_ptr<double>();
+                    // This rank's rows of the global minibatch (all of it without a group).
+                    const auto g0 = s * globalBatch;
+                    const auto glen = std::min(globalBatch, nTrain - g0);
+                    const auto off = std::min<std::int64_t>(rank * batch, glen);
+                    const auto len = std::min<std::int64_t>(batch, glen - off);
+                    double v[4] = {0, 0, 0, 0};
+                    double correct = 0;
+                    LossTerms terms;
+                    optimizer->zero_grad();
+                    if (len > 0) {
+                        auto idx = perm.narrow(0, g0 + off, len);
+                        auto x = train.x.index_select(0, idx);
+                        auto y = train.y.index_select(0, idx);
+                        auto out = model->forward(x);
+                        terms = (*loss)(out.mixture, out.experts, out.gate, out.gateProbs, y);
+                        auto values = torch::stack({terms.total.detach(), terms.task.detach(), terms.distill.detach(),
+                                                    terms.balance.detach()}).to(torch::kCPU, torch::kFloat64);
+                        std::copy(values.data_ptr<double>(), values.data_ptr<double>() + 4, v);
+                        if (classification) correct = out.mixture.detach().argmax(1).eq(y).sum().item<double>();
+                    }
                     ++globalStep;
+                    if (dist) {
+                        if (len > 0 && std::isfinite(v[0])) terms.total.backward();
+                        const double n = static_cast<double>(len);
+                        auto sums = exchange(n / static_cast<double>(glen),
+                                             {v[0] * n, v[1] * n, v[2] * n, v[3] * n, correct, stopAsked ? 1.0 : 0.0});
+                        if (sums[5] > 0) {
+                            --globalStep; // not applied
+                            paused += epochPaused;
+                            result.status = RunStatus::Stopped;
+                            result.message = "stopped at step " + std::to_string(globalStep) + " (epoch " + std::to_string(epoch) +
+                                             "; asked on " + std::to_string(static_cast<int>(sums[5])) + " of " + std::to_string(world) +
+                                             " ranks)";
+                            return finish(result, seconds());
+                        }
+                        for (int i = 0; i < 4; ++i) v[i] = sums[static_cast<std::size_t>(i)] / static_cast<double>(glen);
+                        correct = sums[4];
+                    }
                     if (!std::isfinite(v[0])) {
                         result.status = RunStatus::Diverged;
                         result.message = "diverged at step " + std::to_string(globalStep) + " (epoch " + std::to_string(epoch) +
@@ -394,8 +458,7 @@ struct Trainer::Impl {
                                          fmt(v[2]) + ", balance " + fmt(v[3]) + ")";
                         return finish(result, seconds());
                     }
-                    optimizer->zero_grad();
-                    terms.total.backward();
+                    if (!dist) terms.total.backward();
                     if (auto bad = nonFiniteGradient(); !bad.empty()) {
                         result.status = RunStatus::Diverged;
                         result.message = "diverged at step " + std::to_string(globalStep) + " (epoch " + std::to_string(epoch) +
@@ -404,11 +467,11 @@ struct Trainer::Impl {
                     }
                     optimizer->step();
 
-                    sumTotal += v[0] * len;
-                    sumTask += v[1] * len;
-                    sumDistill += v[2] * len;
-                    if (classification) sumScore += out.mixture.detach().argmax(1).eq(y).sum().item<double>();
-                    seen += len;
+                    sumTotal += v[0] * glen;
+                    sumTask += v[1] * glen;
+                    sumDistill += v[2] * glen;
+                    sumScore += correct;
+                    seen += glen;
                     StepMetrics sm;
                     sm.epoch = epoch;
                     sm.step = globalStep;
@@ -433,10 +496,12 @@ struct Trainer::Impl {
                 em.trainTaskLoss = sumTask / seen;
                 em.trainDistillLoss = sumDistill / seen;
                 if (classification) em.trainAccuracy = sumScore / seen;
-                auto v = evaluate(val, nullptr);
+                // Data-parallel: rank 0 evaluates (and reports); the others go on to the next step.
+                const bool evaluates = rank == 0;
+                auto v = evaluates ? evaluate(val, nullptr) : Evaluation{};
                 em.valLoss = v.loss;
                 em.valAccuracy = v.accuracy;
-                auto te = evaluate(test, &em);
+                auto te = evaluates ? evaluate(test, &em) : Evaluation{};
                 em.testLoss = te.loss;
                 em.testAccuracy = te.accuracy;
                 if (!classification) {
@@ -565,6 +630,11 @@ void Trainer::addObserver(TrainingObserver* o) { d_->observers.push_back(o); }
 TrainerControl& Trainer::control() { return *d_->control; }
 void Trainer::useControl(TrainerControl* control) { d_->control = control ? control : &d_->ownControl; }
 RunResult Trainer::run() { return d_->run(); }
+void Trainer::useDistributed(Distributed* group) {
+    if (group && group->worldSize() > 1 && d_->resume)
+        throw DistributedError("a resumed run cannot be spread over ranks yet; resume it in one process");
+    d_->dist = group && group->worldSize() > 1 ? group : nullptr;
+}
 void Trainer::resumeFrom(const Checkpoint& c, std::optional<EpochMetrics> last) { d_->resumeFrom(c, std::move(last)); }
 const ExperimentConfig& Trainer::config() const { return d_->config; }
 std::string Trainer::device() const { return d_->deviceName(); }

@@ -16,6 +16,8 @@
 
 namespace mode {
 
+class Distributed;
+
 class CheckpointError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
@@ -42,6 +44,13 @@ public:
     // checkpoint closed, becomes the result's `final` if nothing is left to train. Throws
     // CheckpointError naming what is wrong with a damaged or foreign checkpoint.
     void resumeFrom(const Checkpoint& checkpoint, std::optional<EpochMetrics> lastEpoch = {});
+
+    // Trains data-parallel in `group` (not owned; none or a world of 1: alone): each rank takes
+    // its config.train.batch_size rows of every global minibatch (batch x world rows), the
+    // gradients are summed over the ranks each step, rank 0 evaluates. All ranks must run the
+    // same experiment on the same data. A rank that dies or stops answering ends the run as
+    // failed on the others within the group's timeout.
+    void useDistributed(Distributed* group);
 
     // Runs to the end, a stop request or a failure, on the calling thread. Never throws for a
     // run that fails: the result says how it ended and why.

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <thread>
+#include <unistd.h>
 
 using namespace mode::test;
 using json = nlohmann::json;
@@ -261,4 +262,90 @@ TEST(ModeTrainCli, DataPathsMustNameRegularFiles) {
     r = train("--idx-files /dev/null,/dev/null,/dev/null,/dev/null");
     EXPECT_EQ(r.exitCode, 2);
     EXPECT_CONTAINS(r.err, "data.idx_files: /dev/null is not a regular file");
+}
+
+// ---- data-parallel training on c10d (Gloo), two processes on loopback ----
+namespace {
+// A port of its own per test process, so parallel ctest runs do not meet at one rendezvous.
+std::string freshPort(int offset) { return std::to_string(20000 + (::getpid() * 7 + offset) % 20000); }
+json lastJson(const std::string& out) { return json::parse(out.substr(out.find('{'))); }
+} // namespace
+
+TEST(ModeTrainDistributed, TwoRanksTrainTheModelOneProcessTrainsWithTheCombinedBatch) {
+    TempDir dir;
+    const std::string port = freshPort(1);
+    const std::string common = " --epochs 3 --threads 1 --device cpu -q";
+    auto rank1 = runCommand("(WORLD_SIZE=2 RANK=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + port + " " + kTrain + common +
+                            " --batch-size 32 > " + dir / "rank1.out" + " 2> " + dir / "rank1.err &) ; echo ok");
+    ASSERT_EQ(rank1.exitCode, 0);
+    auto rank0 = runCommand("WORLD_SIZE=2 RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + port + " " + kTrain + common +
+                            " --batch-size 32 --json --db " + dir / "runs.sqlite");
+    ASSERT_EQ(rank0.exitCode, 0) << rank0.err;
+    EXPECT_CONTAINS(rank0.err, "rank 0 of 2 (world size 2)");
+    for (int i = 0; i < 100 && readFile(dir / "rank1.err").find("rank 1 of 2") == std::string::npos; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_CONTAINS(readFile(dir / "rank1.err"), "rank 1 of 2 (world size 2)");
+    EXPECT_EQ(readFile(dir / "rank1.out"), "") << "rank 0 alone reports";
+
+    auto single = train(common.substr(1) + " --batch-size 64 --json --no-store");
+    ASSERT_EQ(single.exitCode, 0) << single.err;
+    const auto a = lastJson(rank0.out), b = lastJson(single.out);
+    EXPECT_EQ(a["steps"], b["steps"]) << "the same number of global minibatches";
+    // Same parameters up to the order of float sums: the all-reduce adds the two halves'
+    // gradients where one process sums over the whole batch at once.
+    EXPECT_NEAR(a["final"]["test_loss"].get<double>(), b["final"]["test_loss"].get<double>(), 1e-4);
+    EXPECT_NEAR(a["final"]["train_loss"].get<double>(), b["final"]["train_loss"].get<double>(), 1e-4);
+    EXPECT_NEAR(a["test_accuracy"].get<double>(), b["test_accuracy"].get<double>(), 2.0 / 600);
+    EXPECT_NE(a["run_id"], nullptr) << "rank 0 stored the run";
+}
+
+TEST(ModeTrainDistributed, ARankThatDiesStopsTheOtherWithAClearErrorAndKeepsTheStoredEpochs) {
+    TempDir dir;
+    const std::string port = freshPort(2);
+    const std::string db = dir / "runs.sqlite";
+    auto started = runCommand("(WORLD_SIZE=2 RANK=1 MASTER_PORT=" + port + " " + kTrain +
+                              " --epochs 100000 --threads 1 --device cpu -q >/dev/null 2>&1 & echo $!)");
+    const std::string pid = started.out.substr(0, started.out.find('\n'));
+    ASSERT_FALSE(pid.empty());
+    auto rank0 = runCommand("(WORLD_SIZE=2 RANK=0 MASTER_PORT=" + port + " " + kTrain + " --epochs 100000 --threads 1 --device cpu -q --db " +
+                            db + " 2> " + dir / "err; echo $? > " + dir / "rc) >/dev/null 2>&1 & echo ok");
+    ASSERT_EQ(rank0.exitCode, 0);
+    const std::string runs = std::string(MODE_BIN_DIR) + "/mode-runs --db " + db;
+    int epochs = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (epochs < 2 && std::chrono::steady_clock::now() < deadline) {
+        auto r = runCommand(runs + " list --json");
+        if (r.exitCode == 0 && !json::parse(r.out).empty()) epochs = json::parse(r.out)[0]["epochs_completed"].get<int>();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_GE(epochs, 2);
+    ASSERT_EQ(runCommand("kill -9 " + pid).exitCode, 0);
+    const auto killed = std::chrono::steady_clock::now();
+    while (!std::filesystem::exists(dir / "rc") && std::chrono::steady_clock::now() - killed < std::chrono::seconds(45))
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ASSERT_TRUE(std::filesystem::exists(dir / "rc")) << "rank 0 did not stop";
+    // A dead peer resets its connections: rank 0 notices at once, well inside the 30 s timeout
+    // that bounds a rank that hangs instead.
+    EXPECT_LT(std::chrono::steady_clock::now() - killed, std::chrono::seconds(35));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(readFile(dir / "rc"), "1\n");
+    EXPECT_CONTAINS(readFile(dir / "err"), "rank 0: an all-reduce with the other ranks failed");
+    auto list = json::parse(runCommand(runs + " list --json").out);
+    ASSERT_EQ(list.size(), 1u);
+    EXPECT_EQ(list[0]["status"], "failed");
+    EXPECT_GE(list[0]["epochs_completed"].get<int>(), 2) << "the epochs before are kept";
+    EXPECT_EQ(runCommand(runs + " check").exitCode, 0);
+}
+
+TEST(ModeTrainDistributed, ARankThatNeverComesAndImpossibleRanksAreReported) {
+    auto alone = runCommand("WORLD_SIZE=2 RANK=0 MASTER_PORT=" + freshPort(3) + " " + kTrain +
+                            " --epochs 1 --threads 1 --no-store -q --dist-timeout 2");
+    EXPECT_EQ(alone.exitCode, 1);
+    EXPECT_CONTAINS(alone.err, "rank 0: the 2 ranks did not all join at 127.0.0.1:");
+    auto outside = runCommand("WORLD_SIZE=2 RANK=5 " + kTrain + " --no-store");
+    EXPECT_EQ(outside.exitCode, 2);
+    EXPECT_CONTAINS(outside.err, "RANK='5' is not a whole number from 0 to 1");
+    auto flags = train("--world-size 2 --rank 2 --no-store");
+    EXPECT_EQ(flags.exitCode, 2);
+    EXPECT_CONTAINS(flags.err, "rank 2 is outside a world of 2 (ranks are 0 to 1)");
 }
