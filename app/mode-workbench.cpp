@@ -10,20 +10,25 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
+#include <QIcon>
 #include <QPixmap>
 #include <QTimer>
 
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <iostream>
 
 using namespace mode;
 
 int main(int argc, char** argv) {
-    QApplication app(argc, argv);
-    QApplication::setApplicationName("mode-workbench");
-    QApplication::setApplicationDisplayName("MoDE Workbench");
-    QApplication::setOrganizationName("mode-workbench");
-    QApplication::setApplicationVersion(MODE_VERSION);
+    // The command line is read before any window system is touched: --help, --version and
+    // mistakes answer without a display.
+    QStringList arguments;
+    for (int i = 0; i < argc; ++i) arguments << QString::fromLocal8Bit(argv[i]);
+    QCoreApplication::setApplicationName("mode-workbench");
+    QCoreApplication::setOrganizationName("mode-workbench");
+    QCoreApplication::setApplicationVersion(MODE_VERSION);
 
     QCommandLineParser cli;
     cli.setApplicationDescription(
@@ -31,8 +36,8 @@ int main(int argc, char** argv) {
         "them live.\n\nExamples:\n  mode-workbench\n  mode-workbench --db runs.sqlite --config experiments/regimes.json\n"
         "  mode-workbench --run-default --screenshot shot.png --after-epochs 10\n"
         "  mode-workbench --db runs.sqlite --compare 3,4,7 --screenshot compare.png");
-    cli.addHelpOption();
-    cli.addVersionOption();
+    const QCommandLineOption helpOption = cli.addHelpOption();
+    const QCommandLineOption versionOption = cli.addVersionOption();
     QCommandLineOption db("db", "Run store (SQLite); default: " + QString::fromStdString(RunStore::defaultPath()), "FILE");
     QCommandLineOption config("config", "Open this experiment file (JSON).", "FILE");
     QCommandLineOption runDefault("run-default", "Start the experiment at once (the built-in default unless --config).");
@@ -44,7 +49,21 @@ int main(int argc, char** argv) {
     QCommandLineOption screenshot("screenshot", "Save a screenshot of the window to FILE and quit.", "FILE");
     QCommandLineOption afterEpochs("after-epochs", "With --screenshot and a run: take it after N epochs.", "N", "0");
     cli.addOptions({db, config, runDefault, openRun, compare, compareTab, report, screenshot, afterEpochs});
-    cli.process(app);
+    // Exit codes as the other tools: 0 done, 1 failed, 2 bad input (QCommandLineParser::process
+    // would exit 1 for an unknown flag).
+    if (!cli.parse(arguments)) {
+        std::cerr << "mode-workbench: " << cli.errorText().toStdString() << " (see --help)\n";
+        return 2;
+    }
+    if (cli.isSet(helpOption) || cli.isSet(versionOption)) {
+        QCoreApplication info(argc, argv);
+        if (cli.isSet(helpOption)) cli.showHelp(0);
+        cli.showVersion();
+    }
+    QApplication app(argc, argv);
+    QApplication::setApplicationDisplayName("MoDE Workbench");
+    QApplication::setWindowIcon(QIcon(":/icons/mode-workbench.svg"));
+    QApplication::setDesktopFileName("io.github.mode_workbench.ModeWorkbench");
 
     const QString storePath = cli.isSet(db) ? cli.value(db) : QString::fromStdString(RunStore::defaultPath());
     MainWindow window(storePath);
@@ -56,6 +75,8 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
+    // The last session's window layout, and its experiment unless one is asked for.
+    if (!cli.isSet(screenshot)) window.restoreSettings(!cli.isSet(config) && !cli.isSet(runDefault));
     window.show();
 
     if (cli.isSet(openRun) && !window.openStoredRun(cli.value(openRun).toLongLong())) {

@@ -16,8 +16,14 @@
 #include <QAction>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QMimeData>
+#include <QSettings>
+#include <QUrl>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -66,7 +72,9 @@ QString formatDuration(double seconds) {
 
 MainWindow::MainWindow(const QString& storePath, QWidget* parent) : QMainWindow(parent), storePath_(storePath) {
     setWindowTitle(tr("MoDE Workbench"));
-    auto* split = new QSplitter(Qt::Horizontal, this);
+    auto* split = splitter_ = new QSplitter(Qt::Horizontal, this);
+    split->setObjectName("mainSplitter");
+    setAcceptDrops(true);
 
     // Left: the experiment and its buttons.
     auto* left = new QWidget;
@@ -104,7 +112,8 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent) : QMainWindow(
     split->addWidget(left);
 
     // Right: the run, then the history.
-    auto* rightSplit = new QSplitter(Qt::Vertical);
+    auto* rightSplit = rightSplitter_ = new QSplitter(Qt::Vertical);
+    rightSplit->setObjectName("runSplitter");
     auto* runArea = new QWidget;
     auto* runLayout = new QVBoxLayout(runArea);
     runLayout->setContentsMargins(0, 0, 0, 0);
@@ -217,6 +226,16 @@ void MainWindow::buildMenus() {
     refresh->setShortcut(QKeySequence::Refresh);
 
     auto* help = menuBar()->addMenu(tr("&Help"));
+    auto* explain = help->addAction(tr("&MoDE and its knobs"), this, [this] {
+        auto* box = new QTextBrowser;
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->setObjectName("helpViewer");
+        box->setWindowTitle(tr("MoDE and its knobs"));
+        box->setHtml(helpText());
+        box->resize(720, 760);
+        box->show();
+    });
+    explain->setShortcut(QKeySequence::HelpContents);
     help->addAction(tr("&About MoDE Workbench"), this, [this] {
         QMessageBox::about(this, tr("About MoDE Workbench"),
                            tr("<b>MoDE Workbench %1</b><p>Mixture-of-Experts models trained with mutual distillation "
@@ -475,7 +494,78 @@ bool MainWindow::resumeStoredRun() {
     return true;
 }
 
+QString MainWindow::helpText() const {
+    return tr(
+        "<h2>Mixture of Experts with mutual distillation (MoDE)</h2>"
+        "<p>A Mixture of Experts (MoE) trains several small networks, the <i>experts</i>, and a <i>gate</i> that weighs "
+        "their outputs for each sample; the prediction is the gate-weighted mixture. Trained alone, each expert sees "
+        "only the samples its gate sends it and can miss what the others learn. MoDE adds a <i>mutual distillation</i> "
+        "loss that pulls every expert's output towards the others' on every sample, weighted by <b>alpha</b>: a little "
+        "knowledge sharing makes each expert better on its own samples (measured by <i>expert probing</i>: each expert "
+        "alone on the samples it is chosen for) without making the experts all the same.</p>"
+        "<p>Too much alpha makes the experts identical and the mixture a single network again, so the run also shows "
+        "how the gate routes: the routing heatmap (which classes or known sub-tasks go to which expert), the gate "
+        "routing accuracy (sub-tasks matched one-to-one to experts), the experts' load and their similarity.</p>"
+        "<h3>The knobs</h3><ul>"
+        "<li><b>Dataset</b>: a built-in (regimes: tabular data with known sub-tasks; Fashion-MNIST; Debian package "
+        "descriptions) or your own CSV (a target column, optional sub-task column) or TSV text (label, TAB, text). "
+        "Drop a file on the window to open it.</li>"
+        "<li><b>Experts</b>: how many experts (E); <b>hidden</b>: each expert's hidden layer sizes; <b>backbone</b>: a "
+        "shared feature extractor before the gate and the experts (CNN for images, embedding bag or Transformer for "
+        "text).</li>"
+        "<li><b>Gate</b>: dense (every expert, softmax weights) or top-k (only the k largest, optionally noisy).</li>"
+        "<li><b>Alpha</b>: the weight of the distillation loss; 0 trains the plain MoE. <b>Distillation</b>: mse-mean "
+        "(each expert towards the experts' mean), mse-pairwise, or kl (softened outputs at a <b>temperature</b>); "
+        "<b>detach teacher</b>: the teachers get no gradient from it.</li>"
+        "<li><b>Balance</b>: weight of a load-balancing loss that spreads samples over the experts.</li>"
+        "<li><b>Epochs, batch size, learning rate, optimiser, weight decay</b>: the usual training settings; "
+        "<b>seed</b>: the initialisation, the split and the minibatch order (same seed, same run on the CPU).</li>"
+        "<li><b>Device</b>: auto (CUDA when present), cpu or cuda.</li></ul>"
+        "<p>Every run is stored (%1); a stopped or interrupted run continues with Run &gt; Resume stored run. The "
+        "command-line tools mode-train, mode-sweep, mode-runs and mode-report run the same engine headless.</p>")
+        .arg(storePath_.toHtmlEscaped());
+}
+
+void MainWindow::restoreSettings(bool experimentToo) {
+    QSettings s;
+    if (s.contains("window/geometry")) restoreGeometry(s.value("window/geometry").toByteArray());
+    if (s.contains("window/state")) restoreState(s.value("window/state").toByteArray());
+    if (s.contains("window/splitter")) splitter_->restoreState(s.value("window/splitter").toByteArray());
+    if (s.contains("window/runSplitter")) rightSplitter_->restoreState(s.value("window/runSplitter").toByteArray());
+    if (!experimentToo || !s.contains("experiment/last")) return;
+    try {
+        const auto j = nlohmann::json::parse(s.value("experiment/last").toString().toStdString());
+        panel_->setConfig(ExperimentConfig::fromJson(j, "the last experiment"));
+    } catch (const std::exception&) {
+        // Saved by another version, or edited by hand: the defaults stay.
+    }
+}
+
+void MainWindow::saveSettings() const {
+    QSettings s;
+    s.setValue("window/geometry", saveGeometry());
+    s.setValue("window/state", saveState());
+    s.setValue("window/splitter", splitter_->saveState());
+    s.setValue("window/runSplitter", rightSplitter_->saveState());
+    s.setValue("experiment/last", QString::fromStdString(panel_->config().toJson().dump()));
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    const auto urls = event->mimeData()->urls();
+    if (!session_.isRunning() && urls.size() == 1 && urls.front().isLocalFile()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    const auto urls = event->mimeData()->urls();
+    if (session_.isRunning() || urls.size() != 1 || !urls.front().isLocalFile()) return;
+    event->acceptProposedAction();
+    const QString error = panel_->openDataFile(urls.front().toLocalFile());
+    showMessage(error, !error.isEmpty());
+    if (error.isEmpty()) state_->setText(tr("opened %1").arg(QFileInfo(urls.front().toLocalFile()).fileName()));
+}
+
 void MainWindow::closeEvent(QCloseEvent* event) {
+    saveSettings();
     if (session_.isRunning()) {
         state_->setText(tr("stopping the run"));
         session_.stopAndWait(); // stored as stopped

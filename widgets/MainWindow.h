@@ -14,6 +14,9 @@ class QLabel;
 class QProgressBar;
 class QPushButton;
 class QTabWidget;
+class QSplitter;
+class QDragEnterEvent;
+class QDropEvent;
 
 namespace mode {
 
@@ -61,6 +64,12 @@ public slots:
     void compareRuns(const QList<qint64>& ids);
     // Shows a Markdown report (mode-report's REPORT.md, with its figures) in a window of its own.
     bool openReport(const QString& path);
+    // The last experiment, the window's size and place and the splitters, from QSettings (the
+    // app calls it; tests start from the defaults). Saved when the window closes.
+    void restoreSettings(bool experimentToo = true);
+    void saveSettings() const;
+    // Help > MoDE and its knobs: what the method is and what each setting does.
+    QString helpText() const;
 
 signals:
     void epochShown(int epoch);
@@ -68,6 +77,9 @@ signals:
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    // A data file (CSV, TSV) dropped on the window opens as with File > Open data file.
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
 
 private:
     void buildMenus();
@@ -92,6 +104,8 @@ private:
     RunBrowser* history_;
     CompareView* compare_;
     QTabWidget* views_;
+    QSplitter* splitter_;
+    QSplitter* rightSplitter_;
     QPushButton* start_;
     QPushButton* pause_;
     QPushButton* stop_;

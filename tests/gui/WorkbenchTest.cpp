@@ -24,6 +24,13 @@
 #include <QTest>
 #include <QTextBrowser>
 #include <QTextDocument>
+#include <QAction>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QMimeData>
+#include <QSettings>
+#include <QSplitter>
+#include <QUrl>
 #include <filesystem>
 #include <gtest/gtest.h>
 
@@ -426,4 +433,73 @@ TEST(Workbench, TwoWindowsOnOneStoreTrainAtOnceAndKeepBothRuns) {
     }
     EXPECT_NE(runs[0].alpha, runs[1].alpha);
     EXPECT_EQ(store.integrityCheck(), "ok");
+}
+
+// A CSV dropped on the window opens as with File > Open data file.
+TEST(Workbench, DroppingADataFileOnTheWindowOpensIt) {
+    Workbench w;
+    const std::string csv = w.dir.file("dropped.csv", "a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n9,1,x\n2,3,y\n4,5,x\n6,7,y\n8,9,x\n1,3,y\n3,5,x\n");
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(QString::fromStdString(csv))});
+    const QPoint at = w.window.rect().center();
+    QDragEnterEvent enter(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&w.window, &enter);
+    ASSERT_TRUE(enter.isAccepted()) << "a local file is welcome";
+    QDropEvent drop(QPointF(at), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&w.window, &drop);
+    EXPECT_TRUE(w.window.message().isEmpty()) << w.window.message().toStdString();
+    EXPECT_EQ(w.window.experimentPanel()->config().data.path, csv);
+
+    const std::string bad = w.dir.file("bad.csv", "a,b\n1\n");
+    mime.setUrls({QUrl::fromLocalFile(QString::fromStdString(bad))});
+    QDragEnterEvent enterBad(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&w.window, &enterBad);
+    QDropEvent dropBad(QPointF(at), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&w.window, &dropBad);
+    EXPECT_TRUE(dropBad.isAccepted());
+    EXPECT_NE(w.window.message().indexOf("bad.csv:2: ragged row"), -1) << "a bad file is named: " << w.window.message().toStdString();
+    EXPECT_EQ(w.window.experimentPanel()->config().data.path, csv) << "the good file stays chosen";
+}
+
+// The last experiment, the window's geometry and the splitters come back in the next session.
+TEST(Workbench, SettingsBringBackTheLastExperimentAndLayout) {
+    TempDir config;
+    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, QString::fromStdString(config.path().string()));
+    QSettings().clear();
+    QByteArray splitter;
+    QSize size;
+    {
+        Workbench w;
+        typeInto(field<QSpinBox>(w.window, "experts"), "6");
+        typeInto(field<QDoubleSpinBox>(w.window, "alpha"), "0.3");
+        w.window.resize(1500, 900);
+        size = w.window.size();
+        splitter = w.window.findChild<QSplitter*>("mainSplitter")->saveState();
+        w.window.close(); // saves
+    }
+    Workbench next;
+    EXPECT_EQ(next.window.experimentPanel()->config().model.experts, 4) << "a new window starts from the defaults";
+    next.window.restoreSettings();
+    EXPECT_EQ(next.window.experimentPanel()->config().model.experts, 6);
+    EXPECT_DOUBLE_EQ(next.window.experimentPanel()->config().loss.alpha, 0.3);
+    next.window.resize(1400, 800);
+    next.window.restoreSettings();
+    EXPECT_EQ(next.window.size(), size);
+    EXPECT_EQ(next.window.findChild<QSplitter*>("mainSplitter")->saveState(), splitter);
+    QSettings().clear();
+}
+
+// Help explains the method and every knob of the experiment panel; menus list their shortcuts.
+TEST(Workbench, HelpExplainsMoDEAndEachKnob) {
+    Workbench w;
+    QTextDocument doc;
+    doc.setHtml(w.window.helpText());
+    const QString text = doc.toPlainText();
+    for (const char* word : {"mutual distillation", "expert probing", "Alpha", "Experts", "Gate", "Balance", "seed", "Device",
+                             "Resume stored run"})
+        EXPECT_TRUE(text.contains(word)) << word;
+    bool helpFound = false;
+    for (auto* action : w.window.findChildren<QAction*>())
+        if (action->text().contains("MoDE and its knobs")) helpFound = !action->shortcut().isEmpty();
+    EXPECT_TRUE(helpFound) << "Help > MoDE and its knobs, with a shortcut";
 }
