@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -124,7 +125,7 @@ int main(int argc, char** argv) {
         ->group("Distributed (c10d)");
     app.add_option("--master-port", masterPort, "data-parallel: its port (default: $MASTER_PORT, else 29500)")
         ->group("Distributed (c10d)");
-    app.add_option("--dist-timeout", distTimeout, "data-parallel: seconds to wait for the other ranks (rendezvous, each step)")
+    app.add_option("--dist-timeout", distTimeout, "data-parallel: seconds to wait for the other ranks (rendezvous, each step, rank 0's evaluation at each epoch's end)")
         ->group("Distributed (c10d)");
     app.add_option("--dist-backend", distBackend, "data-parallel: auto | gloo | nccl")->group("Distributed (c10d)");
     std::int64_t resumeId = 0;
@@ -279,6 +280,12 @@ int main(int argc, char** argv) {
         }
     }
 
+    // Data-parallel on GPUs: one GPU per process on each machine, chosen by LOCAL_RANK.
+    if (distOptions && c.train.device != "cpu") {
+        const auto devices = availableDevices();
+        if (std::find(devices.begin(), devices.end(), "cuda") != devices.end())
+            c.train.device = "cuda:" + std::to_string(distOptions->localRank);
+    }
     configureThreads(c.train.threads);
     std::unique_ptr<Trainer> trainer;
     try {

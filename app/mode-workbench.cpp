@@ -24,8 +24,22 @@ using namespace mode;
 int main(int argc, char** argv) {
     // The command line is read before any window system is touched: --help, --version and
     // mistakes answer without a display.
+    // Qt's own options (-platform offscreen, -style fusion, -session ... from the session
+    // manager) are QApplication's, not ours: left out of our parse.
+    static const QStringList qtWithValue{"-platform", "-platformpluginpath", "-platformtheme", "-plugin", "-qwindowgeometry",
+                                         "-qwindowicon", "-qwindowtitle", "-style", "-stylesheet", "-session", "-display",
+                                         "-geometry", "-title", "-name", "-qmljsdebugger"};
+    static const QStringList qtFlags{"-reverse", "-widgetcount", "-nograb", "-dograb", "-sync"};
     QStringList arguments;
-    for (int i = 0; i < argc; ++i) arguments << QString::fromLocal8Bit(argv[i]);
+    for (int i = 0; i < argc; ++i) {
+        const QString a = QString::fromLocal8Bit(argv[i]);
+        if (i > 0 && qtWithValue.contains(a.section('=', 0, 0))) {
+            if (!a.contains('=')) ++i; // its value
+            continue;
+        }
+        if (i > 0 && qtFlags.contains(a)) continue;
+        arguments << a;
+    }
     QCoreApplication::setApplicationName("mode-workbench");
     QCoreApplication::setOrganizationName("mode-workbench");
     QCoreApplication::setApplicationVersion(MODE_VERSION);
@@ -49,6 +63,7 @@ int main(int argc, char** argv) {
     QCommandLineOption screenshot("screenshot", "Save a screenshot of the window to FILE and quit.", "FILE");
     QCommandLineOption afterEpochs("after-epochs", "With --screenshot and a run: take it after N epochs.", "N", "0");
     cli.addOptions({db, config, runDefault, openRun, compare, compareTab, report, screenshot, afterEpochs});
+    cli.addPositionalArgument("file", "A data file to open (CSV, or TSV text), as from the file manager.", "[file]");
     // Exit codes as the other tools: 0 done, 1 failed, 2 bad input (QCommandLineParser::process
     // would exit 1 for an unknown flag).
     if (!cli.parse(arguments)) {
@@ -78,6 +93,10 @@ int main(int argc, char** argv) {
     // The last session's window layout, and its experiment unless one is asked for.
     if (!cli.isSet(screenshot)) window.restoreSettings(!cli.isSet(config) && !cli.isSet(runDefault));
     window.show();
+    if (const auto files = cli.positionalArguments(); !files.isEmpty() && !window.openDataFile(files.front())) {
+        std::cerr << "mode-workbench: " << window.message().toStdString() << "\n";
+        if (cli.isSet(screenshot)) return 2;
+    }
 
     if (cli.isSet(openRun) && !window.openStoredRun(cli.value(openRun).toLongLong())) {
         std::cerr << "mode-workbench: " << window.message().toStdString() << "\n";

@@ -9,7 +9,6 @@
 #include "plots/ExpertPanel.h"
 #include "plots/LossPlot.h"
 #include "plots/RoutingHeatmap.h"
-#include "store/Resume.h"
 #include "store/RunStore.h"
 #include "train/Trainer.h"
 
@@ -197,7 +196,7 @@ MainWindow::~MainWindow() { session_.stopAndWait(); }
 
 void MainWindow::buildMenus() {
     auto* file = menuBar()->addMenu(tr("&File"));
-    auto* open = file->addAction(tr("&Open data file\u2026"), this, &MainWindow::openDataFile);
+    auto* open = file->addAction(tr("&Open data file\u2026"), this, qOverload<>(&MainWindow::openDataFile));
     open->setShortcut(QKeySequence::Open);
     file->addAction(tr("Open &report\u2026"), this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Open a report"), QString(), tr("Markdown (*.md)"));
@@ -324,9 +323,15 @@ void MainWindow::openDataFile() {
     if (session_.isRunning()) return;
     const QString path = QFileDialog::getOpenFileName(this, tr("Open a data file"), QString(),
                                                       tr("Data files (*.csv *.tsv *.txt);;All files (*)"));
-    if (path.isEmpty()) return;
+    if (!path.isEmpty()) openDataFile(path);
+}
+
+bool MainWindow::openDataFile(const QString& path) {
+    if (session_.isRunning()) return false;
     const QString error = panel_->openDataFile(path);
-    if (!error.isEmpty()) showMessage(error, true);
+    showMessage(error, !error.isEmpty());
+    if (error.isEmpty()) state_->setText(tr("opened %1").arg(QFileInfo(path).fileName()));
+    return error.isEmpty();
 }
 
 void MainWindow::onRunStarted(const RunStart& s, qint64 runId) {
@@ -527,6 +532,7 @@ QString MainWindow::helpText() const {
 }
 
 void MainWindow::restoreSettings(bool experimentToo) {
+    settingsRestored_ = true;
     QSettings s;
     if (s.contains("window/geometry")) restoreGeometry(s.value("window/geometry").toByteArray());
     if (s.contains("window/state")) restoreState(s.value("window/state").toByteArray());
@@ -559,13 +565,11 @@ void MainWindow::dropEvent(QDropEvent* event) {
     const auto urls = event->mimeData()->urls();
     if (session_.isRunning() || urls.size() != 1 || !urls.front().isLocalFile()) return;
     event->acceptProposedAction();
-    const QString error = panel_->openDataFile(urls.front().toLocalFile());
-    showMessage(error, !error.isEmpty());
-    if (error.isEmpty()) state_->setText(tr("opened %1").arg(QFileInfo(urls.front().toLocalFile()).fileName()));
+    openDataFile(urls.front().toLocalFile());
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-    saveSettings();
+    if (settingsRestored_) saveSettings();
     if (session_.isRunning()) {
         state_->setText(tr("stopping the run"));
         session_.stopAndWait(); // stored as stopped

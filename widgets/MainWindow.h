@@ -60,6 +60,9 @@ public slots:
     // its last checkpoint: the plots keep its history up to there and go on live.
     bool resumeStoredRun();
     void openDataFile();
+    // Opens a CSV or TSV file into the experiment (the Open dialog, a drop, the command line);
+    // false, with the reason in the message bar, for a file that cannot be used.
+    bool openDataFile(const QString& path);
     // Puts these stored runs side by side in the Compare tab (loaded in the background).
     void compareRuns(const QList<qint64>& ids);
     // Shows a Markdown report (mode-report's REPORT.md, with its figures) in a window of its own.
@@ -126,6 +129,7 @@ private:
     RunStart liveStart_;
     qint64 shownRunId_ = -1;
     qint64 resumableRunId_ = -1; // the stored run on show, if it can be continued
+    bool settingsRestored_ = false; // saved on close only then (not for screenshot runs, tests)
 };
 
 } // namespace mode

@@ -292,20 +292,15 @@ struct RunStore::Impl {
     // again once the lock is held: two programs opening a new store at the same moment (two
     // workbench windows, mode-sweep -j) must not both create it.
     void migrate() {
-        db->exec("BEGIN IMMEDIATE");
-        try {
-            const int from = userVersion();
-            if (from == 0 && db->execAndGet("SELECT count(*) FROM sqlite_master").getInt() > 0)
-                throw RunStoreError("run store " + path + ": the file is a SQLite database of another program");
-            for (int v = from; v < kSchemaVersion; ++v) {
-                db->exec(kMigrations[v]);
-                db->exec("PRAGMA user_version = " + std::to_string(v + 1));
-            }
-            db->exec("COMMIT");
-        } catch (...) {
-            db->exec("ROLLBACK");
-            throw;
+        SQLite::Transaction tx(*db, SQLite::TransactionBehavior::IMMEDIATE);
+        const int from = userVersion();
+        if (from == 0 && db->execAndGet("SELECT count(*) FROM sqlite_master").getInt() > 0)
+            throw RunStoreError("run store " + path + ": the file is a SQLite database of another program");
+        for (int v = from; v < kSchemaVersion; ++v) {
+            db->exec(kMigrations[v]);
+            db->exec("PRAGMA user_version = " + std::to_string(v + 1));
         }
+        tx.commit();
     }
 
     int markInterrupted() {
@@ -581,21 +576,26 @@ void RunStore::saveCheckpoint(std::int64_t run, const Checkpoint& c) {
 }
 
 void RunStore::resumeRun(std::int64_t id, int epoch, std::int64_t step, const RunStart& start) {
-    const RunRecord r = run(id);
-    if (r.status == RunStatus::Finished)
-        throw RunStoreError("run store " + d_->path + ": run " + std::to_string(id) + " finished; there is nothing to resume");
-    if (r.status == RunStatus::Running)
-        throw RunStoreError("run store " + d_->path + ": run " + std::to_string(id) +
-                            " is still being trained by another process; stop it first");
     d_->guarded("cannot resume run " + std::to_string(id), [&] {
         auto& db = *d_->db;
-        SQLite::Transaction tx(db);
-        for (const char* sql : {"DELETE FROM steps WHERE run_id = ? AND step > ?", "DELETE FROM epochs WHERE run_id = ? AND epoch > ?",
-                                "DELETE FROM routing WHERE run_id = ? AND epoch > ?",
-                                "DELETE FROM expert_epochs WHERE run_id = ? AND epoch > ?"}) {
+        // Checked and changed under the write lock: two programs resuming the same run cannot
+        // both get it.
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        const RunRecord r = run(id);
+        if (r.status == RunStatus::Finished)
+            throw RunStoreError("run store " + d_->path + ": run " + std::to_string(id) + " finished; there is nothing to resume");
+        if (r.status == RunStatus::Running)
+            throw RunStoreError("run store " + d_->path + ": run " + std::to_string(id) +
+                                " is still being trained by another process; stop it first");
+        const std::pair<const char*, std::int64_t> after[] = {
+            {"DELETE FROM steps WHERE run_id = ? AND step > ?", step},
+            {"DELETE FROM epochs WHERE run_id = ? AND epoch > ?", epoch},
+            {"DELETE FROM routing WHERE run_id = ? AND epoch > ?", epoch},
+            {"DELETE FROM expert_epochs WHERE run_id = ? AND epoch > ?", epoch}};
+        for (const auto& [sql, from] : after) {
             SQLite::Statement del(db, sql);
             del.bind(1, id);
-            del.bind(2, std::string(sql).find("step >") != std::string::npos ? step : static_cast<std::int64_t>(epoch));
+            del.bind(2, from);
             del.exec();
         }
         SQLite::Statement u(db, "UPDATE runs SET status = 'running', message = '', ended_at = NULL, heartbeat_at = ?, "

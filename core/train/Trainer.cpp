@@ -85,6 +85,12 @@ RoutingMatrix routingMatrix(const torch::Tensor& gateSums, const torch::Tensor& 
     return m;
 }
 
+std::string shapeText(c10::IntArrayRef sizes) {
+    std::string t = "[";
+    for (std::size_t i = 0; i < sizes.size(); ++i) t += (i ? ", " : "") + std::to_string(sizes[i]);
+    return t + "]";
+}
+
 std::string fmt(double v) {
     std::ostringstream s;
     s << v;
@@ -123,7 +129,8 @@ struct Trainer::Impl {
     // One data-parallel step's exchange: this rank's gradients, weighted by its share of the
     // global minibatch, and its loss sums, summed over the ranks in ONE all-reduce (a flat
     // buffer, as DistributedDataParallel's buckets). Afterwards every rank holds the gradient
-    // of the global minibatch's mean loss. Returns the summed statistics.
+    // of the global minibatch's mean loss. Returns the summed statistics (carried in the
+    // parameters' precision, float32: the logged losses are rounded to it).
     std::vector<double> exchange(double weight, const std::vector<double>& stats) {
         std::vector<torch::Tensor> parts;
         auto params = model->parameters();
@@ -510,6 +517,11 @@ struct Trainer::Impl {
                     em.trainAccuracy = 1.0 - em.trainTaskLoss / std::max(1e-30, train.y.var(false).item<double>());
                 }
                 em.wallSeconds = seconds();
+                if (dist) { // rank 0 tells the others whether its evaluation diverged
+                    auto flag = torch::tensor({evaluates && !(std::isfinite(em.valLoss) && std::isfinite(em.testLoss)) ? 1.0 : 0.0});
+                    dist->impl().allReduceSum(flag);
+                    if (flag.item<double>() > 0) em.valLoss = em.testLoss = std::nan("");
+                }
                 if (!std::isfinite(em.valLoss) || !std::isfinite(em.testLoss)) {
                     result.status = RunStatus::Diverged;
                     result.message = "diverged in epoch " + std::to_string(epoch) + ": the evaluation loss is not finite";
@@ -556,6 +568,7 @@ struct Trainer::Impl {
     }
 
     void resumeFrom(const Checkpoint& c, std::optional<EpochMetrics> last) {
+        if (dist) throw DistributedError("a resumed run cannot be spread over ranks yet; resume it in one process");
         const std::string where = "checkpoint of epoch " + std::to_string(c.epoch);
         if (c.epoch < 1 || c.epoch > config.train.epochs || c.step < 0)
             throw CheckpointError(where + ": epoch " + std::to_string(c.epoch) + ", step " + std::to_string(c.step) +
@@ -586,12 +599,23 @@ struct Trainer::Impl {
                 throw CheckpointError("its minibatch order is not a permutation of the training rows");
             r.order.assign(order.data_ptr<std::int64_t>(), order.data_ptr<std::int64_t>() + nTrain);
             r.shuffler = static_cast<std::uint64_t>(shuffler.item<std::int64_t>());
-            // Into copies first, so that a damaged archive leaves this trainer as it was.
+            // The model is read into a copy and changed last, once everything else was read.
             auto restoredModel = MoDEModel(config.model, static_cast<int>(data.cols), data.outputs(), data.imageShape,
                                            static_cast<std::int64_t>(data.vocabulary.size()));
-            restoredModel->load(modelArchive);
+            restoredModel->load(modelArchive); // takes the archive's shapes as they are: checked next
+            {
+                const auto mine = model->named_parameters(), theirs = restoredModel->named_parameters();
+                for (const auto& p : mine) {
+                    const auto* other = theirs.find(p.key());
+                    if (!other || other->sizes() != p.value().sizes())
+                        throw CheckpointError("it was written for another model: parameter '" + p.key() + "' has shape " +
+                                              (other ? shapeText(other->sizes()) : std::string("(none)")) + ", this model's " +
+                                              shapeText(p.value().sizes()));
+                }
+            }
             auto probe = at::make_generator<at::CPUGeneratorImpl>();
             probe.set_state(r.rng.to(torch::kCPU)); // throws for a state of the wrong size
+            optimizer->load(optimizerArchive);
             {
                 torch::NoGradGuard noGrad;
                 auto to = model->parameters();
@@ -601,7 +625,6 @@ struct Trainer::Impl {
                 auto fb = restoredModel->buffers();
                 for (std::size_t i = 0; i < tb.size(); ++i) tb[i].copy_(fb[i]);
             }
-            optimizer->load(optimizerArchive);
         } catch (const CheckpointError& e) {
             throw CheckpointError(where + ": " + e.what());
         } catch (const std::exception& e) {

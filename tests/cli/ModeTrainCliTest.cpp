@@ -275,15 +275,17 @@ TEST(ModeTrainDistributed, TwoRanksTrainTheModelOneProcessTrainsWithTheCombinedB
     TempDir dir;
     const std::string port = freshPort(1);
     const std::string common = " --epochs 3 --threads 1 --device cpu -q";
-    auto rank1 = runCommand("(WORLD_SIZE=2 RANK=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + port + " " + kTrain + common +
-                            " --batch-size 32 > " + dir / "rank1.out" + " 2> " + dir / "rank1.err &) ; echo ok");
+    auto rank1 = runCommand("((WORLD_SIZE=2 RANK=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + port + " " + kTrain + common +
+                            " --batch-size 32 > " + dir / "rank1.out" + " 2> " + dir / "rank1.err; echo $? > " + dir / "rank1.rc) &) ; echo ok");
     ASSERT_EQ(rank1.exitCode, 0);
     auto rank0 = runCommand("WORLD_SIZE=2 RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + port + " " + kTrain + common +
                             " --batch-size 32 --json --db " + dir / "runs.sqlite");
     ASSERT_EQ(rank0.exitCode, 0) << rank0.err;
     EXPECT_CONTAINS(rank0.err, "rank 0 of 2 (world size 2)");
-    for (int i = 0; i < 100 && readFile(dir / "rank1.err").find("rank 1 of 2") == std::string::npos; ++i)
+    for (int i = 0; i < 200 && !std::filesystem::exists(dir / "rank1.rc"); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(readFile(dir / "rank1.rc"), "0\n") << "rank 1 finished too";
     EXPECT_CONTAINS(readFile(dir / "rank1.err"), "rank 1 of 2 (world size 2)");
     EXPECT_EQ(readFile(dir / "rank1.out"), "") << "rank 0 alone reports";
 

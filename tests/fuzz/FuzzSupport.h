@@ -1,7 +1,7 @@
 #pragma once
 // Shared by the fuzz targets. A target feeds its input to a parser; the parser may refuse it
-// with the project's documented errors (DataError, ConfigError, RunStoreError, CheckpointError,
-// all naming what and where). Anything else escapes on purpose: an uncaught exception, a crash,
+// with the project's documented errors (DataError, ConfigError, RunStoreError, all naming what
+// and where). Anything else escapes on purpose: an uncaught exception, a crash,
 // a sanitizer report or a hang is a finding.
 
 #include "config/ExperimentConfig.h"
