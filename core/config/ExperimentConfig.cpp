@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <cmath>
+#include <limits>
+#include <type_traits>
 #include <set>
 #include <sstream>
 
@@ -29,10 +32,18 @@ public:
         known_.insert(key);
         auto it = j_.find(key);
         if (it == j_.end() || it->is_null()) return;
-        try {
-            out = it->template get<T>();
-        } catch (const json::exception&) {
-            fail(full(key), std::string("has the wrong type (") + it->type_name() + ")");
+        if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+            out = whole<T>(*it, full(key));
+        } else if constexpr (std::is_same_v<T, std::vector<int>>) {
+            if (!it->is_array()) fail(full(key), std::string("has the wrong type (") + it->type_name() + ")");
+            out.clear();
+            for (std::size_t i = 0; i < it->size(); ++i) out.push_back(whole<int>((*it)[i], full(key) + "[" + std::to_string(i) + "]"));
+        } else {
+            try {
+                out = it->template get<T>();
+            } catch (const json::exception&) {
+                fail(full(key), std::string("has the wrong type (") + it->type_name() + ")");
+            }
         }
     }
 
@@ -54,7 +65,31 @@ public:
     }
 
 private:
-    std::string full(const char* key) const { return path_.empty() ? key : path_ + "." + key; }
+    // A whole number that fits T. nlohmann's get<int>() would truncate 2.5 to 2, wrap
+    // 4294967300 to 4 and is undefined for 1e300 (found by fuzzing tests/fuzz/fuzz_config).
+    template <typename T> T whole(const json& v, const std::string& field) const {
+        if (!v.is_number()) fail(field, std::string("has the wrong type (") + v.type_name() + ", expected a whole number)");
+        using Limits = std::numeric_limits<T>;
+        if (v.is_number_float()) {
+            const double d = v.get<double>();
+            if (!std::isfinite(d) || d != std::floor(d)) fail(field, "must be a whole number (got " + v.dump() + ")");
+            if (d < static_cast<double>(Limits::min()) || d >= std::ldexp(1.0, Limits::digits))
+                fail(field, "is out of range (got " + v.dump() + ")");
+            return static_cast<T>(d);
+        }
+        if (v.is_number_unsigned()) {
+            const auto u = v.get<std::uint64_t>();
+            if (u > static_cast<std::uint64_t>(Limits::max())) fail(field, "is out of range (got " + v.dump() + ")");
+            return static_cast<T>(u);
+        }
+        const auto i = v.get<std::int64_t>();
+        if ((Limits::is_signed ? i < static_cast<std::int64_t>(Limits::min()) : i < 0) ||
+            (i > 0 && static_cast<std::uint64_t>(i) > static_cast<std::uint64_t>(Limits::max())))
+            fail(field, "is out of range (got " + v.dump() + ")");
+        return static_cast<T>(i);
+    }
+
+    std::string full(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
     [[noreturn]] void fail(const std::string& field, const std::string& what) const {
         throw ConfigError(source_ + ": '" + field + "' " + what);
     }

@@ -121,3 +121,27 @@ TEST(ExperimentConfig, FromFileResolvesDataRelativeToTheFileAndReportsJsonErrors
         EXPECT_NE(std::string(e.what()).find("bad.json:3:"), std::string::npos) << e.what();
     }
 }
+
+// Found by fuzzing (tests/fuzz/corpus/config/regression-huge-int.json): a number too large for an
+// integer field was converted with undefined behaviour; 2.5 became 2 and 4294967300 became 4
+// without a word. Integer fields take whole numbers in range only, and say so.
+TEST(Config, IntegerFieldsTakeWholeNumbersInRangeOnly) {
+    auto error = [](const std::string& text) {
+        try {
+            ExperimentConfig::fromJson(nlohmann::json::parse(text), "exp.json");
+        } catch (const ConfigError& e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    EXPECT_CONTAINS(error(R"({"model": {"experts": 2.5}})"), "exp.json: 'model.experts' must be a whole number (got 2.5)");
+    EXPECT_CONTAINS(error(R"({"model": {"experts": 4294967300}})"), "'model.experts' is out of range (got 4294967300)");
+    EXPECT_CONTAINS(error(R"({"model": {"experts": 2.7777e92}})"), "'model.experts' is out of range");
+    EXPECT_CONTAINS(error(R"({"model": {"experts": "four"}})"), "'model.experts' has the wrong type (string, expected a whole number)");
+    EXPECT_CONTAINS(error(R"({"model": {"hidden": [64, 1e300]}})"), "'model.hidden[1]' is out of range");
+    EXPECT_CONTAINS(error(R"({"train": {"seed": -1}})"), "'train.seed' is out of range (got -1)");
+    EXPECT_EQ(error(R"({"model": {"experts": 8.0, "hidden": [64, 32]}, "train": {"seed": 18446744073709551615}})"), "accepted");
+    const auto c = ExperimentConfig::fromJson(nlohmann::json::parse(R"({"model": {"experts": 8.0}, "train": {"seed": 18446744073709551615}})"));
+    EXPECT_EQ(c.model.experts, 8);
+    EXPECT_EQ(c.train.seed, 18446744073709551615ULL);
+}
