@@ -1,7 +1,7 @@
 // The run store through the programs: mode-train writes, mode-runs reads and edits; a writer
 // killed with SIGKILL; a read-only store; a disk that fills up.
 
-#include "TestSupport.h"
+#include "CliTestSupport.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -250,13 +250,7 @@ TEST(ModeRunsCli, AStoreDeletedDuringARunStopsItWithAClearMessage) {
                               " --epochs 100000 --threads 1 --device cpu -q > " + dir / "out" + " 2> " + dir / "err" +
                               "; echo $? > " + dir / "rc" + ") >/dev/null 2>&1 & echo started");
     ASSERT_EQ(started.exitCode, 0);
-    int epochs = 0;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (epochs < 2 && std::chrono::steady_clock::now() < deadline) {
-        auto r = runs(db, "list --json");
-        if (r.exitCode == 0 && !json::parse(r.out).empty()) epochs = json::parse(r.out)[0]["epochs_completed"].get<int>();
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    const int epochs = waitForStoredEpochs(kBin + "/mode-runs --db " + db, 2);
     ASSERT_GE(epochs, 2);
     std::filesystem::remove(db);
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);

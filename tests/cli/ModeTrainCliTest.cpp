@@ -1,6 +1,6 @@
 // mode-train as a user or a script runs it: exit codes, messages on stderr, JSON on stdout.
 
-#include "TestSupport.h"
+#include "CliTestSupport.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -199,13 +199,7 @@ TEST(ModeTrainCli, AKilledRunResumesToTheResultOfAnUninterruptedOne) {
     const std::string pid = started.out.substr(0, started.out.find('\n'));
     ASSERT_FALSE(pid.empty());
     const std::string runs = std::string(MODE_BIN_DIR) + "/mode-runs --db " + db;
-    int epochs = 0;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (epochs < 3 && std::chrono::steady_clock::now() < deadline) {
-        auto r = runCommand(runs + " list --json");
-        if (r.exitCode == 0 && !json::parse(r.out).empty()) epochs = json::parse(r.out)[0]["epochs_completed"].get<int>();
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    const int epochs = waitForStoredEpochs(runs, 3);
     ASSERT_EQ(runCommand("kill -9 " + pid).exitCode, 0);
     for (int i = 0; i < 100 && runCommand("kill -0 " + pid + " 2>/dev/null").exitCode == 0; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -313,13 +307,7 @@ TEST(ModeTrainDistributed, ARankThatDiesStopsTheOtherWithAClearErrorAndKeepsTheS
                             db + " 2> " + dir / "err; echo $? > " + dir / "rc) >/dev/null 2>&1 & echo ok");
     ASSERT_EQ(rank0.exitCode, 0);
     const std::string runs = std::string(MODE_BIN_DIR) + "/mode-runs --db " + db;
-    int epochs = 0;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (epochs < 2 && std::chrono::steady_clock::now() < deadline) {
-        auto r = runCommand(runs + " list --json");
-        if (r.exitCode == 0 && !json::parse(r.out).empty()) epochs = json::parse(r.out)[0]["epochs_completed"].get<int>();
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    const int epochs = waitForStoredEpochs(runs, 2);
     ASSERT_GE(epochs, 2);
     ASSERT_EQ(runCommand("kill -9 " + pid).exitCode, 0);
     const auto killed = std::chrono::steady_clock::now();
