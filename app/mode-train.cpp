@@ -289,10 +289,7 @@ int main(int argc, char** argv) {
     configureThreads(c.train.threads);
     std::unique_ptr<Trainer> trainer;
     try {
-        Dataset data = loadDataset(c.data);
-        if (plan) requireSameData(*plan, data);
-        trainer = std::make_unique<Trainer>(c, std::move(data));
-        if (plan) trainer->resumeFrom(plan->checkpoint, plan->lastEpoch);
+        trainer = plan ? resumedTrainer(*plan, c.train.threads) : std::make_unique<Trainer>(c, loadDataset(c.data));
     } catch (const std::exception& e) {
         std::cerr << "mode-train: " << e.what() << "\n";
         return kExitBadInput;

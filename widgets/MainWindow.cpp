@@ -484,8 +484,11 @@ bool MainWindow::resumeStoredRun() {
     const qint64 id = resumableRunId_;
     try {
         RunStore store(storePath_.toStdString(), RunStore::Mode::ReadOnly);
-        const ResumePlan plan = planResume(store, id);
-        showHistory(store, id, plan.checkpoint.epoch, plan.checkpoint.step); // what the resumed run keeps
+        // Where the checkpoint is, without its archive: the worker reads that (and says what
+        // stops a resume, if anything does).
+        const auto at = store.checkpoint(id, /*withState=*/false);
+        if (!at) throw RunStoreError("run " + std::to_string(id) + " has no checkpoint to resume from");
+        showHistory(store, id, at->epoch, at->step); // what the resumed run keeps
     } catch (const std::exception& e) {
         showMessage(QString::fromStdString(e.what()), true);
         return false;

@@ -1,5 +1,8 @@
 #include "store/Resume.h"
 
+#include "data/DatasetFactory.h"
+#include "train/Trainer.h"
+
 namespace mode {
 
 bool canResume(const RunRecord& r) {
@@ -35,6 +38,17 @@ void requireSameData(const ResumePlan& plan, const Dataset& data) {
         throw DataError(plan.config.datasetLabel() + ": the data changed since run " + std::to_string(plan.run) +
                         " started (fingerprint " + data.fingerprint() + ", stored " + plan.datasetFingerprint +
                         "); a resumed run needs the same data");
+}
+
+std::unique_ptr<Trainer> resumedTrainer(const ResumePlan& plan, int threads) {
+    ExperimentConfig c = plan.config;
+    c.name = plan.name;
+    c.train.threads = threads;
+    Dataset data = loadDataset(c.data);
+    requireSameData(plan, data);
+    auto trainer = std::make_unique<Trainer>(c, std::move(data));
+    trainer->resumeFrom(plan.checkpoint, plan.lastEpoch);
+    return trainer;
 }
 
 } // namespace mode

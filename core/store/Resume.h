@@ -8,10 +8,13 @@
 #include "store/RunStore.h"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
 namespace mode {
+
+class Trainer;
 
 struct ResumePlan {
     std::int64_t run = 0;
@@ -31,5 +34,10 @@ void requireSameData(const ResumePlan& plan, const Dataset& data);
 
 // Whether the store's record says the run can be continued (for enabling a button).
 bool canResume(const RunRecord& record);
+
+// The trainer that continues the plan's run: its experiment (with `threads` LibTorch threads),
+// its data checked against the run's (requireSameData), restored from the checkpoint. Throws
+// DataError, ConfigError or CheckpointError saying what is wrong.
+std::unique_ptr<Trainer> resumedTrainer(const ResumePlan& plan, int threads);
 
 } // namespace mode

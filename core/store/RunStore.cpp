@@ -779,18 +779,21 @@ std::vector<EpochMetrics> RunStore::epochs(std::int64_t run) const {
     });
 }
 
-std::optional<Checkpoint> RunStore::checkpoint(std::int64_t run) const {
+std::optional<Checkpoint> RunStore::checkpoint(std::int64_t run, bool withState) const {
     return d_->guarded("cannot read the checkpoint of run " + std::to_string(run), [&]() -> std::optional<Checkpoint> {
         d_->requireRun(run);
-        SQLite::Statement q(*d_->db, "SELECT epoch, step, wall_seconds, state FROM checkpoints WHERE run_id = ?");
+        SQLite::Statement q(*d_->db, withState ? "SELECT epoch, step, wall_seconds, state FROM checkpoints WHERE run_id = ?"
+                                               : "SELECT epoch, step, wall_seconds FROM checkpoints WHERE run_id = ?");
         q.bind(1, run);
         if (!q.executeStep()) return std::nullopt;
         Checkpoint c;
         c.epoch = q.getColumn(0).getInt();
         c.step = q.getColumn(1).getInt64();
         c.wallSeconds = q.getColumn(2).getDouble();
-        const auto blob = q.getColumn(3);
-        c.state.assign(static_cast<const char*>(blob.getBlob()), static_cast<std::size_t>(blob.getBytes()));
+        if (withState) {
+            const auto blob = q.getColumn(3);
+            c.state.assign(static_cast<const char*>(blob.getBlob()), static_cast<std::size_t>(blob.getBytes()));
+        }
         return c;
     });
 }

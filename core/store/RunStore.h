@@ -113,7 +113,8 @@ public:
     bool hasRun(std::int64_t id) const;
     std::vector<StepMetrics> steps(std::int64_t run) const;
     std::vector<EpochMetrics> epochs(std::int64_t run) const;  // with routing and experts
-    std::optional<Checkpoint> checkpoint(std::int64_t run) const;
+    // withState false: where the checkpoint is (epoch, step), without reading its archive.
+    std::optional<Checkpoint> checkpoint(std::int64_t run, bool withState = true) const;
     // One metric of many runs, read in one snapshot. maxPoints > 0 downsamples each series to
     // at most that many points: means over equal ranges of steps (epochs for epoch metrics).
     // Unknown metric: RunStoreError.

@@ -214,6 +214,11 @@ TEST(RunStore, ACheckpointReplacesThePreviousOne) {
     store.saveCheckpoint(id, Checkpoint{1, 5, 0.5, "one"});
     store.saveCheckpoint(id, Checkpoint{2, 10, 1.0, "two"});
     EXPECT_EQ(store.checkpoint(id)->state, "two");
+    const auto where = store.checkpoint(id, /*withState=*/false); // the position alone
+    ASSERT_TRUE(where.has_value());
+    EXPECT_EQ(where->epoch, 2);
+    EXPECT_EQ(where->step, 10);
+    EXPECT_TRUE(where->state.empty());
     SQLite::Database db(dir / "runs.sqlite");
     EXPECT_EQ(db.execAndGet("SELECT count(*) FROM checkpoints").getInt(), 1);
 }

@@ -23,15 +23,11 @@ void runExperiment(ExperimentConfig config, std::string storePath, std::int64_t 
         store = std::make_unique<RunStore>(storePath);
         if (resumeRun > 0) {
             plan = planResume(*store, resumeRun);
-            const int threads = config.train.threads;
-            config = plan->config;
-            config.name = plan->name;
-            config.train.threads = threads;
+            trainer = resumedTrainer(*plan, config.train.threads);
+            config = trainer->config();
+        } else {
+            trainer = std::make_unique<Trainer>(config, loadDataset(config.data));
         }
-        Dataset data = loadDataset(config.data);
-        if (plan) requireSameData(*plan, data);
-        trainer = std::make_unique<Trainer>(config, std::move(data));
-        if (plan) trainer->resumeFrom(plan->checkpoint, plan->lastEpoch);
     } catch (const std::exception& e) {
         buffer->failToStart(e.what());
         return;
