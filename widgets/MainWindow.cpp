@@ -270,9 +270,9 @@ void MainWindow::updateButtons() {
     pauseAction_->setEnabled(running);
     stop_->setEnabled(running);
     stopAction_->setEnabled(running);
-    const bool canResume = !running && resumableRunId_ > 0;
-    resumeRun_->setVisible(canResume);
-    resumeRunAction_->setEnabled(canResume);
+    const bool resumable = !running && resumableRunId_ > 0;
+    resumeRun_->setVisible(resumable);
+    resumeRunAction_->setEnabled(resumable);
     pause_->setText(session_.isPaused() ? tr("Resume") : tr("Pause"));
     panel_->setEnabled(!running);
     if (!running && !issues.empty())

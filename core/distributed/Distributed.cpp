@@ -85,14 +85,6 @@ void Distributed::Impl::broadcastFromRankZero(std::vector<torch::Tensor>& tensor
     }
 }
 
-void Distributed::Impl::barrier() {
-    try {
-        group->pg->barrier()->wait(options.timeout);
-    } catch (const std::exception& e) {
-        throw DistributedError("rank " + std::to_string(options.rank) + ": a barrier with the other ranks failed: " + firstLine(e));
-    }
-}
-
 Distributed::Distributed(const DistributedOptions& o) : d_(std::make_unique<Impl>()) {
     requireValid(o);
     d_->options = o;

@@ -16,7 +16,6 @@ struct Distributed::Impl {
     void allReduceSum(torch::Tensor& t);
     // Overwrites every rank's tensors with rank 0's (initial parameters).
     void broadcastFromRankZero(std::vector<torch::Tensor>& tensors);
-    void barrier();
 
     struct Group;
     std::unique_ptr<Group> group;
