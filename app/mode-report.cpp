@@ -1,6 +1,7 @@
 // mode-report: the reproduction report of a store of sweep runs, as Markdown with PNG figures.
 
 #include "cli/CliCommon.h"
+#include "plots/AlphaSweepPlot.h"
 #include "plots/PlotExport.h"
 #include "plots/PlotStyle.h"
 #include "report/SweepReport.h"
@@ -20,66 +21,40 @@ using namespace mode;
 namespace fs = std::filesystem;
 
 namespace {
-// A metric against alpha: mean and standard deviation over seeds on a log axis, alpha = 0 apart.
-bool drawFigure(const DatasetReport& r, const std::string& metric, const QString& label, const std::string& file) {
+// A measure of each alpha's row: mean and standard deviation over the seeds.
+using RowMeasure = std::optional<MetricSummary> (*)(const AlphaRow&);
+
+bool drawValues(const DatasetReport& r, RowMeasure measure, const QString& label, const std::string& file) {
+    AlphaSeries s{QObject::tr("mean \u00b1 sd over seeds"), {}};
+    for (const auto& row : r.rows)
+        if (auto m = measure(row); m && m->runs > 0) s.points.push_back({row.alpha, m->mean, m->mean - m->std, m->mean + m->std, false});
+    if (s.points.empty()) return false;
     QCustomPlot plot;
     plot.resize(640, 400);
     stylePlot(&plot);
-    QVector<double> x, y, e;
-    double zeroMean = std::nan(""), zeroStd = 0, minPositive = 0;
-    for (const auto& row : r.rows) {
-        const MetricSummary* m = metric == "test_accuracy" ? &row.testAccuracy
-                                 : metric == "expert_similarity" ? &row.similarity
-                                 : row.routing ? &*row.routing : nullptr;
-        if (!m || m->runs == 0) continue;
-        if (row.alpha == 0) {
-            zeroMean = m->mean;
-            zeroStd = m->std;
-            continue;
-        }
-        if (minPositive == 0) minPositive = row.alpha;
-        x << row.alpha;
-        y << m->mean;
-        e << m->std;
-    }
-    if (x.isEmpty()) return false;
-    auto* g = plot.addGraph();
-    g->setName(QObject::tr("MoDE: mean \u00b1 sd over seeds"));
-    g->setPen(QPen(seriesColor(0), 1.6));
-    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, seriesColor(0), seriesColor(0), 7));
-    g->setData(x, y, true);
-    auto* bars = new QCPErrorBars(plot.xAxis, plot.yAxis);
-    bars->removeFromLegend();
-    bars->setDataPlottable(g);
-    bars->setData(e);
-    bars->setPen(QPen(seriesColor(0)));
-    if (std::isfinite(zeroMean)) {
-        const double at = minPositive / 10;
-        auto* z = plot.addGraph();
-        z->setName(QObject::tr("plain MoE (\u03b1 = 0), drawn at \u03b1 = %1").arg(at));
-        z->setLineStyle(QCPGraph::lsNone);
-        z->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, seriesColor(3), seriesColor(3), 10));
-        z->setData(QVector<double>{at}, QVector<double>{zeroMean});
-        auto* zb = new QCPErrorBars(plot.xAxis, plot.yAxis);
-        zb->removeFromLegend();
-        zb->setDataPlottable(z);
-        zb->setData(QVector<double>{zeroStd});
-        zb->setPen(QPen(seriesColor(3)));
-        auto* line = new QCPItemStraightLine(&plot);
-        line->point1->setCoords(0, zeroMean);
-        line->point2->setCoords(1, zeroMean);
-        line->setPen(QPen(seriesColor(3), 1, Qt::DashLine));
-    }
-    plot.xAxis->setScaleType(QCPAxis::stLogarithmic);
-    plot.xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
-    plot.xAxis->setLabel(QObject::tr("distillation weight \u03b1 (log)"));
-    plot.yAxis->setLabel(label);
+    drawAlphaSweep(&plot, {s}, label);
     plot.plotLayout()->insertRow(0);
-    plot.plotLayout()->addElement(0, 0, new QCPTextElement(&plot, QString::fromStdString(r.dataset) + ": " + label));
-    plot.rescaleAxes(true);
-    plot.xAxis->setRange(minPositive / 20, plot.xAxis->range().upper * 2);
-    const auto yr = plot.yAxis->range();
-    plot.yAxis->setRange(yr.lower - 0.1 * yr.size() - 1e-3, yr.upper + 0.25 * yr.size() + 1e-3);
+    plot.plotLayout()->addElement(0, 0, new QCPTextElement(&plot, QString::fromStdString(r.study.label()) + ": " + label));
+    return exportPlot(&plot, QString::fromStdString(file), 640, 400);
+}
+
+// Each alpha's paired test-accuracy difference against alpha = 0 with its 95% CI; filled and
+// starred where significant after Holm.
+bool drawDifference(const DatasetReport& r, const std::string& file, double significance) {
+    AlphaSeries s{QObject::tr("paired difference, 95% CI (t)"), {}};
+    for (const auto& row : r.rows)
+        if (row.testVsZero && row.testVsZero->n >= 2)
+            s.points.push_back({row.alpha, row.testVsZero->meanDifference, row.testVsZero->tInterval.lower,
+                                row.testVsZero->tInterval.upper, row.holmP < significance});
+    if (s.points.empty()) return false;
+    QCustomPlot plot;
+    plot.resize(640, 400);
+    stylePlot(&plot);
+    drawAlphaSweep(&plot, {s}, QObject::tr("test accuracy: \u03b1 \u2212 (\u03b1 = 0), same seed"), 0.0,
+                   QObject::tr("no difference from \u03b1 = 0"));
+    plot.plotLayout()->insertRow(0);
+    plot.plotLayout()->addElement(
+        0, 0, new QCPTextElement(&plot, QString::fromStdString(r.study.label()) + QObject::tr(": gain over the plain MoE (* Holm p < %1)").arg(significance)));
     return exportPlot(&plot, QString::fromStdString(file), 640, 400);
 }
 } // namespace
@@ -98,6 +73,15 @@ int main(int argc, char** argv) {
     app.add_option("--dataset", datasets, "only these datasets (repeat); default: all");
     app.add_option("--title", title, "the report's title");
     app.add_option("--preamble", preambleFile, "Markdown placed after the title (setup, hardware, time)");
+    ReportOptions options;
+    app.add_option("--significance", options.significance, "level of every test (default 0.05)")->check(CLI::Range(1e-6, 0.5));
+    app.add_option("--effect", options.meaningfulEffect,
+                   "smallest gain that matters, in accuracy (default 0.01): a claim not shown \"did not hold\" only "
+                   "where the seeds could have detected it, else \"not established\"")
+        ->check(CLI::Range(1e-6, 1.0));
+    app.add_option("--routing-margin", options.routingMargin,
+                   "non-inferiority margin of claim 4, in routing accuracy (default 0.02)")
+        ->check(CLI::Range(0.0, 1.0));
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -105,7 +89,7 @@ int main(int argc, char** argv) {
     }
     try {
         RunStore store(db.empty() ? RunStore::defaultPath() : db, RunStore::Mode::ReadOnly);
-        const auto reports = buildSweepReport(store, datasets);
+        const auto reports = buildSweepReport(loadStudyRuns(store, datasets), options);
         if (reports.empty()) {
             std::cerr << "mode-report: no finished runs in " << store.path() << "\n";
             return kExitBadInput;
@@ -117,16 +101,20 @@ int main(int argc, char** argv) {
             if (!in) throw std::runtime_error("cannot read " + preambleFile);
             preamble += "\n" + std::string(std::istreambuf_iterator<char>(in), {});
         }
+        const std::string figures = (fs::path(out) / "figures").string();
         for (const auto& r : reports) {
-            const std::string figures = (fs::path(out) / "figures").string();
-            drawFigure(r, "test_accuracy", QObject::tr("test accuracy"), figureFile(figures, r.dataset, "test_accuracy"));
-            drawFigure(r, "gate_routing_accuracy", QObject::tr("gate routing accuracy"),
-                       figureFile(figures, r.dataset, "gate_routing_accuracy"));
-            drawFigure(r, "expert_similarity", QObject::tr("expert similarity (cosine)"), figureFile(figures, r.dataset, "expert_similarity"));
+            drawValues(r, [](const AlphaRow& row) -> std::optional<MetricSummary> { return row.testAccuracy; },
+                       QObject::tr("test accuracy"), figureFile(figures, r, "test_accuracy"));
+            drawDifference(r, figureFile(figures, r, "test_accuracy_difference"), options.significance);
+            drawValues(r, [](const AlphaRow& row) { return row.routing; }, QObject::tr("gate routing accuracy"),
+                       figureFile(figures, r, "gate_routing_accuracy"));
+            drawValues(r, [](const AlphaRow& row) -> std::optional<MetricSummary> { return row.similarity; },
+                       QObject::tr("expert similarity (cosine)"), figureFile(figures, r, "expert_similarity"));
         }
         const std::string path = (fs::path(out) / "REPORT.md").string();
-        if (!writeTextFile(path, sweepReportMarkdown(reports, "figures", preamble))) throw std::runtime_error("cannot write " + path);
-        std::cout << "report written to " << path << " (" << reports.size() << " datasets)\n";
+        if (!writeTextFile(path, sweepReportMarkdown(reports, "figures", preamble, options))) throw std::runtime_error("cannot write " + path);
+        std::cout << "report written to " << path << " (" << reports.size() << " configurations)\n";
+        for (const auto& c : judgeClaims(reports, options)) std::cout << "  " << c.claim << ": " << c.verdict << "\n";
     } catch (const std::exception& e) {
         std::cerr << "mode-report: " << e.what() << "\n";
         return kExitBadInput;

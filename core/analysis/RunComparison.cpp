@@ -1,6 +1,5 @@
 #include "analysis/RunComparison.h"
 
-#include "analysis/Statistics.h"
 
 #include <algorithm>
 #include <set>
@@ -54,38 +53,6 @@ std::vector<ConfigDiffRow> configTable(const std::vector<RunRecord>& runs, bool 
     return rows;
 }
 
-const std::vector<std::string>& finalMetricNames() {
-    static const std::vector<std::string> n{"test_accuracy", "val_accuracy", "best_val_accuracy", "gate_routing_accuracy",
-                                            "wall_seconds", "epochs_completed"};
-    return n;
-}
-
-std::optional<double> finalMetric(const RunRecord& r, const std::string& metric) {
-    if (metric == "test_accuracy") return r.testAccuracy;
-    if (metric == "val_accuracy") return r.valAccuracy;
-    if (metric == "best_val_accuracy") return r.bestValAccuracy;
-    if (metric == "gate_routing_accuracy") return r.gateRoutingAccuracy;
-    if (metric == "wall_seconds") return r.wallSeconds;
-    if (metric == "epochs_completed") return static_cast<double>(r.epochsCompleted);
-    return std::nullopt;
-}
-
-std::vector<MetricColumnValues> finalMetricsTable(const std::vector<RunRecord>& runs, std::size_t baseline) {
-    std::vector<MetricColumnValues> out;
-    for (const auto& m : finalMetricNames()) {
-        MetricColumnValues col;
-        col.metric = m;
-        const auto base = baseline < runs.size() ? finalMetric(runs[baseline], m) : std::nullopt;
-        for (const auto& r : runs) {
-            const auto v = finalMetric(r, m);
-            col.values.push_back(v);
-            col.deltas.push_back(v && base ? std::optional<double>(*v - *base) : std::nullopt);
-        }
-        out.push_back(std::move(col));
-    }
-    return out;
-}
-
 std::vector<RunGroup> groupRuns(const std::vector<RunRecord>& runs, const std::string& field) {
     std::vector<RunGroup> groups;
     std::map<std::string, std::size_t> index;
@@ -108,15 +75,6 @@ std::vector<RunGroup> groupRuns(const std::vector<RunRecord>& runs, const std::s
         groups[it->second].members.push_back(i);
     }
     return groups;
-}
-
-std::vector<SweepPoint> alphaSweep(const std::vector<RunRecord>& runs, const std::string& metric) {
-    std::map<double, std::vector<double>> byAlpha;
-    for (const auto& r : runs)
-        if (auto v = finalMetric(r, metric)) byAlpha[r.alpha].push_back(*v);
-    std::vector<SweepPoint> out;
-    for (const auto& [alpha, v] : byAlpha) out.push_back({alpha, mean(v), sampleStd(v), v.size()});
-    return out;
 }
 
 } // namespace mode

@@ -1,6 +1,11 @@
 #include "analysis/Statistics.h"
 
+#include <boost/math/distributions/normal.hpp>
+#include <boost/math/distributions/students_t.hpp>
+
 #include <algorithm>
+#include <numeric>
+#include <random>
 #include <cmath>
 #include <map>
 #include <stdexcept>
@@ -60,50 +65,12 @@ Band meanBand(const std::vector<std::vector<double>>& keys, const std::vector<st
 
 namespace mode {
 
-namespace {
-// Continued fraction of the incomplete beta function (Lentz's method).
-double betaContinuedFraction(double a, double b, double x) {
-    const double tiny = 1e-300;
-    double c = 1, d = 1 - (a + b) * x / (a + 1);
-    if (std::abs(d) < tiny) d = tiny;
-    d = 1 / d;
-    double h = d;
-    for (int m = 1; m <= 300; ++m) {
-        const double m2 = 2.0 * m;
-        double aa = m * (b - m) * x / ((a + m2 - 1) * (a + m2));
-        d = 1 + aa * d;
-        if (std::abs(d) < tiny) d = tiny;
-        c = 1 + aa / c;
-        if (std::abs(c) < tiny) c = tiny;
-        d = 1 / d;
-        h *= d * c;
-        aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1));
-        d = 1 + aa * d;
-        if (std::abs(d) < tiny) d = tiny;
-        c = 1 + aa / c;
-        if (std::abs(c) < tiny) c = tiny;
-        d = 1 / d;
-        const double delta = d * c;
-        h *= delta;
-        if (std::abs(delta - 1) < 1e-15) break;
-    }
-    return h;
-}
-
-double regularizedIncompleteBeta(double a, double b, double x) {
-    if (x <= 0) return 0;
-    if (x >= 1) return 1;
-    const double front = std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x));
-    if (x < (a + 1) / (a + b + 2)) return front * betaContinuedFraction(a, b, x) / a;
-    return 1 - front * betaContinuedFraction(b, a, 1 - x) / b;
-}
-} // namespace
-
 double studentTCdf(double t, double df) {
-    const double x = df / (df + t * t);
-    const double tail = 0.5 * regularizedIncompleteBeta(df / 2, 0.5, x); // P(T > |t|)
-    return t >= 0 ? 1 - tail : tail;
+    if (std::isinf(t)) return t > 0 ? 1.0 : 0.0;
+    return boost::math::cdf(boost::math::students_t(df), t);
 }
+
+double studentTQuantile(double p, double df) { return boost::math::quantile(boost::math::students_t(df), p); }
 
 PairedTest pairedTTest(const std::vector<double>& a, const std::vector<double>& b) {
     if (a.size() != b.size()) throw std::invalid_argument("pairedTTest: the samples differ in length");
@@ -114,7 +81,12 @@ PairedTest pairedTTest(const std::vector<double>& a, const std::vector<double>& 
     if (d.empty()) return r;
     r.meanDifference = mean(d);
     const double sd = sampleStd(d);
-    if (d.size() < 2 || sd == 0) return r;
+    if (d.size() < 2 || r.meanDifference == 0) return r;
+    if (sd == 0) { // every pair moved by the same amount: t is infinite
+        r.statistic = r.meanDifference > 0 ? HUGE_VAL : -HUGE_VAL;
+        r.pValue = 0;
+        return r;
+    }
     r.statistic = r.meanDifference / (sd / std::sqrt(static_cast<double>(d.size())));
     const double df = static_cast<double>(d.size() - 1);
     r.pValue = 2 * (1 - studentTCdf(std::abs(r.statistic), df));
@@ -131,7 +103,7 @@ PairedTest wilcoxonSignedRank(const std::vector<double>& a, const std::vector<do
     }
     r.n = d.size();
     if (d.empty()) return r;
-    if (d.size() > 25) throw std::invalid_argument("wilcoxonSignedRank: the exact test is for at most 25 pairs");
+    if (d.size() > 200) throw std::invalid_argument("wilcoxonSignedRank: the exact test is for at most 200 pairs");
     // Ranks of |d|, ties sharing their mean rank; doubled to keep them integral.
     std::vector<std::size_t> order(d.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -150,22 +122,111 @@ PairedTest wilcoxonSignedRank(const std::vector<double>& a, const std::vector<do
         if (d[i] > 0) wPlus2 += rank2[i];
     }
     r.statistic = wPlus2 / 2.0;
-    // Exact null distribution of 2 W+ over the 2^n sign patterns.
-    std::map<int, double> dist{{0, 1.0}};
+    // Exact null distribution of 2 W+ over the 2^n sign patterns (index: 2 W+).
+    std::vector<double> dist(static_cast<std::size_t>(total2) + 1, 0.0);
+    dist[0] = 1.0;
+    int reach = 0;
     for (int rk : rank2) {
-        std::map<int, double> next;
-        for (const auto& [w, p] : dist) {
-            next[w] += p / 2;
-            next[w + rk] += p / 2;
+        for (int w = reach; w >= 0; --w) {
+            const double p = dist[static_cast<std::size_t>(w)] / 2;
+            dist[static_cast<std::size_t>(w)] = p;
+            dist[static_cast<std::size_t>(w + rk)] += p;
         }
-        dist = std::move(next);
+        reach += rk;
     }
     const int lo = std::min(wPlus2, total2 - wPlus2);
     double tail = 0;
-    for (const auto& [w, p] : dist)
-        if (w <= lo) tail += p;
+    for (int w = 0; w <= lo; ++w) tail += dist[static_cast<std::size_t>(w)];
     r.pValue = std::min(1.0, 2 * tail);
     return r;
+}
+
+Interval tInterval(const std::vector<double>& x, double level) {
+    if (x.size() < 2) return {};
+    const double n = static_cast<double>(x.size());
+    const double half = studentTQuantile(1 - (1 - level) / 2, n - 1) * sampleStd(x) / std::sqrt(n);
+    const double m = mean(x);
+    return {m - half, m + half};
+}
+
+Interval bootstrapInterval(const std::vector<double>& x, double level, int resamples, std::uint64_t seed) {
+    if (x.size() < 2 || resamples < 1) return {};
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<std::size_t> pick(0, x.size() - 1);
+    std::vector<double> means(static_cast<std::size_t>(resamples));
+    for (auto& m : means) {
+        double s = 0;
+        for (std::size_t i = 0; i < x.size(); ++i) s += x[pick(rng)];
+        m = s / static_cast<double>(x.size());
+    }
+    std::sort(means.begin(), means.end());
+    // The empirical quantiles at (1 - level)/2 and (1 + level)/2 (the order statistics that
+    // leave that share of resamples outside on each side).
+    auto at = [&](double q) {
+        const double pos = q * static_cast<double>(means.size() - 1);
+        const auto lo = static_cast<std::size_t>(std::floor(pos));
+        const auto hi = std::min(lo + 1, means.size() - 1);
+        return means[lo] + (pos - static_cast<double>(lo)) * (means[hi] - means[lo]);
+    };
+    return {at((1 - level) / 2), at((1 + level) / 2)};
+}
+
+Interval wilsonInterval(double successes, std::size_t n, double level) {
+    if (n == 0) return {};
+    const double z = boost::math::quantile(boost::math::normal(), 1 - (1 - level) / 2);
+    const double nn = static_cast<double>(n), p = successes / nn, z2 = z * z;
+    const double centre = (p + z2 / (2 * nn)) / (1 + z2 / nn);
+    const double half = z / (1 + z2 / nn) * std::sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn));
+    return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
+}
+
+Proportion probabilityOfImprovement(const std::vector<double>& d, double level) {
+    Proportion p;
+    p.n = d.size();
+    for (double x : d) p.successes += x > 0 ? 1.0 : x == 0 ? 0.5 : 0.0;
+    if (p.n == 0) return p;
+    p.estimate = p.successes / static_cast<double>(p.n);
+    p.interval = wilsonInterval(p.successes, p.n, level);
+    return p;
+}
+
+std::vector<double> holmAdjust(const std::vector<double>& p) {
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < p.size(); ++i)
+        if (!std::isnan(p[i])) order.push_back(i);
+    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return p[a] < p[b]; });
+    std::vector<double> out(p.size(), std::nan(""));
+    const std::size_t m = order.size();
+    double running = 0; // adjusted p-values never decrease along the sorted order
+    for (std::size_t k = 0; k < m; ++k) {
+        running = std::max(running, std::min(1.0, static_cast<double>(m - k) * p[order[k]]));
+        out[order[k]] = running;
+    }
+    return out;
+}
+
+double minimalDetectableEffect(double sd, std::size_t n, double significance, double power) {
+    if (n < 2 || !std::isfinite(sd)) return std::nan("");
+    const double df = static_cast<double>(n - 1);
+    return (studentTQuantile(1 - significance / 2, df) + studentTQuantile(power, df)) * sd / std::sqrt(static_cast<double>(n));
+}
+
+PairedComparison comparePaired(const std::vector<double>& treatment, const std::vector<double>& control, double level) {
+    if (treatment.size() != control.size()) throw std::invalid_argument("comparePaired: the samples differ in length");
+    PairedComparison c;
+    c.n = treatment.size();
+    if (c.n == 0) return c;
+    std::vector<double> d(c.n);
+    for (std::size_t i = 0; i < c.n; ++i) d[i] = treatment[i] - control[i];
+    c.meanDifference = mean(d);
+    c.sdDifference = c.n >= 2 ? sampleStd(d) : std::nan("");
+    c.tInterval = tInterval(d, level);
+    c.bootstrapInterval = bootstrapInterval(d, level);
+    c.tTest = pairedTTest(treatment, control);
+    c.wilcoxon = c.n <= 200 ? wilcoxonSignedRank(treatment, control) : PairedTest{};
+    c.improvement = probabilityOfImprovement(d, level);
+    c.minimalDetectable = minimalDetectableEffect(c.sdDifference, c.n);
+    return c;
 }
 
 } // namespace mode

@@ -2,6 +2,8 @@
 // Summary statistics and curve arithmetic for comparing runs: plain C++, no Qt, no LibTorch.
 
 #include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -28,8 +30,10 @@ Band meanBand(const std::vector<std::vector<double>>& keys, const std::vector<st
 
 namespace mode {
 
-// Student's t distribution: P(T <= t) with df degrees of freedom (regularised incomplete beta).
+// Student's t distribution with df degrees of freedom (Boost.Math): P(T <= t), and the t with
+// P(T <= t) = p.
 double studentTCdf(double t, double df);
+double studentTQuantile(double p, double df);
 
 // Paired two-sided tests of a against b (same length, pairs by position, e.g. by seed).
 struct PairedTest {
@@ -38,8 +42,58 @@ struct PairedTest {
     double statistic = 0;      // t, or Wilcoxon's W+ (sum of the ranks of positive differences)
     double pValue = 1;         // two-sided; 1 when the test cannot tell (n < 2, all differences 0)
 };
+// The t-test's p is 0 when every difference is the same non-zero value (t is infinite).
 PairedTest pairedTTest(const std::vector<double>& a, const std::vector<double>& b);
-// Exact Wilcoxon signed-rank test (zero differences dropped, ties get mean ranks), n <= 25.
+// Exact Wilcoxon signed-rank test (zero differences dropped, ties get mean ranks), n <= 200.
 PairedTest wilcoxonSignedRank(const std::vector<double>& a, const std::vector<double>& b);
+
+// A two-sided confidence interval; NaN bounds where it cannot be computed (too few values).
+struct Interval {
+    double lower = std::numeric_limits<double>::quiet_NaN();
+    double upper = std::numeric_limits<double>::quiet_NaN();
+    bool known() const { return lower == lower && upper == upper; }
+};
+
+// The mean's interval from Student's t: mean +- t(1 - (1 - level)/2, n - 1) * sd / sqrt(n); n >= 2.
+Interval tInterval(const std::vector<double>& x, double level = 0.95);
+// Percentile bootstrap interval of the mean: `resamples` resamples with replacement from a
+// generator seeded with `seed`, so the same values always give the same interval; n >= 2.
+Interval bootstrapInterval(const std::vector<double>& x, double level = 0.95, int resamples = 5000,
+                           std::uint64_t seed = 1);
+
+// A share with its interval.
+struct Proportion {
+    double estimate = std::numeric_limits<double>::quiet_NaN();
+    double successes = 0; // ties count one half
+    std::size_t n = 0;
+    Interval interval;    // Wilson's score interval
+};
+// The probability of improvement: the share of pairs whose difference is positive, a zero
+// difference counting one half (a tie is neither a win nor a loss), with Wilson's interval.
+Proportion probabilityOfImprovement(const std::vector<double>& differences, double level = 0.95);
+Interval wilsonInterval(double successes, std::size_t n, double level = 0.95);
+
+// Holm's step-down adjustment of a family of p-values (controls the family-wise error rate):
+// returned in the order given; NaN entries are left out of the family and stay NaN.
+std::vector<double> holmAdjust(const std::vector<double>& p);
+
+// The smallest true mean difference that a two-sided paired t-test at `significance` detects
+// with probability `power`, from n pairs whose differences have standard deviation sd:
+// (t(1 - significance/2, n - 1) + t(power, n - 1)) * sd / sqrt(n). NaN for n < 2.
+double minimalDetectableEffect(double sd, std::size_t n, double significance = 0.05, double power = 0.8);
+
+// Everything the project reports about a paired comparison (treatment - control, pairs by
+// position, e.g. runs matched by seed).
+struct PairedComparison {
+    std::size_t n = 0;
+    double meanDifference = std::numeric_limits<double>::quiet_NaN();
+    double sdDifference = std::numeric_limits<double>::quiet_NaN();
+    Interval tInterval, bootstrapInterval; // of the mean difference
+    PairedTest tTest, wilcoxon;
+    Proportion improvement;                // share of pairs where the treatment is higher
+    double minimalDetectable = std::numeric_limits<double>::quiet_NaN(); // at 0.05, power 0.8
+};
+PairedComparison comparePaired(const std::vector<double>& treatment, const std::vector<double>& control,
+                               double level = 0.95);
 
 } // namespace mode

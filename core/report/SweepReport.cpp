@@ -1,51 +1,26 @@
 #include "report/SweepReport.h"
 
-#include "analysis/Statistics.h"
-
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
-#include <set>
 #include <sstream>
 
 namespace mode {
 
 namespace {
 
-MetricSummary summarise(const std::vector<double>& v) { return {mean(v), sampleStd(v), v.size()}; }
+MetricSummary summarise(const AlphaEffect& e) { return {e.mean, e.std, e.values.size()}; }
 
-// Mean accuracy of the experts on their own allocated test samples, weighted by allocation.
-std::optional<double> weightedProbing(const EpochMetrics& e) {
-    double sum = 0, n = 0;
-    for (const auto& x : e.experts)
-        if (x.probingAccuracy && x.allocated > 0) {
-            sum += *x.probingAccuracy * static_cast<double>(x.allocated);
-            n += static_cast<double>(x.allocated);
-        }
-    if (n == 0) return std::nullopt;
-    return sum / n;
-}
-
-// Probing accuracy of the experts ranked by allocation (largest first); unallocated ones last.
-std::vector<double> rankedProbing(const EpochMetrics& e) {
-    std::vector<std::pair<std::int64_t, double>> v;
-    for (const auto& x : e.experts) v.push_back({x.allocated, x.probingAccuracy ? *x.probingAccuracy : std::nan("")});
-    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    std::vector<double> out;
-    for (const auto& p : v) out.push_back(p.second);
-    return out;
-}
-
-std::string pm(const MetricSummary& m, int digits = 4) {
-    std::ostringstream s;
-    s << std::fixed << std::setprecision(digits) << m.mean << " \u00b1 " << m.std;
-    return s.str();
-}
 std::string num(double v, int digits = 4) {
     if (!std::isfinite(v)) return "-";
     std::ostringstream s;
     s << std::fixed << std::setprecision(digits) << v;
     return s.str();
+}
+std::string signedNum(double v, int digits = 4) { return (std::isfinite(v) && v >= 0 ? "+" : "") + num(v, digits); }
+std::string pm(const MetricSummary& m, int digits = 4) {
+    if (m.runs == 0) return "-";
+    return num(m.mean, digits) + " \u00b1 " + num(m.std, digits);
 }
 std::string alphaText(double a) {
     std::ostringstream s;
@@ -53,110 +28,171 @@ std::string alphaText(double a) {
     return s.str();
 }
 std::string pText(double p) {
-    std::ostringstream s;
-    if (p < 0.001) s << "< 0.001";
-    else s << std::fixed << std::setprecision(3) << p;
-    return s.str();
+    if (!std::isfinite(p)) return "-";
+    if (p < 0.001) return "< 0.001";
+    return num(p, 3);
+}
+std::string intervalText(const Interval& i, int digits = 4) {
+    if (!i.known()) return "-";
+    return "[" + signedNum(i.lower, digits) + ", " + signedNum(i.upper, digits) + "]";
 }
 std::string fileSafe(std::string s) {
     for (char& c : s)
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') c = '-';
     return s;
 }
-
-std::string verdict(int held, int measured, const std::string& notMeasured = "not measured") {
-    if (measured == 0) return notMeasured;
-    if (held == measured) return "held";
-    if (held == 0) return "did not hold";
-    return "held on " + std::to_string(held) + " of " + std::to_string(measured) + " datasets";
+// "better on 8 of 10 seeds (P(improve) 0.80 [0.49, 0.94])"
+std::string improvementText(const PairedComparison& c) {
+    const auto& p = c.improvement;
+    std::ostringstream s;
+    s << "P(improve) " << num(p.estimate, 2) << " " << (p.interval.known() ? "[" + num(p.interval.lower, 2) + ", " + num(p.interval.upper, 2) + "]" : "")
+      << " over " << p.n << " seeds";
+    return s.str();
+}
+// "+0.0120 [+0.0040, +0.0200], t-test p 0.004, Wilcoxon p 0.010, P(improve) 0.90 [..] over 10 seeds"
+std::string comparisonText(const PairedComparison& c) {
+    return signedNum(c.meanDifference) + " " + intervalText(c.tInterval) + ", t-test p " + pText(c.tTest.pValue) +
+           ", Wilcoxon p " + pText(c.wilcoxon.pValue) + ", " + improvementText(c);
 }
 
-// The alpha = 0 row and the best alpha's row of a report (either may be missing).
-std::pair<const AlphaRow*, const AlphaRow*> baselineAndBest(const DatasetReport& r) {
-    const AlphaRow *zero = nullptr, *best = nullptr;
-    for (const auto& row : r.rows) {
-        if (row.alpha == 0) zero = &row;
-        if (r.bestAlpha && row.alpha == *r.bestAlpha) best = &row;
+const AlphaRow* rowAt(const DatasetReport& r, double alpha) {
+    for (const auto& row : r.rows)
+        if (row.alpha == alpha) return &row;
+    return nullptr;
+}
+
+// Per seed, the mean over expert numbers allocated in both runs of (probing at alpha - at 0).
+std::map<std::int64_t, double> probingChangeBySeed(const AlphaStudy& study, const std::vector<StudyRun>& runs, double alpha) {
+    std::map<std::int64_t, double> out;
+    auto z = study.cells.find(0.0), a = study.cells.find(alpha);
+    if (z == study.cells.end() || a == study.cells.end()) return out;
+    for (const auto& [seed, index] : a->second) {
+        auto it = z->second.find(seed);
+        if (it == z->second.end()) continue;
+        const auto& ra = runs[index];
+        const auto& r0 = runs[it->second];
+        if (!ra.last || !r0.last) continue;
+        const auto pa = probingByExpert(*ra.last), p0 = probingByExpert(*r0.last);
+        std::vector<double> d;
+        for (std::size_t k = 0; k < std::min(pa.size(), p0.size()); ++k)
+            if (pa[k] && p0[k]) d.push_back(*pa[k] - *p0[k]);
+        if (!d.empty()) out[seed] = mean(d);
     }
-    return {zero, best};
+    return out;
+}
+
+std::optional<PairedComparison> againstZero(const std::map<std::int64_t, double>& bySeed) {
+    if (bySeed.empty()) return std::nullopt;
+    std::vector<double> d;
+    for (const auto& [seed, v] : bySeed) d.push_back(v);
+    return comparePaired(d, std::vector<double>(d.size(), 0.0));
 }
 
 } // namespace
 
-std::string figureFile(const std::string& folder, const std::string& dataset, const std::string& metric) {
-    return folder + "/" + fileSafe(dataset) + "-" + metric + ".png";
+std::string toString(Verdict v) {
+    switch (v) {
+    case Verdict::Held: return "held";
+    case Verdict::DidNotHold: return "did not hold";
+    case Verdict::NotEstablished: return "not established";
+    case Verdict::NotMeasured: return "not measured";
+    }
+    return "?";
+}
+
+std::string figureFile(const std::string& folder, const DatasetReport& r, const std::string& metric) {
+    return folder + "/" + fileSafe(r.dataset) + (r.study.distinguishing.empty() ? "" : "-" + r.study.signature.substr(0, 8)) + "-" +
+           metric + ".png";
 }
 
 std::vector<DatasetReport> buildSweepReport(const RunStore& store, const std::vector<std::string>& datasets) {
-    RunFilter finished;
-    finished.status = RunStatus::Finished;
-    const auto runs = store.listRuns(finished);
-    std::set<std::string> names(datasets.begin(), datasets.end());
-    if (names.empty())
-        for (const auto& r : runs) names.insert(r.dataset);
+    return buildSweepReport(loadStudyRuns(store, datasets));
+}
+
+std::vector<DatasetReport> buildSweepReport(const std::vector<StudyRun>& runs, const ReportOptions&) {
     std::vector<DatasetReport> out;
-    for (const auto& name : names) {
+    for (auto& study : groupStudies(runs)) {
         DatasetReport rep;
-        rep.dataset = name;
-        // alpha -> seed -> (record, last epoch)
-        std::map<double, std::map<std::int64_t, std::pair<RunRecord, EpochMetrics>>> byAlpha;
-        for (const auto& r : runs) {
-            if (r.dataset != name) continue;
-            auto epochs = store.epochs(r.id);
-            if (epochs.empty()) continue;
-            byAlpha[r.alpha].emplace(r.seed, std::make_pair(r, epochs.back())); // newest first: the newest run of a seed counts
-            rep.wallSeconds += r.wallSeconds;
-        }
-        for (const auto& [alpha, seeds] : byAlpha) {
-            AlphaRow row;
-            row.alpha = alpha;
-            row.runs = seeds.size();
-            std::vector<double> acc, sim, probe, route;
-            for (const auto& [seed, re] : seeds) {
-                acc.push_back(re.second.testAccuracy);
-                sim.push_back(re.second.expertSimilarity);
-                if (auto p = weightedProbing(re.second)) probe.push_back(*p);
-                if (re.second.gateRoutingAccuracy) route.push_back(*re.second.gateRoutingAccuracy);
+        rep.dataset = study.dataset;
+        rep.study = study;
+        for (const auto& [alpha, seeds] : study.cells)
+            for (const auto& [seed, index] : seeds) {
+                rep.wallSeconds += runs[index].record.wallSeconds;
+                rep.classification = runs[index].record.start.classification;
             }
-            row.testAccuracy = summarise(acc);
-            row.similarity = summarise(sim);
-            row.probing = summarise(probe);
-            if (!route.empty()) row.routing = summarise(route);
+        const auto test = alphaEffects(study, runs, "test_accuracy");
+        const auto val = alphaEffects(study, runs, "val_accuracy");
+        const auto sim = alphaEffects(study, runs, "expert_similarity");
+        const auto probe = alphaEffects(study, runs, "probing_accuracy");
+        const auto gap = alphaEffects(study, runs, "mixture_minus_probing");
+        const auto route = alphaEffects(study, runs, "gate_routing_accuracy");
+        for (std::size_t i = 0; i < test.size(); ++i) {
+            AlphaRow row;
+            row.alpha = test[i].alpha;
+            row.runs = study.cells.at(row.alpha).size();
+            row.testAccuracy = summarise(test[i]);
+            row.valAccuracy = summarise(val[i]);
+            row.similarity = summarise(sim[i]);
+            row.probing = summarise(probe[i]);
+            row.gap = summarise(gap[i]);
+            if (!route[i].values.empty()) row.routing = summarise(route[i]);
+            row.testVsZero = test[i].vsZero;
+            row.holmP = test[i].holmP;
+            if (row.testVsZero && row.testVsZero->n >= 2) ++rep.family;
             rep.rows.push_back(row);
         }
-        const AlphaRow* best = nullptr;
-        for (const auto& row : rep.rows)
-            if (row.alpha > 0 && (!best || row.testAccuracy.mean > best->testAccuracy.mean)) best = &row;
-        if (best && byAlpha.count(0.0)) {
-            rep.bestAlpha = best->alpha;
-            std::vector<double> a, b;
-            std::vector<std::vector<double>> pm0, pmB;
-            for (const auto& [seed, re] : byAlpha[best->alpha]) {
-                auto it = byAlpha[0.0].find(seed);
-                if (it == byAlpha[0.0].end()) continue;
-                a.push_back(re.second.testAccuracy);
-                b.push_back(it->second.second.testAccuracy);
-                pmB.push_back(rankedProbing(re.second));
-                pm0.push_back(rankedProbing(it->second.second));
+        const bool hasZero = study.cells.count(0.0) > 0;
+        const AlphaRow *selected = nullptr, *oracle = nullptr;
+        for (const auto& row : rep.rows) { // ascending alpha: equal means keep the smaller alpha
+            if (row.alpha <= 0) continue;
+            if (row.valAccuracy.runs > 0 && (!selected || row.valAccuracy.mean > selected->valAccuracy.mean)) selected = &row;
+            if (row.testAccuracy.runs > 0 && (!oracle || row.testAccuracy.mean > oracle->testAccuracy.mean)) oracle = &row;
+            rep.largestAlpha = row.alpha;
+        }
+        if (oracle) rep.oracleAlpha = oracle->alpha;
+        if (selected && hasZero) {
+            const double a = selected->alpha;
+            rep.selectedAlpha = a;
+            if (rep.largestAlpha && *rep.largestAlpha != a)
+                rep.fall = compareAlphas(study, runs, "test_accuracy", a, *rep.largestAlpha);
+            // Claim 3: probing change per seed, for every alpha (one Holm family), read at a.
+            std::vector<double> p;
+            std::vector<std::optional<PairedComparison>> changes;
+            for (const auto& row : rep.rows) {
+                if (row.alpha == 0) continue;
+                changes.push_back(againstZero(probingChangeBySeed(study, runs, row.alpha)));
+                p.push_back(changes.back() && changes.back()->n >= 2 ? changes.back()->tTest.pValue : std::nan(""));
+                if (row.alpha == a) rep.probingChange = changes.back();
             }
-            rep.pairs = a.size();
-            if (!a.empty()) {
-                const auto t = pairedTTest(a, b);
-                rep.meanGain = t.meanDifference;
-                rep.tTestP = t.pValue;
-                rep.wilcoxonP = a.size() <= 25 ? wilcoxonSignedRank(a, b).pValue : 1.0;
-                auto average = [](const std::vector<std::vector<double>>& v) {
-                    std::vector<double> out;
-                    for (std::size_t k = 0; !v.empty() && k < v[0].size(); ++k) {
-                        std::vector<double> col;
-                        for (const auto& row : v)
-                            if (k < row.size() && std::isfinite(row[k])) col.push_back(row[k]);
-                        out.push_back(col.empty() ? std::nan("") : mean(col));
+            const auto adjusted = holmAdjust(p);
+            std::size_t k = 0;
+            for (const auto& row : rep.rows) {
+                if (row.alpha == 0) continue;
+                if (row.alpha == a) rep.probingHolmP = adjusted[k];
+                ++k;
+            }
+            rep.gapChange = compareAlphas(study, runs, "mixture_minus_probing", a, 0.0);
+            rep.similarityChange = compareAlphas(study, runs, "expert_similarity", a, 0.0);
+            rep.routingChange = compareAlphas(study, runs, "gate_routing_accuracy", a, 0.0);
+            // Expert by expert, same number, same seed.
+            std::map<int, std::pair<std::vector<double>, std::vector<double>>> perExpert;
+            for (const auto& [seed, index] : study.cells.at(a)) {
+                auto it = study.cells.at(0.0).find(seed);
+                if (it == study.cells.at(0.0).end() || !runs[index].last || !runs[it->second].last) continue;
+                const auto pa = probingByExpert(*runs[index].last), p0 = probingByExpert(*runs[it->second].last);
+                for (std::size_t e = 0; e < std::min(pa.size(), p0.size()); ++e)
+                    if (pa[e] && p0[e]) {
+                        perExpert[static_cast<int>(e)].first.push_back(*pa[e]);
+                        perExpert[static_cast<int>(e)].second.push_back(*p0[e]);
                     }
-                    return out;
-                };
-                rep.probingMoe = average(pm0);
-                rep.probingBest = average(pmB);
+            }
+            for (const auto& [e, v] : perExpert) {
+                ExpertProbing x;
+                x.expert = e;
+                x.mode = mean(v.first);
+                x.moe = mean(v.second);
+                x.difference = comparePaired(v.first, v.second);
+                rep.experts.push_back(x);
             }
         }
         out.push_back(std::move(rep));
@@ -164,125 +200,249 @@ std::vector<DatasetReport> buildSweepReport(const RunStore& store, const std::ve
     return out;
 }
 
-std::vector<ClaimVerdict> judgeClaims(const std::vector<DatasetReport>& reports, double alpha) {
-    std::vector<ClaimVerdict> v;
-    auto join = [](const std::vector<std::string>& parts) {
-        std::string s;
-        for (const auto& p : parts) s += (s.empty() ? "" : "; ") + p;
-        return s;
-    };
-    // 1. a moderate alpha beats alpha = 0, significantly, on every dataset.
+namespace {
+
+// The verdict of a one-sided question "is the difference positive?" answered by a two-sided test:
+// held when significant and positive; did not hold when significant and negative, or when the
+// seeds could have detected the meaningful effect (power 0.8 at `level`); else not established.
+Verdict positiveEffect(const PairedComparison& c, double p, double level, const ReportOptions& o, double* detectable) {
+    *detectable = minimalDetectableEffect(c.sdDifference, c.n, level);
+    if (c.n < 2) return Verdict::NotEstablished;
+    if (p < o.significance) return c.meanDifference > 0 ? Verdict::Held : Verdict::DidNotHold;
+    return std::isfinite(*detectable) && *detectable <= o.meaningfulEffect ? Verdict::DidNotHold : Verdict::NotEstablished;
+}
+
+std::string detectableText(double mde, const std::string& at) {
+    return "the seeds could detect a true difference of " + num(mde) + " or more (power 0.8, " + at + ")";
+}
+
+} // namespace
+
+std::vector<ClaimJudgement> judgeSection(const DatasetReport& r, const ReportOptions& o) {
+    std::vector<ClaimJudgement> out(4);
+    const AlphaRow* zero = rowAt(r, 0.0);
+    const AlphaRow* sel = r.selectedAlpha ? rowAt(r, *r.selectedAlpha) : nullptr;
+    const std::string familyLevel = "at " + num(o.significance, 2) + "/" + std::to_string(std::max<std::size_t>(1, r.family)) +
+                                    " (Holm's first step over " + std::to_string(r.family) + " alphas)";
+    const double familySig = o.significance / static_cast<double>(std::max<std::size_t>(1, r.family));
+    const std::string chosen = sel ? "alpha " + alphaText(sel->alpha) + " (chosen on validation accuracy)" : "";
+
+    // 1. The chosen alpha beats alpha = 0 on test accuracy, significant after Holm.
+    Verdict rise = Verdict::NotMeasured;
+    double riseMde = std::nan("");
     {
-        int held = 0, measured = 0;
-        std::vector<std::string> ev;
-        for (const auto& r : reports) {
-            if (!r.bestAlpha || r.pairs < 2) continue;
-            ++measured;
-            const bool ok = r.meanGain > 0 && r.tTestP < alpha;
-            held += ok;
-            ev.push_back(r.dataset + ": alpha " + alphaText(*r.bestAlpha) + " gains " + num(r.meanGain) + " (t-test p " +
-                         pText(r.tTestP) + ", Wilcoxon p " + pText(r.wilcoxonP) + ", " + std::to_string(r.pairs) + " seeds)");
+        auto& j = out[0];
+        if (!zero) j.evidence = "no alpha = 0 runs in this configuration";
+        else if (!sel) j.evidence = "no alpha > 0 runs with a validation accuracy";
+        else if (!sel->testVsZero || sel->testVsZero->n < 2) {
+            j.verdict = Verdict::NotEstablished;
+            j.evidence = chosen + ": fewer than 2 seeds run at both alphas";
+        } else {
+            const auto& c = *sel->testVsZero;
+            j.verdict = positiveEffect(c, sel->holmP, familySig, o, &riseMde);
+            j.evidence = chosen + ": test accuracy " + comparisonText(c) + "; Holm-adjusted p " + pText(sel->holmP);
+            if (j.verdict != Verdict::Held) j.evidence += "; " + detectableText(riseMde, familyLevel);
+            if (r.oracleAlpha && *r.oracleAlpha != sel->alpha)
+                if (const AlphaRow* orc = rowAt(r, *r.oracleAlpha); orc && orc->testVsZero)
+                    j.evidence += "; the test-selected alpha " + alphaText(orc->alpha) + " (optimistic) would show " +
+                                  signedNum(orc->testVsZero->meanDifference);
         }
-        v.push_back({"1. A moderate alpha beats alpha = 0",
-                     verdict(held, measured),
-                     join(ev)});
+        rise = j.verdict;
     }
-    // 2. rises then falls: the best alpha is neither the smallest nor the largest alpha > 0, and
-    // the largest alpha is worse than the best.
+    // 2. Rises, then falls: the chosen alpha beats alpha = 0 (claim 1's test) and the largest
+    // alpha falls below the chosen one, both significant.
     {
-        int held = 0, measured = 0;
-        std::vector<std::string> ev;
-        for (const auto& r : reports) {
-            std::vector<const AlphaRow*> pos;
-            for (const auto& row : r.rows)
-                if (row.alpha > 0) pos.push_back(&row);
-            if (pos.size() < 3 || !r.bestAlpha) continue;
-            ++measured;
-            const bool interior = *r.bestAlpha != pos.front()->alpha && *r.bestAlpha != pos.back()->alpha;
-            held += interior;
-            ev.push_back(r.dataset + ": best alpha " + alphaText(*r.bestAlpha) + " of " + alphaText(pos.front()->alpha) + ".." +
-                         alphaText(pos.back()->alpha) + ", accuracy at the largest alpha " + num(pos.back()->testAccuracy.mean));
+        auto& j = out[1];
+        std::size_t positives = 0;
+        for (const auto& row : r.rows) positives += row.alpha > 0;
+        if (!zero || positives < 3 || !sel) {
+            j.evidence = "needs alpha = 0 and at least 3 alphas > 0";
+        } else if (!sel->testVsZero || sel->testVsZero->n < 2) {
+            j.verdict = Verdict::NotEstablished;
+            j.evidence = "fewer than 2 seeds";
+        } else if (sel->alpha == r.largestAlpha) {
+            j.verdict = rise == Verdict::NotEstablished ? Verdict::NotEstablished : Verdict::DidNotHold;
+            j.evidence = "the largest alpha, " + alphaText(sel->alpha) + ", is the best on validation: no fall within the grid";
+        } else if (!r.fall || r.fall->n < 2) {
+            j.verdict = Verdict::NotEstablished;
+            j.evidence = "fewer than 2 seeds run at both the chosen and the largest alpha";
+        } else {
+            double fallMde = std::nan("");
+            const Verdict fall = positiveEffect(*r.fall, r.fall->tTest.pValue, o.significance, o, &fallMde);
+            if (rise == Verdict::Held && fall == Verdict::Held) j.verdict = Verdict::Held;
+            else if (rise == Verdict::DidNotHold || fall == Verdict::DidNotHold) j.verdict = Verdict::DidNotHold;
+            else j.verdict = Verdict::NotEstablished;
+            j.evidence = "rise (" + chosen + " - alpha 0): " + toString(rise) + ", " + signedNum(sel->testVsZero->meanDifference) +
+                         " (Holm p " + pText(sel->holmP) + "); fall (alpha " + alphaText(sel->alpha) + " - largest alpha " +
+                         alphaText(*r.largestAlpha) + "): " + toString(fall) + ", " + comparisonText(*r.fall);
+            if (fall != Verdict::Held) j.evidence += "; for the fall " + detectableText(fallMde, "at " + num(o.significance, 2));
         }
-        v.push_back({"2. The gain rises, then falls as alpha grows",
-                     verdict(held, measured),
-                     join(ev)});
     }
-    // 3. expert probing rises with the best moderate alpha.
+    // 3. Expert probing rises at the chosen alpha: expert i against expert i of the same seed.
     {
-        int held = 0, measured = 0;
-        std::vector<std::string> ev;
-        for (const auto& r : reports) {
-            const auto [zero, best] = baselineAndBest(r);
-            if (!zero || !best || zero->probing.runs == 0) continue;
-            ++measured;
-            held += best->probing.mean > zero->probing.mean;
-            ev.push_back(r.dataset + ": " + num(zero->probing.mean) + " -> " + num(best->probing.mean));
+        auto& j = out[2];
+        if (!zero || !sel) j.evidence = "needs alpha = 0 and alpha > 0 runs";
+        else if (!r.probingChange) j.evidence = "no expert probing stored (regression, or no expert allocated samples)";
+        else if (r.probingChange->n < 2) {
+            j.verdict = Verdict::NotEstablished;
+            j.evidence = "fewer than 2 seeds with probing at both alphas";
+        } else {
+            double mde = std::nan("");
+            j.verdict = positiveEffect(*r.probingChange, r.probingHolmP, familySig, o, &mde);
+            j.evidence = chosen + ": per seed, the mean over experts of probing(alpha) - probing(0) for the same expert: " +
+                         comparisonText(*r.probingChange) + "; Holm-adjusted p " + pText(r.probingHolmP);
+            if (j.verdict != Verdict::Held) j.evidence += "; " + detectableText(mde, familyLevel);
+            if (r.gapChange && r.similarityChange) {
+                j.evidence += ". Beside it: mixture minus probing " + signedNum(r.gapChange->meanDifference) + " " +
+                              intervalText(r.gapChange->tInterval) + ", expert similarity " +
+                              signedNum(r.similarityChange->meanDifference) + " " + intervalText(r.similarityChange->tInterval);
+                if (r.similarityChange->tTest.pValue < o.significance && r.similarityChange->meanDifference > 0 &&
+                    r.gapChange->meanDifference < 0)
+                    j.evidence += " (the experts grew alike and closer to the mixture: a probing rise is partly homogenisation)";
+            }
         }
-        v.push_back({"3. Expert probing accuracy rises with a moderate alpha (allocation-weighted, mean over seeds)",
-                     verdict(held, measured),
-                     join(ev)});
     }
-    // 4. gate routing accuracy does not get worse (within one standard deviation).
+    // 4. Gate routing accuracy does not get worse: paired non-inferiority with a margin.
     {
-        int held = 0, measured = 0;
-        std::vector<std::string> ev;
-        for (const auto& r : reports) {
-            const auto [zero, best] = baselineAndBest(r);
-            if (!zero || !best || !zero->routing || !best->routing) continue;
-            ++measured;
-            held += best->routing->mean >= zero->routing->mean - zero->routing->std;
-            ev.push_back(r.dataset + ": " + pm(*zero->routing, 3) + " -> " + pm(*best->routing, 3));
+        auto& j = out[3];
+        if (!zero || !sel || !r.routingChange) j.evidence = "no known sub-tasks (gate routing accuracy not measured)";
+        else if (r.routingChange->n < 2) {
+            j.verdict = Verdict::NotEstablished;
+            j.evidence = "fewer than 2 seeds";
+        } else {
+            const auto& c = *r.routingChange;
+            // One-sided 95% bounds of the mean difference: the two-sided 90% interval.
+            const double t = studentTQuantile(1 - o.significance, static_cast<double>(c.n - 1));
+            const double half = t * c.sdDifference / std::sqrt(static_cast<double>(c.n));
+            const double lower = c.meanDifference - half, upper = c.meanDifference + half;
+            j.verdict = lower > -o.routingMargin ? Verdict::Held : upper < -o.routingMargin ? Verdict::DidNotHold : Verdict::NotEstablished;
+            j.evidence = chosen + ": routing accuracy " + signedNum(c.meanDifference) + ", one-sided " +
+                         num(100 * (1 - o.significance), 0) + "% bounds [" + signedNum(lower) + ", " + signedNum(upper) +
+                         "] against the margin -" + num(o.routingMargin, 3) + "; " + improvementText(c);
         }
-        v.push_back({"4. Gate routing accuracy does not get worse",
-                     verdict(held, measured, "not measured (no dataset with known sub-tasks)"),
-                     join(ev)});
     }
-    return v;
+    return out;
+}
+
+std::vector<ClaimVerdict> judgeClaims(const std::vector<DatasetReport>& reports, const ReportOptions& o) {
+    static const char* names[] = {"1. A moderate alpha (chosen on validation) beats alpha = 0 on test accuracy",
+                                  "2. The gain rises, then falls as alpha grows",
+                                  "3. Each expert's probing accuracy rises with a moderate alpha",
+                                  "4. Gate routing accuracy does not get worse"};
+    std::vector<std::vector<ClaimJudgement>> all;
+    for (const auto& r : reports) all.push_back(judgeSection(r, o));
+    std::vector<ClaimVerdict> out;
+    for (std::size_t c = 0; c < 4; ++c) {
+        std::map<Verdict, int> count;
+        std::string evidence;
+        for (std::size_t s = 0; s < reports.size(); ++s) {
+            const auto& j = all[s][c];
+            if (j.verdict == Verdict::NotMeasured) continue;
+            ++count[j.verdict];
+            evidence += (evidence.empty() ? "" : "; ") + reports[s].study.label() + ": " + toString(j.verdict);
+        }
+        const int measured = count[Verdict::Held] + count[Verdict::DidNotHold] + count[Verdict::NotEstablished];
+        std::string verdict;
+        if (measured == 0) verdict = c == 3 ? "not measured (no dataset with known sub-tasks)" : "not measured";
+        else if (count[Verdict::Held] == measured) verdict = "held";
+        else if (count[Verdict::DidNotHold] == measured) verdict = "did not hold";
+        else if (count[Verdict::NotEstablished] == measured) verdict = "not established";
+        else {
+            for (Verdict v : {Verdict::Held, Verdict::DidNotHold, Verdict::NotEstablished})
+                if (count[v] > 0)
+                    verdict += (verdict.empty() ? "" : "; ") + toString(v) + " on " + std::to_string(count[v]) + " of " +
+                               std::to_string(measured);
+        }
+        out.push_back({names[c], verdict, evidence});
+    }
+    return out;
 }
 
 std::string sweepReportMarkdown(const std::vector<DatasetReport>& reports, const std::string& figures,
-                                const std::string& preamble) {
+                                const std::string& preamble, const ReportOptions& o) {
     std::ostringstream md;
     double total = 0;
     std::size_t runs = 0;
     for (const auto& r : reports) {
         total += r.wallSeconds;
-        for (const auto& row : r.rows) runs += row.runs;
+        runs += r.study.runs();
     }
-    md << preamble << "\nThe store holds " << runs << " finished runs of " << reports.size()
-       << " datasets; their training time adds up to " << num(total, 0) << " s.\n";
-    md << "\n## Claims\n\n| Claim | Verdict | Evidence |\n|---|---|---|\n";
-    for (const auto& c : judgeClaims(reports)) md << "| " << c.claim << " | **" << c.verdict << "** | " << c.evidence << " |\n";
+    md << preamble << "\nThe store holds " << runs << " finished runs in " << reports.size()
+       << " configurations; their training time adds up to " << num(total, 0) << " s.\n";
+    md << "\n## How the claims are judged\n\n"
+          "Runs are pooled only when every setting but alpha and the seed is the same (one section per configuration) "
+          "and paired by seed: for a seed, alpha = 0 and alpha > 0 share the split, the initial weights and the "
+          "minibatch order. The alpha to report is the one with the best mean validation accuracy (last epoch); the "
+          "test split only measures it. Each alpha's paired test-accuracy difference against alpha = 0 is tested with "
+          "the paired t-test, Holm-corrected across the alphas of the configuration (the Wilcoxon signed-rank test, the "
+          "bootstrap interval and the share of seeds that improve are shown beside it). A claim is **held** when its "
+          "test is significant at "
+       << num(o.significance, 2)
+       << " in the claimed direction, **did not hold** when it is significant the other way or when the seeds could "
+          "have detected an effect of "
+       << num(o.meaningfulEffect, 3)
+       << " (power 0.8) and did not, and **not established** otherwise. Claim 2 needs both the rise (the chosen alpha "
+          "against alpha = 0) and the fall (the largest alpha against the chosen one). Claim 3 compares expert i with "
+          "expert i of the same seed. Claim 4 is a non-inferiority test with a margin of "
+       << num(o.routingMargin, 3) << " (one-sided " << num(100 * (1 - o.significance), 0) << "%).\n";
+    md << "\n## Claims\n\n| Claim | Verdict | By configuration |\n|---|---|---|\n";
+    for (const auto& c : judgeClaims(reports, o)) md << "| " << c.claim << " | **" << c.verdict << "** | " << c.evidence << " |\n";
     for (const auto& r : reports) {
-        md << "\n## " << r.dataset << "\n\n";
-        md << "| alpha | seeds | test accuracy | gate routing accuracy | expert probing | expert similarity |\n"
-              "|---|---|---|---|---|---|\n";
+        md << "\n## " << r.study.label() << "\n\n";
+        md << "Configuration " << r.study.signature << ", " << r.study.runs() << " runs";
+        if (r.study.duplicates) md << " (" << r.study.duplicates << " older repeats of an (alpha, seed) not counted)";
+        md << ", training time " << num(r.wallSeconds, 0) << " s.\n\n";
+        md << "| alpha | seeds | test accuracy | validation accuracy | gate routing accuracy | expert probing | "
+              "mixture - probing | expert similarity |\n|---|---|---|---|---|---|---|---|\n";
         for (const auto& row : r.rows)
-            md << "| " << alphaText(row.alpha) << (row.alpha == 0 ? " (MoE)" : "") << (r.bestAlpha && row.alpha == *r.bestAlpha ? " (best)" : "")
-               << " | " << row.runs << " | " << pm(row.testAccuracy) << " | " << (row.routing ? pm(*row.routing, 3) : "-") << " | "
-               << (row.probing.runs ? pm(row.probing) : "-") << " | " << pm(row.similarity, 3) << " |\n";
-        if (r.bestAlpha) {
-            md << "\nBest alpha " << alphaText(*r.bestAlpha) << " against alpha = 0, paired over " << r.pairs
-               << " seeds: mean test-accuracy gain " << num(r.meanGain) << ", paired t-test p = " << pText(r.tTestP)
-               << ", Wilcoxon signed-rank p = " << pText(r.wilcoxonP) << ".\n";
-            md << "\nExpert probing (each expert alone on the test samples routed to it; experts ranked by allocation, mean "
-                  "over seeds):\n\n| expert rank | MoE (alpha 0) | MoDE (alpha " << alphaText(*r.bestAlpha) << ") |\n|---|---|---|\n";
-            for (std::size_t k = 0; k < std::max(r.probingMoe.size(), r.probingBest.size()); ++k)
-                md << "| " << k + 1 << " | " << (k < r.probingMoe.size() ? num(r.probingMoe[k]) : "-") << " | "
-                   << (k < r.probingBest.size() ? num(r.probingBest[k]) : "-") << " |\n";
+            md << "| " << alphaText(row.alpha) << (row.alpha == 0 ? " (MoE)" : "")
+               << (r.selectedAlpha && row.alpha == *r.selectedAlpha ? " (chosen)" : "") << " | " << row.runs << " | "
+               << pm(row.testAccuracy) << " | " << pm(row.valAccuracy) << " | " << (row.routing ? pm(*row.routing, 3) : "-")
+               << " | " << pm(row.probing) << " | " << pm(row.gap) << " | " << pm(row.similarity, 3) << " |\n";
+        md << "\nTest accuracy, each alpha against alpha = 0 paired by seed (Holm over " << r.family << " alphas):\n\n"
+              "| alpha | pairs | mean difference | 95% CI (t) | 95% CI (bootstrap) | t-test p | Holm p | Wilcoxon p | "
+              "P(improve) | detectable (power 0.8) |\n|---|---|---|---|---|---|---|---|---|---|\n";
+        for (const auto& row : r.rows) {
+            if (!row.testVsZero) continue;
+            const auto& c = *row.testVsZero;
+            md << "| " << alphaText(row.alpha) << " | " << c.n << " | " << signedNum(c.meanDifference) << " | "
+               << intervalText(c.tInterval) << " | " << intervalText(c.bootstrapInterval) << " | " << pText(c.tTest.pValue)
+               << " | " << pText(row.holmP) << (row.holmP < o.significance ? " *" : "") << " | " << pText(c.wilcoxon.pValue)
+               << " | " << num(c.improvement.estimate, 2) << " | " << num(c.minimalDetectable) << " |\n";
         }
-        md << "\n![" << r.dataset << ": test accuracy against alpha](" << figureFile(figures, r.dataset, "test_accuracy") << ")\n";
+        if (r.selectedAlpha) {
+            md << "\nChosen on validation: alpha " << alphaText(*r.selectedAlpha) << ". Chosen on test (optimistic, for "
+               << "reference only): alpha " << (r.oracleAlpha ? alphaText(*r.oracleAlpha) : "-") << ".\n";
+            const std::size_t m = std::max<std::size_t>(1, r.family);
+            if (const AlphaRow* s = rowAt(r, *r.selectedAlpha); s && s->testVsZero && s->testVsZero->n >= 2)
+                md << "Smallest test-accuracy gain these " << s->testVsZero->n << " seeds could detect (paired t, power 0.8, at "
+                   << num(o.significance, 2) << "/" << m << "): "
+                   << num(minimalDetectableEffect(s->testVsZero->sdDifference, s->testVsZero->n, o.significance / static_cast<double>(m)))
+                   << " (sd of the paired differences " << num(s->testVsZero->sdDifference) << ").\n";
+        }
+        const auto judged = judgeSection(r, o);
+        md << "\n| Claim | Verdict | Evidence |\n|---|---|---|\n";
+        for (std::size_t c = 0; c < judged.size(); ++c)
+            md << "| " << c + 1 << " | " << toString(judged[c].verdict) << " | " << judged[c].evidence << " |\n";
+        if (!r.experts.empty()) {
+            md << "\nExpert probing, expert by expert: each expert alone on the test samples routed to it, at alpha 0 and "
+                  "at the chosen alpha "
+               << alphaText(*r.selectedAlpha)
+               << ", paired by seed (the same expert number starts from the same weights for a seed):\n\n"
+                  "| expert | seeds | MoE (alpha 0) | MoDE | difference | 95% CI | t-test p |\n|---|---|---|---|---|---|---|\n";
+            for (const auto& x : r.experts)
+                md << "| " << x.expert << " | " << x.difference->n << " | " << num(x.moe) << " | " << num(x.mode) << " | "
+                   << signedNum(x.difference->meanDifference) << " | " << intervalText(x.difference->tInterval) << " | "
+                   << pText(x.difference->tTest.pValue) << " |\n";
+        }
+        md << "\n![" << r.study.label() << ": test accuracy against alpha](" << figureFile(figures, r, "test_accuracy") << ")\n";
+        md << "![" << r.study.label() << ": paired test-accuracy difference against alpha = 0]("
+           << figureFile(figures, r, "test_accuracy_difference") << ")\n";
         if (!r.rows.empty() && r.rows.front().routing)
-            md << "![" << r.dataset << ": gate routing accuracy](" << figureFile(figures, r.dataset, "gate_routing_accuracy") << ")\n";
-        md << "![" << r.dataset << ": expert similarity](" << figureFile(figures, r.dataset, "expert_similarity") << ")\n";
-        md << "\nTraining time of the " << [&] {
-            std::size_t n = 0;
-            for (const auto& row : r.rows) n += row.runs;
-            return n;
-        }() << " runs: " << num(r.wallSeconds, 0) << " s.\n";
+            md << "![" << r.study.label() << ": gate routing accuracy](" << figureFile(figures, r, "gate_routing_accuracy") << ")\n";
+        md << "![" << r.study.label() << ": expert similarity](" << figureFile(figures, r, "expert_similarity") << ")\n";
     }
     return md.str();
 }
-
 
 } // namespace mode

@@ -1,18 +1,31 @@
 #pragma once
-// The reproduction report from a store of sweep runs: per dataset, each metric's mean and
-// standard deviation for every alpha (alpha = 0 is the plain MoE), the best alpha against
-// alpha = 0 in paired tests over seeds, expert probing of the MoE against the best MoDE, gate
-// routing accuracy where sub-tasks are known, and expert similarity against alpha; and a verdict
-// on each claim of the method. Plain C++: the program that draws the figures is mode-report.
+// The reproduction report from a store of sweep runs, one section per dataset and configuration
+// (runs differing in anything but alpha and the seed are never pooled): each metric against
+// alpha, every alpha's paired difference against alpha = 0 over the seeds (95% CI, t-test,
+// Wilcoxon, probability of improvement, Holm across the alphas), the alpha chosen on the
+// VALIDATION split and measured on the test split (with the test-selected "oracle" alpha shown
+// apart, as optimistic), expert probing expert by expert, and a verdict on each claim of the
+// method: held, did not hold, or not established (with the smallest effect the seeds could have
+// shown). How a claim is judged: ../shared/design/mode-method.md, "Judging a claim".
+// Plain C++: the program that draws the figures is mode-report.
 
-#include "store/RunStore.h"
+#include "analysis/AlphaStudy.h"
 
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace mode {
+
+struct ReportOptions {
+    double significance = 0.05;
+    // The smallest effect that matters (accuracy units, 0.01 = one point). A claim whose test is
+    // not significant "did not hold" only where the seeds could have detected an effect this size
+    // (power 0.8); otherwise it is "not established".
+    double meaningfulEffect = 0.01;
+    // Claim 4 (routing does not get worse): non-inferiority margin, and the one-sided level.
+    double routingMargin = 0.02;
+};
 
 struct MetricSummary {
     double mean = 0, std = 0;
@@ -22,35 +35,67 @@ struct MetricSummary {
 struct AlphaRow {
     double alpha = 0;
     std::size_t runs = 0;
-    MetricSummary testAccuracy, similarity, probing; // probing: allocation-weighted expert accuracy
-    std::optional<MetricSummary> routing;            // where sub-tasks are known
+    MetricSummary testAccuracy, valAccuracy, similarity, probing, gap; // gap: mixture minus probing
+    std::optional<MetricSummary> routing;                              // where sub-tasks are known
+    std::optional<PairedComparison> testVsZero;                        // alpha - 0, paired by seed
+    double holmP = std::numeric_limits<double>::quiet_NaN();           // testVsZero's p, Holm across the alphas
+};
+
+// One expert (by number) at the selected alpha against the same expert at alpha = 0, same seed.
+struct ExpertProbing {
+    int expert = 0;
+    double moe = 0, mode = 0; // mean over the seeds where both runs allocated the expert samples
+    std::optional<PairedComparison> difference;
 };
 
 struct DatasetReport {
     std::string dataset;
-    std::vector<AlphaRow> rows;             // by alpha, 0 first
-    std::optional<double> bestAlpha;        // the alpha > 0 with the best mean test accuracy
-    std::size_t pairs = 0;                  // seeds run at both alpha 0 and the best alpha
-    double meanGain = 0;                    // test accuracy, best alpha - alpha 0, over the pairs
-    double tTestP = 1, wilcoxonP = 1;
-    // Probing, expert by expert (ranked by allocated samples), mean over the paired seeds.
-    std::vector<double> probingMoe, probingBest;
-    double wallSeconds = 0;                 // training time of all runs of the dataset
+    AlphaStudy study;                  // which runs; its label names the configuration
+    std::vector<AlphaRow> rows;        // by alpha, 0 first
+    std::size_t family = 0;            // alphas > 0 tested against alpha = 0 (Holm's m)
+    // The alpha > 0 with the best mean validation accuracy (last epoch); equal means: the smaller
+    // alpha. The test split only measures it.
+    std::optional<double> selectedAlpha;
+    std::optional<double> oracleAlpha; // best mean TEST accuracy: optimistic, shown for reference
+    std::optional<double> largestAlpha;
+    std::optional<PairedComparison> fall;       // test accuracy, selected - largest alpha
+    // Claim 3: per seed, the mean over experts of (probing at the selected alpha - probing at 0)
+    // for the same expert number, and its Holm-adjusted p across the alphas.
+    std::optional<PairedComparison> probingChange;
+    double probingHolmP = std::numeric_limits<double>::quiet_NaN();
+    std::optional<PairedComparison> gapChange, similarityChange, routingChange; // selected - 0
+    std::vector<ExpertProbing> experts;
+    bool classification = true;
+    double wallSeconds = 0;
 };
 
+// One report section per study of the store's finished runs.
 std::vector<DatasetReport> buildSweepReport(const RunStore& store, const std::vector<std::string>& datasets = {});
+std::vector<DatasetReport> buildSweepReport(const std::vector<StudyRun>& runs, const ReportOptions& options = {});
 
-// Claims 1-4 of the method, judged on a report: "held", "did not hold" or "not measured".
+enum class Verdict { Held, DidNotHold, NotEstablished, NotMeasured };
+std::string toString(Verdict v); // "held", "did not hold", "not established", "not measured"
+
+struct ClaimJudgement {
+    Verdict verdict = Verdict::NotMeasured;
+    std::string evidence;
+};
+// Claims 1-4 of the method on one section.
+std::vector<ClaimJudgement> judgeSection(const DatasetReport& report, const ReportOptions& options = {});
+
+// Claims 1-4 over all sections: the verdict is "held" where it held on every section measured,
+// "did not hold" where it held on none and was refuted on one or more, else counted out
+// ("held on 2 of 4; not established on 1; did not hold on 1").
 struct ClaimVerdict {
     std::string claim, verdict, evidence;
 };
-std::vector<ClaimVerdict> judgeClaims(const std::vector<DatasetReport>& reports, double significance = 0.05);
+std::vector<ClaimVerdict> judgeClaims(const std::vector<DatasetReport>& reports, const ReportOptions& options = {});
 
-// Where a figure of a dataset's metric goes: <folder>/<dataset>-<metric>.png.
-std::string figureFile(const std::string& folder, const std::string& dataset, const std::string& metric);
+// Where a figure of a section's metric goes: <folder>/<dataset>[-<signature>]-<metric>.png.
+std::string figureFile(const std::string& folder, const DatasetReport& report, const std::string& metric);
 
-// Markdown: figures are named <dataset>-<metric>.png in figureFolder (relative to the report).
+// Markdown: figures are named by figureFile in figureFolder (relative to the report).
 std::string sweepReportMarkdown(const std::vector<DatasetReport>& reports, const std::string& figureFolder,
-                                const std::string& preamble);
+                                const std::string& preamble, const ReportOptions& options = {});
 
 } // namespace mode

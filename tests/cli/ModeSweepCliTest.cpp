@@ -89,8 +89,9 @@ TEST(ModeReportCli, ReportOfASmallRealStoreWithFiguresAndVerdicts) {
     ASSERT_EQ(r.exitCode, 0) << r.err;
     const std::string md = readFile(out + "/REPORT.md");
     EXPECT_NE(md.find("| 0 (MoE) | 3 |"), std::string::npos) << md;
-    EXPECT_NE(md.find("paired over 3 seeds"), std::string::npos) << md;
-    EXPECT_NE(md.find("1. A moderate alpha beats alpha = 0"), std::string::npos);
+    EXPECT_NE(md.find("Holm over 1 alphas"), std::string::npos) << md;
+    EXPECT_NE(md.find("1. A moderate alpha (chosen on validation) beats alpha = 0"), std::string::npos);
+    EXPECT_NE(md.find("Chosen on validation: alpha 0.3"), std::string::npos) << "one alpha > 0 to choose";
     EXPECT_NE(md.find("4. Gate routing accuracy"), std::string::npos);
     // The table's means are the store's: recompute the alpha = 0 mean from mode-runs.
     double sum = 0;
@@ -101,7 +102,8 @@ TEST(ModeReportCli, ReportOfASmallRealStoreWithFiguresAndVerdicts) {
     char expected[32];
     std::snprintf(expected, sizeof expected, "| 0 (MoE) | 3 | %.4f", sum / 3);
     EXPECT_NE(md.find(expected), std::string::npos) << expected << "\n" << md;
-    for (const char* fig : {"regimes-test_accuracy.png", "regimes-expert_similarity.png", "regimes-gate_routing_accuracy.png"}) {
+    for (const char* fig : {"regimes-test_accuracy.png", "regimes-test_accuracy_difference.png", "regimes-expert_similarity.png",
+                            "regimes-gate_routing_accuracy.png"}) {
         const std::string png = readFile(out + "/figures/" + fig);
         ASSERT_GT(png.size(), 1000u) << fig;
         EXPECT_EQ(png.substr(1, 3), "PNG") << fig;

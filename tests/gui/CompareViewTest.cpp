@@ -121,16 +121,12 @@ TEST_F(CompareFixture, TablesHoldTheStoresValues) {
     view_->setDifferencesOnly(false);
     EXPECT_GT(config->rowCount(), 20);
 
-    // Final metrics: the alpha = 0 run is the baseline; deltas are run - baseline.
+    // Final metrics: each run's stored values, no deltas against a single run.
     auto* metrics = view_->metricsTable();
     ASSERT_EQ(metrics->rowCount(), 3);
-    EXPECT_NE(metrics->item(0, 0)->text().indexOf("[baseline]"), -1);
-    const double base = *store.run(1).testAccuracy, other = *store.run(5).testAccuracy;
-    EXPECT_EQ(metrics->item(2, 2)->text(), QString::number(other, 'f', 4));
-    EXPECT_EQ(metrics->item(2, 3)->text().toDouble(), std::round((other - base) * 1e4) / 1e4);
-    view_->setBaseline(2);
-    EXPECT_NE(metrics->item(2, 0)->text().indexOf("[baseline]"), -1);
-    EXPECT_EQ(metrics->item(2, 3)->text(), "");
+    EXPECT_EQ(metrics->horizontalHeaderItem(3)->text(), "test_accuracy");
+    EXPECT_EQ(metrics->item(2, 3)->text(), QString::number(*store.run(5).testAccuracy, 'f', 4));
+    EXPECT_EQ(metrics->item(2, 2)->text(), "1") << "the seed";
 
     // Routing heatmaps: one per run, showing the stored last epoch.
     ASSERT_EQ(view_->heatmaps().size(), 3u);
@@ -142,7 +138,7 @@ TEST_F(CompareFixture, TablesHoldTheStoresValues) {
     // Expert probing: one bar set per run, four experts each, the stored probing accuracies.
     auto* experts = view_->expertsPlot();
     ASSERT_EQ(experts->plottableCount(), 3);
-    auto* bars = qobject_cast<QCPBars*>(experts->plottable(1)); // the baseline first, then run 3
+    auto* bars = qobject_cast<QCPBars*>(experts->plottable(1)); // the alpha = 0 run first, then run 3
     ASSERT_NE(bars, nullptr);
     EXPECT_EQ(bars->data()->size(), 4);
     EXPECT_DOUBLE_EQ((bars->data()->constBegin() + 2)->value, *last.experts[2].probingAccuracy);
@@ -183,20 +179,64 @@ TEST_F(CompareFixture, GroupingDrawsTheMeanAndBandOfEachGroup) {
     }
 }
 
-TEST_F(CompareFixture, AlphaSweepShowsTheMeanOverSeedsWithAlphaZeroApart) {
+namespace {
+// A paired t-test over two pairs by hand: df 1 is Cauchy, so p = 1 - (2 / pi) atan(|t|).
+double twoPairP(double d1, double d2) {
+    const double m = (d1 + d2) / 2, sd = std::abs(d1 - d2) / std::sqrt(2.0);
+    return 1 - 2 / M_PI * std::atan(std::abs(m / (sd / std::sqrt(2.0))));
+}
+} // namespace
+
+TEST_F(CompareFixture, FinalMetricsPairEachAlphaWithAlphaZeroBySeed) {
+    compare({1, 2, 3, 4, 5, 6});
+    view_->setPairedMetric("test_accuracy");
+    auto* t = view_->pairedTable();
+    ASSERT_EQ(t->rowCount(), 3) << "alpha 0, 0.1 and 1";
+    RunStore store(db_, RunStore::Mode::ReadOnly);
+    auto acc = [&](std::int64_t id) { return *store.run(id).testAccuracy; };
+    // Runs 1, 2: alpha 0, seeds 1, 2; runs 3, 4: alpha 0.1; runs 5, 6: alpha 1 (ids by creation).
+    ASSERT_EQ(store.run(3).seed, 1);
+    ASSERT_EQ(store.run(4).seed, 2);
+    const double d1 = acc(3) - acc(1), d2 = acc(4) - acc(2);
+    EXPECT_EQ(t->item(0, 0)->text(), "0 (MoE)");
+    EXPECT_EQ(t->item(0, 3)->text(), "baseline");
+    EXPECT_EQ(t->item(1, 0)->text(), "0.1");
+    EXPECT_EQ(t->item(1, 3)->text().toDouble(), std::round((d1 + d2) / 2 * 1e4) / 1e4) << "mean of the per-seed differences";
+    EXPECT_EQ(t->item(1, 4)->text(), "2") << "two pairs";
+    if (d1 != d2) {
+        EXPECT_NEAR(t->item(1, 7)->text().toDouble(), twoPairP(d1, d2), 1e-3) << "t-test p";
+        // Holm over the two alphas: the larger of 2 p_min and p_max for the second-ranked one.
+        const double q1 = twoPairP(d1, d2), q2 = twoPairP(acc(5) - acc(1), acc(6) - acc(2));
+        const double holm = q1 <= q2 ? std::min(1.0, 2 * q1) : std::min(1.0, std::max(2 * q2, q1));
+        EXPECT_NEAR(t->item(1, 8)->text().remove(" *").toDouble(), holm, 1e-3);
+    }
+    EXPECT_NE(view_->findChild<QLabel*>("pairedNote")->text().indexOf("matched by seed"), -1);
+}
+
+TEST_F(CompareFixture, AlphaSweepShowsPairedDifferencesWithAlphaZeroOnItsOwnTick) {
     compare({1, 2, 3, 4, 5, 6});
     view_->setSweepMetric("test_accuracy");
     auto* plot = view_->sweepPlot();
-    ASSERT_EQ(plot->graphCount(), 2);
     RunStore store(db_, RunStore::Mode::ReadOnly);
-    auto moe = plot->graph(1);
-    ASSERT_EQ(moe->data()->size(), 1);
-    EXPECT_NEAR(moe->data()->constBegin()->value, (*store.run(1).testAccuracy + *store.run(2).testAccuracy) / 2, 1e-12);
-    EXPECT_NEAR(moe->data()->constBegin()->key, 0.01, 1e-12) << "a decade left of the smallest alpha, 0.1";
-    auto mode = plot->graph(0);
+    auto acc = [&](std::int64_t id) { return *store.run(id).testAccuracy; };
+    // Difference mode: alpha 0.1 at log10 = -1, alpha 1 at 0; alpha = 0 at -2 (a decade left).
+    ASSERT_GE(plot->graphCount(), 2);
+    auto* mode = plot->graph(0);
     ASSERT_EQ(mode->data()->size(), 2);
-    EXPECT_DOUBLE_EQ(mode->data()->constBegin()->key, 0.1);
-    EXPECT_EQ(plot->xAxis->scaleType(), QCPAxis::stLogarithmic);
+    EXPECT_NEAR(mode->data()->constBegin()->key, -1.0, 1e-12);
+    EXPECT_NEAR(mode->data()->constBegin()->value, ((acc(3) - acc(1)) + (acc(4) - acc(2))) / 2, 1e-12);
+    auto* zero = plot->graph(1);
+    ASSERT_EQ(zero->data()->size(), 1);
+    EXPECT_NEAR(zero->data()->constBegin()->key, -2.0, 1e-12);
+    EXPECT_EQ(zero->data()->constBegin()->value, 0.0);
+    auto ticker = plot->xAxis->ticker().dynamicCast<QCPAxisTickerText>();
+    ASSERT_TRUE(ticker);
+    EXPECT_EQ(ticker->ticks().value(-2.0), "0 (MoE)");
+    EXPECT_EQ(ticker->ticks().value(-1.0), "0.1");
+    // Values mode: the mean over seeds.
+    view_->setSweepMode("values");
+    ASSERT_GE(plot->graphCount(), 2);
+    EXPECT_NEAR(plot->graph(1)->data()->constBegin()->value, (acc(1) + acc(2)) / 2, 1e-12);
 }
 
 TEST_F(CompareFixture, PlotsAndTablesExportToFilesThatParse) {

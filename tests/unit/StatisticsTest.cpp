@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <random>
 
 using namespace mode;
 
@@ -93,16 +94,6 @@ TEST(RunComparison, ConfigTableShowsOnlyDifferencesWhenAsked) {
     EXPECT_EQ(diff[0].values, (std::vector<std::string>{"0.0", "0.1"}));
 }
 
-TEST(RunComparison, FinalMetricsAgainstAPinnedBaseline) {
-    std::vector<RunRecord> runs{run(1, 0.0, 1, 0.80), run(2, 0.1, 1, 0.85), run(3, 1.0, 1, 0.75)};
-    auto table = finalMetricsTable(runs, 0);
-    ASSERT_EQ(table[0].metric, "test_accuracy");
-    EXPECT_DOUBLE_EQ(*table[0].deltas[0], 0.0);
-    EXPECT_NEAR(*table[0].deltas[1], 0.05, 1e-12);
-    EXPECT_NEAR(*table[0].deltas[2], -0.05, 1e-12);
-    EXPECT_FALSE(table[3].values[0].has_value()) << "no gate routing accuracy stored";
-}
-
 TEST(RunComparison, GroupsByAFieldAndByEverythingButTheSeed) {
     std::vector<RunRecord> runs{run(1, 0.0, 1, 0.8), run(2, 0.1, 1, 0.85), run(3, 0.0, 2, 0.82), run(4, 0.1, 2, 0.87)};
     auto byAlpha = groupRuns(runs, "loss.alpha");
@@ -112,19 +103,6 @@ TEST(RunComparison, GroupsByAFieldAndByEverythingButTheSeed) {
     auto bySeed = groupRuns(runs, "all but seed");
     ASSERT_EQ(bySeed.size(), 2u) << "runs 1 and 3 differ only in the seed, as do 2 and 4";
     EXPECT_EQ(bySeed[1].members, (std::vector<std::size_t>{1, 3}));
-}
-
-TEST(RunComparison, AlphaSweepMeanAndSpreadOverSeeds) {
-    std::vector<RunRecord> runs{run(1, 0.1, 1, 0.84), run(2, 0.0, 1, 0.80), run(3, 0.1, 2, 0.86), run(4, 0.0, 2, 0.82),
-                                run(5, 1.0, 1, 0.70)};
-    auto sweep = alphaSweep(runs, "test_accuracy");
-    ASSERT_EQ(sweep.size(), 3u);
-    EXPECT_EQ(sweep[0].alpha, 0.0);
-    EXPECT_NEAR(sweep[0].mean, 0.81, 1e-12);
-    EXPECT_NEAR(sweep[0].std, std::sqrt(0.0002), 1e-12); // deviations +-0.01, n - 1 = 1
-    EXPECT_EQ(sweep[1].runs, 2u);
-    EXPECT_NEAR(sweep[1].mean, 0.85, 1e-12);
-    EXPECT_EQ(sweep[2].std, 0.0);
 }
 
 namespace {
@@ -177,4 +155,96 @@ TEST(Statistics, WilcoxonSignedRankExactByHand) {
     auto mixed = wilcoxonSignedRank({0, 2, 3}, {1, 0, 0});
     EXPECT_DOUBLE_EQ(mixed.statistic, 5.0);
     EXPECT_DOUBLE_EQ(mixed.pValue, 0.5);
+}
+
+TEST(Statistics, WilcoxonAgainstScipysExactValue) {
+    // Differences 1..9 and -10: W+ = 45; scipy.stats.wilcoxon gives the exact p 0.083984375.
+    std::vector<double> a{1, 2, 3, 4, 5, 6, 7, 8, 9, -10};
+    auto r = wilcoxonSignedRank(a, std::vector<double>(a.size(), 0.0));
+    EXPECT_DOUBLE_EQ(r.statistic, 45.0);
+    EXPECT_NEAR(r.pValue, 0.083984375, 1e-12);
+}
+
+TEST(Statistics, TIntervalAndQuantilesAgainstTables) {
+    EXPECT_NEAR(studentTQuantile(0.975, 9), 2.2621571627, 1e-8) << "the tabled t(0.975, 9)";
+    EXPECT_NEAR(studentTQuantile(0.8, 9), 0.8834038597, 1e-8);
+    // d = 1, 1, 2, 0, 2: mean 1.2, sd sqrt(0.7); half width t(0.975, 4) sqrt(0.7) / sqrt(5) = 1.03885063.
+    auto i = tInterval({1, 1, 2, 0, 2});
+    EXPECT_NEAR(i.lower, 1.2 - 1.0388506337, 1e-8);
+    EXPECT_NEAR(i.upper, 1.2 + 1.0388506337, 1e-8);
+    EXPECT_FALSE(tInterval({3.0}).known()) << "one value has no interval";
+    EXPECT_TRUE(studentTCdf(HUGE_VAL, 3) == 1.0);
+}
+
+TEST(Statistics, PairedTTestWithIdenticalNonZeroDifferencesIsCertain) {
+    // Every seed moved by exactly +0.01: t is infinite, p is 0. No differences at all: p is 1.
+    auto t = pairedTTest({0.81, 0.71, 0.91}, {0.80, 0.70, 0.90});
+    EXPECT_NEAR(t.meanDifference, 0.01, 1e-12);
+    EXPECT_LT(t.pValue, 1e-6);
+    EXPECT_EQ(pairedTTest({0.8, 0.7}, {0.8, 0.7}).pValue, 1.0);
+}
+
+TEST(Statistics, HolmByHand) {
+    // Sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1: 0.02, 0.03, 0.06, 0.04 -> monotone 0.06.
+    auto adj = holmAdjust({0.01, 0.04, 0.03, 0.005});
+    ASSERT_EQ(adj.size(), 4u);
+    EXPECT_NEAR(adj[0], 0.03, 1e-15);
+    EXPECT_NEAR(adj[1], 0.06, 1e-15);
+    EXPECT_NEAR(adj[2], 0.06, 1e-15);
+    EXPECT_NEAR(adj[3], 0.02, 1e-15);
+    // A NaN is outside the family (m = 2) and stays NaN; adjusted values are capped at 1.
+    auto withNan = holmAdjust({0.3, std::nan(""), 0.8});
+    EXPECT_NEAR(withNan[0], 0.6, 1e-15);
+    EXPECT_TRUE(std::isnan(withNan[1]));
+    EXPECT_NEAR(withNan[2], 0.8, 1e-15);
+    EXPECT_EQ(holmAdjust({0.7, 0.6})[1], 1.0);
+}
+
+TEST(Statistics, ProbabilityOfImprovementWithWilsonInterval) {
+    // 7 wins of 10: Wilson's 95% interval [0.39677815, 0.89220873] (scipy's binomtest agrees).
+    auto p = probabilityOfImprovement({1, 1, 1, 1, 1, 1, 1, -1, -1, -1});
+    EXPECT_DOUBLE_EQ(p.estimate, 0.7);
+    EXPECT_NEAR(p.interval.lower, 0.3967781475, 1e-9);
+    EXPECT_NEAR(p.interval.upper, 0.8922087326, 1e-9);
+    // Ties count one half: 2 wins, 2 ties, 1 loss of 5 -> 3 / 5.
+    EXPECT_DOUBLE_EQ(probabilityOfImprovement({0.1, 0.2, 0, 0, -0.1}).estimate, 0.6);
+    EXPECT_DOUBLE_EQ(probabilityOfImprovement({0, 0, 0}).estimate, 0.5) << "all ties: no side wins";
+}
+
+TEST(Statistics, BootstrapIntervalMatchesItsExactDistributionAndTheory) {
+    // Two values 0 and 1: a resample's mean is 0, 0.5 or 1 with probability 1/4, 1/2, 1/4, so
+    // the 2.5% quantile is 0 and the 97.5% quantile 1.
+    auto two = bootstrapInterval({0, 1});
+    EXPECT_EQ(two.lower, 0.0);
+    EXPECT_EQ(two.upper, 1.0);
+    // 40 values: the resampled mean is close to normal with sd = (population sd) / sqrt(n).
+    std::vector<double> x;
+    for (int i = 0; i < 40; ++i) x.push_back(std::sin(i * 1.7) + 0.05 * i);
+    double m = mean(x), ss = 0;
+    for (double v : x) ss += (v - m) * (v - m);
+    const double se = std::sqrt(ss / 40) / std::sqrt(40.0);
+    auto b = bootstrapInterval(x);
+    EXPECT_NEAR(b.lower, m - 1.959964 * se, 0.08 * 1.96 * se);
+    EXPECT_NEAR(b.upper, m + 1.959964 * se, 0.08 * 1.96 * se);
+    auto again = bootstrapInterval(x);
+    EXPECT_EQ(b.lower, again.lower) << "seeded: the same values give the same interval";
+}
+
+TEST(Statistics, MinimalDetectableEffectHasThePowerItStates) {
+    // (t(0.975, 9) + t(0.8, 9)) / sqrt(10) = 0.99471373 for sd 1 and 10 pairs.
+    const double mde = minimalDetectableEffect(1.0, 10);
+    EXPECT_NEAR(mde, 0.9947137350, 1e-8);
+    // Simulated: paired t-tests on 10 normal differences with that mean detect it about 80% of
+    // the time (the noncentral t gives 0.799).
+    std::mt19937_64 rng(7);
+    std::normal_distribution<double> noise(0, 1);
+    int detected = 0;
+    const int trials = 4000;
+    for (int t = 0; t < trials; ++t) {
+        std::vector<double> d(10);
+        for (auto& v : d) v = mde + noise(rng);
+        detected += pairedTTest(d, std::vector<double>(10, 0.0)).pValue < 0.05;
+    }
+    EXPECT_NEAR(detected / static_cast<double>(trials), 0.80, 0.03);
+    EXPECT_TRUE(std::isnan(minimalDetectableEffect(1.0, 1)));
 }

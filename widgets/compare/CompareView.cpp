@@ -1,7 +1,9 @@
 #include "compare/CompareView.h"
 
+#include "analysis/AlphaStudy.h"
 #include "analysis/RunComparison.h"
 #include "analysis/Statistics.h"
+#include "plots/AlphaSweepPlot.h"
 #include "plots/PlotExport.h"
 #include "plots/PlotStyle.h"
 #include "plots/RoutingHeatmap.h"
@@ -15,6 +17,7 @@
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSlider>
+#include <QSplitter>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -217,17 +220,38 @@ QWidget* CompareView::buildMetricsTab() {
     auto* tab = new QWidget;
     auto* l = new QVBoxLayout(tab);
     auto* bar = new QHBoxLayout;
-    baseline_ = new QComboBox(tab);
-    baseline_->setToolTip(tr("The run the others are measured against (delta = run - baseline)"));
-    bar->addWidget(new QLabel(tr("baseline:"), tab));
-    bar->addWidget(baseline_);
+    pairedMetric_ = new QComboBox(tab);
+    pairedMetric_->setObjectName("pairedMetric");
+    for (const auto& m : outcomeMetrics())
+        if (!m.perRunOnly) pairedMetric_->addItem(QString::fromUtf8(m.label), QString::fromUtf8(m.name));
+    pairedMetric_->setToolTip(tr("The outcome compared between alphas"));
+    bar->addWidget(new QLabel(tr("metric:"), tab));
+    bar->addWidget(pairedMetric_);
     bar->addStretch();
     l->addLayout(bar);
-    metrics_ = new QTableWidget(tab);
+    pairedNote_ = new QLabel(tab);
+    pairedNote_->setWordWrap(true);
+    pairedNote_->setObjectName("pairedNote");
+    l->addWidget(pairedNote_);
+    auto* split = new QSplitter(Qt::Vertical, tab);
+    paired_ = new QTableWidget(split);
+    paired_->setObjectName("comparePaired");
+    paired_->setToolTip(tr("Each alpha against alpha = 0 of the same configuration, runs matched by seed"));
+    auto* perRun = new QWidget(split);
+    auto* pl = new QVBoxLayout(perRun);
+    pl->setContentsMargins(0, 0, 0, 0);
+    pl->addWidget(new QLabel(tr("Each run's final values:"), perRun));
+    metrics_ = new QTableWidget(perRun);
     metrics_->setObjectName("compareMetrics");
-    l->addWidget(metrics_, 1);
-    l->addWidget(exportBar(nullptr, metrics_, "final-metrics"));
-    connect(baseline_, &QComboBox::currentIndexChanged, this, [this] { fillMetrics(); });
+    pl->addWidget(metrics_, 1);
+    split->addWidget(paired_);
+    split->addWidget(perRun);
+    l->addWidget(split, 1);
+    auto* exports = new QHBoxLayout;
+    exports->addWidget(exportBar(nullptr, paired_, "paired-differences"));
+    exports->addWidget(exportBar(nullptr, metrics_, "final-metrics"));
+    l->addLayout(exports);
+    connect(pairedMetric_, &QComboBox::currentIndexChanged, this, [this] { fillPaired(); });
     return tab;
 }
 
@@ -257,9 +281,15 @@ QWidget* CompareView::buildRoutingTab() {
 QWidget* CompareView::buildExpertsTab() {
     auto* tab = new QWidget;
     auto* l = new QVBoxLayout(tab);
-    l->addWidget(new QLabel(tr("Expert probing at the last epoch: each expert alone on the test samples routed to it, "
-                               "expert by expert, one bar per run (the baseline first)."),
-                            tab));
+    auto* bar = new QHBoxLayout;
+    bar->addWidget(new QLabel(tr("Expert probing at the last epoch: each expert alone on the test samples routed to it, "
+                                 "expert by expert, one bar per run."),
+                              tab), 1);
+    baseline_ = new QComboBox(tab);
+    baseline_->setToolTip(tr("The run drawn first, e.g. the plain MoE"));
+    bar->addWidget(new QLabel(tr("first:"), tab));
+    bar->addWidget(baseline_);
+    l->addLayout(bar);
     experts_ = new QCustomPlot(tab);
     experts_->setObjectName("compareExperts");
     stylePlot(experts_);
@@ -268,6 +298,7 @@ QWidget* CompareView::buildExpertsTab() {
     experts_->yAxis->setLabel(tr("probing accuracy"));
     l->addWidget(experts_, 1);
     l->addWidget(exportBar(experts_, nullptr, "expert-probing"));
+    connect(baseline_, &QComboBox::currentIndexChanged, this, [this] { drawExperts(); });
     return tab;
 }
 
@@ -276,19 +307,25 @@ QWidget* CompareView::buildSweepTab() {
     auto* l = new QVBoxLayout(tab);
     auto* bar = new QHBoxLayout;
     sweepMetric_ = new QComboBox(tab);
-    for (const auto& m : finalMetricNames()) sweepMetric_->addItem(QString::fromStdString(m), QString::fromStdString(m));
-    sweepMetric_->setToolTip(tr("The final metric against alpha: mean and standard deviation over the runs (seeds) "
-                                "with each alpha"));
+    for (const auto& m : outcomeMetrics())
+        if (!m.perRunOnly) sweepMetric_->addItem(QString::fromUtf8(m.label), QString::fromUtf8(m.name));
+    sweepMetric_->setToolTip(tr("The final metric against alpha"));
+    sweepMode_ = new QComboBox(tab);
+    sweepMode_->addItem(tr("paired difference against \u03b1 = 0 (95% CI)"), "difference");
+    sweepMode_->addItem(tr("values: mean \u00b1 sd over seeds"), "values");
+    sweepMode_->setToolTip(tr("Difference: each alpha minus alpha = 0 of the same seed, with the t interval of the mean "
+                              "difference; filled and starred where significant after Holm's correction across the alphas"));
     bar->addWidget(sweepMetric_);
+    bar->addWidget(sweepMode_);
     bar->addStretch();
     l->addLayout(bar);
     sweep_ = new QCustomPlot(tab);
     sweep_->setObjectName("compareSweep");
     stylePlot(sweep_);
-    sweep_->xAxis->setLabel(tr("distillation weight \u03b1 (log scale; \u03b1 = 0, the plain MoE, on the left)"));
     l->addWidget(sweep_, 1);
     l->addWidget(exportBar(sweep_, nullptr, "alpha-sweep"));
     connect(sweepMetric_, &QComboBox::currentIndexChanged, this, [this] { drawSweep(); });
+    connect(sweepMode_, &QComboBox::currentIndexChanged, this, [this] { drawSweep(); });
     return tab;
 }
 
@@ -348,9 +385,14 @@ void CompareView::drawAll() {
         }
         baseline_->setCurrentIndex(static_cast<int>(pick));
     }
+    studyRuns_.clear();
+    for (std::size_t i = 0; i < data_.runs.size(); ++i)
+        studyRuns_.push_back({data_.runs[i], data_.epochs[i].empty() ? std::nullopt : std::optional<EpochMetrics>(data_.epochs[i].back())});
+    studies_ = groupStudies(studyRuns_);
     drawCurves();
     fillConfig();
     fillMetrics();
+    fillPaired();
     drawRouting();
     drawExperts();
     drawSweep();
@@ -462,28 +504,93 @@ void CompareView::fillConfig() {
 }
 
 void CompareView::fillMetrics() {
-    const int baseline = std::max(0, baseline_->currentIndex());
-    const auto table = finalMetricsTable(data_.runs, static_cast<std::size_t>(baseline));
     metrics_->clear();
     metrics_->setRowCount(static_cast<int>(data_.runs.size()));
-    metrics_->setColumnCount(2 + 2 * static_cast<int>(table.size()));
-    QStringList header{tr("run"), tr("\u03b1")};
-    for (const auto& col : table) header << QString::fromStdString(col.metric) << "\u0394 " + QString::fromStdString(col.metric);
+    QStringList header{tr("run"), tr("\u03b1"), tr("seed")};
+    for (const auto& m : outcomeMetrics()) header << QString::fromUtf8(m.name);
+    metrics_->setColumnCount(static_cast<int>(header.size()));
     metrics_->setHorizontalHeaderLabels(header);
-    for (int r = 0; r < static_cast<int>(data_.runs.size()); ++r) {
-        const bool isBase = r == baseline;
-        metrics_->setItem(r, 0, cell(runLabel(static_cast<std::size_t>(r)) + (isBase ? tr(" [baseline]") : QString()), isBase));
-        metrics_->setItem(r, 1, cell(QString::number(data_.runs[static_cast<std::size_t>(r)].alpha)));
-        for (std::size_t c = 0; c < table.size(); ++c) {
-            const int decimals = table[c].metric == "epochs_completed" ? 0 : table[c].metric == "wall_seconds" ? 2 : 4;
-            metrics_->setItem(r, 2 + 2 * static_cast<int>(c), cell(number(table[c].values[static_cast<std::size_t>(r)], decimals)));
-            auto* delta = cell(isBase ? QString() : number(table[c].deltas[static_cast<std::size_t>(r)], decimals, true));
-            if (!isBase && table[c].deltas[static_cast<std::size_t>(r)])
-                delta->setForeground(*table[c].deltas[static_cast<std::size_t>(r)] >= 0 ? QColor(46, 125, 50) : QColor(198, 40, 40));
-            metrics_->setItem(r, 3 + 2 * static_cast<int>(c), delta);
+    for (std::size_t r = 0; r < data_.runs.size(); ++r) {
+        const int row = static_cast<int>(r);
+        metrics_->setItem(row, 0, cell(runLabel(r)));
+        metrics_->setItem(row, 1, cell(QString::number(data_.runs[r].alpha)));
+        metrics_->setItem(row, 2, cell(QString::number(data_.runs[r].seed)));
+        int c = 3;
+        for (const auto& m : outcomeMetrics()) {
+            const std::string name = m.name;
+            const int decimals = name == "epochs_completed" ? 0 : name == "wall_seconds" ? 2 : 4;
+            metrics_->setItem(row, c++, cell(number(outcomeValue(studyRuns_[r], name), decimals)));
         }
     }
     metrics_->resizeColumnsToContents();
+}
+
+void CompareView::fillPaired() {
+    const std::string metric = pairedMetric_->currentData().toString().toStdString();
+    paired_->clear();
+    const bool several = studies_.size() > 1;
+    QStringList header;
+    if (several) header << tr("configuration");
+    header << tr("\u03b1") << tr("seeds") << tr("mean \u00b1 sd") << tr("\u0394 vs \u03b1 = 0 (paired)") << tr("pairs")
+           << tr("95% CI (t)") << tr("95% CI (bootstrap)") << tr("t-test p") << tr("Holm p") << tr("Wilcoxon p")
+           << tr("P(improve) [95% CI]");
+    paired_->setColumnCount(static_cast<int>(header.size()));
+    paired_->setHorizontalHeaderLabels(header);
+    std::size_t unpaired = 0, noZero = 0;
+    int row = 0;
+    for (const auto& study : studies_) {
+        const auto effects = alphaEffects(study, studyRuns_, metric);
+        const bool hasZero = study.cells.count(0.0) > 0;
+        for (const auto& e : effects) {
+            paired_->setRowCount(row + 1);
+            int c = 0;
+            if (several) paired_->setItem(row, c++, cell(QString::fromStdString(study.label())));
+            paired_->setItem(row, c++, cell(e.alpha == 0 ? tr("0 (MoE)") : QString::number(e.alpha), e.alpha == 0));
+            paired_->setItem(row, c++, cell(QString::number(e.values.size())));
+            paired_->setItem(row, c++, cell(e.values.empty() ? "-" : number(e.mean) + " \u00b1 " + number(e.std)));
+            if (e.alpha == 0) {
+                paired_->setItem(row, c++, cell(tr("baseline")));
+            } else if (!hasZero) {
+                noZero += e.values.size();
+                paired_->setItem(row, c++, cell(tr("no \u03b1 = 0 runs")));
+            } else if (!e.vsZero) {
+                unpaired += e.values.size();
+                paired_->setItem(row, c++, cell(tr("no seed in common")));
+            } else {
+                const auto& v = *e.vsZero;
+                unpaired += e.values.size() - v.n;
+                auto* delta = cell(number(v.meanDifference, 4, true));
+                const bool significant = e.holmP < 0.05;
+                if (significant) delta->setForeground(v.meanDifference > 0 ? QColor(46, 125, 50) : QColor(198, 40, 40));
+                delta->setToolTip(significant ? tr("significant after Holm's correction across the alphas")
+                                              : tr("not significant after Holm's correction: seed noise can explain it"));
+                paired_->setItem(row, c++, delta);
+                paired_->setItem(row, c++, cell(QString::number(v.n)));
+                auto interval = [](const Interval& i) {
+                    return i.known() ? "[" + number(i.lower, 4, true) + ", " + number(i.upper, 4, true) + "]" : QString("-");
+                };
+                paired_->setItem(row, c++, cell(interval(v.tInterval)));
+                paired_->setItem(row, c++, cell(interval(v.bootstrapInterval)));
+                paired_->setItem(row, c++, cell(v.n >= 2 ? number(v.tTest.pValue, 3) : "-"));
+                paired_->setItem(row, c++, cell(number(e.holmP, 3) + (significant ? " *" : ""), significant));
+                paired_->setItem(row, c++, cell(v.wilcoxon.n > 0 ? number(v.wilcoxon.pValue, 3) : "-"));
+                const auto& p = v.improvement;
+                paired_->setItem(row, c++, cell(number(p.estimate, 2) + " " + interval(p.interval).replace("+", "")));
+            }
+            ++row;
+        }
+    }
+    paired_->resizeColumnsToContents();
+    QString note = tr("Each alpha against alpha = 0 of the same configuration, runs matched by seed (same split, initial "
+                      "weights and minibatch order). Holm's correction across the alphas; * and colour: significant at 0.05 "
+                      "after it.");
+    if (several)
+        note += " " + tr("The runs hold %1 configurations (settings other than alpha and the seed differ): they are "
+                         "never pooled.").arg(studies_.size());
+    if (unpaired + noZero > 0)
+        note += " " + tr("%1 runs have no alpha = 0 run of the same seed and configuration and are left out of the "
+                         "differences.").arg(unpaired + noZero);
+    pairedNote_->setText(note);
 }
 
 void CompareView::drawRouting() {
@@ -545,53 +652,30 @@ void CompareView::drawExperts() {
 }
 
 void CompareView::drawSweep() {
-    sweep_->clearPlottables();
-    sweep_->clearItems();
     const std::string metric = sweepMetric_->currentData().toString().toStdString();
-    sweep_->yAxis->setLabel(QString::fromStdString(metric));
-    const auto points = alphaSweep(data_.runs, metric);
-    double minPositive = 0;
-    for (const auto& p : points)
-        if (p.alpha > 0 && (minPositive == 0 || p.alpha < minPositive)) minPositive = p.alpha;
-    // alpha = 0 has no place on a log axis: it is drawn apart, a decade left of the smallest alpha.
-    const double zeroAt = minPositive > 0 ? minPositive / 10 : 1e-3;
-    auto addSeries = [&](bool zero, const QColor& c, const QString& name) {
-        QVector<double> x, y, err;
-        for (const auto& p : points) {
-            if ((p.alpha == 0) != zero) continue;
-            x << (zero ? zeroAt : p.alpha);
-            y << p.mean;
-            err << p.std;
+    const bool difference = sweepMode_->currentData().toString() == "difference";
+    std::vector<AlphaSeries> series;
+    for (const auto& study : studies_) {
+        AlphaSeries s{QString::fromStdString(studies_.size() > 1 ? study.label() : study.dataset), {}};
+        for (const auto& e : alphaEffects(study, studyRuns_, metric)) {
+            if (e.values.empty()) continue;
+            if (!difference) {
+                s.points.push_back({e.alpha, e.mean, e.mean - e.std, e.mean + e.std, false});
+            } else if (e.alpha == 0) {
+                s.points.push_back({0.0, 0.0, std::nan(""), std::nan(""), false});
+            } else if (e.vsZero) {
+                s.points.push_back({e.alpha, e.vsZero->meanDifference, e.vsZero->tInterval.lower, e.vsZero->tInterval.upper,
+                                    e.holmP < 0.05});
+            }
         }
-        if (x.isEmpty()) return;
-        auto* g = sweep_->addGraph();
-        g->setName(name);
-        g->setPen(zero ? QPen(Qt::NoPen) : QPen(c, 1.6));
-        g->setLineStyle(zero ? QCPGraph::lsNone : QCPGraph::lsLine);
-        g->setScatterStyle(QCPScatterStyle(zero ? QCPScatterStyle::ssDiamond : QCPScatterStyle::ssCircle, c, c, zero ? 10 : 7));
-        g->setData(x, y, true);
-        auto* bars = new QCPErrorBars(sweep_->xAxis, sweep_->yAxis);
-        bars->removeFromLegend();
-        bars->setDataPlottable(g);
-        bars->setData(err);
-        bars->setPen(QPen(c, 1.2));
-    };
-    addSeries(false, seriesColor(0), tr("MoDE (\u03b1 > 0): mean \u00b1 sd over seeds"));
-    addSeries(true, seriesColor(3), tr("plain MoE (\u03b1 = 0)"));
-    sweep_->xAxis->setScaleType(QCPAxis::stLogarithmic);
-    QSharedPointer<QCPAxisTickerLog> log(new QCPAxisTickerLog);
-    sweep_->xAxis->setTicker(log);
-    fitPlot(sweep_);
-    sweep_->xAxis->setRange(zeroAt / 2, std::max(zeroAt * 4, sweep_->xAxis->range().upper * 2));
-    for (const auto& p : points)
-        if (p.alpha == 0) {
-            auto* t = new QCPItemText(sweep_);
-            t->position->setCoords(zeroAt, p.mean);
-            t->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
-            t->setText(tr("  \u03b1 = 0"));
-            t->setColor(seriesColor(3));
-        }
-    sweep_->replot(QCustomPlot::rpQueuedReplot);
+        if (!s.points.empty()) series.push_back(std::move(s));
+    }
+    const QString label = QString::fromUtf8(outcomeMetric(metric).label);
+    if (difference)
+        drawAlphaSweep(sweep_, series, label + tr(": \u03b1 \u2212 (\u03b1 = 0), same seed"), 0.0,
+                       tr("no difference from \u03b1 = 0"));
+    else
+        drawAlphaSweep(sweep_, series, label);
 }
 
 void CompareView::setMetric(const QString& metric) { metric_->setCurrentIndex(std::max(0, metric_->findData(metric))); }
@@ -602,5 +686,7 @@ void CompareView::setDifferencesOnly(bool on) { differencesOnly_->setChecked(on)
 void CompareView::setBaseline(int i) { baseline_->setCurrentIndex(i); }
 void CompareView::setSweepMetric(const QString& m) { sweepMetric_->setCurrentIndex(std::max(0, sweepMetric_->findData(m))); }
 void CompareView::showTab(int i) { tabs_->setCurrentIndex(i); }
+void CompareView::setPairedMetric(const QString& m) { pairedMetric_->setCurrentIndex(std::max(0, pairedMetric_->findData(m))); }
+void CompareView::setSweepMode(const QString& m) { sweepMode_->setCurrentIndex(std::max(0, sweepMode_->findData(m))); }
 
 } // namespace mode

@@ -1,9 +1,11 @@
 #pragma once
 // Two or more stored runs side by side: overlaid curves of any metric (smoothing, x by step,
 // epoch or wall time, grouping into mean and standard-deviation bands), the config with its
-// differences, final metrics against a pinned baseline, routing heatmaps, expert probing, and
-// a metric against alpha. Runs load off the GUI thread; every plot and table exports.
+// differences, final metrics with each alpha against alpha = 0 paired by seed (CI, tests, Holm,
+// probability of improvement), routing heatmaps, expert probing, and a metric against alpha.
+// Runs load off the GUI thread; every plot and table exports.
 
+#include "analysis/AlphaStudy.h"
 #include "store/RunStore.h"
 
 #include <QFutureWatcher>
@@ -62,7 +64,10 @@ public:
     QCustomPlot* expertsPlot() const { return experts_; }
     QCustomPlot* sweepPlot() const { return sweep_; }
     QTableWidget* configTable() const { return config_; }
-    QTableWidget* metricsTable() const { return metrics_; }
+    QTableWidget* metricsTable() const { return metrics_; }   // each run's final values
+    QTableWidget* pairedTable() const { return paired_; }     // each alpha against alpha = 0, paired by seed
+    void setPairedMetric(const QString& metric);
+    void setSweepMode(const QString& mode);                   // "difference" (default) or "values"
     const std::vector<RoutingHeatmap*>& heatmaps() const { return heatmaps_; }
 
 signals:
@@ -83,6 +88,7 @@ private:
     void drawCurves();
     void fillConfig();
     void fillMetrics();
+    void fillPaired();
     void drawRouting();
     void drawExperts();
     void drawSweep();
@@ -108,12 +114,18 @@ private:
     QTableWidget* config_;
     QComboBox* baseline_;
     QTableWidget* metrics_;
+    QComboBox* pairedMetric_;
+    QLabel* pairedNote_;
+    QTableWidget* paired_;
+    std::vector<StudyRun> studyRuns_; // the loaded runs with their last epochs
+    std::vector<AlphaStudy> studies_; // grouped by configuration
     QWidget* routingArea_;
     QGridLayout* routingGrid_;
     QComboBox* routingMeasure_;
     std::vector<RoutingHeatmap*> heatmaps_;
     QCustomPlot* experts_;
     QComboBox* sweepMetric_;
+    QComboBox* sweepMode_;
     QCustomPlot* sweep_;
 };
 

@@ -1,0 +1,88 @@
+#pragma once
+// The question a MoDE user asks of a store: does distillation help on this data, and at which
+// alpha? Runs are pooled by configuration (every setting but alpha and the seed), paired by seed
+// against alpha = 0 (for a given seed both share the split, the initial weights and the
+// minibatch order), and each alpha's paired difference is measured with the statistics module,
+// Holm-corrected across the alphas of the configuration. mode-report, the Compare view and
+// mode-runs all read their answers from here.
+
+#include "analysis/Statistics.h"
+#include "store/RunStore.h"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mode {
+
+// A run as a study sees it: its record and its last stored epoch (none if it stored none).
+struct StudyRun {
+    RunRecord record;
+    std::optional<EpochMetrics> last;
+};
+// The finished runs of a store (newest first), with their last epochs, in one read.
+std::vector<StudyRun> loadStudyRuns(const RunStore& store, const std::vector<std::string>& datasets = {});
+
+// The settings that define a run's experiment, flattened ("model.experts" -> "4"), without
+// alpha and the seed, and without what changes neither the data nor the model (the name, the
+// device, the thread count). A data file counts by its content fingerprint, not its path.
+std::map<std::string, std::string> comparableSettings(const RunRecord& run);
+// 16 hex digits over comparableSettings: runs with equal signatures differ only in alpha and seed.
+std::string configSignature(const RunRecord& run);
+
+// The outcome measures of a run, declared once: a name (the key in files and on the command
+// line), a label for people, and how to read it from a run and its last epoch.
+struct OutcomeMetric {
+    const char* name;
+    const char* label;
+    std::optional<double> (*value)(const RunRecord& run, const EpochMetrics* last);
+    bool perRunOnly = false; // a cost or count (wall time, epochs), not an outcome to test
+};
+const std::vector<OutcomeMetric>& outcomeMetrics();
+// Throws std::invalid_argument naming the known metrics for an unknown name.
+const OutcomeMetric& outcomeMetric(const std::string& name);
+std::optional<double> outcomeValue(const StudyRun& run, const std::string& metric);
+
+// Expert by expert (indexed by expert number): its accuracy alone on its allocated test samples.
+std::vector<std::optional<double>> probingByExpert(const EpochMetrics& epoch);
+// The allocation-weighted mean of probingByExpert; none where no expert has allocated samples.
+std::optional<double> weightedProbing(const EpochMetrics& epoch);
+
+// The runs of one dataset with one configuration: alpha -> seed -> index into the runs given.
+struct AlphaStudy {
+    std::string dataset, signature;
+    // "model.experts = 8": where this configuration differs from the dataset's others (empty when
+    // the dataset has one configuration).
+    std::vector<std::string> distinguishing;
+    std::map<double, std::map<std::int64_t, std::size_t>> cells;
+    std::size_t duplicates = 0; // older runs of an (alpha, seed) already filled; not counted
+    std::size_t runs() const;
+    std::vector<double> alphas() const; // ascending, 0 first where present
+    std::string label() const;          // the dataset, with its distinguishing settings
+};
+// Studies by dataset, then configuration (the one with most runs first). The first run given of
+// an (alpha, seed) counts: give runs newest first (as RunStore::listRuns does).
+std::vector<AlphaStudy> groupStudies(const std::vector<StudyRun>& runs);
+
+// One alpha of a study on one metric.
+struct AlphaEffect {
+    double alpha = 0;
+    std::vector<std::int64_t> seeds;
+    std::vector<double> values;                 // per seed, where the metric is known
+    double mean = 0, std = 0;                   // over the seeds
+    std::optional<PairedComparison> vsZero;     // alpha > 0: alpha - alpha 0 over the seeds run at both
+    double holmP = std::numeric_limits<double>::quiet_NaN(); // the t-test's p, Holm-adjusted across the alphas > 0
+};
+// Every alpha of the study (ascending) on the metric.
+std::vector<AlphaEffect> alphaEffects(const AlphaStudy& study, const std::vector<StudyRun>& runs, const std::string& metric,
+                                      double level = 0.95);
+// Holm-adjusts the alphas' t-test p-values (those with a comparison) as one family, in place.
+void holmAcrossAlphas(std::vector<AlphaEffect>& effects);
+// treatment - control on a metric, over the seeds run at both alphas; none if no seed is.
+std::optional<PairedComparison> compareAlphas(const AlphaStudy& study, const std::vector<StudyRun>& runs,
+                                              const std::string& metric, double treatment, double control,
+                                              double level = 0.95);
+
+} // namespace mode

@@ -1,0 +1,333 @@
+// The alpha study and the claim verdicts on runs with a known truth: a flat curve (noise only)
+// must rarely pass, a planted effect must pass, too few seeds must say "not established", ties
+// must not decide, and configurations must never be pooled.
+
+#include "analysis/AlphaStudy.h"
+#include "report/SweepReport.h"
+
+#include "TestSupport.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+using namespace mode;
+using namespace mode::test;
+
+namespace {
+
+const std::vector<double> kAlphas{0, 0.01, 0.03, 0.1, 0.3, 1, 3};
+
+// What a synthetic run scores: its accuracies, probing of each expert, routing, similarity.
+struct Outcome {
+    double test = 0.8, val = 0.8;
+    std::vector<double> probing{0.7, 0.7, 0.7, 0.7};
+    std::optional<double> routing;
+    double similarity = 0.5;
+};
+
+StudyRun makeRun(std::int64_t id, double alpha, int seed, const Outcome& o, int experts = 4, const std::string& dataset = "synthetic") {
+    ExperimentConfig c;
+    c.name = "run " + std::to_string(id);
+    c.loss.alpha = alpha;
+    c.train.seed = static_cast<std::uint64_t>(seed);
+    c.model.experts = experts;
+    c.data.dataset = dataset;
+    StudyRun r;
+    r.record.id = id;
+    r.record.name = c.name;
+    r.record.status = RunStatus::Finished;
+    r.record.alpha = alpha;
+    r.record.seed = seed;
+    r.record.experts = experts;
+    r.record.dataset = dataset;
+    r.record.datasetFingerprint = "1000:feed";
+    r.record.configJson = c.toJson().dump();
+    r.record.testAccuracy = o.test;
+    r.record.valAccuracy = o.val;
+    r.record.gateRoutingAccuracy = o.routing;
+    r.record.wallSeconds = 1;
+    EpochMetrics e;
+    e.testAccuracy = o.test;
+    e.valAccuracy = o.val;
+    e.expertSimilarity = o.similarity;
+    e.gateRoutingAccuracy = o.routing;
+    for (std::size_t k = 0; k < o.probing.size(); ++k) {
+        ExpertMetrics x;
+        x.expert = static_cast<int>(k);
+        x.allocated = 25;
+        x.probingAccuracy = o.probing[k];
+        e.experts.push_back(x);
+    }
+    r.last = e;
+    return r;
+}
+
+// A sweep of every alpha x seeds. Each seed has its own model quality (shared by its alphas,
+// as paired runs share the split and the initial weights), each run its own training noise
+// shared by validation and test (a lucky model scores well on both), and each split its own
+// evaluation noise. `gain(alpha)` is the true effect on accuracy and probing.
+struct Noise {
+    double seed = 0.02, run = 0.006, split = 0.004;
+};
+template <class Gain>
+std::vector<StudyRun> sweep(std::mt19937_64& rng, int seeds, Gain gain, Noise n = {}, double routingGain = 0) {
+    std::normal_distribution<double> z(0, 1);
+    std::vector<StudyRun> runs;
+    std::int64_t id = 1;
+    for (int s = 1; s <= seeds; ++s) {
+        const double quality = n.seed * z(rng);
+        std::vector<double> expertQuality;
+        for (int k = 0; k < 4; ++k) expertQuality.push_back(n.seed * z(rng));
+        for (double a : kAlphas) {
+            const double model = n.run * z(rng);
+            Outcome o;
+            o.test = 0.8 + quality + model + gain(a) + n.split * z(rng);
+            o.val = 0.8 + quality + model + gain(a) + n.split * z(rng);
+            for (int k = 0; k < 4; ++k) o.probing[k] = 0.7 + expertQuality[k] + gain(a) + n.run * z(rng);
+            o.routing = 0.9 + quality + (a > 0 ? routingGain : 0) + n.run * z(rng);
+            o.similarity = 0.5 + 0.4 * a / (a + 0.1) + 0.01 * z(rng);
+            runs.push_back(makeRun(id++, a, s, o));
+        }
+    }
+    std::reverse(runs.begin(), runs.end()); // newest first, as a store lists them
+    return runs;
+}
+
+std::vector<Verdict> verdicts(const std::vector<StudyRun>& runs, const ReportOptions& o = {}) {
+    auto reports = buildSweepReport(runs, o);
+    EXPECT_EQ(reports.size(), 1u);
+    std::vector<Verdict> v;
+    for (const auto& j : judgeSection(reports.at(0), o)) v.push_back(j.verdict);
+    return v;
+}
+
+} // namespace
+
+TEST(AlphaStudy, PairsRunsBySeedWithValuesWorkedOutByHand) {
+    // alpha 0: seeds 1, 2, 3 at 0.80, 0.70, 0.90; alpha 0.1: seeds 1, 2 at 0.83, 0.74 (seed 3 missing).
+    std::vector<StudyRun> runs{makeRun(1, 0, 1, {0.80}), makeRun(2, 0, 2, {0.70}), makeRun(3, 0, 3, {0.90}),
+                               makeRun(4, 0.1, 1, {0.83}), makeRun(5, 0.1, 2, {0.74})};
+    auto studies = groupStudies(runs);
+    ASSERT_EQ(studies.size(), 1u);
+    auto effects = alphaEffects(studies[0], runs, "test_accuracy");
+    ASSERT_EQ(effects.size(), 2u);
+    EXPECT_NEAR(effects[0].mean, 0.8, 1e-12);
+    EXPECT_NEAR(effects[0].std, 0.1, 1e-12);
+    ASSERT_TRUE(effects[1].vsZero);
+    EXPECT_EQ(effects[1].vsZero->n, 2u) << "seed 3 has no partner at alpha 0.1";
+    EXPECT_NEAR(effects[1].vsZero->meanDifference, 0.035, 1e-12); // (0.03 + 0.04) / 2
+    EXPECT_NEAR(effects[1].vsZero->sdDifference, std::sqrt(0.00005), 1e-12);
+    EXPECT_NEAR(effects[1].holmP, effects[1].vsZero->tTest.pValue, 1e-15) << "a family of one";
+    EXPECT_DOUBLE_EQ(effects[1].vsZero->improvement.estimate, 1.0);
+}
+
+TEST(AlphaStudy, PoolsOnlyRunsThatDifferInAlphaAndSeed) {
+    std::vector<StudyRun> runs;
+    for (int s = 1; s <= 3; ++s) {
+        runs.push_back(makeRun(s, 0, s, {0.8}, 4));
+        runs.push_back(makeRun(10 + s, 0.1, s, {0.9}, 4));
+        runs.push_back(makeRun(20 + s, 0, s, {0.5}, 8)); // another configuration of the same data
+    }
+    // Name, device and threads change no science; the same file at another path neither.
+    auto same = makeRun(31, 0.3, 1, {0.85}, 4);
+    auto c = nlohmann::json::parse(same.record.configJson);
+    c["train"]["threads"] = 1;
+    c["train"]["device"] = "cpu";
+    c["name"] = "from the workbench";
+    same.record.configJson = c.dump();
+    runs.push_back(same);
+    auto otherData = makeRun(32, 0.1, 1, {0.1}, 4);
+    otherData.record.datasetFingerprint = "999:beef";
+    runs.push_back(otherData);
+
+    auto studies = groupStudies(runs);
+    ASSERT_EQ(studies.size(), 3u);
+    EXPECT_EQ(studies[0].runs(), 7u) << "the 4-expert runs, the workbench run among them";
+    EXPECT_EQ(studies[0].distinguishing, (std::vector<std::string>{"data.fingerprint = 1000:feed", "model.experts = 4"}));
+    EXPECT_EQ(studies[1].runs(), 3u);
+    EXPECT_EQ(studies[1].distinguishing, (std::vector<std::string>{"data.fingerprint = 1000:feed", "model.experts = 8"}));
+    EXPECT_EQ(studies[2].runs(), 1u);
+    EXPECT_NE(studies[0].signature, studies[1].signature);
+    // The 8-expert runs (accuracy 0.5) never enter the 4-expert alpha = 0 mean (0.8).
+    auto reports = buildSweepReport(runs);
+    ASSERT_EQ(reports.size(), 3u);
+    EXPECT_NEAR(reports[0].rows[0].testAccuracy.mean, 0.8, 1e-12);
+    EXPECT_NEAR(reports[1].rows[0].testAccuracy.mean, 0.5, 1e-12);
+    EXPECT_NE(figureFile("f", reports[0], "x"), figureFile("f", reports[1], "x"));
+}
+
+TEST(AlphaStudy, TheNewestRunOfAnAlphaAndSeedCounts) {
+    std::vector<StudyRun> runs{makeRun(9, 0, 1, {0.9}), makeRun(2, 0, 1, {0.1})}; // newest first
+    auto studies = groupStudies(runs);
+    ASSERT_EQ(studies.size(), 1u);
+    EXPECT_EQ(studies[0].duplicates, 1u);
+    EXPECT_NEAR(alphaEffects(studies[0], runs, "test_accuracy")[0].mean, 0.9, 1e-12);
+}
+
+TEST(AlphaStudy, OutcomeMetricsAreDeclaredOnce) {
+    auto r = makeRun(1, 0, 1, {0.9, 0.8, {0.6, 1.0, 0.7, 0.7}});
+    r.last->experts[1].allocated = 75; // weights 25, 75, 25, 25: (15 + 75 + 17.5 + 17.5) / 150
+    EXPECT_NEAR(*outcomeValue(r, "probing_accuracy"), 125.0 / 150, 1e-12);
+    EXPECT_NEAR(*outcomeValue(r, "mixture_minus_probing"), 0.9 - 125.0 / 150, 1e-12);
+    EXPECT_NEAR(*outcomeValue(r, "val_accuracy"), 0.8, 1e-12);
+    EXPECT_FALSE(outcomeValue(r, "gate_routing_accuracy").has_value());
+    EXPECT_THROW(outcomeMetric("accuracy"), std::invalid_argument);
+}
+
+TEST(SweepReport, AFlatCurveRarelyPassesAnyClaim) {
+    // No alpha differs from alpha = 0. Over 200 draws, each claim may pass by chance at most
+    // about 5% of the time (binomial(200, 0.05) exceeds 18 with probability < 0.3%).
+    std::mt19937_64 rng(2024);
+    int held[3] = {0, 0, 0}, refuted = 0;
+    const Noise quiet{0.02, 0.003, 0.002}; // paired sd about 0.005
+    for (int draw = 0; draw < 200; ++draw) {
+        auto v = verdicts(sweep(rng, 10, [](double) { return 0.0; }, draw % 2 ? Noise{} : quiet));
+        for (int c = 0; c < 3; ++c) held[c] += v[static_cast<std::size_t>(c)] == Verdict::Held;
+        refuted += draw % 2 == 0 && v[0] == Verdict::DidNotHold;
+    }
+    EXPECT_LE(held[0], 18) << "claim 1 held on noise";
+    EXPECT_LE(held[1], 18) << "claim 2 held on noise";
+    EXPECT_LE(held[2], 18) << "claim 3 held on noise";
+    // With quiet runs (paired sd about 0.005) 10 seeds detect 0.01 at 0.05/6 (detectable
+    // about 0.007): the flat curve is mostly refuted, not left open.
+    std::printf("flat curve, 200 draws: claim 1 held %d, claim 2 held %d, claim 3 held %d; quiet draws refuted %d of 100\n",
+                held[0], held[1], held[2], refuted);
+    EXPECT_GE(refuted, 80) << "with enough seeds a null result is a result";
+}
+
+TEST(SweepReport, APlantedRiseAndFallIsFound) {
+    // +0.03 at alpha 0.1 and 0.3, -0.03 at alpha 3; probing rises with it.
+    auto gain = [](double a) { return a == 0.1 || a == 0.3 ? 0.03 : a == 3 ? -0.03 : 0.0; };
+    std::mt19937_64 rng(99);
+    int held[4] = {0, 0, 0, 0};
+    for (int draw = 0; draw < 50; ++draw) {
+        auto v = verdicts(sweep(rng, 10, gain));
+        for (int c = 0; c < 4; ++c) held[c] += v[static_cast<std::size_t>(c)] == Verdict::Held;
+    }
+    EXPECT_GE(held[0], 45);
+    EXPECT_GE(held[1], 45);
+    EXPECT_GE(held[2], 45);
+    EXPECT_GE(held[3], 45) << "routing unchanged: non-inferior within the margin";
+    auto reports = buildSweepReport(sweep(rng, 10, gain));
+    ASSERT_TRUE(reports[0].selectedAlpha);
+    EXPECT_TRUE(*reports[0].selectedAlpha == 0.1 || *reports[0].selectedAlpha == 0.3);
+    EXPECT_EQ(reports[0].family, 6u);
+    EXPECT_EQ(reports[0].experts.size(), 4u) << "expert i against expert i";
+}
+
+TEST(SweepReport, TooFewSeedsIsNotEstablished) {
+    // A true gain of 0.01, three seeds, noisy runs: no test can see it, and none may refute it.
+    std::mt19937_64 rng(5);
+    int open = 0;
+    for (int draw = 0; draw < 40; ++draw) {
+        auto v = verdicts(sweep(rng, 3, [](double a) { return a > 0 ? 0.01 : 0.0; }, Noise{0.03, 0.02, 0.01}));
+        open += v[0] == Verdict::NotEstablished;
+    }
+    EXPECT_GE(open, 34);
+    auto reports = buildSweepReport(sweep(rng, 3, [](double) { return 0.0; }, Noise{0.03, 0.02, 0.01}));
+    const auto j = judgeSection(reports[0]);
+    EXPECT_NE(j[0].evidence.find("the seeds could detect a true difference of"), std::string::npos) << j[0].evidence;
+}
+
+TEST(SweepReport, TiesDecideNoVerdict) {
+    // Every run scores exactly the same: no alpha differs, with certainty.
+    std::vector<StudyRun> runs;
+    std::int64_t id = 1;
+    for (int s = 1; s <= 10; ++s)
+        for (double a : kAlphas) runs.push_back(makeRun(id++, a, s, {0.9535, 0.9535}));
+    auto v = verdicts(runs);
+    EXPECT_EQ(v[0], Verdict::DidNotHold);
+    EXPECT_NE(v[1], Verdict::Held);
+    EXPECT_NE(v[2], Verdict::Held);
+    // Equal validation means: the smaller alpha is chosen whatever the order of the runs.
+    auto reports = buildSweepReport(runs);
+    EXPECT_EQ(*reports[0].selectedAlpha, 0.01);
+    std::reverse(runs.begin(), runs.end());
+    EXPECT_EQ(*buildSweepReport(runs)[0].selectedAlpha, 0.01);
+    EXPECT_EQ(verdicts(runs), v);
+}
+
+TEST(SweepReport, AlphaIsChosenOnValidationNotOnTest) {
+    // alpha 0.1 is best on validation, alpha 1 on test: the report measures alpha 0.1 and shows
+    // alpha 1 only as the optimistic oracle.
+    std::vector<StudyRun> runs;
+    std::int64_t id = 1;
+    for (int s = 1; s <= 5; ++s) {
+        runs.push_back(makeRun(id++, 0, s, {0.80, 0.80}));
+        runs.push_back(makeRun(id++, 0.1, s, {0.81 + 0.001 * s, 0.85}));
+        runs.push_back(makeRun(id++, 1, s, {0.90 + 0.001 * s, 0.79}));
+    }
+    auto r = buildSweepReport(runs)[0];
+    EXPECT_EQ(*r.selectedAlpha, 0.1);
+    EXPECT_EQ(*r.oracleAlpha, 1.0);
+    const auto j = judgeSection(r);
+    EXPECT_NE(j[0].evidence.find("alpha 0.1 (chosen on validation accuracy)"), std::string::npos) << j[0].evidence;
+    EXPECT_NE(j[0].evidence.find("the test-selected alpha 1 (optimistic)"), std::string::npos) << j[0].evidence;
+}
+
+TEST(SweepReport, RoutingNonInferiorityHasThreeOutcomes) {
+    std::mt19937_64 rng(11);
+    auto flat = [](double) { return 0.0; };
+    EXPECT_EQ(verdicts(sweep(rng, 10, flat, {}, 0.0))[3], Verdict::Held) << "unchanged within the 0.02 margin";
+    EXPECT_EQ(verdicts(sweep(rng, 10, flat, {}, -0.06))[3], Verdict::DidNotHold) << "worse by three margins";
+    EXPECT_EQ(verdicts(sweep(rng, 3, flat, Noise{0.02, 0.05, 0.004}, -0.02))[3], Verdict::NotEstablished)
+        << "too noisy to tell either way";
+}
+
+TEST(SweepReport, HomogenisationIsShownBesideProbing) {
+    std::mt19937_64 rng(3);
+    auto r = buildSweepReport(sweep(rng, 10, [](double a) { return a > 0 ? 0.02 : 0.0; }))[0];
+    ASSERT_TRUE(r.gapChange && r.similarityChange);
+    const auto j = judgeSection(r);
+    EXPECT_NE(j[2].evidence.find("mixture minus probing"), std::string::npos);
+    EXPECT_NE(j[2].evidence.find("expert similarity"), std::string::npos);
+    const auto md = sweepReportMarkdown({r}, "figures", "# t\n");
+    EXPECT_NE(md.find("| expert | seeds | MoE (alpha 0) | MoDE |"), std::string::npos);
+    EXPECT_NE(md.find("95% CI (bootstrap)"), std::string::npos);
+}
+
+TEST(SweepReport, AStoreWithTwoConfigurationsGivesTwoSections) {
+    TempDir dir;
+    const std::string path = dir / "runs.sqlite";
+    {
+        RunStore store(path);
+        for (int experts : {2, 6})
+            for (int seed = 1; seed <= 3; ++seed)
+                for (double alpha : {0.0, 0.1}) {
+                    ExperimentConfig c;
+                    c.model.experts = experts;
+                    c.loss.alpha = alpha;
+                    c.train.seed = static_cast<std::uint64_t>(seed);
+                    RunStart s;
+                    s.datasetName = "regimes";
+                    s.datasetFingerprint = "10:ab";
+                    s.experts = experts;
+                    const auto id = store.beginRun(c, s, "");
+                    EpochMetrics e;
+                    e.epoch = 1;
+                    e.testAccuracy = experts == 2 ? 0.6 : 0.9;
+                    e.valAccuracy = e.testAccuracy;
+                    store.appendEpoch(id, e);
+                    RunResult r;
+                    r.epochsCompleted = 1;
+                    r.final = e;
+                    store.finishRun(id, r);
+                }
+    }
+    RunStore store(path, RunStore::Mode::ReadOnly);
+    auto reports = buildSweepReport(store);
+    ASSERT_EQ(reports.size(), 2u);
+    for (const auto& r : reports) {
+        ASSERT_EQ(r.rows.size(), 2u);
+        EXPECT_EQ(r.rows[0].runs, 3u);
+        const double expected = r.study.label().find("model.experts = 2") != std::string::npos ? 0.6 : 0.9;
+        EXPECT_NEAR(r.rows[0].testAccuracy.mean, expected, 1e-12) << r.study.label();
+        EXPECT_NEAR(r.rows[1].testAccuracy.mean, expected, 1e-12) << r.study.label();
+    }
+    EXPECT_NE(reports[0].study.label(), reports[1].study.label());
+}
