@@ -18,6 +18,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <numeric>
 #include <sstream>
 
 using namespace mode;
@@ -90,9 +91,9 @@ int main(int argc, char** argv) {
     app.add_option("--top-k", topK, "sparse gate: keep the K largest gate logits (implies --gate topk)");
     app.add_option("--hidden", hidden, "expert hidden sizes, e.g. 64,32");
     app.add_option("--alpha", alpha, "distillation weight (0: the plain MoE)");
-    app.add_option("--distill", distill, "mse-mean | mse-pairwise | kl");
+    app.add_option("--distill", distill, "mse-mean (to the mean of all experts) | mse-pairwise | kl (classification only)");
     app.add_option("--temperature", temperature, "temperature of the kl variant");
-    app.add_flag("--detach-teacher", detach, "teachers get no distillation gradient");
+    app.add_flag("--detach-teacher", detach, "teachers get no distillation gradient (mse-mean: each expert is pulled towards the detached mean of the OTHER experts)");
     app.add_option("--balance", balance, "weight of the load-balancing loss");
     app.add_option("--epochs", epochs, "training epochs");
     app.add_option("--batch-size", batchSize, "minibatch size");
@@ -224,7 +225,10 @@ int main(int argc, char** argv) {
 
     if (!exportData.empty()) {
         try {
-            const Dataset d = loadDataset(c.data);
+            Dataset d = loadDataset(c.data);
+            std::vector<std::int64_t> all(static_cast<std::size_t>(d.rows));
+            std::iota(all.begin(), all.end(), 0);
+            fitOnTrainingRows(d, all); // no split here: missing cells are filled from every row
             std::ostringstream csv;
             for (std::int64_t j = 0; j < d.cols; ++j) csv << "f" << j << ",";
             csv << "label\n";

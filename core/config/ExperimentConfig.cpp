@@ -358,6 +358,8 @@ std::vector<ConfigIssue> validate(const ExperimentConfig& c, bool checkFiles) {
     if (!oneOf(l.distill, {"mse-mean", "mse-pairwise", "kl"}))
         bad("loss.distill", "must be mse-mean, mse-pairwise or kl, not '" + l.distill + "'");
     if (!(l.temperature > 0)) bad("loss.temperature", "must be > 0");
+    if (l.distill == "kl" && c.data.task == "regression")
+        bad("loss.distill", "kl compares class distributions; a regression target has none (use mse-mean or mse-pairwise)");
     if (!(l.balanceWeight >= 0)) bad("loss.balance_weight", "must be >= 0");
 
     const auto& t = c.train;

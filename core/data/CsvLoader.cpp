@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -253,9 +254,7 @@ Dataset loadCsvText(const std::string& text, const std::string& source, const Cs
     struct Column {
         std::size_t src;
         bool numeric;
-        double fill = 0;                 // imputed value (numeric)
         std::vector<std::string> levels; // text
-        std::string fillLevel;           // imputed level (text)
         std::map<std::string, std::size_t> levelIndex;
     };
     std::vector<Column> columns;
@@ -263,14 +262,13 @@ Dataset loadCsvText(const std::string& text, const std::string& source, const Cs
         if (c == target || (subtask && c == *subtask) || dropped.count(c)) continue;
         std::size_t present = 0, numbers = 0;
         std::int64_t firstText = -1, firstMissing = -1;
-        double sum = 0;
         std::map<std::string, std::size_t> counts;
         for (std::int64_t r = 0; r < nrows; ++r) {
             const auto& v = cell(r, c);
             if (isMissingCsvValue(v)) { if (firstMissing < 0) firstMissing = r; continue; }
             ++present;
             ++counts[v];
-            if (auto x = parseNumber(v)) { ++numbers; sum += *x; }
+            if (parseNumber(v)) ++numbers;
             else if (firstText < 0) firstText = r;
         }
         if (present == 0) fail(source, 0, "column " + quoted(header[c]) + " has no values at all; drop it (drop_columns)");
@@ -284,18 +282,13 @@ Dataset loadCsvText(const std::string& text, const std::string& source, const Cs
         if (firstMissing >= 0 && opt.impute != "mean")
             fail(source, lineOf(firstMissing), "column " + quoted(header[c]) + " is missing a value (" +
                                                    quoted(cell(firstMissing, c)) + "); fix the file or set impute to mean");
-        if (col.numeric) {
-            col.fill = sum / static_cast<double>(present);
-        } else {
+        // Missing cells are filled after the split, from the training rows (fitOnTrainingRows).
+        if (!col.numeric) {
             if (counts.size() > kMaxCategories)
                 fail(source, 0, "text column " + quoted(header[c]) + " has " + std::to_string(counts.size()) +
                                     " distinct values (at most " + std::to_string(kMaxCategories) + " one-hot columns); drop it (drop_columns)");
             std::set<std::string> lv;
-            std::size_t best = 0;
-            for (const auto& [k, n] : counts) {
-                lv.insert(k);
-                if (n > best) { best = n; col.fillLevel = k; }
-            }
+            for (const auto& [k, n] : counts) lv.insert(k);
             col.levels = orderedLevels(lv);
             for (std::size_t k = 0; k < col.levels.size(); ++k) col.levelIndex[col.levels[k]] = k;
         }
@@ -308,6 +301,7 @@ Dataset loadCsvText(const std::string& text, const std::string& source, const Cs
             d.featureNames.push_back(header[col.src]);
             d.standardise.push_back(true);
         } else {
+            d.categoricals.push_back({header[col.src], static_cast<std::int64_t>(d.featureNames.size()), col.levels});
             for (const auto& lv : col.levels) {
                 d.featureNames.push_back(header[col.src] + "=" + lv);
                 d.standardise.push_back(false);
@@ -322,11 +316,13 @@ Dataset loadCsvText(const std::string& text, const std::string& source, const Cs
         for (const auto& col : columns) {
             const auto& v = cell(r, col.src);
             const bool missing = isMissingCsvValue(v);
+            d.hasMissing = d.hasMissing || missing;
+            const float nan = std::numeric_limits<float>::quiet_NaN();
             if (col.numeric) {
-                row[k++] = static_cast<float>(missing ? col.fill : *parseNumber(v));
+                row[k++] = missing ? nan : static_cast<float>(*parseNumber(v));
             } else {
-                const std::string& level = missing ? col.fillLevel : v;
-                row[k + static_cast<std::int64_t>(col.levelIndex.at(level))] = 1.0f;
+                if (missing) std::fill(row + k, row + k + static_cast<std::int64_t>(col.levels.size()), nan);
+                else row[k + static_cast<std::int64_t>(col.levelIndex.at(v))] = 1.0f;
                 k += static_cast<std::int64_t>(col.levels.size());
             }
         }

@@ -61,6 +61,74 @@ Split stratifiedSplit(const Dataset& d, double valFraction, double testFraction,
     return s;
 }
 
+void fitOnTrainingRows(Dataset& d, const std::vector<std::int64_t>& trainRows) {
+    auto at = [&](std::int64_t r, std::int64_t c) -> float& { return d.features[static_cast<std::size_t>(r * d.cols + c)]; };
+    std::vector<bool> categorical(static_cast<std::size_t>(d.cols), false);
+    for (const auto& g : d.categoricals)
+        for (std::size_t k = 0; k < g.levels.size(); ++k) categorical[static_cast<std::size_t>(g.first) + k] = true;
+    if (d.hasMissing)
+        for (std::int64_t c = 0; c < d.cols; ++c) {
+            if (categorical[static_cast<std::size_t>(c)]) continue;
+            bool missing = false;
+            for (std::int64_t r = 0; r < d.rows && !missing; ++r) missing = std::isnan(at(r, c));
+            if (!missing) continue;
+            double sum = 0;
+            std::size_t n = 0;
+            for (auto r : trainRows)
+                if (!std::isnan(at(r, c))) sum += at(r, c), ++n;
+            if (n == 0) throw DataError(d.name + ": column '" + d.featureNames[static_cast<std::size_t>(c)] +
+                                        "' has no value in the training rows to impute from; drop it (drop_columns)");
+            const float fill = static_cast<float>(sum / static_cast<double>(n));
+            for (std::int64_t r = 0; r < d.rows; ++r)
+                if (std::isnan(at(r, c))) at(r, c) = fill;
+        }
+    std::vector<bool> keep(static_cast<std::size_t>(d.cols), true);
+    for (const auto& g : d.categoricals) {
+        const auto L = static_cast<std::int64_t>(g.levels.size());
+        std::vector<std::size_t> count(g.levels.size(), 0);
+        for (auto r : trainRows)
+            for (std::int64_t k = 0; k < L; ++k)
+                if (at(r, g.first + k) == 1.0f) ++count[static_cast<std::size_t>(k)];
+        const auto mode = static_cast<std::int64_t>(std::max_element(count.begin(), count.end()) - count.begin());
+        if (count[static_cast<std::size_t>(mode)] == 0)
+            throw DataError(d.name + ": column '" + g.column + "' has no value in the training rows; drop it (drop_columns)");
+        for (std::int64_t r = 0; r < d.rows; ++r)
+            if (std::isnan(at(r, g.first)))
+                for (std::int64_t k = 0; k < L; ++k) at(r, g.first + k) = k == mode ? 1.0f : 0.0f;
+        for (std::int64_t k = 0; k < L; ++k)
+            if (count[static_cast<std::size_t>(k)] == 0) keep[static_cast<std::size_t>(g.first + k)] = false;
+    }
+    d.hasMissing = false;
+    if (std::all_of(keep.begin(), keep.end(), [](bool k) { return k; })) return;
+    // Drop the levels no training row has.
+    std::vector<std::int64_t> kept;
+    for (std::int64_t c = 0; c < d.cols; ++c)
+        if (keep[static_cast<std::size_t>(c)]) kept.push_back(c);
+    const auto cols = static_cast<std::int64_t>(kept.size());
+    std::vector<float> features(static_cast<std::size_t>(d.rows * cols));
+    for (std::int64_t r = 0; r < d.rows; ++r)
+        for (std::int64_t j = 0; j < cols; ++j) features[static_cast<std::size_t>(r * cols + j)] = at(r, kept[static_cast<std::size_t>(j)]);
+    std::vector<std::string> names;
+    std::vector<bool> standardise;
+    for (auto c : kept) {
+        names.push_back(d.featureNames[static_cast<std::size_t>(c)]);
+        standardise.push_back(d.standardise[static_cast<std::size_t>(c)]);
+    }
+    std::vector<Dataset::Categorical> groups;
+    for (const auto& g : d.categoricals) {
+        Dataset::Categorical n{g.column, 0, {}};
+        n.first = static_cast<std::int64_t>(std::lower_bound(kept.begin(), kept.end(), g.first) - kept.begin());
+        for (std::size_t k = 0; k < g.levels.size(); ++k)
+            if (keep[static_cast<std::size_t>(g.first) + k]) n.levels.push_back(g.levels[k]);
+        groups.push_back(std::move(n));
+    }
+    d.features = std::move(features);
+    d.featureNames = std::move(names);
+    d.standardise = std::move(standardise);
+    d.categoricals = std::move(groups);
+    d.cols = cols;
+}
+
 void standardiseWithTrainingStats(Dataset& d, const std::vector<std::int64_t>& trainRows) {
     for (std::int64_t c = 0; c < d.cols; ++c) {
         if (!d.standardise[c]) continue;

@@ -29,6 +29,17 @@ struct Dataset {
     std::vector<std::int64_t> subtasks;   // known sub-task per row, or empty
     std::vector<std::string> subtaskNames;
 
+    // A categorical column, one-hot encoded in the columns [first, first + levels.size()).
+    struct Categorical {
+        std::string column;
+        std::int64_t first = 0;
+        std::vector<std::string> levels;
+    };
+    std::vector<Categorical> categoricals;
+    // A loader leaves missing cells it was asked to impute as NaN (a categorical's whole group):
+    // the values to fill them with come from the training rows (fitOnTrainingRows).
+    bool hasMissing = false;
+
     std::vector<std::int64_t> imageShape; // {channels, height, width} when the rows are images
     std::vector<std::int64_t> presetTest; // rows of a fixed test split (MNIST's t10k files), or empty
 
@@ -55,6 +66,14 @@ struct Split {
     std::vector<std::int64_t> train, val, test;
 };
 Split stratifiedSplit(const Dataset& d, double valFraction, double testFraction, std::uint64_t seed);
+
+// What a loader could not decide before the split, decided on the training rows only (so no
+// statistic of a validation or test row leaks into training): a missing numeric cell gets the
+// mean of the column's training values, a missing categorical cell the most frequent training
+// level (ties: the first level in order); a level that no training row has is dropped, and a
+// validation or test row with it has all zeros in that column's one-hot group (an unseen
+// category). Throws DataError naming a column that has no value in the training rows.
+void fitOnTrainingRows(Dataset& d, const std::vector<std::int64_t>& trainRows);
 
 // Standardises the numeric columns in place with the mean and standard deviation of the
 // training rows (constant columns are centred only).

@@ -27,8 +27,12 @@ torch::Tensor distillationLoss(const torch::Tensor& e, const DistillOptions& o) 
     if (E < 2) return torch::zeros({}, e.options());
     switch (o.kind) {
     case DistillKind::MseMean: {
-        auto teacher = e.mean(1, /*keepdim=*/true);
-        if (o.detachTeacher) teacher = teacher.detach();
+        // Without detaching, the teacher is the mean of all experts (expert i included); detaching
+        // that mean would change no gradient (the deviations sum to zero), so a detached teacher
+        // is the mean of the OTHER experts: expert i is pulled towards them and they are not
+        // pulled back.
+        const auto teacher = o.detachTeacher ? ((e.sum(1, /*keepdim=*/true) - e) / static_cast<double>(E - 1)).detach()
+                                             : e.mean(1, /*keepdim=*/true);
         // d * d, not pow(2): LibTorch's pow backward costs a second pow and two multiplies, a
         // measurable share of a small MoDE step (bench-micro BM_Distill).
         const auto d = e - teacher;

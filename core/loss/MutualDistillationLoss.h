@@ -14,13 +14,14 @@ DistillKind distillKindFromString(const std::string& s);
 struct DistillOptions {
     DistillKind kind = DistillKind::MseMean;
     double temperature = 1.0;
-    bool detachTeacher = false;
+    bool detachTeacher = false; // teachers get no distillation gradient (see each variant)
     // Optional [B, E] weights for each expert's (student's) term, e.g. its gate weight times E.
     torch::Tensor studentWeights;
 };
 
 // experts: [B, E, C] outputs of every expert on the same inputs. Returns a scalar.
-//  mse-mean:     mean over b, i, c of (e_i - mean_j e_j)^2
+//  mse-mean:     mean over b, i, c of (e_i - mean_j e_j)^2; with detachTeacher, of
+//                (e_i - stop_gradient(mean_{j != i} e_j))^2: the mean of the OTHER experts
 //  mse-pairwise: mean over ordered pairs i != j of MSE(e_i, e_j)
 //  kl:           mean over ordered pairs i != j of KL(softmax(e_j/T) || softmax(e_i/T)) * T^2,
 //                the KL summed over classes and averaged over the batch.

@@ -153,6 +153,10 @@ struct Trainer::Impl {
     Impl(ExperimentConfig c, Dataset d) : config(std::move(c)), data(std::move(d)) {
         requireValid(config);
         classification = data.task == TaskType::Classification;
+        if (!classification && config.loss.distill == "kl")
+            throw ConfigError("loss.distill: kl compares the experts' class distributions, and " + data.name +
+                              " has a regression target (a softmax over one output is always 1, so kl would train a "
+                              "plain MoE); use mse-mean or mse-pairwise");
         if (data.rows < 10) throw DataError(data.name + ": " + std::to_string(data.rows) + " rows are too few to train on");
 
         const std::string& dev = config.train.device;
@@ -175,6 +179,7 @@ struct Trainer::Impl {
             o.maxLength = config.data.text.maxLength;
             encodeText(data, split.train, o);
         }
+        fitOnTrainingRows(data, split.train); // imputation and category levels from the training rows only
         standardiseWithTrainingStats(data, split.train);
         train = gather(data, split.train, device);
         val = gather(data, split.val, device);

@@ -158,6 +158,24 @@ TEST(ModeTrainCli, ACnnOnTabularDataExitsTwoSayingWhy) {
     EXPECT_NE(r.err.find("cnn needs image data"), std::string::npos) << r.err;
 }
 
+TEST(ModeTrainCli, KlOnARegressionTargetExitsTwoNamingTheSetting) {
+    // A softmax over one output is always 1: kl would silently train a plain MoE.
+    TempDir dir;
+    std::string csv = "x1,x2,y\n";
+    for (int i = 0; i < 60; ++i) csv += std::to_string(i % 7) + "," + std::to_string(i % 5) + "," + std::to_string(i * 0.37) + "\n";
+    const std::string file = dir.file("reg.csv", csv);
+    auto r = train(std::string(kQuick) + " --no-store --data " + file + " --distill kl");
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("loss.distill"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("regression"), std::string::npos) << r.err;
+    EXPECT_EQ(train(std::string(kQuick) + " --no-store --data " + file + " --distill mse-pairwise").exitCode, 0);
+    // Said before any data is read where the task is set explicitly.
+    const std::string config = dir.file("reg.json", R"({"data": {"task": "regression"}, "loss": {"distill": "kl"}})");
+    auto early = train(std::string(kQuick) + " --no-store --data " + file + " --config " + config);
+    EXPECT_EQ(early.exitCode, 2);
+    EXPECT_NE(early.err.find("loss.distill"), std::string::npos) << early.err;
+}
+
 TEST(ModeTrainCli, TextFileTrainsAndTheBuiltInDebianDescriptions) {
     TempDir dir;
     std::string text;

@@ -145,6 +145,49 @@ TEST(DistillationLoss, MseMeanGradientIsTwiceTheDeviationOverTheCount) {
     for (int i = 0; i < 4; ++i) EXPECT_DOUBLE_EQ(g[i].item<double>(), expected[i]);
 }
 
+TEST(DistillationLoss, DetachedMseMeanPullsEachExpertTowardsTheOthers) {
+    // With the teacher detached, expert i's term is (e_i - t_i)^2 with t_i the mean of the other
+    // experts held fixed. Its gradient is that of f(e) = mean_{b,i,c} (e_i - t_i)^2 with t taken
+    // from the starting point: checked against finite differences of f, with t computed in
+    // plain doubles here.
+    torch::manual_seed(9);
+    const std::int64_t B = 2, E = 3, C = 2;
+    auto base = torch::randn({B, E, C}, torch::kFloat64);
+    std::vector<double> x(base.data_ptr<double>(), base.data_ptr<double>() + base.numel());
+    auto at = [&](const std::vector<double>& v, std::int64_t b, std::int64_t i, std::int64_t c) { return v[(b * E + i) * C + c]; };
+    std::vector<double> teacher(x.size());
+    for (std::int64_t b = 0; b < B; ++b)
+        for (std::int64_t i = 0; i < E; ++i)
+            for (std::int64_t c = 0; c < C; ++c) {
+                double others = 0;
+                for (std::int64_t j = 0; j < E; ++j)
+                    if (j != i) others += at(x, b, j, c);
+                teacher[(b * E + i) * C + c] = others / (E - 1);
+            }
+    auto f = [&](const std::vector<double>& v) {
+        double s = 0;
+        for (std::size_t k = 0; k < v.size(); ++k) s += (v[k] - teacher[k]) * (v[k] - teacher[k]);
+        return s / static_cast<double>(v.size());
+    };
+    DistillOptions detached;
+    detached.detachTeacher = true;
+    auto e = base.clone().requires_grad_(true);
+    auto loss = distillationLoss(e, detached);
+    EXPECT_NEAR(loss.item<double>(), f(x), 1e-12) << "the value is the distance to the others' mean";
+    loss.backward();
+    const double h = 1e-6;
+    for (std::size_t k = 0; k < x.size(); ++k) {
+        auto plus = x, minus = x;
+        plus[k] += h;
+        minus[k] -= h;
+        EXPECT_NEAR(e.grad().view({-1})[static_cast<std::int64_t>(k)].item<double>(), (f(plus) - f(minus)) / (2 * h), 1e-7) << k;
+    }
+    // And it is not the undetached gradient (which is the same with the full mean detached).
+    auto g = base.clone().requires_grad_(true);
+    distillationLoss(g, DistillOptions{}).backward();
+    EXPECT_FALSE(torch::allclose(g.grad(), e.grad(), 1e-6, 1e-9));
+}
+
 TEST(DistillationLoss, GateWeightsScaleEachStudentsTerm) {
     // Expert deviations are all +-1 (per-student MSE 1); weights (2, 0) give mean(2, 0) = 1,
     // weights (0.5, 0.5) give 0.5.

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 using namespace mode;
 
 namespace {
@@ -112,8 +114,39 @@ TEST(CsvLoader, MissingValuesNameRowAndColumnUnlessImputed) {
     CsvOptions o;
     o.impute = "mean";
     auto d = loadCsvText(text, "data.csv", o);
+    EXPECT_TRUE(std::isnan(d.features[3])) << "filled after the split, from the training rows";
+    fitOnTrainingRows(d, {0, 1, 2});
     EXPECT_FLOAT_EQ(d.features[3], 2.0f); // the mean of the one present value
     EXPECT_FLOAT_EQ(d.features[5], 2.0f);
+}
+
+TEST(CsvLoader, ImputationAndCategoryLevelsComeFromTheTrainingRowsOnly) {
+    // Rows 0-2 train, row 3 is a test row with an extreme value and a level no training row has.
+    const std::string text = "a,c,y\n1,u,p\n3,v,q\nNA,NA,p\n100,w,q\n";
+    CsvOptions o;
+    o.impute = "mean";
+    auto d = loadCsvText(text, "data.csv", o);
+    ASSERT_EQ(d.cols, 4) << "a, c=u, c=v, c=w before the split";
+    fitOnTrainingRows(d, {0, 1, 2});
+    ASSERT_EQ(d.cols, 3) << "c=w, seen in no training row, is dropped";
+    EXPECT_EQ(d.featureNames, (std::vector<std::string>{"a", "c=u", "c=v"}));
+    // a: training mean (1 + 3) / 2 = 2, not the all-rows mean 104 / 3. c: training levels u, v
+    // once each; the tie goes to the first level, u.
+    EXPECT_EQ(std::vector<float>(d.features.begin() + 6, d.features.begin() + 9), (std::vector<float>{2, 1, 0}));
+    // The test row's unseen level: all zeros in the group; its number stays as it is.
+    EXPECT_EQ(std::vector<float>(d.features.begin() + 9, d.features.end()), (std::vector<float>{100, 0, 0}));
+    ASSERT_EQ(d.categoricals.size(), 1u);
+    EXPECT_EQ(d.categoricals[0].first, 1);
+    EXPECT_EQ(d.categoricals[0].levels, (std::vector<std::string>{"u", "v"}));
+    EXPECT_EQ(d.standardise, (std::vector<bool>{true, false, false}));
+    // A column with no training value at all cannot be imputed: named.
+    auto e = loadCsvText("a,b,y\n1,NA,p\n2,NA,q\n3,4,p\n", "data.csv", o);
+    try {
+        fitOnTrainingRows(e, {0, 1});
+        FAIL() << "expected a DataError";
+    } catch (const DataError& err) {
+        EXPECT_NE(std::string(err.what()).find("column 'b' has no value in the training rows"), std::string::npos) << err.what();
+    }
 }
 
 TEST(CsvLoader, MissingTargetValueIsAlwaysAnError) {

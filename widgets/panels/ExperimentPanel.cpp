@@ -113,12 +113,13 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
     alpha_->setToolTip(alphaRow->toolTip());
     distill_ = new QComboBox(this);
     distill_->setObjectName("distill");
-    distill_->addItem(tr("MSE to the mean of the others"), "mse-mean");
+    distill_->addItem(tr("MSE to the experts' mean"), "mse-mean");
     distill_->addItem(tr("MSE over all pairs"), "mse-pairwise");
     distill_->addItem(tr("KL on softened outputs"), "kl");
     addRow(tr("Distillation"), distill_, "loss.distill",
-           tr("How each expert is pulled towards the others: squared error to their mean, the mean over all pairs, "
-              "or KL divergence between temperature-softened distributions"));
+           tr("How each expert is pulled towards the others: squared error to the mean of all experts (itself "
+              "included; with detach teacher, the mean of the other experts), the mean over all pairs, or KL "
+              "divergence between temperature-softened distributions (classification only)"));
     temperature_ = new QDoubleSpinBox(this);
     temperature_->setObjectName("temperature");
     temperature_->setRange(0, 100);
@@ -127,7 +128,9 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
     detach_ = new QCheckBox(tr("teachers get no distillation gradient"), this);
     detach_->setObjectName("detachTeacher");
     addRow(tr("Detach teacher"), detach_, "loss.detach_teacher",
-           tr("Treat the other experts as fixed teachers: the distillation gradient flows into the student only"));
+           tr("Treat the other experts as fixed teachers: the distillation gradient flows into the student only. "
+              "For mse-mean the teacher of expert i is then the mean of the OTHER experts (detaching the mean of all "
+              "would change nothing)"));
     balance_ = new QDoubleSpinBox(this);
     balance_->setObjectName("balance");
     balance_->setDecimals(4);
