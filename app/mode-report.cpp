@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
         }
         const std::string path = (fs::path(out) / "REPORT.md").string();
         if (!writeTextFile(path, sweepReportMarkdown(reports, "figures", preamble, options))) throw std::runtime_error("cannot write " + path);
-        std::cout << "report written to " << path << " (" << reports.size() << " configurations)\n";
+        std::cout << "report written to " << path << " (" << reports.size() << (reports.size() == 1 ? " configuration)\n" : " configurations)\n");
         for (const auto& c : judgeClaims(reports, options)) std::cout << "  " << c.claim << ": " << c.verdict << "\n";
     } catch (const std::exception& e) {
         std::cerr << "mode-report: " << e.what() << "\n";

@@ -1,5 +1,6 @@
-// mode-runs: list, show, export, tag, rename and delete the runs of a run store.
+// mode-runs: list, show, export, compare, tag, rename and delete the runs of a run store.
 
+#include "analysis/AlphaStudy.h"
 #include "cli/CliCommon.h"
 #include "store/RunExport.h"
 #include "store/RunStore.h"
@@ -7,6 +8,8 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iomanip>
@@ -49,6 +52,66 @@ void printList(const std::vector<RunRecord>& runs) {
                   << std::setw(9) << fixed(r.gateRoutingAccuracy, 3) << std::setw(8)
                   << (std::to_string(r.epochsCompleted) + "/" + std::to_string(r.start.epochs)) << "  "
                   << localTimeShort(r.startedAt) << "\n";
+    }
+}
+
+json intervalJson(const Interval& i) { return i.known() ? json::array({i.lower, i.upper}) : json(nullptr); }
+json finiteOrNull(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+// Each alpha of each configuration against alpha = 0, paired by seed, Holm across the alphas.
+json compareJson(const std::vector<StudyRun>& runs, const std::string& metric) {
+    json out = json::array();
+    for (const auto& study : groupStudies(runs)) {
+        json rows = json::array();
+        for (const auto& e : alphaEffects(study, runs, metric)) {
+            json r{{"alpha", e.alpha}, {"seeds", e.seeds}, {"mean", finiteOrNull(e.mean)}, {"std", finiteOrNull(e.std)}};
+            if (e.vsZero) {
+                const auto& c = *e.vsZero;
+                r["vs_alpha_0"] = {{"pairs", c.n},
+                                   {"mean_difference", finiteOrNull(c.meanDifference)},
+                                   {"ci95_t", intervalJson(c.tInterval)},
+                                   {"ci95_bootstrap", intervalJson(c.bootstrapInterval)},
+                                   {"p_t", c.n >= 2 ? json(c.tTest.pValue) : json(nullptr)},
+                                   {"p_holm", finiteOrNull(e.holmP)},
+                                   {"p_wilcoxon", c.wilcoxon.n > 0 ? json(c.wilcoxon.pValue) : json(nullptr)},
+                                   {"p_improve", finiteOrNull(c.improvement.estimate)},
+                                   {"p_improve_ci95", intervalJson(c.improvement.interval)},
+                                   {"detectable_difference", finiteOrNull(c.minimalDetectable)}};
+            }
+            rows.push_back(r);
+        }
+        out.push_back({{"dataset", study.dataset},
+                       {"configuration", study.label()},
+                       {"signature", study.signature},
+                       {"metric", metric},
+                       {"alphas", rows}});
+    }
+    return out;
+}
+
+void printCompare(const json& studies) {
+    for (const auto& s : studies) {
+        std::cout << s["configuration"].get<std::string>() << " (configuration " << s["signature"].get<std::string>() << "), "
+                  << s["metric"].get<std::string>() << ": each alpha against alpha = 0, paired by seed, Holm across the alphas\n";
+        std::cout << std::right << std::setw(8) << "alpha" << std::setw(7) << "seeds" << std::setw(9) << "mean" << std::setw(11)
+                  << "diff" << std::setw(22) << "95% CI (t)" << std::setw(9) << "p" << std::setw(9) << "Holm p" << std::setw(12)
+                  << "P(improve)\n";
+        auto num = [](const json& v, int digits) { return v.is_null() ? std::string("-") : fixed(v.get<double>(), digits); };
+        for (const auto& a : s["alphas"]) {
+            std::cout << std::setw(8) << alphaText(a["alpha"].get<double>()) << std::setw(7) << a["seeds"].size() << std::setw(9)
+                      << num(a["mean"], 4);
+            if (a.contains("vs_alpha_0")) {
+                const auto& c = a["vs_alpha_0"];
+                const auto& ci = c["ci95_t"];
+                std::cout << std::setw(11) << num(c["mean_difference"], 4) << std::setw(22)
+                          << (ci.is_null() ? std::string("-") : "[" + fixed(ci[0].get<double>()) + ", " + fixed(ci[1].get<double>()) + "]")
+                          << std::setw(9) << num(c["p_t"], 3) << std::setw(9) << num(c["p_holm"], 3) << std::setw(12)
+                          << num(c["p_improve"], 2);
+            } else if (a["alpha"].get<double>() == 0) {
+                std::cout << std::setw(11) << "baseline";
+            }
+            std::cout << "\n";
+        }
     }
 }
 
@@ -137,6 +200,16 @@ int main(int argc, char** argv) {
     exp->add_flag("--epochs", epochsOnly, "with --csv: one row per epoch, with the per-expert metrics");
     exp->add_option("-o,--out", out, "write to this file instead of stdout");
 
+    auto* cmp = app.add_subcommand("compare", "each alpha against alpha = 0, runs paired by seed: difference, 95% CI, "
+                                              "t-test, Holm, Wilcoxon, probability of improvement; one table per "
+                                              "configuration (runs differing in more than alpha and seed are never pooled)");
+    std::string metric = "test_accuracy";
+    cmp->add_option("ids", ids, "run ids (default: every finished run, or those of --dataset)");
+    cmp->add_option("--dataset", filter.dataset, "the finished runs of this dataset");
+    cmp->add_option("--metric", metric, "test_accuracy (default), val_accuracy, gate_routing_accuracy, probing_accuracy, "
+                                        "mixture_minus_probing, expert_similarity, ...");
+    cmp->add_flag("--json", asJson, "an array of configurations, each with its alphas");
+
     auto* del = app.add_subcommand("delete", "delete runs and everything stored for them");
     del->add_option("ids", ids, "run ids")->required();
     auto* tag = app.add_subcommand("tag", "add a tag to a run");
@@ -211,6 +284,31 @@ int main(int argc, char** argv) {
                 std::cerr << "mode-runs export: cannot write " << out << "\n";
                 return kExitBadInput;
             }
+        } else if (*cmp) {
+            outcomeMetric(metric); // an unknown metric is refused before reading
+            std::vector<StudyRun> runs;
+            if (ids.empty()) {
+                for (auto& r : loadStudyRuns(store, filter.dataset.empty() ? std::vector<std::string>{}
+                                                                           : std::vector<std::string>{filter.dataset}))
+                    runs.push_back(std::move(r));
+            } else {
+                for (auto id : ids) {
+                    StudyRun r{store.run(id), std::nullopt};
+                    auto epochs = store.epochs(id);
+                    if (!epochs.empty()) r.last = std::move(epochs.back());
+                    runs.push_back(std::move(r));
+                }
+                // newest first, as a store lists them: the newest run of an (alpha, seed) counts
+                std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.record.id > b.record.id; });
+            }
+            if (runs.empty()) {
+                std::cerr << "mode-runs compare: no finished runs" << (filter.dataset.empty() ? "" : " of " + filter.dataset) << " in "
+                          << path << "\n";
+                return kExitBadInput;
+            }
+            const json result = compareJson(runs, metric);
+            if (asJson) std::cout << result.dump(2) << "\n";
+            else printCompare(result);
         } else if (*del) {
             for (auto id : ids) store.run(id); // all ids exist, or nothing is deleted
             for (auto id : ids) store.deleteRun(id);

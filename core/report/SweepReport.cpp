@@ -223,7 +223,8 @@ std::vector<ClaimJudgement> judgeSection(const DatasetReport& r, const ReportOpt
     const AlphaRow* zero = rowAt(r, 0.0);
     const AlphaRow* sel = r.selectedAlpha ? rowAt(r, *r.selectedAlpha) : nullptr;
     const std::string familyLevel = "at " + num(o.significance, 2) + "/" + std::to_string(std::max<std::size_t>(1, r.family)) +
-                                    " (Holm's first step over " + std::to_string(r.family) + " alphas)";
+                                    ", the first step of Holm's correction over " + std::to_string(r.family) +
+                                    (r.family == 1 ? " alpha" : " alphas");
     const double familySig = o.significance / static_cast<double>(std::max<std::size_t>(1, r.family));
     const std::string chosen = sel ? "alpha " + alphaText(sel->alpha) + " (chosen on validation accuracy)" : "";
 
@@ -368,14 +369,15 @@ std::string sweepReportMarkdown(const std::vector<DatasetReport>& reports, const
         runs += r.study.runs();
     }
     md << preamble << "\nThe store holds " << runs << " finished runs in " << reports.size()
-       << " configurations; their training time adds up to " << num(total, 0) << " s.\n";
+       << (reports.size() == 1 ? " configuration" : " configurations") << "; their training time adds up to " << num(total, 0) << " s.\n";
     md << "\n## How the claims are judged\n\n"
           "Runs are pooled only when every setting but alpha and the seed is the same (one section per configuration) "
           "and paired by seed: for a seed, alpha = 0 and alpha > 0 share the split, the initial weights and the "
           "minibatch order. The alpha to report is the one with the best mean validation accuracy (last epoch); the "
           "test split only measures it. Each alpha's paired test-accuracy difference against alpha = 0 is tested with "
           "the paired t-test, Holm-corrected across the alphas of the configuration (the Wilcoxon signed-rank test, the "
-          "bootstrap interval and the share of seeds that improve are shown beside it). A claim is **held** when its "
+          "bootstrap interval and the share of seeds that improve are shown beside it; with few seeds the bootstrap "
+          "interval is narrower than the t interval and decides nothing). A claim is **held** when its "
           "test is significant at "
        << num(o.significance, 2)
        << " in the claimed direction, **did not hold** when it is significant the other way or when the seeds could "

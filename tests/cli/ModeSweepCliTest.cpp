@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <set>
 
 using namespace mode::test;
@@ -77,6 +78,41 @@ TEST(ModeSweepCli, BadSweepsAndFailingRunsSetTheExitCode) {
                                                   "grid": {"train.seed": [1]}})") + " --db " + (dir / "d.sqlite"));
     EXPECT_EQ(diverging.exitCode, 1) << diverging.err;
     EXPECT_NE(diverging.err.find("FAILED"), std::string::npos) << diverging.err;
+}
+
+TEST(ModeRunsCli, ComparePairsEachAlphaWithAlphaZeroBySeed) {
+    TempDir dir;
+    const std::string db = dir / "runs.sqlite";
+    ASSERT_EQ(sweep(dir.file("s.json", kSweep) + " --db " + db + " -j 2").exitCode, 0);
+    // A run of another configuration (another dataset size and expert count) in the same store: never pooled.
+    ASSERT_EQ(runCommand(kBin + "/mode-train -q --epochs 1 --threads 1 --device cpu --experts 2 --db " + db + " --alpha 0 --seed 1")
+                  .exitCode,
+              0);
+    auto r = runCommand(kBin + "/mode-runs compare --json --db " + db);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto result = json::parse(r.out);
+    // By hand from the stored accuracies: alpha 0.3 minus alpha 0, seed by seed.
+    std::map<std::pair<double, int>, double> acc;
+    for (const auto& run : runsIn(db))
+        if (run["experts"].get<int>() != 2) acc[{run["alpha"].get<double>(), run["seed"].get<int>()}] = run["test_accuracy"].get<double>();
+    double sum = 0;
+    for (int seed = 1; seed <= 3; ++seed) sum += acc.at({0.3, seed}) - acc.at({0.0, seed});
+    const json* study = nullptr;
+    for (const auto& s : result)
+        if (s["alphas"].size() == 2) study = &s;
+    ASSERT_NE(study, nullptr) << result.dump(2);
+    EXPECT_EQ(result.size(), 2u) << "two configurations, two tables";
+    const auto& a = (*study)["alphas"][1];
+    EXPECT_EQ(a["alpha"].get<double>(), 0.3);
+    EXPECT_EQ(a["vs_alpha_0"]["pairs"].get<int>(), 3);
+    EXPECT_NEAR(a["vs_alpha_0"]["mean_difference"].get<double>(), sum / 3, 1e-12);
+    EXPECT_TRUE(a["vs_alpha_0"].contains("p_holm"));
+    EXPECT_TRUE(a["vs_alpha_0"].contains("p_improve"));
+    auto text = runCommand(kBin + "/mode-runs compare --db " + db);
+    EXPECT_NE(text.out.find("paired by seed"), std::string::npos) << text.out;
+    auto bad = runCommand(kBin + "/mode-runs compare --metric accuracy --db " + db);
+    EXPECT_EQ(bad.exitCode, 2);
+    EXPECT_NE(bad.err.find("unknown metric 'accuracy'"), std::string::npos) << bad.err;
 }
 
 TEST(ModeReportCli, ReportOfASmallRealStoreWithFiguresAndVerdicts) {

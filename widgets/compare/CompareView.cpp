@@ -566,8 +566,9 @@ void CompareView::fillPaired() {
                                               : tr("not significant after Holm's correction: seed noise can explain it"));
                 paired_->setItem(row, c++, delta);
                 paired_->setItem(row, c++, cell(QString::number(v.n)));
-                auto interval = [](const Interval& i) {
-                    return i.known() ? "[" + number(i.lower, 4, true) + ", " + number(i.upper, 4, true) + "]" : QString("-");
+                auto interval = [](const Interval& i, int decimals = 4, bool sign = true) {
+                    return i.known() ? "[" + number(i.lower, decimals, sign) + ", " + number(i.upper, decimals, sign) + "]"
+                                     : QString("-");
                 };
                 paired_->setItem(row, c++, cell(interval(v.tInterval)));
                 paired_->setItem(row, c++, cell(interval(v.bootstrapInterval)));
@@ -575,7 +576,7 @@ void CompareView::fillPaired() {
                 paired_->setItem(row, c++, cell(number(e.holmP, 3) + (significant ? " *" : ""), significant));
                 paired_->setItem(row, c++, cell(v.wilcoxon.n > 0 ? number(v.wilcoxon.pValue, 3) : "-"));
                 const auto& p = v.improvement;
-                paired_->setItem(row, c++, cell(number(p.estimate, 2) + " " + interval(p.interval).replace("+", "")));
+                paired_->setItem(row, c++, cell(number(p.estimate, 2) + " " + interval(p.interval, 2, false)));
             }
             ++row;
         }
