@@ -224,7 +224,8 @@ int main(int argc, char** argv) {
     auto* note = app.add_subcommand("note", "set a run's notes");
     note->add_option("id", id, "run id")->required();
     note->add_option("text", text, "the notes")->required();
-    auto* check = app.add_subcommand("check", "check the store file's integrity");
+    auto* check = app.add_subcommand("check", "check the store file's integrity, and that each run's row agrees with "
+                                              "its stored epochs and steps (exit 1 if not)");
     std::vector<std::string> sources;
     auto* merge = app.add_subcommand("merge", "copy the runs of other stores (e.g. sweep shards) into --db");
     merge->add_option("stores", sources, "run stores to copy from")->required();
@@ -329,7 +330,12 @@ int main(int argc, char** argv) {
         } else if (*check) {
             auto report = store.integrityCheck();
             std::cout << path << ": " << report << "\n";
-            return report == "ok" ? 0 : 1;
+            const auto problems = store.consistencyCheck();
+            for (const auto& p : problems) std::cout << "  " << p << "\n";
+            std::cout << path << ": " << (problems.empty() ? "every run's row agrees with its stored data"
+                                                             : std::to_string(problems.size()) + " disagreements")
+                      << "\n";
+            return report == "ok" && problems.empty() ? 0 : 1;
         }
     } catch (const std::exception& e) {
         std::cerr << "mode-runs: " << e.what() << "\n";

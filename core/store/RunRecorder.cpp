@@ -1,5 +1,7 @@
 #include "store/RunRecorder.h"
 
+#include <algorithm>
+
 namespace mode {
 
 RunRecorder::RunRecorder(RunStore& store, ExperimentConfig config, std::string name, TrainerControl* control,
@@ -24,9 +26,13 @@ std::optional<std::string> RunRecorder::error() const {
 }
 
 RunResult RunRecorder::storedResult(RunResult result) const {
-    if (auto e = error()) {
+    std::lock_guard<std::mutex> lock(m_);
+    if (error_) {
         result.status = RunStatus::Failed;
-        result.message = "the run store failed, the run was stopped: " + *e;
+        result.message = "the run store failed and the run was stopped: " + *error_ + "; the store holds " +
+                         (lastStoredEpoch_ > 0 ? "epochs 1-" + std::to_string(lastStoredEpoch_) : std::string("no epoch")) +
+                         " of it" + (runId_ && lastStoredEpoch_ > 0 ? " (continue with --resume " + std::to_string(*runId_) + ")" : "");
+        result.epochsCompleted = std::min(result.epochsCompleted, lastStoredEpoch_);
     }
     return result;
 }
@@ -35,6 +41,7 @@ void RunRecorder::fail(const std::string& what) {
     {
         std::lock_guard<std::mutex> lock(m_);
         if (!error_) error_ = what;
+        cv_.notify_all(); // a trainer waiting for an epoch to be written goes on (and stops)
     }
     if (control_) control_->requestStop();
 }
@@ -60,10 +67,23 @@ void RunRecorder::writerLoop() {
             cv_.notify_all();
             if (error_) continue; // after a failure nothing more is written
         }
-        try {
-            write();
-        } catch (const std::exception& e) {
-            fail(e.what());
+        // A store locked by another program: try again until lockWait has passed (each write is
+        // one transaction, rolled back whole when it fails).
+        const auto started = std::chrono::steady_clock::now();
+        for (;;) {
+            try {
+                write();
+            } catch (const RunStoreBusy& e) {
+                if (std::chrono::steady_clock::now() - started < options_.lockWait) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                    continue;
+                }
+                const auto waited = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
+                fail(std::string(e.what()) + " for more than " + std::to_string(waited.count()) + " s");
+            } catch (const std::exception& e) {
+                fail(e.what());
+            }
+            break;
         }
     }
 }
@@ -82,6 +102,7 @@ void RunRecorder::onRunStart(const RunStart& start) {
         if (resumeId_) {
             store_.resumeRun(*resumeId_, start.resumedFromEpoch, start.resumedFromStep, start);
             runId_ = resumeId_;
+            lastStoredEpoch_ = start.resumedFromEpoch;
         } else {
             runId_ = store_.beginRun(config_, start, name_);
         }
@@ -107,9 +128,19 @@ void RunRecorder::onStep(const StepMetrics& step) {
 
 void RunRecorder::onEpoch(const EpochMetrics& epoch) {
     if (!runId_) return;
+    {
+        // At most one epoch ahead of the store: a failing store stops the run within an epoch.
+        std::unique_lock<std::mutex> lock(m_);
+        cv_.wait(lock, [&] { return epochsWritten_ >= epochsPosted_ || error_ || !writer_.joinable(); });
+    }
+    ++epochsPosted_;
     post([this, id = *runId_, epoch, batch = std::move(pending_)] {
         store_.requireFileInPlace(); // once an epoch: a deleted store would swallow the run unseen
         store_.appendEpoch(id, epoch, batch);
+        std::lock_guard<std::mutex> lock(m_);
+        ++epochsWritten_;
+        lastStoredEpoch_ = epoch.epoch;
+        cv_.notify_all();
     });
     pending_ = {};
     lastFlush_ = std::chrono::steady_clock::now();

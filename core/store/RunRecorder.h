@@ -2,9 +2,12 @@
 // Writes a run into a RunStore as it trains, on a writer thread of its own so that the trainer
 // never waits on the disk: steps are buffered and handed over every `flushSteps` steps or
 // `flushInterval`, whichever comes first, and written in one transaction; each epoch, its
-// metrics and the checkpoint. A write that fails (disk full, file read-only or locked) is kept
-// as error() and asks the trainer to stop: the run ends cleanly and what was stored stays
-// intact. After onRunEnd returns, everything has been written.
+// metrics and the checkpoint. The trainer runs at most one epoch ahead of the epoch being
+// written: at an epoch's end it waits until the previous epoch is in the store. A write that finds the store locked
+// by another program is tried again until `lockWait` has passed (the training waits meanwhile);
+// a write that fails for good (disk full, file read-only, locked too long) is kept as error()
+// and asks the trainer to stop: the run ends cleanly, what was stored stays intact, and the
+// run's row counts only what was stored. After onRunEnd returns, everything has been written.
 //
 // The RunStore is used by the writer thread only, from onRunStart to onRunEnd.
 
@@ -30,6 +33,7 @@ struct RecorderOptions {
     std::chrono::milliseconds flushInterval{500};
     bool checkpoints = true;
     std::size_t maxQueued = 64; // writes waiting; beyond it the trainer waits (a very slow disk)
+    std::chrono::milliseconds lockWait{60000}; // how long a write may wait for another program's lock
 };
 
 class RunRecorder : public TrainingObserver {
@@ -72,6 +76,9 @@ private:
     std::vector<StepMetrics> pending_;
     std::chrono::steady_clock::time_point lastFlush_;
     std::optional<RunResult> unstoredEnd_;
+    int epochsPosted_ = 0;  // epochs handed to the writer (trainer thread; read under m_)
+    int epochsWritten_ = 0; // epochs in the store (under m_)
+    int lastStoredEpoch_ = 0;
 
     mutable std::mutex m_;
     std::condition_variable cv_;

@@ -235,7 +235,9 @@ struct RunStore::Impl {
             else if (code == SQLITE_CORRUPT) reason = "the file is damaged (" + reason + ")";
             else if (code == SQLITE_IOERR)
                 reason = "a read or write failed: " + reason + " (the disk may be full, a file-size limit reached or the file removed)";
-            else if (code == SQLITE_BUSY) reason = "another program holds it locked (" + reason + ")";
+            else if ((code & 0xff) == SQLITE_BUSY) {
+                throw RunStoreBusy("run store " + path + ": " + what + ": another program holds it locked (" + reason + ")");
+            }
         }
         throw RunStoreError("run store " + path + ": " + what + ": " + reason);
     }
@@ -616,17 +618,16 @@ void RunStore::resumeRun(std::int64_t id, int epoch, std::int64_t step, const Ru
 
 void RunStore::finishRun(std::int64_t run, const RunResult& result) {
     d_->guarded("cannot record the end of run " + std::to_string(run), [&] {
-        SQLite::Statement u(*d_->db, "UPDATE runs SET status = ?, message = ?, ended_at = ?, heartbeat_at = ?, "
-                                     "epochs_completed = ?, steps = ?, wall_seconds = ? WHERE id = ?");
-        const double t = now();
-        u.bind(1, toString(result.status));
-        u.bind(2, result.message);
-        u.bind(3, t);
-        u.bind(4, t);
-        u.bind(5, result.epochsCompleted);
-        u.bind(6, result.steps);
-        u.bind(7, result.wallSeconds);
-        u.bind(8, run);
+        SQLite::Statement u(*d_->db, "UPDATE runs SET status = :status, message = :message, ended_at = :t, heartbeat_at = :t, "
+                                     "epochs_completed = (SELECT COALESCE(MAX(epoch), 0) FROM epochs WHERE run_id = :id), "
+                                     "steps = MAX((SELECT COALESCE(MAX(step), 0) FROM steps WHERE run_id = :id), "
+                                     "            (SELECT COALESCE(MAX(step), 0) FROM epochs WHERE run_id = :id)), "
+                                     "wall_seconds = :wall WHERE id = :id");
+        u.bind(":status", toString(result.status));
+        u.bind(":message", result.message);
+        u.bind(":t", now());
+        u.bind(":wall", result.wallSeconds);
+        u.bind(":id", run);
         u.exec();
     });
 }
@@ -998,6 +999,37 @@ std::string RunStore::integrityCheck() const {
         std::string report;
         while (q.executeStep()) report += (report.empty() ? "" : "\n") + q.getColumn(0).getString();
         return report;
+    });
+}
+
+std::vector<std::string> RunStore::consistencyCheck() const {
+    return d_->guarded("cannot check the runs against their data", [&] {
+        SQLite::Statement q(*d_->db,
+                            "SELECT r.id, r.status, r.epochs_completed, r.steps, r.test_accuracy, "
+                            "  (SELECT COALESCE(MAX(epoch), 0) FROM epochs e WHERE e.run_id = r.id), "
+                            "  (SELECT COALESCE(MAX(step), 0) FROM steps s WHERE s.run_id = r.id), "
+                            "  (SELECT COALESCE(MAX(step), 0) FROM epochs e WHERE e.run_id = r.id), "
+                            "  (SELECT test_accuracy FROM epochs e WHERE e.run_id = r.id ORDER BY epoch DESC LIMIT 1) "
+                            "FROM runs r WHERE r.status != 'running' ORDER BY r.id");
+        std::vector<std::string> problems;
+        while (q.executeStep()) {
+            const auto id = q.getColumn(0).getInt64();
+            const std::string who = "run " + std::to_string(id) + " (" + q.getColumn(1).getString() + "): ";
+            const int epochs = q.getColumn(2).getInt(), storedEpochs = q.getColumn(5).getInt();
+            const auto steps = q.getColumn(3).getInt64();
+            const auto storedSteps = std::max(q.getColumn(6).getInt64(), q.getColumn(7).getInt64());
+            if (epochs != storedEpochs)
+                problems.push_back(who + "says " + std::to_string(epochs) + " epochs completed, " + std::to_string(storedEpochs) +
+                                   " are stored");
+            if (steps != storedSteps)
+                problems.push_back(who + "says " + std::to_string(steps) + " steps, the last stored step is " +
+                                   std::to_string(storedSteps));
+            if (!q.getColumn(8).isNull() &&
+                (q.getColumn(4).isNull() || q.getColumn(4).getDouble() != q.getColumn(8).getDouble()))
+                problems.push_back(who + "its test accuracy is not its last stored epoch's (" +
+                                   std::to_string(q.getColumn(8).getDouble()) + ")");
+        }
+        return problems;
     });
 }
 

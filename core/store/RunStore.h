@@ -24,6 +24,12 @@ class RunStoreError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
+// Another connection (this or another program) held the write lock past the busy timeout: the
+// write was rolled back whole and may be tried again.
+class RunStoreBusy : public RunStoreError {
+public:
+    using RunStoreError::RunStoreError;
+};
 
 struct RunRecord {
     std::int64_t id = 0;
@@ -100,6 +106,9 @@ public:
     void appendEpoch(std::int64_t run, const EpochMetrics& epoch, const std::vector<StepMetrics>& pendingSteps = {});
     // Keeps the run's latest checkpoint only (replaces the previous one).
     void saveCheckpoint(std::int64_t run, const Checkpoint& checkpoint);
+    // Records the run's end. Its counters are what the store holds, whatever the result says: the
+    // last stored epoch and the last stored step (a run whose writes failed is never recorded
+    // with more than was kept).
     void finishRun(std::int64_t run, const RunResult& result);
     // Makes a stopped, interrupted, failed or diverged run `running` again under this process,
     // continuing after its checkpoint (epoch, step): what was stored after the checkpoint (the
@@ -145,6 +154,10 @@ public:
     void requireFileInPlace() const;
     // PRAGMA integrity_check: "ok" or what is wrong.
     std::string integrityCheck() const;
+    // Runs whose row disagrees with what is stored for them (epochs completed, steps, final test
+    // accuracy against the last stored epoch), one line each; empty when all agree. Runs still
+    // being written are left out.
+    std::vector<std::string> consistencyCheck() const;
 
     struct Impl;
 

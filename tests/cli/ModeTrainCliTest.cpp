@@ -205,6 +205,32 @@ TEST(ModeTrainCli, TextFileTrainsAndTheBuiltInDebianDescriptions) {
 
 // kill -9 in the middle of a run, then `mode-train --resume`: the run ends as `finished` with the
 // test accuracy and loss of the same run left alone, its steps written once each.
+TEST(ModeTrainCli, AStoreLockedByAnotherProgramForSecondsLosesNoEpoch) {
+    // Another program holds an exclusive lock for 7 s mid-run, past SQLite's 5 s busy timeout
+    // (issue: the run went on, failed at the end and its row claimed epochs it never stored).
+    TempDir dir;
+    const std::string db = dir / "c.sqlite";
+    const std::string runs = std::string(MODE_BIN_DIR) + "/mode-runs --db " + db;
+    runCommand("(" + kTrain + " --db " + db + " --epochs 30 --batch-size 16 --threads 1 --device cpu -q --json > " +
+               (dir / "out") + " 2>" + (dir / "err") + "; echo $? > " + (dir / "rc") + ") >/dev/null 2>&1 &");
+    ASSERT_GE(waitForStoredEpochs(runs, 2), 2);
+    auto lock = runCommand("(echo 'BEGIN EXCLUSIVE;'; sleep 7; echo 'COMMIT;') | sqlite3 " + db);
+    EXPECT_EQ(lock.exitCode, 0) << lock.err;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (!std::filesystem::exists(dir / "rc") && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_EQ(readFile(dir / "rc"), "0\n") << readFile(dir / "err");
+    auto list = json::parse(runCommand(runs + " list --json").out);
+    ASSERT_EQ(list.size(), 1u);
+    EXPECT_EQ(list[0]["status"], "finished");
+    EXPECT_EQ(list[0]["epochs_completed"], 30);
+    EXPECT_EQ(json::parse(readFile(dir / "out"))["test_accuracy"], list[0]["test_accuracy"]);
+    auto check = runCommand(runs + " check");
+    EXPECT_EQ(check.exitCode, 0) << check.out;
+    EXPECT_CONTAINS(check.out, "every run's row agrees with its stored data");
+}
+
 TEST(ModeTrainCli, AKilledRunResumesToTheResultOfAnUninterruptedOne) {
     TempDir dir;
     const std::string args = " --epochs 12 --batch-size 8 --seed 5 --threads 1 --device cpu -q --json";

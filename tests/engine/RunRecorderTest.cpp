@@ -104,10 +104,12 @@ TEST(RunRecorder, AStoreThatCannotBeWrittenStopsTheRunAndSaysWhy) {
     auto c = small();
     c.train.epochs = 50;
     Trainer trainer(c, makeRegimesDataset(c.data.regimes));
-    auto recorderOwner = std::make_unique<RunRecorder>(store, c, "", &trainer.control());
+    RecorderOptions options;
+    options.lockWait = std::chrono::milliseconds(1500);
+    auto recorderOwner = std::make_unique<RunRecorder>(store, c, "", &trainer.control(), options);
     RunRecorder& recorder = *recorderOwner;
     trainer.addObserver(&recorder);
-    // Another program takes the write lock after epoch 2 and keeps it past the busy timeout.
+    // Another program takes the write lock after epoch 2 and keeps it past the lock wait.
     struct LockHolder : TrainingObserver {
         std::string path;
         std::unique_ptr<SQLite::Database> db;
@@ -137,5 +139,56 @@ TEST(RunRecorder, AStoreThatCannotBeWrittenStopsTheRunAndSaysWhy) {
     EXPECT_EQ(reopened.integrityCheck(), "ok");
     auto r = reopened.run(id);
     EXPECT_EQ(r.status, RunStatus::Failed) << "the end is stored once the lock is gone";
-    EXPECT_GE(store.epochs(r.id).size(), 2u) << "the epochs before the failure are kept";
+    const auto stored = store.epochs(r.id);
+    EXPECT_GE(stored.size(), 2u) << "the epochs before the failure are kept";
+    // The row counts what is stored, not what was trained: the trainer ran at most one epoch past
+    // the one whose write failed.
+    EXPECT_EQ(r.epochsCompleted, static_cast<int>(stored.size()));
+    EXPECT_EQ(r.steps, stored.back().step);
+    EXPECT_EQ(*r.testAccuracy, stored.back().testAccuracy);
+    EXPECT_LE(result.epochsCompleted, static_cast<int>(stored.size()) + 2);
+    EXPECT_NE(r.message.find("the store holds epochs 1-" + std::to_string(stored.size())), std::string::npos) << r.message;
+    EXPECT_NE(r.message.find("another program holds it locked"), std::string::npos) << r.message;
+    EXPECT_NE(r.message.find("s; the store holds"), std::string::npos) << "the time waited is stated: " << r.message;
+    EXPECT_TRUE(reopened.consistencyCheck().empty());
+}
+
+TEST(RunRecorder, AStoreLockedForAWhileLosesNothing) {
+    // Another program holds the write lock for 6.5 s, past SQLite's 5 s busy timeout: the
+    // recorder tries again (training waits meanwhile) and every epoch is stored.
+    TempDir dir;
+    const std::string path = dir / "runs.sqlite";
+    RunStore store(path);
+    auto c = small();
+    c.train.epochs = 12;
+    Trainer trainer(c, makeRegimesDataset(c.data.regimes));
+    RecorderOptions options;
+    options.lockWait = std::chrono::seconds(30);
+    RunRecorder recorder(store, c, "", &trainer.control(), options);
+    trainer.addObserver(&recorder);
+    struct LockFor : TrainingObserver {
+        std::string path;
+        std::thread locker;
+        void onEpoch(const EpochMetrics& m) override {
+            if (m.epoch != 3) return;
+            locker = std::thread([p = path] {
+                SQLite::Database db(p, SQLite::OPEN_READWRITE, 10000);
+                db.exec("BEGIN EXCLUSIVE");
+                std::this_thread::sleep_for(std::chrono::milliseconds(6500)); // past the 5 s busy timeout
+                db.exec("COMMIT");
+            });
+        }
+    } lock;
+    lock.path = path;
+    trainer.addObserver(&lock);
+    auto result = trainer.run();
+    lock.locker.join();
+    EXPECT_FALSE(recorder.error()) << *recorder.error();
+    EXPECT_EQ(result.status, RunStatus::Finished);
+    auto r = store.run(*recorder.runId());
+    EXPECT_EQ(r.status, RunStatus::Finished);
+    EXPECT_EQ(r.epochsCompleted, 12);
+    EXPECT_EQ(store.epochs(r.id).size(), 12u);
+    EXPECT_EQ(r.steps, result.steps);
+    EXPECT_TRUE(store.consistencyCheck().empty());
 }
