@@ -372,7 +372,7 @@ std::vector<ConfigIssue> validate(const ExperimentConfig& c, bool checkFiles) {
     if (!(t.momentum >= 0 && t.momentum < 1)) bad("train.momentum", "must be in [0, 1)");
     if (!oneOf(t.device, {"auto", "cpu", "cuda"}) && t.device.rfind("cuda:", 0) != 0)
         bad("train.device", "must be auto, cpu, cuda or cuda:N, not '" + t.device + "'");
-    if (t.threads < 0) bad("train.threads", "must be >= 0 (0: one per core)");
+    if (t.threads < 0 || t.threads > 1024) bad("train.threads", "must be between 0 and 1024 (0: one per core)");
     return out;
 }
 

@@ -119,6 +119,8 @@ CREATE TABLE checkpoints (
 )sql";
 
 const char* kMigrations[] = {kSchemaV1, kMigrationV2}; // kMigrations[v] brings version v to v + 1
+// SQLite's application_id of a MoDE run store ("MoDE"), so that file(1) and this program know one.
+constexpr int kApplicationId = 0x4D6F4445;
 
 // A writer that has not written for this long, on another host, is taken for dead.
 constexpr double kStaleHeartbeatSeconds = 15 * 60;
@@ -252,12 +254,24 @@ struct RunStore::Impl {
             } else if (!fs::exists(path)) {
                 throw RunStoreError("run store " + path + ": no such file");
             }
+            // A file without write permission is not written, even by root (who may write anyway).
+            struct stat st {};
+            if (mode == Mode::ReadWrite && ::stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) == 0)
+                throw RunStoreError("run store " + path + ": the file is read-only (no write permission); make it writable or "
+                                    "use another --db");
             const int flags = mode == Mode::ReadWrite ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE : SQLite::OPEN_READONLY;
             db = std::make_unique<SQLite::Database>(path, flags, 5000);
             if (mode == Mode::ReadWrite && sqlite3_db_readonly(db->getHandle(), "main") == 1)
                 throw RunStoreError("run store " + path + ": the file is read-only; open it with write permission or use another --db");
             db->exec("PRAGMA foreign_keys = ON");
             int version = userVersion(); // also proves it is a SQLite file
+            // Another program's database is refused before anything is written to it (the switch
+            // to WAL below rewrites the file's header).
+            const int application = db->execAndGet("PRAGMA application_id").getInt();
+            if ((application != 0 && application != kApplicationId) ||
+                (version == 0 && db->execAndGet("SELECT count(*) FROM sqlite_master").getInt() > 0))
+                throw RunStoreError("run store " + path + ": the file is a SQLite database of another program (not a MoDE "
+                                    "run store); it was left unchanged: use another --db");
             if (version > kSchemaVersion)
                 throw RunStoreError("run store " + path + ": schema version " + std::to_string(version) +
                                     " is newer than this program's (" + std::to_string(kSchemaVersion) + "); update MoDE Workbench");
@@ -278,6 +292,7 @@ struct RunStore::Impl {
                     throw RunStoreError("run store " + path + ": cannot switch to WAL mode (is it on a network file system?)");
                 db->exec("PRAGMA synchronous = NORMAL");
                 if (version < kSchemaVersion) migrate();
+                if (application == 0) db->exec("PRAGMA application_id = " + std::to_string(kApplicationId));
                 markInterrupted();
             } else if (version < kSchemaVersion) {
                 throw RunStoreError("run store " + path + ": schema version " + std::to_string(version) +

@@ -93,6 +93,25 @@ TEST(ExperimentConfig, TopKMustBeBetweenOneAndExperts) {
     EXPECT_FALSE(hasIssue(validate(c), "model.top_k"));
 }
 
+TEST(ExperimentConfig, ThreadCountIsBounded) {
+    // --threads 100000 started hundreds of threads and trained nothing.
+    ExperimentConfig c;
+    c.train.threads = 100000;
+    EXPECT_TRUE(hasIssue(validate(c), "train.threads"));
+    c.train.threads = 1024;
+    EXPECT_FALSE(hasIssue(validate(c), "train.threads"));
+}
+
+TEST(ExperimentConfig, KlIsRefusedForARegressionTask) {
+    ExperimentConfig c;
+    c.loss.distill = "kl";
+    EXPECT_FALSE(hasIssue(validate(c), "loss.distill"));
+    c.data.task = "regression";
+    EXPECT_TRUE(hasIssue(validate(c), "loss.distill"));
+    c.loss.distill = "mse-pairwise";
+    EXPECT_FALSE(hasIssue(validate(c), "loss.distill"));
+}
+
 TEST(ExperimentConfig, AlphaZeroIsAllowed) {
     ExperimentConfig c;
     c.loss.alpha = 0;

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <cmath>
@@ -281,6 +282,50 @@ TEST(RunStore, RefusesANewerSchemaAForeignDatabaseAndJunk) {
     SQLite::Database other(dir / "other.sqlite");
     EXPECT_TRUE(other.tableExists("invoices"));
     EXPECT_FALSE(other.tableExists("runs"));
+}
+
+TEST(RunStore, AForeignOrReadOnlyFileIsNotChangedByteForByte) {
+    TempDir dir;
+    const std::string foreign = dir / "foreign.sqlite", lookalike = dir / "lookalike.sqlite", app = dir / "app.sqlite";
+    {
+        SQLite::Database db(foreign, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec("CREATE TABLE invoices (id INTEGER)");
+        SQLite::Database l(lookalike, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE); // has a `runs` table of its own
+        l.exec("CREATE TABLE runs (id INTEGER, name TEXT)");
+        SQLite::Database a(app, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE); // another program's application id
+        a.exec("PRAGMA application_id = 1234; PRAGMA user_version = 2; CREATE TABLE t (x)");
+    }
+    for (const auto& path : {foreign, lookalike, app}) {
+        const std::string before = readFile(path);
+        for (auto mode : {RunStore::Mode::ReadWrite, RunStore::Mode::ReadOnly}) {
+            try {
+                RunStore s(path, mode);
+                ADD_FAILURE() << path << " opened";
+            } catch (const RunStoreError& e) {
+                EXPECT_NE(std::string(e.what()).find("another program"), std::string::npos) << e.what();
+            }
+        }
+        EXPECT_EQ(readFile(path), before) << path << ": the header (journal mode bytes 18-19) or anything else changed";
+        EXPECT_FALSE(std::filesystem::exists(path + "-wal")) << path;
+    }
+    // A store made read-only is refused for writing even where the file system would allow it
+    // (root), and still read.
+    const std::string ro = dir / "ro.sqlite";
+    { RunStore s(ro); }
+    std::filesystem::permissions(ro, std::filesystem::perms::owner_read | std::filesystem::perms::group_read |
+                                         std::filesystem::perms::others_read);
+    const std::string before = readFile(ro);
+    try {
+        RunStore s(ro);
+        ADD_FAILURE() << "a read-only store opened for writing";
+    } catch (const RunStoreError& e) {
+        EXPECT_NE(std::string(e.what()).find("read-only"), std::string::npos) << e.what();
+    }
+    EXPECT_NO_THROW(RunStore(ro, RunStore::Mode::ReadOnly).listRuns());
+    EXPECT_EQ(readFile(ro), before);
+    // The project's own stores carry its application id ("MoDE").
+    SQLite::Database own(ro, SQLite::OPEN_READONLY);
+    EXPECT_EQ(own.execAndGet("PRAGMA application_id").getInt(), 0x4D6F4445);
 }
 
 TEST(RunStore, UnknownIdsGiveClearErrors) {
