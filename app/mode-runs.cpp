@@ -4,6 +4,7 @@
 #include "cli/CliCommon.h"
 #include "store/RunExport.h"
 #include "store/RunStore.h"
+#include "util/Utf8.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -44,8 +45,10 @@ void printList(const std::vector<RunRecord>& runs) {
               << std::setw(9) << "test" << std::setw(9) << "routing" << std::setw(8) << "epochs"
               << "  started\n";
     for (const auto& r : runs) {
-        std::string name = r.name.size() > 20 ? r.name.substr(0, 19) + "~" : r.name;
-        std::string dataset = r.dataset.size() > 12 ? r.dataset.substr(0, 11) + "~" : r.dataset;
+        // Names come from users and files: shown without terminal escapes or broken bytes.
+        std::string name = printable(r.name), dataset = printable(r.dataset);
+        name = name.size() > 20 ? name.substr(0, 19) + "~" : name;
+        dataset = dataset.size() > 12 ? dataset.substr(0, 11) + "~" : dataset;
         std::cout << std::left << std::setw(6) << r.id << std::setw(22) << (name.empty() ? "-" : name)
                   << std::setw(12) << toString(r.status) << std::setw(14) << dataset << std::right << std::setw(4)
                   << r.experts << std::setw(9) << alphaText(r.alpha) << std::setw(9) << fixed(r.testAccuracy)
@@ -116,7 +119,7 @@ void printCompare(const json& studies) {
 }
 
 void printShow(const RunStore& store, const RunRecord& r) {
-    std::cout << "run " << r.id << (r.name.empty() ? "" : " \"" + r.name + "\"") << ": " << toString(r.status);
+    std::cout << "run " << r.id << (r.name.empty() ? "" : " \"" + printable(r.name) + "\"") << ": " << toString(r.status);
     if (!r.message.empty()) std::cout << " (" << r.message << ")";
     std::cout << "\n  dataset      " << r.dataset << " (" << r.datasetFingerprint << "), " << r.start.trainRows << " train / "
               << r.start.valRows << " val / " << r.start.testRows << " test rows\n"
@@ -261,7 +264,7 @@ int main(int argc, char** argv) {
             if (asJson) {
                 json a = json::array();
                 for (const auto& r : runs) a.push_back(runRecordJson(r));
-                std::cout << a.dump(2) << "\n";
+                std::cout << a.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
             } else {
                 printList(runs);
             }
@@ -270,13 +273,13 @@ int main(int argc, char** argv) {
             if (asJson) {
                 json j = runRecordJson(r);
                 j["config"] = json::parse(r.configJson);
-                std::cout << j.dump(2) << "\n";
+                std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
             } else {
                 printShow(store, r);
             }
         } else if (*exp) {
             std::ostringstream buffer;
-            if (asJson) buffer << exportRunJson(store, id).dump(2) << "\n";
+            if (asJson) buffer << exportRunJson(store, id).dump(2, ' ', false, json::error_handler_t::replace) << "\n";
             else if (epochsOnly) exportEpochsCsv(store, id, buffer);
             else exportRunCsv(store, id, buffer);
             if (out.empty()) {
@@ -308,7 +311,7 @@ int main(int argc, char** argv) {
                 return kExitBadInput;
             }
             const json result = compareJson(runs, metric);
-            if (asJson) std::cout << result.dump(2) << "\n";
+            if (asJson) std::cout << result.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
             else printCompare(result);
         } else if (*del) {
             for (auto id : ids) store.run(id); // all ids exist, or nothing is deleted

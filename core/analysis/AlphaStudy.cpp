@@ -166,9 +166,14 @@ std::vector<AlphaStudy> groupStudies(const std::vector<StudyRun>& runs) {
                     }
                     if (values.size() > 1) {
                         auto it = settings[sig].find(k);
-                        s.distinguishing.push_back(k + " = " + (it == settings[sig].end() ? "(unset)" : it->second));
+                        s.distinguishing.push_back(k + "=" + (it == settings[sig].end() ? "(unset)" : it->second));
                     }
                 }
+            // The data's fingerprint follows from the data settings; named only when nothing else differs.
+            if (s.distinguishing.size() > 1)
+                s.distinguishing.erase(std::remove_if(s.distinguishing.begin(), s.distinguishing.end(),
+                                                      [](const std::string& d) { return d.rfind("data.fingerprint=", 0) == 0; }),
+                                       s.distinguishing.end());
             group.push_back(std::move(s));
         }
         std::stable_sort(group.begin(), group.end(), [](const auto& a, const auto& b) { return a.runs() > b.runs(); });

@@ -53,8 +53,8 @@ std::optional<double> weightedProbing(const EpochMetrics& epoch);
 // The runs of one dataset with one configuration: alpha -> seed -> index into the runs given.
 struct AlphaStudy {
     std::string dataset, signature;
-    // "model.experts = 8": where this configuration differs from the dataset's others (empty when
-    // the dataset has one configuration).
+    // "model.experts=8": where this configuration differs from the dataset's others (empty when
+    // the dataset has one configuration; the data fingerprint only where nothing else differs).
     std::vector<std::string> distinguishing;
     std::map<double, std::map<std::int64_t, std::size_t>> cells;
     std::size_t duplicates = 0; // older runs of an (alpha, seed) already filled; not counted

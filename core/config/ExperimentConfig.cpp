@@ -1,5 +1,7 @@
 #include "config/ExperimentConfig.h"
 
+#include "util/Utf8.h"
+
 #include "data/DatasetFactory.h"
 
 #include <nlohmann/json.hpp>
@@ -362,6 +364,7 @@ std::vector<ConfigIssue> validate(const ExperimentConfig& c, bool checkFiles) {
         bad("loss.distill", "kl compares class distributions; a regression target has none (use mse-mean or mse-pairwise)");
     if (!(l.balanceWeight >= 0)) bad("loss.balance_weight", "must be >= 0");
 
+    if (!isValidUtf8(c.name)) bad("name", "is not valid UTF-8");
     const auto& t = c.train;
     if (t.epochs < 1) bad("train.epochs", "must be at least 1");
     if (t.batchSize < 1) bad("train.batch_size", "must be at least 1");

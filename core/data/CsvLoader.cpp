@@ -48,6 +48,7 @@ void requireText(const std::string& text, const std::string& source) {
                                    std::string(1, "0123456789abcdef"[c & 15]) + " at offset " +
                                    std::to_string(i) + "): this is not a text CSV file");
     }
+    requireUtf8Text(text, source);
 }
 
 std::optional<double> parseNumber(const std::string& s) {

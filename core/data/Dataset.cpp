@@ -1,6 +1,7 @@
 #include "data/Dataset.h"
 
 #include "util/Random.h"
+#include "util/Utf8.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,6 +9,18 @@
 #include <map>
 
 namespace mode {
+
+void requireUtf8Text(const std::string& text, const std::string& source) {
+    const auto bad = invalidUtf8Offset(text);
+    if (bad == std::string::npos) return;
+    const auto lineStart = text.rfind('\n', bad == 0 ? 0 : bad - 1);
+    const std::size_t column = bad - (lineStart == std::string::npos || text[lineStart] != '\n' ? 0 : lineStart + 1) + 1;
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(text[bad]));
+    throw DataError(source + ":" + std::to_string(line) + ": column " + std::to_string(column) + ": byte " + hex +
+                    " is not valid UTF-8; save the file as UTF-8");
+}
 
 std::string Dataset::fingerprint() const { return std::to_string(sizeBytes) + ":" + contentHash; }
 

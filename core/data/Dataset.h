@@ -79,6 +79,10 @@ void fitOnTrainingRows(Dataset& d, const std::vector<std::int64_t>& trainRows);
 // training rows (constant columns are centred only).
 void standardiseWithTrainingStats(Dataset& d, const std::vector<std::int64_t>& trainRows);
 
+// Throws DataError "source:line: column C: ... not valid UTF-8" for a data file's text that is
+// not UTF-8 (labels and column names end up in the store, JSON and on the terminal).
+void requireUtf8Text(const std::string& text, const std::string& source);
+
 // FNV-1a 64-bit over bytes, as 16 hex digits.
 std::string fnv1a64Hex(const void* data, std::size_t size, std::uint64_t seed = 1469598103934665603ULL);
 

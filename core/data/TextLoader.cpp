@@ -36,6 +36,7 @@ Dataset loadTsvText(const std::string& text, const std::string& source) {
     const std::size_t probe = std::min<std::size_t>(text.size(), 4096);
     for (std::size_t i = 0; i < probe; ++i)
         if (text[i] == '\0') fail(source, 0, "this is a binary file, not text (a NUL byte at offset " + std::to_string(i) + ")");
+    requireUtf8Text(text, source);
     Dataset d;
     d.name = std::filesystem::path(source).filename().string();
     d.source = source;

@@ -3,6 +3,7 @@
 #include "data/Dataset.h"
 #include "report/RunSummary.h"
 #include "store/WriterIdentity.h"
+#include "util/Utf8.h"
 
 #include <sys/stat.h>
 #include <thread>
@@ -264,12 +265,17 @@ struct RunStore::Impl {
             if (mode == Mode::ReadWrite && sqlite3_db_readonly(db->getHandle(), "main") == 1)
                 throw RunStoreError("run store " + path + ": the file is read-only; open it with write permission or use another --db");
             db->exec("PRAGMA foreign_keys = ON");
-            int version = userVersion(); // also proves it is a SQLite file
             // Another program's database is refused before anything is written to it (the switch
-            // to WAL below rewrites the file's header).
-            const int application = db->execAndGet("PRAGMA application_id").getInt();
-            if ((application != 0 && application != kApplicationId) ||
-                (version == 0 && db->execAndGet("SELECT count(*) FROM sqlite_master").getInt() > 0))
+            // to WAL below rewrites the file's header). One statement reads one snapshot: a store
+            // that another program is creating right now is seen before or after, never between.
+            SQLite::Statement header(*db, "SELECT user_version, application_id, (SELECT count(*) FROM sqlite_master) "
+                                          "FROM pragma_user_version, pragma_application_id");
+            header.executeStep(); // also proves it is a SQLite file
+            int version = header.getColumn(0).getInt();
+            const int application = header.getColumn(1).getInt();
+            const bool hasTables = header.getColumn(2).getInt() > 0;
+            header.reset();
+            if ((application != 0 && application != kApplicationId) || (version == 0 && hasTables))
                 throw RunStoreError("run store " + path + ": the file is a SQLite database of another program (not a MoDE "
                                     "run store); it was left unchanged: use another --db");
             if (version > kSchemaVersion)
@@ -466,7 +472,21 @@ std::string RunStore::defaultPath() {
 const std::string& RunStore::path() const { return d_->path; }
 int RunStore::schemaVersion() const { return d_->userVersion(); }
 
+namespace {
+// Text a user gives the store is UTF-8 (JSON exports and the terminal need it): refused otherwise.
+void requireUtf8(const std::string& path, const std::string& what, const std::string& text) {
+    const auto bad = invalidUtf8Offset(text);
+    if (bad != std::string::npos)
+        throw RunStoreError("run store " + path + ": the " + what + " is not valid UTF-8 (byte " + std::to_string(bad + 1) +
+                            " of '" + printable(text) + "'); nothing was changed");
+}
+} // namespace
+
 std::int64_t RunStore::beginRun(const ExperimentConfig& config, const RunStart& start, const std::string& name) {
+    requireUtf8(d_->path, "run name", name);
+    requireUtf8(d_->path, "experiment name", config.name);
+    for (const auto& c : start.classNames) requireUtf8(d_->path, "class name", c);
+    requireUtf8(d_->path, "dataset name", start.datasetName);
     return d_->guarded("cannot record the start of a run", [&] {
         const std::string configText = config.toJson().dump();
         SQLite::Statement s(*d_->db,
@@ -894,6 +914,7 @@ void RunStore::deleteRun(std::int64_t id) {
 }
 
 void RunStore::rename(std::int64_t id, const std::string& name) {
+    requireUtf8(d_->path, "name", name);
     d_->guarded("cannot rename run " + std::to_string(id), [&] {
         d_->requireRun(id);
         SQLite::Statement s(*d_->db, "UPDATE runs SET name = ? WHERE id = ?");
@@ -905,6 +926,7 @@ void RunStore::rename(std::int64_t id, const std::string& name) {
 
 void RunStore::addTag(std::int64_t id, const std::string& tag) {
     if (tag.empty()) throw RunStoreError("a tag cannot be empty");
+    requireUtf8(d_->path, "tag", tag);
     d_->guarded("cannot tag run " + std::to_string(id), [&] {
         d_->requireRun(id);
         SQLite::Statement s(*d_->db, "INSERT OR IGNORE INTO run_tags (run_id, tag) VALUES (?, ?)");
@@ -925,6 +947,7 @@ void RunStore::removeTag(std::int64_t id, const std::string& tag) {
 }
 
 void RunStore::setNotes(std::int64_t id, const std::string& notes) {
+    requireUtf8(d_->path, "notes", notes);
     d_->guarded("cannot write the notes of run " + std::to_string(id), [&] {
         d_->requireRun(id);
         SQLite::Statement s(*d_->db, "UPDATE runs SET notes = ? WHERE id = ?");

@@ -279,3 +279,36 @@ TEST(ModeRunsCli, ADamagedCheckpointIsRefusedAndTheStoredRunKept) {
     EXPECT_EQ(runs(db, "export 1 --json").out, before) << "nothing stored was touched";
     EXPECT_EQ(runs(db, "check").exitCode, 0);
 }
+
+TEST(ModeRunsCli, NamesThatAreNotUtf8AreRefusedAndNeverBreakTheStore) {
+    // A 0xFF byte in a name used to be stored; from then on list/show/export --json failed for
+    // the whole store.
+    TempDir dir;
+    const std::string db = dir / "runs.sqlite";
+    ASSERT_EQ(train(db, "-q").exitCode, 0);
+    auto rename = runs(db, "rename 1 \"$(printf 'bad\\377')\"");
+    EXPECT_EQ(rename.exitCode, 2);
+    EXPECT_CONTAINS(rename.err, "not valid UTF-8");
+    auto named = runCommand(kBin + "/mode-train --db " + db + kQuick + " -q --name \"$(printf 'run\\377')\"");
+    EXPECT_EQ(named.exitCode, 2) << named.err;
+    EXPECT_CONTAINS(named.err, "name");
+    // A store written by an older version with such a name (and a terminal escape) still lists.
+    ASSERT_EQ(runCommand("sqlite3 " + db + " \"UPDATE runs SET name = CAST(x'626164ff1b5b33316d' AS TEXT) WHERE id = 1\"").exitCode, 0);
+    auto list = listJson(db);
+    ASSERT_EQ(list.size(), 1u);
+    EXPECT_EQ(runs(db, "show 1 --json").exitCode, 0);
+    EXPECT_EQ(runs(db, "export 1 --json").exitCode, 0);
+    auto text = runs(db, "list");
+    EXPECT_EQ(text.out.find('\x1b'), std::string::npos) << "no raw escape reaches the terminal";
+    EXPECT_CONTAINS(text.out, "bad\\xff\\x1b[31m");
+}
+
+TEST(ModeRunsCli, ADataFileThatIsNotUtf8IsRefusedWithLineAndColumn) {
+    TempDir dir;
+    std::string csv = "x,label\n";
+    for (int i = 0; i < 30; ++i) csv += std::to_string(i) + "," + (i == 17 ? std::string("caf\xff") : std::string(i % 2 ? "a" : "b")) + "\n";
+    const std::string file = dir.file("bad.csv", csv);
+    auto r = train(dir / "r.sqlite", "--data " + file);
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_CONTAINS(r.err, "bad.csv:19: column 7: byte 0xff is not valid UTF-8");
+}

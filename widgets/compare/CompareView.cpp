@@ -368,6 +368,7 @@ void CompareView::onLoaded() {
     status_->setText(tr("%1 runs: %2").arg(data_.runs.size()).arg([this] {
         QStringList ids;
         for (const auto& r : data_.runs) ids << QString::number(r.id);
+        if (ids.size() > 12) ids = ids.mid(0, 8) << QStringLiteral("\u2026") << ids.mid(ids.size() - 3); // a long list would widen the window
         return ids.join(", ");
     }()));
     drawAll();
@@ -544,7 +545,11 @@ void CompareView::fillPaired() {
         for (const auto& e : effects) {
             paired_->setRowCount(row + 1);
             int c = 0;
-            if (several) paired_->setItem(row, c++, cell(QString::fromStdString(study.label())));
+            if (several) {
+                auto* label = cell(QString::fromStdString(study.label()));
+                label->setToolTip(label->text() + tr("\nconfiguration %1").arg(QString::fromStdString(study.signature)));
+                paired_->setItem(row, c++, label);
+            }
             paired_->setItem(row, c++, cell(e.alpha == 0 ? tr("0 (MoE)") : QString::number(e.alpha), e.alpha == 0));
             paired_->setItem(row, c++, cell(QString::number(e.values.size())));
             paired_->setItem(row, c++, cell(e.values.empty() ? "-" : number(e.mean) + " \u00b1 " + number(e.std)));
@@ -582,6 +587,7 @@ void CompareView::fillPaired() {
         }
     }
     paired_->resizeColumnsToContents();
+    if (several) paired_->setColumnWidth(0, std::min(paired_->columnWidth(0), 360)); // the full label is its tooltip
     QString note = tr("Each alpha against alpha = 0 of the same configuration, runs matched by seed (same split, initial "
                       "weights and minibatch order). Holm's correction across the alphas; * and colour: significant at 0.05 "
                       "after it.");
