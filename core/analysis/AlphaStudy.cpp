@@ -169,12 +169,20 @@ std::vector<AlphaStudy> groupStudies(const std::vector<StudyRun>& runs) {
                         s.distinguishing.push_back(k + "=" + (it == settings[sig].end() ? "(unset)" : it->second));
                     }
                 }
-            // The data's fingerprint follows from the data settings; named only when nothing else differs.
-            if (s.distinguishing.size() > 1)
-                s.distinguishing.erase(std::remove_if(s.distinguishing.begin(), s.distinguishing.end(),
-                                                      [](const std::string& d) { return d.rfind("data.fingerprint=", 0) == 0; }),
-                                       s.distinguishing.end());
             group.push_back(std::move(s));
+        }
+        // The data's fingerprint mostly follows from the data settings: left out of a label that
+        // is told apart without it.
+        auto withoutFingerprint = [](std::vector<std::string> d) {
+            d.erase(std::remove_if(d.begin(), d.end(), [](const std::string& x) { return x.rfind("data.fingerprint=", 0) == 0; }),
+                    d.end());
+            return d;
+        };
+        std::map<std::vector<std::string>, int> shortLabels;
+        for (const auto& s : group) ++shortLabels[withoutFingerprint(s.distinguishing)];
+        for (auto& s : group) {
+            auto brief = withoutFingerprint(s.distinguishing);
+            if (!brief.empty() && shortLabels[brief] == 1) s.distinguishing = std::move(brief);
         }
         std::stable_sort(group.begin(), group.end(), [](const auto& a, const auto& b) { return a.runs() > b.runs(); });
         for (auto& s : group) out.push_back(std::move(s));

@@ -54,7 +54,7 @@ std::optional<double> weightedProbing(const EpochMetrics& epoch);
 struct AlphaStudy {
     std::string dataset, signature;
     // "model.experts=8": where this configuration differs from the dataset's others (empty when
-    // the dataset has one configuration; the data fingerprint only where nothing else differs).
+    // the dataset has one configuration; the data fingerprint only where needed to tell it apart).
     std::vector<std::string> distinguishing;
     std::map<double, std::map<std::int64_t, std::size_t>> cells;
     std::size_t duplicates = 0; // older runs of an (alpha, seed) already filled; not counted

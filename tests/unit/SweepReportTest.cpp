@@ -148,10 +148,13 @@ TEST(AlphaStudy, PoolsOnlyRunsThatDifferInAlphaAndSeed) {
     auto studies = groupStudies(runs);
     ASSERT_EQ(studies.size(), 3u);
     EXPECT_EQ(studies[0].runs(), 7u) << "the 4-expert runs, the workbench run among them";
-    EXPECT_EQ(studies[0].distinguishing, (std::vector<std::string>{"model.experts=4"})) << "the fingerprint follows from it";
+    // Two 4-expert configurations that differ in their data: the fingerprint tells them apart.
+    EXPECT_EQ(studies[0].distinguishing, (std::vector<std::string>{"data.fingerprint=1000:feed", "model.experts=4"}));
     EXPECT_EQ(studies[1].runs(), 3u);
-    EXPECT_EQ(studies[1].distinguishing, (std::vector<std::string>{"model.experts=8"}));
-    EXPECT_EQ(studies[2].distinguishing, (std::vector<std::string>{"data.fingerprint=999:beef"})) << "the only difference";
+    EXPECT_EQ(studies[1].distinguishing, (std::vector<std::string>{"model.experts=8"})) << "unique without the fingerprint";
+    EXPECT_EQ(studies[2].distinguishing, (std::vector<std::string>{"data.fingerprint=999:beef", "model.experts=4"}))
+        << "without its fingerprint it would read like the first";
+    EXPECT_NE(studies[0].label(), studies[2].label());
     EXPECT_EQ(studies[2].runs(), 1u);
     EXPECT_NE(studies[0].signature, studies[1].signature);
     // The 8-expert runs (accuracy 0.5) never enter the 4-expert alpha = 0 mean (0.8).
