@@ -34,6 +34,7 @@ void drawAlphaSweep(QCustomPlot* plot, const std::vector<AlphaSeries>& series, c
     plot->yAxis->setLabel(yLabel);
     const double offset = series.size() > 1 ? 0.06 : 0.0; // series side by side at an alpha
     double lo = HUGE_VAL, hi = -HUGE_VAL;
+    bool markInLegend = false;
     for (std::size_t k = 0; k < series.size(); ++k) {
         const QColor c = seriesColor(static_cast<int>(k));
         const double shift = (static_cast<double>(k) - (static_cast<double>(series.size()) - 1) / 2) * offset;
@@ -60,6 +61,7 @@ void drawAlphaSweep(QCustomPlot* plot, const std::vector<AlphaSeries>& series, c
             if (xs.isEmpty()) return;
             auto* g = plot->addGraph();
             g->setName(name);
+            if (!line) g->removeFromLegend(); // alpha = 0 shares the series' entry
             g->setPen(line ? QPen(c, 1.6) : QPen(Qt::NoPen));
             g->setLineStyle(line ? QCPGraph::lsLine : QCPGraph::lsNone);
             g->setScatterStyle(QCPScatterStyle(line ? QCPScatterStyle::ssCircle : QCPScatterStyle::ssDiamond, c, Qt::white, line ? 7 : 10));
@@ -72,11 +74,11 @@ void drawAlphaSweep(QCustomPlot* plot, const std::vector<AlphaSeries>& series, c
         };
         addGraph(x, y, errLo, errHi, true, series[k].name);
         addGraph(x0, y0, err0Lo, err0Hi, false, series[k].name + QObject::tr(" at \u03b1 = 0"));
-        if (auto* g = plot->graphCount() ? plot->graph(plot->graphCount() - 1) : nullptr; g && !x0.isEmpty()) g->removeFromLegend();
         if (!xm.isEmpty()) { // marked: filled, with a star above
             auto* m = plot->addGraph();
-            m->setName(QObject::tr("significant after Holm"));
-            if (k > 0) m->removeFromLegend();
+            m->setName(QObject::tr("filled: significant after Holm"));
+            if (markInLegend) m->removeFromLegend(); // one legend entry for the marks of all series
+            markInLegend = true;
             m->setLineStyle(QCPGraph::lsNone);
             m->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, c, c, 9));
             m->setData(xm, ym, true);
