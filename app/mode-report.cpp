@@ -21,6 +21,13 @@ using namespace mode;
 namespace fs = std::filesystem;
 
 namespace {
+// A figure's title: the dataset, and which of its configurations (the report's section names it in full).
+QString title(const DatasetReport& r) {
+    QString t = QString::fromStdString(r.dataset);
+    if (!r.study.distinguishing.empty()) t += QObject::tr(" [configuration %1]").arg(QString::fromStdString(r.study.signature.substr(0, 8)));
+    return t;
+}
+
 // A measure of each alpha's row: mean and standard deviation over the seeds.
 using RowMeasure = std::optional<MetricSummary> (*)(const AlphaRow&);
 
@@ -34,7 +41,7 @@ bool drawValues(const DatasetReport& r, RowMeasure measure, const QString& label
     stylePlot(&plot);
     drawAlphaSweep(&plot, {s}, label);
     plot.plotLayout()->insertRow(0);
-    plot.plotLayout()->addElement(0, 0, new QCPTextElement(&plot, QString::fromStdString(r.study.label()) + ": " + label));
+    plot.plotLayout()->addElement(0, 0, new QCPTextElement(&plot, title(r) + ": " + label));
     return exportPlot(&plot, QString::fromStdString(file), 640, 400);
 }
 
@@ -43,7 +50,9 @@ bool drawValues(const DatasetReport& r, RowMeasure measure, const QString& label
 bool drawDifference(const DatasetReport& r, const std::string& file, double significance) {
     AlphaSeries s{QObject::tr("paired difference, 95% CI (t)"), {}};
     for (const auto& row : r.rows)
-        if (row.testVsZero && row.testVsZero->n >= 2)
+        if (row.alpha == 0)
+            s.points.push_back({0.0, 0.0, std::nan(""), std::nan(""), false});
+        else if (row.testVsZero && row.testVsZero->n >= 2)
             s.points.push_back({row.alpha, row.testVsZero->meanDifference, row.testVsZero->tInterval.lower,
                                 row.testVsZero->tInterval.upper, row.holmP < significance});
     if (s.points.empty()) return false;
@@ -53,8 +62,7 @@ bool drawDifference(const DatasetReport& r, const std::string& file, double sign
     drawAlphaSweep(&plot, {s}, QObject::tr("test accuracy: \u03b1 \u2212 (\u03b1 = 0), same seed"), 0.0,
                    QObject::tr("no difference from \u03b1 = 0"));
     plot.plotLayout()->insertRow(0);
-    plot.plotLayout()->addElement(
-        0, 0, new QCPTextElement(&plot, QString::fromStdString(r.study.label()) + QObject::tr(": gain over the plain MoE (* Holm p < %1)").arg(significance)));
+    plot.plotLayout()->addElement(0, 0, new QCPTextElement(&plot, title(r) + QObject::tr(": gain over the plain MoE (* Holm p < %1)").arg(significance)));
     return exportPlot(&plot, QString::fromStdString(file), 640, 400);
 }
 } // namespace

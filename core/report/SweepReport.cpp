@@ -273,7 +273,7 @@ std::vector<ClaimJudgement> judgeSection(const DatasetReport& r, const ReportOpt
             if (rise == Verdict::Held && fall == Verdict::Held) j.verdict = Verdict::Held;
             else if (rise == Verdict::DidNotHold || fall == Verdict::DidNotHold) j.verdict = Verdict::DidNotHold;
             else j.verdict = Verdict::NotEstablished;
-            j.evidence = "rise (" + chosen + " - alpha 0): " + toString(rise) + ", " + signedNum(sel->testVsZero->meanDifference) +
+            j.evidence = "rise (alpha " + alphaText(sel->alpha) + ", chosen on validation, - alpha 0): " + toString(rise) + ", " + signedNum(sel->testVsZero->meanDifference) +
                          " (Holm p " + pText(sel->holmP) + "); fall (alpha " + alphaText(sel->alpha) + " - largest alpha " +
                          alphaText(*r.largestAlpha) + "): " + toString(fall) + ", " + comparisonText(*r.fall);
             if (fall != Verdict::Held) j.evidence += "; for the fall " + detectableText(fallMde, "at " + num(o.significance, 2));
@@ -403,7 +403,7 @@ std::string sweepReportMarkdown(const std::vector<DatasetReport>& reports, const
                << " | " << pm(row.probing) << " | " << pm(row.gap) << " | " << pm(row.similarity, 3) << " |\n";
         md << "\nTest accuracy, each alpha against alpha = 0 paired by seed (Holm over " << r.family << " alphas):\n\n"
               "| alpha | pairs | mean difference | 95% CI (t) | 95% CI (bootstrap) | t-test p | Holm p | Wilcoxon p | "
-              "P(improve) | detectable (power 0.8) |\n|---|---|---|---|---|---|---|---|---|---|\n";
+              "P(improve) | detectable at 0.05 (power 0.8) |\n|---|---|---|---|---|---|---|---|---|---|\n";
         for (const auto& row : r.rows) {
             if (!row.testVsZero) continue;
             const auto& c = *row.testVsZero;

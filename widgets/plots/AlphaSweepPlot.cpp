@@ -92,20 +92,14 @@ void drawAlphaSweep(QCustomPlot* plot, const std::vector<AlphaSeries>& series, c
             }
         }
     }
-    if (reference) {
-        auto* line = new QCPItemStraightLine(plot);
-        line->point1->setCoords(0, *reference);
-        line->point2->setCoords(1, *reference);
+    if (reference) { // a dashed graph across the plot, so that its label goes to the legend, not onto the data
+        const double left = alphas.empty() ? -1.0 : alphaAxisPosition(alphas.front(), alphas) - 0.5;
+        const double right = alphas.empty() ? 1.0 : alphaAxisPosition(alphas.back(), alphas) + 0.5;
+        auto* line = plot->addGraph();
+        line->setName(referenceLabel);
+        if (referenceLabel.isEmpty()) line->removeFromLegend();
         line->setPen(QPen(QColor(120, 120, 120), 1, Qt::DashLine));
-        if (!referenceLabel.isEmpty()) {
-            auto* t = new QCPItemText(plot);
-            t->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
-            t->position->setTypeY(QCPItemPosition::ptPlotCoords);
-            t->position->setCoords(0.99, *reference);
-            t->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
-            t->setText(referenceLabel);
-            t->setColor(QColor(110, 110, 110));
-        }
+        line->setData(QVector<double>{left, right}, QVector<double>{*reference, *reference}, true);
         lo = std::min(lo, *reference);
         hi = std::max(hi, *reference);
     }
