@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
     }
     try {
         RunStore store(db.empty() ? RunStore::defaultPath() : db, RunStore::Mode::ReadOnly);
-        const auto reports = buildSweepReport(loadStudyRuns(store, datasets), options);
+        const auto reports = buildSweepReport(loadStudyRuns(store, datasets));
         if (reports.empty()) {
             std::cerr << "mode-report: no finished runs in " << store.path() << "\n";
             return kExitBadInput;

@@ -141,6 +141,7 @@ std::vector<AlphaStudy> groupStudies(const std::vector<StudyRun>& runs) {
     std::map<std::string, std::map<std::string, std::string>> settings;
     for (std::size_t i = 0; i < runs.size(); ++i) {
         const auto& r = runs[i].record;
+        if (r.status != RunStatus::Finished) continue; // a stopped or failed run measures nothing finished
         const std::string sig = configSignature(r);
         auto& study = by[r.dataset][sig];
         if (study.signature.empty()) {

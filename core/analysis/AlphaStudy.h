@@ -62,8 +62,9 @@ struct AlphaStudy {
     std::vector<double> alphas() const; // ascending, 0 first where present
     std::string label() const;          // the dataset, with its distinguishing settings
 };
-// Studies by dataset, then configuration (the one with most runs first). The first run given of
-// an (alpha, seed) counts: give runs newest first (as RunStore::listRuns does).
+// Studies by dataset, then configuration (the one with most runs first), of the finished runs
+// (others are left out). The first run given of an (alpha, seed) counts: give runs newest first
+// (as RunStore::listRuns does).
 std::vector<AlphaStudy> groupStudies(const std::vector<StudyRun>& runs);
 
 // One alpha of a study on one metric.

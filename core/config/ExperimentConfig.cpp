@@ -356,7 +356,7 @@ std::vector<ConfigIssue> validate(const ExperimentConfig& c, bool checkFiles) {
     if (m.backboneDim < 1 || m.backboneDim > 65536) bad("model.backbone_dim", "must be between 1 and 65536");
 
     const auto& l = c.loss;
-    if (!(l.alpha >= 0) || l.alpha > 1e6) bad("loss.alpha", "alpha must be >= 0 (0 is the plain MoE)");
+    if (!(l.alpha >= 0) || l.alpha > 1e6) bad("loss.alpha", "alpha must be between 0 (the plain MoE) and 1e6");
     if (!oneOf(l.distill, {"mse-mean", "mse-pairwise", "kl"}))
         bad("loss.distill", "must be mse-mean, mse-pairwise or kl, not '" + l.distill + "'");
     if (!(l.temperature > 0)) bad("loss.temperature", "must be > 0");
@@ -368,7 +368,7 @@ std::vector<ConfigIssue> validate(const ExperimentConfig& c, bool checkFiles) {
     const auto& t = c.train;
     if (t.epochs < 1) bad("train.epochs", "must be at least 1");
     if (t.batchSize < 1) bad("train.batch_size", "must be at least 1");
-    if (!(t.lr > 0) || t.lr > 100) bad("train.lr", "the learning rate must be > 0");
+    if (!(t.lr > 0) || t.lr > 100) bad("train.lr", "the learning rate must be > 0 and at most 100");
     if (!oneOf(t.optimizer, {"adam", "adamw", "sgd"}))
         bad("train.optimizer", "must be adam, adamw or sgd, not '" + t.optimizer + "'");
     if (!(t.weightDecay >= 0)) bad("train.weight_decay", "must be >= 0");

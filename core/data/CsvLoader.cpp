@@ -51,6 +51,17 @@ void requireText(const std::string& text, const std::string& source) {
     requireUtf8Text(text, source);
 }
 
+// A value for the 32-bit tensors: one past float's range would become infinite and the run would
+// "diverge" at its first step, blaming training instead of the cell.
+float toFloat(double x, const std::string& column, const std::string& source, std::int64_t line) {
+    if (std::abs(x) > static_cast<double>(std::numeric_limits<float>::max())) {
+        std::ostringstream value;
+        value << x;
+        fail(source, line, "column '" + column + "': " + value.str() + " is too large for 32-bit training (at most about 3.4e38 in magnitude)");
+    }
+    return static_cast<float>(x);
+}
+
 std::optional<double> parseNumber(const std::string& s) {
     if (s.empty()) return std::nullopt;
     const char* b = s.c_str();
@@ -222,7 +233,7 @@ Dataset loadCsvText(const std::string& text, const std::string& source, const Cs
         for (std::int64_t r = 0; r < nrows; ++r) {
             auto x = parseNumber(cell(r, target));
             if (!x) fail(source, lineOf(r), "the regression target " + quoted(header[target]) + " has " + quoted(cell(r, target)) + ", which is not a number");
-            d.values[r] = static_cast<float>(*x);
+            d.values[r] = toFloat(*x, header[target], source, lineOf(r));
         }
     } else {
         d.task = TaskType::Classification;
@@ -320,7 +331,7 @@ Dataset loadCsvText(const std::string& text, const std::string& source, const Cs
             d.hasMissing = d.hasMissing || missing;
             const float nan = std::numeric_limits<float>::quiet_NaN();
             if (col.numeric) {
-                row[k++] = missing ? nan : static_cast<float>(*parseNumber(v));
+                row[k++] = missing ? nan : toFloat(*parseNumber(v), header[col.src], source, lineOf(r));
             } else {
                 if (missing) std::fill(row + k, row + k + static_cast<std::int64_t>(col.levels.size()), nan);
                 else row[k + static_cast<std::int64_t>(col.levelIndex.at(v))] = 1.0f;

@@ -109,7 +109,7 @@ std::vector<DatasetReport> buildSweepReport(const RunStore& store, const std::ve
     return buildSweepReport(loadStudyRuns(store, datasets));
 }
 
-std::vector<DatasetReport> buildSweepReport(const std::vector<StudyRun>& runs, const ReportOptions&) {
+std::vector<DatasetReport> buildSweepReport(const std::vector<StudyRun>& runs) {
     std::vector<DatasetReport> out;
     for (auto& study : groupStudies(runs)) {
         DatasetReport rep;
@@ -142,17 +142,29 @@ std::vector<DatasetReport> buildSweepReport(const std::vector<StudyRun>& runs, c
             rep.rows.push_back(row);
         }
         const bool hasZero = study.cells.count(0.0) > 0;
-        const AlphaRow *selected = nullptr, *oracle = nullptr;
-        for (const auto& row : rep.rows) { // ascending alpha: equal means keep the smaller alpha
+        // The alpha is chosen on the paired validation difference against alpha = 0 (over the
+        // seeds run at both, so an alpha with fewer seeds is not favoured by its noise); the
+        // oracle likewise on test. Ascending alpha: equal differences keep the smaller alpha.
+        std::optional<double> bestVal, bestTest;
+        for (std::size_t i = 0; i < rep.rows.size(); ++i) {
+            const auto& row = rep.rows[i];
             if (row.alpha <= 0) continue;
-            if (row.valAccuracy.runs > 0 && (!selected || row.valAccuracy.mean > selected->valAccuracy.mean)) selected = &row;
-            if (row.testAccuracy.runs > 0 && (!oracle || row.testAccuracy.mean > oracle->testAccuracy.mean)) oracle = &row;
             rep.largestAlpha = row.alpha;
+            if (val[i].vsZero && (!bestVal || val[i].vsZero->meanDifference > *bestVal)) {
+                bestVal = val[i].vsZero->meanDifference;
+                rep.selectedAlpha = row.alpha;
+            }
+            if (test[i].vsZero && (!bestTest || test[i].vsZero->meanDifference > *bestTest)) {
+                bestTest = test[i].vsZero->meanDifference;
+                rep.oracleAlpha = row.alpha;
+            }
         }
-        if (oracle) rep.oracleAlpha = oracle->alpha;
-        if (selected && hasZero) {
-            const double a = selected->alpha;
-            rep.selectedAlpha = a;
+        for (const auto& [alpha, seeds] : study.cells)
+            for (const auto& [seed, index] : seeds)
+                if (const auto rows = runs[index].record.start.testRows; rows > 0)
+                    rep.resolution = std::max(rep.resolution, 1.0 / static_cast<double>(rows));
+        if (rep.selectedAlpha && hasZero) {
+            const double a = *rep.selectedAlpha;
             if (rep.largestAlpha && *rep.largestAlpha != a)
                 rep.fall = compareAlphas(study, runs, "test_accuracy", a, *rep.largestAlpha);
             // Claim 3: probing change per seed, for every alpha (one Holm family), read at a.
@@ -165,6 +177,7 @@ std::vector<DatasetReport> buildSweepReport(const std::vector<StudyRun>& runs, c
                 if (row.alpha == a) rep.probingChange = changes.back();
             }
             const auto adjusted = holmAdjust(p);
+            rep.probingFamily = static_cast<std::size_t>(std::count_if(p.begin(), p.end(), [](double x) { return !std::isnan(x); }));
             std::size_t k = 0;
             for (const auto& row : rep.rows) {
                 if (row.alpha == 0) continue;
@@ -202,18 +215,39 @@ std::vector<DatasetReport> buildSweepReport(const std::vector<StudyRun>& runs, c
 
 namespace {
 
-// The verdict of a one-sided question "is the difference positive?" answered by a two-sided test:
-// held when significant and positive; did not hold when significant and negative, or when the
-// seeds could have detected the meaningful effect (power 0.8 at `level`); else not established.
-Verdict positiveEffect(const PairedComparison& c, double p, double level, const ReportOptions& o, double* detectable) {
-    *detectable = minimalDetectableEffect(c.sdDifference, c.n, level);
+// The verdict of a one-sided question "is the difference positive?":
+// - held: the t-test is significant at `significance` after the family's correction (p is the
+//   adjusted p) with a positive mean, AND the exact Wilcoxon test agrees at `significance` (so at
+//   least 6 seeds that differ: a few identical differences, whose t is infinite, decide nothing);
+// - did not hold: significant the other way, or the upper one-sided (1 - significance) bound of
+//   the mean difference is below the effect that matters (an equivalence test), the standard
+//   deviation taken as at least the metric's resolution (one test sample), so that exact ties
+//   cannot make a bound look certain;
+// - not established: everything else.
+Verdict positiveEffect(const PairedComparison& c, double p, const ReportOptions& o, double resolution, double* upper) {
+    *upper = std::nan("");
     if (c.n < 2) return Verdict::NotEstablished;
-    if (p < o.significance) return c.meanDifference > 0 ? Verdict::Held : Verdict::DidNotHold;
-    return std::isfinite(*detectable) && *detectable <= o.meaningfulEffect ? Verdict::DidNotHold : Verdict::NotEstablished;
+    const double sd = std::max(c.sdDifference, resolution);
+    *upper = c.meanDifference + studentTQuantile(1 - o.significance, static_cast<double>(c.n - 1)) * sd /
+                                    std::sqrt(static_cast<double>(c.n));
+    if (p < o.significance && c.meanDifference < 0) return Verdict::DidNotHold;
+    if (p < o.significance && c.meanDifference > 0 && c.wilcoxon.pValue < o.significance) return Verdict::Held;
+    if (*upper < o.meaningfulEffect) return Verdict::DidNotHold;
+    return Verdict::NotEstablished;
+}
+
+std::string boundText(double upper, const ReportOptions& o) {
+    return "the one-sided " + num(100 * (1 - o.significance), 0) + "% upper bound of the gain is " + signedNum(upper) +
+           (upper < o.meaningfulEffect ? ", below " : ", not below ") + "the effect that matters (" + num(o.meaningfulEffect, 3) + ")";
 }
 
 std::string detectableText(double mde, const std::string& at) {
     return "the seeds could detect a true difference of " + num(mde) + " or more (power 0.8, " + at + ")";
+}
+
+std::string familyText(const ReportOptions& o, std::size_t m, const char* what) {
+    return "at " + num(o.significance, 2) + "/" + std::to_string(std::max<std::size_t>(1, m)) + ", the first step of Holm's correction over " +
+           std::to_string(m) + " " + what;
 }
 
 } // namespace
@@ -222,15 +256,14 @@ std::vector<ClaimJudgement> judgeSection(const DatasetReport& r, const ReportOpt
     std::vector<ClaimJudgement> out(4);
     const AlphaRow* zero = rowAt(r, 0.0);
     const AlphaRow* sel = r.selectedAlpha ? rowAt(r, *r.selectedAlpha) : nullptr;
-    const std::string familyLevel = "at " + num(o.significance, 2) + "/" + std::to_string(std::max<std::size_t>(1, r.family)) +
-                                    ", the first step of Holm's correction over " + std::to_string(r.family) +
-                                    (r.family == 1 ? " alpha" : " alphas");
-    const double familySig = o.significance / static_cast<double>(std::max<std::size_t>(1, r.family));
     const std::string chosen = sel ? "alpha " + alphaText(sel->alpha) + " (chosen on validation accuracy)" : "";
+    auto familyMde = [&](const PairedComparison& c, std::size_t m) {
+        return minimalDetectableEffect(std::max(c.sdDifference, r.resolution), c.n,
+                                       o.significance / static_cast<double>(std::max<std::size_t>(1, m)));
+    };
 
     // 1. The chosen alpha beats alpha = 0 on test accuracy, significant after Holm.
     Verdict rise = Verdict::NotMeasured;
-    double riseMde = std::nan("");
     {
         auto& j = out[0];
         if (!zero) j.evidence = "no alpha = 0 runs in this configuration";
@@ -240,9 +273,11 @@ std::vector<ClaimJudgement> judgeSection(const DatasetReport& r, const ReportOpt
             j.evidence = chosen + ": fewer than 2 seeds run at both alphas";
         } else {
             const auto& c = *sel->testVsZero;
-            j.verdict = positiveEffect(c, sel->holmP, familySig, o, &riseMde);
+            double upper = 0;
+            j.verdict = positiveEffect(c, sel->holmP, o, r.resolution, &upper);
             j.evidence = chosen + ": test accuracy " + comparisonText(c) + "; Holm-adjusted p " + pText(sel->holmP);
-            if (j.verdict != Verdict::Held) j.evidence += "; " + detectableText(riseMde, familyLevel);
+            if (j.verdict != Verdict::Held)
+                j.evidence += "; " + boundText(upper, o) + "; " + detectableText(familyMde(c, r.family), familyText(o, r.family, "alphas"));
             if (r.oracleAlpha && *r.oracleAlpha != sel->alpha)
                 if (const AlphaRow* orc = rowAt(r, *r.oracleAlpha); orc && orc->testVsZero)
                     j.evidence += "; the test-selected alpha " + alphaText(orc->alpha) + " (optimistic) would show " +
@@ -262,21 +297,28 @@ std::vector<ClaimJudgement> judgeSection(const DatasetReport& r, const ReportOpt
             j.verdict = Verdict::NotEstablished;
             j.evidence = "fewer than 2 seeds";
         } else if (sel->alpha == r.largestAlpha) {
-            j.verdict = rise == Verdict::NotEstablished ? Verdict::NotEstablished : Verdict::DidNotHold;
-            j.evidence = "the largest alpha, " + alphaText(sel->alpha) + ", is the best on validation: no fall within the grid";
+            // Still rising at the grid's end: a larger alpha might show the fall.
+            j.verdict = rise == Verdict::DidNotHold ? Verdict::DidNotHold : Verdict::NotEstablished;
+            j.evidence = "the largest alpha, " + alphaText(sel->alpha) + ", is the best on validation: no fall within the grid" +
+                         (rise == Verdict::DidNotHold ? "; and no rise either (claim 1)" : "; a larger alpha would be needed to see one");
         } else if (!r.fall || r.fall->n < 2) {
             j.verdict = Verdict::NotEstablished;
             j.evidence = "fewer than 2 seeds run at both the chosen and the largest alpha";
         } else {
-            double fallMde = std::nan("");
-            const Verdict fall = positiveEffect(*r.fall, r.fall->tTest.pValue, o.significance, o, &fallMde);
+            // The chosen alpha is one of the alphas below the largest, picked as the best: the fall
+            // is tested with Bonferroni's correction over those candidates.
+            std::size_t candidates = 0;
+            for (const auto& row : r.rows) candidates += row.alpha > 0 && row.alpha < *r.largestAlpha;
+            const double fallP = std::min(1.0, r.fall->tTest.pValue * static_cast<double>(std::max<std::size_t>(1, candidates)));
+            double fallUpper = 0;
+            const Verdict fall = positiveEffect(*r.fall, fallP, o, r.resolution, &fallUpper);
             if (rise == Verdict::Held && fall == Verdict::Held) j.verdict = Verdict::Held;
             else if (rise == Verdict::DidNotHold || fall == Verdict::DidNotHold) j.verdict = Verdict::DidNotHold;
             else j.verdict = Verdict::NotEstablished;
             j.evidence = "rise (alpha " + alphaText(sel->alpha) + ", chosen on validation, - alpha 0): " + toString(rise) + ", " + signedNum(sel->testVsZero->meanDifference) +
                          " (Holm p " + pText(sel->holmP) + "); fall (alpha " + alphaText(sel->alpha) + " - largest alpha " +
-                         alphaText(*r.largestAlpha) + "): " + toString(fall) + ", " + comparisonText(*r.fall);
-            if (fall != Verdict::Held) j.evidence += "; for the fall " + detectableText(fallMde, "at " + num(o.significance, 2));
+                         alphaText(*r.largestAlpha) + "): " + toString(fall) + ", " + comparisonText(*r.fall) +
+                         "; Bonferroni-adjusted p over " + std::to_string(candidates) + " candidate peaks " + pText(fallP);
         }
     }
     // 3. Expert probing rises at the chosen alpha: expert i against expert i of the same seed.
@@ -288,11 +330,13 @@ std::vector<ClaimJudgement> judgeSection(const DatasetReport& r, const ReportOpt
             j.verdict = Verdict::NotEstablished;
             j.evidence = "fewer than 2 seeds with probing at both alphas";
         } else {
-            double mde = std::nan("");
-            j.verdict = positiveEffect(*r.probingChange, r.probingHolmP, familySig, o, &mde);
+            double upper = 0;
+            j.verdict = positiveEffect(*r.probingChange, r.probingHolmP, o, r.resolution, &upper);
             j.evidence = chosen + ": per seed, the mean over experts of probing(alpha) - probing(0) for the same expert: " +
                          comparisonText(*r.probingChange) + "; Holm-adjusted p " + pText(r.probingHolmP);
-            if (j.verdict != Verdict::Held) j.evidence += "; " + detectableText(mde, familyLevel);
+            if (j.verdict != Verdict::Held)
+                j.evidence += "; " + boundText(upper, o) + "; " +
+                              detectableText(familyMde(*r.probingChange, r.probingFamily), familyText(o, r.probingFamily, "alphas"));
             if (r.gapChange && r.similarityChange) {
                 j.evidence += ". Beside it: mixture minus probing " + signedNum(r.gapChange->meanDifference) + " " +
                               intervalText(r.gapChange->tInterval) + ", expert similarity " +
@@ -373,19 +417,23 @@ std::string sweepReportMarkdown(const std::vector<DatasetReport>& reports, const
     md << "\n## How the claims are judged\n\n"
           "Runs are pooled only when every setting but alpha and the seed is the same (one section per configuration) "
           "and paired by seed: for a seed, alpha = 0 and alpha > 0 share the split, the initial weights and the "
-          "minibatch order. The alpha to report is the one with the best mean validation accuracy (last epoch); the "
-          "test split only measures it. Each alpha's paired test-accuracy difference against alpha = 0 is tested with "
-          "the paired t-test, Holm-corrected across the alphas of the configuration (the Wilcoxon signed-rank test, the "
-          "bootstrap interval and the share of seeds that improve are shown beside it; with few seeds the bootstrap "
-          "interval is narrower than the t interval and decides nothing). A claim is **held** when its "
-          "test is significant at "
+          "minibatch order. The alpha to report is the one with the best paired validation difference against alpha = 0 "
+          "(last epoch); the test split only measures it, and the alpha chosen on test is shown apart as optimistic. "
+          "Each alpha's paired test-accuracy difference against alpha = 0 is tested with the paired t-test, "
+          "Holm-corrected across the alphas of the configuration (the exact Wilcoxon signed-rank test, the bootstrap "
+          "interval and the share of seeds that improve are shown beside it; with few seeds the bootstrap interval is "
+          "narrower than the t interval and decides nothing). A claim is **held** when its corrected t-test is "
+          "significant at "
        << num(o.significance, 2)
-       << " in the claimed direction, **did not hold** when it is significant the other way or when the seeds could "
-          "have detected an effect of "
+       << " in the claimed direction and the Wilcoxon test agrees (so at least 6 seeds that differ); **did not hold** "
+          "when it is significant the other way, or when the one-sided "
+       << num(100 * (1 - o.significance), 0) << "% upper bound of the gain is below the effect that matters ("
        << num(o.meaningfulEffect, 3)
-       << " (power 0.8) and did not, and **not established** otherwise. Claim 2 needs both the rise (the chosen alpha "
-          "against alpha = 0) and the fall (the largest alpha against the chosen one). Claim 3 compares expert i with "
-          "expert i of the same seed. Claim 4 is a non-inferiority test with a margin of "
+       << "; the spread taken as at least one test sample, so that ties cannot make a bound look certain); and **not "
+          "established** otherwise, with the smallest effect the seeds could have detected. Claim 2 needs both the "
+          "rise (the chosen alpha against alpha = 0) and the fall (the chosen alpha against the largest one, "
+          "Bonferroni-corrected over the alphas that could have been chosen). Claim 3 compares expert i with expert i "
+          "of the same seed. Claim 4 is a non-inferiority test with a margin of "
        << num(o.routingMargin, 3) << " (one-sided " << num(100 * (1 - o.significance), 0) << "%).\n";
     md << "\n## Claims\n\n| Claim | Verdict | By configuration |\n|---|---|---|\n";
     for (const auto& c : judgeClaims(reports, o)) md << "| " << c.claim << " | **" << c.verdict << "** | " << c.evidence << " |\n";
@@ -403,14 +451,15 @@ std::string sweepReportMarkdown(const std::vector<DatasetReport>& reports, const
                << " | " << pm(row.probing) << " | " << pm(row.gap) << " | " << pm(row.similarity, 3) << " |\n";
         md << "\nTest accuracy, each alpha against alpha = 0 paired by seed (Holm over " << r.family << " alphas):\n\n"
               "| alpha | pairs | mean difference | 95% CI (t) | 95% CI (bootstrap) | t-test p | Holm p | Wilcoxon p | "
-              "P(improve) | detectable at 0.05 (power 0.8) |\n|---|---|---|---|---|---|---|---|---|---|\n";
+              "P(improve) | detectable at " << num(o.significance, 2) << " (power 0.8) |\n|---|---|---|---|---|---|---|---|---|---|\n";
         for (const auto& row : r.rows) {
             if (!row.testVsZero) continue;
             const auto& c = *row.testVsZero;
             md << "| " << alphaText(row.alpha) << " | " << c.n << " | " << signedNum(c.meanDifference) << " | "
                << intervalText(c.tInterval) << " | " << intervalText(c.bootstrapInterval) << " | " << pText(c.tTest.pValue)
                << " | " << pText(row.holmP) << (row.holmP < o.significance ? " *" : "") << " | " << pText(c.wilcoxon.pValue)
-               << " | " << num(c.improvement.estimate, 2) << " | " << num(c.minimalDetectable) << " |\n";
+               << " | " << num(c.improvement.estimate, 2) << " | "
+               << num(minimalDetectableEffect(std::max(c.sdDifference, r.resolution), c.n, o.significance)) << " |\n";
         }
         if (r.selectedAlpha) {
             md << "\nChosen on validation: alpha " << alphaText(*r.selectedAlpha) << ". Chosen on test (optimistic, for "
@@ -419,7 +468,8 @@ std::string sweepReportMarkdown(const std::vector<DatasetReport>& reports, const
             if (const AlphaRow* s = rowAt(r, *r.selectedAlpha); s && s->testVsZero && s->testVsZero->n >= 2)
                 md << "Smallest test-accuracy gain these " << s->testVsZero->n << " seeds could detect (paired t, power 0.8, at "
                    << num(o.significance, 2) << "/" << m << "): "
-                   << num(minimalDetectableEffect(s->testVsZero->sdDifference, s->testVsZero->n, o.significance / static_cast<double>(m)))
+                   << num(minimalDetectableEffect(std::max(s->testVsZero->sdDifference, r.resolution), s->testVsZero->n,
+                                                  o.significance / static_cast<double>(m)))
                    << " (sd of the paired differences " << num(s->testVsZero->sdDifference) << ").\n";
         }
         const auto judged = judgeSection(r, o);

@@ -53,16 +53,19 @@ struct DatasetReport {
     AlphaStudy study;                  // which runs; its label names the configuration
     std::vector<AlphaRow> rows;        // by alpha, 0 first
     std::size_t family = 0;            // alphas > 0 tested against alpha = 0 (Holm's m)
-    // The alpha > 0 with the best mean validation accuracy (last epoch); equal means: the smaller
-    // alpha. The test split only measures it.
+    // The alpha > 0 with the best paired validation difference against alpha = 0 (last epoch,
+    // over the seeds run at both); equal differences: the smaller alpha. The test split only
+    // measures it.
     std::optional<double> selectedAlpha;
     std::optional<double> oracleAlpha; // best mean TEST accuracy: optimistic, shown for reference
     std::optional<double> largestAlpha;
+    double resolution = 0;             // one test sample's share of the accuracy (1 / test rows); 0 if unknown
     std::optional<PairedComparison> fall;       // test accuracy, selected - largest alpha
     // Claim 3: per seed, the mean over experts of (probing at the selected alpha - probing at 0)
     // for the same expert number, and its Holm-adjusted p across the alphas.
     std::optional<PairedComparison> probingChange;
     double probingHolmP = std::numeric_limits<double>::quiet_NaN();
+    std::size_t probingFamily = 0;     // alphas in probing's Holm family
     std::optional<PairedComparison> gapChange, similarityChange, routingChange; // selected - 0
     std::vector<ExpertProbing> experts;
     bool classification = true;
@@ -71,7 +74,7 @@ struct DatasetReport {
 
 // One report section per study of the store's finished runs.
 std::vector<DatasetReport> buildSweepReport(const RunStore& store, const std::vector<std::string>& datasets = {});
-std::vector<DatasetReport> buildSweepReport(const std::vector<StudyRun>& runs, const ReportOptions& options = {});
+std::vector<DatasetReport> buildSweepReport(const std::vector<StudyRun>& runs);
 
 enum class Verdict { Held, DidNotHold, NotEstablished, NotMeasured };
 std::string toString(Verdict v); // "held", "did not hold", "not established", "not measured"
@@ -83,9 +86,9 @@ struct ClaimJudgement {
 // Claims 1-4 of the method on one section.
 std::vector<ClaimJudgement> judgeSection(const DatasetReport& report, const ReportOptions& options = {});
 
-// Claims 1-4 over all sections: the verdict is "held" where it held on every section measured,
-// "did not hold" where it held on none and was refuted on one or more, else counted out
-// ("held on 2 of 4; not established on 1; did not hold on 1").
+// Claims 1-4 over all sections: "held", "did not hold" or "not established" where every section
+// measured says so, else counted out ("held on 2 of 4; did not hold on 1 of 4; not established on
+// 1 of 4").
 struct ClaimVerdict {
     std::string claim, verdict, evidence;
 };

@@ -149,6 +149,13 @@ TEST(CsvLoader, ImputationAndCategoryLevelsComeFromTheTrainingRowsOnly) {
     }
 }
 
+TEST(CsvLoader, AValueBeyondFloatRangeIsRefusedNamingTheCell) {
+    // 1e308 passed, became infinite in the float tensors, and the run "diverged at step 1".
+    EXPECT_CONTAINS(errorOf("a,y\n1,p\n1e308,q\n3,p\n"), "data.csv:3: column 'a':");
+    EXPECT_CONTAINS(errorOf("a,y\n1,p\n-1e39,q\n3,p\n"), "too large for 32-bit training");
+    EXPECT_EQ(errorOf("a,y\n1,p\n3e38,q\n3,p\n"), "") << "within float's range";
+}
+
 TEST(CsvLoader, MissingTargetValueIsAlwaysAnError) {
     CsvOptions o;
     o.impute = "mean";

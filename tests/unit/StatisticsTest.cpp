@@ -177,10 +177,12 @@ TEST(Statistics, TIntervalAndQuantilesAgainstTables) {
 }
 
 TEST(Statistics, PairedTTestWithIdenticalNonZeroDifferencesIsCertain) {
-    // Every seed moved by exactly +0.01: t is infinite, p is 0. No differences at all: p is 1.
-    auto t = pairedTTest({0.81, 0.71, 0.91}, {0.80, 0.70, 0.90});
-    EXPECT_NEAR(t.meanDifference, 0.01, 1e-12);
-    EXPECT_LT(t.pValue, 1e-6);
+    // Every seed moved by exactly +0.5 (representable, so the differences are bitwise equal): t is
+    // infinite, p is 0. No differences at all: p is 1.
+    auto t = pairedTTest({1.5, 2.5, 3.5}, {1, 2, 3});
+    EXPECT_EQ(t.meanDifference, 0.5);
+    EXPECT_TRUE(std::isinf(t.statistic));
+    EXPECT_EQ(t.pValue, 0.0);
     EXPECT_EQ(pairedTTest({0.8, 0.7}, {0.8, 0.7}).pValue, 1.0);
 }
 

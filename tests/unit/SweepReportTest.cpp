@@ -99,7 +99,7 @@ std::vector<StudyRun> sweep(std::mt19937_64& rng, int seeds, Gain gain, Noise n 
 }
 
 std::vector<Verdict> verdicts(const std::vector<StudyRun>& runs, const ReportOptions& o = {}) {
-    auto reports = buildSweepReport(runs, o);
+    auto reports = buildSweepReport(runs);
     EXPECT_EQ(reports.size(), 1u);
     std::vector<Verdict> v;
     for (const auto& j : judgeSection(reports.at(0), o)) v.push_back(j.verdict);
@@ -122,7 +122,9 @@ TEST(AlphaStudy, PairsRunsBySeedWithValuesWorkedOutByHand) {
     EXPECT_EQ(effects[1].vsZero->n, 2u) << "seed 3 has no partner at alpha 0.1";
     EXPECT_NEAR(effects[1].vsZero->meanDifference, 0.035, 1e-12); // (0.03 + 0.04) / 2
     EXPECT_NEAR(effects[1].vsZero->sdDifference, std::sqrt(0.00005), 1e-12);
-    EXPECT_NEAR(effects[1].holmP, effects[1].vsZero->tTest.pValue, 1e-15) << "a family of one";
+    // t = 0.035 / (sqrt(0.00005) / sqrt(2)) = 7 with 1 degree of freedom (Cauchy): p = 1 - (2/pi) atan(7).
+    EXPECT_NEAR(effects[1].vsZero->tTest.pValue, 1 - 2 / M_PI * std::atan(7.0), 1e-6);
+    EXPECT_NEAR(effects[1].holmP, 1 - 2 / M_PI * std::atan(7.0), 1e-6) << "a family of one: Holm changes nothing";
     EXPECT_DOUBLE_EQ(effects[1].vsZero->improvement.estimate, 1.0);
 }
 
@@ -254,6 +256,70 @@ TEST(SweepReport, TiesDecideNoVerdict) {
     std::reverse(runs.begin(), runs.end());
     EXPECT_EQ(*buildSweepReport(runs)[0].selectedAlpha, 0.01);
     EXPECT_EQ(verdicts(runs), v);
+}
+
+TEST(SweepReport, AFewIdenticalDifferencesDecideNothing) {
+    // Two seeds, every alpha > 0 exactly one test sample (1/86) better than alpha 0: the t-test's
+    // p is 0 (t is infinite), but two seeds cannot establish a claim, nor refute it.
+    std::vector<StudyRun> runs;
+    std::int64_t id = 1;
+    for (int s = 1; s <= 2; ++s)
+        for (double a : kAlphas) {
+            auto r = makeRun(id++, a, s, {a > 0 ? 0.5 + 1.0 / 86 : 0.5, a > 0 ? 0.5 + 1.0 / 86 : 0.5});
+            r.record.start.testRows = 86;
+            runs.push_back(r);
+        }
+    auto v = verdicts(runs);
+    EXPECT_EQ(v[0], Verdict::NotEstablished);
+    EXPECT_EQ(v[1], Verdict::NotEstablished);
+}
+
+TEST(SweepReport, AGainThatCouldStillMatterIsNotRefuted) {
+    // alpha 0.1: mean gain +0.007 with sd 0.007 over 10 seeds. Not significant after Holm over 6
+    // alphas (raw p about 0.012), but its upper bound (+0.011) includes the effect that matters
+    // (0.01): "not established", never "did not hold".
+    std::vector<StudyRun> runs;
+    std::int64_t id = 1;
+    const double step = 0.007 / std::sqrt(10.0 / 9.0); // +-step alternating has sample sd 0.007
+    for (int s = 1; s <= 10; ++s)
+        for (double a : kAlphas) {
+            const double sign = s % 2 ? 1.0 : -1.0;
+            double test = 0.8, val = 0.8;
+            if (a == 0.1) test += 0.007 + sign * step, val += 0.02;
+            else if (a > 0) test += 0.0001 * sign * s, val += 0.0001 * s;
+            runs.push_back(makeRun(id++, a, s, {test, val}));
+        }
+    auto r = buildSweepReport(runs)[0];
+    ASSERT_EQ(*r.selectedAlpha, 0.1);
+    const auto j = judgeSection(r);
+    EXPECT_EQ(j[0].verdict, Verdict::NotEstablished) << j[0].evidence;
+    EXPECT_NE(j[0].evidence.find("not below the effect that matters"), std::string::npos) << j[0].evidence;
+}
+
+TEST(SweepReport, AlphaIsChosenOnThePairedValidationDifference) {
+    // alpha 0.1 ran on seeds 1-3 only, whose alpha = 0 runs happen to be strong (0.90): its raw
+    // validation mean 0.88 is the highest, but it is 0.02 WORSE than alpha 0 on those seeds.
+    // alpha 0.3 ran on all 10 seeds, 0.01 better than alpha 0 on each.
+    std::vector<StudyRun> runs;
+    std::int64_t id = 1;
+    for (int s = 1; s <= 10; ++s) {
+        const double base = s <= 3 ? 0.90 : 0.77;
+        runs.push_back(makeRun(id++, 0, s, {base, base}));
+        if (s <= 3) runs.push_back(makeRun(id++, 0.1, s, {base - 0.02, base - 0.02}));
+        runs.push_back(makeRun(id++, 0.3, s, {base + 0.01, base + 0.01}));
+    }
+    auto r = buildSweepReport(runs)[0];
+    EXPECT_NEAR(r.rows[1].valAccuracy.mean, 0.88, 1e-12);
+    EXPECT_GT(r.rows[1].valAccuracy.mean, r.rows[2].valAccuracy.mean) << "a raw mean would pick alpha 0.1";
+    EXPECT_EQ(*r.selectedAlpha, 0.3);
+}
+
+TEST(SweepReport, APlateauIsNoRiseAndFall) {
+    // +0.03 at every alpha > 0 up to the largest: there is no fall to find.
+    std::mt19937_64 rng(21);
+    int held = 0;
+    for (int draw = 0; draw < 40; ++draw) held += verdicts(sweep(rng, 10, [](double a) { return a > 0 ? 0.03 : 0.0; }))[1] == Verdict::Held;
+    EXPECT_LE(held, 3) << "claim 2 held on a plateau";
 }
 
 TEST(SweepReport, AlphaIsChosenOnValidationNotOnTest) {

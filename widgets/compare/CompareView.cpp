@@ -389,7 +389,13 @@ void CompareView::drawAll() {
     studyRuns_.clear();
     for (std::size_t i = 0; i < data_.runs.size(); ++i)
         studyRuns_.push_back({data_.runs[i], data_.epochs[i].empty() ? std::nullopt : std::optional<EpochMetrics>(data_.epochs[i].back())});
-    studies_ = groupStudies(studyRuns_);
+    {
+        // Newest first, whatever order the runs were picked in: the newest run of an (alpha, seed) counts.
+        std::vector<StudyRun> byAge = studyRuns_;
+        std::stable_sort(byAge.begin(), byAge.end(), [](const auto& a, const auto& b) { return a.record.id > b.record.id; });
+        studyOrder_ = std::move(byAge);
+    }
+    studies_ = groupStudies(studyOrder_);
     drawCurves();
     fillConfig();
     fillMetrics();
@@ -540,7 +546,7 @@ void CompareView::fillPaired() {
     std::size_t unpaired = 0, noZero = 0;
     int row = 0;
     for (const auto& study : studies_) {
-        const auto effects = alphaEffects(study, studyRuns_, metric);
+        const auto effects = alphaEffects(study, studyOrder_, metric);
         const bool hasZero = study.cells.count(0.0) > 0;
         for (const auto& e : effects) {
             paired_->setRowCount(row + 1);
@@ -594,6 +600,10 @@ void CompareView::fillPaired() {
     if (several)
         note += " " + tr("The runs hold %1 configurations (settings other than alpha and the seed differ): they are "
                          "never pooled.").arg(studies_.size());
+    const auto unfinished = std::count_if(studyRuns_.begin(), studyRuns_.end(),
+                                          [](const auto& r) { return r.record.status != RunStatus::Finished; });
+    if (unfinished > 0)
+        note += " " + tr("%1 runs are not finished (running, stopped or failed) and are left out.").arg(unfinished);
     if (unpaired + noZero > 0)
         note += " " + tr("%1 runs have no alpha = 0 run of the same seed and configuration and are left out of the "
                          "differences.").arg(unpaired + noZero);
@@ -664,7 +674,7 @@ void CompareView::drawSweep() {
     std::vector<AlphaSeries> series;
     for (const auto& study : studies_) {
         AlphaSeries s{QString::fromStdString(studies_.size() > 1 ? study.label() : study.dataset), {}};
-        for (const auto& e : alphaEffects(study, studyRuns_, metric)) {
+        for (const auto& e : alphaEffects(study, studyOrder_, metric)) {
             if (e.values.empty()) continue;
             if (!difference) {
                 s.points.push_back({e.alpha, e.mean, e.mean - e.std, e.mean + e.std, false});

@@ -117,7 +117,8 @@ private:
     QComboBox* pairedMetric_;
     QLabel* pairedNote_;
     QTableWidget* paired_;
-    std::vector<StudyRun> studyRuns_; // the loaded runs with their last epochs
+    std::vector<StudyRun> studyRuns_;  // the loaded runs with their last epochs, in the order shown
+    std::vector<StudyRun> studyOrder_; // the same, newest first: what studies_ index
     std::vector<AlphaStudy> studies_; // grouped by configuration
     QWidget* routingArea_;
     QGridLayout* routingGrid_;
