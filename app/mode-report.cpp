@@ -84,8 +84,8 @@ int main(int argc, char** argv) {
     ReportOptions options;
     app.add_option("--significance", options.significance, "level of every test (default 0.05)")->check(CLI::Range(1e-6, 0.5));
     app.add_option("--effect", options.meaningfulEffect,
-                   "smallest gain that matters, in accuracy (default 0.01): a claim not shown \"did not hold\" only "
-                   "where the seeds could have detected it, else \"not established\"")
+                   "smallest gain that matters, in accuracy (default 0.01): a claim whose gain is not significant "
+                   "\"did not hold\" only where the upper bound of the gain is below it, else \"not established\"")
         ->check(CLI::Range(1e-6, 1.0));
     app.add_option("--routing-margin", options.routingMargin,
                    "non-inferiority margin of claim 4, in routing accuracy (default 0.02)")
