@@ -23,16 +23,15 @@
 #include <iostream>
 #include <map>
 #include <set>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sstream>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 using namespace mode;
 using json = nlohmann::json;
 namespace fs = std::filesystem;
-
-extern char** environ;
 
 namespace {
 
@@ -54,8 +53,40 @@ struct Job {
     std::chrono::steady_clock::time_point started;
 };
 
+// Signal handlers only count: the main loop forwards the stop to the runs.
 volatile std::sig_atomic_t g_stop = 0;
-void onSignal(int) { g_stop = 1; }
+void onSignal(int) { g_stop = g_stop + 1; }
+
+// Starts mode-train with `args`, stdout and stderr into files. The child stops (SIGINT: it stores
+// its run as `stopped`, resumable) when mode-sweep dies, even by SIGKILL.
+pid_t startRun(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
+    const pid_t parent = getpid();
+    const pid_t pid = fork();
+    if (pid != 0) return pid; // the parent, or -1
+    prctl(PR_SET_PDEATHSIG, SIGINT);
+    if (getppid() != parent) _exit(130); // the parent died before prctl took effect
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) _exit(127);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+}
+
+// Removes the work folders of sweeps whose process is gone (killed with -9).
+void removeStaleWorkFolders() {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(fs::temp_directory_path(), ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind("mode-sweep-", 0) != 0) continue;
+        const long pid = std::strtol(name.c_str() + 11, nullptr, 10);
+        if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) fs::remove_all(entry.path(), ec);
+    }
+}
 
 std::string readText(const std::string& path) {
     std::ifstream in(path);
@@ -105,6 +136,7 @@ int main(int argc, char** argv) {
     Shard shard;
     std::string storePath = db.empty() ? RunStore::defaultPath() : db;
     std::set<std::string> done;
+    std::map<std::string, std::int64_t> resumable; // config hash -> a stopped run with a checkpoint
     try {
         shard = Shard::parse(shardText);
         const Sweep sweep = Sweep::fromFile(file);
@@ -114,28 +146,50 @@ int main(int argc, char** argv) {
                 points.push_back(std::move(p));
             }
         RunStore store(storePath); // created if new; stale runs become interrupted
-        RunFilter finished;
-        finished.status = RunStatus::Finished;
-        for (const auto& r : store.listRuns(finished)) done.insert(r.configHash);
+        for (const auto& r : store.listRuns()) {
+            if (r.status == RunStatus::Finished) done.insert(r.configHash);
+            // A point stopped (Ctrl-C, a signal, mode-sweep killed) or interrupted after at least
+            // one epoch continues from its checkpoint (newest run first: the first one counts).
+            else if ((r.status == RunStatus::Stopped || r.status == RunStatus::Interrupted) && r.hasCheckpoint)
+                resumable.emplace(r.configHash, r.id);
+        }
     } catch (const std::exception& e) {
         std::cerr << "mode-sweep: " << e.what() << "\n";
         return kExitBadInput;
     }
     std::vector<SweepRun> todo;
+    std::size_t resumes = 0;
     for (auto& p : points)
-        if (!done.count(configHash(p.config))) todo.push_back(std::move(p));
+        if (!done.count(configHash(p.config))) {
+            resumes += resumable.count(configHash(p.config));
+            todo.push_back(std::move(p));
+        }
     std::cerr << "mode-sweep: " << points.size() << " runs in shard " << shard.index << "/" << shard.count << ", "
-              << points.size() - todo.size() << " already finished in " << storePath << ", " << todo.size() << " to run\n";
+              << points.size() - todo.size() << " already finished in " << storePath << ", " << todo.size() << " to run"
+              << (resumes ? " (" + std::to_string(resumes) + " of them resumed from their checkpoints)" : std::string()) << "\n";
     if (dryRun) {
         for (const auto& p : todo) std::cout << p.index << "\t" << p.config.name << "\n";
         return 0;
     }
 
     const std::string train = selfDir() + "/mode-train";
+    removeStaleWorkFolders();
     const fs::path work = fs::temp_directory_path() / ("mode-sweep-" + std::to_string(getpid()));
     fs::create_directories(work);
-    std::signal(SIGINT, onSignal);
-    std::signal(SIGTERM, onSignal);
+    struct WorkFolder { // removed on every way out
+        fs::path path;
+        ~WorkFolder() {
+            std::error_code ec;
+            fs::remove_all(path, ec);
+        }
+    } workFolder{work};
+    // No SA_RESTART: a signal also ends the wait for the runs at once.
+    struct sigaction action {};
+    action.sa_handler = onSignal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+    int forwarded = 0; // signals passed on to the runs
 
     std::map<pid_t, Job> running;
     std::size_t next = 0, completed = 0;
@@ -150,31 +204,41 @@ int main(int argc, char** argv) {
             writeTextFile(base + ".json", job.point.config.toJson().dump(2));
             job.out = base + ".out";
             job.err = base + ".err";
-            std::vector<std::string> args{train, "--config", base + ".json", "--db", storePath, "--json", "-q"};
-            std::vector<char*> argvs;
-            for (auto& a : args) argvs.push_back(a.data());
-            argvs.push_back(nullptr);
-            posix_spawn_file_actions_t files;
-            posix_spawn_file_actions_init(&files);
-            posix_spawn_file_actions_addopen(&files, 1, job.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            posix_spawn_file_actions_addopen(&files, 2, job.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            const int rc = posix_spawn(&job.pid, train.c_str(), &files, nullptr, argvs.data(), environ);
-            posix_spawn_file_actions_destroy(&files);
-            if (rc != 0) {
-                std::cerr << "mode-sweep: cannot start " << train << ": " << std::strerror(rc) << "\n";
+            const auto again = resumable.find(configHash(job.point.config));
+            const std::vector<std::string> args =
+                again != resumable.end()
+                    ? std::vector<std::string>{train, "--resume", std::to_string(again->second), "--db", storePath, "--json", "-q"}
+                    : std::vector<std::string>{train, "--config", base + ".json", "--db", storePath, "--json", "-q"};
+            job.pid = startRun(args, job.out, job.err);
+            if (job.pid < 0) {
+                std::cerr << "mode-sweep: cannot start " << train << ": " << std::strerror(errno) << "\n";
+                for (auto& [p, j] : running) kill(p, SIGINT);
+                while (!running.empty() && waitpid(-1, nullptr, 0) > 0) running.erase(running.begin());
                 return kExitBadInput;
             }
             job.started = std::chrono::steady_clock::now();
             running.emplace(job.pid, std::move(job));
         }
         if (running.empty()) break;
+        // A stop asked for: each run is told once (it stops after its current step and is stored
+        // as `stopped`, to be resumed by the next invocation); a second signal ends them at once.
+        if (g_stop > forwarded) {
+            forwarded = g_stop;
+            for (auto& [p, j] : running) kill(p, forwarded == 1 ? SIGINT : SIGKILL);
+            if (!quiet)
+                std::cerr << "mode-sweep: " << (forwarded == 1 ? "stopping" : "killing") << " " << running.size()
+                          << (running.size() == 1 ? " run" : " runs") << (forwarded == 1 ? " (again to kill them)" : "") << "\n";
+        }
+        // Polled, so that a signal arriving between the check above and the wait is seen within
+        // 0.1 s (a blocking wait would sleep through it until a run ends).
         int status = 0;
-        const pid_t pid = waitpid(-1, &status, 0);
+        const pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid == 0) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            continue;
+        }
         if (pid < 0) {
-            if (errno == EINTR) {
-                for (auto& [p, j] : running) kill(p, SIGINT); // each run stops and is stored as stopped
-                continue;
-            }
+            if (errno == EINTR) continue;
             break;
         }
         auto it = running.find(pid);
@@ -207,8 +271,6 @@ int main(int argc, char** argv) {
                       << formatSeconds(took) << ")" << (left && !g_stop ? ", ETA " + formatSeconds(eta) : std::string()) << "\n";
         }
     }
-    std::error_code ec;
-    fs::remove_all(work, ec);
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::cerr << "mode-sweep: " << completed << " runs in " << formatSeconds(wall) << " (" << formatSeconds(busySeconds)
               << " of run time), " << failed << " failed" << (g_stop ? ", interrupted" : "") << "\n";

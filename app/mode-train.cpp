@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -26,14 +27,15 @@ using json = nlohmann::json;
 
 namespace {
 
-TrainerControl* g_control = nullptr;
+std::atomic<TrainerControl*> g_control{nullptr};
 volatile std::sig_atomic_t g_interrupts = 0;
 
 void onSignal(int) {
     // First Ctrl-C stops after the current step (the run is kept as `stopped`); a second one
     // leaves at once.
-    if (++g_interrupts > 1) std::_Exit(130);
-    if (g_control) g_control->requestStop();
+    g_interrupts = g_interrupts + 1;
+    if (g_interrupts > 1) std::_Exit(130);
+    if (TrainerControl* c = g_control) c->requestStopFromSignal(); // sets an atomic flag, nothing more
 }
 
 std::vector<int> parseSizes(const std::string& s) {

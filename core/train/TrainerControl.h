@@ -15,6 +15,9 @@ public:
         stop_ = true;
         cv_.notify_all();
     }
+    // For a signal handler: only sets the lock-free flag (no mutex, async-signal-safe). A trainer
+    // that is paused notices it when resumed; one that runs, before its next step.
+    void requestStopFromSignal() noexcept { stop_.store(true, std::memory_order_relaxed); }
     void requestPause() { paused_ = true; }
     void requestResume() {
         std::lock_guard<std::mutex> lock(m_);
@@ -37,6 +40,7 @@ public:
     }
 
 private:
+    static_assert(std::atomic<bool>::is_always_lock_free, "a signal handler sets stop_");
     std::atomic<bool> stop_{false};
     std::atomic<bool> paused_{false};
     std::mutex m_;

@@ -7,6 +7,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <thread>
 #include <map>
 #include <set>
 
@@ -146,4 +148,88 @@ TEST(ModeReportCli, ReportOfASmallRealStoreWithFiguresAndVerdicts) {
     }
     auto empty = runCommand(kBin + "/mode-report --db " + (dir / "none.sqlite") + " --out " + out);
     EXPECT_EQ(empty.exitCode, 2);
+}
+
+namespace {
+const char* kLongSweep = R"({"name": "long", "base": {"train": {"epochs": 400, "threads": 1, "device": "cpu"},
+                              "data": {"regimes": {"samples": 600}}},
+                              "grid": {"loss.alpha": [0, 0.3]}})";
+
+// Starts mode-sweep in the background; returns its pid ("" if it did not start). Its exit code
+// goes to DIR/rc.
+std::string startSweep(TempDir& dir, const std::string& db) {
+    const std::string file = dir.file("long.json", kLongSweep);
+    const std::string command = kBin + "/mode-sweep " + file + " -j 2 --db " + db;
+    runCommand("(" + command + " > " + (dir / "out") + " 2> " + (dir / "err") + "; echo $? > " + (dir / "rc") + ") >/dev/null 2>&1 &");
+    std::string pid;
+    for (int i = 0; i < 100 && pid.empty(); ++i) {
+        pid = runCommand("pgrep -f '^" + command + "' | head -1").out;
+        if (pid.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (!pid.empty()) pid.pop_back();
+    return pid;
+}
+
+bool waitFor(const std::function<bool()>& done, std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return done();
+}
+
+// Both runs of the long sweep have stored at least `epochs` epochs.
+bool bothRunsStored(const std::string& db, int epochs) {
+    auto r = runCommand(kBin + "/mode-runs list --json --db " + db);
+    auto list = json::parse(r.out, nullptr, false);
+    if (!list.is_array() || list.size() < 2) return false;
+    for (const auto& run : list)
+        if (run["epochs_completed"].get<int>() < epochs) return false;
+    return true;
+}
+} // namespace
+
+TEST(ModeSweepCli, ASignalToTheSweepStopsItsRunsWhichTheNextInvocationResumes) {
+    TempDir dir;
+    const std::string db = dir / "runs.sqlite";
+    const std::string pid = startSweep(dir, db);
+    ASSERT_FALSE(pid.empty()) << readFile(dir / "err");
+    ASSERT_TRUE(waitFor([&] { return bothRunsStored(db, 2); }, std::chrono::seconds(60)));
+    const auto signalled = std::chrono::steady_clock::now();
+    ASSERT_EQ(runCommand("kill -TERM " + pid).exitCode, 0);
+    ASSERT_TRUE(waitFor([&] { return std::filesystem::exists(dir / "rc"); }, std::chrono::seconds(30)))
+        << "the sweep waited for its runs instead of stopping them";
+    EXPECT_LT(std::chrono::steady_clock::now() - signalled, std::chrono::seconds(15));
+    EXPECT_EQ(readFile(dir / "rc"), "130\n") << readFile(dir / "err");
+    EXPECT_FALSE(std::filesystem::exists("/tmp/mode-sweep-" + pid)) << "the work folder is removed";
+    auto list = runsIn(db);
+    ASSERT_EQ(list.size(), 2u);
+    for (const auto& run : list) EXPECT_EQ(run["status"], "stopped");
+    // The next invocation continues both runs from their checkpoints: no duplicate rows.
+    auto again = sweep(dir / "long.json" + " -j 2 --db " + db);
+    ASSERT_EQ(again.exitCode, 0) << again.err;
+    EXPECT_CONTAINS(again.err, "2 of them resumed from their checkpoints");
+    list = runsIn(db);
+    ASSERT_EQ(list.size(), 2u) << "resumed in place, not run again";
+    for (const auto& run : list) {
+        EXPECT_EQ(run["status"], "finished");
+        EXPECT_EQ(run["epochs_completed"], 400);
+    }
+    EXPECT_EQ(runCommand(kBin + "/mode-runs check --db " + db).exitCode, 0);
+}
+
+TEST(ModeSweepCli, RunsStopWhenTheSweepIsKilled) {
+    TempDir dir;
+    const std::string db = dir / "runs.sqlite";
+    const std::string pid = startSweep(dir, db);
+    ASSERT_FALSE(pid.empty()) << readFile(dir / "err");
+    ASSERT_TRUE(waitFor([&] { return bothRunsStored(db, 2); }, std::chrono::seconds(60)));
+    ASSERT_EQ(runCommand("kill -KILL " + pid).exitCode, 0);
+    // Orphans no more: each run is told to stop (SIGINT) when its parent dies, and is stored so.
+    EXPECT_TRUE(waitFor(
+        [&] {
+            auto list = runsIn(db);
+            return list.size() == 2 && list[0]["status"] == "stopped" && list[1]["status"] == "stopped";
+        },
+        std::chrono::seconds(30)))
+        << runCommand(kBin + "/mode-runs list --db " + db).out;
+    EXPECT_EQ(runCommand("pgrep -f '[m]ode-train --config /tmp/mode-sweep-" + pid + "/'").exitCode, 1) << "no run left behind";
 }
