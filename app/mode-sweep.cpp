@@ -4,7 +4,6 @@
 // scheduler array jobs (each with its own store; `mode-runs merge` joins them).
 
 #include "cli/CliCommon.h"
-#include "data/Dataset.h"
 #include "store/RunStore.h"
 #include "sweep/Sweep.h"
 
@@ -34,11 +33,6 @@ using json = nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string configHash(const ExperimentConfig& c) {
-    const std::string text = c.toJson().dump();
-    return fnv1a64Hex(text.data(), text.size());
-}
 
 std::string selfDir() {
     std::error_code ec;

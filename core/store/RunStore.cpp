@@ -469,6 +469,11 @@ std::string RunStore::defaultPath() {
     return (base / "mode-workbench" / "runs.sqlite").string();
 }
 
+std::string configHash(const ExperimentConfig& config) {
+    const std::string text = config.toJson().dump();
+    return fnv1a64Hex(text.data(), text.size());
+}
+
 const std::string& RunStore::path() const { return d_->path; }
 int RunStore::schemaVersion() const { return d_->userVersion(); }
 
@@ -499,7 +504,7 @@ std::int64_t RunStore::beginRun(const ExperimentConfig& config, const RunStart& 
         s.bind(2, t);
         s.bind(3, t);
         s.bind(4, configText);
-        s.bind(5, fnv1a64Hex(configText.data(), configText.size()));
+        s.bind(5, configHash(config));
         s.bind(6, start.datasetName.empty() ? config.datasetLabel() : start.datasetName);
         s.bind(7, start.datasetFingerprint);
         s.bind(8, static_cast<std::int64_t>(config.train.seed));

@@ -165,6 +165,10 @@ private:
     std::unique_ptr<Impl> d_;
 };
 
+// The hash a run's resolved experiment is stored under (RunRecord::configHash): mode-sweep finds
+// a point's finished or stopped runs by it.
+std::string configHash(const ExperimentConfig& config);
+
 // The SQL of schema version 1, for tests that migrate a first-version file.
 const char* runStoreSchemaV1();
 
