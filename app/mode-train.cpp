@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <unistd.h>
 #include <cstdio>
 #include <iostream>
 #include <numeric>
@@ -30,11 +31,18 @@ namespace {
 std::atomic<TrainerControl*> g_control{nullptr};
 volatile std::sig_atomic_t g_interrupts = 0;
 
+std::atomic<bool> g_training{false};
+
 void onSignal(int) {
-    // First Ctrl-C stops after the current step (the run is kept as `stopped`); a second one
-    // leaves at once.
+    // Before training (reading options, loading the data) nothing is stored yet: leave at once.
+    // In training, the first Ctrl-C stops after the current step (the run is kept as `stopped`);
+    // a second one leaves at once. Only async-signal-safe calls here.
     g_interrupts = g_interrupts + 1;
-    if (g_interrupts > 1) std::_Exit(130);
+    if (!g_training.load() || g_interrupts > 1) {
+        static const char message[] = "mode-train: interrupted\n";
+        (void)!write(2, message, sizeof message - 1);
+        std::_Exit(130);
+    }
     if (TrainerControl* c = g_control) c->requestStopFromSignal(); // sets an atomic flag, nothing more
 }
 
@@ -56,6 +64,10 @@ std::vector<int> parseSizes(const std::string& s) {
 } // namespace
 
 int main(int argc, char** argv) {
+    // From the start, so that Ctrl-C (or a SIGINT to a background job, where the shell set it to
+    // be ignored) ends a long data load at once.
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
     CLI::App app{"Train a Mixture-of-Experts model with mutual distillation among the experts (MoDE).\n"
                  "Flags override the experiment file; without either, the built-in `regimes` default is trained."};
     app.footer("Examples:\n"
@@ -327,8 +339,7 @@ int main(int argc, char** argv) {
         trainer->addObserver(recorder.get());
     }
     g_control = &trainer->control();
-    std::signal(SIGINT, onSignal);
-    std::signal(SIGTERM, onSignal);
+    g_training = true;
     std::signal(SIGXFSZ, SIG_IGN); // a file-size limit becomes a write error the store reports
     RunResult r = trainer->run();
     g_control = nullptr;

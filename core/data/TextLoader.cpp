@@ -77,11 +77,7 @@ Dataset loadTsvText(const std::string& text, const std::string& source) {
 }
 
 Dataset loadTsvFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw DataError(path + ": cannot open the file");
-    std::stringstream s;
-    s << in.rdbuf();
-    return loadTsvText(s.str(), path);
+    return loadTsvText(readDataFile(path, 10), path); // tokens as strings: about ten times the text
 }
 
 void encodeText(Dataset& d, const std::vector<std::int64_t>& trainRows, const TextOptions& o) {

@@ -231,6 +231,45 @@ TEST(ModeTrainCli, AStoreLockedByAnotherProgramForSecondsLosesNoEpoch) {
     EXPECT_CONTAINS(check.out, "every run's row agrees with its stored data");
 }
 
+TEST(ModeTrainCli, CtrlCWhileTheDataLoadsEndsAtOnce) {
+    // A SIGINT during a long load used to be ignored (a shell starts background jobs with SIGINT
+    // ignored, and the handler came only with training) until training had run for a while.
+    TempDir dir;
+    std::string csv = "a,b,c,d,e,f,g,h,y\n";
+    for (int r = 0; r < 400000; ++r) {
+        for (int c = 0; c < 8; ++c) csv += std::to_string((r * 7 + c * 13) % 1000 / 7.0) + ",";
+        csv += (r % 3 ? "p\n" : "q\n");
+    }
+    const std::string file = dir.file("big.csv", csv);
+    runCommand("(" + kTrain + " --data " + file + " --no-store --epochs 50 --threads 1 -q 2> " + (dir / "err") + "; echo $? > " +
+               (dir / "rc") + ") >/dev/null 2>&1 &");
+    std::string pid;
+    for (int i = 0; i < 100 && pid.empty(); ++i) {
+        pid = runCommand("pgrep -f '^" + kTrain + " --data " + file + "'").out;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_FALSE(pid.empty());
+    pid.pop_back();
+    // Wait until it reads the file (past the start-up, where the handler is not yet installed).
+    auto reading = [&] {
+        std::error_code ec;
+        for (const auto& fd : std::filesystem::directory_iterator("/proc/" + pid + "/fd", ec))
+            if (std::filesystem::read_symlink(fd.path(), ec).string() == file) return true;
+        return false;
+    };
+    for (int i = 0; i < 500 && !reading() && !std::filesystem::exists(dir / "rc"); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_FALSE(std::filesystem::exists(dir / "rc")) << "the load is over already: make the file bigger";
+    const auto sent = std::chrono::steady_clock::now();
+    ASSERT_EQ(runCommand("kill -INT " + pid).exitCode, 0);
+    while (!std::filesystem::exists(dir / "rc") && std::chrono::steady_clock::now() - sent < std::chrono::seconds(20))
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_LT(std::chrono::steady_clock::now() - sent, std::chrono::seconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(readFile(dir / "rc"), "130\n");
+    EXPECT_CONTAINS(readFile(dir / "err"), "mode-train: interrupted");
+}
+
 TEST(ModeTrainCli, AKilledRunResumesToTheResultOfAnUninterruptedOne) {
     TempDir dir;
     const std::string args = " --epochs 12 --batch-size 8 --seed 5 --threads 1 --device cpu -q --json";

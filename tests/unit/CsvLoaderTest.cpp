@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <filesystem>
 
 using namespace mode;
 
@@ -154,6 +156,35 @@ TEST(CsvLoader, AValueBeyondFloatRangeIsRefusedNamingTheCell) {
     EXPECT_CONTAINS(errorOf("a,y\n1,p\n1e308,q\n3,p\n"), "data.csv:3: column 'a':");
     EXPECT_CONTAINS(errorOf("a,y\n1,p\n-1e39,q\n3,p\n"), "too large for 32-bit training");
     EXPECT_EQ(errorOf("a,y\n1,p\n3e38,q\n3,p\n"), "") << "within float's range";
+}
+
+TEST(CsvLoader, AFileThatCannotFitInMemoryIsRefusedBeforeItIsRead) {
+    // A 1 TiB file (sparse: it takes no disk) with a valid header used to be read whole,
+    // growing to the machine's memory with no output.
+    test::TempDir dir;
+    const std::string path = dir.file("huge.csv", "a,y\n1,p\n2,q\n");
+    std::filesystem::resize_file(path, std::uintmax_t(1) << 40);
+    const auto started = std::chrono::steady_clock::now();
+    try {
+        loadCsvFile(path);
+        FAIL() << "a 1 TiB file was loaded";
+    } catch (const DataError& e) {
+        EXPECT_NE(std::string(e.what()).find("the file is 1024.0 GiB; loading it takes about"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2)) << "refused without reading";
+    // A binary file is refused from its first bytes, whatever its size.
+    const std::string zeros = dir.file("zeros.csv", std::string(100000, '\0'));
+    EXPECT_THROW(
+        {
+            try {
+                loadCsvFile(zeros);
+            } catch (const DataError& e) {
+                EXPECT_NE(std::string(e.what()).find("binary data (a NUL byte at offset 0)"), std::string::npos) << e.what();
+                throw;
+            }
+        },
+        DataError);
 }
 
 TEST(CsvLoader, MissingTargetValueIsAlwaysAnError) {
