@@ -1,5 +1,6 @@
 #include "config/ExperimentConfig.h"
 
+#include "config/JsonFile.h"
 #include "util/Utf8.h"
 
 #include "data/DatasetFactory.h"
@@ -239,24 +240,7 @@ ExperimentConfig ExperimentConfig::fromJson(const json& j, const std::string& so
 }
 
 ExperimentConfig ExperimentConfig::fromFile(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw ConfigError(path + ": cannot open the experiment file");
-    json j;
-    try {
-        j = json::parse(in);
-    } catch (const json::parse_error& e) {
-        // e.byte is the position of the error; report it as line and column.
-        std::ifstream again(path);
-        std::string text((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>());
-        std::size_t line = 1, col = 1;
-        for (std::size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
-            if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
-        }
-        std::string what = e.what();
-        auto pos = what.find("parse error");
-        throw ConfigError(path + ":" + std::to_string(line) + ":" + std::to_string(col) +
-                          ": not valid JSON (" + (pos == std::string::npos ? what : what.substr(pos)) + ")");
-    }
+    const json j = readJsonFile(path, "experiment file");
     ExperimentConfig c = fromJson(j, path);
     // Relative data paths are relative to the experiment file, as users expect.
     if (!c.data.path.empty()) {
@@ -296,14 +280,17 @@ std::vector<ConfigIssue> validate(const ExperimentConfig& c, bool checkFiles) {
         else if (checkFiles)
             for (const auto& f : d.idxFiles)
                 if (auto problem = dataPathProblem(f, false); !problem.empty()) bad("data.idx_files", problem);
-    } else if (d.path.empty()) {
+    } else if (d.path.empty() || !d.dataset.empty()) {
+        // A built-in name beside a path is ignored; a wrong one there is still a mistake to name.
         const auto builtins = builtinDatasets();
         if (std::find(builtins.begin(), builtins.end(), d.dataset) == builtins.end()) {
             std::string list;
             for (const auto& b : builtins) list += (list.empty() ? "" : ", ") + b;
-            bad("data.dataset", "unknown built-in dataset '" + d.dataset + "' (built-ins here: " + list + ")");
+            bad("data.dataset", "unknown built-in dataset '" + d.dataset + "' (built-ins here: " + list + ")" +
+                                    (d.path.empty() ? "" : "; with data.path set, leave data.dataset empty"));
         }
-    } else if (checkFiles) {
+    }
+    if (d.idxFiles.empty() && !d.path.empty() && checkFiles) {
         std::error_code ec;
         if (auto problem = dataPathProblem(d.path, true); !problem.empty()) bad("data.path", problem);
         else if (std::filesystem::is_directory(d.path, ec) && d.format == "csv")

@@ -1,5 +1,7 @@
 #include "sweep/Sweep.h"
 
+#include "config/JsonFile.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -61,12 +63,7 @@ Sweep Sweep::fromFile(const std::string& path) {
     if (!in) throw ConfigError(path + ": cannot open the sweep file");
     std::stringstream text;
     text << in.rdbuf();
-    json j;
-    try {
-        j = json::parse(text.str());
-    } catch (const json::parse_error& e) {
-        throw ConfigError(path + ": not valid JSON: " + e.what());
-    }
+    const json j = parseJsonText(text.str(), path);
     Sweep s = fromJson(j, path, fs::path(path).parent_path().string());
     // The grid varies in the order the file lists its fields (json objects sort their keys).
     const auto ordered = nlohmann::ordered_json::parse(text.str());

@@ -164,3 +164,45 @@ TEST(Config, IntegerFieldsTakeWholeNumbersInRangeOnly) {
     EXPECT_EQ(c.model.experts, 8);
     EXPECT_EQ(c.train.seed, 18446744073709551615ULL);
 }
+
+TEST(ExperimentConfig, AKeyGivenTwiceOrAnOverflowingNumberIsRefusedNamingTheFile) {
+    // {"train": {"epochs": 2, "epochs": 3000}} used to train 3000 epochs without a word.
+    mode::test::TempDir dir;
+    const std::string twice = dir.file("twice.json", R"({"train": {"epochs": 2, "epochs": 3000}})");
+    try {
+        ExperimentConfig::fromFile(twice);
+        FAIL() << "a key given twice was accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find(twice + ": the key 'train.epochs' appears twice"), std::string::npos) << e.what();
+    }
+    // The same key in two objects is fine.
+    EXPECT_NO_THROW(ExperimentConfig::fromFile(dir.file("ok.json", R"({"train": {"seed": 1}, "data": {"regimes": {"seed": 2}}})")));
+    // A number past a double's range was a raw library message without the file.
+    const std::string huge = dir.file("huge.json", "{\n  \"loss\": {\"alpha\": 1e400}\n}");
+    try {
+        ExperimentConfig::fromFile(huge);
+        FAIL() << "1e400 was accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find(huge + ": "), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("beyond the range of a double"), std::string::npos) << e.what();
+    }
+    // Syntax errors keep their line and column.
+    try {
+        ExperimentConfig::fromFile(dir.file("bad.json", "{\n  \"train\": {\"epochs\": }\n}"));
+        FAIL();
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("bad.json:2:"), std::string::npos) << e.what();
+    }
+}
+
+TEST(ExperimentConfig, AnUnknownBuiltInBesideAPathIsNamed) {
+    // data.dataset "nope" beside data.path was accepted (and ignored) without a word.
+    ExperimentConfig c;
+    c.data.path = "some.csv";
+    c.data.dataset = "nope";
+    EXPECT_TRUE(hasIssue(validate(c, false), "data.dataset"));
+    c.data.dataset = "";
+    EXPECT_FALSE(hasIssue(validate(c, false), "data.dataset"));
+    c.data.dataset = "regimes"; // the default, ignored beside a path
+    EXPECT_FALSE(hasIssue(validate(c, false), "data.dataset"));
+}
