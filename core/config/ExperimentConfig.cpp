@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <cerrno>
 #include <fstream>
 #include <cmath>
 #include <limits>
@@ -260,6 +261,8 @@ std::string ExperimentConfig::datasetLabel() const {
 std::string dataPathProblem(const std::string& path, bool folderAllowed) {
     std::error_code ec;
     const auto st = std::filesystem::status(path, ec);
+    if (ec && ec.value() == ELOOP) return path + " is a loop of symbolic links";
+    if (ec && ec.value() == EACCES) return path + " cannot be reached (permission denied on a folder of its path)";
     if (!std::filesystem::exists(st)) {
         const auto resolved = std::filesystem::absolute(path, ec).lexically_normal().string();
         return path + " does not exist" + (resolved != path ? " (looked for " + resolved + ")" : "");

@@ -234,7 +234,10 @@ Dataset loadCsvText(const std::string& text, const std::string& source, const Cs
         if (targetLevels.size() < 2)
             fail(source, 0, "the target " + quoted(header[target]) + " has a single class (" + quoted(*targetLevels.begin()) + "); classification needs two or more");
         if (targetLevels.size() > 1000)
-            fail(source, 0, "the target " + quoted(header[target]) + " has " + std::to_string(targetLevels.size()) + " classes; use task = regression for a numeric target");
+            fail(source, 0, "the target " + quoted(header[target]) + " has " + std::to_string(targetLevels.size()) +
+                                " classes (at most 1000)" +
+                                (allNumeric ? std::string("; for a numeric target use task = regression")
+                                            : std::string("; a text column with that many values is likely an id or free text: choose another target")));
         d.classNames = orderedLevels(targetLevels);
         std::map<std::string, std::int64_t> id;
         for (std::size_t k = 0; k < d.classNames.size(); ++k) id[d.classNames[k]] = static_cast<std::int64_t>(k);

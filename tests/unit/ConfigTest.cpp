@@ -3,6 +3,8 @@
 #include "TestSupport.h"
 
 #include <gtest/gtest.h>
+
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 using namespace mode;
@@ -205,4 +207,12 @@ TEST(ExperimentConfig, AnUnknownBuiltInBesideAPathIsNamed) {
     EXPECT_FALSE(hasIssue(validate(c, false), "data.dataset"));
     c.data.dataset = "regimes"; // the default, ignored beside a path
     EXPECT_FALSE(hasIssue(validate(c, false), "data.dataset"));
+}
+
+TEST(ExperimentConfig, ASymbolicLinkLoopIsNamedAsSuch) {
+    mode::test::TempDir dir;
+    const std::string a = dir / "a.csv", b = dir / "b.csv";
+    std::filesystem::create_symlink(b, a);
+    std::filesystem::create_symlink(a, b);
+    EXPECT_NE(dataPathProblem(a, false).find("is a loop of symbolic links"), std::string::npos) << dataPathProblem(a, false);
 }

@@ -187,6 +187,15 @@ TEST(CsvLoader, AFileThatCannotFitInMemoryIsRefusedBeforeItIsRead) {
         DataError);
 }
 
+TEST(CsvLoader, AnIdLikeTextTargetIsNotSentToRegression) {
+    std::string text = "a,id\n";
+    for (int i = 0; i < 1200; ++i) text += std::to_string(i % 7) + ",user" + std::to_string(i) + "\n";
+    const auto e = errorOf(text);
+    EXPECT_CONTAINS(e, "has 1200 classes (at most 1000)");
+    EXPECT_CONTAINS(e, "likely an id or free text");
+    EXPECT_EQ(e.find("regression"), std::string::npos) << e;
+}
+
 TEST(CsvLoader, MissingTargetValueIsAlwaysAnError) {
     CsvOptions o;
     o.impute = "mean";
