@@ -114,6 +114,22 @@ void printRunSummary(std::ostream& out, const ExperimentConfig& c, const RunStar
         std::snprintf(buf, sizeof buf, "test RMSE of the mixture: %.4f   R^2 %.4f\n", f.testRmse.value_or(0), f.testR2.value_or(0));
     }
     out << buf;
+    if (s.classification && !s.classNames.empty()) {
+        // What always predicting the test split's most common class scores (the class counts of
+        // the routing matrix), else a uniform guess.
+        const auto& counts = f.routingByClass.rowCounts;
+        std::int64_t total = 0, most = 0;
+        for (auto n : counts) total += n, most = std::max(most, n);
+        const double chance = total > 0 ? static_cast<double>(most) / static_cast<double>(total)
+                                        : 1.0 / static_cast<double>(s.classNames.size());
+        if (f.testAccuracy <= chance + 1e-9) {
+            std::snprintf(buf, sizeof buf,
+                          "warning: that is no better than always predicting the most common class (%.4f): the model did "
+                          "not learn (a learning rate far too high or too low? the training loss ended at %.4g)\n",
+                          chance, f.trainLoss);
+            out << buf;
+        }
+    }
     if (f.gateRoutingAccuracy) {
         std::snprintf(buf, sizeof buf, "gate routing accuracy: %.4f   (known sub-tasks matched one-to-one to experts)\n", *f.gateRoutingAccuracy);
         out << buf;

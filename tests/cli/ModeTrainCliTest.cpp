@@ -270,6 +270,15 @@ TEST(ModeTrainCli, CtrlCWhileTheDataLoadsEndsAtOnce) {
     EXPECT_CONTAINS(readFile(dir / "err"), "mode-train: interrupted");
 }
 
+TEST(ModeTrainCli, ARunThatDidNotLearnSaysSo) {
+    // --lr 100 "finished" with a loss of 3e10 and accuracy 0.11, exit 0, without a word.
+    auto bad = train(std::string(kQuick) + " --no-store --lr 100");
+    EXPECT_EQ(bad.exitCode, 0);
+    EXPECT_CONTAINS(bad.out + bad.err, "no better than always predicting the most common class");
+    auto good = train(std::string(kQuick) + " --no-store");
+    EXPECT_EQ((good.out + good.err).find("no better than always predicting"), std::string::npos) << good.out;
+}
+
 TEST(ModeTrainCli, AKilledRunResumesToTheResultOfAnUninterruptedOne) {
     TempDir dir;
     const std::string args = " --epochs 12 --batch-size 8 --seed 5 --threads 1 --device cpu -q --json";
