@@ -17,6 +17,7 @@ namespace mode {
 namespace {
 
 constexpr std::size_t kMaxCategories = 200;
+constexpr std::size_t kMaxClassName = 256;
 
 [[noreturn]] void fail(const std::string& source, std::int64_t line, const std::string& what) {
     throw DataError(source + (line > 0 ? ":" + std::to_string(line) : std::string()) + ": " + what);
@@ -214,6 +215,11 @@ Dataset loadCsvText(const std::string& text, const std::string& source, const Cs
         const auto& v = cell(r, target);
         if (isMissingCsvValue(v))
             fail(source, lineOf(r), "the target " + quoted(header[target]) + " is missing (" + quoted(v) + "); every row needs a target");
+        // A class name is stored with the run and shown on every plot: a huge one is a wrong column.
+        if (v.size() > kMaxClassName)
+            fail(source, lineOf(r), "the target " + quoted(header[target]) + " has a value of " + std::to_string(v.size()) +
+                                        " characters (class names are at most " + std::to_string(kMaxClassName) +
+                                        "): is this the right target column?");
         targetLevels.insert(v);
         if (auto x = parseNumber(v)) {
             ++targetNumeric;

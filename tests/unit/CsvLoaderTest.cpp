@@ -196,6 +196,12 @@ TEST(CsvLoader, AnIdLikeTextTargetIsNotSentToRegression) {
     EXPECT_EQ(e.find("regression"), std::string::npos) << e;
 }
 
+TEST(CsvLoader, AHugeClassNameIsRefused) {
+    // A 10 MB target cell became a class name, copied into the store at every epoch.
+    const std::string text = "a,y\n1,p\n2," + std::string(300, 'x') + "\n3,p\n";
+    EXPECT_CONTAINS(errorOf(text), "data.csv:3: the target 'y' has a value of 300 characters");
+}
+
 TEST(CsvLoader, MissingTargetValueIsAlwaysAnError) {
     CsvOptions o;
     o.impute = "mean";
