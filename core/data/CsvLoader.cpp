@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -59,24 +60,16 @@ float toFloat(double x, const std::string& column, const std::string& source, st
 
 std::optional<double> parseNumber(const std::string& s) {
     if (s.empty()) return std::nullopt;
-    const char* b = s.c_str();
-    char* end = nullptr;
-    errno = 0;
-    double v = std::strtod(b, &end);
-    if (end == b || *end != '\0' || errno == ERANGE || !std::isfinite(v)) return std::nullopt;
-    // strtod accepts hex floats and "inf"/"nan"; a CSV value like that is text to the user.
+    // Digits, sign, point and exponent only: "inf", "nan" and hex floats are text to a user.
     for (char ch : s)
-        if (!(std::isdigit(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == '+' ||
-              ch == 'e' || ch == 'E'))
-            return std::nullopt;
+        if (!((ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '+' || ch == 'e' || ch == 'E')) return std::nullopt;
+    const char* b = s.data();
+    const char* e = b + s.size();
+    if (*b == '+' && e - b > 1 && *(b + 1) != '-' && *(b + 1) != '+') ++b; // from_chars takes no leading '+'
+    double v = 0;
+    const auto [end, error] = std::from_chars(b, e, v); // locale-free, exact, several times faster than strtod
+    if (error != std::errc() || end != e || !std::isfinite(v)) return std::nullopt;
     return v;
-}
-
-std::string trim(const std::string& s) {
-    auto b = s.find_first_not_of(" \t");
-    if (b == std::string::npos) return {};
-    auto e = s.find_last_not_of(" \t");
-    return s.substr(b, e - b + 1);
 }
 
 // Class names in the order users expect: numerically when every label is a number, else
@@ -102,9 +95,11 @@ std::vector<CsvRecord> parseCsvRecords(const std::string& input, const std::stri
     const std::string& t = input;
     if (t.size() >= 3 && t.compare(0, 3, "\xEF\xBB\xBF") == 0) i = 3; // UTF-8 byte order mark
     std::int64_t line = 1;
+    std::size_t width = 0; // fields of the last record: the next one most likely has as many
     while (i < t.size()) {
         CsvRecord rec;
         rec.line = line;
+        rec.fields.reserve(width);
         bool blank = true;
         for (;;) { // one field per pass
             std::string field;
@@ -129,16 +124,24 @@ std::vector<CsvRecord> parseCsvRecords(const std::string& input, const std::stri
                     fail(source, line, "unexpected " + quoted(std::string(1, t[i])) +
                                            " after a closing quote (field " + std::to_string(rec.fields.size() + 1) + ")");
             } else {
-                while (i < t.size() && t[i] != delim && t[i] != '\n' && t[i] != '\r') field += t[i++];
+                // The field in one piece, spaces around it trimmed (no copy per character).
+                std::size_t start = i;
+                while (i < t.size() && t[i] != delim && t[i] != '\n' && t[i] != '\r') ++i;
+                std::size_t end = i;
+                if (end > start) blank = false; // spaces alone still make a field
+                while (start < end && (t[start] == ' ' || t[start] == '\t')) ++start;
+                while (end > start && (t[end - 1] == ' ' || t[end - 1] == '\t')) --end;
+                field.assign(t, start, end - start);
             }
             if (!field.empty() || wasQuoted) blank = false;
-            rec.fields.push_back(wasQuoted ? field : trim(field));
+            rec.fields.push_back(std::move(field));
             if (i < t.size() && t[i] == delim) { ++i; blank = false; continue; }
             // end of record
             if (i < t.size() && t[i] == '\r') ++i;
             if (i < t.size() && t[i] == '\n') { ++i; ++line; }
             break;
         }
+        width = rec.fields.size();
         if (!blank) records.push_back(std::move(rec));
     }
     return records;
@@ -271,25 +274,37 @@ Dataset loadCsvText(const std::string& text, const std::string& source, const Cs
         bool numeric;
         std::vector<std::string> levels; // text
         std::map<std::string, std::size_t> levelIndex;
+        std::vector<float> values;       // numeric: every row's value (NaN where missing), parsed once
     };
     std::vector<Column> columns;
     for (std::size_t c = 0; c < ncol; ++c) {
         if (c == target || (subtask && c == *subtask) || dropped.count(c)) continue;
         std::size_t present = 0, numbers = 0;
-        std::int64_t firstText = -1, firstMissing = -1;
-        std::map<std::string, std::size_t> counts;
+        std::int64_t firstText = -1, firstMissing = -1, firstHuge = -1;
+        std::vector<float> values(static_cast<std::size_t>(nrows), std::numeric_limits<float>::quiet_NaN());
         for (std::int64_t r = 0; r < nrows; ++r) {
             const auto& v = cell(r, c);
             if (isMissingCsvValue(v)) { if (firstMissing < 0) firstMissing = r; continue; }
             ++present;
-            ++counts[v];
-            if (parseNumber(v)) ++numbers;
-            else if (firstText < 0) firstText = r;
+            if (auto x = parseNumber(v)) {
+                ++numbers;
+                if (firstHuge < 0 && std::abs(*x) > static_cast<double>(std::numeric_limits<float>::max())) firstHuge = r;
+                values[static_cast<std::size_t>(r)] = static_cast<float>(*x);
+            } else if (firstText < 0) {
+                firstText = r;
+            }
         }
+        // The values are counted for text columns only (a numeric column's values are all distinct).
+        std::map<std::string, std::size_t> counts;
+        if (numbers != present)
+            for (std::int64_t r = 0; r < nrows && counts.size() <= kMaxCategories; ++r)
+                if (const auto& v = cell(r, c); !isMissingCsvValue(v)) ++counts[v];
         if (present == 0) fail(source, 0, "column " + quoted(header[c]) + " has no values at all; drop it (drop_columns)");
         Column col;
         col.src = c;
         col.numeric = numbers == present;
+        if (col.numeric && firstHuge >= 0) toFloat(*parseNumber(cell(firstHuge, c)), header[c], source, lineOf(firstHuge)); // refuses it
+        if (col.numeric) col.values = std::move(values);
         if (!col.numeric && numbers * 2 >= present) // mostly numbers: the text is an error, not a category
             fail(source, lineOf(firstText), "column " + quoted(header[c]) + ": " + quoted(cell(firstText, c)) +
                                                 " is not a number (" + std::to_string(numbers) + " of " +
@@ -300,7 +315,7 @@ Dataset loadCsvText(const std::string& text, const std::string& source, const Cs
         // Missing cells are filled after the split, from the training rows (fitOnTrainingRows).
         if (!col.numeric) {
             if (counts.size() > kMaxCategories)
-                fail(source, 0, "text column " + quoted(header[c]) + " has " + std::to_string(counts.size()) +
+                fail(source, 0, "text column " + quoted(header[c]) + " has more than " + std::to_string(kMaxCategories) +
                                     " distinct values (at most " + std::to_string(kMaxCategories) + " one-hot columns); drop it (drop_columns)");
             std::set<std::string> lv;
             for (const auto& [k, n] : counts) lv.insert(k);
@@ -334,7 +349,7 @@ Dataset loadCsvText(const std::string& text, const std::string& source, const Cs
             d.hasMissing = d.hasMissing || missing;
             const float nan = std::numeric_limits<float>::quiet_NaN();
             if (col.numeric) {
-                row[k++] = missing ? nan : toFloat(*parseNumber(v), header[col.src], source, lineOf(r));
+                row[k++] = col.values[static_cast<std::size_t>(r)]; // NaN where missing
             } else {
                 if (missing) std::fill(row + k, row + k + static_cast<std::int64_t>(col.levels.size()), nan);
                 else row[k + static_cast<std::int64_t>(col.levelIndex.at(v))] = 1.0f;
