@@ -21,6 +21,8 @@
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QMimeData>
+#include <QGuiApplication>
+#include <QScreen>
 #include <QSettings>
 #include <QUrl>
 #include <QFile>
@@ -190,6 +192,21 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent) : QMainWindow(
     history_->setStorePath(storePath_);
     updateButtons();
     resize(1360, 860);
+    fitToScreen();
+}
+
+void MainWindow::fitToScreen() {
+    // Never larger than the screen it opens on (a 1366x768 laptop would hide the Start button and
+    // the status bar below its edge), and inside it.
+    const QScreen* screen = this->screen() ? this->screen() : QGuiApplication::primaryScreen();
+    if (!screen) return;
+    const QRect room = screen->availableGeometry();
+    const QSize size(std::min(width(), room.width()), std::min(height(), room.height()));
+    if (size != this->size()) resize(size);
+    QRect frame = geometry();
+    if (!room.contains(frame.topLeft()) || frame.right() > room.right() || frame.bottom() > room.bottom())
+        move(std::clamp(frame.left(), room.left(), std::max(room.left(), room.right() - size.width() + 1)),
+             std::clamp(frame.top(), room.top(), std::max(room.top(), room.bottom() - size.height() + 1)));
 }
 
 MainWindow::~MainWindow() { session_.stopAndWait(); }
@@ -538,7 +555,10 @@ QString MainWindow::helpText() const {
 void MainWindow::restoreSettings(bool experimentToo) {
     settingsRestored_ = true;
     QSettings s;
-    if (s.contains("window/geometry")) restoreGeometry(s.value("window/geometry").toByteArray());
+    if (s.contains("window/geometry")) {
+        restoreGeometry(s.value("window/geometry").toByteArray());
+        fitToScreen(); // remembered on a bigger screen
+    }
     if (s.contains("window/state")) restoreState(s.value("window/state").toByteArray());
     if (s.contains("window/splitter")) splitter_->restoreState(s.value("window/splitter").toByteArray());
     if (s.contains("window/runSplitter")) rightSplitter_->restoreState(s.value("window/runSplitter").toByteArray());

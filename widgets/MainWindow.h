@@ -85,6 +85,7 @@ protected:
     void dropEvent(QDropEvent* event) override;
 
 private:
+    void fitToScreen();
     void buildMenus();
     void clearViews();
     // Fills the views with a stored run's history, up to an epoch and step (0: all).
