@@ -335,8 +335,13 @@ struct RunStore::Impl {
         }
         if (gone.empty()) return 0;
         SQLite::Transaction tx(*db);
+        // The row's counters are set to what the dead writer managed to store (steps written after
+        // its last epoch included), so that the row agrees with its data.
         SQLite::Statement u(*db, "UPDATE runs SET status = 'interrupted', ended_at = heartbeat_at, "
-                                 "message = 'the writing process ended without finishing the run (killed or crashed)' "
+                                 "message = 'the writing process ended without finishing the run (killed or crashed)', "
+                                 "epochs_completed = (SELECT COALESCE(MAX(epoch), 0) FROM epochs WHERE run_id = runs.id), "
+                                 "steps = MAX((SELECT COALESCE(MAX(step), 0) FROM steps WHERE run_id = runs.id), "
+                                 "            (SELECT COALESCE(MAX(step), 0) FROM epochs WHERE run_id = runs.id)) "
                                  "WHERE id = ? AND status = 'running'");
         for (auto id : gone) {
             u.bind(1, id);

@@ -195,6 +195,10 @@ TEST(ModeRunsCli, AWriterKilledMidRunLeavesASoundStoreAndAnInterruptedRun) {
     ASSERT_EQ(runs(db, "tag 2 crashed").exitCode, 0);
     auto fromSql = runCommand("sqlite3 " + db + " \"SELECT status FROM runs WHERE id = 2\"");
     if (fromSql.exitCode == 0) EXPECT_EQ(fromSql.out, "interrupted\n");
+    // Its row counts what the killed writer stored (steps written after its last epoch too).
+    auto consistent = runs(db, "check");
+    EXPECT_EQ(consistent.exitCode, 0) << consistent.out;
+    EXPECT_CONTAINS(consistent.out, "every run's row agrees with its stored data");
 }
 
 TEST(ModeRunsCli, AReadOnlyStoreIsRefusedBeforeTrainingAndLeftIntact) {
