@@ -51,7 +51,10 @@ protected:
         window_ = std::make_unique<MainWindow>(QString::fromStdString(db_));
         window_->show();
         view_ = window_->compareView();
+        settle();
     }
+    // The run table reads the store in the background: wait until it shows the last read.
+    void settle() { ASSERT_TRUE(waitUntil([&] { return !window_->runBrowser()->isLoading(); })); }
     void compare(const QList<qint64>& ids) {
         window_->compareRuns(ids);
         ASSERT_TRUE(waitUntil([&] { return !view_->isLoading() && view_->data().runs.size() == static_cast<std::size_t>(ids.size()); }));
@@ -87,14 +90,18 @@ TEST_F(CompareFixture, BrowserSelectsRunsAndComparesThem) {
 TEST_F(CompareFixture, BrowserFiltersByAlphaStatusTagAndExperts) {
     auto* browser = window_->runBrowser();
     browser->setAlphaRange("0.05", "0.5");
+    settle();
     EXPECT_EQ(browser->runCount(), 2);
     browser->setAlphaRange("", "");
     browser->setStatusFilter("diverged");
+    settle();
     EXPECT_EQ(browser->runCount(), 0);
     browser->setStatusFilter("");
     browser->setExpertsFilter(4);
+    settle();
     EXPECT_EQ(browser->runCount(), 6);
     browser->setExpertsFilter(0);
+    settle();
     // Tags are edited in place and written to the store.
     auto* table = browser->table();
     for (int r = 0; r < table->rowCount(); ++r)
@@ -102,9 +109,11 @@ TEST_F(CompareFixture, BrowserFiltersByAlphaStatusTagAndExperts) {
     RunStore store(db_, RunStore::Mode::ReadOnly);
     EXPECT_EQ(store.run(2).tags, (std::vector<std::string>{"baseline", "keep"}));
     browser->setTagFilter("keep");
+    settle();
     ASSERT_EQ(browser->runCount(), 1);
     EXPECT_EQ(browser->runIdAt(0), 2);
     browser->setTagFilter("");
+    settle();
     for (int r = 0; r < table->rowCount(); ++r)
         if (browser->runIdAt(r) == 2) table->item(r, RunBrowser::Tags)->setText("");
     EXPECT_TRUE(RunStore(db_, RunStore::Mode::ReadOnly).run(2).tags.empty());

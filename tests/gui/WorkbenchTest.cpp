@@ -127,11 +127,32 @@ TEST(Workbench, ThreeExpertsAlphaPointOneRunLiveAndStored) {
     EXPECT_DOUBLE_EQ(runs[0].alpha, 0.1);
     EXPECT_EQ(runs[0].epochsCompleted, 3);
     EXPECT_EQ(w.window.shownRunId(), runs[0].id);
-    EXPECT_EQ(w.window.runBrowser()->runCount(), 1) << "the history lists the new run";
+    EXPECT_TRUE(waitUntil([&] { return !w.window.runBrowser()->isLoading() && w.window.runBrowser()->runCount() == 1; }, 10000))
+        << "the history lists the new run";
     // The heatmap shows what the store holds for the last epoch.
     auto stored = w.store().epochs(runs[0].id).back();
     heat->setMeasure(RoutingHeatmap::Measure::ArgmaxShare);
     EXPECT_DOUBLE_EQ(heat->cellValue(1, 2), stored.routingBySubtask->argmaxShare[1 * 3 + 2]);
+}
+
+TEST(Workbench, TheRunTableFollowsRunsWrittenByAnotherProgram) {
+    // A sweep or mode-train in a terminal writes into the open store: the table shows the run
+    // while it runs and its final status when it ends, without a click on Refresh.
+    Workbench w;
+    auto* browser = w.window.runBrowser();
+    ASSERT_TRUE(waitUntil([&] { return !browser->isLoading(); }));
+    ASSERT_EQ(browser->runCount(), 0);
+    runCommand("(" + std::string(MODE_BIN_DIR) + "/mode-train -q --epochs 150 --threads 1 --device cpu --db " + w.db +
+               " > /dev/null 2>&1 &)");
+    auto statusOfFirst = [&] {
+        auto* item = browser->table()->item(0, RunBrowser::Status);
+        return item ? item->text() : QString();
+    };
+    EXPECT_TRUE(waitUntil([&] { return browser->runCount() == 1 && statusOfFirst() == "running"; }, 30000))
+        << "the running run appears: " << statusOfFirst().toStdString();
+    EXPECT_TRUE(waitUntil([&] { return statusOfFirst() == "finished"; }, 120000))
+        << "and ends as finished: " << statusOfFirst().toStdString();
+    EXPECT_EQ(browser->table()->item(0, RunBrowser::Epochs)->text(), "150/150");
 }
 
 TEST(Workbench, PauseResumeAndStop) {
@@ -287,7 +308,7 @@ TEST(Workbench, OpeningAStoredRunShowsItsCurvesHeatmapAndExperts) {
     typeInto(field<QSpinBox>(w.window, "experts"), "6");
     w.window.lossPlot()->clear();
     auto* table = w.window.runBrowser()->table();
-    ASSERT_EQ(table->rowCount(), 1);
+    ASSERT_TRUE(waitUntil([&] { return !w.window.runBrowser()->isLoading() && table->rowCount() == 1; }, 10000));
     const QRect cell = table->visualRect(table->model()->index(0, RunBrowser::Status)); // name, tags, notes edit instead
     ASSERT_TRUE(table->viewport()->rect().contains(cell.center())) << "the run's row is on screen";
     // A double-click as the system delivers it: press, release, double-click, release.

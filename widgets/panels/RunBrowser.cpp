@@ -3,6 +3,7 @@
 #include "store/RunExport.h"
 #include "store/RunStore.h"
 
+#include <QApplication>
 #include <QComboBox>
 #include <QDoubleValidator>
 #include <QFileInfo>
@@ -14,8 +15,13 @@
 #include <QShortcut>
 #include <QSpinBox>
 #include <QTableWidget>
+#include <QScrollBar>
+#include <QTimer>
 #include <QVBoxLayout>
+#include <QDateTime>
+#include <QtConcurrent/QtConcurrentRun>
 
+#include <algorithm>
 #include <set>
 
 namespace mode {
@@ -132,6 +138,14 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
             [this] { compare_->setEnabled(selectedRunIds().size() >= 2); });
     connect(compare_, &QPushButton::clicked, this, [this] { emit compareRequested(selectedRunIds()); });
     connect(table_, &QTableWidget::itemChanged, this, &RunBrowser::onItemChanged);
+    auto* follow = new QTimer(this);
+    follow->setInterval(1000);
+    connect(follow, &QTimer::timeout, this, &RunBrowser::poll);
+    follow->start();
+}
+
+RunBrowser::~RunBrowser() {
+    if (watcher_) watcher_->waitForFinished();
 }
 
 void RunBrowser::setStorePath(const QString& path) {
@@ -148,39 +162,98 @@ void RunBrowser::setAlphaRange(const QString& min, const QString& max) {
 }
 void RunBrowser::setExpertsFilter(int e) { experts_->setValue(e); }
 
+struct RunBrowser::Listing {
+    std::vector<RunRecord> runs;
+    std::set<std::string> datasets;
+    QString error;
+    QString stamp;
+};
+
+namespace {
+std::shared_ptr<RunBrowser::Listing> readRuns(const QString& path, const RunFilter& filter, const QString& stamp) {
+    auto out = std::make_shared<RunBrowser::Listing>();
+    auto& l = *out;
+    l.stamp = stamp;
+    if (path.isEmpty() || !QFileInfo::exists(path)) return out;
+    try {
+        RunStore store(path.toStdString(), RunStore::Mode::ReadOnly);
+        for (const auto& r : store.listRuns()) l.datasets.insert(r.dataset);
+        l.runs = store.listRuns(filter);
+    } catch (const std::exception& e) {
+        l.error = QString::fromStdString(e.what());
+    }
+    return out;
+}
+} // namespace
+
+QString RunBrowser::fileStamp() const {
+    QString stamp;
+    for (const QString& f : {path_, path_ + "-wal"}) {
+        const QFileInfo info(f);
+        stamp += QString::number(info.exists() ? info.size() : -1) + ":" +
+                 QString::number(info.exists() ? info.lastModified().toMSecsSinceEpoch() : 0) + ";";
+    }
+    return stamp;
+}
+
+bool RunBrowser::isLoading() const { return loading_; }
+
 void RunBrowser::refresh() {
+    if (isLoading()) {
+        again_ = true; // once this read is shown, read again
+        return;
+    }
+    RunFilter f;
+    f.search = search_->text().trimmed().toStdString();
+    f.dataset = dataset_->currentData().toString().toStdString();
+    if (!status_->currentData().toString().isEmpty())
+        f.status = runStatusFromString(status_->currentData().toString().toStdString());
+    f.tag = tag_->text().trimmed().toStdString();
+    bool ok = false;
+    if (double a = alphaMin_->text().toDouble(&ok); ok) f.alphaMin = a;
+    if (double a = alphaMax_->text().toDouble(&ok); ok) f.alphaMax = a;
+    if (experts_->value() > 0) f.experts = experts_->value();
+    lastRead_ = QDateTime::currentMSecsSinceEpoch();
+    loading_ = true; // until the result is handled below (its signal may wait in the event queue)
+    watcher_ = std::make_unique<QFutureWatcher<std::shared_ptr<Listing>>>();
+    connect(watcher_.get(), &QFutureWatcher<std::shared_ptr<Listing>>::finished, this, [this, w = watcher_.get()] {
+        loading_ = false;
+        const auto listing = w->result();
+        const QWidget* focus = QApplication::focusWidget();
+        if (focus && focus != table_ && table_->isAncestorOf(focus)) shownStamp_.clear(); // not under a user's typing: next poll
+        else showListing(*listing);
+        if (again_) {
+            again_ = false;
+            refresh(); // at once, so that isLoading() stays true until the last asked-for read is shown
+        }
+    });
+    watcher_->setFuture(QtConcurrent::run(readRuns, path_, f, fileStamp()));
+}
+
+void RunBrowser::poll() {
+    if (path_.isEmpty() || isLoading() || !isVisible()) return;
+    const bool changed = fileStamp() != shownStamp_;
+    const bool stale = anyRunning_ && QDateTime::currentMSecsSinceEpoch() - lastRead_ >= 2000;
+    if (changed || stale) refresh();
+}
+
+void RunBrowser::showListing(const Listing& listing) {
+    if (!listing.error.isEmpty()) emit storeError(listing.error);
+    shownStamp_ = listing.stamp;
     const QList<qint64> selected = selectedRunIds();
+    const int scroll = table_->verticalScrollBar()->value();
     filling_ = true;
     table_->setSortingEnabled(false);
     table_->setRowCount(0);
-    std::vector<RunRecord> runs;
-    std::set<std::string> datasets;
-    if (!path_.isEmpty() && QFileInfo::exists(path_)) {
-        try {
-            RunStore store(path_.toStdString(), RunStore::Mode::ReadOnly);
-            for (const auto& r : store.listRuns()) datasets.insert(r.dataset);
-            RunFilter f;
-            f.search = search_->text().trimmed().toStdString();
-            f.dataset = dataset_->currentData().toString().toStdString();
-            if (!status_->currentData().toString().isEmpty())
-                f.status = runStatusFromString(status_->currentData().toString().toStdString());
-            f.tag = tag_->text().trimmed().toStdString();
-            bool ok = false;
-            if (double a = alphaMin_->text().toDouble(&ok); ok) f.alphaMin = a;
-            if (double a = alphaMax_->text().toDouble(&ok); ok) f.alphaMax = a;
-            if (experts_->value() > 0) f.experts = experts_->value();
-            runs = store.listRuns(f);
-        } catch (const std::exception& e) {
-            emit storeError(QString::fromStdString(e.what()));
-        }
-    }
+    const auto& runs = listing.runs;
+    anyRunning_ = std::any_of(runs.begin(), runs.end(), [](const auto& r) { return r.status == RunStatus::Running; });
     // The dataset filter offers what the store holds.
     const QString chosen = dataset_->currentData().toString();
     {
         QSignalBlocker block(dataset_);
         dataset_->clear();
         dataset_->addItem(tr("any dataset"), QString());
-        for (const auto& d : datasets) dataset_->addItem(QString::fromStdString(d), QString::fromStdString(d));
+        for (const auto& d : listing.datasets) dataset_->addItem(QString::fromStdString(d), QString::fromStdString(d));
         dataset_->setCurrentIndex(std::max(0, dataset_->findData(chosen)));
     }
     table_->setRowCount(static_cast<int>(runs.size()));
@@ -210,6 +283,8 @@ void RunBrowser::refresh() {
     table_->resizeColumnsToContents();
     filling_ = false;
     selectRuns(selected);
+    table_->verticalScrollBar()->setValue(scroll);
+    emit refreshed();
 }
 
 void RunBrowser::onItemChanged(QTableWidgetItem* item) {

@@ -3,9 +3,17 @@
 // range, experts), with the last and best values of the main metrics. Name, tags and notes are
 // edited in place and written to the store. Double-click (or Enter) opens a run; select two or
 // more and Compare puts them side by side.
+//
+// The table follows the store, whoever writes it (mode-train, mode-sweep, another window): the
+// store file and its WAL are watched once a second (a stat, no read), and on a change the runs
+// are read on a worker thread, never on the GUI thread; while a listed run is running the table
+// is read again every 2 s, so a run that ends or dies elsewhere shows its final status.
 
+#include <QFutureWatcher>
 #include <QList>
 #include <QWidget>
+
+#include <memory>
 
 class QComboBox;
 class QLineEdit;
@@ -20,8 +28,11 @@ class RunBrowser : public QWidget {
     Q_OBJECT
 public:
     explicit RunBrowser(QWidget* parent = nullptr);
+    ~RunBrowser() override;
     void setStorePath(const QString& path);
+    // Reads the runs again, in the background; refreshed() when the table shows them.
     void refresh();
+    bool isLoading() const;
     int runCount() const;
     qint64 runIdAt(int row) const;
     QList<qint64> selectedRunIds() const;
@@ -41,9 +52,16 @@ signals:
     void runActivated(qint64 id);
     void compareRequested(const QList<qint64>& ids);
     void storeError(const QString& message);
+    void refreshed();
+
+public:
+    struct Listing; // what a background read returns
 
 private:
     void onItemChanged(QTableWidgetItem* item);
+    void showListing(const Listing& listing);
+    void poll();
+    QString fileStamp() const;
 
     QString path_;
     QLineEdit* search_;
@@ -56,6 +74,12 @@ private:
     QPushButton* compare_;
     QTableWidget* table_;
     bool filling_ = false;
+    std::unique_ptr<QFutureWatcher<std::shared_ptr<Listing>>> watcher_;
+    bool again_ = false;        // a refresh was asked for while one ran
+    bool loading_ = false;      // a read is under way or its result not yet shown
+    QString shownStamp_;        // the store file's stamp when the table was last read
+    qint64 lastRead_ = 0;       // ms since the epoch
+    bool anyRunning_ = false;   // a listed run is running: read again every 2 s
 };
 
 } // namespace mode
