@@ -236,7 +236,7 @@ TEST(ModeTrainCli, CtrlCWhileTheDataLoadsEndsAtOnce) {
     // ignored, and the handler came only with training) until training had run for a while.
     TempDir dir;
     std::string csv = "a,b,c,d,e,f,g,h,y\n";
-    for (int r = 0; r < 400000; ++r) {
+    for (int r = 0; r < 1200000; ++r) { // about 85 MB: a few seconds to load
         for (int c = 0; c < 8; ++c) csv += std::to_string((r * 7 + c * 13) % 1000 / 7.0) + ",";
         csv += (r % 3 ? "p\n" : "q\n");
     }
@@ -259,7 +259,7 @@ TEST(ModeTrainCli, CtrlCWhileTheDataLoadsEndsAtOnce) {
     };
     for (int i = 0; i < 500 && !reading() && !std::filesystem::exists(dir / "rc"); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    ASSERT_FALSE(std::filesystem::exists(dir / "rc")) << "the load is over already: make the file bigger";
+    ASSERT_FALSE(std::filesystem::exists(dir / "rc")) << "it ended before the signal";
     const auto sent = std::chrono::steady_clock::now();
     ASSERT_EQ(runCommand("kill -INT " + pid).exitCode, 0);
     while (!std::filesystem::exists(dir / "rc") && std::chrono::steady_clock::now() - sent < std::chrono::seconds(20))
