@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <chrono>
 #include <cerrno>
 #include <csignal>
@@ -24,6 +25,7 @@
 #include <set>
 #include <sys/prctl.h>
 #include <sstream>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -42,6 +44,7 @@ std::string selfDir() {
 
 struct Job {
     pid_t pid = 0;
+    bool resumed = false; // continues a stopped run from its checkpoint
     SweepRun point;
     std::string out, err;
     std::chrono::steady_clock::time_point started;
@@ -57,6 +60,9 @@ pid_t startRun(const std::vector<std::string>& args, const std::string& out, con
     const pid_t parent = getpid();
     const pid_t pid = fork();
     if (pid != 0) return pid; // the parent, or -1
+    // Its own process group: a Ctrl-C in the terminal reaches mode-sweep alone, which passes it on
+    // once (a run that got it twice would leave at once, unstored).
+    setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGINT);
     if (getppid() != parent) _exit(130); // the parent died before prctl took effect
     signal(SIGINT, SIG_DFL);
@@ -71,13 +77,31 @@ pid_t startRun(const std::vector<std::string>& args, const std::string& out, con
     _exit(127);
 }
 
-// Removes the work folders of sweeps whose process is gone (killed with -9).
+std::string hostName() {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    std::string h = host;
+    for (char& c : h)
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    return h;
+}
+
+// This sweep's work folder: mode-sweep-<host>-<pid> (a temp folder shared by machines keeps them apart).
+fs::path workFolderFor(pid_t pid) { return fs::temp_directory_path() / ("mode-sweep-" + hostName() + "-" + std::to_string(pid)); }
+
+// Removes the work folders that sweeps of this user on this machine left when killed with -9:
+// only names mode-sweep-<this host>-<digits>, owned by this user, whose process is gone.
 void removeStaleWorkFolders() {
     std::error_code ec;
+    const std::string prefix = "mode-sweep-" + hostName() + "-";
     for (const auto& entry : fs::directory_iterator(fs::temp_directory_path(), ec)) {
         const std::string name = entry.path().filename().string();
-        if (name.rfind("mode-sweep-", 0) != 0) continue;
-        const long pid = std::strtol(name.c_str() + 11, nullptr, 10);
+        if (name.rfind(prefix, 0) != 0) continue;
+        const std::string digits = name.substr(prefix.size());
+        if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+        struct stat st {};
+        if (::lstat(entry.path().c_str(), &st) != 0 || st.st_uid != getuid() || !S_ISDIR(st.st_mode)) continue;
+        const long pid = std::strtol(digits.c_str(), nullptr, 10);
         if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) fs::remove_all(entry.path(), ec);
     }
 }
@@ -168,7 +192,7 @@ int main(int argc, char** argv) {
 
     const std::string train = selfDir() + "/mode-train";
     removeStaleWorkFolders();
-    const fs::path work = fs::temp_directory_path() / ("mode-sweep-" + std::to_string(getpid()));
+    const fs::path work = workFolderFor(getpid());
     fs::create_directories(work);
     struct WorkFolder { // removed on every way out
         fs::path path;
@@ -203,6 +227,7 @@ int main(int argc, char** argv) {
                 again != resumable.end()
                     ? std::vector<std::string>{train, "--resume", std::to_string(again->second), "--db", storePath, "--json", "-q"}
                     : std::vector<std::string>{train, "--config", base + ".json", "--db", storePath, "--json", "-q"};
+            job.resumed = again != resumable.end();
             job.pid = startRun(args, job.out, job.err);
             if (job.pid < 0) {
                 std::cerr << "mode-sweep: cannot start " << train << ": " << std::strerror(errno) << "\n";
@@ -239,12 +264,29 @@ int main(int argc, char** argv) {
         if (it == running.end()) continue;
         Job job = std::move(it->second);
         running.erase(it);
-        ++completed;
         const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - job.started).count();
         busySeconds += took;
         const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (code == kExitBadInput && job.resumed && !g_stop) {
+            // The stored checkpoint could not be resumed (damaged, or of an older version): the
+            // point runs again from the start instead of failing on every invocation.
+            resumable.erase(configHash(job.point.config));
+            if (!quiet)
+                std::cerr << "mode-sweep: " << job.point.config.name << ": its checkpoint cannot be resumed ("
+                          << [&] {
+                                 std::string err = readText(job.err);
+                                 if (!err.empty() && err.back() == '\n') err.pop_back();
+                                 return err.substr(err.rfind('\n') + 1);
+                             }()
+                          << "); running it from the start\n";
+            todo.push_back(job.point);
+            continue;
+        }
+        ++completed;
         std::string result;
-        if (code == 0) {
+        if (code == 130 && g_stop) {
+            result = "stopped (stored; the next invocation resumes it)";
+        } else if (code == 0) {
             auto j = json::parse(readText(job.out), nullptr, false);
             std::ostringstream r;
             r << "run " << (j.is_object() ? j.value("run_id", json()).dump() : "?");

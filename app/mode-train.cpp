@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <ctime>
 #include <unistd.h>
 #include <cstdio>
 #include <iostream>
@@ -33,10 +34,20 @@ volatile std::sig_atomic_t g_interrupts = 0;
 
 std::atomic<bool> g_training{false};
 
+std::atomic<long long> g_firstSignalMs{0};
+static_assert(std::atomic<long long>::is_always_lock_free, "set in a signal handler");
+
 void onSignal(int) {
     // Before training (reading options, loading the data) nothing is stored yet: leave at once.
     // In training, the first Ctrl-C stops after the current step (the run is kept as `stopped`);
-    // a second one leaves at once. Only async-signal-safe calls here.
+    // a second one leaves at once, unless it comes within a second of the first (one Ctrl-C that
+    // reached both this process and a sweep that passed it on, or a scheduler signalling every
+    // process of a job). Only async-signal-safe calls here (clock_gettime is one).
+    timespec now {};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    const long long ms = static_cast<long long>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+    if (g_interrupts > 0 && ms - g_firstSignalMs.load() < 1000) return; // the same stop, twice
+    if (g_interrupts == 0) g_firstSignalMs = ms;
     g_interrupts = g_interrupts + 1;
     if (!g_training.load() || g_interrupts > 1) {
         static const char message[] = "mode-train: interrupted\n";

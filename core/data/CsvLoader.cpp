@@ -1,5 +1,7 @@
 #include "data/CsvLoader.h"
 
+#include "util/Utf8.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -205,7 +207,7 @@ Dataset loadCsvText(const std::string& text, const std::string& source, const Cs
     auto lineOf = [&](std::int64_t r) { return records[r + 1].line; };
 
     Dataset d;
-    d.name = std::filesystem::path(source).filename().string();
+    d.name = printable(std::filesystem::path(source).filename().string()); // a file name need not be UTF-8
     d.source = source;
     d.rows = nrows;
     d.sizeBytes = text.size();

@@ -1,5 +1,7 @@
 #include "data/TextLoader.h"
 
+#include "util/Utf8.h"
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -38,7 +40,7 @@ Dataset loadTsvText(const std::string& text, const std::string& source) {
         if (text[i] == '\0') fail(source, 0, "this is a binary file, not text (a NUL byte at offset " + std::to_string(i) + ")");
     requireUtf8Text(text, source);
     Dataset d;
-    d.name = std::filesystem::path(source).filename().string();
+    d.name = printable(std::filesystem::path(source).filename().string()); // a file name need not be UTF-8
     d.source = source;
     d.task = TaskType::Classification;
     std::map<std::string, std::int64_t> classIndex;

@@ -131,7 +131,9 @@ void RunRecorder::onEpoch(const EpochMetrics& epoch) {
     {
         // At most one epoch ahead of the store: a failing store stops the run within an epoch.
         std::unique_lock<std::mutex> lock(m_);
-        cv_.wait(lock, [&] { return epochsWritten_ >= epochsPosted_ || error_ || !writer_.joinable(); });
+        // A stop request (Stop, Ctrl-C) ends the wait too, checked every 0.2 s (it does not notify).
+        while (!(epochsWritten_ >= epochsPosted_ || error_ || !writer_.joinable() || (control_ && control_->stopRequested())))
+            cv_.wait_for(lock, std::chrono::milliseconds(200));
     }
     ++epochsPosted_;
     post([this, id = *runId_, epoch, batch = std::move(pending_)] {

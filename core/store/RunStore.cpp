@@ -268,14 +268,20 @@ struct RunStore::Impl {
             // Another program's database is refused before anything is written to it (the switch
             // to WAL below rewrites the file's header). One statement reads one snapshot: a store
             // that another program is creating right now is seen before or after, never between.
-            SQLite::Statement header(*db, "SELECT user_version, application_id, (SELECT count(*) FROM sqlite_master) "
+            SQLite::Statement header(*db, "SELECT user_version, application_id, (SELECT count(*) FROM sqlite_master), "
+                                          "(SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                                          " name IN ('runs', 'steps', 'epochs')) "
                                           "FROM pragma_user_version, pragma_application_id");
             header.executeStep(); // also proves it is a SQLite file
             int version = header.getColumn(0).getInt();
             const int application = header.getColumn(1).getInt();
             const bool hasTables = header.getColumn(2).getInt() > 0;
+            const bool hasOurTables = header.getColumn(3).getInt() == 3;
             header.reset();
-            if ((application != 0 && application != kApplicationId) || (version == 0 && hasTables))
+            // Foreign: another application's id; tables without a schema version; or a schema
+            // version without our tables (user_version is common, application_id rarely set).
+            if ((application != 0 && application != kApplicationId) || (version == 0 && hasTables) ||
+                (version > 0 && version <= kSchemaVersion && application == 0 && !hasOurTables))
                 throw RunStoreError("run store " + path + ": the file is a SQLite database of another program (not a MoDE "
                                     "run store); it was left unchanged: use another --db");
             if (version > kSchemaVersion)
@@ -341,7 +347,10 @@ struct RunStore::Impl {
                                  "message = 'the writing process ended without finishing the run (killed or crashed)', "
                                  "epochs_completed = (SELECT COALESCE(MAX(epoch), 0) FROM epochs WHERE run_id = runs.id), "
                                  "steps = MAX((SELECT COALESCE(MAX(step), 0) FROM steps WHERE run_id = runs.id), "
-                                 "            (SELECT COALESCE(MAX(step), 0) FROM epochs WHERE run_id = runs.id)) "
+                                 "            (SELECT COALESCE(MAX(step), 0) FROM epochs WHERE run_id = runs.id)), "
+                                 "test_accuracy = (SELECT test_accuracy FROM epochs WHERE run_id = runs.id ORDER BY epoch DESC LIMIT 1), "
+                                 "val_accuracy = (SELECT val_accuracy FROM epochs WHERE run_id = runs.id ORDER BY epoch DESC LIMIT 1), "
+                                 "gate_routing_accuracy = (SELECT gate_routing_accuracy FROM epochs WHERE run_id = runs.id ORDER BY epoch DESC LIMIT 1) "
                                  "WHERE id = ? AND status = 'running'");
         for (auto id : gone) {
             u.bind(1, id);
@@ -496,7 +505,6 @@ std::int64_t RunStore::beginRun(const ExperimentConfig& config, const RunStart& 
     requireUtf8(d_->path, "run name", name);
     requireUtf8(d_->path, "experiment name", config.name);
     for (const auto& c : start.classNames) requireUtf8(d_->path, "class name", c);
-    requireUtf8(d_->path, "dataset name", start.datasetName);
     return d_->guarded("cannot record the start of a run", [&] {
         const std::string configText = config.toJson().dump();
         SQLite::Statement s(*d_->db,
@@ -667,6 +675,9 @@ void RunStore::finishRun(std::int64_t run, const RunResult& result) {
                                      "epochs_completed = (SELECT COALESCE(MAX(epoch), 0) FROM epochs WHERE run_id = :id), "
                                      "steps = MAX((SELECT COALESCE(MAX(step), 0) FROM steps WHERE run_id = :id), "
                                      "            (SELECT COALESCE(MAX(step), 0) FROM epochs WHERE run_id = :id)), "
+                                     "test_accuracy = (SELECT test_accuracy FROM epochs WHERE run_id = :id ORDER BY epoch DESC LIMIT 1), "
+                                     "val_accuracy = (SELECT val_accuracy FROM epochs WHERE run_id = :id ORDER BY epoch DESC LIMIT 1), "
+                                     "gate_routing_accuracy = (SELECT gate_routing_accuracy FROM epochs WHERE run_id = :id ORDER BY epoch DESC LIMIT 1), "
                                      "wall_seconds = :wall WHERE id = :id");
         u.bind(":status", toString(result.status));
         u.bind(":message", result.message);

@@ -41,8 +41,15 @@ std::string printable(std::string_view s) {
         const std::size_t end = bad == std::string_view::npos ? s.size() : i + bad;
         for (; i < end; ++i) {
             const auto c = static_cast<unsigned char>(s[i]);
-            if (c < 0x20 || c == 0x7F) out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
-            else out += s[i];
+            if (c < 0x20 || c == 0x7F) {
+                out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+            } else if (c == 0xC2 && i + 1 < end && static_cast<unsigned char>(s[i + 1]) <= 0x9F) {
+                // C1 controls (U+0080-U+009F; U+009B acts as ESC [ on some terminals)
+                const auto c1 = static_cast<unsigned char>(s[++i]);
+                out += std::string("\\u00") + hex[c1 >> 4] + hex[c1 & 15];
+            } else {
+                out += s[i];
+            }
         }
         if (i < s.size()) {
             const auto c = static_cast<unsigned char>(s[i]);

@@ -13,8 +13,8 @@ namespace mode {
 std::size_t invalidUtf8Offset(std::string_view text);
 inline bool isValidUtf8(std::string_view text) { return invalidUtf8Offset(text) == std::string_view::npos; }
 
-// The text with control characters (terminal escapes among them) shown as \xNN and invalid
-// UTF-8 bytes as \xNN: safe to print to a terminal.
+// The text with control characters (terminal escapes among them) shown as \xNN (C1 controls as
+// \u00NN) and invalid UTF-8 bytes as \xNN: safe to print to a terminal.
 std::string printable(std::string_view text);
 
 } // namespace mode

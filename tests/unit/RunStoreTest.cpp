@@ -286,7 +286,8 @@ TEST(RunStore, RefusesANewerSchemaAForeignDatabaseAndJunk) {
 
 TEST(RunStore, AForeignOrReadOnlyFileIsNotChangedByteForByte) {
     TempDir dir;
-    const std::string foreign = dir / "foreign.sqlite", lookalike = dir / "lookalike.sqlite", app = dir / "app.sqlite";
+    const std::string foreign = dir / "foreign.sqlite", lookalike = dir / "lookalike.sqlite", app = dir / "app.sqlite",
+                      versioned = dir / "versioned.sqlite";
     {
         SQLite::Database db(foreign, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
         db.exec("CREATE TABLE invoices (id INTEGER)");
@@ -294,8 +295,10 @@ TEST(RunStore, AForeignOrReadOnlyFileIsNotChangedByteForByte) {
         l.exec("CREATE TABLE runs (id INTEGER, name TEXT)");
         SQLite::Database a(app, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE); // another program's application id
         a.exec("PRAGMA application_id = 1234; PRAGMA user_version = 2; CREATE TABLE t (x)");
+        SQLite::Database v(versioned, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE); // a schema version, not ours
+        v.exec("PRAGMA user_version = 2; CREATE TABLE t (x)");
     }
-    for (const auto& path : {foreign, lookalike, app}) {
+    for (const auto& path : {foreign, lookalike, app, versioned}) {
         const std::string before = readFile(path);
         for (auto mode : {RunStore::Mode::ReadWrite, RunStore::Mode::ReadOnly}) {
             try {

@@ -22,4 +22,5 @@ TEST(Utf8, PrintableEscapesControlsAndBrokenBytes) {
     EXPECT_EQ(printable("red \x1b[31mtext"), "red \\x1b[31mtext");
     EXPECT_EQ(printable("bad\xff end"), "bad\\xff end");
     EXPECT_EQ(printable("caf\xc3\xa9"), "caf\xc3\xa9") << "valid UTF-8 stays";
+    EXPECT_EQ(printable("a\xc2\x9b" "31m"), "a\\u009b31m") << "a C1 control (CSI) is escaped too";
 }

@@ -163,6 +163,7 @@ void RunBrowser::setAlphaRange(const QString& min, const QString& max) {
 void RunBrowser::setExpertsFilter(int e) { experts_->setValue(e); }
 
 struct RunBrowser::Listing {
+    QString path; // the store it was read from
     std::vector<RunRecord> runs;
     std::set<std::string> datasets;
     QString error;
@@ -173,6 +174,7 @@ namespace {
 std::shared_ptr<RunBrowser::Listing> readRuns(const QString& path, const RunFilter& filter, const QString& stamp) {
     auto out = std::make_shared<RunBrowser::Listing>();
     auto& l = *out;
+    l.path = path;
     l.stamp = stamp;
     if (path.isEmpty() || !QFileInfo::exists(path)) return out;
     try {
@@ -215,12 +217,14 @@ void RunBrowser::refresh() {
     if (experts_->value() > 0) f.experts = experts_->value();
     lastRead_ = QDateTime::currentMSecsSinceEpoch();
     loading_ = true; // until the result is handled below (its signal may wait in the event queue)
+    if (watcher_) watcher_.release()->deleteLater(); // may be the one whose finished() is running now
     watcher_ = std::make_unique<QFutureWatcher<std::shared_ptr<Listing>>>();
     connect(watcher_.get(), &QFutureWatcher<std::shared_ptr<Listing>>::finished, this, [this, w = watcher_.get()] {
         loading_ = false;
         const auto listing = w->result();
         const QWidget* focus = QApplication::focusWidget();
-        if (focus && focus != table_ && table_->isAncestorOf(focus)) shownStamp_.clear(); // not under a user's typing: next poll
+        if (listing->path != path_) again_ = true; // read from a store no longer shown: edits would go to the wrong one
+        else if (focus && focus != table_ && table_->isAncestorOf(focus)) shownStamp_.clear(); // not under a user's typing: next poll
         else showListing(*listing);
         if (again_) {
             again_ = false;
