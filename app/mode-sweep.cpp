@@ -113,6 +113,12 @@ std::string readText(const std::string& path) {
     return s.str();
 }
 
+// The last line of a run's messages (what went wrong, for a failed run).
+std::string lastLine(std::string text) {
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    return text.substr(text.rfind('\n') + 1);
+}
+
 std::string formatSeconds(double s) {
     std::ostringstream o;
     if (s >= 3600) o << static_cast<int>(s / 3600) << " h " << static_cast<int>(s / 60) % 60 << " min";
@@ -273,12 +279,7 @@ int main(int argc, char** argv) {
             resumable.erase(configHash(job.point.config));
             if (!quiet)
                 std::cerr << "mode-sweep: " << job.point.config.name << ": its checkpoint cannot be resumed ("
-                          << [&] {
-                                 std::string err = readText(job.err);
-                                 if (!err.empty() && err.back() == '\n') err.pop_back();
-                                 return err.substr(err.rfind('\n') + 1);
-                             }()
-                          << "); running it from the start\n";
+                          << lastLine(readText(job.err)) << "); running it from the start\n";
             todo.push_back(job.point);
             continue;
         }
@@ -295,9 +296,7 @@ int main(int argc, char** argv) {
             result = r.str();
         } else {
             ++failed;
-            std::string err = readText(job.err);
-            if (!err.empty() && err.back() == '\n') err.pop_back();
-            result = "FAILED (exit " + std::to_string(code) + "): " + err.substr(err.rfind('\n') + 1);
+            result = "FAILED (exit " + std::to_string(code) + "): " + lastLine(readText(job.err));
         }
         if (!quiet) {
             const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -61,22 +61,33 @@ const AlphaRow* rowAt(const DatasetReport& r, double alpha) {
     return nullptr;
 }
 
-// Per seed, the mean over expert numbers allocated in both runs of (probing at alpha - at 0).
-std::map<std::int64_t, double> probingChangeBySeed(const AlphaStudy& study, const std::vector<StudyRun>& runs, double alpha) {
-    std::map<std::int64_t, double> out;
+// The probing of each expert number allocated in both runs of a seed: at alpha and at 0.
+struct MatchedExpert {
+    int expert;
+    double atAlpha, atZero;
+};
+std::map<std::int64_t, std::vector<MatchedExpert>> matchedProbing(const AlphaStudy& study, const std::vector<StudyRun>& runs,
+                                                                  double alpha) {
+    std::map<std::int64_t, std::vector<MatchedExpert>> out;
     auto z = study.cells.find(0.0), a = study.cells.find(alpha);
     if (z == study.cells.end() || a == study.cells.end()) return out;
     for (const auto& [seed, index] : a->second) {
         auto it = z->second.find(seed);
-        if (it == z->second.end()) continue;
-        const auto& ra = runs[index];
-        const auto& r0 = runs[it->second];
-        if (!ra.last || !r0.last) continue;
-        const auto pa = probingByExpert(*ra.last), p0 = probingByExpert(*r0.last);
-        std::vector<double> d;
+        if (it == z->second.end() || !runs[index].last || !runs[it->second].last) continue;
+        const auto pa = probingByExpert(*runs[index].last), p0 = probingByExpert(*runs[it->second].last);
         for (std::size_t k = 0; k < std::min(pa.size(), p0.size()); ++k)
-            if (pa[k] && p0[k]) d.push_back(*pa[k] - *p0[k]);
-        if (!d.empty()) out[seed] = mean(d);
+            if (pa[k] && p0[k]) out[seed].push_back({static_cast<int>(k), *pa[k], *p0[k]});
+    }
+    return out;
+}
+
+// Per seed, the mean over the matched experts of (probing at alpha - at 0).
+std::map<std::int64_t, double> probingChangeBySeed(const AlphaStudy& study, const std::vector<StudyRun>& runs, double alpha) {
+    std::map<std::int64_t, double> out;
+    for (const auto& [seed, experts] : matchedProbing(study, runs, alpha)) {
+        double sum = 0;
+        for (const auto& e : experts) sum += e.atAlpha - e.atZero;
+        out[seed] = sum / static_cast<double>(experts.size());
     }
     return out;
 }
@@ -189,16 +200,11 @@ std::vector<DatasetReport> buildSweepReport(const std::vector<StudyRun>& runs) {
             rep.routingChange = compareAlphas(study, runs, "gate_routing_accuracy", a, 0.0);
             // Expert by expert, same number, same seed.
             std::map<int, std::pair<std::vector<double>, std::vector<double>>> perExpert;
-            for (const auto& [seed, index] : study.cells.at(a)) {
-                auto it = study.cells.at(0.0).find(seed);
-                if (it == study.cells.at(0.0).end() || !runs[index].last || !runs[it->second].last) continue;
-                const auto pa = probingByExpert(*runs[index].last), p0 = probingByExpert(*runs[it->second].last);
-                for (std::size_t e = 0; e < std::min(pa.size(), p0.size()); ++e)
-                    if (pa[e] && p0[e]) {
-                        perExpert[static_cast<int>(e)].first.push_back(*pa[e]);
-                        perExpert[static_cast<int>(e)].second.push_back(*p0[e]);
-                    }
-            }
+            for (const auto& [seed, experts] : matchedProbing(study, runs, a))
+                for (const auto& e : experts) {
+                    perExpert[e.expert].first.push_back(e.atAlpha);
+                    perExpert[e.expert].second.push_back(e.atZero);
+                }
             for (const auto& [e, v] : perExpert) {
                 ExpertProbing x;
                 x.expert = e;

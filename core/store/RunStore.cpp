@@ -120,6 +120,16 @@ CREATE TABLE checkpoints (
 )sql";
 
 const char* kMigrations[] = {kSchemaV1, kMigrationV2}; // kMigrations[v] brings version v to v + 1
+// The counters and final values of run :id as its stored data says (an UPDATE's SET list): a row
+// never claims more than was written, whether the run ended, failed or its writer died.
+constexpr const char* kCountersFromStoredData =
+    "epochs_completed = (SELECT COALESCE(MAX(epoch), 0) FROM epochs WHERE run_id = :id), "
+    "steps = MAX((SELECT COALESCE(MAX(step), 0) FROM steps WHERE run_id = :id), "
+    "            (SELECT COALESCE(MAX(step), 0) FROM epochs WHERE run_id = :id)), "
+    "test_accuracy = (SELECT test_accuracy FROM epochs WHERE run_id = :id ORDER BY epoch DESC LIMIT 1), "
+    "val_accuracy = (SELECT val_accuracy FROM epochs WHERE run_id = :id ORDER BY epoch DESC LIMIT 1), "
+    "gate_routing_accuracy = (SELECT gate_routing_accuracy FROM epochs WHERE run_id = :id ORDER BY epoch DESC LIMIT 1)";
+
 // SQLite's application_id of a MoDE run store ("MoDE"), so that file(1) and this program know one.
 constexpr int kApplicationId = 0x4D6F4445;
 
@@ -343,17 +353,11 @@ struct RunStore::Impl {
         SQLite::Transaction tx(*db);
         // The row's counters are set to what the dead writer managed to store (steps written after
         // its last epoch included), so that the row agrees with its data.
-        SQLite::Statement u(*db, "UPDATE runs SET status = 'interrupted', ended_at = heartbeat_at, "
-                                 "message = 'the writing process ended without finishing the run (killed or crashed)', "
-                                 "epochs_completed = (SELECT COALESCE(MAX(epoch), 0) FROM epochs WHERE run_id = runs.id), "
-                                 "steps = MAX((SELECT COALESCE(MAX(step), 0) FROM steps WHERE run_id = runs.id), "
-                                 "            (SELECT COALESCE(MAX(step), 0) FROM epochs WHERE run_id = runs.id)), "
-                                 "test_accuracy = (SELECT test_accuracy FROM epochs WHERE run_id = runs.id ORDER BY epoch DESC LIMIT 1), "
-                                 "val_accuracy = (SELECT val_accuracy FROM epochs WHERE run_id = runs.id ORDER BY epoch DESC LIMIT 1), "
-                                 "gate_routing_accuracy = (SELECT gate_routing_accuracy FROM epochs WHERE run_id = runs.id ORDER BY epoch DESC LIMIT 1) "
-                                 "WHERE id = ? AND status = 'running'");
+        SQLite::Statement u(*db, std::string("UPDATE runs SET status = 'interrupted', ended_at = heartbeat_at, "
+                                             "message = 'the writing process ended without finishing the run (killed or crashed)', ") +
+                                     kCountersFromStoredData + " WHERE id = :id AND status = 'running'");
         for (auto id : gone) {
-            u.bind(1, id);
+            u.bind(":id", id);
             u.exec();
             u.reset();
         }
@@ -671,14 +675,9 @@ void RunStore::resumeRun(std::int64_t id, int epoch, std::int64_t step, const Ru
 
 void RunStore::finishRun(std::int64_t run, const RunResult& result) {
     d_->guarded("cannot record the end of run " + std::to_string(run), [&] {
-        SQLite::Statement u(*d_->db, "UPDATE runs SET status = :status, message = :message, ended_at = :t, heartbeat_at = :t, "
-                                     "epochs_completed = (SELECT COALESCE(MAX(epoch), 0) FROM epochs WHERE run_id = :id), "
-                                     "steps = MAX((SELECT COALESCE(MAX(step), 0) FROM steps WHERE run_id = :id), "
-                                     "            (SELECT COALESCE(MAX(step), 0) FROM epochs WHERE run_id = :id)), "
-                                     "test_accuracy = (SELECT test_accuracy FROM epochs WHERE run_id = :id ORDER BY epoch DESC LIMIT 1), "
-                                     "val_accuracy = (SELECT val_accuracy FROM epochs WHERE run_id = :id ORDER BY epoch DESC LIMIT 1), "
-                                     "gate_routing_accuracy = (SELECT gate_routing_accuracy FROM epochs WHERE run_id = :id ORDER BY epoch DESC LIMIT 1), "
-                                     "wall_seconds = :wall WHERE id = :id");
+        SQLite::Statement u(*d_->db, std::string("UPDATE runs SET status = :status, message = :message, ended_at = :t, "
+                                                 "heartbeat_at = :t, wall_seconds = :wall, ") +
+                                         kCountersFromStoredData + " WHERE id = :id");
         u.bind(":status", toString(result.status));
         u.bind(":message", result.message);
         u.bind(":t", now());
