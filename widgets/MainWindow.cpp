@@ -1,5 +1,8 @@
 #include "MainWindow.h"
 
+#include "config/Settings.h"
+#include "util/Format.h"
+
 #include "store/Resume.h"
 
 #include "compare/CompareView.h"
@@ -62,13 +65,20 @@ QString describeRun(qint64 id, const QString& dataset, int experts, double alpha
         .arg(what);
 }
 
-QString formatDuration(double seconds) {
-    if (seconds < 0 || !std::isfinite(seconds)) return "-";
-    const int s = static_cast<int>(seconds + 0.5);
-    if (s >= 3600) return QString("%1 h %2 min").arg(s / 3600).arg((s % 3600) / 60);
-    if (s >= 60) return QString("%1 min %2 s").arg(s / 60).arg(s % 60);
-    return QString("%1 s").arg(s);
+// Every knob of the form, from the settings table: its label, its key in experiment files and
+// its help.
+QString settingsHelp() {
+    QString items;
+    for (const auto& s : mode::experimentSettings()) {
+        if (s.label.empty()) continue;
+        items += QString("<li><b>%1</b> <code>%2</code>: %3</li>")
+                     .arg(QString::fromStdString(s.label).toHtmlEscaped(), QString::fromStdString(s.key),
+                          QString::fromStdString(s.fullHelp()).toHtmlEscaped());
+    }
+    return items;
 }
+
+QString durationText(double seconds) { return QString::fromStdString(mode::formatDuration(seconds, "-")); }
 } // namespace
 
 MainWindow::MainWindow(const QString& storePath, QWidget* parent) : QMainWindow(parent), storePath_(storePath) {
@@ -378,7 +388,7 @@ void MainWindow::onSteps(const std::vector<StepMetrics>& steps) {
     speed_->setText(tr("%1 samples/s").arg(last.samplesPerSecond, 0, 'f', 0));
     const double total = static_cast<double>(liveStart_.stepsPerEpoch) * liveStart_.epochs;
     if (last.step > 0 && last.wallSeconds > 0)
-        eta_->setText(tr("ETA %1").arg(formatDuration((total - last.step) * last.wallSeconds / last.step)));
+        eta_->setText(tr("ETA %1").arg(durationText((total - last.step) * last.wallSeconds / last.step)));
 }
 
 void MainWindow::onEpoch(const EpochMetrics& e) {
@@ -395,7 +405,7 @@ void MainWindow::onRunEnded(const RunResult& r, qint64 runId) {
     const QString status = QString::fromStdString(toString(r.status));
     title_->setText(describeRun(runId, QString::fromStdString(liveStart_.datasetName), liveStart_.experts,
                                 c.loss.alpha, tr("%1 after %2 epochs in %3").arg(status).arg(r.epochsCompleted)
-                                                  .arg(formatDuration(r.wallSeconds))));
+                                                  .arg(durationText(r.wallSeconds))));
     state_->setText(status);
     eta_->clear();
     if (r.status == RunStatus::Finished) {
@@ -531,25 +541,14 @@ QString MainWindow::helpText() const {
         "<p>Too much alpha makes the experts identical and the mixture a single network again, so the run also shows "
         "how the gate routes: the routing heatmap (which classes or known sub-tasks go to which expert), the gate "
         "routing accuracy (sub-tasks matched one-to-one to experts), the experts' load and their similarity.</p>"
+        "<p><b>Alpha</b>, the distillation weight \u03b1, is the knob the method is about: 0 trains the plain MoE.</p>"
         "<h3>The knobs</h3><ul>"
         "<li><b>Dataset</b>: a built-in (regimes: tabular data with known sub-tasks; Fashion-MNIST; Debian package "
         "descriptions) or your own CSV (a target column, optional sub-task column) or TSV text (label, TAB, text). "
-        "Drop a file on the window to open it.</li>"
-        "<li><b>Experts</b>: how many experts (E); <b>hidden</b>: each expert's hidden layer sizes; <b>backbone</b>: a "
-        "shared feature extractor before the gate and the experts (CNN for images, embedding bag or Transformer for "
-        "text).</li>"
-        "<li><b>Gate</b>: dense (every expert, softmax weights) or top-k (only the k largest, optionally noisy).</li>"
-        "<li><b>Alpha</b>: the weight of the distillation loss; 0 trains the plain MoE. <b>Distillation</b>: mse-mean "
-        "(each expert towards the mean of all experts), mse-pairwise, or kl (softened outputs at a <b>temperature</b>; "
-        "classification only); <b>detach teacher</b>: the teachers get no gradient from it (for mse-mean the "
-        "teacher is then the mean of the other experts).</li>"
-        "<li><b>Balance</b>: weight of a load-balancing loss that spreads samples over the experts.</li>"
-        "<li><b>Epochs, batch size, learning rate, optimiser, weight decay</b>: the usual training settings; "
-        "<b>seed</b>: the initialisation, the split and the minibatch order (same seed, same run on the CPU).</li>"
-        "<li><b>Device</b>: auto (CUDA when present), cpu or cuda.</li></ul>"
+        "Drop a file on the window to open it.</li>%2</ul>"
         "<p>Every run is stored (%1); a stopped or interrupted run continues with Run &gt; Resume stored run. The "
         "command-line tools mode-train, mode-sweep, mode-runs and mode-report run the same engine headless.</p>")
-        .arg(storePath_.toHtmlEscaped());
+        .arg(storePath_.toHtmlEscaped(), settingsHelp());
 }
 
 void MainWindow::restoreSettings(bool experimentToo) {

@@ -1,19 +1,11 @@
 #include "cli/ConsoleProgress.h"
 
+#include "util/Format.h"
+
 #include <cstdio>
 #include <string>
 
 namespace mode {
-
-std::string formatDuration(double s) {
-    char buf[32];
-    if (!(s >= 0) || s > 1e7) return "?";
-    const long t = static_cast<long>(s + 0.5);
-    if (t >= 3600) std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
-    else if (t >= 60) std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
-    else std::snprintf(buf, sizeof buf, "%lds", t);
-    return buf;
-}
 
 ConsoleProgress::ConsoleProgress(std::ostream& out, bool enabled, bool terminal)
     : out_(out), enabled_(enabled), terminal_(terminal) {}

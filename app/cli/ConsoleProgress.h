@@ -26,6 +26,4 @@ private:
     std::chrono::steady_clock::time_point lastDraw_{};
 };
 
-std::string formatDuration(double seconds);
-
 } // namespace mode

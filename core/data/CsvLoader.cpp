@@ -232,7 +232,7 @@ Dataset loadCsvText(const std::string& text, const std::string& source, const Cs
         }
     }
     const bool allNumeric = targetNumeric == static_cast<std::size_t>(nrows);
-    if (opt.task == "regression" || (opt.task == "auto" && allNumeric && (targetNonInteger > 0 || targetLevels.size() > 20))) {
+    if (opt.task == TaskKind::Regression || (opt.task == TaskKind::Auto && allNumeric && (targetNonInteger > 0 || targetLevels.size() > 20))) {
         d.task = TaskType::Regression;
         d.values.resize(nrows);
         for (std::int64_t r = 0; r < nrows; ++r) {
@@ -311,7 +311,7 @@ Dataset loadCsvText(const std::string& text, const std::string& source, const Cs
             fail(source, lineOf(firstText), "column " + quoted(header[c]) + ": " + quoted(cell(firstText, c)) +
                                                 " is not a number (" + std::to_string(numbers) + " of " +
                                                 std::to_string(present) + " values in this column are numbers)");
-        if (firstMissing >= 0 && opt.impute != "mean")
+        if (firstMissing >= 0 && opt.impute != ImputeKind::Mean)
             fail(source, lineOf(firstMissing), "column " + quoted(header[c]) + " is missing a value (" +
                                                    quoted(cell(firstMissing, c)) + "); fix the file or set impute to mean");
         // Missing cells are filled after the split, from the training rows (fitOnTrainingRows).

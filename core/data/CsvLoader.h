@@ -3,6 +3,7 @@
 // text columns, string or integer class labels. Every malformed file is rejected with the file,
 // the line and what is wrong.
 
+#include "config/Choices.h"
 #include "data/Dataset.h"
 
 #include <string>
@@ -12,9 +13,9 @@ namespace mode {
 
 struct CsvOptions {
     std::string target;        // column name; empty: the last column
-    std::string task = "auto"; // auto | classification | regression
+    TaskKind task = TaskKind::Auto;
     std::string subtaskColumn; // optional: a column naming each row's known sub-task
-    std::string impute = "none"; // none | mean
+    ImputeKind impute = ImputeKind::None;
     std::vector<std::string> dropColumns;
     char delimiter = ',';
 };

@@ -66,16 +66,17 @@ Dataset loadDataset(const DataConfig& data) {
         // A folder, or one of the four files of a folder (train-images-idx3-ubyte.gz, ...).
         const bool idxFile = p.filename().string().find("-idx") != std::string::npos &&
                              p.filename().string().find("-ubyte") != std::string::npos;
-        if (data.format == "idx" || (data.format == "auto" && (std::filesystem::is_directory(p, ec) || idxFile))) {
+        const DataFormat format = parseChoice<DataFormat>(data.format, "data.format");
+        if (format == DataFormat::Idx || (format == DataFormat::Auto && (std::filesystem::is_directory(p, ec) || idxFile))) {
             const std::filesystem::path folder = std::filesystem::is_directory(p, ec) ? p : p.parent_path();
             return loadIdxDataset(findIdxFiles(folder.string()), folder.filename().string(), {}, data.maxRows);
         }
-        if (data.format == "tsv" || (data.format == "auto" && looksLikeTsv(data.path))) return loadTsvFile(data.path);
+        if (format == DataFormat::Tsv || (format == DataFormat::Auto && looksLikeTsv(data.path))) return loadTsvFile(data.path);
         CsvOptions o;
         o.target = data.target;
-        o.task = data.task;
+        o.task = parseChoice<TaskKind>(data.task, "data.task");
         o.subtaskColumn = data.subtaskColumn;
-        o.impute = data.impute;
+        o.impute = parseChoice<ImputeKind>(data.impute, "data.impute");
         o.dropColumns = data.dropColumns;
         return loadCsvFile(data.path, o);
     }

@@ -4,13 +4,6 @@
 
 namespace mode {
 
-DistillKind distillKindFromString(const std::string& s) {
-    if (s == "mse-mean") return DistillKind::MseMean;
-    if (s == "mse-pairwise") return DistillKind::MsePairwise;
-    if (s == "kl") return DistillKind::Kl;
-    throw std::invalid_argument("unknown distillation variant '" + s + "' (mse-mean, mse-pairwise, kl)");
-}
-
 namespace {
 
 // Averages a [B, E] per-student term, weighted when weights are given.
@@ -76,7 +69,7 @@ torch::Tensor taskLoss(const torch::Tensor& mixture, const torch::Tensor& target
 }
 
 MutualDistillationLoss::MutualDistillationLoss(const LossConfig& config)
-    : config_(config), kind_(distillKindFromString(config.distill)) {}
+    : config_(config), kind_(parseChoice<DistillKind>(config.distill, "loss.distill")) {}
 
 LossTerms MutualDistillationLoss::operator()(const torch::Tensor& mixture, const torch::Tensor& experts,
                                              const torch::Tensor& gate, const torch::Tensor& gateProbs,

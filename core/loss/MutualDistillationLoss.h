@@ -2,14 +2,12 @@
 // The MoDE objective: L = L_task(mixture, target) + alpha * L_KD(experts) + beta * L_balance.
 // The distillation variants are those of ../shared/design/mode-method.md.
 
+#include "config/Choices.h"
 #include "config/ExperimentConfig.h"
 
 #include <torch/torch.h>
 
 namespace mode {
-
-enum class DistillKind { MseMean, MsePairwise, Kl };
-DistillKind distillKindFromString(const std::string& s);
 
 struct DistillOptions {
     DistillKind kind = DistillKind::MseMean;

@@ -5,8 +5,8 @@
 namespace mode {
 
 ExpertBankImpl::ExpertBankImpl(int experts, int inputs, std::vector<int> hidden, int outputs,
-                               std::string activation, double dropout)
-    : experts_(experts), activation_(std::move(activation)), dropout_(dropout) {
+                               Activation activation, double dropout)
+    : experts_(experts), activation_(activation), dropout_(dropout) {
     std::vector<int> sizes;
     sizes.push_back(inputs);
     sizes.insert(sizes.end(), hidden.begin(), hidden.end());
@@ -23,9 +23,12 @@ ExpertBankImpl::ExpertBankImpl(int experts, int inputs, std::vector<int> hidden,
 }
 
 namespace {
-torch::Tensor activate(const torch::Tensor& h, const std::string& activation) {
-    if (activation == "gelu") return torch::gelu(h);
-    if (activation == "tanh") return torch::tanh(h);
+torch::Tensor activate(const torch::Tensor& h, Activation activation) {
+    switch (activation) {
+    case Activation::Gelu: return torch::gelu(h);
+    case Activation::Tanh: return torch::tanh(h);
+    case Activation::Relu: break;
+    }
     return torch::relu(h);
 }
 } // namespace
@@ -62,8 +65,8 @@ torch::Tensor topKSoftmax(const torch::Tensor& logits, int k) {
     return torch::zeros_like(logits).scatter(1, std::get<1>(top), weights);
 }
 
-GateImpl::GateImpl(int inputs, int experts, std::string kind, int topK, bool noisy)
-    : experts_(experts), topK_(topK), sparse_(kind == "topk"), noisy_(noisy) {
+GateImpl::GateImpl(int inputs, int experts, GateKind kind, int topK, bool noisy)
+    : experts_(experts), topK_(topK), sparse_(kind == GateKind::TopK), noisy_(noisy) {
     linear_ = register_module("linear", torch::nn::Linear(inputs, experts));
     if (noisy_) {
         noise_ = register_module("noise", torch::nn::Linear(inputs, experts));
@@ -84,17 +87,19 @@ std::pair<torch::Tensor, torch::Tensor> GateImpl::forward(const torch::Tensor& x
     return {topKSoftmax(logits, topK_), probs};
 }
 
-BackboneImpl::BackboneImpl(const std::string& kind, int inputs, int dim, const std::vector<std::int64_t>& shape,
-                           const std::string& activation, std::int64_t vocabulary)
+BackboneImpl::BackboneImpl(BackboneKind kind, int inputs, int dim, const std::vector<std::int64_t>& shape,
+                           Activation activation, std::int64_t vocabulary)
     : kind_(kind), activation_(activation), shape_(shape) {
-    if ((kind == "embedding-bag" || kind == "transformer") && vocabulary < 2)
-        throw std::invalid_argument("model.backbone: " + kind + " needs text data (a .tsv file, e.g. debian-descriptions)");
-    if (kind == "none") {
+    const bool text = kind == BackboneKind::EmbeddingBag || kind == BackboneKind::Transformer;
+    if (text && vocabulary < 2)
+        throw std::invalid_argument(std::string("model.backbone: ") + choiceName(kind) +
+                                    " needs text data (a .tsv file, e.g. debian-descriptions)");
+    if (kind == BackboneKind::None) {
         outputs_ = inputs;
-    } else if (kind == "mlp") {
+    } else if (kind == BackboneKind::Mlp) {
         linear_ = register_module("linear", torch::nn::Linear(inputs, dim));
         outputs_ = dim;
-    } else if (kind == "cnn") {
+    } else if (kind == BackboneKind::Cnn) {
         if (shape.size() != 3 || shape[0] * shape[1] * shape[2] != inputs)
             throw std::invalid_argument("model.backbone: cnn needs image data (IDX files, e.g. fashion-mnist); this data is not images");
         conv1_ = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(shape[0], 16, 3).padding(1)));
@@ -103,27 +108,27 @@ BackboneImpl::BackboneImpl(const std::string& kind, int inputs, int dim, const s
         if (h < 1 || w < 1) throw std::invalid_argument("model.backbone: cnn needs images of at least 4x4 pixels");
         linear_ = register_module("linear", torch::nn::Linear(32 * h * w, dim));
         outputs_ = dim;
-    } else if (kind == "embedding-bag" || kind == "transformer") {
+    } else if (text) {
         embedding_ = register_module("embedding", torch::nn::Embedding(torch::nn::EmbeddingOptions(vocabulary, dim).padding_idx(0)));
-        if (kind == "transformer") {
+        if (kind == BackboneKind::Transformer) {
             positions_ = register_module("positions", torch::nn::Embedding(inputs, dim));
             encoder_ = register_module("encoder", torch::nn::TransformerEncoderLayer(
                                                       torch::nn::TransformerEncoderLayerOptions(dim, 4).dim_feedforward(2 * dim).dropout(0.0)));
         }
         outputs_ = dim;
     } else {
-        throw std::invalid_argument("model.backbone: unknown backbone '" + kind + "'");
+        throw std::invalid_argument("model.backbone: auto is resolved by the model, not the backbone");
     }
 }
 
 torch::Tensor BackboneImpl::forward(const torch::Tensor& x) {
-    if (kind_ == "none") return x;
-    if (kind_ == "mlp") return activate(linear_(x), activation_);
-    if (kind_ == "embedding-bag" || kind_ == "transformer") {
+    if (kind_ == BackboneKind::None) return x;
+    if (kind_ == BackboneKind::Mlp) return activate(linear_(x), activation_);
+    if (kind_ == BackboneKind::EmbeddingBag || kind_ == BackboneKind::Transformer) {
         const auto ids = x.to(torch::kLong);                       // [B, L], 0 pads
         const auto present = ids.ne(0).unsqueeze(-1).to(torch::kFloat); // [B, L, 1]
         auto h = embedding_(ids);                                  // [B, L, D]
-        if (kind_ == "transformer") {
+        if (kind_ == BackboneKind::Transformer) {
             const auto pos = torch::arange(ids.size(1), ids.options());
             h = h + positions_(pos).unsqueeze(0);
             // A row of padding only would leave attention nothing to attend to: keep its first slot.
@@ -142,11 +147,15 @@ torch::Tensor BackboneImpl::forward(const torch::Tensor& x) {
 MoDEModelImpl::MoDEModelImpl(const ModelConfig& c, int inputs, int outputs, const std::vector<std::int64_t>& imageShape,
                              std::int64_t vocabulary) {
     // auto: the text backbone for text, raw features otherwise.
-    const std::string kind = c.backbone == "auto" ? (vocabulary > 0 ? "embedding-bag" : "none") : c.backbone;
-    backbone = register_module("backbone", Backbone(kind, inputs, c.backboneDim, imageShape, c.activation, vocabulary));
+    // The settings' names become enums here, once; an unknown name is refused naming its field.
+    BackboneKind kind = parseChoice<BackboneKind>(c.backbone, "model.backbone");
+    if (kind == BackboneKind::Auto) kind = vocabulary > 0 ? BackboneKind::EmbeddingBag : BackboneKind::None;
+    const Activation activation = parseChoice<Activation>(c.activation, "model.activation");
+    backbone = register_module("backbone", Backbone(kind, inputs, c.backboneDim, imageShape, activation, vocabulary));
     const int features = backbone->outputs();
-    bank = register_module("experts", ExpertBank(c.experts, features, c.hidden, outputs, c.activation, c.dropout));
-    gate = register_module("gate", Gate(features, c.experts, c.gate, c.topK, c.noisyGate));
+    bank = register_module("experts", ExpertBank(c.experts, features, c.hidden, outputs, activation, c.dropout));
+    gate = register_module("gate", Gate(features, c.experts, parseChoice<GateKind>(c.gate, "model.gate"), c.topK,
+                                        c.noisyGate));
 }
 
 MoDEOutput MoDEModelImpl::forward(const torch::Tensor& input) {

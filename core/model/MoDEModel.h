@@ -2,6 +2,7 @@
 // The MoDE network: a gate and E experts. The expert bank keeps every expert's weights stacked
 // ([E, in, out] per layer) and computes all experts in one batched matrix product per layer.
 
+#include "config/Choices.h"
 #include "config/ExperimentConfig.h"
 
 #include <torch/torch.h>
@@ -22,7 +23,7 @@ struct MoDEOutput {
 class ExpertBankImpl : public torch::nn::Module {
 public:
     ExpertBankImpl(int experts, int inputs, std::vector<int> hidden, int outputs,
-                   std::string activation, double dropout);
+                   Activation activation, double dropout);
     // x [B, D] -> [E, B, C]
     torch::Tensor forward(const torch::Tensor& x);
 
@@ -34,7 +35,7 @@ public:
 
 private:
     int experts_;
-    std::string activation_;
+    Activation activation_;
     double dropout_;
     std::vector<torch::Tensor> weights_; // [E, in, out]
     std::vector<torch::Tensor> biases_;  // [E, 1, out]
@@ -43,7 +44,7 @@ TORCH_MODULE(ExpertBank);
 
 class GateImpl : public torch::nn::Module {
 public:
-    GateImpl(int inputs, int experts, std::string kind, int topK, bool noisy);
+    GateImpl(int inputs, int experts, GateKind kind, int topK, bool noisy);
     // Returns (weights [B, E], clean softmax over all experts [B, E]).
     std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x);
 
@@ -63,13 +64,14 @@ class BackboneImpl : public torch::nn::Module {
 public:
     // imageShape {channels, height, width} is needed by "cnn" (std::invalid_argument otherwise).
     // vocabulary is needed by the text backbones.
-    BackboneImpl(const std::string& kind, int inputs, int dim, const std::vector<std::int64_t>& imageShape,
-                 const std::string& activation, std::int64_t vocabulary = 0);
+    BackboneImpl(BackboneKind kind, int inputs, int dim, const std::vector<std::int64_t>& imageShape,
+                 Activation activation, std::int64_t vocabulary = 0);
     torch::Tensor forward(const torch::Tensor& x);
     int outputs() const { return outputs_; }
 
 private:
-    std::string kind_, activation_;
+    BackboneKind kind_;
+    Activation activation_;
     std::vector<std::int64_t> shape_;
     int outputs_ = 0;
     torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};

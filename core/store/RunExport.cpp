@@ -1,6 +1,7 @@
 #include "store/RunExport.h"
 
 #include "report/RunSummary.h"
+#include "util/Format.h"
 
 #include <cmath>
 #include <ctime>
@@ -27,13 +28,7 @@ std::string formatTime(double unixSeconds, bool utc, const char* format) {
 template <typename T> json opt(const std::optional<T>& v) { return v ? json(*v) : json(nullptr); }
 
 // A CSV field: numbers with full precision, NaN and missing as empty.
-std::string num(double v) {
-    if (!std::isfinite(v)) return "";
-    std::ostringstream s;
-    s << std::setprecision(10) << v;
-    return s.str();
-}
-std::string num(const std::optional<double>& v) { return v ? num(*v) : ""; }
+template <typename T> std::string num(const T& v) { return formatField(v); }
 
 std::vector<std::string> epochFields(const EpochMetrics& m) {
     return {num(m.trainLoss), num(m.trainTaskLoss), num(m.trainDistillLoss), num(m.trainAccuracy),

@@ -62,7 +62,7 @@ void BM_ExpertBankBatched(benchmark::State& state) {
     const int E = static_cast<int>(state.range(0));
     const auto& s = kBankShapes[state.range(1)];
     torch::manual_seed(0);
-    ExpertBank bank(E, s.inputs, std::vector<int>{s.hidden}, s.outputs, "relu", 0.0);
+    ExpertBank bank(E, s.inputs, std::vector<int>{s.hidden}, s.outputs, Activation::Relu, 0.0);
     auto x = torch::randn({s.batch, s.inputs});
     for (auto _ : state) {
         auto out = bank->forward(x);

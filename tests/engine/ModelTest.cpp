@@ -19,8 +19,9 @@ ModelConfig modelConfig(int experts, std::vector<int> hidden, std::string activa
 
 TEST(ExpertBank, BatchedBankEqualsAPerExpertLoop) {
     torch::manual_seed(0);
-    for (std::string act : {"relu", "gelu", "tanh"}) {
-        ExpertBank bank(5, 7, std::vector<int>{16, 8}, 3, act, 0.0);
+    for (const auto& choice : choicesOf<Activation>()) {
+        const std::string act = choice.name;
+        ExpertBank bank(5, 7, std::vector<int>{16, 8}, 3, choice.value, 0.0);
         auto x = torch::randn({11, 7});
         auto batched = bank->forward(x); // [E, B, C]
         ASSERT_EQ(batched.sizes(), (std::vector<std::int64_t>{5, 11, 3}));
@@ -38,7 +39,7 @@ TEST(ExpertBank, BatchedBankEqualsAPerExpertLoop) {
 
 TEST(ExpertBank, ExpertsAreInitialisedDifferently) {
     torch::manual_seed(0);
-    ExpertBank bank(3, 4, std::vector<int>{8}, 2, "relu", 0.0);
+    ExpertBank bank(3, 4, std::vector<int>{8}, 2, Activation::Relu, 0.0);
     auto [w0, b0] = bank->expertLayer(0, 0);
     auto [w1, b1] = bank->expertLayer(1, 0);
     EXPECT_FALSE(torch::equal(w0, w1));

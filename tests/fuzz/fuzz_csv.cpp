@@ -8,8 +8,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::refusedCleanly([&] { loadCsvText(text, "fuzz.csv"); });
     fuzz::refusedCleanly([&] {
         CsvOptions o;
-        o.impute = "mean";
-        o.task = "regression";
+        o.impute = ImputeKind::Mean;
+        o.task = TaskKind::Regression;
         loadCsvText(text, "fuzz.csv", o);
     });
     fuzz::refusedCleanly([&] {

@@ -8,6 +8,7 @@
 #include "plots/ExpertPanel.h"
 #include "plots/LossPlot.h"
 #include "plots/RoutingHeatmap.h"
+#include "config/Settings.h"
 #include "store/RunStore.h"
 
 #include "GuiTestSupport.h"
@@ -23,6 +24,7 @@
 #include <QTableWidget>
 #include <QTest>
 #include <QTextBrowser>
+#include <QToolButton>
 #include <QTextDocument>
 #include <QAction>
 #include <QDragEnterEvent>
@@ -515,6 +517,33 @@ TEST(Workbench, SettingsBringBackTheLastExperimentAndLayout) {
     EXPECT_LT(next.window.height(), size.height()) << "900 px high on an 800 px screen";
     EXPECT_EQ(next.window.findChild<QSplitter*>("mainSplitter")->saveState(), splitter);
     QSettings().clear();
+}
+
+// The form is made from the settings table: every setting with a label has its field, with the
+// declared help as its tooltip, and a value typed there reaches the experiment.
+TEST(Workbench, TheFormHasAFieldForEachDeclaredSettingWithItsHelp) {
+    Workbench w;
+    auto* panel = w.window.experimentPanel();
+    int fields = 0;
+    for (const auto& s : mode::experimentSettings()) {
+        if (s.label.empty()) continue;
+        auto* widget = panel->findChild<QWidget*>(QString::fromStdString(s.widget));
+        ASSERT_NE(widget, nullptr) << s.key << " has no field named " << s.widget;
+        EXPECT_TRUE(widget->toolTip().contains(QString::fromStdString(s.help).toHtmlEscaped()) ||
+                    widget->toolTip().contains(QString::fromStdString(s.help)))
+            << s.key << ": " << widget->toolTip().toStdString();
+        ++fields;
+    }
+    EXPECT_GE(fields, 20);
+    // Advanced settings are folded away until asked for.
+    auto* threads = field<QSpinBox>(w.window, "threads");
+    EXPECT_FALSE(threads->isVisibleTo(panel));
+    panel->findChild<QToolButton*>("moreSettings")->click();
+    EXPECT_TRUE(threads->isVisibleTo(panel));
+    typeInto(threads, "3");
+    EXPECT_EQ(panel->config().train.threads, 3);
+    typeInto(threads, "-1");
+    EXPECT_FALSE(panel->errorFor("train.threads").isEmpty()) << "the declared bound, shown next to the field";
 }
 
 // Help explains the method and every knob of the experiment panel; menus list their shortcuts.

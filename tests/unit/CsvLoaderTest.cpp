@@ -67,7 +67,7 @@ TEST(CsvLoader, RegressionTargetDetectedFromNonIntegerValues) {
     EXPECT_EQ(d.task, TaskType::Regression);
     EXPECT_EQ(d.values, (std::vector<float>{2.5f, 3.75f, 1.0f}));
     CsvOptions o;
-    o.task = "classification";
+    o.task = TaskKind::Classification;
     EXPECT_EQ(loadCsvText("x,y\n1,2.5\n2,3.75\n", "data.csv", o).task, TaskType::Classification);
 }
 
@@ -114,7 +114,7 @@ TEST(CsvLoader, MissingValuesNameRowAndColumnUnlessImputed) {
     const std::string text = "a,b,y\n1,2,p\n3,NA,q\n5,?,p\n";
     EXPECT_CONTAINS(errorOf(text), "data.csv:3: column 'b' is missing a value ('NA')");
     CsvOptions o;
-    o.impute = "mean";
+    o.impute = ImputeKind::Mean;
     auto d = loadCsvText(text, "data.csv", o);
     EXPECT_TRUE(std::isnan(d.features[3])) << "filled after the split, from the training rows";
     fitOnTrainingRows(d, {0, 1, 2});
@@ -126,7 +126,7 @@ TEST(CsvLoader, ImputationAndCategoryLevelsComeFromTheTrainingRowsOnly) {
     // Rows 0-2 train, row 3 is a test row with an extreme value and a level no training row has.
     const std::string text = "a,c,y\n1,u,p\n3,v,q\nNA,NA,p\n100,w,q\n";
     CsvOptions o;
-    o.impute = "mean";
+    o.impute = ImputeKind::Mean;
     auto d = loadCsvText(text, "data.csv", o);
     ASSERT_EQ(d.cols, 4) << "a, c=u, c=v, c=w before the split";
     fitOnTrainingRows(d, {0, 1, 2});
@@ -204,7 +204,7 @@ TEST(CsvLoader, AHugeClassNameIsRefused) {
 
 TEST(CsvLoader, MissingTargetValueIsAlwaysAnError) {
     CsvOptions o;
-    o.impute = "mean";
+    o.impute = ImputeKind::Mean;
     EXPECT_CONTAINS(errorOf("a,y\n1,p\n2,\n3,q\n", o), "data.csv:3: the target 'y' is missing");
 }
 

@@ -15,8 +15,10 @@
 #include <QLineEdit>
 #include <QSlider>
 #include <QSpinBox>
+#include <QToolButton>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 
 namespace mode {
@@ -37,6 +39,20 @@ int alphaToSlider(double a) {
 }
 } // namespace
 
+// A number box that shows 0.003, not 0.003000.
+class CompactDoubleSpinBox : public QDoubleSpinBox {
+public:
+    using QDoubleSpinBox::QDoubleSpinBox;
+    QString textFromValue(double v) const override {
+        QString t = locale().toString(v, 'f', decimals());
+        if (t.contains(locale().decimalPoint())) {
+            while (t.endsWith('0')) t.chop(1);
+            if (t.endsWith(locale().decimalPoint())) t.chop(1);
+        }
+        return t;
+    }
+};
+
 ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
     form_ = new QFormLayout(this);
     form_->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
@@ -46,8 +62,7 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
     for (const auto& b : builtinDatasets())
         dataset_->addItem(tr("%1 (built-in)").arg(QString::fromStdString(b)), QString::fromStdString("builtin:" + b));
     dataset_->addItem(tr("Open file\u2026"), kOpenItem);
-    addRow(tr("Dataset"), dataset_, "data.path",
-           tr("A built-in dataset, or your own CSV file (a header row; the target column is chosen below)"));
+    addRow(tr("Dataset"), dataset_, "data.path", QString::fromStdString(findSetting("data.dataset")->fullHelp()));
     preview_ = new QLabel(this);
     preview_->setObjectName("preview");
     preview_->setWordWrap(true);
@@ -55,142 +70,176 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
     form_->addRow(QString(), preview_);
     target_ = new QComboBox(this);
     target_->setObjectName("target");
-    addRow(tr("Target column"), target_, "data.target", tr("The column to predict: text or few integers give classes, other numbers a regression"));
+    addRow(tr("Target column"), target_, "data.target", QString::fromStdString(findSetting("data.target")->fullHelp()));
     subtask_ = new QComboBox(this);
     subtask_->setObjectName("subtaskColumn");
     addRow(tr("Sub-task column"), subtask_, "data.subtask_column",
-           tr("Optional: a column naming each row's known sub-task or group; it is kept out of the features and "
-              "used to measure gate routing accuracy"));
+           QString::fromStdString(findSetting("data.subtask_column")->fullHelp()));
 
-    experts_ = new QSpinBox(this);
-    experts_->setObjectName("experts");
-    experts_->setRange(0, 256);
-    addRow(tr("Experts"), experts_, "model.experts", tr("Number of experts E (at least 1)"));
-    backbone_ = new QComboBox(this);
-    backbone_->setObjectName("backbone");
-    backbone_->addItem(tr("none (raw features)"), "none");
-    backbone_->addItem(tr("MLP layer"), "mlp");
-    backbone_->addItem(tr("small CNN (images)"), "cnn");
-    backbone_->addItem(tr("embedding bag (text)"), "embedding-bag");
-    backbone_->addItem(tr("Transformer encoder (text)"), "transformer");
-    backbone_->insertItem(0, tr("auto (embedding bag for text, else none)"), "auto");
-    addRow(tr("Backbone"), backbone_, "model.backbone",
-           tr("A feature extractor shared by the gate and the experts: none, one MLP layer, a small CNN for "
-              "images (two 3x3 convolutions with pooling), or for text an embedding bag (mean of word vectors) or a "
-              "one-layer Transformer encoder; auto picks the embedding bag for text"));
-    gate_ = new QComboBox(this);
-    gate_->setObjectName("gate");
-    gate_->addItem(tr("dense softmax"), "dense");
-    gate_->addItem(tr("sparse top-k"), "topk");
-    addRow(tr("Gate"), gate_, "model.gate",
-           tr("Dense: every expert gets a softmax weight. Top-k: only the k largest gate logits are kept "
-              "(softmax over them, exact zeros elsewhere)"));
-    topK_ = new QSpinBox(this);
-    topK_->setObjectName("topK");
-    topK_->setRange(0, 256);
-    addRow(tr("k"), topK_, "model.top_k", tr("Experts each sample is sent to by the top-k gate (1 <= k <= E)"));
-    hidden_ = new QLineEdit(this);
-    hidden_->setObjectName("hidden");
-    addRow(tr("Expert hidden sizes"), hidden_, "model.hidden",
-           tr("Hidden layer widths of each expert MLP, comma-separated (e.g. 64,32); empty: a linear expert"));
-
-    alpha_ = new QDoubleSpinBox(this);
-    alpha_->setObjectName("alpha");
-    alpha_->setDecimals(4);
-    alpha_->setRange(-1, 1000);
-    alpha_->setSingleStep(0.01);
-    alphaSlider_ = new QSlider(Qt::Horizontal, this);
-    alphaSlider_->setObjectName("alphaSlider");
-    alphaSlider_->setRange(0, kSliderSteps);
-    alphaSlider_->setToolTip(tr("Alpha on a log scale from 0.0001 to 100; far left is 0 (the plain MoE)"));
-    auto* alphaRow = new QWidget(this);
-    auto* alphaLayout = new QHBoxLayout(alphaRow);
-    alphaLayout->setContentsMargins(0, 0, 0, 0);
-    alphaLayout->addWidget(alpha_);
-    alphaLayout->addWidget(alphaSlider_, 1);
-    addRow(tr("Distillation weight \u03b1"), alphaRow, "loss.alpha",
-           tr("Weight of the mutual distillation loss among the experts; 0 trains the plain mixture of experts"));
-    alpha_->setToolTip(alphaRow->toolTip());
-    distill_ = new QComboBox(this);
-    distill_->setObjectName("distill");
-    distill_->addItem(tr("MSE to the experts' mean"), "mse-mean");
-    distill_->addItem(tr("MSE over all pairs"), "mse-pairwise");
-    distill_->addItem(tr("KL on softened outputs"), "kl");
-    addRow(tr("Distillation"), distill_, "loss.distill",
-           tr("How each expert is pulled towards the others: squared error to the mean of all experts (itself "
-              "included; with detach teacher, the mean of the other experts), the mean over all pairs, or KL "
-              "divergence between temperature-softened distributions (classification only)"));
-    temperature_ = new QDoubleSpinBox(this);
-    temperature_->setObjectName("temperature");
-    temperature_->setRange(0, 100);
-    temperature_->setDecimals(2);
-    addRow(tr("Temperature"), temperature_, "loss.temperature", tr("Softening temperature of the KL variant (> 0)"));
-    detach_ = new QCheckBox(tr("teachers get no distillation gradient"), this);
-    detach_->setObjectName("detachTeacher");
-    addRow(tr("Detach teacher"), detach_, "loss.detach_teacher",
-           tr("Treat the other experts as fixed teachers: the distillation gradient flows into the student only. "
-              "For mse-mean the teacher of expert i is then the mean of the OTHER experts (detaching the mean of all "
-              "would change nothing)"));
-    balance_ = new QDoubleSpinBox(this);
-    balance_->setObjectName("balance");
-    balance_->setDecimals(4);
-    balance_->setRange(-1, 100);
-    addRow(tr("Load balancing"), balance_, "loss.balance_weight",
-           tr("Weight of the load-balancing loss that keeps the experts evenly used (0: off)"));
-
-    epochs_ = new QSpinBox(this);
-    epochs_->setObjectName("epochs");
-    epochs_->setRange(0, 1000000);
-    addRow(tr("Epochs"), epochs_, "train.epochs", tr("Passes over the training split"));
-    batch_ = new QSpinBox(this);
-    batch_->setObjectName("batchSize");
-    batch_->setRange(0, 1 << 20);
-    addRow(tr("Batch size"), batch_, "train.batch_size", tr("Samples per optimisation step"));
-    lr_ = new QDoubleSpinBox(this);
-    lr_->setObjectName("lr");
-    lr_->setDecimals(6);
-    lr_->setRange(0, 10);
-    lr_->setSingleStep(0.0005);
-    addRow(tr("Learning rate"), lr_, "train.lr", tr("Step size of the optimiser (> 0)"));
-    optimizer_ = new QComboBox(this);
-    optimizer_->setObjectName("optimizer");
-    for (const char* o : {"adam", "adamw", "sgd"}) optimizer_->addItem(o, o);
-    addRow(tr("Optimiser"), optimizer_, "train.optimizer", tr("Adam, AdamW (decoupled weight decay) or SGD with momentum"));
-    seed_ = new QSpinBox(this);
-    seed_->setObjectName("seed");
-    seed_->setRange(0, 1 << 30);
-    addRow(tr("Seed"), seed_, "train.seed", tr("Seeds the initialisation, the split and the minibatch order: same seed, same run on the CPU"));
-    device_ = new QComboBox(this);
-    device_->setObjectName("device");
-    device_->addItem(tr("auto"), "auto");
-    for (const auto& d : availableDevices()) device_->addItem(QString::fromStdString(d), QString::fromStdString(d));
-    addRow(tr("Device"), device_, "train.device", tr("Where to train: what this LibTorch offers (auto picks CUDA when present)"));
-    name_ = new QLineEdit(this);
-    name_->setObjectName("runName");
-    name_->setPlaceholderText(tr("optional"));
-    addRow(tr("Run name"), name_, "name", tr("A name for the run in the history"));
-
+    addSettingFields();
     setConfig(ExperimentConfig{});
 
     connect(dataset_, &QComboBox::activated, this, &ExperimentPanel::onDatasetChosen);
-    for (auto* c : {target_, subtask_, backbone_, gate_, distill_, optimizer_, device_})
-        connect(c, &QComboBox::currentIndexChanged, this, &ExperimentPanel::refresh);
-    for (auto* s : {experts_, topK_, epochs_, batch_, seed_})
-        connect(s, &QSpinBox::valueChanged, this, &ExperimentPanel::refresh);
-    for (auto* s : {temperature_, balance_, lr_}) connect(s, &QDoubleSpinBox::valueChanged, this, &ExperimentPanel::refresh);
-    connect(alpha_, &QDoubleSpinBox::valueChanged, this, [this](double a) {
-        syncAlphaSlider(a);
-        refresh();
+    for (auto* c : {target_, subtask_}) connect(c, &QComboBox::currentIndexChanged, this, &ExperimentPanel::refresh);
+}
+
+// Every setting with a label in the table gets a field, in the table's order; the advanced ones
+// are folded under "More settings".
+void ExperimentPanel::addSettingFields() {
+    for (const auto& s : experimentSettings()) {
+        if (s.label.empty()) continue;
+        Field f{&s, makeEditor(s), nullptr};
+        f.row = f.widget;
+        if (s.key == "loss.alpha") { // the number and a log-scale slider that reaches 0
+            alphaSlider_ = new QSlider(Qt::Horizontal, this);
+            alphaSlider_->setObjectName("alphaSlider");
+            alphaSlider_->setRange(0, kSliderSteps);
+            alphaSlider_->setToolTip(tr("Alpha on a log scale from 0.0001 to 100; far left is 0 (the plain MoE)"));
+            f.row = new QWidget(this);
+            auto* layout = new QHBoxLayout(f.row);
+            layout->setContentsMargins(0, 0, 0, 0);
+            layout->addWidget(f.widget);
+            layout->addWidget(alphaSlider_, 1);
+            auto* box = static_cast<QDoubleSpinBox*>(f.widget);
+            connect(box, &QDoubleSpinBox::valueChanged, this, [this](double a) { syncAlphaSlider(a); });
+            connect(alphaSlider_, &QSlider::valueChanged, this, [this, box](int v) {
+                if (updating_) return;
+                updating_ = true;
+                box->setValue(sliderToAlpha(v));
+                updating_ = false;
+                refresh();
+            });
+        }
+        addRow(QString::fromStdString(s.label), f.row, QString::fromStdString(s.key),
+               QString::fromStdString(s.fullHelp()));
+        f.widget->setToolTip(f.row->toolTip());
+        fields_.push_back(f);
+    }
+    more_ = new QToolButton(this);
+    more_->setObjectName("moreSettings");
+    more_->setCheckable(true);
+    more_->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    more_->setArrowType(Qt::RightArrow);
+    more_->setText(tr("More settings"));
+    more_->setToolTip(tr("Show the settings most runs leave at their defaults"));
+    form_->addRow(more_);
+    connect(more_, &QToolButton::toggled, this, [this](bool on) {
+        more_->setArrowType(on ? Qt::DownArrow : Qt::RightArrow);
+        updateRowVisibility();
     });
-    connect(alphaSlider_, &QSlider::valueChanged, this, [this](int v) {
-        if (updating_) return;
-        updating_ = true;
-        alpha_->setValue(sliderToAlpha(v));
-        updating_ = false;
-        refresh();
-    });
-    connect(detach_, &QCheckBox::toggled, this, &ExperimentPanel::refresh);
-    for (auto* e : {hidden_, name_}) connect(e, &QLineEdit::textChanged, this, &ExperimentPanel::refresh);
+}
+
+QWidget* ExperimentPanel::makeEditor(const Setting& s) {
+    QWidget* w = nullptr;
+    // Number boxes reach one step past the lower bound, so that an impossible value can be typed
+    // and is then explained next to the field rather than silently refused.
+    switch (s.kind) {
+    case SettingKind::Integer: {
+        auto* box = new QSpinBox(this);
+        const double lo = s.min ? *s.min - 1 : -1e9, hi = s.max ? *s.max : 1e9;
+        box->setRange(static_cast<int>(std::max(lo, -2147483647.0)), static_cast<int>(std::min(hi, 2147483647.0)));
+        connect(box, &QSpinBox::valueChanged, this, &ExperimentPanel::refresh);
+        w = box;
+        break;
+    }
+    case SettingKind::Real: {
+        auto* box = new CompactDoubleSpinBox(this);
+        box->setDecimals(6);
+        box->setRange(s.min ? *s.min - 1 : -1e9, s.max ? *s.max : 1e9);
+        box->setSingleStep(s.max && *s.max <= 1 ? 0.05 : s.key == "train.lr" ? 0.0005 : 0.01);
+        connect(box, &QDoubleSpinBox::valueChanged, this, &ExperimentPanel::refresh);
+        w = box;
+        break;
+    }
+    case SettingKind::Switch: {
+        auto* box = new QCheckBox(this);
+        connect(box, &QCheckBox::toggled, this, &ExperimentPanel::refresh);
+        w = box;
+        break;
+    }
+    case SettingKind::Choice: {
+        auto* box = new QComboBox(this);
+        if (s.key == "train.device") { // what this LibTorch offers
+            box->addItem(tr("auto"), "auto");
+            for (const auto& d : availableDevices()) box->addItem(QString::fromStdString(d), QString::fromStdString(d));
+        } else {
+            for (const auto& c : s.choices)
+                box->addItem(QString::fromStdString(c.label), QString::fromStdString(c.name));
+        }
+        connect(box, &QComboBox::currentIndexChanged, this, &ExperimentPanel::refresh);
+        w = box;
+        break;
+    }
+    default: {
+        auto* edit = new QLineEdit(this);
+        if (s.kind == SettingKind::Text) edit->setPlaceholderText(tr("optional"));
+        else edit->setPlaceholderText(tr("comma-separated"));
+        connect(edit, &QLineEdit::textChanged, this, &ExperimentPanel::refresh);
+        w = edit;
+    }
+    }
+    w->setObjectName(QString::fromStdString(s.widget));
+    return w;
+}
+
+void ExperimentPanel::writeField(const Field& f, const nlohmann::json& v) {
+    if (auto* box = qobject_cast<QSpinBox*>(f.widget)) box->setValue(static_cast<int>(v.get<double>()));
+    else if (auto* box = qobject_cast<QDoubleSpinBox*>(f.widget)) box->setValue(v.get<double>());
+    else if (auto* box = qobject_cast<QCheckBox*>(f.widget)) box->setChecked(v.get<bool>());
+    else if (auto* box = qobject_cast<QComboBox*>(f.widget))
+        box->setCurrentIndex(std::max(0, box->findData(QString::fromStdString(v.get<std::string>()))));
+    else if (auto* edit = qobject_cast<QLineEdit*>(f.widget)) {
+        QStringList items;
+        if (v.is_array())
+            for (const auto& x : v) items << (x.is_string() ? QString::fromStdString(x.get<std::string>())
+                                                            : QString::number(x.get<double>()));
+        edit->setText(v.is_array() ? items.join(",") : QString::fromStdString(v.get<std::string>()));
+    }
+}
+
+nlohmann::json ExperimentPanel::readField(const Field& f, std::string* error) const {
+    if (auto* box = qobject_cast<QSpinBox*>(f.widget)) return box->value();
+    if (auto* box = qobject_cast<QDoubleSpinBox*>(f.widget)) return box->value();
+    if (auto* box = qobject_cast<QCheckBox*>(f.widget)) return box->isChecked();
+    if (auto* box = qobject_cast<QComboBox*>(f.widget)) return box->currentData().toString().toStdString();
+    const std::string text = static_cast<QLineEdit*>(f.widget)->text().trimmed().toStdString();
+    if (f.setting->kind == SettingKind::Text) return text;
+    try {
+        return settingValueFromText(*f.setting, text, f.setting->label);
+    } catch (const std::exception& e) {
+        *error = e.what();
+        return nullptr;
+    }
+}
+
+const ExperimentPanel::Field* ExperimentPanel::fieldFor(const std::string& key) const {
+    for (const auto& f : fields_)
+        if (f.setting->key == key) return &f;
+    return nullptr;
+}
+
+unsigned ExperimentPanel::currentData() const {
+    const QString data = dataset_->currentData().toString();
+    if (data == "builtin:regimes") return kRegimes | kTabular;
+    if (data == "builtin:fashion-mnist") return kImages;
+    if (data == "builtin:debian-descriptions") return kText;
+    if (!data.startsWith("file:")) return kAnyData;
+    const std::string path = data.mid(5).toStdString();
+    if (QFileInfo(data.mid(5)).isDir()) return kImages;
+    return looksLikeTsv(path) ? kText : kTabular;
+}
+
+void ExperimentPanel::updateRowVisibility() {
+    const unsigned data = currentData();
+    const bool more = more_ && more_->isChecked();
+    for (const auto& f : fields_) {
+        const Setting& s = *f.setting;
+        QLabel* error = errors_.value(QString::fromStdString(s.key));
+        const bool failing = error && !error->text().isEmpty(); // shown even when folded away
+        const bool shown = (s.applies & data) != 0 && (!s.advanced || more || failing);
+        form_->setRowVisible(f.row, shown);
+        if (error) form_->setRowVisible(error, shown && failing);
+    }
 }
 
 void ExperimentPanel::addRow(const QString& label, QWidget* field, const QString& errorKey, const QString& tip) {
@@ -242,27 +291,10 @@ void ExperimentPanel::setConfig(const ExperimentConfig& c) {
     if (!c.data.target.empty()) target_->setCurrentIndex(std::max(0, target_->findText(QString::fromStdString(c.data.target))));
     if (!c.data.subtaskColumn.empty())
         subtask_->setCurrentIndex(std::max(0, subtask_->findData(QString::fromStdString(c.data.subtaskColumn))));
-    experts_->setValue(c.model.experts);
-    gate_->setCurrentIndex(std::max(0, gate_->findData(QString::fromStdString(c.model.gate))));
-    backbone_->setCurrentIndex(std::max(0, backbone_->findData(QString::fromStdString(c.model.backbone))));
-    topK_->setValue(c.model.topK);
-    QStringList sizes;
-    for (int h : c.model.hidden) sizes << QString::number(h);
-    hidden_->setText(sizes.join(","));
-    alpha_->setValue(c.loss.alpha);
+    for (const auto& f : fields_) writeField(f, f.setting->get(c));
     alphaSlider_->setValue(alphaToSlider(c.loss.alpha));
-    distill_->setCurrentIndex(std::max(0, distill_->findData(QString::fromStdString(c.loss.distill))));
-    temperature_->setValue(c.loss.temperature);
-    detach_->setChecked(c.loss.detachTeacher);
-    balance_->setValue(c.loss.balanceWeight);
-    epochs_->setValue(c.train.epochs);
-    batch_->setValue(static_cast<int>(c.train.batchSize));
-    lr_->setValue(c.train.lr);
-    optimizer_->setCurrentIndex(std::max(0, optimizer_->findData(QString::fromStdString(c.train.optimizer))));
-    seed_->setValue(static_cast<int>(c.train.seed));
-    device_->setCurrentIndex(std::max(0, device_->findData(QString::fromStdString(c.train.device))));
-    name_->setText(QString::fromStdString(c.name));
     updating_ = false;
+    updateRowVisibility();
     refresh();
 }
 
@@ -400,22 +432,6 @@ void ExperimentPanel::onDatasetChosen(int index) {
     }
 }
 
-std::vector<int> ExperimentPanel::hiddenSizes(QString* error) const {
-    std::vector<int> sizes;
-    const QString text = hidden_->text().trimmed();
-    if (text.isEmpty()) return sizes;
-    for (const QString& part : text.split(',')) {
-        bool ok = false;
-        const int v = part.trimmed().toInt(&ok);
-        if (!ok || v <= 0) {
-            *error = tr("'%1' is not a positive width; write sizes like 64,32").arg(part.trimmed());
-            return {};
-        }
-        sizes.push_back(v);
-    }
-    return sizes;
-}
-
 ExperimentConfig ExperimentPanel::config() const {
     ExperimentConfig c = base_;
     const QString data = dataset_->currentData().toString();
@@ -428,32 +444,34 @@ ExperimentConfig ExperimentPanel::config() const {
         c.data.path.clear();
         c.data.dataset = data.mid(8).toStdString();
     }
-    c.model.experts = experts_->value();
-    c.model.gate = gate_->currentData().toString().toStdString();
-    c.model.backbone = backbone_->currentData().toString().toStdString();
-    c.model.topK = topK_->value();
-    QString ignored;
-    c.model.hidden = hiddenSizes(&ignored);
-    c.loss.alpha = alpha_->value();
-    c.loss.distill = distill_->currentData().toString().toStdString();
-    c.loss.temperature = temperature_->value();
-    c.loss.detachTeacher = detach_->isChecked();
-    c.loss.balanceWeight = balance_->value();
-    c.train.epochs = epochs_->value();
-    c.train.batchSize = batch_->value();
-    c.train.lr = lr_->value();
-    c.train.optimizer = optimizer_->currentData().toString().toStdString();
-    c.train.seed = static_cast<std::uint64_t>(seed_->value());
-    c.train.device = device_->currentData().toString().toStdString();
-    c.name = name_->text().trimmed().toStdString();
+    for (const auto& f : fields_) {
+        std::string error;
+        const auto value = readField(f, &error);
+        if (!error.empty()) continue; // issues() reports it; the setting keeps its last value
+        try {
+            f.setting->set(c, value, "the form");
+        } catch (const std::exception&) {
+            // a value the setting's type cannot hold (a negative seed): issues() reports it
+        }
+    }
     return c;
 }
 
 std::vector<ConfigIssue> ExperimentPanel::issues() const {
     auto out = validate(config(), true);
-    QString hiddenError;
-    hiddenSizes(&hiddenError);
-    if (!hiddenError.isEmpty()) out.push_back({"model.hidden", hiddenError.toStdString()});
+    ExperimentConfig scratch;
+    for (const auto& f : fields_) {
+        std::string error;
+        const auto value = readField(f, &error);
+        if (error.empty()) {
+            try {
+                f.setting->set(scratch, value, "the form");
+            } catch (const std::exception& e) {
+                error = e.what();
+            }
+        }
+        if (!error.empty()) out.push_back({f.setting->key, error});
+    }
     if (!subtask_->currentData().toString().isEmpty() && subtask_->currentText() == target_->currentText())
         out.push_back({"data.subtask_column", "the sub-task column cannot be the target column"});
     return out;
@@ -466,9 +484,8 @@ QString ExperimentPanel::errorFor(const QString& field) const {
 
 void ExperimentPanel::refresh() {
     if (updating_) return;
-    const bool topk = gate_->currentData().toString() == "topk";
-    topK_->setEnabled(topk);
-    temperature_->setEnabled(distill_->currentData().toString() == "kl");
+    const ExperimentConfig current = config();
+    for (const auto& f : fields_) f.row->setEnabled(settingApplies(*f.setting, current));
     const auto problems = issues();
     QMap<QString, QStringList> byField;
     for (const auto& i : problems) {
@@ -487,6 +504,7 @@ void ExperimentPanel::refresh() {
         it.value()->setText(lines.join("\n"));
         it.value()->setVisible(!lines.isEmpty());
     }
+    updateRowVisibility();
     const bool valid = problems.empty();
     QString why;
     if (!valid) why = QString::fromStdString(problems.front().field + ": " + problems.front().message);

@@ -1,9 +1,12 @@
 #pragma once
 // The experiment form: dataset (built-in or the user's file, with a preview), the model, the
-// loss and the training knobs. Every knob has a tooltip; a setting that cannot work shows why
+// loss and the training knobs. The knobs are made from the settings table: each with its label,
+// range or choices and help (the tooltip); settings that do not apply to the data chosen are
+// hidden, the advanced ones folded under "More settings". A setting that cannot work shows why
 // next to its field, and the panel reports itself invalid (Start stays disabled).
 
 #include "config/ExperimentConfig.h"
+#include "config/Settings.h"
 
 #include <QMap>
 #include <QWidget>
@@ -16,6 +19,7 @@ class QLabel;
 class QLineEdit;
 class QSlider;
 class QSpinBox;
+class QToolButton;
 
 namespace mode {
 
@@ -39,39 +43,37 @@ signals:
     void validityChanged(bool valid, const QString& why);
 
 private:
+    // One form field made from a setting's declaration (config/Settings.h).
+    struct Field {
+        const Setting* setting = nullptr;
+        QWidget* widget = nullptr; // the editor (spin box, combo box, check box or line edit)
+        QWidget* row = nullptr;    // what the form shows (the editor, or a row holding it)
+    };
     void addRow(const QString& label, QWidget* field, const QString& errorKey, const QString& tip);
+    void addSettingFields();
+    QWidget* makeEditor(const Setting& s);
+    void writeField(const Field& f, const nlohmann::json& value);
+    // The field's value, or the reason it cannot be read (e.g. "64,x" in a list of sizes).
+    nlohmann::json readField(const Field& f, std::string* error) const;
+    const Field* fieldFor(const std::string& key) const;
+    unsigned currentData() const; // Applies bits of the data chosen
+    void updateRowVisibility();
     void onDatasetChosen(int index);
     QString openTextFile(const QString& path);
     void refresh();
     void syncAlphaSlider(double alpha);
-    std::vector<int> hiddenSizes(QString* error) const;
 
     QFormLayout* form_;
     QComboBox* dataset_;
     QComboBox* target_;
     QComboBox* subtask_;
     QLabel* preview_;
-    QSpinBox* experts_;
-    QDoubleSpinBox* alpha_;
-    QSlider* alphaSlider_;
-    QComboBox* distill_;
-    QDoubleSpinBox* temperature_;
-    QCheckBox* detach_;
-    QDoubleSpinBox* balance_;
-    QComboBox* gate_;
-    QComboBox* backbone_;
-    QSpinBox* topK_;
-    QLineEdit* hidden_;
-    QSpinBox* epochs_;
-    QSpinBox* batch_;
-    QDoubleSpinBox* lr_;
-    QComboBox* optimizer_;
-    QSpinBox* seed_;
-    QComboBox* device_;
-    QLineEdit* name_;
+    QSlider* alphaSlider_ = nullptr;
+    QToolButton* more_ = nullptr;
+    std::vector<Field> fields_;
     QMap<QString, QLabel*> errors_;
     QString fileError_; // why the last file chosen was refused
-    ExperimentConfig base_; // knobs without a widget keep their values
+    ExperimentConfig base_; // settings without a field keep their values
     int lastDatasetIndex_ = 0;
     bool updating_ = false;
     bool lastValid_ = true;

@@ -1,0 +1,61 @@
+#pragma once
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The enumerated settings: each choice's name (as written in experiment files, flags and the
+// form), a short label for the form, and the enum the engine switches on. The engine parses a
+// name once, when a model or trainer is built, and never compares text per step.
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace mode {
+
+enum class DataFormat { Auto, Csv, Idx, Tsv };
+enum class TaskKind { Auto, Classification, Regression };
+enum class ImputeKind { None, Mean };
+enum class GateKind { Dense, TopK };
+enum class Activation { Relu, Gelu, Tanh };
+enum class BackboneKind { Auto, None, Mlp, Cnn, EmbeddingBag, Transformer };
+enum class DistillKind { MseMean, MsePairwise, Kl };
+enum class OptimizerKind { Adam, AdamW, Sgd };
+
+template <class E> struct ChoiceName {
+    E value;
+    const char* name;  // in files, flags and the store: "mse-mean"
+    const char* label; // in the form: "MSE to the experts' mean"
+};
+
+// Every choice of E, in the order the form and the help list them (specialised in Choices.cpp).
+template <class E> const std::vector<ChoiceName<E>>& choicesOf();
+template <> const std::vector<ChoiceName<DataFormat>>& choicesOf<DataFormat>();
+template <> const std::vector<ChoiceName<TaskKind>>& choicesOf<TaskKind>();
+template <> const std::vector<ChoiceName<ImputeKind>>& choicesOf<ImputeKind>();
+template <> const std::vector<ChoiceName<GateKind>>& choicesOf<GateKind>();
+template <> const std::vector<ChoiceName<Activation>>& choicesOf<Activation>();
+template <> const std::vector<ChoiceName<BackboneKind>>& choicesOf<BackboneKind>();
+template <> const std::vector<ChoiceName<DistillKind>>& choicesOf<DistillKind>();
+template <> const std::vector<ChoiceName<OptimizerKind>>& choicesOf<OptimizerKind>();
+
+// "a, b or c" for messages.
+template <class E> std::string choiceList() {
+    std::string out;
+    const auto& all = choicesOf<E>();
+    for (std::size_t i = 0; i < all.size(); ++i)
+        out += (i == 0 ? "" : i + 1 == all.size() ? " or " : ", ") + std::string(all[i].name);
+    return out;
+}
+
+// The enum for a name; std::invalid_argument naming `field` and the choices otherwise.
+template <class E> E parseChoice(const std::string& name, const std::string& field) {
+    for (const auto& c : choicesOf<E>())
+        if (name == c.name) return c.value;
+    throw std::invalid_argument(field + ": must be " + choiceList<E>() + ", not '" + name + "'");
+}
+
+template <class E> const char* choiceName(E value) {
+    for (const auto& c : choicesOf<E>())
+        if (c.value == value) return c.name;
+    throw std::logic_error("choiceName: a value without a name");
+}
+
+} // namespace mode

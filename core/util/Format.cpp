@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "util/Format.h"
+
+#include <cmath>
+#include <cstdio>
+#include <iomanip>
+#include <sstream>
+
+namespace mode {
+
+std::string formatNumber(double v) {
+    if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
+    std::ostringstream s;
+    s << std::setprecision(15);
+    s << v;
+    return s.str();
+}
+
+std::string formatFixed(double v, int decimals, const std::string& missing) {
+    if (!std::isfinite(v)) return missing;
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(decimals) << v;
+    return s.str();
+}
+
+std::string formatFixed(const std::optional<double>& v, int decimals, const std::string& missing) {
+    return v ? formatFixed(*v, decimals, missing) : missing;
+}
+
+std::string formatSigned(double v, int decimals, const std::string& missing) {
+    if (!std::isfinite(v)) return missing;
+    return (v >= 0 ? "+" : "") + formatFixed(v, decimals, missing);
+}
+
+std::string formatField(double v) {
+    if (!std::isfinite(v)) return "";
+    std::ostringstream s;
+    s << std::setprecision(10) << v;
+    return s.str();
+}
+
+std::string formatField(const std::optional<double>& v) { return v ? formatField(*v) : ""; }
+
+std::string formatDuration(double seconds, const std::string& missing) {
+    if (!(seconds >= 0) || seconds > 1e7) return missing;
+    const long t = static_cast<long>(seconds + 0.5);
+    char buf[48];
+    if (t >= 3600) std::snprintf(buf, sizeof buf, "%ld h %02ld min", t / 3600, (t / 60) % 60);
+    else if (t >= 60) std::snprintf(buf, sizeof buf, "%ld min %02ld s", t / 60, t % 60);
+    else std::snprintf(buf, sizeof buf, "%ld s", t);
+    return buf;
+}
+
+} // namespace mode

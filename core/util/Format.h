@@ -1,0 +1,24 @@
+#pragma once
+// SPDX-License-Identifier: GPL-3.0-or-later
+// How numbers and durations are written, for every program and view: one place, one style.
+
+#include <optional>
+#include <string>
+
+namespace mode {
+
+// A number as a person writes it: whole numbers in full ("1048576"), others with up to 15
+// significant digits ("0.003", "1e-07"); "nan"/"inf" as such.
+std::string formatNumber(double v);
+// Fixed decimals ("0.9733"); `missing` for NaN, infinity or no value.
+std::string formatFixed(double v, int decimals, const std::string& missing = "-");
+std::string formatFixed(const std::optional<double>& v, int decimals, const std::string& missing = "-");
+// "+0.0123" / "-0.0123": a difference, with its sign always shown.
+std::string formatSigned(double v, int decimals, const std::string& missing = "-");
+// A CSV or JSON field: full precision (10 significant digits), empty for NaN and no value.
+std::string formatField(double v);
+std::string formatField(const std::optional<double>& v);
+// "42 s", "3 min 05 s", "2 h 07 min"; `missing` for a negative, unknown or absurd time.
+std::string formatDuration(double seconds, const std::string& missing = "?");
+
+} // namespace mode
