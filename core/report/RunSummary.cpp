@@ -13,60 +13,6 @@ namespace {
 template <typename T> json opt(const std::optional<T>& v) { return v ? json(*v) : json(nullptr); }
 } // namespace
 
-json routingJson(const RoutingMatrix& m) {
-    return {{"rows", m.rowNames}, {"experts", m.experts}, {"mean_gate", m.meanGate},
-            {"argmax_share", m.argmaxShare}, {"row_counts", m.rowCounts}};
-}
-
-RoutingMatrix routingFromJson(const json& j) {
-    RoutingMatrix m;
-    m.rowNames = j.at("rows").get<std::vector<std::string>>();
-    m.experts = j.at("experts").get<int>();
-    m.meanGate = j.at("mean_gate").get<std::vector<double>>();
-    m.argmaxShare = j.at("argmax_share").get<std::vector<double>>();
-    m.rowCounts = j.at("row_counts").get<std::vector<std::int64_t>>();
-    const std::size_t cells = m.rowNames.size() * static_cast<std::size_t>(std::max(0, m.experts));
-    if (m.meanGate.size() != cells || m.argmaxShare.size() != cells || m.rowCounts.size() != m.rowNames.size())
-        throw std::invalid_argument("routing matrix: the sizes of its rows, experts and cells do not match");
-    return m;
-}
-
-json expertsJson(const std::vector<ExpertMetrics>& experts) {
-    json a = json::array();
-    for (const auto& e : experts)
-        a.push_back({{"expert", e.expert},
-                     {"allocated", e.allocated},
-                     {"probing_accuracy", opt(e.probingAccuracy)},
-                     {"probing_error", opt(e.probingError)},
-                     {"load", e.load},
-                     {"share", e.share},
-                     {"similarity", e.similarity}});
-    return a;
-}
-
-json epochMetricsJson(const EpochMetrics& m) {
-    json j{{"epoch", m.epoch},
-           {"step", m.step},
-           {"wall_seconds", m.wallSeconds},
-           {"train_loss", m.trainLoss},
-           {"train_task_loss", m.trainTaskLoss},
-           {"train_distill_loss", m.trainDistillLoss},
-           {"train_accuracy", m.trainAccuracy},
-           {"val_loss", m.valLoss},
-           {"val_accuracy", m.valAccuracy},
-           {"test_loss", m.testLoss},
-           {"test_accuracy", m.testAccuracy},
-           {"test_rmse", opt(m.testRmse)},
-           {"test_r2", opt(m.testR2)},
-           {"gate_entropy", m.gateEntropy},
-           {"expert_similarity", m.expertSimilarity},
-           {"gate_routing_accuracy", opt(m.gateRoutingAccuracy)},
-           {"routing_by_class", routingJson(m.routingByClass)},
-           {"routing_by_subtask", m.routingBySubtask ? routingJson(*m.routingBySubtask) : json(nullptr)},
-           {"experts", expertsJson(m.experts)}};
-    return j;
-}
-
 json runResultJson(const ExperimentConfig& c, const RunStart& s, const RunResult& r, const json& runId) {
     const EpochMetrics* f = r.final ? &*r.final : nullptr;
     const bool cls = s.classification;

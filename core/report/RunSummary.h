@@ -4,6 +4,7 @@
 // gate_routing_accuracy) are produced here, once, for every tool.
 
 #include "config/ExperimentConfig.h"
+#include "train/EventsJson.h"
 #include "train/TrainingEvents.h"
 
 #include <nlohmann/json.hpp>
@@ -18,12 +19,6 @@ public:
     void onRunStart(const RunStart& s) override { start = s; }
     RunStart start;
 };
-
-nlohmann::json epochMetricsJson(const EpochMetrics& m);
-nlohmann::json routingJson(const RoutingMatrix& m);
-// The inverse of routingJson; throws nlohmann::json::exception or std::invalid_argument.
-RoutingMatrix routingFromJson(const nlohmann::json& j);
-nlohmann::json expertsJson(const std::vector<ExpertMetrics>& experts);
 
 // runId: the store's id of the run, or null.
 nlohmann::json runResultJson(const ExperimentConfig& config, const RunStart& start, const RunResult& result,

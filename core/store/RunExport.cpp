@@ -1,6 +1,7 @@
 #include "store/RunExport.h"
 
-#include "report/RunSummary.h"
+#include "train/EventsJson.h"
+#include "train/Metrics.h"
 #include "util/Format.h"
 
 #include <cmath>
@@ -30,11 +31,16 @@ template <typename T> json opt(const std::optional<T>& v) { return v ? json(*v) 
 // A CSV field: numbers with full precision, NaN and missing as empty.
 template <typename T> std::string num(const T& v) { return formatField(v); }
 
+// The catalog's metrics of one epoch (or step), in the catalog's order: the headers'.
 std::vector<std::string> epochFields(const EpochMetrics& m) {
-    return {num(m.trainLoss), num(m.trainTaskLoss), num(m.trainDistillLoss), num(m.trainAccuracy),
-            num(m.valLoss),   num(m.valAccuracy),   num(m.testLoss),         num(m.testAccuracy),
-            num(m.testRmse),  num(m.testR2),        num(m.gateEntropy),      num(m.expertSimilarity),
-            num(m.gateRoutingAccuracy)};
+    std::vector<std::string> out;
+    for (const auto& metric : epochMetrics()) out.push_back(num(metric.get(m)));
+    return out;
+}
+std::vector<std::string> stepFields(const StepMetrics& s) {
+    std::vector<std::string> out;
+    for (const auto& metric : stepMetrics()) out.push_back(num(metric.get(s)));
+    return out;
 }
 
 void writeRow(std::ostream& out, const std::vector<std::string>& fields) {
@@ -85,10 +91,14 @@ json exportRunJson(const RunStore& store, std::int64_t id) {
     j["class_names"] = record.start.classNames;
     j["subtask_names"] = record.start.subtaskNames;
     json steps = json::array();
-    for (const auto& s : store.steps(id))
-        steps.push_back({{"step", s.step}, {"epoch", s.epoch}, {"loss", s.total}, {"task_loss", s.task},
-                         {"distill_loss", s.distill}, {"balance_loss", s.balance},
-                         {"samples_per_second", s.samplesPerSecond}, {"wall_seconds", s.wallSeconds}});
+    for (const auto& s : store.steps(id)) {
+        json step{{"step", s.step}, {"epoch", s.epoch}, {"wall_seconds", s.wallSeconds}};
+        for (const auto& metric : stepMetrics()) {
+            const double v = metric.get(s);
+            step[metric.name] = std::isfinite(v) ? json(v) : json(nullptr);
+        }
+        steps.push_back(std::move(step));
+    }
     j["steps"] = std::move(steps);
     json epochs = json::array();
     for (const auto& e : store.epochs(id)) epochs.push_back(epochMetricsJson(e));
@@ -107,8 +117,9 @@ void exportRunCsv(const RunStore& store, std::int64_t id, std::ostream& out) {
     writeRow(out, header);
     const std::size_t epochCols = epochMetricNames().size();
     for (const auto& s : steps) {
-        std::vector<std::string> row{std::to_string(s.step), std::to_string(s.epoch), num(s.wallSeconds),
-                                     num(s.total), num(s.task), num(s.distill), num(s.balance), num(s.samplesPerSecond)};
+        std::vector<std::string> row{std::to_string(s.step), std::to_string(s.epoch), num(s.wallSeconds)};
+        const auto fields = stepFields(s);
+        row.insert(row.end(), fields.begin(), fields.end());
         auto it = atStep.find(s.step);
         if (it != atStep.end()) {
             auto f = epochFields(*it->second);

@@ -1,7 +1,8 @@
 #include "store/RunStore.h"
 
 #include "data/Dataset.h"
-#include "report/RunSummary.h"
+#include "train/EventsJson.h"
+#include "train/Metrics.h"
 #include "store/WriterIdentity.h"
 #include "util/Utf8.h"
 
@@ -179,53 +180,34 @@ RunStart runStartFromJson(const std::string& text) {
     return s;
 }
 
-struct MetricColumn {
-    const char* name;
-    const char* column;
-};
-const std::vector<MetricColumn>& stepColumns() {
-    static const std::vector<MetricColumn> c{{"loss", "loss"},
-                                             {"task_loss", "task_loss"},
-                                             {"distill_loss", "distill_loss"},
-                                             {"balance_loss", "balance_loss"},
-                                             {"samples_per_second", "samples_per_second"}};
-    return c;
-}
-const std::vector<MetricColumn>& epochColumns() {
-    static const std::vector<MetricColumn> c{
-        {"train_loss", "train_loss"},         {"train_task_loss", "train_task_loss"},
-        {"train_distill_loss", "train_distill_loss"}, {"train_accuracy", "train_accuracy"},
-        {"val_loss", "val_loss"},             {"val_accuracy", "val_accuracy"},
-        {"test_loss", "test_loss"},           {"test_accuracy", "test_accuracy"},
-        {"test_rmse", "test_rmse"},           {"test_r2", "test_r2"},
-        {"gate_entropy", "gate_entropy"},     {"expert_similarity", "expert_similarity"},
-        {"gate_routing_accuracy", "gate_routing_accuracy"}};
-    return c;
-}
-std::vector<std::string> namesOf(const std::vector<MetricColumn>& cols) {
-    std::vector<std::string> n;
-    for (const auto& c : cols) n.push_back(c.name);
-    return n;
+// The column list of a metric table's INSERT or SELECT: "a, b, c".
+template <typename Metrics> std::string columnList(const Metrics& metrics) {
+    std::string out;
+    for (const auto* m : metrics) out += (out.empty() ? "" : ", ") + m->name;
+    return out;
 }
 
+// A run's row, read by column name (readRun), never by position.
 const char* kRunColumns =
     "id, name, status, message, started_at, ended_at, heartbeat_at, config_json, config_hash, dataset, "
     "dataset_fingerprint, seed, device, experts, alpha, distill, gate, libtorch_version, mode_version, start_json, "
     "epochs_completed, steps, wall_seconds, test_accuracy, val_accuracy, gate_routing_accuracy, notes, "
     "writer_host, writer_pid, writer_started, "
-    "(SELECT MAX(val_accuracy) FROM epochs e WHERE e.run_id = runs.id), "
-    "(SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM run_tags t WHERE t.run_id = runs.id ORDER BY tag)), "
-    "EXISTS (SELECT 1 FROM checkpoints c WHERE c.run_id = runs.id)";
+    "(SELECT MAX(val_accuracy) FROM epochs e WHERE e.run_id = runs.id) AS best_val_accuracy, "
+    "(SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM run_tags t WHERE t.run_id = runs.id ORDER BY tag)) "
+    "AS tags, EXISTS (SELECT 1 FROM checkpoints c WHERE c.run_id = runs.id) AS has_checkpoint";
 
 } // namespace
 
 const char* runStoreSchemaV1() { return kSchemaV1; }
-const std::vector<std::string>& stepMetricNames() {
-    static const auto n = namesOf(stepColumns());
+std::vector<std::string> stepMetricNames() {
+    std::vector<std::string> n;
+    for (const auto& m : stepMetrics()) n.push_back(m.name);
     return n;
 }
-const std::vector<std::string>& epochMetricNames() {
-    static const auto n = namesOf(epochColumns());
+std::vector<std::string> epochMetricNames() {
+    std::vector<std::string> n;
+    for (const auto& m : epochMetrics()) n.push_back(m.name);
     return n;
 }
 
@@ -315,10 +297,13 @@ struct RunStore::Impl {
                 db->exec("PRAGMA synchronous = NORMAL");
                 if (version < kSchemaVersion) migrate();
                 if (application == 0) db->exec("PRAGMA application_id = " + std::to_string(kApplicationId));
+                findEpochColumns();
                 markInterrupted();
             } else if (version < kSchemaVersion) {
                 throw RunStoreError("run store " + path + ": schema version " + std::to_string(version) +
                                     " needs an upgrade; open it once for writing (e.g. with mode-train)");
+            } else {
+                findEpochColumns();
             }
         } catch (const RunStoreError&) {
             throw;
@@ -379,62 +364,91 @@ struct RunStore::Impl {
 
     void insertSteps(std::int64_t run, const std::vector<StepMetrics>& steps) {
         if (steps.empty()) return;
-        SQLite::Statement s(*db, "INSERT OR REPLACE INTO steps (run_id, step, epoch, loss, task_loss, distill_loss, "
-                                 "balance_loss, samples_per_second, wall_seconds) VALUES (?,?,?,?,?,?,?,?,?)");
-        for (const auto& m : steps) {
+        const auto& metrics = stepMetrics();
+        std::string names, marks;
+        for (const auto& m : metrics) {
+            names += ", " + m.name;
+            marks += ",?";
+        }
+        SQLite::Statement s(*db, "INSERT OR REPLACE INTO steps (run_id, step, epoch, wall_seconds" + names +
+                                     ") VALUES (?,?,?,?" + marks + ")");
+        for (const auto& step : steps) {
             s.bind(1, run);
-            s.bind(2, m.step);
-            s.bind(3, m.epoch);
-            s.bind(4, m.total);
-            s.bind(5, m.task);
-            s.bind(6, m.distill);
-            s.bind(7, m.balance);
-            s.bind(8, m.samplesPerSecond);
-            s.bind(9, m.wallSeconds);
+            s.bind(2, step.step);
+            s.bind(3, step.epoch);
+            s.bind(4, step.wallSeconds);
+            for (std::size_t i = 0; i < metrics.size(); ++i) s.bind(static_cast<int>(5 + i), metrics[i].get(step));
             s.exec();
             s.reset();
         }
     }
 
+    // The epoch metrics this file has a column for: all of the catalog once opened for writing
+    // (a metric added since the file was made gets its column then); a read-only file may have
+    // fewer, and the others read as missing.
+    std::vector<const EpochMetric*> epochColumns;
+
+    void findEpochColumns() {
+        std::set<std::string> present;
+        SQLite::Statement q(*db, "SELECT name FROM pragma_table_info('epochs')");
+        while (q.executeStep()) present.insert(q.getColumn(0).getString());
+        epochColumns.clear();
+        std::vector<std::string> missing;
+        for (const auto& m : epochMetrics()) {
+            if (present.count(m.name)) epochColumns.push_back(&m);
+            else if (mode == Mode::ReadWrite) missing.push_back(m.name);
+        }
+        if (missing.empty()) return;
+        SQLite::Transaction tx(*db, SQLite::TransactionBehavior::IMMEDIATE);
+        present.clear();
+        q.reset();
+        while (q.executeStep()) present.insert(q.getColumn(0).getString()); // again, under the lock
+        for (const auto& name : missing)
+            if (!present.count(name)) db->exec("ALTER TABLE epochs ADD COLUMN " + name + " REAL"); // a catalog name
+        tx.commit();
+        for (const auto& name : missing) epochColumns.push_back(findEpochMetric(name));
+    }
+
     RunRecord readRun(SQLite::Statement& q) const {
         RunRecord r;
-        r.id = q.getColumn(0).getInt64();
-        r.name = q.getColumn(1).getString();
-        r.status = runStatusFromString(q.getColumn(2).getString());
-        r.message = q.getColumn(3).getString();
-        r.startedAt = q.getColumn(4).getDouble();
-        r.endedAt = optDouble(q.getColumn(5));
-        r.heartbeatAt = q.getColumn(6).getDouble();
-        r.configJson = q.getColumn(7).getString();
-        r.configHash = q.getColumn(8).getString();
-        r.dataset = q.getColumn(9).getString();
-        r.datasetFingerprint = q.getColumn(10).getString();
-        r.seed = q.getColumn(11).getInt64();
-        r.device = q.getColumn(12).getString();
-        r.experts = q.getColumn(13).getInt();
-        r.alpha = q.getColumn(14).getDouble();
-        r.distill = q.getColumn(15).getString();
-        r.gate = q.getColumn(16).getString();
-        r.libtorchVersion = q.getColumn(17).getString();
-        r.modeVersion = q.getColumn(18).getString();
-        r.start = runStartFromJson(q.getColumn(19).getString());
-        r.epochsCompleted = q.getColumn(20).getInt();
-        r.steps = q.getColumn(21).getInt64();
-        r.wallSeconds = q.getColumn(22).getDouble();
-        r.testAccuracy = optDouble(q.getColumn(23));
-        r.valAccuracy = optDouble(q.getColumn(24));
-        r.gateRoutingAccuracy = optDouble(q.getColumn(25));
-        r.notes = q.getColumn(26).getString();
-        WriterIdentity w{q.getColumn(27).getString(), q.getColumn(28).getInt64(), q.getColumn(29).getString()};
-        r.bestValAccuracy = optDouble(q.getColumn(30));
-        std::string tags = q.getColumn(31).isNull() ? "" : q.getColumn(31).getString();
+        auto text = [&](const char* c) { return q.getColumn(c).getString(); };
+        r.id = q.getColumn("id").getInt64();
+        r.name = text("name");
+        r.status = runStatusFromString(text("status"));
+        r.message = text("message");
+        r.startedAt = q.getColumn("started_at").getDouble();
+        r.endedAt = optDouble(q.getColumn("ended_at"));
+        r.heartbeatAt = q.getColumn("heartbeat_at").getDouble();
+        r.configJson = text("config_json");
+        r.configHash = text("config_hash");
+        r.dataset = text("dataset");
+        r.datasetFingerprint = text("dataset_fingerprint");
+        r.seed = q.getColumn("seed").getInt64();
+        r.device = text("device");
+        r.experts = q.getColumn("experts").getInt();
+        r.alpha = q.getColumn("alpha").getDouble();
+        r.distill = text("distill");
+        r.gate = text("gate");
+        r.libtorchVersion = text("libtorch_version");
+        r.modeVersion = text("mode_version");
+        r.start = runStartFromJson(text("start_json"));
+        r.epochsCompleted = q.getColumn("epochs_completed").getInt();
+        r.steps = q.getColumn("steps").getInt64();
+        r.wallSeconds = q.getColumn("wall_seconds").getDouble();
+        r.testAccuracy = optDouble(q.getColumn("test_accuracy"));
+        r.valAccuracy = optDouble(q.getColumn("val_accuracy"));
+        r.gateRoutingAccuracy = optDouble(q.getColumn("gate_routing_accuracy"));
+        r.notes = text("notes");
+        WriterIdentity w{text("writer_host"), q.getColumn("writer_pid").getInt64(), text("writer_started")};
+        r.bestValAccuracy = optDouble(q.getColumn("best_val_accuracy"));
+        std::string tags = q.getColumn("tags").isNull() ? "" : text("tags");
         for (std::size_t a = 0; !tags.empty() && a <= tags.size();) {
             auto b = tags.find('\x1f', a);
             if (b == std::string::npos) b = tags.size();
             r.tags.push_back(tags.substr(a, b - a));
             a = b + 1;
         }
-        r.hasCheckpoint = q.getColumn(32).getInt() != 0;
+        r.hasCheckpoint = q.getColumn("has_checkpoint").getInt() != 0;
         // A reader cannot rewrite the file, but it reports a dead writer's run as it is.
         if (r.status == RunStatus::Running && !writerAlive(w, r.heartbeatAt)) {
             r.status = RunStatus::Interrupted;
@@ -555,27 +569,16 @@ void RunStore::appendEpoch(std::int64_t run, const EpochMetrics& m, const std::v
         auto& db = *d_->db;
         SQLite::Transaction tx(db);
         d_->insertSteps(run, pendingSteps);
-        SQLite::Statement e(db, "INSERT OR REPLACE INTO epochs (run_id, epoch, step, wall_seconds, train_loss, train_task_loss, "
-                                "train_distill_loss, train_accuracy, val_loss, val_accuracy, test_loss, test_accuracy, test_rmse, "
-                                "test_r2, gate_entropy, expert_similarity, gate_routing_accuracy) "
-                                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        std::string marks;
+        for (std::size_t i = 0; i < d_->epochColumns.size(); ++i) marks += ",?";
+        SQLite::Statement e(db, "INSERT OR REPLACE INTO epochs (run_id, epoch, step, wall_seconds, " +
+                                    columnList(d_->epochColumns) + ") VALUES (?,?,?,?" + marks + ")");
         e.bind(1, run);
         e.bind(2, m.epoch);
         e.bind(3, m.step);
         e.bind(4, m.wallSeconds);
-        e.bind(5, m.trainLoss);
-        e.bind(6, m.trainTaskLoss);
-        e.bind(7, m.trainDistillLoss);
-        e.bind(8, m.trainAccuracy);
-        e.bind(9, m.valLoss);
-        e.bind(10, m.valAccuracy);
-        e.bind(11, m.testLoss);
-        e.bind(12, m.testAccuracy);
-        bindOpt(e, 13, m.testRmse);
-        bindOpt(e, 14, m.testR2);
-        e.bind(15, m.gateEntropy);
-        e.bind(16, m.expertSimilarity);
-        bindOpt(e, 17, m.gateRoutingAccuracy);
+        for (std::size_t i = 0; i < d_->epochColumns.size(); ++i)
+            bindOpt(e, static_cast<int>(5 + i), d_->epochColumns[i]->get(m));
         e.exec();
 
         SQLite::Statement r(db, "INSERT OR REPLACE INTO routing (run_id, epoch, kind, matrix_json) VALUES (?,?,?,?)");
@@ -741,26 +744,24 @@ RunRecord RunStore::run(std::int64_t id) const {
 std::vector<StepMetrics> RunStore::steps(std::int64_t run) const {
     return d_->guarded("cannot read the steps of run " + std::to_string(run), [&] {
         d_->requireRun(run);
-        SQLite::Statement q(*d_->db, "SELECT step, epoch, loss, task_loss, distill_loss, balance_loss, samples_per_second, "
-                                     "wall_seconds FROM steps WHERE run_id = ? ORDER BY step");
+        std::vector<const StepMetric*> metrics;
+        for (const auto& m : stepMetrics()) metrics.push_back(&m);
+        SQLite::Statement q(*d_->db, "SELECT step, epoch, wall_seconds, " + columnList(metrics) +
+                                         " FROM steps WHERE run_id = ? ORDER BY step");
         q.bind(1, run);
         std::vector<StepMetrics> out;
         std::int64_t lastEpoch = -1, firstStepOfEpoch = 0;
         while (q.executeStep()) {
             StepMetrics m;
-            m.step = q.getColumn(0).getInt64();
-            m.epoch = q.getColumn(1).getInt();
+            m.step = q.getColumn("step").getInt64();
+            m.epoch = q.getColumn("epoch").getInt();
             if (m.epoch != lastEpoch) {
                 lastEpoch = m.epoch;
                 firstStepOfEpoch = m.step;
             }
             m.stepInEpoch = m.step - firstStepOfEpoch + 1;
-            m.total = orNaN(q.getColumn(2));
-            m.task = orNaN(q.getColumn(3));
-            m.distill = orNaN(q.getColumn(4));
-            m.balance = orNaN(q.getColumn(5));
-            m.samplesPerSecond = orNaN(q.getColumn(6));
-            m.wallSeconds = orNaN(q.getColumn(7));
+            m.wallSeconds = orNaN(q.getColumn("wall_seconds"));
+            for (const auto* metric : metrics) metric->set(m, orNaN(q.getColumn(metric->name.c_str())));
             out.push_back(m);
         }
         return out;
@@ -774,28 +775,15 @@ std::vector<EpochMetrics> RunStore::epochs(std::int64_t run) const {
         SQLite::Transaction snapshot(db); // one consistent view while a writer appends
         std::vector<EpochMetrics> out;
         std::map<int, std::size_t> at;
-        SQLite::Statement q(db, "SELECT epoch, step, wall_seconds, train_loss, train_task_loss, train_distill_loss, "
-                                "train_accuracy, val_loss, val_accuracy, test_loss, test_accuracy, test_rmse, test_r2, "
-                                "gate_entropy, expert_similarity, gate_routing_accuracy FROM epochs WHERE run_id = ? ORDER BY epoch");
+        SQLite::Statement q(db, "SELECT epoch, step, wall_seconds, " + columnList(d_->epochColumns) +
+                                    " FROM epochs WHERE run_id = ? ORDER BY epoch");
         q.bind(1, run);
         while (q.executeStep()) {
             EpochMetrics m;
-            m.epoch = q.getColumn(0).getInt();
-            m.step = q.getColumn(1).getInt64();
-            m.wallSeconds = orNaN(q.getColumn(2));
-            m.trainLoss = orNaN(q.getColumn(3));
-            m.trainTaskLoss = orNaN(q.getColumn(4));
-            m.trainDistillLoss = orNaN(q.getColumn(5));
-            m.trainAccuracy = orNaN(q.getColumn(6));
-            m.valLoss = orNaN(q.getColumn(7));
-            m.valAccuracy = orNaN(q.getColumn(8));
-            m.testLoss = orNaN(q.getColumn(9));
-            m.testAccuracy = orNaN(q.getColumn(10));
-            m.testRmse = optDouble(q.getColumn(11));
-            m.testR2 = optDouble(q.getColumn(12));
-            m.gateEntropy = orNaN(q.getColumn(13));
-            m.expertSimilarity = orNaN(q.getColumn(14));
-            m.gateRoutingAccuracy = optDouble(q.getColumn(15));
+            m.epoch = q.getColumn("epoch").getInt();
+            m.step = q.getColumn("step").getInt64();
+            m.wallSeconds = orNaN(q.getColumn("wall_seconds"));
+            for (const auto* metric : d_->epochColumns) metric->set(m, optDouble(q.getColumn(metric->name.c_str())));
             at[m.epoch] = out.size();
             out.push_back(std::move(m));
         }
@@ -856,16 +844,13 @@ std::optional<Checkpoint> RunStore::checkpoint(std::int64_t run, bool withState)
 
 std::map<std::int64_t, std::vector<SeriesPoint>> RunStore::series(const std::vector<std::int64_t>& runs,
                                                                   const std::string& metric, int maxPoints) const {
-    const MetricColumn* column = nullptr;
-    bool stepLevel = false;
-    for (const auto& c : stepColumns())
-        if (metric == c.name) column = &c, stepLevel = true;
-    for (const auto& c : epochColumns())
-        if (metric == c.name) column = &c;
-    if (!column) {
+    const bool stepLevel = findStepMetric(metric) != nullptr;
+    const bool epochLevel = std::any_of(d_->epochColumns.begin(), d_->epochColumns.end(),
+                                        [&](const EpochMetric* m) { return m->name == metric; });
+    if (!stepLevel && !epochLevel) {
         std::string known;
         for (const auto& n : stepMetricNames()) known += " " + n;
-        for (const auto& n : epochMetricNames()) known += " " + n;
+        for (const auto* m : d_->epochColumns) known += " " + m->name;
         throw RunStoreError("unknown metric '" + metric + "'; known:" + known);
     }
     return d_->guarded("cannot read the series '" + metric + "'", [&] {
@@ -873,8 +858,8 @@ std::map<std::int64_t, std::vector<SeriesPoint>> RunStore::series(const std::vec
         SQLite::Transaction snapshot(db);
         const std::string table = stepLevel ? "steps" : "epochs";
         const std::string x = stepLevel ? "step" : "epoch";
-        // The column name comes from the fixed list above, never from the caller.
-        const std::string col = column->column;
+        // The column name is a catalog name (checked above), never the caller's text as such.
+        const std::string col = metric;
         // Buckets are equal ranges of steps (or epochs), averaged here while the primary key is
         // scanned in order (no sort in SQLite); runs that log at different densities thin alike.
         SQLite::Statement range(db, "SELECT count(*), min(" + x + "), max(" + x + ") FROM " + table + " WHERE run_id = ? AND " +
@@ -1004,15 +989,22 @@ RunStore::MergeCount RunStore::mergeFrom(const std::string& otherPath) {
             "device, experts, alpha, distill, gate, libtorch_version, mode_version, start_json, epochs_completed, steps, "
             "wall_seconds, test_accuracy, val_accuracy, gate_routing_accuracy, notes, heartbeat_at, writer_host, writer_pid, "
             "writer_started";
+        // The metric columns both files have (either may be older, or have metrics the other lacks).
+        std::set<std::string> srcColumns;
+        SQLite::Statement columns(db, "SELECT name FROM pragma_table_info('epochs', 'src')");
+        while (columns.executeStep()) srcColumns.insert(columns.getColumn(0).getString());
+        std::vector<const EpochMetric*> shared;
+        for (const auto* m : d_->epochColumns)
+            if (srcColumns.count(m->name)) shared.push_back(m);
+        const std::string sharedEpochColumns = columnList(shared);
         SQLite::Statement runs(db, "SELECT id, config_hash, started_at FROM src.runs ORDER BY id");
         SQLite::Statement exists(db, "SELECT 1 FROM main.runs WHERE config_hash = ? AND started_at = ?");
         SQLite::Statement copyRun(db, "INSERT INTO main.runs (" + cols + ") SELECT " + cols + " FROM src.runs WHERE id = ?");
         const std::vector<std::string> children{
             "INSERT INTO main.steps SELECT ?1, step, epoch, loss, task_loss, distill_loss, balance_loss, samples_per_second, "
             "wall_seconds FROM src.steps WHERE run_id = ?2",
-            "INSERT INTO main.epochs SELECT ?1, epoch, step, wall_seconds, train_loss, train_task_loss, train_distill_loss, "
-            "train_accuracy, val_loss, val_accuracy, test_loss, test_accuracy, test_rmse, test_r2, gate_entropy, "
-            "expert_similarity, gate_routing_accuracy FROM src.epochs WHERE run_id = ?2",
+            "INSERT INTO main.epochs (run_id, epoch, step, wall_seconds, " + sharedEpochColumns + ") SELECT ?1, epoch, "
+            "step, wall_seconds, " + sharedEpochColumns + " FROM src.epochs WHERE run_id = ?2",
             "INSERT INTO main.routing SELECT ?1, epoch, kind, matrix_json FROM src.routing WHERE run_id = ?2",
             "INSERT INTO main.expert_epochs SELECT ?1, epoch, expert, allocated, probing_accuracy, probing_error, load, share, "
             "similarity FROM src.expert_epochs WHERE run_id = ?2",

@@ -75,9 +75,10 @@ struct SeriesPoint {
     double step = 0, epoch = 0, wallSeconds = 0, value = 0;
 };
 
-// The metrics a series can be loaded for (step-level and epoch-level).
-const std::vector<std::string>& stepMetricNames();  // loss, task_loss, distill_loss, ...
-const std::vector<std::string>& epochMetricNames(); // train_loss, val_accuracy, test_accuracy, ...
+// The metrics a series can be loaded for (step-level and epoch-level): the names of the metric
+// catalog (train/Metrics.h).
+std::vector<std::string> stepMetricNames();  // loss, task_loss, distill_loss, ...
+std::vector<std::string> epochMetricNames(); // train_loss, val_accuracy, test_accuracy, ...
 
 class RunStore {
 public:

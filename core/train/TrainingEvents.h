@@ -3,6 +3,7 @@
 // and go to the store, the terminal and the GUI.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -72,6 +73,7 @@ struct EpochMetrics {
     double gateEntropy = 0;    // mean entropy of the gate (nats)
     double expertSimilarity = 0; // mean pairwise cosine similarity of expert outputs
     std::optional<double> gateRoutingAccuracy; // where sub-tasks are known
+    std::map<std::string, double> extra; // metrics declared with addEpochMetric (train/Metrics.h)
     RoutingMatrix routingByClass;
     std::optional<RoutingMatrix> routingBySubtask;
     std::vector<ExpertMetrics> experts;

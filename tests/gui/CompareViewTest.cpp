@@ -9,10 +9,12 @@
 #include "plots/PlotExport.h"
 #include "plots/RoutingHeatmap.h"
 #include "store/RunStore.h"
+#include "train/Metrics.h"
 
 #include "GuiTestSupport.h"
 #include "TestSupport.h"
 
+#include <QComboBox>
 #include <QFile>
 #include <QImage>
 #include <QPushButton>
@@ -293,4 +295,47 @@ TEST(CompareCli, ScreenshotOfTheCompareView) {
     EXPECT_FALSE(QImage(QString::fromStdString(png)).isNull());
     auto bad = runCommand(std::string(MODE_BIN_DIR) + "/mode-workbench --db " + db + " --compare 1,x --screenshot " + png);
     EXPECT_EQ(bad.exitCode, 2);
+}
+
+// A metric declared in one place reaches the Compare view: listed among the curves' metrics and
+// plotted from the store.
+TEST(CompareMetrics, AMetricAddedInOnePlaceIsListedAndPlotted) {
+    addEpochMetric({"test_error_rate", "test error rate"});
+    TempDir dir;
+    const std::string db = dir / "runs.sqlite";
+    std::vector<qint64> ids;
+    {
+        RunStore store(db);
+        for (int run = 0; run < 2; ++run) {
+            ExperimentConfig c;
+            c.train.seed = static_cast<std::uint64_t>(run);
+            RunStart s;
+            s.epochs = 3;
+            s.experts = c.model.experts;
+            const auto id = store.beginRun(c, s, "run " + std::to_string(run));
+            for (int e = 1; e <= 3; ++e) {
+                EpochMetrics m;
+                m.epoch = e;
+                m.step = e;
+                m.extra["test_error_rate"] = run + 0.1 * e;
+                store.appendEpoch(id, m);
+            }
+            RunResult r;
+            r.epochsCompleted = 3;
+            store.finishRun(id, r);
+            ids.push_back(id);
+        }
+    }
+    MainWindow window(QString::fromStdString(db));
+    auto* view = window.compareView();
+    window.compareRuns({ids[0], ids[1]});
+    ASSERT_TRUE(waitUntil([&] { return !view->isLoading() && view->data().runs.size() == 2; }));
+    auto* combo = view->findChild<QComboBox*>("metric");
+    ASSERT_NE(combo, nullptr);
+    EXPECT_GE(combo->findData("test_error_rate"), 0) << "listed among the metrics";
+    view->setMetric("test_error_rate");
+    ASSERT_TRUE(waitUntil([&] { return !view->isLoading() && view->curvesPlot()->graphCount() == 2; }));
+    const auto second = graphValues(view->curvesPlot()->graph(1));
+    ASSERT_EQ(second.size(), 3u);
+    EXPECT_NEAR(second[2], 1.3, 1e-12);
 }

@@ -1,7 +1,9 @@
 // The run store: round trips, migration, filters, downsampling, stale writers, concurrent reads,
 // bad files and bad ids.
 
+#include "store/RunExport.h"
 #include "store/RunStore.h"
+#include "train/Metrics.h"
 
 #include "TestSupport.h"
 
@@ -13,6 +15,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <cmath>
+#include <sstream>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -576,4 +579,78 @@ TEST(RunStore, OpeningANewStoreFromManyConnectionsAtOnceCreatesItOnce) {
         for (const auto& e : errors) ASSERT_TRUE(e.empty()) << "round " << round << ": " << e;
         EXPECT_EQ(RunStore(path).schemaVersion(), RunStore::kSchemaVersion);
     }
+}
+
+// The store reads and writes metrics by the catalog's names: every metric comes back as the
+// metric it was written as (a value per metric that no other metric has), whatever the order
+// of the table's columns.
+TEST(RunStoreMetrics, EveryCatalogMetricComesBackUnderItsOwnName) {
+    TempDir dir;
+    RunStore store(dir / "r.sqlite");
+    const auto id = store.beginRun(config(), start(), "named");
+    EpochMetrics m = epoch(1);
+    double v = 0.125;
+    for (const auto& metric : epochMetrics()) metric.set(m, v += 1.0);
+    store.appendEpoch(id, m);
+    const auto back = store.epochs(id).at(0);
+    v = 0.125;
+    for (const auto& metric : epochMetrics()) EXPECT_EQ(metric.get(back), v += 1.0) << metric.name;
+    StepMetrics s;
+    s.step = 1;
+    s.epoch = 1;
+    double w = 0.5;
+    for (const auto& metric : stepMetrics()) metric.set(s, w += 1.0);
+    store.appendSteps(id, {s});
+    const auto stepBack = store.steps(id).at(0);
+    w = 0.5;
+    for (const auto& metric : stepMetrics()) EXPECT_EQ(metric.get(stepBack), w += 1.0) << metric.name;
+}
+
+// A metric declared in one place (addEpochMetric) is a column of the store, read back, loaded
+// as a series and exported; a store made before it gains its column when opened for writing,
+// and read-only it reads as missing.
+TEST(RunStoreMetrics, AMetricAddedInOnePlaceIsStoredSeriesAndExported) {
+    TempDir dir;
+    const std::string path = dir / "old.sqlite";
+    std::int64_t oldRun = 0;
+    {
+        RunStore store(path);
+        oldRun = store.beginRun(config(), start(), "before the metric");
+        store.appendEpoch(oldRun, epoch(1));
+    }
+    addEpochMetric({"test_error_rate", "test error rate"});
+    EXPECT_THROW(addEpochMetric({"test_error_rate", "twice"}), std::invalid_argument);
+    EXPECT_THROW(addEpochMetric({"Bad Name; DROP", "x"}), std::invalid_argument);
+    {
+        RunStore reader(path, RunStore::Mode::ReadOnly); // the old file, not yet upgraded
+        EXPECT_FALSE(findEpochMetric("test_error_rate")->get(reader.epochs(oldRun).at(0)));
+    }
+    RunStore store(path);
+    const auto id = store.beginRun(config(), start(), "with the metric");
+    for (int e = 1; e <= 2; ++e) {
+        EpochMetrics m = epoch(e);
+        m.extra["test_error_rate"] = 0.25 * e;
+        store.appendEpoch(id, m);
+    }
+    const auto epochs = store.epochs(id);
+    EXPECT_EQ(epochs.at(1).extra.at("test_error_rate"), 0.5);
+    const auto series = store.series({id}, "test_error_rate");
+    ASSERT_EQ(series.at(id).size(), 2u);
+    EXPECT_EQ(series.at(id)[0].value, 0.25);
+    std::ostringstream csv;
+    exportEpochsCsv(store, id, csv);
+    std::vector<std::vector<std::string>> rows;
+    std::istringstream lines(csv.str());
+    for (std::string line; std::getline(lines, line);) {
+        rows.emplace_back();
+        std::istringstream cells(line);
+        for (std::string cell; std::getline(cells, cell, ',');) rows.back().push_back(cell);
+    }
+    ASSERT_EQ(rows.size(), 3u);
+    const auto column = std::find(rows[0].begin(), rows[0].end(), "test_error_rate") - rows[0].begin();
+    ASSERT_LT(column, static_cast<long>(rows[0].size())) << "the export has the metric's column";
+    EXPECT_EQ(rows[1][static_cast<std::size_t>(column)], "0.25");
+    EXPECT_EQ(rows[2][static_cast<std::size_t>(column)], "0.5");
+    EXPECT_EQ(exportRunJson(store, id)["epochs"][0]["test_error_rate"], 0.25);
+    EXPECT_FALSE(findEpochMetric("test_error_rate")->get(store.epochs(oldRun).at(0))) << "an old run has none";
 }

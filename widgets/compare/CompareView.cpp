@@ -2,6 +2,7 @@
 
 #include "analysis/AlphaStudy.h"
 #include "analysis/RunComparison.h"
+#include "train/Metrics.h"
 #include "analysis/Statistics.h"
 #include "plots/AlphaSweepPlot.h"
 #include "plots/PlotExport.h"
@@ -34,26 +35,11 @@ namespace mode {
 
 namespace {
 
-bool isStepMetric(const std::string& m) {
-    const auto& n = stepMetricNames();
-    return std::find(n.begin(), n.end(), m) != n.end();
-}
+bool isStepMetric(const std::string& m) { return findStepMetric(m) != nullptr; }
 
 std::optional<double> epochValue(const EpochMetrics& e, const std::string& m) {
-    if (m == "train_loss") return e.trainLoss;
-    if (m == "train_task_loss") return e.trainTaskLoss;
-    if (m == "train_distill_loss") return e.trainDistillLoss;
-    if (m == "train_accuracy") return e.trainAccuracy;
-    if (m == "val_loss") return e.valLoss;
-    if (m == "val_accuracy") return e.valAccuracy;
-    if (m == "test_loss") return e.testLoss;
-    if (m == "test_accuracy") return e.testAccuracy;
-    if (m == "test_rmse") return e.testRmse;
-    if (m == "test_r2") return e.testR2;
-    if (m == "gate_entropy") return e.gateEntropy;
-    if (m == "expert_similarity") return e.expertSimilarity;
-    if (m == "gate_routing_accuracy") return e.gateRoutingAccuracy;
-    return std::nullopt;
+    const EpochMetric* metric = findEpochMetric(m);
+    return metric ? metric->get(e) : std::nullopt;
 }
 
 CompareData load(const QString& path, const QList<qint64>& ids, const std::string& stepMetric, bool withRuns) {
@@ -154,8 +140,11 @@ QWidget* CompareView::buildCurvesTab() {
     auto* l = new QVBoxLayout(tab);
     auto* bar = new QHBoxLayout;
     metric_ = new QComboBox(tab);
-    for (const auto& m : stepMetricNames()) metric_->addItem(QString::fromStdString(m) + tr(" (step)"), QString::fromStdString(m));
-    for (const auto& m : epochMetricNames()) metric_->addItem(QString::fromStdString(m) + tr(" (epoch)"), QString::fromStdString(m));
+    metric_->setObjectName("metric");
+    for (const auto& m : stepMetrics())
+        metric_->addItem(tr("%1 (step)").arg(QString::fromStdString(m.label)), QString::fromStdString(m.name));
+    for (const auto& m : epochMetrics())
+        metric_->addItem(tr("%1 (epoch)").arg(QString::fromStdString(m.label)), QString::fromStdString(m.name));
     metric_->setCurrentIndex(metric_->findData("val_accuracy"));
     metric_->setToolTip(tr("The stored metric to overlay"));
     xAxis_ = new QComboBox(tab);
