@@ -127,18 +127,24 @@ Setting& form(Setting& s, std::string label, std::string widget) {
 
 #define MODE_MEMBER(path) [](auto& c) -> auto& { return c.path; }
 
-std::vector<Setting> makeTable() {
-    std::vector<Setting> t;
-    t.reserve(64); // references into the table are kept while it is filled: no reallocation
-    auto add = [&](Setting s, auto ref, std::string help) -> Setting& {
+// Fills the table; references to its entries stay valid (the table never reallocates).
+class TableBuilder {
+public:
+    explicit TableBuilder(std::vector<Setting>& t) : t_(t) { t_.reserve(64); }
+    template <typename Ref> Setting& operator()(Setting s, Ref ref, std::string help) {
         s.help = std::move(help);
-        if (t.size() == t.capacity()) throw std::logic_error("settings table: raise its reserve");
-        t.push_back(bound(std::move(s), ref));
-        return t.back();
-    };
-    using K = SettingKind;
+        if (t_.size() == t_.capacity()) throw std::logic_error("settings table: raise its reserve");
+        t_.push_back(bound(std::move(s), ref));
+        return t_.back();
+    }
 
-    // --- data ---
+private:
+    std::vector<Setting>& t_;
+};
+
+using K = SettingKind;
+
+void addDataSettings(TableBuilder& add) {
     add(of(K::Choice, "data.dataset", "--dataset",
            {{"regimes", "regimes (built-in)"},
             {"fashion-mnist", "fashion-mnist (built-in)"},
@@ -192,6 +198,11 @@ std::vector<Setting> makeTable() {
                     &add(integer("data.text.max_length", "--max-length", 1, 4096), MODE_MEMBER(data.text.maxLength),
                          "text: tokens kept per row")})
         s->applies = kText;
+
+}
+
+// The synthetic regimes data's own settings: they apply to it alone.
+void addRegimesSettings(TableBuilder& add) {
     const std::vector<Setting*> regimes{
         &add(integer("data.regimes.samples", "--regimes-samples", 50), MODE_MEMBER(data.regimes.samples),
              "regimes: rows generated"),
@@ -213,8 +224,9 @@ std::vector<Setting> makeTable() {
         s->onlyWhenKey = "data.dataset";
         s->onlyWhenValue = "regimes";
     }
+}
 
-    // --- model ---
+void addModelSettings(TableBuilder& add) {
     form(add(integer("model.experts", "--experts", 1, 256), MODE_MEMBER(model.experts), "number of experts E"),
          "Experts", "experts");
     form(add(of(K::Choice, "model.backbone", "--backbone", choices<BackboneKind>()), MODE_MEMBER(model.backbone),
@@ -254,7 +266,9 @@ std::vector<Setting> makeTable() {
          "Dropout", "dropout")
         .advanced = true;
 
-    // --- loss ---
+}
+
+void addLossSettings(TableBuilder& add) {
     auto& alpha = form(add(real("loss.alpha", "--alpha", 0, 1e6), MODE_MEMBER(loss.alpha),
                            "weight of the mutual distillation loss among the experts"),
                        "Distillation weight \u03b1", "alpha");
@@ -282,7 +296,9 @@ std::vector<Setting> makeTable() {
                          "Balance loss", "balance");
     balance.note = "0: off";
 
-    // --- training ---
+}
+
+void addTrainingSettings(TableBuilder& add) {
     form(add(integer("train.epochs", "--epochs", 1, 1000000), MODE_MEMBER(train.epochs),
              "passes over the training split"),
          "Epochs", "epochs");
@@ -318,6 +334,16 @@ std::vector<Setting> makeTable() {
 
     form(add(of(K::Text, "name", "--name"), MODE_MEMBER(name), "a name for the run in the history"),
          "Run name", "runName");
+}
+
+std::vector<Setting> makeTable() {
+    std::vector<Setting> t;
+    TableBuilder add(t);
+    addDataSettings(add);
+    addRegimesSettings(add);
+    addModelSettings(add);
+    addLossSettings(add);
+    addTrainingSettings(add);
     return t;
 }
 
