@@ -36,6 +36,9 @@ else()
   message(STATUS "help2man not found: no man pages (apt-get install help2man)")
 endif()
 
+# GPL-3.0-or-later: the workbench links QCustomPlot (GPL-3.0).
+set(CPACK_RESOURCE_FILE_LICENSE ${PROJECT_SOURCE_DIR}/LICENSE)
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/copyright DESTINATION share/doc/mode-workbench)
 set(CPACK_PACKAGE_NAME "mode-workbench")
 set(CPACK_PACKAGE_VENDOR "MoDE Workbench")
 set(CPACK_PACKAGE_CONTACT "MoDE Workbench maintainers <maintainers@mode-workbench.invalid>")
