@@ -18,7 +18,7 @@ done
 PACKAGES=(build-essential cmake ninja-build pkg-config ccache
   libtorch-dev libgloo-dev libopenblas0 libsqlite3-dev libsqlitecpp-dev sqlite3
   nlohmann-json3-dev libcli11-dev libboost-math-dev zlib1g-dev dataset-fashion-mnist python3-sklearn
-  libgtest-dev libgmock-dev libbenchmark-dev help2man)
+  libgtest-dev libgmock-dev libbenchmark-dev help2man clang-format universal-ctags)
 if [ "$GUI" = ON ]; then
   PACKAGES+=(qt6-base-dev qt6-svg-dev libqcustomplot-dev libqcustomplot2.1-qt6
     xvfb xauth desktop-file-utils appstream)

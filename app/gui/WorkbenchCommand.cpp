@@ -12,6 +12,7 @@
 #include <QIcon>
 #include <QTimer>
 
+#include <algorithm>
 #include <iostream>
 #include <optional>
 
@@ -52,6 +53,8 @@ struct Options {
     QCommandLineOption report{"report", "Open this report (mode-report's REPORT.md).", "FILE"};
     QCommandLineOption screenshot{"screenshot", "Save a screenshot of the window to FILE and quit.", "FILE"};
     QCommandLineOption afterEpochs{"after-epochs", "With --screenshot and a run: take it after N epochs.", "N", "0"};
+    QCommandLineOption afterSeconds{"after-seconds",
+                                    "With --screenshot: take it after S seconds, whatever is happening.", "S"};
 };
 
 void describe(QCommandLineParser& cli, const Options& o) {
@@ -59,9 +62,10 @@ void describe(QCommandLineParser& cli, const Options& o) {
         "MoDE Workbench: train Mixture-of-Experts models with mutual distillation among the experts and watch "
         "them live.\n\nExamples:\n  mode-workbench\n  mode-workbench --db runs.sqlite --config experiments/regimes.json\n"
         "  mode-workbench --run-default --screenshot shot.png --after-epochs 10\n"
+        "  mode-workbench --db runs.sqlite --screenshot now.png --after-seconds 5\n"
         "  mode-workbench --db runs.sqlite --compare 3,4,7 --screenshot compare.png");
     cli.addOptions({o.db, o.config, o.runDefault, o.openRun, o.compare, o.compareTab, o.report, o.screenshot,
-                    o.afterEpochs});
+                    o.afterEpochs, o.afterSeconds});
     cli.addPositionalArgument("file", "A data file to open (CSV, or TSV text), as from the file manager.", "[file]");
 }
 
@@ -124,6 +128,11 @@ void scheduleScreenshot(MainWindow& window, const QCommandLineParser& cli, const
         *taken = true;
         QTimer::singleShot(150, shoot); // let the last repaint land
     };
+    if (cli.isSet(o.afterSeconds)) {
+        const double seconds = cli.value(o.afterSeconds).toDouble();
+        QTimer::singleShot(static_cast<int>(std::max(0.0, seconds) * 1000), &window, shootOnce);
+        return;
+    }
     if (cli.isSet(o.compare)) {
         QObject::connect(window.compareView(), &CompareView::loaded, &window, shootOnce);
         QObject::connect(window.compareView(), &CompareView::loadFailed, &window, [&exitCode, &window] {
@@ -180,6 +189,9 @@ int workbenchCommand(int argc, char** argv) {
     // Exit codes as the other tools: 0 done, 1 failed, 2 bad input (QCommandLineParser::process
     // would exit 1 for an unknown flag).
     if (!cli.parse(ownArguments(argc, argv))) return fail(cli.errorText() + " (see --help)");
+    bool seconds = true;
+    if (cli.isSet(o.afterSeconds) && (cli.value(o.afterSeconds).toDouble(&seconds) < 0 || !seconds))
+        return fail("--after-seconds: '" + cli.value(o.afterSeconds) + "' is not a number of seconds >= 0");
     if (cli.isSet(helpOption) || cli.isSet(versionOption)) {
         QCoreApplication info(argc, argv);
         if (cli.isSet(helpOption)) cli.showHelp(0);

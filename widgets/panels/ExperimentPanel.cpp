@@ -220,7 +220,7 @@ const ExperimentPanel::Field* ExperimentPanel::fieldFor(const std::string& key) 
 
 unsigned ExperimentPanel::currentData() const {
     const QString data = dataset_->currentData().toString();
-    if (data == "builtin:regimes") return kRegimes | kTabular;
+    if (data == "builtin:regimes") return kRegimes; // generated: nothing to impute, no columns to pick
     if (data == "builtin:fashion-mnist") return kImages;
     if (data == "builtin:debian-descriptions") return kText;
     if (!data.startsWith("file:")) return kAnyData;
