@@ -171,18 +171,35 @@ std::map<std::string, std::size_t> checkCsvShape(const std::vector<CsvRecord>& r
                                               " fields, but the header has " + std::to_string(ncol));
     return index;
 }
-} // namespace
 
-Dataset loadCsvText(const std::string& text, const std::string& source, const CsvOptions& opt) {
-    if (text.empty() || text.find_first_not_of(" \t\r\n") == std::string::npos)
-        fail(source, 0, "the file is empty (expected a header row and data rows)");
-    requireText(text, source);
-    auto records = parseCsvRecords(text, source, opt.delimiter);
-    if (records.empty()) fail(source, 0, "the file is empty (expected a header row and data rows)");
-    const auto& header = records.front().fields;
-    const std::size_t ncol = header.size();
-    const auto index = checkCsvShape(records, source);
+// The data rows of a parsed file (record 0 is the header): cell and line by data row number.
+struct CsvTable {
+    const std::vector<CsvRecord>& records;
+    const std::string& source;
 
+    const std::vector<std::string>& header() const { return records.front().fields; }
+    std::int64_t rows() const { return static_cast<std::int64_t>(records.size()) - 1; }
+    const std::string& cell(std::int64_t r, std::size_t c) const {
+        return records[r + 1].fields[c];
+    }
+    std::int64_t lineOf(std::int64_t r) const { return records[r + 1].line; }
+};
+
+// The header columns the options name: the target, the sub-task and those to leave out.
+struct CsvColumnRoles {
+    std::size_t target = 0;
+    std::optional<std::size_t> subtask;
+    std::set<std::size_t> dropped;
+
+    bool isFeature(std::size_t c) const {
+        return !(c == target || (subtask && c == *subtask) || dropped.count(c));
+    }
+};
+
+CsvColumnRoles columnRoles(const CsvTable& table, const std::map<std::string, std::size_t>& index,
+                           const CsvOptions& opt) {
+    const auto& header = table.header();
+    const auto& source = table.source;
     auto columnNamed = [&](const std::string& name, const char* what) {
         auto it = index.find(name);
         if (it == index.end()) {
@@ -192,142 +209,219 @@ Dataset loadCsvText(const std::string& text, const std::string& source, const Cs
         }
         return it->second;
     };
-    const std::size_t target = opt.target.empty() ? ncol - 1 : columnNamed(opt.target, "the target");
-    std::optional<std::size_t> subtask;
+    CsvColumnRoles roles;
+    roles.target = opt.target.empty() ? header.size() - 1 : columnNamed(opt.target, "the target");
     if (!opt.subtaskColumn.empty()) {
-        subtask = columnNamed(opt.subtaskColumn, "the sub-task");
-        if (*subtask == target) fail(source, 0, "the sub-task column cannot also be the target");
+        roles.subtask = columnNamed(opt.subtaskColumn, "the sub-task");
+        if (*roles.subtask == roles.target)
+            fail(source, 0, "the sub-task column cannot also be the target");
     }
-    std::set<std::size_t> dropped;
-    for (const auto& d : opt.dropColumns) dropped.insert(columnNamed(d, "the dropped"));
-    if (dropped.count(target)) fail(source, 0, "the target column " + quoted(header[target]) + " cannot be dropped");
+    for (const auto& d : opt.dropColumns)
+        roles.dropped.insert(columnNamed(d, "the dropped"));
+    if (roles.dropped.count(roles.target))
+        fail(source, 0, "the target column " + quoted(header[roles.target]) + " cannot be dropped");
+    return roles;
+}
 
-    const std::int64_t nrows = static_cast<std::int64_t>(records.size()) - 1;
-    auto cell = [&](std::int64_t r, std::size_t c) -> const std::string& { return records[r + 1].fields[c]; };
-    auto lineOf = [&](std::int64_t r) { return records[r + 1].line; };
+// What the target column holds, read once to choose between regression and classification.
+struct TargetSurvey {
+    std::size_t numeric = 0, nonInteger = 0;
+    std::set<std::string> levels;
+};
 
-    Dataset d;
-    d.name = printable(std::filesystem::path(source).filename().string()); // a file name need not be UTF-8
-    d.source = source;
-    d.rows = nrows;
-    d.sizeBytes = text.size();
-    d.contentHash = fnv1a64Hex(text.data(), text.size());
-
-    // Target.
-    std::size_t targetNumeric = 0, targetNonInteger = 0;
-    std::set<std::string> targetLevels;
-    for (std::int64_t r = 0; r < nrows; ++r) {
-        const auto& v = cell(r, target);
+TargetSurvey surveyTarget(const CsvTable& table, std::size_t target) {
+    const auto& name = table.header()[target];
+    TargetSurvey survey;
+    for (std::int64_t r = 0; r < table.rows(); ++r) {
+        const auto& v = table.cell(r, target);
         if (isMissingCsvValue(v))
-            fail(source, lineOf(r), "the target " + quoted(header[target]) + " is missing (" + quoted(v) + "); every row needs a target");
+            fail(table.source, table.lineOf(r),
+                 "the target " + quoted(name) + " is missing (" + quoted(v) +
+                     "); every row needs a target");
         // A class name is stored with the run and shown on every plot: a huge one is a wrong column.
         if (v.size() > kMaxClassName)
-            fail(source, lineOf(r), "the target " + quoted(header[target]) + " has a value of " + std::to_string(v.size()) +
-                                        " characters (class names are at most " + std::to_string(kMaxClassName) +
-                                        "): is this the right target column?");
-        targetLevels.insert(v);
+            fail(table.source, table.lineOf(r),
+                 "the target " + quoted(name) + " has a value of " + std::to_string(v.size()) +
+                     " characters (class names are at most " + std::to_string(kMaxClassName) +
+                     "): is this the right target column?");
+        survey.levels.insert(v);
         if (auto x = parseNumber(v)) {
-            ++targetNumeric;
-            if (*x != std::floor(*x)) ++targetNonInteger;
+            ++survey.numeric;
+            if (*x != std::floor(*x)) ++survey.nonInteger;
         }
     }
-    const bool allNumeric = targetNumeric == static_cast<std::size_t>(nrows);
-    if (opt.task == TaskKind::Regression || (opt.task == TaskKind::Auto && allNumeric && (targetNonInteger > 0 || targetLevels.size() > 20))) {
-        d.task = TaskType::Regression;
-        d.values.resize(nrows);
-        for (std::int64_t r = 0; r < nrows; ++r) {
-            auto x = parseNumber(cell(r, target));
-            if (!x) fail(source, lineOf(r), "the regression target " + quoted(header[target]) + " has " + quoted(cell(r, target)) + ", which is not a number");
-            d.values[r] = toFloat(*x, header[target], source, lineOf(r));
-        }
-    } else {
-        d.task = TaskType::Classification;
-        if (targetLevels.size() < 2)
-            fail(source, 0, "the target " + quoted(header[target]) + " has a single class (" + quoted(*targetLevels.begin()) + "); classification needs two or more");
-        if (targetLevels.size() > 1000)
-            fail(source, 0, "the target " + quoted(header[target]) + " has " + std::to_string(targetLevels.size()) +
-                                " classes (at most 1000)" +
-                                (allNumeric ? std::string("; for a numeric target use task = regression")
-                                            : std::string("; a text column with that many values is likely an id or free text: choose another target")));
-        d.classNames = orderedLevels(targetLevels);
-        std::map<std::string, std::int64_t> id;
-        for (std::size_t k = 0; k < d.classNames.size(); ++k) id[d.classNames[k]] = static_cast<std::int64_t>(k);
-        d.labels.resize(nrows);
-        for (std::int64_t r = 0; r < nrows; ++r) d.labels[r] = id[cell(r, target)];
-    }
+    return survey;
+}
 
-    if (subtask) {
-        std::set<std::string> levels;
-        for (std::int64_t r = 0; r < nrows; ++r) {
-            if (isMissingCsvValue(cell(r, *subtask)))
-                fail(source, lineOf(r), "the sub-task " + quoted(header[*subtask]) + " is missing");
-            levels.insert(cell(r, *subtask));
-        }
-        d.subtaskNames = orderedLevels(levels);
-        std::map<std::string, std::int64_t> id;
-        for (std::size_t k = 0; k < d.subtaskNames.size(); ++k) id[d.subtaskNames[k]] = static_cast<std::int64_t>(k);
-        d.subtasks.resize(nrows);
-        for (std::int64_t r = 0; r < nrows; ++r) d.subtasks[r] = id[cell(r, *subtask)];
+void readRegressionTarget(const CsvTable& table, std::size_t target, Dataset& d) {
+    const auto& name = table.header()[target];
+    d.task = TaskType::Regression;
+    d.values.resize(table.rows());
+    for (std::int64_t r = 0; r < table.rows(); ++r) {
+        auto x = parseNumber(table.cell(r, target));
+        if (!x)
+            fail(table.source, table.lineOf(r),
+                 "the regression target " + quoted(name) + " has " + quoted(table.cell(r, target)) +
+                     ", which is not a number");
+        d.values[r] = toFloat(*x, name, table.source, table.lineOf(r));
     }
+}
 
-    // Features: numeric columns as they are, text columns one-hot.
-    struct Column {
-        std::size_t src;
-        bool numeric;
-        std::vector<std::string> levels; // text
-        std::map<std::string, std::size_t> levelIndex;
-        std::vector<float> values;       // numeric: every row's value (NaN where missing), parsed once
-    };
-    std::vector<Column> columns;
-    for (std::size_t c = 0; c < ncol; ++c) {
-        if (c == target || (subtask && c == *subtask) || dropped.count(c)) continue;
-        std::size_t present = 0, numbers = 0;
-        std::int64_t firstText = -1, firstMissing = -1, firstHuge = -1;
-        std::vector<float> values(static_cast<std::size_t>(nrows), std::numeric_limits<float>::quiet_NaN());
-        for (std::int64_t r = 0; r < nrows; ++r) {
-            const auto& v = cell(r, c);
-            if (isMissingCsvValue(v)) { if (firstMissing < 0) firstMissing = r; continue; }
-            ++present;
-            if (auto x = parseNumber(v)) {
-                ++numbers;
-                if (firstHuge < 0 && std::abs(*x) > static_cast<double>(std::numeric_limits<float>::max())) firstHuge = r;
-                values[static_cast<std::size_t>(r)] = static_cast<float>(*x);
-            } else if (firstText < 0) {
-                firstText = r;
-            }
-        }
-        // The values are counted for text columns only (a numeric column's values are all distinct).
-        std::map<std::string, std::size_t> counts;
-        if (numbers != present)
-            for (std::int64_t r = 0; r < nrows && counts.size() <= kMaxCategories; ++r)
-                if (const auto& v = cell(r, c); !isMissingCsvValue(v)) ++counts[v];
-        if (present == 0) fail(source, 0, "column " + quoted(header[c]) + " has no values at all; drop it (drop_columns)");
-        Column col;
-        col.src = c;
-        col.numeric = numbers == present;
-        if (col.numeric && firstHuge >= 0) toFloat(*parseNumber(cell(firstHuge, c)), header[c], source, lineOf(firstHuge)); // refuses it
-        if (col.numeric) col.values = std::move(values);
-        if (!col.numeric && numbers * 2 >= present) // mostly numbers: the text is an error, not a category
-            fail(source, lineOf(firstText), "column " + quoted(header[c]) + ": " + quoted(cell(firstText, c)) +
-                                                " is not a number (" + std::to_string(numbers) + " of " +
-                                                std::to_string(present) + " values in this column are numbers)");
-        if (firstMissing >= 0 && opt.impute != ImputeKind::Mean)
-            fail(source, lineOf(firstMissing), "column " + quoted(header[c]) + " is missing a value (" +
-                                                   quoted(cell(firstMissing, c)) + "); fix the file or set impute to mean");
-        // Missing cells are filled after the split, from the training rows (fitOnTrainingRows).
-        if (!col.numeric) {
-            if (counts.size() > kMaxCategories)
-                fail(source, 0, "text column " + quoted(header[c]) + " has more than " + std::to_string(kMaxCategories) +
-                                    " distinct values (at most " + std::to_string(kMaxCategories) + " one-hot columns); drop it (drop_columns)");
-            std::set<std::string> lv;
-            for (const auto& [k, n] : counts) lv.insert(k);
-            col.levels = orderedLevels(lv);
-            for (std::size_t k = 0; k < col.levels.size(); ++k) col.levelIndex[col.levels[k]] = k;
-        }
-        columns.push_back(std::move(col));
+// Each row's level as its index in `names` (every level is there).
+std::vector<std::int64_t> levelIds(const CsvTable& table, std::size_t column,
+                                   const std::vector<std::string>& names) {
+    std::map<std::string, std::int64_t> id;
+    for (std::size_t k = 0; k < names.size(); ++k)
+        id[names[k]] = static_cast<std::int64_t>(k);
+    std::vector<std::int64_t> ids(table.rows());
+    for (std::int64_t r = 0; r < table.rows(); ++r)
+        ids[r] = id[table.cell(r, column)];
+    return ids;
+}
+
+void readClassLabels(const CsvTable& table, std::size_t target, const TargetSurvey& survey,
+                     bool allNumeric, Dataset& d) {
+    const auto& name = table.header()[target];
+    d.task = TaskType::Classification;
+    if (survey.levels.size() < 2)
+        fail(table.source, 0,
+             "the target " + quoted(name) + " has a single class (" +
+                 quoted(*survey.levels.begin()) + "); classification needs two or more");
+    if (survey.levels.size() > 1000)
+        fail(table.source, 0,
+             "the target " + quoted(name) + " has " + std::to_string(survey.levels.size()) +
+                 " classes (at most 1000)" +
+                 (allNumeric ? std::string("; for a numeric target use task = regression")
+                             : std::string("; a text column with that many values is likely an id "
+                                           "or free text: choose another target")));
+    d.classNames = orderedLevels(survey.levels);
+    d.labels = levelIds(table, target, d.classNames);
+}
+
+// The target as regression values or class labels: as the options say, else regression for a
+// numeric target with fractions or more than 20 distinct values.
+void readTarget(const CsvTable& table, std::size_t target, TaskKind task, Dataset& d) {
+    const TargetSurvey survey = surveyTarget(table, target);
+    const bool allNumeric = survey.numeric == static_cast<std::size_t>(table.rows());
+    if (task == TaskKind::Regression || (task == TaskKind::Auto && allNumeric &&
+                                         (survey.nonInteger > 0 || survey.levels.size() > 20)))
+        readRegressionTarget(table, target, d);
+    else
+        readClassLabels(table, target, survey, allNumeric, d);
+}
+
+void readSubtasks(const CsvTable& table, std::size_t subtask, Dataset& d) {
+    std::set<std::string> levels;
+    for (std::int64_t r = 0; r < table.rows(); ++r) {
+        if (isMissingCsvValue(table.cell(r, subtask)))
+            fail(table.source, table.lineOf(r),
+                 "the sub-task " + quoted(table.header()[subtask]) + " is missing");
+        levels.insert(table.cell(r, subtask));
     }
-    if (columns.empty()) fail(source, 0, "no feature columns are left besides the target");
+    d.subtaskNames = orderedLevels(levels);
+    d.subtasks = levelIds(table, subtask, d.subtaskNames);
+}
 
+// A feature column: numeric as it is, text one-hot.
+struct FeatureColumn {
+    std::size_t src;
+    bool numeric;
+    std::vector<std::string> levels; // text
+    std::map<std::string, std::size_t> levelIndex;
+    std::vector<float> values; // numeric: every row's value (NaN where missing), parsed once
+};
+
+// One pass over a column: its numbers parsed, and the first row of each kind that may be refused.
+struct ColumnScan {
+    std::size_t present = 0, numbers = 0;
+    std::int64_t firstText = -1, firstMissing = -1, firstHuge = -1;
+    std::vector<float> values;
+};
+
+ColumnScan scanColumn(const CsvTable& table, std::size_t c) {
+    const std::int64_t nrows = table.rows();
+    ColumnScan scan;
+    scan.values.assign(static_cast<std::size_t>(nrows), std::numeric_limits<float>::quiet_NaN());
+    for (std::int64_t r = 0; r < nrows; ++r) {
+        const auto& v = table.cell(r, c);
+        if (isMissingCsvValue(v)) {
+            if (scan.firstMissing < 0) scan.firstMissing = r;
+            continue;
+        }
+        ++scan.present;
+        if (auto x = parseNumber(v)) {
+            ++scan.numbers;
+            if (scan.firstHuge < 0 &&
+                std::abs(*x) > static_cast<double>(std::numeric_limits<float>::max()))
+                scan.firstHuge = r;
+            scan.values[static_cast<std::size_t>(r)] = static_cast<float>(*x);
+        } else if (scan.firstText < 0) {
+            scan.firstText = r;
+        }
+    }
+    return scan;
+}
+
+// Numeric or text, with the checks that refuse the column.
+FeatureColumn classifyColumn(const CsvTable& table, std::size_t c, ImputeKind impute) {
+    const auto& name = table.header()[c];
+    const auto& source = table.source;
+    ColumnScan scan = scanColumn(table, c);
+    // The values are counted for text columns only (a numeric column's values are all distinct).
+    std::map<std::string, std::size_t> counts;
+    if (scan.numbers != scan.present)
+        for (std::int64_t r = 0; r < table.rows() && counts.size() <= kMaxCategories; ++r)
+            if (const auto& v = table.cell(r, c); !isMissingCsvValue(v)) ++counts[v];
+    if (scan.present == 0)
+        fail(source, 0, "column " + quoted(name) + " has no values at all; drop it (drop_columns)");
+    FeatureColumn col;
+    col.src = c;
+    col.numeric = scan.numbers == scan.present;
+    if (col.numeric && scan.firstHuge >= 0) // a value past float's range: toFloat refuses it
+        toFloat(*parseNumber(table.cell(scan.firstHuge, c)), name, source,
+                table.lineOf(scan.firstHuge));
+    if (col.numeric) col.values = std::move(scan.values);
+    // Mostly numbers: the text is an error, not a category.
+    if (!col.numeric && scan.numbers * 2 >= scan.present)
+        fail(source, table.lineOf(scan.firstText),
+             "column " + quoted(name) + ": " + quoted(table.cell(scan.firstText, c)) +
+                 " is not a number (" + std::to_string(scan.numbers) + " of " +
+                 std::to_string(scan.present) + " values in this column are numbers)");
+    if (scan.firstMissing >= 0 && impute != ImputeKind::Mean)
+        fail(source, table.lineOf(scan.firstMissing),
+             "column " + quoted(name) + " is missing a value (" +
+                 quoted(table.cell(scan.firstMissing, c)) +
+                 "); fix the file or set impute to mean");
+    // Missing cells are filled after the split, from the training rows (fitOnTrainingRows).
+    if (!col.numeric) {
+        if (counts.size() > kMaxCategories)
+            fail(source, 0,
+                 "text column " + quoted(name) + " has more than " +
+                     std::to_string(kMaxCategories) + " distinct values (at most " +
+                     std::to_string(kMaxCategories) + " one-hot columns); drop it (drop_columns)");
+        std::set<std::string> lv;
+        for (const auto& [k, n] : counts)
+            lv.insert(k);
+        col.levels = orderedLevels(lv);
+        for (std::size_t k = 0; k < col.levels.size(); ++k)
+            col.levelIndex[col.levels[k]] = k;
+    }
+    return col;
+}
+
+std::vector<FeatureColumn> featureColumns(const CsvTable& table, const CsvColumnRoles& roles,
+                                          ImputeKind impute) {
+    std::vector<FeatureColumn> columns;
+    for (std::size_t c = 0; c < table.header().size(); ++c)
+        if (roles.isFeature(c)) columns.push_back(classifyColumn(table, c, impute));
+    if (columns.empty()) fail(table.source, 0, "no feature columns are left besides the target");
+    return columns;
+}
+
+// The feature names ("column" or "column=level" for one-hot), which to standardise, and the
+// text columns' levels.
+void describeFeatures(const std::vector<std::string>& header,
+                      const std::vector<FeatureColumn>& columns, Dataset& d) {
     for (const auto& col : columns) {
         if (col.numeric) {
             d.featureNames.push_back(header[col.src]);
@@ -341,12 +435,16 @@ Dataset loadCsvText(const std::string& text, const std::string& source, const Cs
         }
     }
     d.cols = static_cast<std::int64_t>(d.featureNames.size());
+}
+
+// The rows * cols feature matrix; a missing text cell is NaN in each of its one-hot columns.
+void fillFeatures(const CsvTable& table, const std::vector<FeatureColumn>& columns, Dataset& d) {
     d.features.assign(static_cast<std::size_t>(d.rows * d.cols), 0.0f);
-    for (std::int64_t r = 0; r < nrows; ++r) {
+    for (std::int64_t r = 0; r < table.rows(); ++r) {
         float* row = &d.features[r * d.cols];
         std::int64_t k = 0;
         for (const auto& col : columns) {
-            const auto& v = cell(r, col.src);
+            const auto& v = table.cell(r, col.src);
             const bool missing = isMissingCsvValue(v);
             d.hasMissing = d.hasMissing || missing;
             const float nan = std::numeric_limits<float>::quiet_NaN();
@@ -359,6 +457,32 @@ Dataset loadCsvText(const std::string& text, const std::string& source, const Cs
             }
         }
     }
+}
+
+} // namespace
+
+Dataset loadCsvText(const std::string& text, const std::string& source, const CsvOptions& opt) {
+    if (text.empty() || text.find_first_not_of(" \t\r\n") == std::string::npos)
+        fail(source, 0, "the file is empty (expected a header row and data rows)");
+    requireText(text, source);
+    const auto records = parseCsvRecords(text, source, opt.delimiter);
+    if (records.empty()) fail(source, 0, "the file is empty (expected a header row and data rows)");
+    const auto index = checkCsvShape(records, source);
+    const CsvTable table{records, source};
+    const CsvColumnRoles roles = columnRoles(table, index, opt);
+
+    Dataset d;
+    d.name = printable(
+        std::filesystem::path(source).filename().string()); // a file name need not be UTF-8
+    d.source = source;
+    d.rows = table.rows();
+    d.sizeBytes = text.size();
+    d.contentHash = fnv1a64Hex(text.data(), text.size());
+    readTarget(table, roles.target, opt.task, d);
+    if (roles.subtask) readSubtasks(table, *roles.subtask, d);
+    const auto columns = featureColumns(table, roles, opt.impute);
+    describeFeatures(table.header(), columns, d);
+    fillFeatures(table, columns, d);
     return d;
 }
 
