@@ -58,7 +58,11 @@ torch::Tensor distillationLoss(const torch::Tensor& e, const DistillOptions& o) 
 
 torch::Tensor loadBalanceLoss(const torch::Tensor& gate, const torch::Tensor& gateProbs) {
     const auto E = gate.size(1);
-    auto f = torch::one_hot(gate.argmax(1), E).to(gateProbs.scalar_type()).mean(0); // no gradient
+    // The top-expert indicators, scattered: torch::one_hot would check its indices' range with
+    // two reads from the device (min and max .item()), a wait for the GPU at every step.
+    auto top = torch::zeros(gate.sizes(), gateProbs.options())
+                   .scatter_(1, gate.argmax(1, /*keepdim=*/true), 1.0);
+    auto f = top.mean(0); // no gradient
     auto P = gateProbs.mean(0);
     return static_cast<double>(E) * (f * P).sum();
 }

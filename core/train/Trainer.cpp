@@ -1,10 +1,11 @@
 #include "train/Trainer.h"
 
+#include "data/TextLoader.h"
+#include "distributed/Distributed.h"
 #include "loss/MutualDistillationLoss.h"
 #include "model/MoDEModel.h"
-#include "train/Assignment.h"
-#include "data/TextLoader.h"
-#include "distributed/DistributedImpl.h"
+#include "train/Evaluator.h"
+#include "train/GradientSync.h"
 #include "util/Random.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <mutex>
+#include <numeric>
 #include <sstream>
 #include <thread>
 
@@ -47,42 +49,27 @@ void configureThreads(int threads) {
 
 namespace {
 
-struct SplitTensors {
-    torch::Tensor x, y, subtask; // subtask undefined when unknown
-    std::int64_t rows() const { return x.defined() ? x.size(0) : 0; }
-};
+// One column of the dataset (labels, values or sub-tasks) as a tensor over its memory.
+template <typename T>
+torch::Tensor columnOf(const std::vector<T>& values, std::int64_t rows, torch::Dtype dtype) {
+    return torch::from_blob(const_cast<T*>(values.data()), {rows}, dtype);
+}
 
-SplitTensors gather(const Dataset& d, const std::vector<std::int64_t>& rows, const torch::Device& device) {
+SplitTensors gather(const Dataset& d, const std::vector<std::int64_t>& rows,
+                    const torch::Device& device) {
     SplitTensors s;
     const auto n = static_cast<std::int64_t>(rows.size());
-    auto all = torch::from_blob(const_cast<float*>(d.features.data()), {d.rows, d.cols}, torch::kFloat32);
+    auto all = torch::from_blob(const_cast<float*>(d.features.data()), {d.rows, d.cols},
+                                torch::kFloat32);
     auto idx = torch::from_blob(const_cast<std::int64_t*>(rows.data()), {n}, torch::kInt64);
     s.x = all.index_select(0, idx).to(device);
     if (d.task == TaskType::Classification)
-        s.y = torch::from_blob(const_cast<std::int64_t*>(d.labels.data()), {d.rows}, torch::kInt64).index_select(0, idx).to(device);
+        s.y = columnOf(d.labels, d.rows, torch::kInt64).index_select(0, idx).to(device);
     else
-        s.y = torch::from_blob(const_cast<float*>(d.values.data()), {d.rows}, torch::kFloat32).index_select(0, idx).to(device);
+        s.y = columnOf(d.values, d.rows, torch::kFloat32).index_select(0, idx).to(device);
     if (d.hasSubtasks())
-        s.subtask = torch::from_blob(const_cast<std::int64_t*>(d.subtasks.data()), {d.rows}, torch::kInt64).index_select(0, idx).to(device);
+        s.subtask = columnOf(d.subtasks, d.rows, torch::kInt64).index_select(0, idx).to(device);
     return s;
-}
-
-std::vector<double> toVector(const torch::Tensor& t) {
-    auto c = t.to(torch::kCPU, torch::kFloat64).contiguous();
-    return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
-}
-
-RoutingMatrix routingMatrix(const torch::Tensor& gateSums, const torch::Tensor& argmaxCounts,
-                            const std::vector<std::string>& names) {
-    RoutingMatrix m;
-    m.rowNames = names;
-    m.experts = static_cast<int>(gateSums.size(1));
-    auto rowCounts = argmaxCounts.sum(1, /*keepdim=*/true);
-    auto denom = rowCounts.clamp_min(1);
-    m.meanGate = toVector(gateSums / denom);
-    m.argmaxShare = toVector(argmaxCounts / denom);
-    for (double c : toVector(rowCounts)) m.rowCounts.push_back(static_cast<std::int64_t>(std::llround(c)));
-    return m;
 }
 
 std::string shapeText(c10::IntArrayRef sizes) {
@@ -97,6 +84,85 @@ std::string fmt(double v) {
     return s.str();
 }
 
+std::string firstLine(const std::exception& e) {
+    const std::string what = e.what();
+    return what.substr(0, what.find('\n'));
+}
+
+// The minibatches of an epoch. Data-parallel, each rank takes its rankBatch rows of every
+// global minibatch of rankBatch x world rows (the last one may be shorter, and leave a rank
+// without rows); alone, the global minibatch is the process's own.
+struct MinibatchPlan {
+    std::int64_t trainRows = 0, rankBatch = 0, globalBatch = 0, stepsPerEpoch = 0;
+    int rank = 0;
+
+    MinibatchPlan() = default;
+    MinibatchPlan(std::int64_t rows, std::int64_t batchSize, int thisRank, int world)
+        : trainRows(rows), rank(thisRank) {
+        rankBatch = std::min<std::int64_t>(batchSize, (rows + world - 1) / world);
+        globalBatch = rankBatch * world;
+        stepsPerEpoch = (rows + globalBatch - 1) / globalBatch;
+    }
+
+    // Where step `step` (0-based) of an epoch reads in the epoch's order of the training rows.
+    struct Rows {
+        std::int64_t globalRows = 0;              // the global minibatch's
+        std::int64_t rankStart = 0, rankRows = 0; // this rank's part of it
+    };
+    Rows rows(std::int64_t step) const {
+        const auto globalStart = step * globalBatch;
+        Rows r;
+        r.globalRows = std::min(globalBatch, trainRows - globalStart);
+        const auto offset = std::min<std::int64_t>(rank * rankBatch, r.globalRows);
+        r.rankStart = globalStart + offset;
+        r.rankRows = std::min<std::int64_t>(rankBatch, r.globalRows - offset);
+        return r;
+    }
+};
+
+// How a run ends: its status and, unless it finished, why.
+struct RunEnd {
+    RunStatus status = RunStatus::Finished;
+    std::string message;
+};
+
+// A run in progress: what its epochs share.
+struct RunState {
+    RunResult result; // result.steps counts the steps applied
+    Clock::time_point start = Clock::now();
+    // Time that is not the run's: pauses, and for a resumed run minus the time before its
+    // checkpoint (the clock continues).
+    Clock::duration paused{};
+    double trainSeconds = 0; // in training steps only: the throughput's denominator
+    std::int64_t trainSamples = 0;
+    Rng shuffler{0};
+    std::vector<std::int64_t> order; // the training rows in minibatch order
+
+    double seconds() const {
+        return std::chrono::duration<double>(Clock::now() - start - paused).count();
+    }
+};
+
+// One epoch's training: the sums its metrics come from, and its own clock.
+struct EpochTotals {
+    double total = 0, task = 0, distill = 0; // losses summed over the rows
+    double correct = 0;
+    std::int64_t rows = 0;
+    Clock::time_point start = Clock::now();
+    Clock::duration paused{};
+
+    void add(const StepStatistics& s, std::int64_t globalRows) {
+        total += s.total * globalRows;
+        task += s.task * globalRows;
+        distill += s.distill * globalRows;
+        correct += s.correct;
+        rows += globalRows;
+    }
+    double trainingSeconds() const {
+        return std::chrono::duration<double>(Clock::now() - start - paused).count();
+    }
+};
+
 } // namespace
 
 struct Trainer::Impl {
@@ -108,6 +174,7 @@ struct Trainer::Impl {
     MoDEModel model{nullptr};
     std::unique_ptr<torch::optim::Optimizer> optimizer;
     std::unique_ptr<MutualDistillationLoss> loss;
+    std::unique_ptr<Evaluator> evaluator;
     std::vector<TrainingObserver*> observers;
     TrainerControl ownControl;
     TrainerControl* control = &ownControl;
@@ -124,438 +191,374 @@ struct Trainer::Impl {
         std::optional<EpochMetrics> last;
     };
     std::optional<ResumePoint> resume;
-    Distributed* dist = nullptr; // data-parallel group, or none
-
-    // One data-parallel step's exchange: this rank's gradients, weighted by its share of the
-    // global minibatch, and its loss sums, summed over the ranks in ONE all-reduce (a flat
-    // buffer, as DistributedDataParallel's buckets). Afterwards every rank holds the gradient
-    // of the global minibatch's mean loss. Returns the summed statistics (carried in the
-    // parameters' precision, float32: the logged losses are rounded to it).
-    std::vector<double> exchange(double weight, const std::vector<double>& stats) {
-        std::vector<torch::Tensor> parts;
-        auto params = model->parameters();
-        for (auto& p : params)
-            parts.push_back(p.grad().defined() ? (p.grad() * weight).flatten() : torch::zeros({p.numel()}, p.options()));
-        parts.push_back(torch::tensor(stats, torch::TensorOptions().dtype(torch::kFloat64)).to(params.front().options()));
-        auto flat = torch::cat(parts);
-        dist->impl().allReduceSum(flat);
-        std::int64_t at = 0;
-        for (auto& p : params) {
-            auto g = flat.narrow(0, at, p.numel()).view_as(p);
-            if (p.grad().defined()) p.mutable_grad().copy_(g);
-            else p.mutable_grad() = g.clone();
-            at += p.numel();
-        }
-        auto summed = flat.narrow(0, at, static_cast<std::int64_t>(stats.size())).to(torch::kCPU, torch::kFloat64).contiguous();
-        return {summed.data_ptr<double>(), summed.data_ptr<double>() + stats.size()};
-    }
+    Distributed* dist = nullptr;        // data-parallel group, or none
+    std::unique_ptr<GradientSync> sync; // the group's, or the local one
+    MinibatchPlan plan;                 // set by run()
 
     Impl(ExperimentConfig c, Dataset d) : config(std::move(c)), data(std::move(d)) {
         requireValid(config);
         classification = data.task == TaskType::Classification;
-        if (!classification && config.loss.distill == "kl")
-            throw ConfigError("loss.distill: kl compares the experts' class distributions, and " + data.name +
-                              " has a regression target (a softmax over one output is always 1, so kl would train a "
-                              "plain MoE); use mse-mean or mse-pairwise");
-        if (data.rows < 10) throw DataError(data.name + ": " + std::to_string(data.rows) + " rows are too few to train on");
+        if (!classification && parseChoice<DistillKind>(config.loss.distill, "loss.distill") == DistillKind::Kl)
+            throw ConfigError("loss.distill: kl compares the experts' class distributions, and " +
+                              data.name +
+                              " has a regression target (a softmax over one output is always 1, "
+                              "so kl would train a plain MoE); use mse-mean or mse-pairwise");
+        if (data.rows < 10)
+            throw DataError(data.name + ": " + std::to_string(data.rows) +
+                            " rows are too few to train on");
+        device = chooseDevice(config.train.device);
+        prepareData();
+        buildModel();
+        useDistributed(nullptr);
+    }
 
-        const std::string& dev = config.train.device;
-        if (dev == "cpu") {
-            device = torch::Device(torch::kCPU);
-        } else if (dev == "auto") {
-            device = torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
-        } else {
-            if (!torch::cuda::is_available())
-                throw ConfigError("train.device: '" + dev + "' was asked for, but this LibTorch (" + libtorchVersion() +
-                                  ") has no CUDA or no GPU is present; use auto or cpu");
-            device = torch::Device(dev);
-        }
+    static torch::Device chooseDevice(const std::string& dev) {
+        if (dev == "cpu") return torch::Device(torch::kCPU);
+        if (dev == "auto")
+            return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0)
+                                               : torch::Device(torch::kCPU);
+        if (!torch::cuda::is_available())
+            throw ConfigError("train.device: '" + dev + "' was asked for, but this LibTorch (" +
+                              libtorchVersion() +
+                              ") has no CUDA or no GPU is present; use auto or cpu");
+        return torch::Device(dev);
+    }
 
-        split = stratifiedSplit(data, config.data.valFraction, config.data.testFraction, config.train.seed);
-        if (data.isText()) { // the vocabulary comes from the training rows only
+    // The split, and the preprocessing fitted on its training rows only (the vocabulary,
+    // imputation, category levels and standardisation), then the splits on the device.
+    void prepareData() {
+        split = stratifiedSplit(data, config.data.valFraction, config.data.testFraction,
+                                config.train.seed);
+        if (data.isText()) {
             TextOptions o;
             o.minFrequency = config.data.text.minFrequency;
             o.maxVocabulary = config.data.text.maxVocabulary;
             o.maxLength = config.data.text.maxLength;
             encodeText(data, split.train, o);
         }
-        fitOnTrainingRows(data, split.train); // imputation and category levels from the training rows only
+        fitOnTrainingRows(data, split.train);
         standardiseWithTrainingStats(data, split.train);
         train = gather(data, split.train, device);
         val = gather(data, split.val, device);
         test = gather(data, split.test, device);
+    }
 
+    MoDEModel newModel() const {
+        return MoDEModel(config.model, static_cast<int>(data.cols), data.outputs(),
+                         data.imageShape, static_cast<std::int64_t>(data.vocabulary.size()));
+    }
+
+    void buildModel() {
         torch::manual_seed(config.train.seed);
         if (torch::cuda::is_available()) torch::cuda::manual_seed_all(config.train.seed);
         try {
-            model = MoDEModel(config.model, static_cast<int>(data.cols), data.outputs(), data.imageShape,
-                              static_cast<std::int64_t>(data.vocabulary.size()));
+            model = newModel();
         } catch (const std::invalid_argument& e) {
             throw ConfigError(e.what());
         }
         model->to(device);
         const auto& t = config.train;
-        if (t.optimizer == "sgd")
+        switch (parseChoice<OptimizerKind>(t.optimizer, "train.optimizer")) {
+        case OptimizerKind::Sgd:
             optimizer = std::make_unique<torch::optim::SGD>(
-                model->parameters(), torch::optim::SGDOptions(t.lr).momentum(t.momentum).weight_decay(t.weightDecay));
-        else if (t.optimizer == "adamw")
+                model->parameters(),
+                torch::optim::SGDOptions(t.lr).momentum(t.momentum).weight_decay(t.weightDecay));
+            break;
+        case OptimizerKind::AdamW:
             optimizer = std::make_unique<torch::optim::AdamW>(
                 model->parameters(), torch::optim::AdamWOptions(t.lr).weight_decay(t.weightDecay));
-        else
+            break;
+        case OptimizerKind::Adam:
             optimizer = std::make_unique<torch::optim::Adam>(
                 model->parameters(), torch::optim::AdamOptions(t.lr).weight_decay(t.weightDecay));
+            break;
+        }
         loss = std::make_unique<MutualDistillationLoss>(config.loss);
+        EvaluationTask task;
+        task.classification = classification;
+        task.experts = config.model.experts;
+        task.classNames = data.classNames;
+        task.subtaskNames = data.subtaskNames;
+        evaluator = std::make_unique<Evaluator>(
+            std::move(task), [this](const torch::Tensor& x) { return model->forward(x); });
+    }
+
+    void useDistributed(Distributed* group) {
+        dist = group && group->worldSize() > 1 ? group : nullptr;
+        sync = dist ? makeC10dGradientSync(*dist, model->parameters())
+                    : makeLocalGradientSync(model->parameters());
     }
 
     std::string deviceName() const { return device.str(); }
 
-    // The first parameter whose gradient holds a NaN or an infinity, or an empty string.
-    std::string nonFiniteGradient() {
-        std::vector<torch::Tensor> sums;
-        auto named = model->named_parameters();
-        for (const auto& p : named)
-            if (p.value().grad().defined()) sums.push_back(p.value().grad().sum());
-        if (sums.empty() || torch::isfinite(torch::stack(sums)).all().item<bool>()) return {};
-        for (const auto& p : named)
-            if (p.value().grad().defined() && !torch::isfinite(p.value().grad()).all().item<bool>()) return p.key();
-        return "?";
-    }
-
-    struct Evaluation {
-        double loss = 0, accuracy = 0, rmse = 0, r2 = 0;
-    };
-
-    // Loss and score on a split; with `metrics`, also routing, probing, similarity and entropy.
-    Evaluation evaluate(const SplitTensors& s, EpochMetrics* metrics) {
-        Evaluation ev;
-        const auto n = s.rows();
-        if (n == 0) return ev;
-        torch::NoGradGuard noGrad;
-        model->eval();
-        const int E = config.model.experts;
-        const int C = data.outputs();
-        const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device);
-        torch::Tensor lossSum = torch::zeros({}, f64), correct = torch::zeros({}, f64);
-        torch::Tensor sse = torch::zeros({}, f64);
-        torch::Tensor classGate, classArgmax, subGate, subArgmax, allocated, probeHits, load, entropy, gram;
-        const int classes = classification ? data.classes() : 1;
-        const int subtasks = static_cast<int>(data.subtaskNames.size());
-        if (metrics) {
-            classGate = torch::zeros({classes, E}, f64);
-            classArgmax = torch::zeros({classes, E}, f64);
-            if (s.subtask.defined()) {
-                subGate = torch::zeros({subtasks, E}, f64);
-                subArgmax = torch::zeros({subtasks, E}, f64);
-            }
-            allocated = torch::zeros({E}, f64);
-            probeHits = torch::zeros({E}, f64);
-            load = torch::zeros({E}, f64);
-            entropy = torch::zeros({}, f64);
-            gram = torch::zeros({E, E}, f64);
+    RunStart runStart() const {
+        RunStart s;
+        s.device = deviceName();
+        s.libtorchVersion = libtorchVersion();
+        s.datasetName = data.name;
+        s.datasetFingerprint = data.fingerprint();
+        s.trainRows = train.rows();
+        s.valRows = val.rows();
+        s.testRows = test.rows();
+        s.features = data.cols;
+        s.parameters = model->parameterCount();
+        s.stepsPerEpoch = plan.stepsPerEpoch;
+        s.epochs = config.train.epochs;
+        s.experts = config.model.experts;
+        s.classification = classification;
+        s.classNames = data.classNames;
+        s.subtaskNames = data.subtaskNames;
+        s.vocabulary = data.vocabulary;
+        if (resume) {
+            s.resumedFromEpoch = resume->epoch;
+            s.resumedFromStep = resume->step;
         }
-        const std::int64_t chunk = 4096;
-        for (std::int64_t b = 0; b < n; b += chunk) {
-            const auto len = std::min(chunk, n - b);
-            auto x = s.x.narrow(0, b, len);
-            auto y = s.y.narrow(0, b, len);
-            auto out = model->forward(x);
-            lossSum += taskLoss(out.mixture, y).to(torch::kFloat64) * static_cast<double>(len);
-            if (classification)
-                correct += out.mixture.argmax(1).eq(y).sum().to(torch::kFloat64);
-            else
-                sse += (out.mixture.squeeze(-1) - y).pow(2).sum().to(torch::kFloat64);
-            if (!metrics) continue;
-            auto g = out.gate.to(torch::kFloat64);
-            auto top = g.argmax(1);
-            auto topOneHot = torch::one_hot(top, E).to(torch::kFloat64);
-            auto rowClass = classification ? y : torch::zeros_like(top);
-            classGate.index_add_(0, rowClass, g);
-            classArgmax.index_add_(0, rowClass, topOneHot);
-            if (s.subtask.defined()) {
-                auto sub = s.subtask.narrow(0, b, len);
-                subGate.index_add_(0, sub, g);
-                subArgmax.index_add_(0, sub, topOneHot);
-            }
-            allocated += topOneHot.sum(0);
-            load += g.sum(0);
-            entropy += -(g * g.clamp_min(1e-12).log()).sum();
-            auto eo = out.experts.to(torch::kFloat64); // [B, E, C]
-            if (classification) {
-                auto own = eo.argmax(2).eq(y.unsqueeze(1)).to(torch::kFloat64);      // [B, E]
-                probeHits += (own * topOneHot).sum(0);
-                eo = eo - eo.mean(2, /*keepdim=*/true); // logits are shift-invariant
-            } else {
-                auto err = (eo.squeeze(2) - y.to(torch::kFloat64).unsqueeze(1)).pow(2); // [B, E]
-                probeHits += (err * topOneHot).sum(0);
-            }
-            auto flat = eo.permute({1, 0, 2}).reshape({E, -1}); // [E, B*C]
-            gram += torch::mm(flat, flat.t());
-        }
-        model->train();
-        const double nd = static_cast<double>(n);
-        ev.loss = lossSum.item<double>() / nd;
-        if (classification) {
-            ev.accuracy = correct.item<double>() / nd;
-        } else {
-            const double mse = sse.item<double>() / nd;
-            ev.rmse = std::sqrt(mse);
-            auto yd = s.y.to(torch::kFloat64);
-            const double var = (yd - yd.mean()).pow(2).mean().item<double>();
-            ev.r2 = var > 0 ? 1.0 - mse / var : 0.0;
-            ev.accuracy = ev.r2;
-        }
-        if (!metrics) return ev;
-
-        std::vector<std::string> classRows = classification ? data.classNames : std::vector<std::string>{"all"};
-        metrics->routingByClass = routingMatrix(classGate, classArgmax, classRows);
-        if (s.subtask.defined()) {
-            metrics->routingBySubtask = routingMatrix(subGate, subArgmax, data.subtaskNames);
-            auto counts = toVector(subArgmax);
-            std::vector<std::int64_t> c;
-            for (double v : counts) c.push_back(static_cast<std::int64_t>(std::llround(v)));
-            metrics->gateRoutingAccuracy = gateRoutingAccuracy(c, subtasks, E);
-        }
-        metrics->gateEntropy = entropy.item<double>() / nd;
-        auto norms = gram.diagonal().clamp_min(1e-30).sqrt();
-        auto cosine = gram / (norms.unsqueeze(0) * norms.unsqueeze(1));
-        auto cos = toVector(cosine);
-        auto alloc = toVector(allocated), hits = toVector(probeHits), ld = toVector(load);
-        double simSum = 0;
-        metrics->experts.clear();
-        for (int i = 0; i < E; ++i) {
-            ExpertMetrics m;
-            m.expert = i;
-            m.allocated = static_cast<std::int64_t>(std::llround(alloc[i]));
-            m.share = alloc[i] / nd;
-            m.load = ld[i] / nd;
-            if (m.allocated > 0) {
-                if (classification) m.probingAccuracy = hits[i] / alloc[i];
-                else m.probingError = hits[i] / alloc[i];
-            }
-            double s = 0;
-            for (int j = 0; j < E; ++j)
-                if (j != i) s += cos[static_cast<std::size_t>(i) * E + j];
-            m.similarity = E > 1 ? s / (E - 1) : 1.0;
-            simSum += s;
-            metrics->experts.push_back(m);
-        }
-        metrics->expertSimilarity = E > 1 ? simSum / (static_cast<double>(E) * (E - 1)) : 1.0;
-        (void)C;
-        return ev;
+        return s;
     }
 
     RunResult run() {
-        RunResult result;
-        const auto start = Clock::now();
-        Clock::duration paused{};
-        auto seconds = [&] { return std::chrono::duration<double>(Clock::now() - start - paused).count(); };
-        const auto& tc = config.train;
-        const std::int64_t nTrain = train.rows();
-        // Data-parallel: each rank takes its `batch` rows of a global minibatch of batch x world.
-        const int world = dist ? dist->worldSize() : 1, rank = dist ? dist->rank() : 0;
-        const std::int64_t batch = std::min<std::int64_t>(tc.batchSize, (nTrain + world - 1) / world);
-        const std::int64_t globalBatch = batch * world;
-        const std::int64_t stepsPerEpoch = (nTrain + globalBatch - 1) / globalBatch;
-
-        RunStart rs;
-        rs.device = deviceName();
-        rs.libtorchVersion = libtorchVersion();
-        rs.datasetName = data.name;
-        rs.datasetFingerprint = data.fingerprint();
-        rs.trainRows = nTrain;
-        rs.valRows = val.rows();
-        rs.testRows = test.rows();
-        rs.features = data.cols;
-        rs.parameters = model->parameterCount();
-        rs.stepsPerEpoch = stepsPerEpoch;
-        rs.epochs = tc.epochs;
-        rs.experts = config.model.experts;
-        rs.classification = classification;
-        rs.classNames = data.classNames;
-        rs.subtaskNames = data.subtaskNames;
-        rs.vocabulary = data.vocabulary;
-        if (resume) {
-            rs.resumedFromEpoch = resume->epoch;
-            rs.resumedFromStep = resume->step;
-        }
-        for (auto* o : observers) o->onRunStart(rs);
-
-        std::int64_t& globalStep = result.steps;
-        double trainSeconds = 0;
-        std::int64_t trainSamples = 0;
+        RunState state;
+        plan = MinibatchPlan(train.rows(), config.train.batchSize, sync->rank(),
+                             sync->worldSize());
+        const RunStart start = runStart();
+        for (auto* o : observers) o->onRunStart(start);
+        std::optional<RunEnd> end;
         try {
-            torch::manual_seed(tc.seed + 1); // dropout and gate noise
-            Rng shuffler(tc.seed * 31 + 7);
-            std::vector<std::int64_t> order(static_cast<std::size_t>(nTrain));
-            for (std::int64_t i = 0; i < nTrain; ++i) order[i] = i;
-            int firstEpoch = 1;
-            if (resume) { // model and optimiser were restored by resumeFrom; the rest here
-                firstEpoch = resume->epoch + 1;
-                globalStep = resume->step;
-                shuffler.setState(resume->shuffler);
-                order = resume->order;
-                auto generator = at::detail::getDefaultCPUGenerator();
-                std::lock_guard<std::mutex> lock(generator.mutex());
-                generator.set_state(resume->rng);
-                result.epochsCompleted = resume->epoch;
-                result.final = resume->last;
-                paused -= std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(resume->wallSeconds));
-            }
-            if (dist) { // every rank starts from rank 0's parameters
-                auto tensors = model->parameters();
-                for (auto& b : model->buffers()) tensors.push_back(b);
-                torch::NoGradGuard noGrad;
-                dist->impl().broadcastFromRankZero(tensors);
-            }
+            const int firstEpoch = prepareRun(state);
             model->train();
-            for (int epoch = firstEpoch; epoch <= tc.epochs; ++epoch) {
-                shuffler.shuffle(order);
-                auto perm = torch::from_blob(order.data(), {nTrain}, torch::kInt64).to(device);
-                double sumTotal = 0, sumTask = 0, sumDistill = 0, sumScore = 0;
-                std::int64_t seen = 0;
-                const auto epochStart = Clock::now();
-                Clock::duration epochPaused{};
-                for (std::int64_t s = 0; s < stepsPerEpoch; ++s) {
-                    // A stop request: at once alone; together after this step's exchange when
-                    // data-parallel (a rank leaving alone would leave the others waiting).
-                    const bool stopAsked = !control->checkpoint(&epochPaused);
-                    if (stopAsked && !dist) {
-                        paused += epochPaused;
-                        result.status = RunStatus::Stopped;
-                        result.message = "stopped at step " + std::to_string(globalStep) + " (epoch " + std::to_string(epoch) + ")";
-                        return finish(result, seconds());
-                    }
-                    // This rank's rows of the global minibatch (all of it without a group).
-                    const auto g0 = s * globalBatch;
-                    const auto glen = std::min(globalBatch, nTrain - g0);
-                    const auto off = std::min<std::int64_t>(rank * batch, glen);
-                    const auto len = std::min<std::int64_t>(batch, glen - off);
-                    double v[4] = {0, 0, 0, 0};
-                    double correct = 0;
-                    LossTerms terms;
-                    optimizer->zero_grad();
-                    if (len > 0) {
-                        auto idx = perm.narrow(0, g0 + off, len);
-                        auto x = train.x.index_select(0, idx);
-                        auto y = train.y.index_select(0, idx);
-                        auto out = model->forward(x);
-                        terms = (*loss)(out.mixture, out.experts, out.gate, out.gateProbs, y);
-                        auto values = torch::stack({terms.total.detach(), terms.task.detach(), terms.distill.detach(),
-                                                    terms.balance.detach()}).to(torch::kCPU, torch::kFloat64);
-                        std::copy(values.data_ptr<double>(), values.data_ptr<double>() + 4, v);
-                        if (classification) correct = out.mixture.detach().argmax(1).eq(y).sum().item<double>();
-                    }
-                    ++globalStep;
-                    if (dist) {
-                        if (len > 0 && std::isfinite(v[0])) terms.total.backward();
-                        const double n = static_cast<double>(len);
-                        auto sums = exchange(n / static_cast<double>(glen),
-                                             {v[0] * n, v[1] * n, v[2] * n, v[3] * n, correct, stopAsked ? 1.0 : 0.0});
-                        if (sums[5] > 0) {
-                            --globalStep; // not applied
-                            paused += epochPaused;
-                            result.status = RunStatus::Stopped;
-                            result.message = "stopped at step " + std::to_string(globalStep) + " (epoch " + std::to_string(epoch) +
-                                             "; asked on " + std::to_string(static_cast<int>(sums[5])) + " of " + std::to_string(world) +
-                                             " ranks)";
-                            return finish(result, seconds());
-                        }
-                        for (int i = 0; i < 4; ++i) v[i] = sums[static_cast<std::size_t>(i)] / static_cast<double>(glen);
-                        correct = sums[4];
-                    }
-                    if (!std::isfinite(v[0])) {
-                        result.status = RunStatus::Diverged;
-                        result.message = "diverged at step " + std::to_string(globalStep) + " (epoch " + std::to_string(epoch) +
-                                         "): the total loss is " + fmt(v[0]) + " (task " + fmt(v[1]) + ", distillation " +
-                                         fmt(v[2]) + ", balance " + fmt(v[3]) + ")";
-                        return finish(result, seconds());
-                    }
-                    if (!dist) terms.total.backward();
-                    if (auto bad = nonFiniteGradient(); !bad.empty()) {
-                        result.status = RunStatus::Diverged;
-                        result.message = "diverged at step " + std::to_string(globalStep) + " (epoch " + std::to_string(epoch) +
-                                         "): the gradient of '" + bad + "' is not finite (total loss " + fmt(v[0]) + ")";
-                        return finish(result, seconds());
-                    }
-                    optimizer->step();
-
-                    sumTotal += v[0] * glen;
-                    sumTask += v[1] * glen;
-                    sumDistill += v[2] * glen;
-                    sumScore += correct;
-                    seen += glen;
-                    StepMetrics sm;
-                    sm.epoch = epoch;
-                    sm.step = globalStep;
-                    sm.stepInEpoch = s + 1;
-                    sm.total = v[0];
-                    sm.task = v[1];
-                    sm.distill = v[2];
-                    sm.balance = v[3];
-                    const double el = std::chrono::duration<double>(Clock::now() - epochStart - epochPaused).count();
-                    sm.samplesPerSecond = el > 0 ? static_cast<double>(seen) / el : 0;
-                    sm.wallSeconds = seconds() - std::chrono::duration<double>(epochPaused).count();
-                    for (auto* o : observers) o->onStep(sm);
-                }
-                paused += epochPaused;
-                trainSeconds += std::chrono::duration<double>(Clock::now() - epochStart - epochPaused).count();
-                trainSamples += seen;
-                result.trainSamplesPerSecond = trainSeconds > 0 ? static_cast<double>(trainSamples) / trainSeconds : 0;
-                EpochMetrics em;
-                em.epoch = epoch;
-                em.step = globalStep;
-                em.trainLoss = sumTotal / seen;
-                em.trainTaskLoss = sumTask / seen;
-                em.trainDistillLoss = sumDistill / seen;
-                if (classification) em.trainAccuracy = sumScore / seen;
-                // Data-parallel: rank 0 evaluates (and reports); the others go on to the next step.
-                const bool evaluates = rank == 0;
-                auto v = evaluates ? evaluate(val, nullptr) : Evaluation{};
-                em.valLoss = v.loss;
-                em.valAccuracy = v.accuracy;
-                auto te = evaluates ? evaluate(test, &em) : Evaluation{};
-                em.testLoss = te.loss;
-                em.testAccuracy = te.accuracy;
-                if (!classification) {
-                    em.testRmse = te.rmse;
-                    em.testR2 = te.r2;
-                    em.trainAccuracy = 1.0 - em.trainTaskLoss / std::max(1e-30, train.y.var(false).item<double>());
-                }
-                em.wallSeconds = seconds();
-                if (dist) { // rank 0 tells the others whether its evaluation diverged
-                    auto flag = torch::tensor({evaluates && !(std::isfinite(em.valLoss) && std::isfinite(em.testLoss)) ? 1.0 : 0.0});
-                    dist->impl().allReduceSum(flag);
-                    if (flag.item<double>() > 0) em.valLoss = em.testLoss = std::nan("");
-                }
-                if (!std::isfinite(em.valLoss) || !std::isfinite(em.testLoss)) {
-                    result.status = RunStatus::Diverged;
-                    result.message = "diverged in epoch " + std::to_string(epoch) + ": the evaluation loss is not finite";
-                    return finish(result, seconds());
-                }
-                for (auto* o : observers) o->onEpoch(em);
-                if (std::any_of(observers.begin(), observers.end(), [](auto* o) { return o->wantsCheckpoints(); })) {
-                    Checkpoint c;
-                    c.epoch = epoch;
-                    c.step = globalStep;
-                    c.wallSeconds = em.wallSeconds;
-                    c.state = saveState(epoch, globalStep, shuffler, order);
-                    for (auto* o : observers)
-                        if (o->wantsCheckpoints()) o->onCheckpoint(c);
-                }
-                result.epochsCompleted = epoch;
-                result.final = std::move(em);
+            for (int epoch = firstEpoch; epoch <= config.train.epochs && !end; ++epoch) {
+                EpochTotals totals;
+                end = trainEpoch(epoch, totals, state);
+                if (!end) end = closeEpoch(epoch, totals, state);
             }
-            result.status = RunStatus::Finished;
         } catch (const std::exception& e) {
-            result.status = RunStatus::Failed;
-            std::string what = e.what();
-            result.message = what.substr(0, what.find('\n'));
+            end = RunEnd{RunStatus::Failed, firstLine(e)};
         }
-        return finish(result, seconds());
+        return endRun(state, end.value_or(RunEnd{}));
+    }
+
+    // Every run ends here, whichever way: finished, stopped, failed or diverged.
+    RunResult endRun(RunState& state, RunEnd end) {
+        state.result.status = end.status;
+        state.result.message = std::move(end.message);
+        state.result.wallSeconds = state.seconds();
+        for (auto* o : observers) o->onRunEnd(state.result);
+        return state.result;
+    }
+
+    // Seeds the run's random streams and minibatch order, or restores them with the counters
+    // from the resume point (the model and optimiser were restored by resumeFrom); every rank
+    // starts from rank 0's parameters. Returns the first epoch to train.
+    int prepareRun(RunState& state) {
+        const auto& tc = config.train;
+        torch::manual_seed(tc.seed + 1); // dropout and gate noise
+        state.shuffler = Rng(tc.seed * 31 + 7);
+        state.order.resize(static_cast<std::size_t>(plan.trainRows));
+        std::iota(state.order.begin(), state.order.end(), std::int64_t{0});
+        int firstEpoch = 1;
+        if (resume) {
+            firstEpoch = resume->epoch + 1;
+            state.result.steps = resume->step;
+            state.shuffler.setState(resume->shuffler);
+            state.order = resume->order;
+            auto generator = at::detail::getDefaultCPUGenerator();
+            std::lock_guard<std::mutex> lock(generator.mutex());
+            generator.set_state(resume->rng);
+            state.result.epochsCompleted = resume->epoch;
+            state.result.final = resume->last;
+            state.paused -= std::chrono::duration_cast<Clock::duration>(
+                std::chrono::duration<double>(resume->wallSeconds));
+        }
+        auto initialState = model->parameters();
+        for (auto& b : model->buffers()) initialState.push_back(b);
+        sync->shareInitialState(std::move(initialState));
+        return firstEpoch;
+    }
+
+    // Trains one epoch's minibatches; returns how the run ends if it ends in this epoch.
+    //
+    // One path for one process and for a data-parallel group: the GradientSync makes the
+    // difference. Each step reads from the device ONCE, in sync->combine (the losses, the
+    // correct count and the gradients' finiteness, stacked into one tensor): a read waits for
+    // the device to finish its queue, so more reads a step would throttle a GPU run.
+    // TrainerTest's EachStepReadsFromTheDeviceOnce counts them.
+    std::optional<RunEnd> trainEpoch(int epoch, EpochTotals& totals, RunState& state) {
+        state.shuffler.shuffle(state.order);
+        const auto permutation =
+            torch::from_blob(state.order.data(), {plan.trainRows}, torch::kInt64).to(device);
+        totals.start = Clock::now();
+        for (std::int64_t step = 0; step < plan.stepsPerEpoch; ++step) {
+            const bool stopAsked = !control->checkpoint(&totals.paused);
+            if (stopAsked && sync->stopsAlone()) {
+                state.paused += totals.paused;
+                return stoppedAt(state.result.steps, epoch, "");
+            }
+            const auto rows = plan.rows(step);
+            const StepStatistics stats = trainStep(permutation, rows, stopAsked);
+            if (stats.stopRequests > 0) { // a group stops together, this step not applied
+                state.paused += totals.paused;
+                return stoppedAt(state.result.steps, epoch,
+                                 "; asked on " + std::to_string(stats.stopRequests) + " of " +
+                                     std::to_string(sync->worldSize()) + " ranks");
+            }
+            ++state.result.steps;
+            if (auto diverged = divergence(stats, epoch, state.result.steps)) return diverged;
+            optimizer->step();
+            totals.add(stats, rows.globalRows);
+            reportStep(epoch, step + 1, stats, totals, state);
+        }
+        state.paused += totals.paused;
+        state.trainSeconds += totals.trainingSeconds();
+        state.trainSamples += totals.rows;
+        state.result.trainSamplesPerSecond =
+            state.trainSeconds > 0 ? static_cast<double>(state.trainSamples) / state.trainSeconds
+                                   : 0;
+        return std::nullopt;
+    }
+
+    // This rank's forward and backward pass on its rows of the minibatch (a rank without rows
+    // adds nothing), then the gradients and statistics combined over the ranks.
+    StepStatistics trainStep(const torch::Tensor& permutation, const MinibatchPlan::Rows& rows,
+                             bool stopAsked) {
+        optimizer->zero_grad();
+        const auto local =
+            rows.rankRows > 0
+                ? forwardBackward(permutation.narrow(0, rows.rankStart, rows.rankRows))
+                : torch::zeros({kLocalStatistics},
+                               torch::TensorOptions().dtype(torch::kFloat64).device(device));
+        return sync->combine(local, rows.rankRows, rows.globalRows, stopAsked);
+    }
+
+    // The loss of the training rows `index` and its gradients. Returns the rows' statistics
+    // on the device, laid out as kLocalStatistics says; nothing is read from the device here.
+    torch::Tensor forwardBackward(const torch::Tensor& index) {
+        auto x = train.x.index_select(0, index);
+        auto y = train.y.index_select(0, index);
+        auto out = model->forward(x);
+        const LossTerms terms = (*loss)(out.mixture, out.experts, out.gate, out.gateProbs, y);
+        // Also when the loss is not finite: the gradients are not either, and the step is not
+        // applied (see divergence).
+        terms.total.backward();
+        const auto f64 = torch::kFloat64;
+        auto correct = classification ? out.mixture.detach().argmax(1).eq(y).sum().to(f64)
+                                      : torch::zeros({}, terms.total.options().dtype(f64));
+        return torch::stack({terms.total.detach().to(f64), terms.task.detach().to(f64),
+                             terms.distill.detach().to(f64), terms.balance.detach().to(f64),
+                             correct});
+    }
+
+    static RunEnd stoppedAt(std::int64_t step, int epoch, const std::string& detail) {
+        return {RunStatus::Stopped, "stopped at step " + std::to_string(step) + " (epoch " +
+                                        std::to_string(epoch) + detail + ")"};
+    }
+
+    // A step whose loss or gradients are not finite ends the run before it is applied.
+    std::optional<RunEnd> divergence(const StepStatistics& s, int epoch, std::int64_t step) {
+        const std::string where = "diverged at step " + std::to_string(step) + " (epoch " +
+                                  std::to_string(epoch) + "): ";
+        if (!std::isfinite(s.total))
+            return RunEnd{RunStatus::Diverged, where + "the total loss is " + fmt(s.total) +
+                                                   " (task " + fmt(s.task) + ", distillation " +
+                                                   fmt(s.distill) + ", balance " +
+                                                   fmt(s.balance) + ")"};
+        if (!s.gradientsFinite)
+            return RunEnd{RunStatus::Diverged, where + "the gradient of '" +
+                                                   nonFiniteParameter() +
+                                                   "' is not finite (total loss " +
+                                                   fmt(s.total) + ")"};
+        return std::nullopt;
+    }
+
+    // The first parameter whose gradient holds a NaN or an infinity ("?" if none does: only
+    // a sum of one overflowed). A read per parameter, for a run that ends anyway.
+    std::string nonFiniteParameter() {
+        for (const auto& p : model->named_parameters())
+            if (p.value().grad().defined() && !torch::isfinite(p.value().grad()).all().item<bool>())
+                return p.key();
+        return "?";
+    }
+
+    void reportStep(int epoch, std::int64_t stepInEpoch, const StepStatistics& s,
+                    const EpochTotals& totals, const RunState& state) {
+        StepMetrics m;
+        m.epoch = epoch;
+        m.step = state.result.steps;
+        m.stepInEpoch = stepInEpoch;
+        m.total = s.total;
+        m.task = s.task;
+        m.distill = s.distill;
+        m.balance = s.balance;
+        const double elapsed = totals.trainingSeconds();
+        m.samplesPerSecond = elapsed > 0 ? static_cast<double>(totals.rows) / elapsed : 0;
+        m.wallSeconds = state.seconds() - std::chrono::duration<double>(totals.paused).count();
+        for (auto* o : observers) o->onStep(m);
+    }
+
+    // The epoch's metrics and evaluation (rank 0 evaluates and reports; the other ranks go on
+    // to the next epoch), its report and checkpoint. Returns how the run ends if the
+    // evaluation diverged.
+    std::optional<RunEnd> closeEpoch(int epoch, const EpochTotals& totals, RunState& state) {
+        EpochMetrics m;
+        m.epoch = epoch;
+        m.step = state.result.steps;
+        m.trainLoss = totals.total / totals.rows;
+        m.trainTaskLoss = totals.task / totals.rows;
+        m.trainDistillLoss = totals.distill / totals.rows;
+        if (classification) m.trainAccuracy = totals.correct / totals.rows;
+        const bool evaluates = sync->rank() == 0;
+        evaluateEpoch(m, evaluates);
+        m.wallSeconds = state.seconds();
+        // Rank 0 tells the others whether its evaluation diverged.
+        const bool finite = std::isfinite(m.valLoss) && std::isfinite(m.testLoss);
+        if (sync->anyRank(evaluates && !finite))
+            return RunEnd{RunStatus::Diverged, "diverged in epoch " + std::to_string(epoch) +
+                                                   ": the evaluation loss is not finite"};
+        for (auto* o : observers) o->onEpoch(m);
+        handOutCheckpoint(epoch, m.wallSeconds, state);
+        state.result.epochsCompleted = epoch;
+        state.result.final = std::move(m);
+        return std::nullopt;
+    }
+
+    // The validation and test scores (with the test split's routing, probing and similarity)
+    // where this rank evaluates; zeros where it does not.
+    void evaluateEpoch(EpochMetrics& m, bool evaluates) {
+        Scores validation, testing;
+        if (evaluates) {
+            model->eval();
+            validation = evaluator->score(val);
+            testing = evaluator->scoreWithDiagnostics(test, m);
+            model->train();
+        }
+        m.valLoss = validation.loss;
+        m.valAccuracy = validation.accuracy;
+        m.testLoss = testing.loss;
+        m.testAccuracy = testing.accuracy;
+        if (!classification) {
+            m.testRmse = testing.rmse;
+            m.testR2 = testing.r2;
+            // The training split's R^2 (trainAccuracy holds it for regression).
+            const double variance = train.y.var(false).item<double>();
+            m.trainAccuracy = 1.0 - m.trainTaskLoss / std::max(1e-30, variance);
+        }
+    }
+
+    // Checkpoints cost a serialisation: made only when some observer wants them.
+    void handOutCheckpoint(int epoch, double wallSeconds, const RunState& state) {
+        const auto wants = [](const TrainingObserver* o) { return o->wantsCheckpoints(); };
+        if (std::none_of(observers.begin(), observers.end(), wants)) return;
+        Checkpoint c;
+        c.epoch = epoch;
+        c.step = state.result.steps;
+        c.wallSeconds = wallSeconds;
+        c.state = saveState(epoch, c.step, state.shuffler, state.order);
+        for (auto* o : observers)
+            if (wants(o)) o->onCheckpoint(c);
     }
 
     // Model, optimiser, the minibatch order and the generators: what a resumed run needs.
-    std::string saveState(int epoch, std::int64_t step, const Rng& shuffler, const std::vector<std::int64_t>& order) {
+    std::string saveState(int epoch, std::int64_t step, const Rng& shuffler,
+                          const std::vector<std::int64_t>& order) {
         torch::serialize::OutputArchive archive;
         torch::serialize::OutputArchive modelArchive, optimizerArchive;
         model->save(modelArchive);
@@ -573,69 +576,23 @@ struct Trainer::Impl {
     }
 
     void resumeFrom(const Checkpoint& c, std::optional<EpochMetrics> last) {
-        if (dist) throw DistributedError("a resumed run cannot be spread over ranks yet; resume it in one process");
+        if (dist)
+            throw DistributedError(
+                "a resumed run cannot be spread over ranks yet; resume it in one process");
         const std::string where = "checkpoint of epoch " + std::to_string(c.epoch);
         if (c.epoch < 1 || c.epoch > config.train.epochs || c.step < 0)
-            throw CheckpointError(where + ": epoch " + std::to_string(c.epoch) + ", step " + std::to_string(c.step) +
-                                  " do not fit a run of " + std::to_string(config.train.epochs) + " epochs");
+            throw CheckpointError(where + ": epoch " + std::to_string(c.epoch) + ", step " +
+                                  std::to_string(c.step) + " do not fit a run of " +
+                                  std::to_string(config.train.epochs) + " epochs");
         ResumePoint r;
         try {
-            torch::serialize::InputArchive archive, modelArchive, optimizerArchive;
-            std::istringstream in(c.state);
-            archive.load_from(in, torch::kCPU);
-            archive.read("model", modelArchive);
-            archive.read("optimizer", optimizerArchive);
-            torch::Tensor epoch, step, shuffler, order;
-            archive.read("epoch", epoch);
-            archive.read("step", step);
-            archive.read("shuffler", shuffler);
-            archive.read("order", order);
-            archive.read("torch_rng", r.rng);
-            if (epoch.item<std::int64_t>() != c.epoch || step.item<std::int64_t>() != c.step)
-                throw CheckpointError("it says epoch " + std::to_string(epoch.item<std::int64_t>()) + ", step " +
-                                      std::to_string(step.item<std::int64_t>()) + ", the store says step " + std::to_string(c.step));
-            const std::int64_t nTrain = train.rows();
-            order = order.to(torch::kInt64).contiguous();
-            if (order.dim() != 1 || order.numel() != nTrain)
-                throw CheckpointError("its minibatch order has " + std::to_string(order.numel()) + " rows, the training split " +
-                                      std::to_string(nTrain) + " (was the data changed?)");
-            // A permutation of the training rows, or it would index outside them.
-            if (!std::get<0>(order.sort()).equal(torch::arange(nTrain, torch::kInt64)))
-                throw CheckpointError("its minibatch order is not a permutation of the training rows");
-            r.order.assign(order.data_ptr<std::int64_t>(), order.data_ptr<std::int64_t>() + nTrain);
-            r.shuffler = static_cast<std::uint64_t>(shuffler.item<std::int64_t>());
-            // The model is read into a copy and changed last, once everything else was read.
-            auto restoredModel = MoDEModel(config.model, static_cast<int>(data.cols), data.outputs(), data.imageShape,
-                                           static_cast<std::int64_t>(data.vocabulary.size()));
-            restoredModel->load(modelArchive); // takes the archive's shapes as they are: checked next
-            {
-                const auto mine = model->named_parameters(), theirs = restoredModel->named_parameters();
-                for (const auto& p : mine) {
-                    const auto* other = theirs.find(p.key());
-                    if (!other || other->sizes() != p.value().sizes())
-                        throw CheckpointError("it was written for another model: parameter '" + p.key() + "' has shape " +
-                                              (other ? shapeText(other->sizes()) : std::string("(none)")) + ", this model's " +
-                                              shapeText(p.value().sizes()));
-                }
-            }
-            auto probe = at::make_generator<at::CPUGeneratorImpl>();
-            probe.set_state(r.rng.to(torch::kCPU)); // throws for a state of the wrong size
-            optimizer->load(optimizerArchive);
-            {
-                torch::NoGradGuard noGrad;
-                auto to = model->parameters();
-                auto from = restoredModel->parameters();
-                for (std::size_t i = 0; i < to.size(); ++i) to[i].copy_(from[i]);
-                auto tb = model->buffers();
-                auto fb = restoredModel->buffers();
-                for (std::size_t i = 0; i < tb.size(); ++i) tb[i].copy_(fb[i]);
-            }
+            r = readResumePoint(c);
         } catch (const CheckpointError& e) {
             throw CheckpointError(where + ": " + e.what());
         } catch (const std::exception& e) {
-            std::string what = e.what();
-            throw CheckpointError(where + " cannot be read (damaged, or written for another model): " +
-                                  what.substr(0, what.find('\n')));
+            throw CheckpointError(where +
+                                  " cannot be read (damaged, or written for another model): " +
+                                  firstLine(e));
         }
         r.epoch = c.epoch;
         r.step = c.step;
@@ -644,10 +601,68 @@ struct Trainer::Impl {
         resume = std::move(r);
     }
 
-    RunResult finish(RunResult& r, double seconds) {
-        r.wallSeconds = seconds;
-        for (auto* o : observers) o->onRunEnd(r);
+    // Reads a checkpoint's state and, once all of it was read and checked, restores the model
+    // and the optimiser from it (a damaged checkpoint leaves the trainer as it was).
+    ResumePoint readResumePoint(const Checkpoint& c) {
+        ResumePoint r;
+        torch::serialize::InputArchive archive, modelArchive, optimizerArchive;
+        std::istringstream in(c.state);
+        archive.load_from(in, torch::kCPU);
+        archive.read("model", modelArchive);
+        archive.read("optimizer", optimizerArchive);
+        torch::Tensor epoch, step, shuffler, order;
+        archive.read("epoch", epoch);
+        archive.read("step", step);
+        archive.read("shuffler", shuffler);
+        archive.read("order", order);
+        archive.read("torch_rng", r.rng);
+        if (epoch.item<std::int64_t>() != c.epoch || step.item<std::int64_t>() != c.step)
+            throw CheckpointError("it says epoch " + std::to_string(epoch.item<std::int64_t>()) +
+                                  ", step " + std::to_string(step.item<std::int64_t>()) +
+                                  ", the store says step " + std::to_string(c.step));
+        r.order = checkedOrder(order);
+        r.shuffler = static_cast<std::uint64_t>(shuffler.item<std::int64_t>());
+        // The model is read into a copy and changed last, once everything else was read.
+        auto restoredModel = newModel();
+        restoredModel->load(modelArchive); // takes the archive's shapes as they are: checked next
+        requireSameShapes(*restoredModel);
+        auto probe = at::make_generator<at::CPUGeneratorImpl>();
+        probe.set_state(r.rng.to(torch::kCPU)); // throws for a state of the wrong size
+        optimizer->load(optimizerArchive);
+        torch::NoGradGuard noGrad;
+        auto to = model->parameters();
+        auto from = restoredModel->parameters();
+        for (std::size_t i = 0; i < to.size(); ++i) to[i].copy_(from[i]);
+        auto toBuffers = model->buffers();
+        auto fromBuffers = restoredModel->buffers();
+        for (std::size_t i = 0; i < toBuffers.size(); ++i) toBuffers[i].copy_(fromBuffers[i]);
         return r;
+    }
+
+    // A checkpoint's minibatch order: a permutation of the training rows, or it would index
+    // outside them.
+    std::vector<std::int64_t> checkedOrder(torch::Tensor order) const {
+        const std::int64_t nTrain = train.rows();
+        order = order.to(torch::kInt64).contiguous();
+        if (order.dim() != 1 || order.numel() != nTrain)
+            throw CheckpointError("its minibatch order has " + std::to_string(order.numel()) +
+                                  " rows, the training split " + std::to_string(nTrain) +
+                                  " (was the data changed?)");
+        if (!std::get<0>(order.sort()).equal(torch::arange(nTrain, torch::kInt64)))
+            throw CheckpointError("its minibatch order is not a permutation of the training rows");
+        return {order.data_ptr<std::int64_t>(), order.data_ptr<std::int64_t>() + nTrain};
+    }
+
+    void requireSameShapes(const MoDEModelImpl& restored) const {
+        const auto mine = model->named_parameters(), theirs = restored.named_parameters();
+        for (const auto& p : mine) {
+            const auto* other = theirs.find(p.key());
+            if (!other || other->sizes() != p.value().sizes())
+                throw CheckpointError(
+                    "it was written for another model: parameter '" + p.key() + "' has shape " +
+                    (other ? shapeText(other->sizes()) : std::string("(none)")) +
+                    ", this model's " + shapeText(p.value().sizes()));
+        }
     }
 };
 
@@ -656,14 +671,19 @@ Trainer::Trainer(ExperimentConfig config, Dataset data)
 Trainer::~Trainer() = default;
 void Trainer::addObserver(TrainingObserver* o) { d_->observers.push_back(o); }
 TrainerControl& Trainer::control() { return *d_->control; }
-void Trainer::useControl(TrainerControl* control) { d_->control = control ? control : &d_->ownControl; }
+void Trainer::useControl(TrainerControl* control) {
+    d_->control = control ? control : &d_->ownControl;
+}
 RunResult Trainer::run() { return d_->run(); }
 void Trainer::useDistributed(Distributed* group) {
     if (group && group->worldSize() > 1 && d_->resume)
-        throw DistributedError("a resumed run cannot be spread over ranks yet; resume it in one process");
-    d_->dist = group && group->worldSize() > 1 ? group : nullptr;
+        throw DistributedError(
+            "a resumed run cannot be spread over ranks yet; resume it in one process");
+    d_->useDistributed(group);
 }
-void Trainer::resumeFrom(const Checkpoint& c, std::optional<EpochMetrics> last) { d_->resumeFrom(c, std::move(last)); }
+void Trainer::resumeFrom(const Checkpoint& c, std::optional<EpochMetrics> last) {
+    d_->resumeFrom(c, std::move(last));
+}
 const ExperimentConfig& Trainer::config() const { return d_->config; }
 std::string Trainer::device() const { return d_->deviceName(); }
 

@@ -1,7 +1,8 @@
 #pragma once
 // Trains one MoDE experiment and reports it to observers, step by step and epoch by epoch.
-// LibTorch stays inside Trainer.cpp: this header exposes plain types only, so the GUI and the
-// command-line tools include it without paying for <torch/torch.h>.
+// LibTorch stays inside core/train's sources (the trainer, Evaluator, GradientSync): this header
+// exposes plain types only, so the GUI and the command-line tools include it without paying for
+// <torch/torch.h>.
 
 #include "config/ExperimentConfig.h"
 #include "data/Dataset.h"

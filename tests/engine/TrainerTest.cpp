@@ -1,7 +1,9 @@
 #include "data/RegimesDataset.h"
+#include "train/GradientSync.h"
 #include "train/Trainer.h"
 #include "TestSupport.h"
 
+#include <ATen/record_function.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -335,4 +337,60 @@ TEST(Trainer, ADamagedOrForeignCheckpointIsRefusedAndTheTrainerUntouched) {
     const auto r = t.run();
     EXPECT_EQ(r.status, RunStatus::Finished);
     EXPECT_EQ(r.final->testLoss, whole.end->final->testLoss);
+}
+
+namespace {
+
+// Counts, on the calling thread, the step's reads from the device (the trainer's named scope)
+// and every item(), which is a read of its own (aten::_local_scalar_dense). On the CPU nothing
+// waits, but the count is the one a CUDA run pays for: each read waits for the GPU's queue.
+// A .cpu() outside readBack would go uncounted (a CPU tensor's is a no-op); the trainer reads
+// through readBack only.
+std::atomic<int> stepReadBacks{0}, scalarReads{0};
+
+std::unique_ptr<at::ObserverContext> countReads(const at::RecordFunction& fn) {
+    const std::string name = fn.name();
+    if (name == kStepReadBackScope) ++stepReadBacks;
+    else if (name == "aten::_local_scalar_dense") ++scalarReads;
+    return nullptr;
+}
+
+// The reads of each step: from the previous step (or the run's or the epoch's start, which
+// leaves out the evaluation) to its report.
+struct ReadsPerStep : TrainingObserver {
+    std::vector<std::pair<int, int>> reads; // (step read-backs, item() calls)
+    static void reset() { stepReadBacks = 0, scalarReads = 0; }
+    void onRunStart(const RunStart&) override { reset(); }
+    void onStep(const StepMetrics&) override {
+        reads.emplace_back(stepReadBacks.load(), scalarReads.load());
+        reset();
+    }
+    void onEpoch(const EpochMetrics&) override { reset(); }
+};
+
+} // namespace
+
+TEST(Trainer, EachStepReadsFromTheDeviceOnce) {
+    // A dense gate, and a noisy top-k gate with dropout and the kl variant.
+    auto dense = smallConfig(2);
+    auto sparse = resumableConfig();
+    sparse.train.epochs = 2;
+    sparse.loss.distill = "kl";
+    for (auto c : {dense, sparse}) {
+        c.train.batchSize = 100;
+        ReadsPerStep counter;
+        Trainer t(c, makeRegimesDataset(c.data.regimes));
+        t.addObserver(&counter);
+        const auto handle = at::addThreadLocalCallback(
+            at::RecordFunctionCallback(countReads)
+                .scopes({at::RecordScope::FUNCTION, at::RecordScope::USER_SCOPE}));
+        const auto r = t.run();
+        at::removeCallback(handle);
+        ASSERT_EQ(r.status, RunStatus::Finished) << r.message;
+        ASSERT_EQ(counter.reads.size(), static_cast<std::size_t>(r.steps));
+        for (std::size_t i = 0; i < counter.reads.size(); ++i) {
+            EXPECT_EQ(counter.reads[i].first, 1) << c.model.gate << " gate, step " << i + 1;
+            EXPECT_EQ(counter.reads[i].second, 0) << c.model.gate << " gate, step " << i + 1;
+        }
+    }
 }

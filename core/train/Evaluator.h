@@ -1,0 +1,65 @@
+#pragma once
+// What a model scores on one split: the mixture's loss and accuracy (RMSE and R^2 for a
+// regression target) and, for the epoch's report, how the gate routes the rows (by class and by
+// known sub-task), each expert's own accuracy on the rows routed to it (probing), the gate's
+// entropy and how alike the experts' outputs are. Internal to core/train (LibTorch types): the
+// trainer and the tests use it, the public headers do not.
+
+#include "model/MoDEModel.h"
+#include "train/TrainingEvents.h"
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace mode {
+
+// One split on the device: features, targets (int64 class labels or float32 values) and, where
+// known, each row's sub-task (int64; undefined otherwise).
+struct SplitTensors {
+    torch::Tensor x, y, subtask;
+    std::int64_t rows() const { return x.defined() ? x.size(0) : 0; }
+};
+
+// The mixture's scores on a split. accuracy is R^2 for a regression target.
+struct Scores {
+    double loss = 0, accuracy = 0, rmse = 0, r2 = 0;
+};
+
+// The shape of the task, which the metrics' tables are laid out by.
+struct EvaluationTask {
+    bool classification = true;
+    int experts = 0;
+    std::vector<std::string> classNames;   // one routing row per class (regression: one row)
+    std::vector<std::string> subtaskNames; // the sub-task routing's rows, where they are known
+};
+
+class Evaluator {
+public:
+    // The model's forward pass in evaluation mode (the caller switches the model's mode);
+    // it is run on at most chunkRows rows at a time, without gradient.
+    using Forward = std::function<MoDEOutput(const torch::Tensor& x)>;
+
+    Evaluator(EvaluationTask task, Forward forward, std::int64_t chunkRows = 4096);
+
+    // The mixture's loss and score (an empty split scores 0).
+    Scores score(const SplitTensors& split) const;
+    // The same, and into `metrics`: routing by class and sub-task, gate routing accuracy,
+    // per-expert allocation, share, load, probing and similarity, gate entropy.
+    Scores scoreWithDiagnostics(const SplitTensors& split, EpochMetrics& metrics) const;
+
+private:
+    struct Sums;
+    Scores run(const SplitTensors& split, EpochMetrics* metrics) const;
+    Scores mixtureScores(const SplitTensors& split, const Sums& sums) const;
+    void report(const Sums& sums, std::int64_t rows, EpochMetrics& metrics) const;
+
+    EvaluationTask task_;
+    Forward forward_;
+    std::int64_t chunkRows_;
+};
+
+} // namespace mode
