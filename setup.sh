@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # One-step setup for MoDE Workbench on Debian 12 (bookworm), as root or with sudo.
 #   ./setup.sh            install what is missing, configure and build into build/
 #   ./setup.sh --no-gui   the same without Qt (core + command-line tools, e.g. a GPU server)

@@ -4,4 +4,6 @@
 
 #include "gui/ReportCommand.h"
 
-int main(int argc, char** argv) { return mode::reportCommand(argc, argv); }
+int main(int argc, char** argv) {
+    return mode::reportCommand(argc, argv);
+}

@@ -4,4 +4,6 @@
 
 #include "cli/RunsCommand.h"
 
-int main(int argc, char** argv) { return mode::runsCommand(argc, argv); }
+int main(int argc, char** argv) {
+    return mode::runsCommand(argc, argv);
+}

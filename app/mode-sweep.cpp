@@ -7,4 +7,6 @@
 
 #include "cli/SweepCommand.h"
 
-int main(int argc, char** argv) { return mode::sweepCommand(argc, argv); }
+int main(int argc, char** argv) {
+    return mode::sweepCommand(argc, argv);
+}

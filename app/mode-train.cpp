@@ -4,4 +4,6 @@
 
 #include "cli/TrainCommand.h"
 
-int main(int argc, char** argv) { return mode::trainCommand(argc, argv); }
+int main(int argc, char** argv) {
+    return mode::trainCommand(argc, argv);
+}

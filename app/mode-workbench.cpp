@@ -3,4 +3,6 @@
 
 #include "gui/WorkbenchCommand.h"
 
-int main(int argc, char** argv) { return mode::workbenchCommand(argc, argv); }
+int main(int argc, char** argv) {
+    return mode::workbenchCommand(argc, argv);
+}

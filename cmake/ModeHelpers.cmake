@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Lets a target's LibTorch-heavy sources reuse modecore's precompiled <torch/torch.h>.
 function(mode_use_torch_pch target)
   if(MODE_USE_PCH)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The reproduction of the method's claims: the alpha sweeps on tabular (regimes, breast cancer),
 # image (Fashion-MNIST: 10,000 training images with 4 experts, and 2,000 with 8 experts, the
 # few-rows-per-expert regime) and text (Debian descriptions) data, 8 alphas x 10 seeds each, into

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Installation and the Debian package: `cpack -G DEB` from the build folder (see
 # tests/packaging/test-deb.sh, which builds, inspects and runs it).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Helpers shared by the tests: scratch folders, files and running programs.
 
@@ -5,21 +6,21 @@
 #include <string>
 
 // A message (error text, output) holds the expected part; prints the whole message if not.
-#define EXPECT_CONTAINS(haystack, needle) \
+#define EXPECT_CONTAINS(haystack, needle)                                                          \
     EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "message: " << (haystack)
 
 namespace mode::test {
 
 // A fresh folder under the system temp dir, removed when the object goes.
 class TempDir {
-public:
+  public:
     TempDir();
     ~TempDir();
     const std::filesystem::path& path() const { return path_; }
     std::string file(const std::string& name, const std::string& contents) const;
     std::string operator/(const std::string& name) const { return (path_ / name).string(); }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Builds the engine, the command-line tools and the tests with AddressSanitizer and
 # UndefinedBehaviorSanitizer (the `asan` CMake preset, in build-asan/) and runs the whole suite
 # under them. Any report fails the run. Takes 10-15 minutes on 2 cores.

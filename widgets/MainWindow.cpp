@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "MainWindow.h"
 
 #include "config/Settings.h"
@@ -17,33 +18,33 @@
 
 #include <QAction>
 
-#include <algorithm>
-#include <nlohmann/json.hpp>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDragEnterEvent>
 #include <QDropEvent>
-#include <QMimeData>
-#include <QGuiApplication>
-#include <QScreen>
-#include <QSettings>
-#include <QUrl>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QTextBrowser>
 #include <QGridLayout>
 #include <QGroupBox>
+#include <QGuiApplication>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScreen>
 #include <QScrollArea>
+#include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTextBrowser>
+#include <QUrl>
 #include <QVBoxLayout>
+#include <algorithm>
+#include <nlohmann/json.hpp>
 
 namespace mode {
 
@@ -56,7 +57,8 @@ QGroupBox* boxed(const QString& title, QWidget* content) {
     return box;
 }
 
-QString describeRun(qint64 id, const QString& dataset, int experts, double alpha, const QString& what) {
+QString describeRun(qint64 id, const QString& dataset, int experts, double alpha,
+                    const QString& what) {
     return QObject::tr("<b>%1</b> &nbsp; %2, %3 experts, \u03b1 = %4 &nbsp; <i>%5</i>")
         .arg(id >= 0 ? QObject::tr("run %1").arg(id) : QObject::tr("run"))
         .arg(dataset.toHtmlEscaped())
@@ -71,17 +73,21 @@ QString settingsHelp() {
     QString items;
     for (const auto& s : mode::experimentSettings()) {
         if (s.label.empty()) continue;
-        items += QString("<li><b>%1</b> <code>%2</code>: %3</li>")
-                     .arg(QString::fromStdString(s.label).toHtmlEscaped(), QString::fromStdString(s.key),
-                          QString::fromStdString(s.fullHelp()).toHtmlEscaped());
+        items +=
+            QString("<li><b>%1</b> <code>%2</code>: %3</li>")
+                .arg(QString::fromStdString(s.label).toHtmlEscaped(), QString::fromStdString(s.key),
+                     QString::fromStdString(s.fullHelp()).toHtmlEscaped());
     }
     return items;
 }
 
-QString durationText(double seconds) { return QString::fromStdString(mode::formatDuration(seconds, "-")); }
+QString durationText(double seconds) {
+    return QString::fromStdString(mode::formatDuration(seconds, "-"));
+}
 } // namespace
 
-MainWindow::MainWindow(const QString& storePath, QWidget* parent) : QMainWindow(parent), storePath_(storePath) {
+MainWindow::MainWindow(const QString& storePath, QWidget* parent)
+    : QMainWindow(parent), storePath_(storePath) {
     setWindowTitle(tr("MoDE Workbench"));
     auto* split = splitter_ = new QSplitter(Qt::Horizontal, this);
     split->setObjectName("mainSplitter");
@@ -117,7 +123,8 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent) : QMainWindow(
     leftLayout->addLayout(buttons);
     resumeRun_ = new QPushButton(tr("Resume stored run"));
     resumeRun_->setObjectName("resumeRun");
-    resumeRun_->setToolTip(tr("Continue the stopped or interrupted run on show from its last checkpoint (Ctrl+Shift+R)"));
+    resumeRun_->setToolTip(tr(
+        "Continue the stopped or interrupted run on show from its last checkpoint (Ctrl+Shift+R)"));
     leftLayout->addWidget(resumeRun_);
     left->setMinimumWidth(400);
     split->addWidget(left);
@@ -134,7 +141,8 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent) : QMainWindow(
     messageBar_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     messageBar_->setVisible(false);
     runLayout->addWidget(messageBar_);
-    title_ = new QLabel(tr("Press Start to train the experiment on the left, or open a run from the history below."));
+    title_ = new QLabel(tr(
+        "Press Start to train the experiment on the left, or open a run from the history below."));
     title_->setObjectName("runTitle");
     runLayout->addWidget(title_);
     auto* grid = new QGridLayout;
@@ -188,7 +196,8 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent) : QMainWindow(
     connect(pause_, &QPushButton::clicked, this, &MainWindow::pauseOrResume);
     connect(stop_, &QPushButton::clicked, this, &MainWindow::stopRun);
     connect(resumeRun_, &QPushButton::clicked, this, &MainWindow::resumeStoredRun);
-    connect(panel_, &ExperimentPanel::validityChanged, this, [this](bool, const QString&) { updateButtons(); });
+    connect(panel_, &ExperimentPanel::validityChanged, this,
+            [this](bool, const QString&) { updateButtons(); });
     connect(&session_, &TrainingSession::runStarted, this, &MainWindow::onRunStarted);
     connect(&session_, &TrainingSession::stepsArrived, this, &MainWindow::onSteps);
     connect(&session_, &TrainingSession::epochArrived, this, &MainWindow::onEpoch);
@@ -197,7 +206,8 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent) : QMainWindow(
     connect(&session_, &TrainingSession::pausedChanged, this, [this](bool) { updateButtons(); });
     connect(history_, &RunBrowser::runActivated, this, &MainWindow::openStoredRun);
     connect(history_, &RunBrowser::compareRequested, this, &MainWindow::compareRuns);
-    connect(history_, &RunBrowser::storeError, this, [this](const QString& m) { showMessage(m, true); });
+    connect(history_, &RunBrowser::storeError, this,
+            [this](const QString& m) { showMessage(m, true); });
 
     history_->setStorePath(storePath_);
     updateButtons();
@@ -214,19 +224,26 @@ void MainWindow::fitToScreen() {
     const QSize size(std::min(width(), room.width()), std::min(height(), room.height()));
     if (size != this->size()) resize(size);
     QRect frame = geometry();
-    if (!room.contains(frame.topLeft()) || frame.right() > room.right() || frame.bottom() > room.bottom())
-        move(std::clamp(frame.left(), room.left(), std::max(room.left(), room.right() - size.width() + 1)),
-             std::clamp(frame.top(), room.top(), std::max(room.top(), room.bottom() - size.height() + 1)));
+    if (!room.contains(frame.topLeft()) || frame.right() > room.right() ||
+        frame.bottom() > room.bottom())
+        move(std::clamp(frame.left(), room.left(),
+                        std::max(room.left(), room.right() - size.width() + 1)),
+             std::clamp(frame.top(), room.top(),
+                        std::max(room.top(), room.bottom() - size.height() + 1)));
 }
 
-MainWindow::~MainWindow() { session_.stopAndWait(); }
+MainWindow::~MainWindow() {
+    session_.stopAndWait();
+}
 
 void MainWindow::buildMenus() {
     auto* file = menuBar()->addMenu(tr("&File"));
-    auto* open = file->addAction(tr("&Open data file\u2026"), this, qOverload<>(&MainWindow::openDataFile));
+    auto* open =
+        file->addAction(tr("&Open data file\u2026"), this, qOverload<>(&MainWindow::openDataFile));
     open->setShortcut(QKeySequence::Open);
     file->addAction(tr("Open &report\u2026"), this, [this] {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Open a report"), QString(), tr("Markdown (*.md)"));
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open a report"), QString(),
+                                                          tr("Markdown (*.md)"));
         if (!path.isEmpty()) openReport(path);
     });
     file->addSeparator();
@@ -239,7 +256,8 @@ void MainWindow::buildMenus() {
     pauseAction_ = run->addAction(tr("&Pause / Resume"), this, &MainWindow::pauseOrResume);
     pauseAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_P));
     stopAction_ = run->addAction(tr("S&top"), this, &MainWindow::stopRun);
-    stopAction_->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Period), QKeySequence(Qt::SHIFT | Qt::Key_F5)});
+    stopAction_->setShortcuts(
+        {QKeySequence(Qt::CTRL | Qt::Key_Period), QKeySequence(Qt::SHIFT | Qt::Key_F5)});
     resumeRunAction_ = run->addAction(tr("&Resume stored run"), this, &MainWindow::resumeStoredRun);
     resumeRunAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
 
@@ -263,27 +281,34 @@ void MainWindow::buildMenus() {
     });
     explain->setShortcut(QKeySequence::HelpContents);
     help->addAction(tr("&About MoDE Workbench"), this, [this] {
-        QMessageBox::about(this, tr("About MoDE Workbench"),
-                           tr("<b>MoDE Workbench %1</b><p>Mixture-of-Experts models trained with mutual distillation "
-                              "among the experts.</p><p>LibTorch %2, Qt %3<br>Devices: %4<br>Run store: %5</p>")
-                               .arg(MODE_VERSION)
-                               .arg(QString::fromStdString(libtorchVersion()))
-                               .arg(qVersion())
-                               .arg(QString::fromStdString([] {
-                                   std::string s;
-                                   for (const auto& d : availableDevices()) s += (s.empty() ? "" : ", ") + d;
-                                   return s;
-                               }()))
-                               .arg(storePath_.toHtmlEscaped()));
+        QMessageBox::about(
+            this, tr("About MoDE Workbench"),
+            tr("<b>MoDE Workbench %1</b><p>Mixture-of-Experts models trained with mutual "
+               "distillation "
+               "among the experts.</p><p>LibTorch %2, Qt %3<br>Devices: %4<br>Run store: %5</p>")
+                .arg(MODE_VERSION)
+                .arg(QString::fromStdString(libtorchVersion()))
+                .arg(qVersion())
+                .arg(QString::fromStdString([] {
+                    std::string s;
+                    for (const auto& d : availableDevices())
+                        s += (s.empty() ? "" : ", ") + d;
+                    return s;
+                }()))
+                .arg(storePath_.toHtmlEscaped()));
     });
 }
 
-QString MainWindow::message() const { return messageBar_->isVisible() ? messageBar_->text() : QString(); }
+QString MainWindow::message() const {
+    return messageBar_->isVisible() ? messageBar_->text() : QString();
+}
 
 void MainWindow::showMessage(const QString& text, bool error) {
     messageBar_->setText(text);
-    messageBar_->setStyleSheet(error ? "QLabel { background: #fdecea; color: #611a15; padding: 6px; border: 1px solid #f5c2c0; }"
-                                     : "QLabel { background: #e8f4fd; color: #0d3c61; padding: 6px; }");
+    messageBar_->setStyleSheet(
+        error ? "QLabel { background: #fdecea; color: #611a15; padding: 6px; border: 1px solid "
+                "#f5c2c0; }"
+              : "QLabel { background: #e8f4fd; color: #0d3c61; padding: 6px; }");
     messageBar_->setVisible(!text.isEmpty());
 }
 
@@ -303,7 +328,9 @@ void MainWindow::updateButtons() {
     pause_->setText(session_.isPaused() ? tr("Resume") : tr("Pause"));
     panel_->setEnabled(!running);
     if (!running && !issues.empty())
-        whyDisabled_->setText(tr("Start is disabled: %1").arg(QString::fromStdString(issues.front().field + ": " + issues.front().message)));
+        whyDisabled_->setText(
+            tr("Start is disabled: %1")
+                .arg(QString::fromStdString(issues.front().field + ": " + issues.front().message)));
     else
         whyDisabled_->clear();
     whyDisabled_->setVisible(!whyDisabled_->text().isEmpty());
@@ -325,7 +352,8 @@ bool MainWindow::startRun() {
     const auto c = panel_->config();
     if (!session_.start(c, storePath_)) return false;
     resumableRunId_ = -1;
-    title_->setText(describeRun(-1, QString::fromStdString(c.datasetLabel()), c.model.experts, c.loss.alpha, tr("starting")));
+    title_->setText(describeRun(-1, QString::fromStdString(c.datasetLabel()), c.model.experts,
+                                c.loss.alpha, tr("starting")));
     state_->setText(tr("loading the data"));
     epochProgress_->setRange(0, c.train.epochs);
     epochProgress_->setValue(0);
@@ -336,8 +364,10 @@ bool MainWindow::startRun() {
 
 void MainWindow::pauseOrResume() {
     if (!session_.isRunning()) return;
-    if (session_.isPaused()) session_.resume();
-    else session_.pause();
+    if (session_.isPaused())
+        session_.resume();
+    else
+        session_.pause();
 }
 
 void MainWindow::stopRun() {
@@ -348,8 +378,9 @@ void MainWindow::stopRun() {
 
 void MainWindow::openDataFile() {
     if (session_.isRunning()) return;
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open a data file"), QString(),
-                                                      tr("Data files (*.csv *.tsv *.txt);;All files (*)"));
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Open a data file"), QString(),
+                                     tr("Data files (*.csv *.tsv *.txt);;All files (*)"));
     if (!path.isEmpty()) openDataFile(path);
 }
 
@@ -367,10 +398,14 @@ void MainWindow::onRunStarted(const RunStart& s, qint64 runId) {
     accuracy_->setClassification(s.classification);
     experts_->setClassification(s.classification);
     const auto c = panel_->config();
-    title_->setText(describeRun(runId, QString::fromStdString(s.datasetName), s.experts, c.loss.alpha,
-                                tr("training on %1, %2 train / %3 val / %4 test rows, %5 parameters")
-                                    .arg(QString::fromStdString(s.device))
-                                    .arg(s.trainRows).arg(s.valRows).arg(s.testRows).arg(s.parameters)));
+    title_->setText(
+        describeRun(runId, QString::fromStdString(s.datasetName), s.experts, c.loss.alpha,
+                    tr("training on %1, %2 train / %3 val / %4 test rows, %5 parameters")
+                        .arg(QString::fromStdString(s.device))
+                        .arg(s.trainRows)
+                        .arg(s.valRows)
+                        .arg(s.testRows)
+                        .arg(s.parameters)));
     device_->setText(tr("device: %1").arg(QString::fromStdString(s.device)));
     epochProgress_->setRange(0, s.epochs);
     epochProgress_->setValue(0);
@@ -388,7 +423,8 @@ void MainWindow::onSteps(const std::vector<StepMetrics>& steps) {
     speed_->setText(tr("%1 samples/s").arg(last.samplesPerSecond, 0, 'f', 0));
     const double total = static_cast<double>(liveStart_.stepsPerEpoch) * liveStart_.epochs;
     if (last.step > 0 && last.wallSeconds > 0)
-        eta_->setText(tr("ETA %1").arg(durationText((total - last.step) * last.wallSeconds / last.step)));
+        eta_->setText(
+            tr("ETA %1").arg(durationText((total - last.step) * last.wallSeconds / last.step)));
 }
 
 void MainWindow::onEpoch(const EpochMetrics& e) {
@@ -403,18 +439,25 @@ void MainWindow::onEpoch(const EpochMetrics& e) {
 void MainWindow::onRunEnded(const RunResult& r, qint64 runId) {
     const auto c = panel_->config();
     const QString status = QString::fromStdString(toString(r.status));
-    title_->setText(describeRun(runId, QString::fromStdString(liveStart_.datasetName), liveStart_.experts,
-                                c.loss.alpha, tr("%1 after %2 epochs in %3").arg(status).arg(r.epochsCompleted)
-                                                  .arg(durationText(r.wallSeconds))));
+    title_->setText(describeRun(runId, QString::fromStdString(liveStart_.datasetName),
+                                liveStart_.experts, c.loss.alpha,
+                                tr("%1 after %2 epochs in %3")
+                                    .arg(status)
+                                    .arg(r.epochsCompleted)
+                                    .arg(durationText(r.wallSeconds))));
     state_->setText(status);
     eta_->clear();
     if (r.status == RunStatus::Finished) {
         stepProgress_->setValue(stepProgress_->maximum());
         showMessage({}, false);
     } else if (r.status == RunStatus::Stopped) {
-        showMessage(tr("Run %1 stopped: %2. It is stored as stopped.").arg(runId).arg(QString::fromStdString(r.message)), false);
+        showMessage(tr("Run %1 stopped: %2. It is stored as stopped.")
+                        .arg(runId)
+                        .arg(QString::fromStdString(r.message)),
+                    false);
     } else {
-        showMessage(tr("Run %1 %2: %3").arg(runId).arg(status, QString::fromStdString(r.message)), true);
+        showMessage(tr("Run %1 %2: %3").arg(runId).arg(status, QString::fromStdString(r.message)),
+                    true);
     }
     updateButtons();
     history_->refresh();
@@ -467,12 +510,15 @@ bool MainWindow::openStoredRun(qint64 id) {
         }
         shownRunId_ = id;
         views_->setCurrentIndex(0);
-        title_->setText(describeRun(id, QString::fromStdString(r.dataset), r.experts, r.alpha,
-                                    tr("stored: %1, %2/%3 epochs%4")
-                                        .arg(QString::fromStdString(toString(r.status)))
-                                        .arg(r.epochsCompleted)
-                                        .arg(r.start.epochs)
-                                        .arg(r.name.empty() ? QString() : ", \"" + QString::fromStdString(r.name).toHtmlEscaped() + "\"")));
+        title_->setText(describeRun(
+            id, QString::fromStdString(r.dataset), r.experts, r.alpha,
+            tr("stored: %1, %2/%3 epochs%4")
+                .arg(QString::fromStdString(toString(r.status)))
+                .arg(r.epochsCompleted)
+                .arg(r.start.epochs)
+                .arg(r.name.empty()
+                         ? QString()
+                         : ", \"" + QString::fromStdString(r.name).toHtmlEscaped() + "\"")));
         showMessage(r.message.empty() ? QString() : QString::fromStdString(r.message),
                     r.status != RunStatus::Finished && r.status != RunStatus::Stopped);
         state_->setText(tr("showing stored run %1").arg(id));
@@ -491,9 +537,14 @@ void MainWindow::showHistory(const RunStore& store, qint64 id, int maxEpoch, std
     const RunRecord r = store.run(id);
     auto steps = store.steps(id);
     auto epochs = store.epochs(id);
-    if (maxStep > 0) steps.erase(std::remove_if(steps.begin(), steps.end(), [&](const auto& m) { return m.step > maxStep; }), steps.end());
+    if (maxStep > 0)
+        steps.erase(std::remove_if(steps.begin(), steps.end(),
+                                   [&](const auto& m) { return m.step > maxStep; }),
+                    steps.end());
     if (maxEpoch > 0)
-        epochs.erase(std::remove_if(epochs.begin(), epochs.end(), [&](const auto& e) { return e.epoch > maxEpoch; }), epochs.end());
+        epochs.erase(std::remove_if(epochs.begin(), epochs.end(),
+                                    [&](const auto& e) { return e.epoch > maxEpoch; }),
+                     epochs.end());
     clearViews();
     accuracy_->setClassification(r.start.classification);
     experts_->setClassification(r.start.classification);
@@ -514,7 +565,8 @@ bool MainWindow::resumeStoredRun() {
         // Where the checkpoint is, without its archive: the worker reads that (and says what
         // stops a resume, if anything does).
         const auto at = store.checkpoint(id, /*withState=*/false);
-        if (!at) throw RunStoreError("run " + std::to_string(id) + " has no checkpoint to resume from");
+        if (!at)
+            throw RunStoreError("run " + std::to_string(id) + " has no checkpoint to resume from");
         showHistory(store, id, at->epoch, at->step); // what the resumed run keeps
     } catch (const std::exception& e) {
         showMessage(QString::fromStdString(e.what()), true);
@@ -530,24 +582,36 @@ bool MainWindow::resumeStoredRun() {
 }
 
 QString MainWindow::helpText() const {
-    return tr(
-        "<h2>Mixture of Experts with mutual distillation (MoDE)</h2>"
-        "<p>A Mixture of Experts (MoE) trains several small networks, the <i>experts</i>, and a <i>gate</i> that weighs "
-        "their outputs for each sample; the prediction is the gate-weighted mixture. Trained alone, each expert sees "
-        "only the samples its gate sends it and can miss what the others learn. MoDE adds a <i>mutual distillation</i> "
-        "loss that pulls every expert's output towards the others' on every sample, weighted by <b>alpha</b>: a little "
-        "knowledge sharing makes each expert better on its own samples (measured by <i>expert probing</i>: each expert "
-        "alone on the samples it is chosen for) without making the experts all the same.</p>"
-        "<p>Too much alpha makes the experts identical and the mixture a single network again, so the run also shows "
-        "how the gate routes: the routing heatmap (which classes or known sub-tasks go to which expert), the gate "
-        "routing accuracy (sub-tasks matched one-to-one to experts), the experts' load and their similarity.</p>"
-        "<p><b>Alpha</b>, the distillation weight \u03b1, is the knob the method is about: 0 trains the plain MoE.</p>"
-        "<h3>The knobs</h3><ul>"
-        "<li><b>Dataset</b>: a built-in (regimes: tabular data with known sub-tasks; Fashion-MNIST; Debian package "
-        "descriptions) or your own CSV (a target column, optional sub-task column) or TSV text (label, TAB, text). "
-        "Drop a file on the window to open it.</li>%2</ul>"
-        "<p>Every run is stored (%1); a stopped or interrupted run continues with Run &gt; Resume stored run. The "
-        "command-line tools mode-train, mode-sweep, mode-runs and mode-report run the same engine headless.</p>")
+    return tr("<h2>Mixture of Experts with mutual distillation (MoDE)</h2>"
+              "<p>A Mixture of Experts (MoE) trains several small networks, the <i>experts</i>, "
+              "and a <i>gate</i> that weighs "
+              "their outputs for each sample; the prediction is the gate-weighted mixture. Trained "
+              "alone, each expert sees "
+              "only the samples its gate sends it and can miss what the others learn. MoDE adds a "
+              "<i>mutual distillation</i> "
+              "loss that pulls every expert's output towards the others' on every sample, weighted "
+              "by <b>alpha</b>: a little "
+              "knowledge sharing makes each expert better on its own samples (measured by "
+              "<i>expert probing</i>: each expert "
+              "alone on the samples it is chosen for) without making the experts all the same.</p>"
+              "<p>Too much alpha makes the experts identical and the mixture a single network "
+              "again, so the run also shows "
+              "how the gate routes: the routing heatmap (which classes or known sub-tasks go to "
+              "which expert), the gate "
+              "routing accuracy (sub-tasks matched one-to-one to experts), the experts' load and "
+              "their similarity.</p>"
+              "<p><b>Alpha</b>, the distillation weight \u03b1, is the knob the method is about: 0 "
+              "trains the plain MoE.</p>"
+              "<h3>The knobs</h3><ul>"
+              "<li><b>Dataset</b>: a built-in (regimes: tabular data with known sub-tasks; "
+              "Fashion-MNIST; Debian package "
+              "descriptions) or your own CSV (a target column, optional sub-task column) or TSV "
+              "text (label, TAB, text). "
+              "Drop a file on the window to open it.</li>%2</ul>"
+              "<p>Every run is stored (%1); a stopped or interrupted run continues with Run &gt; "
+              "Resume stored run. The "
+              "command-line tools mode-train, mode-sweep, mode-runs and mode-report run the same "
+              "engine headless.</p>")
         .arg(storePath_.toHtmlEscaped(), settingsHelp());
 }
 
@@ -559,8 +623,10 @@ void MainWindow::restoreSettings(bool experimentToo) {
         fitToScreen(); // remembered on a bigger screen
     }
     if (s.contains("window/state")) restoreState(s.value("window/state").toByteArray());
-    if (s.contains("window/splitter")) splitter_->restoreState(s.value("window/splitter").toByteArray());
-    if (s.contains("window/runSplitter")) rightSplitter_->restoreState(s.value("window/runSplitter").toByteArray());
+    if (s.contains("window/splitter"))
+        splitter_->restoreState(s.value("window/splitter").toByteArray());
+    if (s.contains("window/runSplitter"))
+        rightSplitter_->restoreState(s.value("window/runSplitter").toByteArray());
     if (!experimentToo || !s.contains("experiment/last")) return;
     try {
         const auto j = nlohmann::json::parse(s.value("experiment/last").toString().toStdString());
@@ -581,7 +647,8 @@ void MainWindow::saveSettings() const {
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
     const auto urls = event->mimeData()->urls();
-    if (!session_.isRunning() && urls.size() == 1 && urls.front().isLocalFile()) event->acceptProposedAction();
+    if (!session_.isRunning() && urls.size() == 1 && urls.front().isLocalFile())
+        event->acceptProposedAction();
 }
 
 void MainWindow::dropEvent(QDropEvent* event) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // The workbench window: the experiment on the left, the live (or stored) run on the right —
 // loss and accuracy curves, routing heatmap, experts — and the run history below.
@@ -31,7 +32,7 @@ class RunBrowser;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
-public:
+  public:
     explicit MainWindow(const QString& storePath, QWidget* parent = nullptr);
     ~MainWindow() override;
 
@@ -47,11 +48,11 @@ public:
     QPushButton* pauseButton() const { return pause_; }
     QPushButton* stopButton() const { return stop_; }
     QPushButton* resumeRunButton() const { return resumeRun_; }
-    QString message() const;          // the message bar's text (errors), empty if hidden
+    QString message() const; // the message bar's text (errors), empty if hidden
     QString storePath() const { return storePath_; }
     qint64 shownRunId() const { return shownRunId_; }
 
-public slots:
+  public slots:
     bool startRun();
     void pauseOrResume();
     void stopRun();
@@ -74,17 +75,17 @@ public slots:
     // Help > MoDE and its knobs: what the method is and what each setting does.
     QString helpText() const;
 
-signals:
+  signals:
     void epochShown(int epoch);
     void runFinished(const mode::RunResult& result, qint64 runId);
 
-protected:
+  protected:
     void closeEvent(QCloseEvent* event) override;
     // A data file (CSV, TSV) dropped on the window opens as with File > Open data file.
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
 
-private:
+  private:
     void fitToScreen();
     void buildMenus();
     void clearViews();
@@ -129,7 +130,7 @@ private:
     QAction* resumeRunAction_;
     RunStart liveStart_;
     qint64 shownRunId_ = -1;
-    qint64 resumableRunId_ = -1; // the stored run on show, if it can be continued
+    qint64 resumableRunId_ = -1;    // the stored run on show, if it can be continued
     bool settingsRestored_ = false; // saved on close only then (not for screenshot runs, tests)
 };
 

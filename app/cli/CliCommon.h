@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Small things every command-line tool shares: exit codes, terminal detection, file output.
 
@@ -12,7 +13,9 @@ namespace mode {
 constexpr int kExitRunFailed = 1; // the run failed or diverged
 constexpr int kExitBadInput = 2;  // bad flags, experiment, data or store
 
-inline bool isTerminal(std::FILE* f) { return ::isatty(::fileno(f)) == 1; }
+inline bool isTerminal(std::FILE* f) {
+    return ::isatty(::fileno(f)) == 1;
+}
 
 // The process's peak resident memory so far, in MiB (Linux reports ru_maxrss in KiB).
 inline double peakResidentMiB() {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "cli/ConsoleProgress.h"
 
 #include "util/Format.h"
@@ -13,11 +14,13 @@ ConsoleProgress::ConsoleProgress(std::ostream& out, bool enabled, bool terminal)
 void ConsoleProgress::onRunStart(const RunStart& s) {
     start_ = s;
     if (!enabled_) return;
-    out_ << "training " << s.experts << " experts on " << s.datasetName << " (" << s.trainRows << " train, "
-         << s.valRows << " val, " << s.testRows << " test rows, " << s.features << " features), " << s.parameters
-         << " parameters, " << s.epochs << " epochs x " << s.stepsPerEpoch << " steps on " << s.device << "\n";
+    out_ << "training " << s.experts << " experts on " << s.datasetName << " (" << s.trainRows
+         << " train, " << s.valRows << " val, " << s.testRows << " test rows, " << s.features
+         << " features), " << s.parameters << " parameters, " << s.epochs << " epochs x "
+         << s.stepsPerEpoch << " steps on " << s.device << "\n";
     if (s.resumedFromEpoch > 0)
-        out_ << "resuming after epoch " << s.resumedFromEpoch << " (step " << s.resumedFromStep << ") from its checkpoint\n";
+        out_ << "resuming after epoch " << s.resumedFromEpoch << " (step " << s.resumedFromStep
+             << ") from its checkpoint\n";
 }
 
 void ConsoleProgress::clearBar() {
@@ -38,9 +41,11 @@ void ConsoleProgress::onStep(const StepMetrics& m) {
     bar.resize(width, '.');
     const double eta = frac > 0 ? m.wallSeconds * (1 - frac) / frac : -1;
     char buf[256];
-    std::snprintf(buf, sizeof buf, "\r\033[Kepoch %d/%d [%s] %3.0f%%  loss %.4f (task %.4f, distill %.4f)  %.0f samples/s  ETA %s",
-                  m.epoch, start_.epochs, bar.c_str(), frac * 100, m.total, m.task, m.distill, m.samplesPerSecond,
-                  formatDuration(eta).c_str());
+    std::snprintf(buf, sizeof buf,
+                  "\r\033[Kepoch %d/%d [%s] %3.0f%%  loss %.4f (task %.4f, distill %.4f)  %.0f "
+                  "samples/s  ETA %s",
+                  m.epoch, start_.epochs, bar.c_str(), frac * 100, m.total, m.task, m.distill,
+                  m.samplesPerSecond, formatDuration(eta).c_str());
     out_ << buf << std::flush;
     barShown_ = true;
 }
@@ -49,10 +54,12 @@ void ConsoleProgress::onEpoch(const EpochMetrics& m) {
     if (!enabled_) return;
     clearBar();
     char buf[320];
-    int n = std::snprintf(buf, sizeof buf, "epoch %3d/%d  loss %.4f (task %.4f, distill %.4f)  val %s %.4f  test %s %.4f",
-                          m.epoch, start_.epochs, m.trainLoss, m.trainTaskLoss, m.trainDistillLoss,
-                          start_.classification ? "acc" : "R^2", m.valAccuracy, start_.classification ? "acc" : "R^2",
-                          m.testAccuracy);
+    int n = std::snprintf(
+        buf, sizeof buf,
+        "epoch %3d/%d  loss %.4f (task %.4f, distill %.4f)  val %s %.4f  test %s %.4f", m.epoch,
+        start_.epochs, m.trainLoss, m.trainTaskLoss, m.trainDistillLoss,
+        start_.classification ? "acc" : "R^2", m.valAccuracy, start_.classification ? "acc" : "R^2",
+        m.testAccuracy);
     if (m.gateRoutingAccuracy && n > 0 && n < static_cast<int>(sizeof buf))
         std::snprintf(buf + n, sizeof buf - n, "  routing %.3f", *m.gateRoutingAccuracy);
     out_ << buf << "\n" << std::flush;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Progress of a run on a terminal: a redrawn bar with samples/s and ETA on a TTY, one line per
 // epoch otherwise (logs of batch jobs stay readable).
@@ -10,14 +11,14 @@
 namespace mode {
 
 class ConsoleProgress : public TrainingObserver {
-public:
+  public:
     ConsoleProgress(std::ostream& out, bool enabled, bool terminal);
     void onRunStart(const RunStart& s) override;
     void onStep(const StepMetrics& m) override;
     void onEpoch(const EpochMetrics& m) override;
     void onRunEnd(const RunResult& r) override;
 
-private:
+  private:
     void clearBar();
     std::ostream& out_;
     bool enabled_, terminal_;

@@ -24,34 +24,44 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string fixed(const std::optional<double>& v, int digits = 4) { return formatFixed(v, digits); }
-std::string alphaText(double a) { return formatNumber(a); }
+std::string fixed(const std::optional<double>& v, int digits = 4) {
+    return formatFixed(v, digits);
+}
+std::string alphaText(double a) {
+    return formatNumber(a);
+}
 
 void printList(const std::vector<RunRecord>& runs) {
     if (runs.empty()) {
         std::cout << "no runs\n";
         return;
     }
-    std::cout << std::left << std::setw(6) << "id" << std::setw(22) << "name" << std::setw(12) << "status"
-              << std::setw(14) << "dataset" << std::right << std::setw(4) << "E" << std::setw(9) << "alpha"
-              << std::setw(9) << "test" << std::setw(9) << "routing" << std::setw(8) << "epochs"
+    std::cout << std::left << std::setw(6) << "id" << std::setw(22) << "name" << std::setw(12)
+              << "status" << std::setw(14) << "dataset" << std::right << std::setw(4) << "E"
+              << std::setw(9) << "alpha" << std::setw(9) << "test" << std::setw(9) << "routing"
+              << std::setw(8) << "epochs"
               << "  started\n";
     for (const auto& r : runs) {
         // Names come from users and files: shown without terminal escapes or broken bytes.
         std::string name = printable(r.name), dataset = printable(r.dataset);
         name = name.size() > 20 ? name.substr(0, 19) + "~" : name;
         dataset = dataset.size() > 12 ? dataset.substr(0, 11) + "~" : dataset;
-        std::cout << std::left << std::setw(6) << r.id << std::setw(22) << (name.empty() ? "-" : name)
-                  << std::setw(12) << toString(r.status) << std::setw(14) << dataset << std::right << std::setw(4)
-                  << r.experts << std::setw(9) << alphaText(r.alpha) << std::setw(9) << fixed(r.testAccuracy)
+        std::cout << std::left << std::setw(6) << r.id << std::setw(22)
+                  << (name.empty() ? "-" : name) << std::setw(12) << toString(r.status)
+                  << std::setw(14) << dataset << std::right << std::setw(4) << r.experts
+                  << std::setw(9) << alphaText(r.alpha) << std::setw(9) << fixed(r.testAccuracy)
                   << std::setw(9) << fixed(r.gateRoutingAccuracy, 3) << std::setw(8)
-                  << (std::to_string(r.epochsCompleted) + "/" + std::to_string(r.start.epochs)) << "  "
-                  << localTimeShort(r.startedAt) << "\n";
+                  << (std::to_string(r.epochsCompleted) + "/" + std::to_string(r.start.epochs))
+                  << "  " << localTimeShort(r.startedAt) << "\n";
     }
 }
 
-json intervalJson(const Interval& i) { return i.known() ? json::array({i.lower, i.upper}) : json(nullptr); }
-json finiteOrNull(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+json intervalJson(const Interval& i) {
+    return i.known() ? json::array({i.lower, i.upper}) : json(nullptr);
+}
+json finiteOrNull(double v) {
+    return std::isfinite(v) ? json(v) : json(nullptr);
+}
 
 // Each alpha of each configuration against alpha = 0, paired by seed, Holm across the alphas.
 json compareJson(const std::vector<StudyRun>& runs, const std::string& metric) {
@@ -59,19 +69,23 @@ json compareJson(const std::vector<StudyRun>& runs, const std::string& metric) {
     for (const auto& study : groupStudies(runs)) {
         json rows = json::array();
         for (const auto& e : alphaEffects(study, runs, metric)) {
-            json r{{"alpha", e.alpha}, {"seeds", e.seeds}, {"mean", finiteOrNull(e.mean)}, {"std", finiteOrNull(e.std)}};
+            json r{{"alpha", e.alpha},
+                   {"seeds", e.seeds},
+                   {"mean", finiteOrNull(e.mean)},
+                   {"std", finiteOrNull(e.std)}};
             if (e.vsZero) {
                 const auto& c = *e.vsZero;
-                r["vs_alpha_0"] = {{"pairs", c.n},
-                                   {"mean_difference", finiteOrNull(c.meanDifference)},
-                                   {"ci95_t", intervalJson(c.tInterval)},
-                                   {"ci95_bootstrap", intervalJson(c.bootstrapInterval)},
-                                   {"p_t", c.n >= 2 ? json(c.tTest.pValue) : json(nullptr)},
-                                   {"p_holm", finiteOrNull(e.holmP)},
-                                   {"p_wilcoxon", c.wilcoxon.n > 0 ? json(c.wilcoxon.pValue) : json(nullptr)},
-                                   {"p_improve", finiteOrNull(c.improvement.estimate)},
-                                   {"p_improve_ci95", intervalJson(c.improvement.interval)},
-                                   {"detectable_difference", finiteOrNull(c.minimalDetectable)}};
+                r["vs_alpha_0"] = {
+                    {"pairs", c.n},
+                    {"mean_difference", finiteOrNull(c.meanDifference)},
+                    {"ci95_t", intervalJson(c.tInterval)},
+                    {"ci95_bootstrap", intervalJson(c.bootstrapInterval)},
+                    {"p_t", c.n >= 2 ? json(c.tTest.pValue) : json(nullptr)},
+                    {"p_holm", finiteOrNull(e.holmP)},
+                    {"p_wilcoxon", c.wilcoxon.n > 0 ? json(c.wilcoxon.pValue) : json(nullptr)},
+                    {"p_improve", finiteOrNull(c.improvement.estimate)},
+                    {"p_improve_ci95", intervalJson(c.improvement.interval)},
+                    {"detectable_difference", finiteOrNull(c.minimalDetectable)}};
             }
             rows.push_back(r);
         }
@@ -86,22 +100,28 @@ json compareJson(const std::vector<StudyRun>& runs, const std::string& metric) {
 
 void printCompare(const json& studies) {
     for (const auto& s : studies) {
-        std::cout << s["configuration"].get<std::string>() << " (configuration " << s["signature"].get<std::string>() << "), "
-                  << s["metric"].get<std::string>() << ": each alpha against alpha = 0, paired by seed, Holm across the alphas\n";
-        std::cout << std::right << std::setw(8) << "alpha" << std::setw(7) << "seeds" << std::setw(9) << "mean" << std::setw(11)
-                  << "diff" << std::setw(22) << "95% CI (t)" << std::setw(9) << "p" << std::setw(9) << "Holm p" << std::setw(12)
-                  << "P(improve)\n";
-        auto num = [](const json& v, int digits) { return v.is_null() ? std::string("-") : fixed(v.get<double>(), digits); };
+        std::cout << s["configuration"].get<std::string>() << " (configuration "
+                  << s["signature"].get<std::string>() << "), " << s["metric"].get<std::string>()
+                  << ": each alpha against alpha = 0, paired by seed, Holm across the alphas\n";
+        std::cout << std::right << std::setw(8) << "alpha" << std::setw(7) << "seeds"
+                  << std::setw(9) << "mean" << std::setw(11) << "diff" << std::setw(22)
+                  << "95% CI (t)" << std::setw(9) << "p" << std::setw(9) << "Holm p"
+                  << std::setw(12) << "P(improve)\n";
+        auto num = [](const json& v, int digits) {
+            return v.is_null() ? std::string("-") : fixed(v.get<double>(), digits);
+        };
         for (const auto& a : s["alphas"]) {
-            std::cout << std::setw(8) << alphaText(a["alpha"].get<double>()) << std::setw(7) << a["seeds"].size() << std::setw(9)
-                      << num(a["mean"], 4);
+            std::cout << std::setw(8) << alphaText(a["alpha"].get<double>()) << std::setw(7)
+                      << a["seeds"].size() << std::setw(9) << num(a["mean"], 4);
             if (a.contains("vs_alpha_0")) {
                 const auto& c = a["vs_alpha_0"];
                 const auto& ci = c["ci95_t"];
                 std::cout << std::setw(11) << num(c["mean_difference"], 4) << std::setw(22)
-                          << (ci.is_null() ? std::string("-") : "[" + fixed(ci[0].get<double>()) + ", " + fixed(ci[1].get<double>()) + "]")
-                          << std::setw(9) << num(c["p_t"], 3) << std::setw(9) << num(c["p_holm"], 3) << std::setw(12)
-                          << num(c["p_improve"], 2);
+                          << (ci.is_null() ? std::string("-")
+                                           : "[" + fixed(ci[0].get<double>()) + ", " +
+                                                 fixed(ci[1].get<double>()) + "]")
+                          << std::setw(9) << num(c["p_t"], 3) << std::setw(9) << num(c["p_holm"], 3)
+                          << std::setw(12) << num(c["p_improve"], 2);
             } else if (a["alpha"].get<double>() == 0) {
                 std::cout << std::setw(11) << "baseline";
             }
@@ -111,37 +131,46 @@ void printCompare(const json& studies) {
 }
 
 void printShow(const RunStore& store, const RunRecord& r) {
-    std::cout << "run " << r.id << (r.name.empty() ? "" : " \"" + printable(r.name) + "\"") << ": " << toString(r.status);
+    std::cout << "run " << r.id << (r.name.empty() ? "" : " \"" + printable(r.name) + "\"") << ": "
+              << toString(r.status);
     if (!r.message.empty()) std::cout << " (" << r.message << ")";
-    std::cout << "\n  dataset      " << r.dataset << " (" << r.datasetFingerprint << "), " << r.start.trainRows << " train / "
-              << r.start.valRows << " val / " << r.start.testRows << " test rows\n"
-              << "  model        " << r.experts << " experts, gate " << r.gate << ", " << r.start.parameters
-              << " parameters\n"
+    std::cout << "\n  dataset      " << r.dataset << " (" << r.datasetFingerprint << "), "
+              << r.start.trainRows << " train / " << r.start.valRows << " val / "
+              << r.start.testRows << " test rows\n"
+              << "  model        " << r.experts << " experts, gate " << r.gate << ", "
+              << r.start.parameters << " parameters\n"
               << "  loss         alpha " << alphaText(r.alpha) << " (" << r.distill << ")\n"
               << "  seed         " << r.seed << ", device " << r.device << "\n"
-              << "  progress     " << r.epochsCompleted << "/" << r.start.epochs << " epochs, " << r.steps << " steps, "
-              << std::fixed << std::setprecision(1) << r.wallSeconds << " s\n"
+              << "  progress     " << r.epochsCompleted << "/" << r.start.epochs << " epochs, "
+              << r.steps << " steps, " << std::fixed << std::setprecision(1) << r.wallSeconds
+              << " s\n"
               << "  started      " << localTimeShort(r.startedAt)
               << (r.endedAt ? ", ended " + localTimeShort(*r.endedAt) : std::string()) << "\n"
-              << "  results      test accuracy " << fixed(r.testAccuracy) << ", validation " << fixed(r.valAccuracy)
-              << " (best " << fixed(r.bestValAccuracy) << "), gate routing accuracy " << fixed(r.gateRoutingAccuracy, 3)
-              << "\n"
-              << "  software     mode-workbench " << r.modeVersion << ", LibTorch " << r.libtorchVersion << "\n"
-              << "  config hash  " << r.configHash << (r.hasCheckpoint ? ", checkpoint stored" : "") << "\n";
+              << "  results      test accuracy " << fixed(r.testAccuracy) << ", validation "
+              << fixed(r.valAccuracy) << " (best " << fixed(r.bestValAccuracy)
+              << "), gate routing accuracy " << fixed(r.gateRoutingAccuracy, 3) << "\n"
+              << "  software     mode-workbench " << r.modeVersion << ", LibTorch "
+              << r.libtorchVersion << "\n"
+              << "  config hash  " << r.configHash << (r.hasCheckpoint ? ", checkpoint stored" : "")
+              << "\n";
     if (!r.tags.empty()) {
         std::cout << "  tags        ";
-        for (const auto& t : r.tags) std::cout << " " << t;
+        for (const auto& t : r.tags)
+            std::cout << " " << t;
         std::cout << "\n";
     }
     if (!r.notes.empty()) std::cout << "  notes        " << r.notes << "\n";
     auto epochs = store.epochs(r.id);
     if (!epochs.empty()) {
         const auto& last = epochs.back();
-        std::cout << "  experts at epoch " << last.epoch << ":\n    expert  allocated  probing acc    load  similarity\n";
+        std::cout << "  experts at epoch " << last.epoch
+                  << ":\n    expert  allocated  probing acc    load  similarity\n";
         for (const auto& e : last.experts)
-            std::cout << "    " << std::setw(6) << e.expert << std::setw(11) << e.allocated << std::setw(13)
-                      << fixed(e.probingAccuracy ? e.probingAccuracy : e.probingError) << std::setw(8)
-                      << fixed(e.load, 3) << std::setw(12) << fixed(e.similarity, 3) << "\n";
+            std::cout << "    " << std::setw(6) << e.expert << std::setw(11) << e.allocated
+                      << std::setw(13)
+                      << fixed(e.probingAccuracy ? e.probingAccuracy : e.probingError)
+                      << std::setw(8) << fixed(e.load, 3) << std::setw(12) << fixed(e.similarity, 3)
+                      << "\n";
     }
 }
 
@@ -162,21 +191,23 @@ struct Subcommands {
     bool writes() const { return *del || *tag || *untag || *rename || *note || *merge; }
 };
 
-const char* kFooter = "Examples:\n"
-                      "  mode-runs list --status finished --dataset regimes\n"
-                      "  mode-runs show 12 --json\n"
-                      "  mode-runs export 12 --csv > run12.csv\n"
-                      "  mode-runs compare --dataset regimes\n"
-                      "  mode-runs tag 12 baseline && mode-runs rename 12 \"moe, seed 3\"\n"
-                      "  mode-runs delete 12 13\n"
-                      "  mode-runs merge shard0.sqlite shard1.sqlite --db all.sqlite\n"
-                      "Exit codes: 0 done, 2 bad input (an unknown id, a store that cannot be opened).";
+const char* kFooter =
+    "Examples:\n"
+    "  mode-runs list --status finished --dataset regimes\n"
+    "  mode-runs show 12 --json\n"
+    "  mode-runs export 12 --csv > run12.csv\n"
+    "  mode-runs compare --dataset regimes\n"
+    "  mode-runs tag 12 baseline && mode-runs rename 12 \"moe, seed 3\"\n"
+    "  mode-runs delete 12 13\n"
+    "  mode-runs merge shard0.sqlite shard1.sqlite --db all.sqlite\n"
+    "Exit codes: 0 done, 2 bad input (an unknown id, a store that cannot be opened).";
 
 void addReadCommands(CLI::App& app, RunsOptions& o, Subcommands& s) {
     s.list = app.add_subcommand("list", "the runs, newest first");
     s.list->add_flag("--json", o.asJson, "an array of objects");
     s.list->add_option("--dataset", o.filter.dataset, "only this dataset");
-    s.list->add_option("--status", o.status, "running | finished | stopped | failed | diverged | interrupted");
+    s.list->add_option("--status", o.status,
+                       "running | finished | stopped | failed | diverged | interrupted");
     s.list->add_option("--tag", o.filter.tag, "only runs with this tag");
     s.list->add_option("--alpha-min", o.alphaMin, "alpha >= this");
     s.list->add_option("--alpha-max", o.alphaMax, "alpha <= this");
@@ -190,29 +221,37 @@ void addReadCommands(CLI::App& app, RunsOptions& o, Subcommands& s) {
 
     s.exp = app.add_subcommand("export", "a run's per-step and per-epoch series");
     s.exp->add_option("id", o.id, "run id")->required();
-    auto* csvFlag = s.exp->add_flag("--csv", o.asCsv, "CSV: one row per step, epoch metrics on each epoch's last step");
-    auto* jsonFlag = s.exp->add_flag("--json", o.asJson, "JSON: the run, its config, steps and epochs");
+    auto* csvFlag = s.exp->add_flag(
+        "--csv", o.asCsv, "CSV: one row per step, epoch metrics on each epoch's last step");
+    auto* jsonFlag =
+        s.exp->add_flag("--json", o.asJson, "JSON: the run, its config, steps and epochs");
     csvFlag->excludes(jsonFlag);
-    s.exp->add_flag("--epochs", o.epochsOnly, "with --csv: one row per epoch, with the per-expert metrics");
+    s.exp->add_flag("--epochs", o.epochsOnly,
+                    "with --csv: one row per epoch, with the per-expert metrics");
     s.exp->add_option("-o,--out", o.out, "write to this file instead of stdout");
 
-    s.cmp = app.add_subcommand("compare", "each alpha against alpha = 0, runs paired by seed: difference, 95% CI, "
-                                          "t-test, Holm, Wilcoxon, probability of improvement; one table per "
-                                          "configuration (runs differing in more than alpha and seed are never pooled)");
+    s.cmp = app.add_subcommand(
+        "compare", "each alpha against alpha = 0, runs paired by seed: difference, 95% CI, "
+                   "t-test, Holm, Wilcoxon, probability of improvement; one table per "
+                   "configuration (runs differing in more than alpha and seed are never pooled)");
     s.cmp->add_option("ids", o.ids, "run ids (default: every finished run, or those of --dataset)");
     s.cmp->add_option("--dataset", o.filter.dataset, "the finished runs of this dataset");
     std::string metrics;
-    for (const auto& m : outcomeMetrics()) metrics += (metrics.empty() ? "" : ", ") + std::string(m.name);
-    s.cmp->add_option("--metric", o.metric, "the outcome compared (default test_accuracy): " + metrics);
+    for (const auto& m : outcomeMetrics())
+        metrics += (metrics.empty() ? "" : ", ") + std::string(m.name);
+    s.cmp->add_option("--metric", o.metric,
+                      "the outcome compared (default test_accuracy): " + metrics);
     s.cmp->add_flag("--json", o.asJson, "an array of configurations, each with its alphas");
-    s.check = app.add_subcommand("check", "check the store file's integrity, and that each run's row agrees with its "
-                                          "stored epochs and steps (exit 1 if not)");
+    s.check = app.add_subcommand(
+        "check", "check the store file's integrity, and that each run's row agrees with its "
+                 "stored epochs and steps (exit 1 if not)");
 }
 
 void addEditCommands(CLI::App& app, RunsOptions& o, Subcommands& s) {
     s.del = app.add_subcommand("delete", "delete runs and everything stored for them");
     s.del->add_option("ids", o.ids, "run ids")->required();
-    auto idAndText = [&](const char* name, const char* what, const char* textName, const char* textHelp) {
+    auto idAndText = [&](const char* name, const char* what, const char* textName,
+                         const char* textHelp) {
         auto* c = app.add_subcommand(name, what);
         c->add_option("id", o.id, "run id")->required();
         c->add_option(textName, o.text, textHelp)->required();
@@ -222,19 +261,23 @@ void addEditCommands(CLI::App& app, RunsOptions& o, Subcommands& s) {
     s.untag = idAndText("untag", "remove a tag from a run", "tag", "tag");
     s.rename = idAndText("rename", "rename a run", "name", "new name");
     s.note = idAndText("note", "set a run's notes", "text", "the notes");
-    s.merge = app.add_subcommand("merge", "copy the runs of other stores (e.g. sweep shards) into --db");
+    s.merge =
+        app.add_subcommand("merge", "copy the runs of other stores (e.g. sweep shards) into --db");
     s.merge->add_option("stores", o.sources, "run stores to copy from")->required();
 }
 
-void printJson(const json& j) { std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n"; }
+void printJson(const json& j) {
+    std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+}
 
 int listRuns(const RunStore& store, RunsOptions& o, const CLI::App& list) {
     if (!o.status.empty()) {
         try {
             o.filter.status = runStatusFromString(o.status);
         } catch (const std::exception&) {
-            std::cerr << "mode-runs list: --status '" << o.status
-                      << "' is not one of running, finished, stopped, failed, diverged, interrupted\n";
+            std::cerr
+                << "mode-runs list: --status '" << o.status
+                << "' is not one of running, finished, stopped, failed, diverged, interrupted\n";
             return kExitBadInput;
         }
     }
@@ -247,16 +290,21 @@ int listRuns(const RunStore& store, RunsOptions& o, const CLI::App& list) {
         return 0;
     }
     json a = json::array();
-    for (const auto& r : runs) a.push_back(runRecordJson(r));
+    for (const auto& r : runs)
+        a.push_back(runRecordJson(r));
     printJson(a);
     return 0;
 }
 
 int exportRun(const RunStore& store, const RunsOptions& o) {
     std::ostringstream buffer;
-    if (o.asJson) buffer << exportRunJson(store, o.id).dump(2, ' ', false, json::error_handler_t::replace) << "\n";
-    else if (o.epochsOnly) exportEpochsCsv(store, o.id, buffer);
-    else exportRunCsv(store, o.id, buffer);
+    if (o.asJson)
+        buffer << exportRunJson(store, o.id).dump(2, ' ', false, json::error_handler_t::replace)
+               << "\n";
+    else if (o.epochsOnly)
+        exportEpochsCsv(store, o.id, buffer);
+    else
+        exportRunCsv(store, o.id, buffer);
     if (o.out.empty()) {
         std::cout << buffer.str();
     } else if (!writeTextFile(o.out, buffer.str())) {
@@ -272,7 +320,8 @@ int compareRuns(const RunStore& store, const RunsOptions& o) {
     if (o.ids.empty()) {
         const auto datasets = o.filter.dataset.empty() ? std::vector<std::string>{}
                                                        : std::vector<std::string>{o.filter.dataset};
-        for (auto& r : loadStudyRuns(store, datasets)) runs.push_back(std::move(r));
+        for (auto& r : loadStudyRuns(store, datasets))
+            runs.push_back(std::move(r));
     } else {
         for (auto id : o.ids) {
             StudyRun r{store.run(id), std::nullopt};
@@ -281,23 +330,29 @@ int compareRuns(const RunStore& store, const RunsOptions& o) {
             runs.push_back(std::move(r));
         }
         // newest first, as a store lists them: the newest run of an (alpha, seed) counts
-        std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.record.id > b.record.id; });
+        std::sort(runs.begin(), runs.end(),
+                  [](const auto& a, const auto& b) { return a.record.id > b.record.id; });
     }
     if (runs.empty()) {
         std::cerr << "mode-runs compare: no finished runs"
-                  << (o.filter.dataset.empty() ? "" : " of " + o.filter.dataset) << " in " << store.path() << "\n";
+                  << (o.filter.dataset.empty() ? "" : " of " + o.filter.dataset) << " in "
+                  << store.path() << "\n";
         return kExitBadInput;
     }
     const json result = compareJson(runs, o.metric);
-    if (o.asJson) printJson(result);
-    else printCompare(result);
+    if (o.asJson)
+        printJson(result);
+    else
+        printCompare(result);
     return 0;
 }
 
 int editRuns(RunStore& store, const RunsOptions& o, const Subcommands& s) {
     if (*s.del) {
-        for (auto id : o.ids) store.run(id); // all ids exist, or nothing is deleted
-        for (auto id : o.ids) store.deleteRun(id);
+        for (auto id : o.ids)
+            store.run(id); // all ids exist, or nothing is deleted
+        for (auto id : o.ids)
+            store.deleteRun(id);
         std::cout << "deleted " << o.ids.size() << (o.ids.size() == 1 ? " run\n" : " runs\n");
     } else if (*s.tag) {
         store.addTag(o.id, o.text);
@@ -310,7 +365,8 @@ int editRuns(RunStore& store, const RunsOptions& o, const Subcommands& s) {
     } else if (*s.merge) {
         for (const auto& src : o.sources) {
             auto n = store.mergeFrom(src);
-            std::cout << src << ": " << n.copied << " runs copied, " << n.skipped << " already there\n";
+            std::cout << src << ": " << n.copied << " runs copied, " << n.skipped
+                      << " already there\n";
         }
     }
     return 0;
@@ -320,7 +376,8 @@ int checkStore(const RunStore& store) {
     const auto report = store.integrityCheck();
     std::cout << store.path() << ": " << report << "\n";
     const auto problems = store.consistencyCheck();
-    for (const auto& p : problems) std::cout << "  " << p << "\n";
+    for (const auto& p : problems)
+        std::cout << "  " << p << "\n";
     std::cout << store.path() << ": "
               << (problems.empty() ? "every run's row agrees with its stored data"
                                    : std::to_string(problems.size()) + " disagreements")
@@ -350,7 +407,8 @@ int dispatch(RunStore& store, RunsOptions& o, const Subcommands& s) {
 } // namespace
 
 int runsCommand(int argc, char** argv) {
-    CLI::App app{"List, show, export, compare, tag, rename and delete the runs of a MoDE Workbench run store."};
+    CLI::App app{"List, show, export, compare, tag, rename and delete the runs of a MoDE Workbench "
+                 "run store."};
     app.footer(kFooter);
     app.set_version_flag("--version", std::string("mode-runs ") + MODE_VERSION);
     app.require_subcommand(1);

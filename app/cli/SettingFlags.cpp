@@ -15,12 +15,18 @@ std::string groupOf(const Setting& s) {
 
 const char* typeName(SettingKind k) {
     switch (k) {
-    case SettingKind::Integer: return "INT";
-    case SettingKind::Real: return "NUMBER";
-    case SettingKind::Choice: return "CHOICE";
-    case SettingKind::IntegerList: return "INT,...";
-    case SettingKind::TextList: return "TEXT,...";
-    default: return "TEXT";
+    case SettingKind::Integer:
+        return "INT";
+    case SettingKind::Real:
+        return "NUMBER";
+    case SettingKind::Choice:
+        return "CHOICE";
+    case SettingKind::IntegerList:
+        return "INT,...";
+    case SettingKind::TextList:
+        return "TEXT,...";
+    default:
+        return "TEXT";
     }
 }
 

@@ -1,5 +1,5 @@
-#pragma once
 // SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
 // mode-train's experiment flags, made from the settings table (config/Settings.h): one option
 // per setting with a flag, its help (choices, range, default) from the declaration, grouped by
 // the experiment file's sections. The man pages are made from this help.
@@ -16,7 +16,7 @@
 namespace mode {
 
 class SettingFlags {
-public:
+  public:
     explicit SettingFlags(CLI::App& app);
 
     // The settings whose flags were given, applied to `c` in the table's order. Throws
@@ -25,7 +25,7 @@ public:
     void apply(ExperimentConfig& c) const;
     bool given(const std::string& flag) const;
 
-private:
+  private:
     struct Entry {
         const Setting* setting = nullptr;
         CLI::Option* option = nullptr;

@@ -10,20 +10,20 @@
 #include <nlohmann/json.hpp>
 
 #include <cctype>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
 #include <set>
-#include <sys/prctl.h>
 #include <sstream>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -51,11 +51,14 @@ struct Job {
 
 // Signal handlers only count: the main loop forwards the stop to the runs.
 volatile std::sig_atomic_t g_stop = 0;
-void onSignal(int) { g_stop = g_stop + 1; }
+void onSignal(int) {
+    g_stop = g_stop + 1;
+}
 
 // Starts mode-train with `args`, stdout and stderr into files. The child stops (SIGINT: it stores
 // its run as `stopped`, resumable) when mode-sweep dies, even by SIGKILL.
-pid_t startRun(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
+pid_t startRun(const std::vector<std::string>& args, const std::string& out,
+               const std::string& err) {
     const pid_t parent = getpid();
     const pid_t pid = fork();
     if (pid != 0) return pid; // the parent, or -1
@@ -70,7 +73,8 @@ pid_t startRun(const std::vector<std::string>& args, const std::string& out, con
     const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) _exit(127);
     std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& a : args)
+        argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     execv(argv[0], argv.data());
     _exit(127);
@@ -85,8 +89,11 @@ std::string hostName() {
     return h;
 }
 
-// This sweep's work folder: mode-sweep-<host>-<pid> (a temp folder shared by machines keeps them apart).
-fs::path workFolderFor(pid_t pid) { return fs::temp_directory_path() / ("mode-sweep-" + hostName() + "-" + std::to_string(pid)); }
+// This sweep's work folder: mode-sweep-<host>-<pid> (a temp folder shared by machines keeps them
+// apart).
+fs::path workFolderFor(pid_t pid) {
+    return fs::temp_directory_path() / ("mode-sweep-" + hostName() + "-" + std::to_string(pid));
+}
 
 // Removes the work folders that sweeps of this user on this machine left when killed with -9:
 // only names mode-sweep-<this host>-<digits>, owned by this user, whose process is gone.
@@ -99,9 +106,12 @@ void removeStaleWorkFolders() {
         const std::string digits = name.substr(prefix.size());
         if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
         struct stat st {};
-        if (::lstat(entry.path().c_str(), &st) != 0 || st.st_uid != getuid() || !S_ISDIR(st.st_mode)) continue;
+        if (::lstat(entry.path().c_str(), &st) != 0 || st.st_uid != getuid() ||
+            !S_ISDIR(st.st_mode))
+            continue;
         const long pid = std::strtol(digits.c_str(), nullptr, 10);
-        if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) fs::remove_all(entry.path(), ec);
+        if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
+            fs::remove_all(entry.path(), ec);
     }
 }
 
@@ -118,7 +128,9 @@ std::string lastLine(std::string text) {
     return text.substr(text.rfind('\n') + 1);
 }
 
-std::string formatSeconds(double s) { return formatDuration(s); }
+std::string formatSeconds(double s) {
+    return formatDuration(s);
+}
 
 struct SweepOptions {
     std::string file, db, shardText = "0/1";
@@ -131,7 +143,7 @@ struct SweepPlan {
     Shard shard;
     std::string storePath;
     std::size_t points = 0;
-    std::vector<SweepRun> todo;                   // not finished yet
+    std::vector<SweepRun> todo;                    // not finished yet
     std::map<std::string, std::int64_t> resumable; // config hash -> a stopped run with a checkpoint
 };
 
@@ -151,7 +163,8 @@ SweepPlan planSweep(const SweepOptions& o) {
         if (r.status == RunStatus::Finished) done.insert(r.configHash);
         // A point stopped (Ctrl-C, a signal, mode-sweep killed) or interrupted after at least
         // one epoch continues from its checkpoint (newest run first: the first one counts).
-        else if ((r.status == RunStatus::Stopped || r.status == RunStatus::Interrupted) && r.hasCheckpoint)
+        else if ((r.status == RunStatus::Stopped || r.status == RunStatus::Interrupted) &&
+                 r.hasCheckpoint)
             plan.resumable.emplace(r.configHash, r.id);
     }
     plan.points = points.size();
@@ -163,9 +176,10 @@ SweepPlan planSweep(const SweepOptions& o) {
 // Runs the plan's points as mode-train processes, `jobs` at a time, until all are done or a
 // signal stops them.
 class SweepRunner {
-public:
+  public:
     SweepRunner(SweepPlan plan, const SweepOptions& o, fs::path work)
-        : plan_(std::move(plan)), o_(o), work_(std::move(work)), train_(selfDir() + "/mode-train") {}
+        : plan_(std::move(plan)), o_(o), work_(std::move(work)), train_(selfDir() + "/mode-train") {
+    }
 
     int run() {
         while (next_ < plan_.todo.size() || !running_.empty()) {
@@ -194,14 +208,15 @@ public:
         return failed_ ? kExitRunFailed : 0;
     }
 
-private:
+  private:
     static double secondsSince(std::chrono::steady_clock::time_point t) {
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
     }
 
     // Starts points until `jobs` run; false if mode-train cannot be started at all.
     bool startRuns() {
-        while (!g_stop && next_ < plan_.todo.size() && static_cast<int>(running_.size()) < o_.jobs) {
+        while (!g_stop && next_ < plan_.todo.size() &&
+               static_cast<int>(running_.size()) < o_.jobs) {
             Job job;
             job.point = plan_.todo[next_++];
             const std::string base = (work_ / std::to_string(job.point.index)).string();
@@ -211,15 +226,24 @@ private:
             const auto again = plan_.resumable.find(configHash(job.point.config));
             job.resumed = again != plan_.resumable.end();
             const std::vector<std::string> args =
-                job.resumed ? std::vector<std::string>{train_, "--resume", std::to_string(again->second), "--db",
-                                                       plan_.storePath, "--json", "-q"}
-                            : std::vector<std::string>{train_, "--config", base + ".json", "--db", plan_.storePath,
-                                                       "--json", "-q"};
+                job.resumed ? std::vector<std::string>{train_,
+                                                       "--resume",
+                                                       std::to_string(again->second),
+                                                       "--db",
+                                                       plan_.storePath,
+                                                       "--json",
+                                                       "-q"}
+                            : std::vector<std::string>{train_, "--config",      base + ".json",
+                                                       "--db", plan_.storePath, "--json",
+                                                       "-q"};
             job.pid = startRun(args, job.out, job.err);
             if (job.pid < 0) {
-                std::cerr << "mode-sweep: cannot start " << train_ << ": " << std::strerror(errno) << "\n";
-                for (auto& [p, j] : running_) kill(p, SIGINT);
-                while (!running_.empty() && waitpid(-1, nullptr, 0) > 0) running_.erase(running_.begin());
+                std::cerr << "mode-sweep: cannot start " << train_ << ": " << std::strerror(errno)
+                          << "\n";
+                for (auto& [p, j] : running_)
+                    kill(p, SIGINT);
+                while (!running_.empty() && waitpid(-1, nullptr, 0) > 0)
+                    running_.erase(running_.begin());
                 return false;
             }
             job.started = std::chrono::steady_clock::now();
@@ -233,11 +257,12 @@ private:
     void forwardStop() {
         if (g_stop <= forwarded_) return;
         forwarded_ = g_stop;
-        for (auto& [p, j] : running_) kill(p, forwarded_ == 1 ? SIGINT : SIGKILL);
+        for (auto& [p, j] : running_)
+            kill(p, forwarded_ == 1 ? SIGINT : SIGKILL);
         if (!o_.quiet)
-            std::cerr << "mode-sweep: " << (forwarded_ == 1 ? "stopping" : "killing") << " " << running_.size()
-                      << (running_.size() == 1 ? " run" : " runs") << (forwarded_ == 1 ? " (again to kill them)" : "")
-                      << "\n";
+            std::cerr << "mode-sweep: " << (forwarded_ == 1 ? "stopping" : "killing") << " "
+                      << running_.size() << (running_.size() == 1 ? " run" : " runs")
+                      << (forwarded_ == 1 ? " (again to kill them)" : "") << "\n";
     }
 
     void finished(pid_t pid, int status) {
@@ -253,8 +278,9 @@ private:
             // point runs again from the start instead of failing on every invocation.
             plan_.resumable.erase(configHash(job.point.config));
             if (!o_.quiet)
-                std::cerr << "mode-sweep: " << job.point.config.name << ": its checkpoint cannot be resumed ("
-                          << lastLine(readText(job.err)) << "); running it from the start\n";
+                std::cerr << "mode-sweep: " << job.point.config.name
+                          << ": its checkpoint cannot be resumed (" << lastLine(readText(job.err))
+                          << "); running it from the start\n";
             plan_.todo.push_back(job.point);
             return;
         }
@@ -262,9 +288,10 @@ private:
         const std::string result = outcome(job, code);
         if (o_.quiet) return;
         const std::size_t left = plan_.todo.size() - completed_;
-        const double eta = secondsSince(start_) / static_cast<double>(completed_) * static_cast<double>(left);
-        std::cerr << "[" << completed_ << "/" << plan_.todo.size() << "] " << job.point.config.name << ": " << result
-                  << " (" << formatSeconds(took) << ")"
+        const double eta =
+            secondsSince(start_) / static_cast<double>(completed_) * static_cast<double>(left);
+        std::cerr << "[" << completed_ << "/" << plan_.todo.size() << "] " << job.point.config.name
+                  << ": " << result << " (" << formatSeconds(took) << ")"
                   << (left && !g_stop ? ", ETA " + formatSeconds(eta) : std::string()) << "\n";
     }
 
@@ -275,7 +302,8 @@ private:
             return "FAILED (exit " + std::to_string(code) + "): " + lastLine(readText(job.err));
         }
         auto j = json::parse(readText(job.out), nullptr, false);
-        std::string r = "run " + (j.is_object() ? j.value("run_id", json()).dump() : std::string("?"));
+        std::string r =
+            "run " + (j.is_object() ? j.value("run_id", json()).dump() : std::string("?"));
         if (j.is_object() && j["test_accuracy"].is_number())
             r += ", test accuracy " + formatFixed(j["test_accuracy"].get<double>(), 4);
         return r;
@@ -295,20 +323,26 @@ private:
 
 const char* kFooter =
     "Sweep file:\n"
-    "  {\"name\": \"regimes-alpha\", \"base_file\": \"regimes.json\", \"base\": {\"train\": {\"epochs\": 20}},\n"
+    "  {\"name\": \"regimes-alpha\", \"base_file\": \"regimes.json\", \"base\": {\"train\": "
+    "{\"epochs\": 20}},\n"
     "   \"grid\": {\"loss.alpha\": [0, 0.01, 0.1, 1], \"train.seed\": [1, 2, 3]}}\n"
     "Examples:\n"
     "  mode-sweep experiments/sweeps/regimes-alpha.json --jobs 2\n"
-    "  mode-sweep sweep.json --db shard3.sqlite --shard 3/8      # Slurm: --shard $SLURM_ARRAY_TASK_ID/8\n"
+    "  mode-sweep sweep.json --db shard3.sqlite --shard 3/8      # Slurm: --shard "
+    "$SLURM_ARRAY_TASK_ID/8\n"
     "  mode-sweep sweep.json --dry-run\n"
-    "Exit codes: 0 every run finished, 1 some run failed or diverged, 2 bad input, 130 interrupted.";
+    "Exit codes: 0 every run finished, 1 some run failed or diverged, 2 bad input, 130 "
+    "interrupted.";
 
 void addOptions(CLI::App& app, SweepOptions& o) {
     app.add_option("sweep", o.file, "sweep file (JSON)")->required();
     app.add_option("--db", o.db, "run store (SQLite); default: " + RunStore::defaultPath());
-    app.add_option("-j,--jobs", o.jobs, "runs at the same time (processes)")->check(CLI::Range(1, 256));
-    app.add_option("--threads", o.threads, "LibTorch threads per run (0: one per core)")->check(CLI::Range(0, 256));
-    app.add_option("--shard", o.shardText, "run only shard i of n (0 <= i < n): the points whose index % n == i");
+    app.add_option("-j,--jobs", o.jobs, "runs at the same time (processes)")
+        ->check(CLI::Range(1, 256));
+    app.add_option("--threads", o.threads, "LibTorch threads per run (0: one per core)")
+        ->check(CLI::Range(0, 256));
+    app.add_option("--shard", o.shardText,
+                   "run only shard i of n (0 <= i < n): the points whose index % n == i");
     app.add_flag("--dry-run", o.dryRun, "list the runs to do and exit");
     app.add_flag("-q,--quiet", o.quiet, "no progress lines");
 }
@@ -316,7 +350,8 @@ void addOptions(CLI::App& app, SweepOptions& o) {
 } // namespace
 
 int sweepCommand(int argc, char** argv) {
-    CLI::App app{"Run a sweep of MoDE experiments (a grid over any config fields), each run into the store."};
+    CLI::App app{"Run a sweep of MoDE experiments (a grid over any config fields), each run into "
+                 "the store."};
     app.footer(kFooter);
     app.set_version_flag("--version", std::string("mode-sweep ") + MODE_VERSION);
     SweepOptions o;
@@ -334,14 +369,18 @@ int sweepCommand(int argc, char** argv) {
         return kExitBadInput;
     }
     std::size_t resumes = 0;
-    for (const auto& p : plan.todo) resumes += plan.resumable.count(configHash(p.config));
-    std::cerr << "mode-sweep: " << plan.points << " runs in shard " << plan.shard.index << "/" << plan.shard.count
-              << ", " << plan.points - plan.todo.size() << " already finished in " << plan.storePath << ", "
-              << plan.todo.size() << " to run"
-              << (resumes ? " (" + std::to_string(resumes) + " of them resumed from their checkpoints)" : std::string())
+    for (const auto& p : plan.todo)
+        resumes += plan.resumable.count(configHash(p.config));
+    std::cerr << "mode-sweep: " << plan.points << " runs in shard " << plan.shard.index << "/"
+              << plan.shard.count << ", " << plan.points - plan.todo.size()
+              << " already finished in " << plan.storePath << ", " << plan.todo.size() << " to run"
+              << (resumes
+                      ? " (" + std::to_string(resumes) + " of them resumed from their checkpoints)"
+                      : std::string())
               << "\n";
     if (o.dryRun) {
-        for (const auto& p : plan.todo) std::cout << p.index << "\t" << p.config.name << "\n";
+        for (const auto& p : plan.todo)
+            std::cout << p.index << "\t" << p.config.name << "\n";
         return 0;
     }
     removeStaleWorkFolders();

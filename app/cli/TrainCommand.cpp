@@ -53,7 +53,8 @@ void onSignal(int) {
         (void)!write(2, message, sizeof message - 1);
         std::_Exit(130);
     }
-    if (TrainerControl* c = g_control) c->requestStopFromSignal(); // sets an atomic flag, nothing more
+    if (TrainerControl* c = g_control)
+        c->requestStopFromSignal(); // sets an atomic flag, nothing more
 }
 
 // The flags that are not settings of the experiment: where it comes from, where it goes, how
@@ -76,17 +77,22 @@ const char* kFooter =
     "  mode-train --dataset fashion-mnist --backbone cnn --epochs 3\n"
     "  mode-train --data ~/mnist --format idx --max-rows 10000\n"
     "  mode-train --resume 12 --db runs.sqlite                 # continue a stopped or killed run\n"
-    "  WORLD_SIZE=2 RANK=0 mode-train --threads 1 & WORLD_SIZE=2 RANK=1 mode-train --threads 1  # data-parallel\n"
-    "Each experiment flag sets the setting named in brackets; an experiment file (--config) holds them all.\n"
+    "  WORLD_SIZE=2 RANK=0 mode-train --threads 1 & WORLD_SIZE=2 RANK=1 mode-train --threads 1  # "
+    "data-parallel\n"
+    "Each experiment flag sets the setting named in brackets; an experiment file (--config) holds "
+    "them all.\n"
     "Exit codes: 0 finished, 1 the run failed or diverged, 2 bad input, 130 stopped (Ctrl-C).";
 
 void addToolOptions(CLI::App& app, ToolOptions& o) {
-    app.add_option("--config", o.configFile, "experiment file (JSON) with every setting")->check(CLI::ExistingFile);
+    app.add_option("--config", o.configFile, "experiment file (JSON) with every setting")
+        ->check(CLI::ExistingFile);
     app.add_option("--db", o.dbFile, "run store (SQLite); default: " + RunStore::defaultPath());
     app.add_option("--resume", o.resumeId,
-                   "continue stopped or interrupted run ID of the store (--db) from its last checkpoint, with its "
+                   "continue stopped or interrupted run ID of the store (--db) from its last "
+                   "checkpoint, with its "
                    "stored experiment");
-    app.add_option("--export-data", o.exportData, "write the loaded dataset as CSV (features, then label) and exit");
+    app.add_option("--export-data", o.exportData,
+                   "write the loaded dataset as CSV (features, then label) and exit");
     app.add_flag("--no-store", o.noStore, "do not record the run in a store");
     app.add_flag("--json", o.asJson, "print one JSON object with the results on stdout");
     app.add_flag("--quiet,-q", o.quiet, "no progress output");
@@ -94,32 +100,42 @@ void addToolOptions(CLI::App& app, ToolOptions& o) {
     app.add_option("--save-config", o.saveConfig, "write the resolved experiment to this file");
     app.add_flag("--version", o.version, "print the version and exit");
     const char* dist = "Distributed (c10d)";
-    app.add_option("--world-size", o.worldSize, "data-parallel: number of processes (default: $WORLD_SIZE, else 1)")
+    app.add_option("--world-size", o.worldSize,
+                   "data-parallel: number of processes (default: $WORLD_SIZE, else 1)")
         ->group(dist);
-    app.add_option("--rank", o.rank, "data-parallel: this process's rank, 0 to world size - 1 (default: $RANK)")
+    app.add_option("--rank", o.rank,
+                   "data-parallel: this process's rank, 0 to world size - 1 (default: $RANK)")
         ->group(dist);
-    app.add_option("--master-addr", o.masterAddr,
-                   "data-parallel: host of rank 0's rendezvous (default: $MASTER_ADDR, else 127.0.0.1)")
+    app.add_option(
+           "--master-addr", o.masterAddr,
+           "data-parallel: host of rank 0's rendezvous (default: $MASTER_ADDR, else 127.0.0.1)")
         ->group(dist);
-    app.add_option("--master-port", o.masterPort, "data-parallel: its port (default: $MASTER_PORT, else 29500)")
+    app.add_option("--master-port", o.masterPort,
+                   "data-parallel: its port (default: $MASTER_PORT, else 29500)")
         ->group(dist);
     app.add_option("--dist-timeout", o.distTimeout,
-                   "data-parallel: seconds to wait for the other ranks (rendezvous, each step, rank 0's evaluation "
+                   "data-parallel: seconds to wait for the other ranks (rendezvous, each step, "
+                   "rank 0's evaluation "
                    "at each epoch's end)")
         ->group(dist);
-    app.add_option("--dist-backend", o.distBackend, "data-parallel: auto | gloo | nccl")->group(dist);
+    app.add_option("--dist-backend", o.distBackend, "data-parallel: auto | gloo | nccl")
+        ->group(dist);
 }
 
-bool given(const CLI::App& app, const char* flag) { return app.get_option(flag)->count() > 0; }
+bool given(const CLI::App& app, const char* flag) {
+    return app.get_option(flag)->count() > 0;
+}
 
 // --resume continues a stored run with its stored experiment: only a few flags go with it.
 void requireResumeAlone(const CLI::App& app, std::int64_t run) {
     for (const auto* o : app.get_options()) {
         const std::string name = o->get_name();
-        if (o->count() > 0 && name != "--resume" && name != "--db" && name != "--json" && name != "--quiet" &&
-            name != "--threads")
-            throw ConfigError(name + " cannot be combined with --resume, which continues run " + std::to_string(run) +
-                              " with its stored experiment (only --db, --threads, --json and --quiet go with it)");
+        if (o->count() > 0 && name != "--resume" && name != "--db" && name != "--json" &&
+            name != "--quiet" && name != "--threads")
+            throw ConfigError(name + " cannot be combined with --resume, which continues run " +
+                              std::to_string(run) +
+                              " with its stored experiment (only --db, --threads, --json and "
+                              "--quiet go with it)");
     }
 }
 
@@ -129,7 +145,8 @@ ExperimentConfig experimentFromFlags(const ToolOptions& o, const SettingFlags& f
     ExperimentConfig c;
     if (!o.configFile.empty()) c = ExperimentConfig::fromFile(o.configFile);
     flags.apply(c);
-    if (flags.given("--data") && flags.given("--dataset")) throw ConfigError("give --data or --dataset, not both");
+    if (flags.given("--data") && flags.given("--dataset"))
+        throw ConfigError("give --data or --dataset, not both");
     if (flags.given("--data")) c.data.dataset.clear();
     if (flags.given("--dataset")) c.data.path.clear();
     if (flags.given("--idx-files")) {
@@ -147,15 +164,20 @@ int exportDataset(const ExperimentConfig& c, const std::string& path) {
     std::iota(all.begin(), all.end(), 0);
     fitOnTrainingRows(d, all); // no split here: missing cells are filled from every row
     std::ostringstream csv;
-    for (std::int64_t j = 0; j < d.cols; ++j) csv << "f" << j << ",";
+    for (std::int64_t j = 0; j < d.cols; ++j)
+        csv << "f" << j << ",";
     csv << "label\n";
     for (std::int64_t r = 0; r < d.rows; ++r) {
-        for (std::int64_t j = 0; j < d.cols; ++j) csv << d.features[static_cast<std::size_t>(r * d.cols + j)] << ",";
-        if (d.task == TaskType::Classification) csv << d.labels[static_cast<std::size_t>(r)] << "\n";
-        else csv << d.values[static_cast<std::size_t>(r)] << "\n";
+        for (std::int64_t j = 0; j < d.cols; ++j)
+            csv << d.features[static_cast<std::size_t>(r * d.cols + j)] << ",";
+        if (d.task == TaskType::Classification)
+            csv << d.labels[static_cast<std::size_t>(r)] << "\n";
+        else
+            csv << d.values[static_cast<std::size_t>(r)] << "\n";
     }
     if (!writeTextFile(path, csv.str())) throw std::runtime_error("cannot write " + path);
-    std::cerr << "mode-train: wrote " << d.rows << " rows x " << d.cols << " features to " << path << "\n";
+    std::cerr << "mode-train: wrote " << d.rows << " rows x " << d.cols << " features to " << path
+              << "\n";
     return 0;
 }
 
@@ -206,7 +228,8 @@ Prepared prepare(const CLI::App& app, ToolOptions& o, const SettingFlags& flags)
         p.config = experimentFromFlags(o, flags);
     }
     p.dist = distributedOptions(app, o);
-    if (p.dist && p.plan) throw DistributedError("--resume continues a run in one process; leave out the world size");
+    if (p.dist && p.plan)
+        throw DistributedError("--resume continues a run in one process; leave out the world size");
     if (p.dist && p.dist->rank != 0) { // the others report through rank 0
         o.noStore = true;
         o.asJson = false;
@@ -214,12 +237,13 @@ Prepared prepare(const CLI::App& app, ToolOptions& o, const SettingFlags& flags)
     }
     // Opened before training, so that a store that cannot be written is reported before any time
     // is spent.
-    if (!o.noStore && !p.store && o.printConfig == false && o.exportData.empty()) p.store = openStore(o.dbFile);
+    if (!o.noStore && !p.store && o.printConfig == false && o.exportData.empty())
+        p.store = openStore(o.dbFile);
     return p;
 }
 
-int report(const ToolOptions& o, const ExperimentConfig& c, const RunStart& start, const RunResult& r,
-           const RunStore* store, const RunRecorder* recorder) {
+int report(const ToolOptions& o, const ExperimentConfig& c, const RunStart& start,
+           const RunResult& r, const RunStore* store, const RunRecorder* recorder) {
     const json runId = recorder && recorder->runId() ? json(*recorder->runId()) : json(nullptr);
     if (o.asJson) {
         auto out = runResultJson(c, start, r, runId);
@@ -228,13 +252,17 @@ int report(const ToolOptions& o, const ExperimentConfig& c, const RunStart& star
     } else if (!o.quiet) {
         printRunSummary(std::cout, c, start, r);
         std::cout << "peak memory " << static_cast<long>(peakResidentMiB() + 0.5) << " MiB\n";
-        if (!runId.is_null()) std::cout << "stored as run " << runId << " in " << store->path() << "\n";
+        if (!runId.is_null())
+            std::cout << "stored as run " << runId << " in " << store->path() << "\n";
     }
     if (r.status != RunStatus::Finished) std::cerr << "mode-train: " << r.message << "\n";
     switch (r.status) {
-    case RunStatus::Finished: return 0;
-    case RunStatus::Stopped: return 130;
-    default: return kExitRunFailed;
+    case RunStatus::Finished:
+        return 0;
+    case RunStatus::Stopped:
+        return 130;
+    default:
+        return kExitRunFailed;
     }
 }
 
@@ -249,7 +277,8 @@ int train(const ToolOptions& o, Prepared& p) {
     configureThreads(c.train.threads);
     std::unique_ptr<Trainer> trainer;
     try {
-        trainer = p.plan ? resumedTrainer(*p.plan, c.train.threads) : std::make_unique<Trainer>(c, loadDataset(c.data));
+        trainer = p.plan ? resumedTrainer(*p.plan, c.train.threads)
+                         : std::make_unique<Trainer>(c, loadDataset(c.data));
     } catch (const std::exception& e) {
         std::cerr << "mode-train: " << e.what() << "\n";
         return kExitBadInput;
@@ -257,9 +286,10 @@ int train(const ToolOptions& o, Prepared& p) {
     std::unique_ptr<Distributed> group;
     if (p.dist) {
         const auto& d = *p.dist;
-        std::cerr << "mode-train: rank " << d.rank << " of " << d.worldSize << " (world size " << d.worldSize
-                  << "), rendezvous at " << d.masterAddr << ":" << d.masterPort << ", batch " << c.train.batchSize
-                  << " per rank (" << c.train.batchSize * d.worldSize << " in all)" << std::endl;
+        std::cerr << "mode-train: rank " << d.rank << " of " << d.worldSize << " (world size "
+                  << d.worldSize << "), rendezvous at " << d.masterAddr << ":" << d.masterPort
+                  << ", batch " << c.train.batchSize << " per rank ("
+                  << c.train.batchSize * d.worldSize << " in all)" << std::endl;
         try {
             group = std::make_unique<Distributed>(d);
             trainer->useDistributed(group.get());
@@ -294,8 +324,10 @@ int trainCommand(int argc, char** argv) {
     // be ignored) ends a long data load at once.
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
-    CLI::App app{"Train a Mixture-of-Experts model with mutual distillation among the experts (MoDE).\n"
-                 "Flags override the experiment file; without either, the built-in `regimes` default is trained."};
+    CLI::App app{
+        "Train a Mixture-of-Experts model with mutual distillation among the experts (MoDE).\n"
+        "Flags override the experiment file; without either, the built-in `regimes` default is "
+        "trained."};
     app.footer(kFooter);
     ToolOptions o;
     addToolOptions(app, o);

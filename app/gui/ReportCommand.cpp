@@ -22,20 +22,25 @@ namespace mode {
 namespace {
 
 namespace fs = std::filesystem;
-// A figure's title: the dataset, and which of its configurations (the report's section names it in full).
+// A figure's title: the dataset, and which of its configurations (the report's section names it in
+// full).
 QString title(const DatasetReport& r) {
     QString t = QString::fromStdString(r.dataset);
-    if (!r.study.distinguishing.empty()) t += QObject::tr(" [configuration %1]").arg(QString::fromStdString(r.study.signature.substr(0, 8)));
+    if (!r.study.distinguishing.empty())
+        t += QObject::tr(" [configuration %1]")
+                 .arg(QString::fromStdString(r.study.signature.substr(0, 8)));
     return t;
 }
 
 // A measure of each alpha's row: mean and standard deviation over the seeds.
 using RowMeasure = std::optional<MetricSummary> (*)(const AlphaRow&);
 
-bool drawValues(const DatasetReport& r, RowMeasure measure, const QString& label, const std::string& file) {
+bool drawValues(const DatasetReport& r, RowMeasure measure, const QString& label,
+                const std::string& file) {
     AlphaSeries s{QObject::tr("mean \u00b1 sd over seeds"), {}};
     for (const auto& row : r.rows)
-        if (auto m = measure(row); m && m->runs > 0) s.points.push_back({row.alpha, m->mean, m->mean - m->std, m->mean + m->std, false});
+        if (auto m = measure(row); m && m->runs > 0)
+            s.points.push_back({row.alpha, m->mean, m->mean - m->std, m->mean + m->std, false});
     if (s.points.empty()) return false;
     QCustomPlot plot;
     plot.resize(640, 400);
@@ -54,81 +59,113 @@ bool drawDifference(const DatasetReport& r, const std::string& file, double sign
         if (row.alpha == 0)
             s.points.push_back({0.0, 0.0, std::nan(""), std::nan(""), false});
         else if (row.testVsZero && row.testVsZero->n >= 2)
-            s.points.push_back({row.alpha, row.testVsZero->meanDifference, row.testVsZero->tInterval.lower,
-                                row.testVsZero->tInterval.upper, row.holmP < significance});
+            s.points.push_back({row.alpha, row.testVsZero->meanDifference,
+                                row.testVsZero->tInterval.lower, row.testVsZero->tInterval.upper,
+                                row.holmP < significance});
     if (s.points.empty()) return false;
     QCustomPlot plot;
     plot.resize(640, 400);
     stylePlot(&plot);
-    drawAlphaSweep(&plot, {s}, QObject::tr("test accuracy: \u03b1 \u2212 (\u03b1 = 0), same seed"), 0.0,
-                   QObject::tr("no difference from \u03b1 = 0"));
+    drawAlphaSweep(&plot, {s}, QObject::tr("test accuracy: \u03b1 \u2212 (\u03b1 = 0), same seed"),
+                   0.0, QObject::tr("no difference from \u03b1 = 0"));
     plot.plotLayout()->insertRow(0);
-    plot.plotLayout()->addElement(0, 0, new QCPTextElement(&plot, title(r) + QObject::tr(": gain over the plain MoE (* Holm p < %1)").arg(significance)));
+    plot.plotLayout()->addElement(
+        0, 0,
+        new QCPTextElement(
+            &plot,
+            title(r) + QObject::tr(": gain over the plain MoE (* Holm p < %1)").arg(significance)));
     return exportPlot(&plot, QString::fromStdString(file), 640, 400);
 }
+// The four figures of one configuration.
+void drawFigures(const DatasetReport& r, const std::string& figures, double significance) {
+    drawValues(
+        r, [](const AlphaRow& row) -> std::optional<MetricSummary> { return row.testAccuracy; },
+        QObject::tr("test accuracy"), figureFile(figures, r, "test_accuracy"));
+    drawDifference(r, figureFile(figures, r, "test_accuracy_difference"), significance);
+    drawValues(
+        r, [](const AlphaRow& row) { return row.routing; }, QObject::tr("gate routing accuracy"),
+        figureFile(figures, r, "gate_routing_accuracy"));
+    drawValues(
+        r, [](const AlphaRow& row) -> std::optional<MetricSummary> { return row.similarity; },
+        QObject::tr("expert similarity (cosine)"), figureFile(figures, r, "expert_similarity"));
+}
+
+struct ReportRequest {
+    std::string db, out = "report", title = "MoDE reproduction report", preambleFile;
+    std::vector<std::string> datasets;
+    ReportOptions options;
+};
+
+void addOptions(CLI::App& app, ReportRequest& q) {
+    app.add_option("--db", q.db, "run store (SQLite); default: " + RunStore::defaultPath());
+    app.add_option("-o,--out", q.out, "folder for REPORT.md and figures/");
+    app.add_option("--dataset", q.datasets, "only these datasets (repeat); default: all");
+    app.add_option("--title", q.title, "the report's title");
+    app.add_option("--preamble", q.preambleFile,
+                   "Markdown placed after the title (setup, hardware, time)");
+    app.add_option("--significance", q.options.significance, "level of every test (default 0.05)")
+        ->check(CLI::Range(1e-6, 0.5));
+    app.add_option("--effect", q.options.meaningfulEffect,
+                   "smallest gain that matters, in accuracy (default 0.01): a claim whose gain is "
+                   "not significant \"did not hold\" only where the upper bound of the gain is "
+                   "below it, else \"not established\"")
+        ->check(CLI::Range(1e-6, 1.0));
+    app.add_option("--routing-margin", q.options.routingMargin,
+                   "non-inferiority margin of claim 4, in routing accuracy (default 0.02)")
+        ->check(CLI::Range(0.0, 1.0));
+}
+
+int writeReport(const ReportRequest& q) {
+    RunStore store(q.db.empty() ? RunStore::defaultPath() : q.db, RunStore::Mode::ReadOnly);
+    const auto reports = buildSweepReport(loadStudyRuns(store, q.datasets));
+    if (reports.empty()) {
+        std::cerr << "mode-report: no finished runs in " << store.path() << "\n";
+        return kExitBadInput;
+    }
+    fs::create_directories(fs::path(q.out) / "figures");
+    std::string preamble = "# " + q.title + "\n";
+    if (!q.preambleFile.empty()) {
+        std::ifstream in(q.preambleFile);
+        if (!in) throw std::runtime_error("cannot read " + q.preambleFile);
+        preamble += "\n" + std::string(std::istreambuf_iterator<char>(in), {});
+    }
+    const std::string figures = (fs::path(q.out) / "figures").string();
+    for (const auto& r : reports)
+        drawFigures(r, figures, q.options.significance);
+    const std::string path = (fs::path(q.out) / "REPORT.md").string();
+    if (!writeTextFile(path, sweepReportMarkdown(reports, "figures", preamble, q.options)))
+        throw std::runtime_error("cannot write " + path);
+    std::cout << "report written to " << path << " (" << reports.size()
+              << (reports.size() == 1 ? " configuration)\n" : " configurations)\n");
+    for (const auto& c : judgeClaims(reports, q.options))
+        std::cout << "  " << c.claim << ": " << c.verdict << "\n";
+    return 0;
+}
+
 } // namespace
 
 int reportCommand(int argc, char** argv) {
-    if (!std::getenv("QT_QPA_PLATFORM")) setenv("QT_QPA_PLATFORM", "offscreen", 1); // figures need no display
+    if (!std::getenv("QT_QPA_PLATFORM"))
+        setenv("QT_QPA_PLATFORM", "offscreen", 1); // figures need no display
     QApplication qt(argc, argv);
-    CLI::App app{"Write the reproduction report (Markdown with PNG figures) of the sweep runs in a store."};
+    CLI::App app{
+        "Write the reproduction report (Markdown with PNG figures) of the sweep runs in a store."};
     app.footer("Example:\n  mode-report --db sweep.sqlite --out experiments/report\n"
                "Exit codes: 0 written, 2 bad input (no store, no finished runs).");
     app.set_version_flag("--version", std::string("mode-report ") + MODE_VERSION);
-    std::string db, out = "report", title = "MoDE reproduction report", preambleFile;
-    std::vector<std::string> datasets;
-    app.add_option("--db", db, "run store (SQLite); default: " + RunStore::defaultPath());
-    app.add_option("-o,--out", out, "folder for REPORT.md and figures/");
-    app.add_option("--dataset", datasets, "only these datasets (repeat); default: all");
-    app.add_option("--title", title, "the report's title");
-    app.add_option("--preamble", preambleFile, "Markdown placed after the title (setup, hardware, time)");
-    ReportOptions options;
-    app.add_option("--significance", options.significance, "level of every test (default 0.05)")->check(CLI::Range(1e-6, 0.5));
-    app.add_option("--effect", options.meaningfulEffect,
-                   "smallest gain that matters, in accuracy (default 0.01): a claim whose gain is not significant "
-                   "\"did not hold\" only where the upper bound of the gain is below it, else \"not established\"")
-        ->check(CLI::Range(1e-6, 1.0));
-    app.add_option("--routing-margin", options.routingMargin,
-                   "non-inferiority margin of claim 4, in routing accuracy (default 0.02)")
-        ->check(CLI::Range(0.0, 1.0));
+    ReportRequest request;
+    addOptions(app, request);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : kExitBadInput;
     }
     try {
-        RunStore store(db.empty() ? RunStore::defaultPath() : db, RunStore::Mode::ReadOnly);
-        const auto reports = buildSweepReport(loadStudyRuns(store, datasets));
-        if (reports.empty()) {
-            std::cerr << "mode-report: no finished runs in " << store.path() << "\n";
-            return kExitBadInput;
-        }
-        fs::create_directories(fs::path(out) / "figures");
-        std::string preamble = "# " + title + "\n";
-        if (!preambleFile.empty()) {
-            std::ifstream in(preambleFile);
-            if (!in) throw std::runtime_error("cannot read " + preambleFile);
-            preamble += "\n" + std::string(std::istreambuf_iterator<char>(in), {});
-        }
-        const std::string figures = (fs::path(out) / "figures").string();
-        for (const auto& r : reports) {
-            drawValues(r, [](const AlphaRow& row) -> std::optional<MetricSummary> { return row.testAccuracy; },
-                       QObject::tr("test accuracy"), figureFile(figures, r, "test_accuracy"));
-            drawDifference(r, figureFile(figures, r, "test_accuracy_difference"), options.significance);
-            drawValues(r, [](const AlphaRow& row) { return row.routing; }, QObject::tr("gate routing accuracy"),
-                       figureFile(figures, r, "gate_routing_accuracy"));
-            drawValues(r, [](const AlphaRow& row) -> std::optional<MetricSummary> { return row.similarity; },
-                       QObject::tr("expert similarity (cosine)"), figureFile(figures, r, "expert_similarity"));
-        }
-        const std::string path = (fs::path(out) / "REPORT.md").string();
-        if (!writeTextFile(path, sweepReportMarkdown(reports, "figures", preamble, options))) throw std::runtime_error("cannot write " + path);
-        std::cout << "report written to " << path << " (" << reports.size() << (reports.size() == 1 ? " configuration)\n" : " configurations)\n");
-        for (const auto& c : judgeClaims(reports, options)) std::cout << "  " << c.claim << ": " << c.verdict << "\n";
+        return writeReport(request);
     } catch (const std::exception& e) {
         std::cerr << "mode-report: " << e.what() << "\n";
         return kExitBadInput;
     }
-    return 0;
 }
 
 } // namespace mode

@@ -22,10 +22,10 @@ namespace {
 // The command line without Qt's own options (-platform offscreen, -style fusion, -session ...
 // from the session manager): those are QApplication's, not ours.
 QStringList ownArguments(int argc, char** argv) {
-    static const QStringList qtWithValue{"-platform", "-platformpluginpath", "-platformtheme", "-plugin",
-                                         "-qwindowgeometry", "-qwindowicon", "-qwindowtitle", "-style",
-                                         "-stylesheet", "-session", "-display", "-geometry", "-title", "-name",
-                                         "-qmljsdebugger"};
+    static const QStringList qtWithValue{
+        "-platform",    "-platformpluginpath", "-platformtheme", "-plugin",     "-qwindowgeometry",
+        "-qwindowicon", "-qwindowtitle",       "-style",         "-stylesheet", "-session",
+        "-display",     "-geometry",           "-title",         "-name",       "-qmljsdebugger"};
     static const QStringList qtFlags{"-reverse", "-widgetcount", "-nograb", "-dograb", "-sync"};
     QStringList arguments;
     for (int i = 0; i < argc; ++i) {
@@ -41,32 +41,41 @@ QStringList ownArguments(int argc, char** argv) {
 }
 
 struct Options {
-    QCommandLineOption db{"db", "Run store (SQLite); default: " + QString::fromStdString(RunStore::defaultPath()),
-                          "FILE"};
+    QCommandLineOption db{
+        "db", "Run store (SQLite); default: " + QString::fromStdString(RunStore::defaultPath()),
+        "FILE"};
     QCommandLineOption config{"config", "Open this experiment file (JSON).", "FILE"};
-    QCommandLineOption runDefault{"run-default", "Start the experiment at once (the built-in default unless --config)."};
+    QCommandLineOption runDefault{
+        "run-default", "Start the experiment at once (the built-in default unless --config)."};
     QCommandLineOption openRun{"open-run", "Show this stored run.", "ID"};
-    QCommandLineOption compare{"compare", "Open the compare view on these stored runs.", "ID,ID,..."};
-    QCommandLineOption compareTab{"compare-tab",
-                                  "With --compare: show this tab: curves, config, metrics, routing, experts or sweep.",
-                                  "TAB", "curves"};
+    QCommandLineOption compare{"compare", "Open the compare view on these stored runs.",
+                               "ID,ID,..."};
+    QCommandLineOption compareTab{
+        "compare-tab",
+        "With --compare: show this tab: curves, config, metrics, routing, experts or sweep.", "TAB",
+        "curves"};
     QCommandLineOption report{"report", "Open this report (mode-report's REPORT.md).", "FILE"};
-    QCommandLineOption screenshot{"screenshot", "Save a screenshot of the window to FILE and quit.", "FILE"};
-    QCommandLineOption afterEpochs{"after-epochs", "With --screenshot and a run: take it after N epochs.", "N", "0"};
-    QCommandLineOption afterSeconds{"after-seconds",
-                                    "With --screenshot: take it after S seconds, whatever is happening.", "S"};
+    QCommandLineOption screenshot{"screenshot", "Save a screenshot of the window to FILE and quit.",
+                                  "FILE"};
+    QCommandLineOption afterEpochs{
+        "after-epochs", "With --screenshot and a run: take it after N epochs.", "N", "0"};
+    QCommandLineOption afterSeconds{
+        "after-seconds", "With --screenshot: take it after S seconds, whatever is happening.", "S"};
 };
 
 void describe(QCommandLineParser& cli, const Options& o) {
     cli.setApplicationDescription(
-        "MoDE Workbench: train Mixture-of-Experts models with mutual distillation among the experts and watch "
-        "them live.\n\nExamples:\n  mode-workbench\n  mode-workbench --db runs.sqlite --config experiments/regimes.json\n"
+        "MoDE Workbench: train Mixture-of-Experts models with mutual distillation among the "
+        "experts and watch "
+        "them live.\n\nExamples:\n  mode-workbench\n  mode-workbench --db runs.sqlite --config "
+        "experiments/regimes.json\n"
         "  mode-workbench --run-default --screenshot shot.png --after-epochs 10\n"
         "  mode-workbench --db runs.sqlite --screenshot now.png --after-seconds 5\n"
         "  mode-workbench --db runs.sqlite --compare 3,4,7 --screenshot compare.png");
-    cli.addOptions({o.db, o.config, o.runDefault, o.openRun, o.compare, o.compareTab, o.report, o.screenshot,
-                    o.afterEpochs, o.afterSeconds});
-    cli.addPositionalArgument("file", "A data file to open (CSV, or TSV text), as from the file manager.", "[file]");
+    cli.addOptions({o.db, o.config, o.runDefault, o.openRun, o.compare, o.compareTab, o.report,
+                    o.screenshot, o.afterEpochs, o.afterSeconds});
+    cli.addPositionalArgument(
+        "file", "A data file to open (CSV, or TSV text), as from the file manager.", "[file]");
 }
 
 int fail(const QString& what) {
@@ -78,7 +87,8 @@ int fail(const QString& what) {
 // the program must end, nothing to go on.
 std::optional<int> openNamed(MainWindow& window, const QCommandLineParser& cli, const Options& o) {
     const bool shooting = cli.isSet(o.screenshot);
-    if (const auto files = cli.positionalArguments(); !files.isEmpty() && !window.openDataFile(files.front())) {
+    if (const auto files = cli.positionalArguments();
+        !files.isEmpty() && !window.openDataFile(files.front())) {
         fail(window.message());
         if (shooting) return 2;
     }
@@ -86,12 +96,14 @@ std::optional<int> openNamed(MainWindow& window, const QCommandLineParser& cli, 
         fail(window.message());
         if (shooting) return 2;
     }
-    if (cli.isSet(o.report) && !window.openReport(cli.value(o.report))) return fail(window.message());
+    if (cli.isSet(o.report) && !window.openReport(cli.value(o.report)))
+        return fail(window.message());
     return std::nullopt;
 }
 
 // --compare ID,ID,...: the compare view on those runs, on the tab asked for.
-std::optional<int> openCompare(MainWindow& window, const QCommandLineParser& cli, const Options& o) {
+std::optional<int> openCompare(MainWindow& window, const QCommandLineParser& cli,
+                               const Options& o) {
     QList<qint64> ids;
     for (const QString& part : cli.value(o.compare).split(',', Qt::SkipEmptyParts)) {
         bool ok = false;
@@ -101,21 +113,26 @@ std::optional<int> openCompare(MainWindow& window, const QCommandLineParser& cli
     }
     const QStringList tabs{"curves", "config", "metrics", "routing", "experts", "sweep"};
     const int tab = tabs.indexOf(cli.value(o.compareTab));
-    if (tab < 0) return fail("--compare-tab: '" + cli.value(o.compareTab) + "' is not one of " + tabs.join(", "));
+    if (tab < 0)
+        return fail("--compare-tab: '" + cli.value(o.compareTab) + "' is not one of " +
+                    tabs.join(", "));
     window.compareView()->showTab(tab);
-    QObject::connect(window.compareView(), &CompareView::loadFailed, &window, [](const QString& m) { fail(m); });
+    QObject::connect(window.compareView(), &CompareView::loadFailed, &window,
+                     [](const QString& m) { fail(m); });
     window.compareRuns(ids);
     return std::nullopt;
 }
 
 // --screenshot: when the compare view has loaded, the run reached --after-epochs or ended, or
 // (otherwise) once the window is shown; then the window closes.
-void scheduleScreenshot(MainWindow& window, const QCommandLineParser& cli, const Options& o, int& exitCode) {
+void scheduleScreenshot(MainWindow& window, const QCommandLineParser& cli, const Options& o,
+                        int& exitCode) {
     const QString file = cli.value(o.screenshot);
     const int epochs = cli.value(o.afterEpochs).toInt();
     auto shoot = [&window, file, &exitCode] {
         if (!window.grab().save(file)) {
-            std::cerr << "mode-workbench: cannot write the screenshot " << file.toStdString() << "\n";
+            std::cerr << "mode-workbench: cannot write the screenshot " << file.toStdString()
+                      << "\n";
             exitCode = 1;
         } else {
             std::cout << "screenshot saved to " << file.toStdString() << "\n";
@@ -135,10 +152,11 @@ void scheduleScreenshot(MainWindow& window, const QCommandLineParser& cli, const
     }
     if (cli.isSet(o.compare)) {
         QObject::connect(window.compareView(), &CompareView::loaded, &window, shootOnce);
-        QObject::connect(window.compareView(), &CompareView::loadFailed, &window, [&exitCode, &window] {
-            exitCode = 2;
-            window.close();
-        });
+        QObject::connect(window.compareView(), &CompareView::loadFailed, &window,
+                         [&exitCode, &window] {
+                             exitCode = 2;
+                             window.close();
+                         });
     } else if (cli.isSet(o.runDefault)) {
         QObject::connect(&window, &MainWindow::epochShown, &window, [epochs, shootOnce](int e) {
             if (epochs > 0 && e >= epochs) shootOnce();
@@ -150,17 +168,20 @@ void scheduleScreenshot(MainWindow& window, const QCommandLineParser& cli, const
 }
 
 int runWindow(const QCommandLineParser& cli, const Options& o) {
-    const QString storePath = cli.isSet(o.db) ? cli.value(o.db) : QString::fromStdString(RunStore::defaultPath());
+    const QString storePath =
+        cli.isSet(o.db) ? cli.value(o.db) : QString::fromStdString(RunStore::defaultPath());
     MainWindow window(storePath);
     if (cli.isSet(o.config)) {
         try {
-            window.experimentPanel()->setConfig(ExperimentConfig::fromFile(cli.value(o.config).toStdString()));
+            window.experimentPanel()->setConfig(
+                ExperimentConfig::fromFile(cli.value(o.config).toStdString()));
         } catch (const std::exception& e) {
             return fail(e.what());
         }
     }
     // The last session's window layout, and its experiment unless one is asked for.
-    if (!cli.isSet(o.screenshot)) window.restoreSettings(!cli.isSet(o.config) && !cli.isSet(o.runDefault));
+    if (!cli.isSet(o.screenshot))
+        window.restoreSettings(!cli.isSet(o.config) && !cli.isSet(o.runDefault));
     window.show();
     if (auto code = openNamed(window, cli, o)) return *code;
     if (cli.isSet(o.compare))
@@ -191,7 +212,8 @@ int workbenchCommand(int argc, char** argv) {
     if (!cli.parse(ownArguments(argc, argv))) return fail(cli.errorText() + " (see --help)");
     bool seconds = true;
     if (cli.isSet(o.afterSeconds) && (cli.value(o.afterSeconds).toDouble(&seconds) < 0 || !seconds))
-        return fail("--after-seconds: '" + cli.value(o.afterSeconds) + "' is not a number of seconds >= 0");
+        return fail("--after-seconds: '" + cli.value(o.afterSeconds) +
+                    "' is not a number of seconds >= 0");
     if (cli.isSet(helpOption) || cli.isSet(versionOption)) {
         QCoreApplication info(argc, argv);
         if (cli.isSet(helpOption)) cli.showHelp(0);

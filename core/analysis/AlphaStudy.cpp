@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "analysis/AlphaStudy.h"
 
 #include "analysis/RunComparison.h"
@@ -13,7 +14,8 @@
 
 namespace mode {
 
-std::vector<StudyRun> loadStudyRuns(const RunStore& store, const std::vector<std::string>& datasets) {
+std::vector<StudyRun> loadStudyRuns(const RunStore& store,
+                                    const std::vector<std::string>& datasets) {
     RunFilter finished;
     finished.status = RunStatus::Finished;
     const std::set<std::string> wanted(datasets.begin(), datasets.end());
@@ -35,7 +37,8 @@ std::map<std::string, std::string> comparableSettings(const RunRecord& run) {
     } catch (const std::exception&) {
         s["config"] = run.configJson; // unreadable: it can only pool with an identical text
     }
-    for (const char* k : {"name", "loss.alpha", "train.seed", "train.device", "train.threads"}) s.erase(k);
+    for (const char* k : {"name", "loss.alpha", "train.seed", "train.device", "train.threads"})
+        s.erase(k);
     auto path = s.find("data.path");
     if (path != s.end() && !path->second.empty()) { // a file: its content, wherever it lies
         s.erase(path);
@@ -47,16 +50,19 @@ std::map<std::string, std::string> comparableSettings(const RunRecord& run) {
 
 std::string configSignature(const RunRecord& run) {
     std::string text;
-    for (const auto& [k, v] : comparableSettings(run)) text += k + '=' + v + '\n';
+    for (const auto& [k, v] : comparableSettings(run))
+        text += k + '=' + v + '\n';
     return fnv1a64Hex(text.data(), text.size());
 }
 
 std::vector<std::optional<double>> probingByExpert(const EpochMetrics& e) {
     int n = 0;
-    for (const auto& x : e.experts) n = std::max(n, x.expert + 1);
+    for (const auto& x : e.experts)
+        n = std::max(n, x.expert + 1);
     std::vector<std::optional<double>> out(static_cast<std::size_t>(n));
     for (const auto& x : e.experts)
-        if (x.expert >= 0 && x.allocated > 0 && x.probingAccuracy) out[static_cast<std::size_t>(x.expert)] = x.probingAccuracy;
+        if (x.expert >= 0 && x.allocated > 0 && x.probingAccuracy)
+            out[static_cast<std::size_t>(x.expert)] = x.probingAccuracy;
     return out;
 }
 
@@ -81,9 +87,12 @@ std::optional<double> finite(std::optional<double> v) {
 const std::vector<OutcomeMetric>& outcomeMetrics() {
     using E = const EpochMetrics*;
     static const std::vector<OutcomeMetric> m{
-        {"test_accuracy", "test accuracy (R\u00b2 for regression)", [](const RunRecord& r, E) { return finite(r.testAccuracy); }},
-        {"val_accuracy", "validation accuracy, last epoch", [](const RunRecord& r, E) { return finite(r.valAccuracy); }},
-        {"best_val_accuracy", "validation accuracy, best epoch", [](const RunRecord& r, E) { return finite(r.bestValAccuracy); }},
+        {"test_accuracy", "test accuracy (R\u00b2 for regression)",
+         [](const RunRecord& r, E) { return finite(r.testAccuracy); }},
+        {"val_accuracy", "validation accuracy, last epoch",
+         [](const RunRecord& r, E) { return finite(r.valAccuracy); }},
+        {"best_val_accuracy", "validation accuracy, best epoch",
+         [](const RunRecord& r, E) { return finite(r.bestValAccuracy); }},
         {"gate_routing_accuracy", "gate routing accuracy",
          [](const RunRecord& r, E) { return finite(r.gateRoutingAccuracy); }},
         {"probing_accuracy", "expert probing accuracy (allocation-weighted)",
@@ -96,9 +105,13 @@ const std::vector<OutcomeMetric>& outcomeMetrics() {
          }},
         {"expert_similarity", "expert similarity (mean pairwise cosine)",
          [](const RunRecord&, E e) { return e ? finite(e->expertSimilarity) : std::nullopt; }},
-        {"wall_seconds", "training time (s)", [](const RunRecord& r, E) -> std::optional<double> { return r.wallSeconds; }, true},
+        {"wall_seconds", "training time (s)",
+         [](const RunRecord& r, E) -> std::optional<double> { return r.wallSeconds; }, true},
         {"epochs_completed", "epochs completed",
-         [](const RunRecord& r, E) -> std::optional<double> { return static_cast<double>(r.epochsCompleted); }, true},
+         [](const RunRecord& r, E) -> std::optional<double> {
+             return static_cast<double>(r.epochsCompleted);
+         },
+         true},
     };
     return m;
 }
@@ -118,19 +131,22 @@ std::optional<double> outcomeValue(const StudyRun& run, const std::string& metri
 
 std::size_t AlphaStudy::runs() const {
     std::size_t n = 0;
-    for (const auto& [a, seeds] : cells) n += seeds.size();
+    for (const auto& [a, seeds] : cells)
+        n += seeds.size();
     return n;
 }
 
 std::vector<double> AlphaStudy::alphas() const {
     std::vector<double> out;
-    for (const auto& [a, seeds] : cells) out.push_back(a);
+    for (const auto& [a, seeds] : cells)
+        out.push_back(a);
     return out;
 }
 
 std::string AlphaStudy::label() const {
     std::string s = dataset;
-    for (std::size_t i = 0; i < distinguishing.size(); ++i) s += (i == 0 ? " (" : ", ") + distinguishing[i];
+    for (std::size_t i = 0; i < distinguishing.size(); ++i)
+        s += (i == 0 ? " (" : ", ") + distinguishing[i];
     if (!distinguishing.empty()) s += ")";
     return s;
 }
@@ -141,7 +157,8 @@ std::vector<AlphaStudy> groupStudies(const std::vector<StudyRun>& runs) {
     std::map<std::string, std::map<std::string, std::string>> settings;
     for (std::size_t i = 0; i < runs.size(); ++i) {
         const auto& r = runs[i].record;
-        if (r.status != RunStatus::Finished) continue; // a stopped or failed run measures nothing finished
+        if (r.status != RunStatus::Finished)
+            continue; // a stopped or failed run measures nothing finished
         const std::string sig = configSignature(r);
         auto& study = by[r.dataset][sig];
         if (study.signature.empty()) {
@@ -155,7 +172,8 @@ std::vector<AlphaStudy> groupStudies(const std::vector<StudyRun>& runs) {
     for (auto& [dataset, bySig] : by) {
         std::set<std::string> keys;
         for (const auto& [sig, s] : bySig)
-            for (const auto& [k, v] : settings[sig]) keys.insert(k);
+            for (const auto& [k, v] : settings[sig])
+                keys.insert(k);
         std::vector<AlphaStudy> group;
         for (auto& [sig, s] : bySig) {
             if (bySig.size() > 1)
@@ -167,7 +185,8 @@ std::vector<AlphaStudy> groupStudies(const std::vector<StudyRun>& runs) {
                     }
                     if (values.size() > 1) {
                         auto it = settings[sig].find(k);
-                        s.distinguishing.push_back(k + "=" + (it == settings[sig].end() ? "(unset)" : it->second));
+                        s.distinguishing.push_back(
+                            k + "=" + (it == settings[sig].end() ? "(unset)" : it->second));
                     }
                 }
             group.push_back(std::move(s));
@@ -175,33 +194,41 @@ std::vector<AlphaStudy> groupStudies(const std::vector<StudyRun>& runs) {
         // The data's fingerprint mostly follows from the data settings: left out of a label that
         // is told apart without it.
         auto withoutFingerprint = [](std::vector<std::string> d) {
-            d.erase(std::remove_if(d.begin(), d.end(), [](const std::string& x) { return x.rfind("data.fingerprint=", 0) == 0; }),
+            d.erase(std::remove_if(
+                        d.begin(), d.end(),
+                        [](const std::string& x) { return x.rfind("data.fingerprint=", 0) == 0; }),
                     d.end());
             return d;
         };
         std::map<std::vector<std::string>, int> shortLabels;
-        for (const auto& s : group) ++shortLabels[withoutFingerprint(s.distinguishing)];
+        for (const auto& s : group)
+            ++shortLabels[withoutFingerprint(s.distinguishing)];
         for (auto& s : group) {
             auto brief = withoutFingerprint(s.distinguishing);
             if (!brief.empty() && shortLabels[brief] == 1) s.distinguishing = std::move(brief);
         }
-        std::stable_sort(group.begin(), group.end(), [](const auto& a, const auto& b) { return a.runs() > b.runs(); });
-        for (auto& s : group) out.push_back(std::move(s));
+        std::stable_sort(group.begin(), group.end(),
+                         [](const auto& a, const auto& b) { return a.runs() > b.runs(); });
+        for (auto& s : group)
+            out.push_back(std::move(s));
     }
     return out;
 }
 
 void holmAcrossAlphas(std::vector<AlphaEffect>& effects) {
     std::vector<double> p;
-    for (const auto& e : effects) p.push_back(e.vsZero && e.vsZero->n >= 2 ? e.vsZero->tTest.pValue : std::nan(""));
+    for (const auto& e : effects)
+        p.push_back(e.vsZero && e.vsZero->n >= 2 ? e.vsZero->tTest.pValue : std::nan(""));
     const auto adjusted = holmAdjust(p);
-    for (std::size_t i = 0; i < effects.size(); ++i) effects[i].holmP = adjusted[i];
+    for (std::size_t i = 0; i < effects.size(); ++i)
+        effects[i].holmP = adjusted[i];
 }
 
 namespace {
 // The metric's value at each seed of an alpha, where known.
-std::map<std::int64_t, double> valuesBySeed(const AlphaStudy& study, const std::vector<StudyRun>& runs, const OutcomeMetric& m,
-                                            double alpha) {
+std::map<std::int64_t, double> valuesBySeed(const AlphaStudy& study,
+                                            const std::vector<StudyRun>& runs,
+                                            const OutcomeMetric& m, double alpha) {
     std::map<std::int64_t, double> out;
     auto it = study.cells.find(alpha);
     if (it == study.cells.end()) return out;
@@ -213,7 +240,8 @@ std::map<std::int64_t, double> valuesBySeed(const AlphaStudy& study, const std::
 }
 
 std::optional<PairedComparison> pairUp(const std::map<std::int64_t, double>& treatment,
-                                       const std::map<std::int64_t, double>& control, double level) {
+                                       const std::map<std::int64_t, double>& control,
+                                       double level) {
     std::vector<double> a, b;
     for (const auto& [seed, v] : treatment) {
         auto it = control.find(seed);
@@ -226,8 +254,8 @@ std::optional<PairedComparison> pairUp(const std::map<std::int64_t, double>& tre
 }
 } // namespace
 
-std::vector<AlphaEffect> alphaEffects(const AlphaStudy& study, const std::vector<StudyRun>& runs, const std::string& metric,
-                                      double level) {
+std::vector<AlphaEffect> alphaEffects(const AlphaStudy& study, const std::vector<StudyRun>& runs,
+                                      const std::string& metric, double level) {
     const auto& m = outcomeMetric(metric);
     const auto zero = valuesBySeed(study, runs, m, 0.0);
     std::vector<AlphaEffect> out;
@@ -248,10 +276,13 @@ std::vector<AlphaEffect> alphaEffects(const AlphaStudy& study, const std::vector
     return out;
 }
 
-std::optional<PairedComparison> compareAlphas(const AlphaStudy& study, const std::vector<StudyRun>& runs,
-                                              const std::string& metric, double treatment, double control, double level) {
+std::optional<PairedComparison> compareAlphas(const AlphaStudy& study,
+                                              const std::vector<StudyRun>& runs,
+                                              const std::string& metric, double treatment,
+                                              double control, double level) {
     const auto& m = outcomeMetric(metric);
-    return pairUp(valuesBySeed(study, runs, m, treatment), valuesBySeed(study, runs, m, control), level);
+    return pairUp(valuesBySeed(study, runs, m, treatment), valuesBySeed(study, runs, m, control),
+                  level);
 }
 
 } // namespace mode

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // The question a MoDE user asks of a store: does distillation help on this data, and at which
 // alpha? Runs are pooled by configuration (every setting but alpha and the seed), paired by seed
@@ -23,7 +24,8 @@ struct StudyRun {
     std::optional<EpochMetrics> last;
 };
 // The finished runs of a store (newest first), with their last epochs, in one read.
-std::vector<StudyRun> loadStudyRuns(const RunStore& store, const std::vector<std::string>& datasets = {});
+std::vector<StudyRun> loadStudyRuns(const RunStore& store,
+                                    const std::vector<std::string>& datasets = {});
 
 // The settings that define a run's experiment, flattened ("model.experts" -> "4"), without
 // alpha and the seed, and without what changes neither the data nor the model (the name, the
@@ -71,19 +73,21 @@ std::vector<AlphaStudy> groupStudies(const std::vector<StudyRun>& runs);
 struct AlphaEffect {
     double alpha = 0;
     std::vector<std::int64_t> seeds;
-    std::vector<double> values;                 // per seed, where the metric is known
-    double mean = 0, std = 0;                   // over the seeds
-    std::optional<PairedComparison> vsZero;     // alpha > 0: alpha - alpha 0 over the seeds run at both
-    double holmP = std::numeric_limits<double>::quiet_NaN(); // the t-test's p, Holm-adjusted across the alphas > 0
+    std::vector<double> values;             // per seed, where the metric is known
+    double mean = 0, std = 0;               // over the seeds
+    std::optional<PairedComparison> vsZero; // alpha > 0: alpha - alpha 0 over the seeds run at both
+    double holmP = std::numeric_limits<double>::quiet_NaN(); // the t-test's p, Holm-adjusted across
+                                                             // the alphas > 0
 };
 // Every alpha of the study (ascending) on the metric.
-std::vector<AlphaEffect> alphaEffects(const AlphaStudy& study, const std::vector<StudyRun>& runs, const std::string& metric,
-                                      double level = 0.95);
+std::vector<AlphaEffect> alphaEffects(const AlphaStudy& study, const std::vector<StudyRun>& runs,
+                                      const std::string& metric, double level = 0.95);
 // Holm-adjusts the alphas' t-test p-values (those with a comparison) as one family, in place.
 void holmAcrossAlphas(std::vector<AlphaEffect>& effects);
 // treatment - control on a metric, over the seeds run at both alphas; none if no seed is.
-std::optional<PairedComparison> compareAlphas(const AlphaStudy& study, const std::vector<StudyRun>& runs,
-                                              const std::string& metric, double treatment, double control,
-                                              double level = 0.95);
+std::optional<PairedComparison> compareAlphas(const AlphaStudy& study,
+                                              const std::vector<StudyRun>& runs,
+                                              const std::string& metric, double treatment,
+                                              double control, double level = 0.95);
 
 } // namespace mode

@@ -1,5 +1,5 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "analysis/RunComparison.h"
-
 
 #include <algorithm>
 #include <set>
@@ -9,9 +9,11 @@ namespace mode {
 using json = nlohmann::json;
 
 namespace {
-void flattenInto(const json& j, const std::string& prefix, std::map<std::string, std::string>& out) {
+void flattenInto(const json& j, const std::string& prefix,
+                 std::map<std::string, std::string>& out) {
     if (j.is_object()) {
-        for (auto it = j.begin(); it != j.end(); ++it) flattenInto(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
+        for (auto it = j.begin(); it != j.end(); ++it)
+            flattenInto(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
     } else {
         out[prefix] = j.is_string() ? j.get<std::string>() : j.dump();
     }
@@ -37,7 +39,8 @@ std::vector<ConfigDiffRow> configTable(const std::vector<RunRecord>& runs, bool 
     std::set<std::string> fields;
     for (const auto& r : runs) {
         flat.push_back(flatConfigOf(r));
-        for (const auto& [k, v] : flat.back()) fields.insert(k);
+        for (const auto& [k, v] : flat.back())
+            fields.insert(k);
     }
     std::vector<ConfigDiffRow> rows;
     for (const auto& f : fields) {
@@ -47,7 +50,8 @@ std::vector<ConfigDiffRow> configTable(const std::vector<RunRecord>& runs, bool 
             auto it = m.find(f);
             row.values.push_back(it == m.end() ? std::string() : it->second);
         }
-        row.differs = std::adjacent_find(row.values.begin(), row.values.end(), std::not_equal_to<>()) != row.values.end();
+        row.differs = std::adjacent_find(row.values.begin(), row.values.end(),
+                                         std::not_equal_to<>()) != row.values.end();
         if (!differencesOnly || row.differs) rows.push_back(std::move(row));
     }
     return rows;
@@ -63,7 +67,8 @@ std::vector<RunGroup> groupRuns(const std::vector<RunRecord>& runs, const std::s
         if (field == "all but seed") {
             flat.erase("train.seed");
             flat.erase("name");
-            for (const auto& [k, v] : flat) key += k + "=" + v + "\n";
+            for (const auto& [k, v] : flat)
+                key += k + "=" + v + "\n";
             label = runs[i].name.empty() ? "run " + std::to_string(runs[i].id) : runs[i].name;
         } else {
             auto it = flat.find(field);

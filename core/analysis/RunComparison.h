@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // What the compare view shows of the runs' settings: the config side by side and where it
 // differs, and runs grouped by a config field. Outcomes against alpha: analysis/AlphaStudy.h.

@@ -1,13 +1,14 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "analysis/Statistics.h"
 
 #include <boost/math/distributions/normal.hpp>
 #include <boost/math/distributions/students_t.hpp>
 
 #include <algorithm>
-#include <numeric>
-#include <random>
 #include <cmath>
 #include <map>
+#include <numeric>
+#include <random>
 #include <stdexcept>
 
 namespace mode {
@@ -15,7 +16,8 @@ namespace mode {
 double mean(const std::vector<double>& v) {
     if (v.empty()) return std::nan("");
     double s = 0;
-    for (double x : v) s += x;
+    for (double x : v)
+        s += x;
     return s / static_cast<double>(v.size());
 }
 
@@ -23,13 +25,17 @@ double sampleStd(const std::vector<double>& v) {
     if (v.size() < 2) return 0;
     const double m = mean(v);
     double ss = 0;
-    for (double x : v) ss += (x - m) * (x - m);
+    for (double x : v)
+        ss += (x - m) * (x - m);
     return std::sqrt(ss / static_cast<double>(v.size() - 1));
 }
 
-std::vector<double> emaSmooth(const std::vector<double>& keys, const std::vector<double>& values, double weight) {
-    if (keys.size() != values.size()) throw std::invalid_argument("emaSmooth: keys and values differ in length");
-    if (!(weight >= 0 && weight < 1)) throw std::invalid_argument("emaSmooth: the weight must be in [0, 1)");
+std::vector<double> emaSmooth(const std::vector<double>& keys, const std::vector<double>& values,
+                              double weight) {
+    if (keys.size() != values.size())
+        throw std::invalid_argument("emaSmooth: keys and values differ in length");
+    if (!(weight >= 0 && weight < 1))
+        throw std::invalid_argument("emaSmooth: the weight must be in [0, 1)");
     std::vector<double> out(values.size());
     double m = 0, w = 0;
     for (std::size_t i = 0; i < values.size(); ++i) {
@@ -42,15 +48,19 @@ std::vector<double> emaSmooth(const std::vector<double>& keys, const std::vector
     return out;
 }
 
-Band meanBand(const std::vector<std::vector<double>>& keys, const std::vector<std::vector<double>>& values) {
-    if (keys.size() != values.size()) throw std::invalid_argument("meanBand: keys and values differ in count");
+Band meanBand(const std::vector<std::vector<double>>& keys,
+              const std::vector<std::vector<double>>& values) {
+    if (keys.size() != values.size())
+        throw std::invalid_argument("meanBand: keys and values differ in count");
     Band b;
     b.curves = keys.size();
     if (keys.empty()) return b;
     std::map<double, std::vector<double>> at;
     for (std::size_t c = 0; c < keys.size(); ++c) {
-        if (keys[c].size() != values[c].size()) throw std::invalid_argument("meanBand: a curve's keys and values differ in length");
-        for (std::size_t i = 0; i < keys[c].size(); ++i) at[keys[c][i]].push_back(values[c][i]);
+        if (keys[c].size() != values[c].size())
+            throw std::invalid_argument("meanBand: a curve's keys and values differ in length");
+        for (std::size_t i = 0; i < keys[c].size(); ++i)
+            at[keys[c][i]].push_back(values[c][i]);
     }
     for (const auto& [k, v] : at) {
         if (v.size() != keys.size()) continue; // not every curve has this key
@@ -70,14 +80,18 @@ double studentTCdf(double t, double df) {
     return boost::math::cdf(boost::math::students_t(df), t);
 }
 
-double studentTQuantile(double p, double df) { return boost::math::quantile(boost::math::students_t(df), p); }
+double studentTQuantile(double p, double df) {
+    return boost::math::quantile(boost::math::students_t(df), p);
+}
 
 PairedTest pairedTTest(const std::vector<double>& a, const std::vector<double>& b) {
-    if (a.size() != b.size()) throw std::invalid_argument("pairedTTest: the samples differ in length");
+    if (a.size() != b.size())
+        throw std::invalid_argument("pairedTTest: the samples differ in length");
     PairedTest r;
     r.n = a.size();
     std::vector<double> d;
-    for (std::size_t i = 0; i < a.size(); ++i) d.push_back(a[i] - b[i]);
+    for (std::size_t i = 0; i < a.size(); ++i)
+        d.push_back(a[i] - b[i]);
     if (d.empty()) return r;
     r.meanDifference = mean(d);
     const double sd = sampleStd(d);
@@ -94,7 +108,8 @@ PairedTest pairedTTest(const std::vector<double>& a, const std::vector<double>& 
 }
 
 PairedTest wilcoxonSignedRank(const std::vector<double>& a, const std::vector<double>& b) {
-    if (a.size() != b.size()) throw std::invalid_argument("wilcoxonSignedRank: the samples differ in length");
+    if (a.size() != b.size())
+        throw std::invalid_argument("wilcoxonSignedRank: the samples differ in length");
     PairedTest r;
     std::vector<double> d;
     for (std::size_t i = 0; i < a.size(); ++i) {
@@ -103,17 +118,22 @@ PairedTest wilcoxonSignedRank(const std::vector<double>& a, const std::vector<do
     }
     r.n = d.size();
     if (d.empty()) return r;
-    if (d.size() > 200) throw std::invalid_argument("wilcoxonSignedRank: the exact test is for at most 200 pairs");
+    if (d.size() > 200)
+        throw std::invalid_argument("wilcoxonSignedRank: the exact test is for at most 200 pairs");
     // Ranks of |d|, ties sharing their mean rank; doubled to keep them integral.
     std::vector<std::size_t> order(d.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](auto x, auto y) { return std::abs(d[x]) < std::abs(d[y]); });
+    for (std::size_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](auto x, auto y) { return std::abs(d[x]) < std::abs(d[y]); });
     std::vector<int> rank2(d.size());
     for (std::size_t i = 0; i < order.size();) {
         std::size_t j = i;
-        while (j + 1 < order.size() && std::abs(d[order[j + 1]]) == std::abs(d[order[i]])) ++j;
+        while (j + 1 < order.size() && std::abs(d[order[j + 1]]) == std::abs(d[order[i]]))
+            ++j;
         const int shared = static_cast<int>(i + j + 2); // 2 * mean of ranks i+1 .. j+1
-        for (std::size_t k = i; k <= j; ++k) rank2[order[k]] = shared;
+        for (std::size_t k = i; k <= j; ++k)
+            rank2[order[k]] = shared;
         i = j + 1;
     }
     int wPlus2 = 0, total2 = 0;
@@ -136,7 +156,8 @@ PairedTest wilcoxonSignedRank(const std::vector<double>& a, const std::vector<do
     }
     const int lo = std::min(wPlus2, total2 - wPlus2);
     double tail = 0;
-    for (int w = 0; w <= lo; ++w) tail += dist[static_cast<std::size_t>(w)];
+    for (int w = 0; w <= lo; ++w)
+        tail += dist[static_cast<std::size_t>(w)];
     r.pValue = std::min(1.0, 2 * tail);
     return r;
 }
@@ -149,14 +170,16 @@ Interval tInterval(const std::vector<double>& x, double level) {
     return {m - half, m + half};
 }
 
-Interval bootstrapInterval(const std::vector<double>& x, double level, int resamples, std::uint64_t seed) {
+Interval bootstrapInterval(const std::vector<double>& x, double level, int resamples,
+                           std::uint64_t seed) {
     if (x.size() < 2 || resamples < 1) return {};
     std::mt19937_64 rng(seed);
     std::uniform_int_distribution<std::size_t> pick(0, x.size() - 1);
     std::vector<double> means(static_cast<std::size_t>(resamples));
     for (auto& m : means) {
         double s = 0;
-        for (std::size_t i = 0; i < x.size(); ++i) s += x[pick(rng)];
+        for (std::size_t i = 0; i < x.size(); ++i)
+            s += x[pick(rng)];
         m = s / static_cast<double>(x.size());
     }
     std::sort(means.begin(), means.end());
@@ -183,7 +206,8 @@ Interval wilsonInterval(double successes, std::size_t n, double level) {
 Proportion probabilityOfImprovement(const std::vector<double>& d, double level) {
     Proportion p;
     p.n = d.size();
-    for (double x : d) p.successes += x > 0 ? 1.0 : x == 0 ? 0.5 : 0.0;
+    for (double x : d)
+        p.successes += x > 0 ? 1.0 : x == 0 ? 0.5 : 0.0;
     if (p.n == 0) return p;
     p.estimate = p.successes / static_cast<double>(p.n);
     p.interval = wilsonInterval(p.successes, p.n, level);
@@ -208,16 +232,20 @@ std::vector<double> holmAdjust(const std::vector<double>& p) {
 double minimalDetectableEffect(double sd, std::size_t n, double significance, double power) {
     if (n < 2 || !std::isfinite(sd)) return std::nan("");
     const double df = static_cast<double>(n - 1);
-    return (studentTQuantile(1 - significance / 2, df) + studentTQuantile(power, df)) * sd / std::sqrt(static_cast<double>(n));
+    return (studentTQuantile(1 - significance / 2, df) + studentTQuantile(power, df)) * sd /
+           std::sqrt(static_cast<double>(n));
 }
 
-PairedComparison comparePaired(const std::vector<double>& treatment, const std::vector<double>& control, double level) {
-    if (treatment.size() != control.size()) throw std::invalid_argument("comparePaired: the samples differ in length");
+PairedComparison comparePaired(const std::vector<double>& treatment,
+                               const std::vector<double>& control, double level) {
+    if (treatment.size() != control.size())
+        throw std::invalid_argument("comparePaired: the samples differ in length");
     PairedComparison c;
     c.n = treatment.size();
     if (c.n == 0) return c;
     std::vector<double> d(c.n);
-    for (std::size_t i = 0; i < c.n; ++i) d[i] = treatment[i] - control[i];
+    for (std::size_t i = 0; i < c.n; ++i)
+        d[i] = treatment[i] - control[i];
     c.meanDifference = mean(d);
     c.sdDifference = c.n >= 2 ? sampleStd(d) : std::nan("");
     c.tInterval = tInterval(d, level);

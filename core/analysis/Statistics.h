@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Summary statistics and curve arithmetic for comparing runs: plain C++, no Qt, no LibTorch.
 
@@ -9,14 +10,15 @@
 
 namespace mode {
 
-double mean(const std::vector<double>& v);                 // NaN for an empty vector
-double sampleStd(const std::vector<double>& v);            // n - 1 in the denominator; 0 for n < 2
+double mean(const std::vector<double>& v);      // NaN for an empty vector
+double sampleStd(const std::vector<double>& v); // n - 1 in the denominator; 0 for n < 2
 
 // Exponential moving average with bias correction, in the units of the keys: a point `dx` after
 // the previous one keeps weight^dx of the running average, so runs that log at different
 // densities (every step, every 10th step) are smoothed alike. With keys 1, 2, 3, ... it is
 // TensorBoard's debiased EMA. weight in [0, 1); 0 returns the values unchanged.
-std::vector<double> emaSmooth(const std::vector<double>& keys, const std::vector<double>& values, double weight);
+std::vector<double> emaSmooth(const std::vector<double>& keys, const std::vector<double>& values,
+                              double weight);
 
 // Several curves on one set of keys: mean and sample standard deviation at every key that all
 // curves have (keys compared exactly; curves are sorted by key).
@@ -24,7 +26,8 @@ struct Band {
     std::vector<double> keys, mean, std;
     std::size_t curves = 0;
 };
-Band meanBand(const std::vector<std::vector<double>>& keys, const std::vector<std::vector<double>>& values);
+Band meanBand(const std::vector<std::vector<double>>& keys,
+              const std::vector<std::vector<double>>& values);
 
 } // namespace mode
 
@@ -66,7 +69,7 @@ struct Proportion {
     double estimate = std::numeric_limits<double>::quiet_NaN();
     double successes = 0; // ties count one half
     std::size_t n = 0;
-    Interval interval;    // Wilson's score interval
+    Interval interval; // Wilson's score interval
 };
 // The probability of improvement: the share of pairs whose difference is positive, a zero
 // difference counting one half (a tie is neither a win nor a loss), with Wilson's interval.
@@ -80,7 +83,8 @@ std::vector<double> holmAdjust(const std::vector<double>& p);
 // The smallest true mean difference that a two-sided paired t-test at `significance` detects
 // with probability `power`, from n pairs whose differences have standard deviation sd:
 // (t(1 - significance/2, n - 1) + t(power, n - 1)) * sd / sqrt(n). NaN for n < 2.
-double minimalDetectableEffect(double sd, std::size_t n, double significance = 0.05, double power = 0.8);
+double minimalDetectableEffect(double sd, std::size_t n, double significance = 0.05,
+                               double power = 0.8);
 
 // Everything the project reports about a paired comparison (treatment - control, pairs by
 // position, e.g. runs matched by seed).
@@ -90,10 +94,10 @@ struct PairedComparison {
     double sdDifference = std::numeric_limits<double>::quiet_NaN();
     Interval tInterval, bootstrapInterval; // of the mean difference
     PairedTest tTest, wilcoxon;
-    Proportion improvement;                // share of pairs where the treatment is higher
+    Proportion improvement; // share of pairs where the treatment is higher
     double minimalDetectable = std::numeric_limits<double>::quiet_NaN(); // at 0.05, power 0.8
 };
-PairedComparison comparePaired(const std::vector<double>& treatment, const std::vector<double>& control,
-                               double level = 0.95);
+PairedComparison comparePaired(const std::vector<double>& treatment,
+                               const std::vector<double>& control, double level = 0.95);
 
 } // namespace mode

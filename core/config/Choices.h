@@ -1,5 +1,5 @@
-#pragma once
 // SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
 // The enumerated settings: each choice's name (as written in experiment files, flags and the
 // form), a short label for the form, and the enum the engine switches on. The engine parses a
 // name once, when a model or trainer is built, and never compares text per step.

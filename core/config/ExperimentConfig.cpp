@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "config/ExperimentConfig.h"
 
 #include "config/JsonFile.h"
@@ -7,14 +8,14 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <filesystem>
 #include <cerrno>
-#include <fstream>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <limits>
-#include <type_traits>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 namespace mode {
 namespace {
@@ -42,20 +43,26 @@ std::set<std::string> knownKeysUnder(const std::string& prefix) {
 
 // Reads one object section, refusing keys the table does not know so that a typo is never
 // silently ignored (a misspelt "alpha" would otherwise train the default).
-void readSection(const json& j, const std::string& prefix, const std::string& source, ExperimentConfig& c) {
+void readSection(const json& j, const std::string& prefix, const std::string& source,
+                 ExperimentConfig& c) {
     if (!j.is_object())
-        throw ConfigError(source + ": '" + (prefix.empty() ? "the top level" : prefix) + "' must be a JSON object");
+        throw ConfigError(source + ": '" + (prefix.empty() ? "the top level" : prefix) +
+                          "' must be a JSON object");
     const auto known = knownKeysUnder(prefix);
     for (auto it = j.begin(); it != j.end(); ++it) {
         const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
         if (!known.count(it.key())) {
             std::string allowed;
-            for (const auto& k : known) allowed += (allowed.empty() ? "" : ", ") + k;
-            throw ConfigError(source + ": '" + key + "' is not a known setting (known here: " + allowed + ")");
+            for (const auto& k : known)
+                allowed += (allowed.empty() ? "" : ", ") + k;
+            throw ConfigError(source + ": '" + key +
+                              "' is not a known setting (known here: " + allowed + ")");
         }
         if (it->is_null()) continue; // null keeps the default
-        if (const Setting* s = findSetting(key)) s->set(c, *it, source);
-        else readSection(*it, key, source, c);
+        if (const Setting* s = findSetting(key))
+            s->set(c, *it, source);
+        else
+            readSection(*it, key, source, c);
     }
 }
 
@@ -63,7 +70,8 @@ void readSection(const json& j, const std::string& prefix, const std::string& so
 
 json ExperimentConfig::toJson() const {
     json j = json::object();
-    for (const auto& s : experimentSettings()) j[json::json_pointer(jsonPointer(s.key))] = s.get(*this);
+    for (const auto& s : experimentSettings())
+        j[json::json_pointer(jsonPointer(s.key))] = s.get(*this);
     return j;
 }
 
@@ -80,13 +88,15 @@ ExperimentConfig ExperimentConfig::fromFile(const std::string& path) {
     if (!c.data.path.empty()) {
         std::filesystem::path p(c.data.path);
         if (p.is_relative())
-            c.data.path = (std::filesystem::absolute(path).parent_path() / p).lexically_normal().string();
+            c.data.path =
+                (std::filesystem::absolute(path).parent_path() / p).lexically_normal().string();
     }
     return c;
 }
 
 std::string ExperimentConfig::datasetLabel() const {
-    if (!data.idxFiles.empty()) return std::filesystem::path(data.idxFiles.front()).parent_path().filename().string();
+    if (!data.idxFiles.empty())
+        return std::filesystem::path(data.idxFiles.front()).parent_path().filename().string();
     if (!data.path.empty()) return std::filesystem::path(data.path).filename().string();
     return data.dataset;
 }
@@ -95,12 +105,16 @@ std::string dataPathProblem(const std::string& path, bool folderAllowed) {
     std::error_code ec;
     const auto st = std::filesystem::status(path, ec);
     if (ec && ec.value() == ELOOP) return path + " is a loop of symbolic links";
-    if (ec && ec.value() == EACCES) return path + " cannot be reached (permission denied on a folder of its path)";
+    if (ec && ec.value() == EACCES)
+        return path + " cannot be reached (permission denied on a folder of its path)";
     if (!std::filesystem::exists(st)) {
         const auto resolved = std::filesystem::absolute(path, ec).lexically_normal().string();
-        return path + " does not exist" + (resolved != path ? " (looked for " + resolved + ")" : "");
+        return path + " does not exist" +
+               (resolved != path ? " (looked for " + resolved + ")" : "");
     }
-    if (std::filesystem::is_regular_file(st) || (folderAllowed && std::filesystem::is_directory(st))) return {};
+    if (std::filesystem::is_regular_file(st) ||
+        (folderAllowed && std::filesystem::is_directory(st)))
+        return {};
     if (std::filesystem::is_directory(st)) return path + " is a folder; name a data file";
     return path + " is not a regular file (a device, pipe or socket)";
 }
@@ -125,30 +139,38 @@ std::vector<ConfigIssue> validate(const ExperimentConfig& c, bool checkFiles) {
     // What one setting cannot say alone: files, and settings that depend on each other.
     if (!d.idxFiles.empty()) {
         if (d.idxFiles.size() != 4)
-            bad("data.idx_files", "names 4 files: train images, train labels, test images, test labels");
+            bad("data.idx_files",
+                "names 4 files: train images, train labels, test images, test labels");
         else if (checkFiles)
             for (const auto& f : d.idxFiles)
-                if (auto problem = dataPathProblem(f, false); !problem.empty()) bad("data.idx_files", problem);
+                if (auto problem = dataPathProblem(f, false); !problem.empty())
+                    bad("data.idx_files", problem);
     }
     if (d.idxFiles.empty() && !d.path.empty() && checkFiles) {
         std::error_code ec;
-        if (auto problem = dataPathProblem(d.path, true); !problem.empty()) bad("data.path", problem);
+        if (auto problem = dataPathProblem(d.path, true); !problem.empty())
+            bad("data.path", problem);
         else if (std::filesystem::is_directory(d.path, ec) && d.format == "csv")
             bad("data.path", "'" + d.path + "' is a folder, not a CSV file");
         else if (!std::filesystem::is_directory(d.path, ec) && d.format == "idx")
-            bad("data.path", "IDX data is a folder holding train-images-idx3-ubyte and the other three files");
+            bad("data.path",
+                "IDX data is a folder holding train-images-idx3-ubyte and the other three files");
     }
     if (d.valFraction + d.testFraction >= 0.9)
         bad("data.test_fraction", "validation + test must leave at least 10% for training");
 
     const auto& m = c.model;
     if (m.gate == "topk" && m.topK > m.experts)
-        bad("model.top_k", "k must be between 1 and the number of experts (" + std::to_string(m.experts) + ")");
-    if (m.noisyGate && m.gate != "topk") bad("model.noisy_gate", "noisy gating needs the topk gate");
+        bad("model.top_k",
+            "k must be between 1 and the number of experts (" + std::to_string(m.experts) + ")");
+    if (m.noisyGate && m.gate != "topk")
+        bad("model.noisy_gate", "noisy gating needs the topk gate");
     if (m.backbone == "transformer" && m.backboneDim % 4 != 0)
-        bad("model.backbone_dim", "the transformer's width must be a multiple of its 4 attention heads");
+        bad("model.backbone_dim",
+            "the transformer's width must be a multiple of its 4 attention heads");
     if (c.loss.distill == "kl" && d.task == "regression")
-        bad("loss.distill", "kl compares class distributions; a regression target has none (use mse-mean or mse-pairwise)");
+        bad("loss.distill", "kl compares class distributions; a regression target has none (use "
+                            "mse-mean or mse-pairwise)");
     if (!isValidUtf8(c.name)) bad("name", "is not valid UTF-8");
     return out;
 }

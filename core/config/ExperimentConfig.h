@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Every knob of one MoDE experiment, read from and written to JSON, and validated with
 // messages that name the field. No LibTorch and no Qt here: the GUI, the CLI and the store
@@ -14,33 +15,34 @@
 namespace mode {
 
 struct RegimesOptions {
-    int samples = 4000;     // rows generated
-    int subtasks = 4;       // K regions of the input space, each with its own labelling rule
-    int features = 8;       // input dimension
-    int classes = 3;        // classes shared by every sub-task
+    int samples = 4000;       // rows generated
+    int subtasks = 4;         // K regions of the input space, each with its own labelling rule
+    int features = 8;         // input dimension
+    int classes = 3;          // classes shared by every sub-task
     double labelNoise = 0.05; // share of labels replaced by a uniformly drawn class
     double separation = 4.0;  // distance of the sub-task centres from the origin
-    std::uint64_t seed = 1;   // the data's own seed: runs with other training seeds see the same data
+    std::uint64_t seed = 1; // the data's own seed: runs with other training seeds see the same data
 };
 
 struct TextConfig {
-    int minFrequency = 2;      // words seen fewer times in the training rows become <unk>
+    int minFrequency = 2; // words seen fewer times in the training rows become <unk>
     int maxVocabulary = 20000;
-    int maxLength = 64;        // tokens per row
+    int maxLength = 64; // tokens per row
 };
 
 struct DataConfig {
     std::string dataset = "regimes"; // a built-in dataset name; ignored when path is set
     std::string path;                // a user's file (CSV); takes precedence over dataset
-    std::string format = "auto";     // auto | csv | idx | tsv (auto: a folder is idx, .tsv or tab-separated text is tsv)
-    std::string target;              // target column by name; empty: the last column
-    std::string task = "auto";       // auto | classification | regression
-    std::string subtaskColumn;       // optional column naming each row's known sub-task
-    std::string impute = "none";     // none | mean (numeric mean, categorical mode)
+    std::string format =
+        "auto"; // auto | csv | idx | tsv (auto: a folder is idx, .tsv or tab-separated text is tsv)
+    std::string target;          // target column by name; empty: the last column
+    std::string task = "auto";   // auto | classification | regression
+    std::string subtaskColumn;   // optional column naming each row's known sub-task
+    std::string impute = "none"; // none | mean (numeric mean, categorical mode)
     std::vector<std::string> dropColumns;
     // IDX files named one by one: train images, train labels, test images, test labels.
     std::vector<std::string> idxFiles;
-    std::int64_t maxRows = 0;        // IDX data: keep the first N training rows (0: all), for quick runs
+    std::int64_t maxRows = 0; // IDX data: keep the first N training rows (0: all), for quick runs
     double valFraction = 0.15;
     double testFraction = 0.15;
     RegimesOptions regimes;
@@ -49,7 +51,7 @@ struct DataConfig {
 
 struct ModelConfig {
     int experts = 4;
-    std::string gate = "dense";      // dense | topk
+    std::string gate = "dense"; // dense | topk
     int topK = 2;
     bool noisyGate = false;          // noisy top-k (Shazeer et al. 2017), training only
     std::vector<int> hidden{32};     // expert MLP hidden sizes
@@ -58,28 +60,28 @@ struct ModelConfig {
     // A feature extractor shared by gate and experts: auto (embedding-bag for text, none otherwise)
     // | none | mlp | cnn (images) | embedding-bag (text: mean of word vectors) | transformer (text)
     std::string backbone = "auto";
-    int backboneDim = 64;            // features it hands to the gate and the experts
+    int backboneDim = 64; // features it hands to the gate and the experts
 };
 
 struct LossConfig {
-    double alpha = 0.1;              // distillation weight; 0 is the plain MoE
+    double alpha = 0.1;               // distillation weight; 0 is the plain MoE
     std::string distill = "mse-mean"; // mse-mean | mse-pairwise | kl
-    double temperature = 1.0;        // for kl
-    bool detachTeacher = false;      // teachers do not receive the distillation gradient
-    bool gateWeighted = false;       // weight each expert's term by its (detached) gate weight
-    double balanceWeight = 0.0;      // Switch-Transformer load-balancing loss weight
+    double temperature = 1.0;         // for kl
+    bool detachTeacher = false;       // teachers do not receive the distillation gradient
+    bool gateWeighted = false;        // weight each expert's term by its (detached) gate weight
+    double balanceWeight = 0.0;       // Switch-Transformer load-balancing loss weight
 };
 
 struct TrainConfig {
     int epochs = 20;
     int batchSize = 64;
     double lr = 3e-3;
-    std::string optimizer = "adam";  // adam | adamw | sgd
+    std::string optimizer = "adam"; // adam | adamw | sgd
     double weightDecay = 0.0;
-    double momentum = 0.9;           // sgd only
+    double momentum = 0.9; // sgd only
     std::uint64_t seed = 0;
-    std::string device = "auto";     // auto | cpu | cuda
-    int threads = 0;                 // LibTorch intra-op threads; 0: one per core
+    std::string device = "auto"; // auto | cpu | cuda
+    int threads = 0;             // LibTorch intra-op threads; 0: one per core
 };
 
 struct ExperimentConfig {
@@ -107,7 +109,7 @@ struct ConfigIssue {
 std::vector<ConfigIssue> validate(const ExperimentConfig& c, bool checkFiles = true);
 
 class ConfigError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

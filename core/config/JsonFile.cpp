@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "config/JsonFile.h"
 
 #include "config/ExperimentConfig.h"
@@ -75,7 +76,9 @@ struct DuplicateKeys : nlohmann::json_sax<json> {
         path.pop_back();
         return true;
     }
-    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+        return false;
+    }
 };
 
 } // namespace
@@ -98,7 +101,8 @@ json parseJsonText(const std::string& text, const std::string& source) {
     DuplicateKeys sax;
     json::sax_parse(text, &sax);
     if (!sax.duplicate.empty())
-        throw ConfigError(source + ": the key '" + sax.duplicate + "' appears twice; give each setting once");
+        throw ConfigError(source + ": the key '" + sax.duplicate +
+                          "' appears twice; give each setting once");
     return j;
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // JSON files written by people (experiment and sweep files): read strictly, with messages that
 // name the file, the line and the column. A key given twice in one object is an error (JSON

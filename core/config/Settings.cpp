@@ -5,10 +5,10 @@
 #include "util/Format.h"
 
 #include <charconv>
-#include <stdexcept>
 #include <cmath>
 #include <limits>
 #include <sstream>
+#include <stdexcept>
 #include <type_traits>
 
 namespace mode {
@@ -16,7 +16,8 @@ namespace {
 
 using json = nlohmann::json;
 
-[[noreturn]] void fail(const std::string& source, const std::string& field, const std::string& what) {
+[[noreturn]] void fail(const std::string& source, const std::string& field,
+                       const std::string& what) {
     throw ConfigError(source + ": '" + field + "' " + what);
 }
 
@@ -24,7 +25,8 @@ using json = nlohmann::json;
 // 4 and is undefined for 1e300 (found by fuzzing tests/fuzz/fuzz_config).
 template <typename T> T whole(const json& v, const std::string& field, const std::string& source) {
     if (!v.is_number())
-        fail(source, field, std::string("has the wrong type (") + v.type_name() + ", expected a whole number)");
+        fail(source, field,
+             std::string("has the wrong type (") + v.type_name() + ", expected a whole number)");
     using Limits = std::numeric_limits<T>;
     if (v.is_number_float()) {
         const double d = v.get<double>();
@@ -42,14 +44,17 @@ template <typename T> T whole(const json& v, const std::string& field, const std
     }
     const auto i = v.get<std::int64_t>();
     const bool below = Limits::is_signed ? i < static_cast<std::int64_t>(Limits::min()) : i < 0;
-    const bool above = i > 0 && static_cast<std::uint64_t>(i) > static_cast<std::uint64_t>(Limits::max());
+    const bool above =
+        i > 0 && static_cast<std::uint64_t>(i) > static_cast<std::uint64_t>(Limits::max());
     if (below || above) fail(source, field, "is out of range (got " + v.dump() + ")");
     return static_cast<T>(i);
 }
 
-template <typename T> void assign(T& out, const json& v, const std::string& field, const std::string& source) {
+template <typename T>
+void assign(T& out, const json& v, const std::string& field, const std::string& source) {
     auto wrongType = [&](const char* expected) {
-        fail(source, field, std::string("has the wrong type (") + v.type_name() + ", expected " + expected + ")");
+        fail(source, field,
+             std::string("has the wrong type (") + v.type_name() + ", expected " + expected + ")");
     };
     if constexpr (std::is_same_v<T, bool>) {
         if (!v.is_boolean()) wrongType("true or false");
@@ -68,11 +73,13 @@ template <typename T> void assign(T& out, const json& v, const std::string& fiel
         for (std::size_t i = 0; i < v.size(); ++i)
             out.push_back(whole<int>(v[i], field + "[" + std::to_string(i) + "]", source));
     } else {
-        static_assert(std::is_same_v<T, std::vector<std::string>>, "a setting of an unsupported type");
+        static_assert(std::is_same_v<T, std::vector<std::string>>,
+                      "a setting of an unsupported type");
         if (!v.is_array()) wrongType("a list of text");
         out.clear();
         for (std::size_t i = 0; i < v.size(); ++i) {
-            if (!v[i].is_string()) fail(source, field + "[" + std::to_string(i) + "]", "must be text");
+            if (!v[i].is_string())
+                fail(source, field + "[" + std::to_string(i) + "]", "must be text");
             out.push_back(v[i].get<std::string>());
         }
     }
@@ -89,12 +96,14 @@ template <typename Ref> Setting bound(Setting s, Ref ref) {
 
 template <class E> std::vector<SettingChoice> choices() {
     std::vector<SettingChoice> out;
-    for (const auto& c : choicesOf<E>()) out.push_back({c.name, c.label});
+    for (const auto& c : choicesOf<E>())
+        out.push_back({c.name, c.label});
     return out;
 }
 
 // Builders for the table below: the kind and its bounds in a few words.
-Setting integer(std::string key, std::string flag, std::optional<double> min, std::optional<double> max = {}) {
+Setting integer(std::string key, std::string flag, std::optional<double> min,
+                std::optional<double> max = {}) {
     Setting s;
     s.key = std::move(key);
     s.flag = std::move(flag);
@@ -103,15 +112,16 @@ Setting integer(std::string key, std::string flag, std::optional<double> min, st
     s.max = max;
     return s;
 }
-Setting real(std::string key, std::string flag, std::optional<double> min, std::optional<double> max = {},
-             bool minOpen = false, bool maxOpen = false) {
+Setting real(std::string key, std::string flag, std::optional<double> min,
+             std::optional<double> max = {}, bool minOpen = false, bool maxOpen = false) {
     Setting s = integer(std::move(key), std::move(flag), min, max);
     s.kind = SettingKind::Real;
     s.minOpen = minOpen;
     s.maxOpen = maxOpen;
     return s;
 }
-Setting of(SettingKind kind, std::string key, std::string flag, std::vector<SettingChoice> choices = {}) {
+Setting of(SettingKind kind, std::string key, std::string flag,
+           std::vector<SettingChoice> choices = {}) {
     Setting s;
     s.key = std::move(key);
     s.flag = std::move(flag);
@@ -125,11 +135,14 @@ Setting& form(Setting& s, std::string label, std::string widget) {
     return s;
 }
 
-#define MODE_MEMBER(path) [](auto& c) -> auto& { return c.path; }
+#define MODE_MEMBER(path)                                                                          \
+    [](auto& c) -> auto& {                                                                         \
+        return c.path;                                                                             \
+    }
 
 // Fills the table; references to its entries stay valid (the table never reallocates).
 class TableBuilder {
-public:
+  public:
     explicit TableBuilder(std::vector<Setting>& t) : t_(t) { t_.reserve(64); }
     template <typename Ref> Setting& operator()(Setting s, Ref ref, std::string help) {
         s.help = std::move(help);
@@ -138,7 +151,7 @@ public:
         return t_.back();
     }
 
-private:
+  private:
     std::vector<Setting>& t_;
 };
 
@@ -150,30 +163,37 @@ void addDataSettings(TableBuilder& add) {
             {"fashion-mnist", "fashion-mnist (built-in)"},
             {"debian-descriptions", "debian-descriptions (built-in)"}}),
         MODE_MEMBER(data.dataset),
-        "a built-in dataset: regimes (synthetic sub-tasks), fashion-mnist (Debian's dataset-fashion-mnist) or "
+        "a built-in dataset: regimes (synthetic sub-tasks), fashion-mnist (Debian's "
+        "dataset-fashion-mnist) or "
         "debian-descriptions (text, built by setup.sh); ignored when data.path is set");
     add(of(K::Text, "data.path", "--data"), MODE_MEMBER(data.path),
-        "your own data file: CSV with a header row, TSV text (label TAB text) or a folder of IDX files");
+        "your own data file: CSV with a header row, TSV text (label TAB text) or a folder of IDX "
+        "files");
     add(of(K::Choice, "data.format", "--format", choices<DataFormat>()), MODE_MEMBER(data.format),
         "format of the data file")
         .advanced = true;
     auto& target = add(of(K::Text, "data.target", "--target"), MODE_MEMBER(data.target),
                        "the column to predict (default: the last column)");
     target.applies = kTabular;
-    auto& task = add(of(K::Choice, "data.task", "--task", choices<TaskKind>()), MODE_MEMBER(data.task),
-                     "what the target is: auto takes text or few integers as classes, other numbers as regression");
+    auto& task =
+        add(of(K::Choice, "data.task", "--task", choices<TaskKind>()), MODE_MEMBER(data.task),
+            "what the target is: auto takes text or few integers as classes, other numbers as "
+            "regression");
     task.applies = kTabular;
     task.advanced = true;
-    auto& subtask = add(of(K::Text, "data.subtask_column", "--subtask-column"), MODE_MEMBER(data.subtaskColumn),
-                        "a column naming each row's known sub-task: kept out of the features, used to measure gate "
-                        "routing accuracy");
+    auto& subtask = add(
+        of(K::Text, "data.subtask_column", "--subtask-column"), MODE_MEMBER(data.subtaskColumn),
+        "a column naming each row's known sub-task: kept out of the features, used to measure gate "
+        "routing accuracy");
     subtask.applies = kTabular;
-    auto& impute = add(of(K::Choice, "data.impute", "--impute", choices<ImputeKind>()), MODE_MEMBER(data.impute),
-                       "missing cells (empty, '?', NA): refuse the file, or fill them from the training rows");
+    auto& impute = add(
+        of(K::Choice, "data.impute", "--impute", choices<ImputeKind>()), MODE_MEMBER(data.impute),
+        "missing cells (empty, '?', NA): refuse the file, or fill them from the training rows");
     impute.applies = kTabular;
     form(impute, "Missing values", "impute");
-    auto& drop = add(of(K::TextList, "data.drop_columns", "--drop-columns"), MODE_MEMBER(data.dropColumns),
-                     "columns of the file left out of the features, e.g. id,name");
+    auto& drop =
+        add(of(K::TextList, "data.drop_columns", "--drop-columns"), MODE_MEMBER(data.dropColumns),
+            "columns of the file left out of the features, e.g. id,name");
     drop.applies = kTabular;
     drop.advanced = true;
     auto& maxRows = add(integer("data.max_rows", "--max-rows", 0), MODE_MEMBER(data.maxRows),
@@ -183,38 +203,43 @@ void addDataSettings(TableBuilder& add) {
     add(of(K::TextList, "data.idx_files", "--idx-files"), MODE_MEMBER(data.idxFiles),
         "IDX files one by one: TRAIN_IMAGES,TRAIN_LABELS,TEST_IMAGES,TEST_LABELS")
         .applies = kImages;
-    form(add(real("data.val_fraction", "--val-fraction", 0, 1, false, true), MODE_MEMBER(data.valFraction),
+    form(add(real("data.val_fraction", "--val-fraction", 0, 1, false, true),
+             MODE_MEMBER(data.valFraction),
              "share of the rows held out for validation (model selection)"),
          "Validation share", "valFraction")
         .advanced = true;
-    form(add(real("data.test_fraction", "--test-fraction", 0, 1, true, true), MODE_MEMBER(data.testFraction),
-             "share of the rows held out for the test"),
+    form(add(real("data.test_fraction", "--test-fraction", 0, 1, true, true),
+             MODE_MEMBER(data.testFraction), "share of the rows held out for the test"),
          "Test share", "testFraction")
         .advanced = true;
-    for (auto* s : {&add(integer("data.text.min_freq", "--min-freq", 1), MODE_MEMBER(data.text.minFrequency),
-                         "text: words seen fewer times in the training rows become <unk>"),
-                    &add(integer("data.text.max_vocab", "--max-vocab", 1), MODE_MEMBER(data.text.maxVocabulary),
-                         "text: the largest vocabulary kept (most frequent words first)"),
-                    &add(integer("data.text.max_length", "--max-length", 1, 4096), MODE_MEMBER(data.text.maxLength),
-                         "text: tokens kept per row")})
+    for (auto* s :
+         {&add(integer("data.text.min_freq", "--min-freq", 1), MODE_MEMBER(data.text.minFrequency),
+               "text: words seen fewer times in the training rows become <unk>"),
+          &add(integer("data.text.max_vocab", "--max-vocab", 1),
+               MODE_MEMBER(data.text.maxVocabulary),
+               "text: the largest vocabulary kept (most frequent words first)"),
+          &add(integer("data.text.max_length", "--max-length", 1, 4096),
+               MODE_MEMBER(data.text.maxLength), "text: tokens kept per row")})
         s->applies = kText;
-
 }
 
 // The synthetic regimes data's own settings: they apply to it alone.
 void addRegimesSettings(TableBuilder& add) {
     const std::vector<Setting*> regimes{
-        &add(integer("data.regimes.samples", "--regimes-samples", 50), MODE_MEMBER(data.regimes.samples),
-             "regimes: rows generated"),
-        &add(integer("data.regimes.subtasks", "--regimes-subtasks", 1), MODE_MEMBER(data.regimes.subtasks),
+        &add(integer("data.regimes.samples", "--regimes-samples", 50),
+             MODE_MEMBER(data.regimes.samples), "regimes: rows generated"),
+        &add(integer("data.regimes.subtasks", "--regimes-subtasks", 1),
+             MODE_MEMBER(data.regimes.subtasks),
              "regimes: regions of the input space, each with its own labelling rule"),
-        &add(integer("data.regimes.features", "--regimes-features", 2), MODE_MEMBER(data.regimes.features),
-             "regimes: input dimension"),
-        &add(integer("data.regimes.classes", "--regimes-classes", 2), MODE_MEMBER(data.regimes.classes),
-             "regimes: classes shared by every sub-task"),
+        &add(integer("data.regimes.features", "--regimes-features", 2),
+             MODE_MEMBER(data.regimes.features), "regimes: input dimension"),
+        &add(integer("data.regimes.classes", "--regimes-classes", 2),
+             MODE_MEMBER(data.regimes.classes), "regimes: classes shared by every sub-task"),
         &add(real("data.regimes.label_noise", "--regimes-label-noise", 0, 1, false, true),
-             MODE_MEMBER(data.regimes.labelNoise), "regimes: share of labels replaced by a uniformly drawn class"),
-        &add(real("data.regimes.separation", "--regimes-separation", 0), MODE_MEMBER(data.regimes.separation),
+             MODE_MEMBER(data.regimes.labelNoise),
+             "regimes: share of labels replaced by a uniformly drawn class"),
+        &add(real("data.regimes.separation", "--regimes-separation", 0),
+             MODE_MEMBER(data.regimes.separation),
              "regimes: distance of the sub-task centres from the origin"),
         &add(integer("data.regimes.seed", "--regimes-seed", 0), MODE_MEMBER(data.regimes.seed),
              "regimes: the data's own seed (runs with other training seeds see the same data)")};
@@ -227,19 +252,25 @@ void addRegimesSettings(TableBuilder& add) {
 }
 
 void addModelSettings(TableBuilder& add) {
-    form(add(integer("model.experts", "--experts", 1, 256), MODE_MEMBER(model.experts), "number of experts E"),
+    form(add(integer("model.experts", "--experts", 1, 256), MODE_MEMBER(model.experts),
+             "number of experts E"),
          "Experts", "experts");
-    form(add(of(K::Choice, "model.backbone", "--backbone", choices<BackboneKind>()), MODE_MEMBER(model.backbone),
-             "a feature extractor shared by the gate and the experts: none, one MLP layer, a small CNN for images "
-             "(two 3x3 convolutions with pooling), or for text an embedding bag (mean of word vectors) or a "
+    form(add(of(K::Choice, "model.backbone", "--backbone", choices<BackboneKind>()),
+             MODE_MEMBER(model.backbone),
+             "a feature extractor shared by the gate and the experts: none, one MLP layer, a small "
+             "CNN for images "
+             "(two 3x3 convolutions with pooling), or for text an embedding bag (mean of word "
+             "vectors) or a "
              "one-layer Transformer encoder"),
          "Backbone", "backbone");
-    form(add(integer("model.backbone_dim", "--backbone-dim", 1, 65536), MODE_MEMBER(model.backboneDim),
+    form(add(integer("model.backbone_dim", "--backbone-dim", 1, 65536),
+             MODE_MEMBER(model.backboneDim),
              "features the backbone hands to the gate and the experts"),
          "Backbone width", "backboneDim")
         .advanced = true;
     form(add(of(K::Choice, "model.gate", "--gate", choices<GateKind>()), MODE_MEMBER(model.gate),
-             "dense: every expert gets a softmax weight; topk: only the k largest gate logits are kept (softmax "
+             "dense: every expert gets a softmax weight; topk: only the k largest gate logits are "
+             "kept (softmax "
              "over them, exact zeros elsewhere)"),
          "Gate", "gate");
     auto& topK = form(add(integer("model.top_k", "--top-k", 1, 256), MODE_MEMBER(model.topK),
@@ -247,9 +278,10 @@ void addModelSettings(TableBuilder& add) {
                       "k", "topK");
     topK.onlyWhenKey = "model.gate";
     topK.onlyWhenValue = "topk";
-    auto& noisy = form(add(of(K::Switch, "model.noisy_gate", "--noisy-gate"), MODE_MEMBER(model.noisyGate),
-                           "noisy top-k gating (Shazeer et al. 2017), in training only"),
-                       "Noisy gate", "noisyGate");
+    auto& noisy =
+        form(add(of(K::Switch, "model.noisy_gate", "--noisy-gate"), MODE_MEMBER(model.noisyGate),
+                 "noisy top-k gating (Shazeer et al. 2017), in training only"),
+             "Noisy gate", "noisyGate");
     noisy.onlyWhenKey = "model.gate";
     noisy.onlyWhenValue = "topk";
     noisy.advanced = true;
@@ -265,7 +297,6 @@ void addModelSettings(TableBuilder& add) {
              "dropout in the experts' hidden layers"),
          "Dropout", "dropout")
         .advanced = true;
-
 }
 
 void addLossSettings(TableBuilder& add) {
@@ -273,29 +304,36 @@ void addLossSettings(TableBuilder& add) {
                            "weight of the mutual distillation loss among the experts"),
                        "Distillation weight \u03b1", "alpha");
     alpha.note = "0: the plain mixture of experts";
-    form(add(of(K::Choice, "loss.distill", "--distill", choices<DistillKind>()), MODE_MEMBER(loss.distill),
-             "how each expert is pulled towards the others: squared error to the mean of all experts (with "
-             "detach teacher, the mean of the OTHER experts), the mean over all pairs, or KL between "
+    form(add(of(K::Choice, "loss.distill", "--distill", choices<DistillKind>()),
+             MODE_MEMBER(loss.distill),
+             "how each expert is pulled towards the others: squared error to the mean of all "
+             "experts (with "
+             "detach teacher, the mean of the OTHER experts), the mean over all pairs, or KL "
+             "between "
              "temperature-softened distributions (classification only)"),
          "Distillation", "distill");
-    auto& temperature = form(add(real("loss.temperature", "--temperature", 0, {}, true), MODE_MEMBER(loss.temperature),
-                                 "softening temperature of the kl variant"),
-                             "Temperature", "temperature");
+    auto& temperature =
+        form(add(real("loss.temperature", "--temperature", 0, {}, true),
+                 MODE_MEMBER(loss.temperature), "softening temperature of the kl variant"),
+             "Temperature", "temperature");
     temperature.onlyWhenKey = "loss.distill";
     temperature.onlyWhenValue = "kl";
-    form(add(of(K::Switch, "loss.detach_teacher", "--detach-teacher"), MODE_MEMBER(loss.detachTeacher),
-             "teachers get no distillation gradient, only the student (mse-mean: each expert is pulled towards "
+    form(add(of(K::Switch, "loss.detach_teacher", "--detach-teacher"),
+             MODE_MEMBER(loss.detachTeacher),
+             "teachers get no distillation gradient, only the student (mse-mean: each expert is "
+             "pulled towards "
              "the detached mean of the OTHER experts)"),
          "Detach teacher", "detachTeacher");
     form(add(of(K::Switch, "loss.gate_weighted", "--gate-weighted"), MODE_MEMBER(loss.gateWeighted),
              "weight each expert's distillation term by its (detached) gate weight"),
          "Gate-weighted", "gateWeighted")
         .advanced = true;
-    auto& balance = form(add(real("loss.balance_weight", "--balance", 0), MODE_MEMBER(loss.balanceWeight),
-                             "weight of the Switch-Transformer load-balancing loss that keeps the experts evenly used"),
-                         "Balance loss", "balance");
+    auto& balance =
+        form(add(real("loss.balance_weight", "--balance", 0), MODE_MEMBER(loss.balanceWeight),
+                 "weight of the Switch-Transformer load-balancing loss that keeps the experts "
+                 "evenly used"),
+             "Balance loss", "balance");
     balance.note = "0: off";
-
 }
 
 void addTrainingSettings(TableBuilder& add) {
@@ -305,29 +343,36 @@ void addTrainingSettings(TableBuilder& add) {
     form(add(integer("train.batch_size", "--batch-size", 1, 1 << 20), MODE_MEMBER(train.batchSize),
              "samples per optimisation step (per process when data-parallel)"),
          "Batch size", "batchSize");
-    form(add(real("train.lr", "--lr", 0, 100, true), MODE_MEMBER(train.lr), "the optimiser's learning rate"),
+    form(add(real("train.lr", "--lr", 0, 100, true), MODE_MEMBER(train.lr),
+             "the optimiser's learning rate"),
          "Learning rate", "lr");
-    form(add(of(K::Choice, "train.optimizer", "--optimizer", choices<OptimizerKind>()), MODE_MEMBER(train.optimizer),
+    form(add(of(K::Choice, "train.optimizer", "--optimizer", choices<OptimizerKind>()),
+             MODE_MEMBER(train.optimizer),
              "Adam, AdamW (decoupled weight decay) or SGD with momentum"),
          "Optimiser", "optimizer");
-    form(add(real("train.weight_decay", "--weight-decay", 0), MODE_MEMBER(train.weightDecay), "weight decay"),
+    form(add(real("train.weight_decay", "--weight-decay", 0), MODE_MEMBER(train.weightDecay),
+             "weight decay"),
          "Weight decay", "weightDecay")
         .advanced = true;
-    auto& momentum = form(add(real("train.momentum", "--momentum", 0, 1, false, true), MODE_MEMBER(train.momentum),
-                              "momentum of SGD"),
+    auto& momentum = form(add(real("train.momentum", "--momentum", 0, 1, false, true),
+                              MODE_MEMBER(train.momentum), "momentum of SGD"),
                           "Momentum", "momentum");
     momentum.onlyWhenKey = "train.optimizer";
     momentum.onlyWhenValue = "sgd";
     momentum.advanced = true;
     form(add(integer("train.seed", "--seed", 0), MODE_MEMBER(train.seed),
-             "seeds the initialisation, the split and the minibatch order: same seed, same run on the CPU"),
+             "seeds the initialisation, the split and the minibatch order: same seed, same run on "
+             "the CPU"),
          "Seed", "seed");
     form(add(of(K::Choice, "train.device", "--device",
-                {{"auto", "auto (CUDA when present)"}, {"cpu", "cpu"}, {"cuda", "cuda"}, {"cuda:N", "cuda:N"}}),
+                {{"auto", "auto (CUDA when present)"},
+                 {"cpu", "cpu"},
+                 {"cuda", "cuda"},
+                 {"cuda:N", "cuda:N"}}),
              MODE_MEMBER(train.device), "where to train"),
          "Device", "device");
-    auto& threads = form(add(integer("train.threads", "--threads", 0, 1024), MODE_MEMBER(train.threads),
-                             "LibTorch intra-op threads"),
+    auto& threads = form(add(integer("train.threads", "--threads", 0, 1024),
+                             MODE_MEMBER(train.threads), "LibTorch intra-op threads"),
                          "Threads", "threads");
     threads.note = "0: one per core";
     threads.advanced = true;
@@ -349,29 +394,37 @@ std::vector<Setting> makeTable() {
 
 #undef MODE_MEMBER
 
-std::string number(double v) { return formatNumber(v); }
+std::string number(double v) {
+    return formatNumber(v);
+}
 
 } // namespace
 
 bool Setting::isNumber() const {
-    return kind == SettingKind::Integer || kind == SettingKind::Real || kind == SettingKind::IntegerList;
+    return kind == SettingKind::Integer || kind == SettingKind::Real ||
+           kind == SettingKind::IntegerList;
 }
 
 std::string Setting::rangeText() const {
     if (!min && !max) return {};
     const std::string every = kind == SettingKind::IntegerList ? "every value " : "";
     std::string out;
-    if (min && max && !minOpen && !maxOpen) out = "must be between " + number(*min) + " and " + number(*max);
+    if (min && max && !minOpen && !maxOpen)
+        out = "must be between " + number(*min) + " and " + number(*max);
     else if (min && max)
-        out = "must be in " + std::string(minOpen ? "(" : "[") + number(*min) + ", " + number(*max) + (maxOpen ? ")" : "]");
-    else if (min) out = minOpen ? "must be > " + number(*min) : "must be at least " + number(*min);
-    else out = maxOpen ? "must be < " + number(*max) : "must be at most " + number(*max);
+        out = "must be in " + std::string(minOpen ? "(" : "[") + number(*min) + ", " +
+              number(*max) + (maxOpen ? ")" : "]");
+    else if (min)
+        out = minOpen ? "must be > " + number(*min) : "must be at least " + number(*min);
+    else
+        out = maxOpen ? "must be < " + number(*max) : "must be at most " + number(*max);
     return every + out + (note.empty() ? "" : " (" + note + ")");
 }
 
 std::string Setting::choiceText() const {
     std::string out;
-    for (const auto& c : choices) out += (out.empty() ? "" : " | ") + c.name;
+    for (const auto& c : choices)
+        out += (out.empty() ? "" : " | ") + c.name;
     return out;
 }
 
@@ -379,7 +432,8 @@ bool Setting::acceptsChoice(const std::string& value) const {
     for (const auto& c : choices) {
         if (value == c.name) return true;
         const auto pattern = c.name.find(":N");
-        if (pattern != std::string::npos && pattern + 2 == c.name.size() && value.size() > pattern + 1 &&
+        if (pattern != std::string::npos && pattern + 2 == c.name.size() &&
+            value.size() > pattern + 1 &&
             value.compare(0, pattern + 1, c.name, 0, pattern + 1) == 0 &&
             value.find_first_not_of("0123456789", pattern + 1) == std::string::npos)
             return true;
@@ -393,15 +447,20 @@ std::string Setting::fullHelp() const {
     std::string range = rangeText();
     if (!range.empty()) out += "; " + range.substr(range.find("must be ") == 0 ? 8 : 0);
     const json d = defaultValue();
-    const bool empty = (d.is_string() && d.get<std::string>().empty()) || (d.is_array() && d.empty());
+    const bool empty =
+        (d.is_string() && d.get<std::string>().empty()) || (d.is_array() && d.empty());
     if (kind != SettingKind::Switch && !empty) {
         auto show = [](const json& v) {
-            return v.is_string() ? v.get<std::string>() : v.is_number() ? formatNumber(v.get<double>()) : v.dump();
+            return v.is_string()   ? v.get<std::string>()
+                   : v.is_number() ? formatNumber(v.get<double>())
+                                   : v.dump();
         };
         std::string text;
         if (d.is_array())
-            for (const auto& v : d) text += (text.empty() ? "" : ",") + show(v);
-        else text = show(d);
+            for (const auto& v : d)
+                text += (text.empty() ? "" : ",") + show(v);
+        else
+            text = show(d);
         out += "; default " + text;
     }
     return out;
@@ -430,12 +489,15 @@ json settingValueFromText(const Setting& s, const std::string& text, const std::
         const char* last = first + item.size();
         if (wholeOnly) {
             long long i = 0;
-            if (auto r = std::from_chars(first, last, i); r.ec == std::errc() && r.ptr == last) return i;
+            if (auto r = std::from_chars(first, last, i); r.ec == std::errc() && r.ptr == last)
+                return i;
             unsigned long long u = 0;
-            if (auto r = std::from_chars(first, last, u); r.ec == std::errc() && r.ptr == last) return u;
+            if (auto r = std::from_chars(first, last, u); r.ec == std::errc() && r.ptr == last)
+                return u;
         }
         double d = 0;
-        if (auto r = std::from_chars(first, last, d); r.ec == std::errc() && r.ptr == last && std::isfinite(d))
+        if (auto r = std::from_chars(first, last, d);
+            r.ec == std::errc() && r.ptr == last && std::isfinite(d))
             return wholeOnly && d != std::floor(d) ? json() : json(d);
         return json();
     };
@@ -451,8 +513,9 @@ json settingValueFromText(const Setting& s, const std::string& text, const std::
     case SettingKind::Real: {
         json v = parseNumber(text, s.kind == SettingKind::Integer);
         if (v.is_null())
-            throw ConfigError(where + ": '" + text + "' is not " +
-                              (s.kind == SettingKind::Integer ? "a whole number" : "a finite number"));
+            throw ConfigError(
+                where + ": '" + text + "' is not " +
+                (s.kind == SettingKind::Integer ? "a whole number" : "a finite number"));
         return v;
     }
     case SettingKind::IntegerList: {
@@ -460,17 +523,20 @@ json settingValueFromText(const Setting& s, const std::string& text, const std::
         for (const auto& item : split(text)) {
             json v = parseNumber(item, true);
             if (v.is_null())
-                throw ConfigError(where + ": '" + item + "' is not a whole number (example: " + where + " 64,32)");
+                throw ConfigError(where + ": '" + item +
+                                  "' is not a whole number (example: " + where + " 64,32)");
             out.push_back(v);
         }
         return out;
     }
-    case SettingKind::TextList: return split(text);
+    case SettingKind::TextList:
+        return split(text);
     case SettingKind::Switch:
         if (text == "true" || text == "1" || text.empty()) return true;
         if (text == "false" || text == "0") return false;
         throw ConfigError(where + ": '" + text + "' is not true or false");
-    default: return text;
+    default:
+        return text;
     }
 }
 
@@ -501,8 +567,10 @@ std::optional<std::string> settingProblem(const Setting& s, const ExperimentConf
     };
     bool bad = false;
     if (v.is_array())
-        for (const auto& x : v) bad = bad || outside(x.get<double>());
-    else bad = outside(v.get<double>());
+        for (const auto& x : v)
+            bad = bad || outside(x.get<double>());
+    else
+        bad = outside(v.get<double>());
     if (bad) return s.rangeText();
     return std::nullopt;
 }

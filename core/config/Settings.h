@@ -1,5 +1,5 @@
-#pragma once
 // SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
 // The settings vocabulary: one declaration per setting of an experiment (its JSON key, its flag,
 // its kind, range or choices, help, the form's label and where it applies). The experiment
 // file's reader and writer, validation, mode-train's flags and help (and so the man pages) and
@@ -29,10 +29,10 @@ enum class SettingKind {
 
 // Which data a setting applies to (the form hides the others).
 enum Applies : unsigned {
-    kTabular = 1u,   // CSV files and the synthetic regimes
-    kImages = 2u,    // IDX folders, fashion-mnist
-    kText = 4u,      // TSV text, debian-descriptions
-    kRegimes = 8u,   // only the built-in synthetic regimes data
+    kTabular = 1u, // CSV files and the synthetic regimes
+    kImages = 2u,  // IDX folders, fashion-mnist
+    kText = 4u,    // TSV text, debian-descriptions
+    kRegimes = 8u, // only the built-in synthetic regimes data
     kAnyData = kTabular | kImages | kText | kRegimes
 };
 
@@ -42,8 +42,8 @@ struct SettingChoice {
 };
 
 struct Setting {
-    std::string key;    // dotted JSON path: "train.epochs"
-    std::string flag;   // mode-train's flag ("--epochs"); empty: experiment files only
+    std::string key;  // dotted JSON path: "train.epochs"
+    std::string flag; // mode-train's flag ("--epochs"); empty: experiment files only
     SettingKind kind = SettingKind::Text;
     std::string label;  // the form's label; empty: not a plain field of the form
     std::string widget; // the form field's object name (tests and screenshots find it by it)
@@ -51,7 +51,7 @@ struct Setting {
     std::vector<SettingChoice> choices;
     std::optional<double> min, max; // for numbers and each element of a list
     bool minOpen = false, maxOpen = false;
-    std::string note;   // what a special value means ("0: one per core")
+    std::string note; // what a special value means ("0: one per core")
     unsigned applies = kAnyData;
     bool advanced = false; // folded away in the form
     // Meaningful only while another setting has this value (e.g. top_k with gate = topk): the
@@ -82,7 +82,8 @@ const Setting* findSettingByFlag(const std::string& flag);
 
 // A value typed on the command line for `s`, as JSON (a whole number, a number, a list...).
 // Throws ConfigError naming `where` (the flag) for text that is not of the setting's kind.
-nlohmann::json settingValueFromText(const Setting& s, const std::string& text, const std::string& where);
+nlohmann::json settingValueFromText(const Setting& s, const std::string& text,
+                                    const std::string& where);
 
 // What is wrong with the value of `s` in `c` against its own declaration (range, choices), or
 // nothing. Settings that do not apply (onlyWhen) are not checked.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "data/CsvLoader.h"
 
 #include "util/Utf8.h"
@@ -33,7 +34,9 @@ std::string quoted(const std::string& s) {
 
 // Loading a CSV peaks at about 9 times its size (measured: 1,441 MiB for a 163 MB file).
 constexpr double kCsvMemoryPerByte = 10;
-std::string readWholeFile(const std::string& path) { return readDataFile(path, kCsvMemoryPerByte); }
+std::string readWholeFile(const std::string& path) {
+    return readDataFile(path, kCsvMemoryPerByte);
+}
 
 // Rejects binary files early with the position of the first byte no text file has.
 void requireText(const std::string& text, const std::string& source) {
@@ -42,9 +45,10 @@ void requireText(const std::string& text, const std::string& source) {
         const auto c = static_cast<unsigned char>(text[i]);
         if (c == '\n') ++line;
         if (c < 0x20 && c != '\n' && c != '\r' && c != '\t')
-            fail(source, line, "binary data (byte 0x" + std::string(1, "0123456789abcdef"[c >> 4]) +
-                                   std::string(1, "0123456789abcdef"[c & 15]) + " at offset " +
-                                   std::to_string(i) + "): this is not a text CSV file");
+            fail(source, line,
+                 "binary data (byte 0x" + std::string(1, "0123456789abcdef"[c >> 4]) +
+                     std::string(1, "0123456789abcdef"[c & 15]) + " at offset " +
+                     std::to_string(i) + "): this is not a text CSV file");
     }
     requireUtf8Text(text, source);
 }
@@ -55,7 +59,9 @@ float toFloat(double x, const std::string& column, const std::string& source, st
     if (std::abs(x) > static_cast<double>(std::numeric_limits<float>::max())) {
         std::ostringstream value;
         value << x;
-        fail(source, line, "column '" + column + "': " + value.str() + " is too large for 32-bit training (at most about 3.4e38 in magnitude)");
+        fail(source, line,
+             "column '" + column + "': " + value.str() +
+                 " is too large for 32-bit training (at most about 3.4e38 in magnitude)");
     }
     return static_cast<float>(x);
 }
@@ -64,12 +70,16 @@ std::optional<double> parseNumber(const std::string& s) {
     if (s.empty()) return std::nullopt;
     // Digits, sign, point and exponent only: "inf", "nan" and hex floats are text to a user.
     for (char ch : s)
-        if (!((ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '+' || ch == 'e' || ch == 'E')) return std::nullopt;
+        if (!((ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '+' || ch == 'e' ||
+              ch == 'E'))
+            return std::nullopt;
     const char* b = s.data();
     const char* e = b + s.size();
-    if (*b == '+' && e - b > 1 && *(b + 1) != '-' && *(b + 1) != '+') ++b; // from_chars takes no leading '+'
+    if (*b == '+' && e - b > 1 && *(b + 1) != '-' && *(b + 1) != '+')
+        ++b; // from_chars takes no leading '+'
     double v = 0;
-    const auto [end, error] = std::from_chars(b, e, v); // locale-free, exact, several times faster than strtod
+    const auto [end, error] =
+        std::from_chars(b, e, v); // locale-free, exact, several times faster than strtod
     if (error != std::errc() || end != e || !std::isfinite(v)) return std::nullopt;
     return v;
 }
@@ -78,20 +88,24 @@ std::optional<double> parseNumber(const std::string& s) {
 // alphabetically.
 std::vector<std::string> orderedLevels(const std::set<std::string>& levels) {
     std::vector<std::string> out(levels.begin(), levels.end());
-    bool numeric = std::all_of(out.begin(), out.end(), [](const std::string& s) { return parseNumber(s).has_value(); });
+    bool numeric = std::all_of(out.begin(), out.end(),
+                               [](const std::string& s) { return parseNumber(s).has_value(); });
     if (numeric)
-        std::stable_sort(out.begin(), out.end(),
-                         [](const std::string& a, const std::string& b) { return *parseNumber(a) < *parseNumber(b); });
+        std::stable_sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
+            return *parseNumber(a) < *parseNumber(b);
+        });
     return out;
 }
 
 } // namespace
 
 bool isMissingCsvValue(const std::string& v) {
-    return v.empty() || v == "?" || v == "NA" || v == "N/A" || v == "NaN" || v == "nan" || v == "null";
+    return v.empty() || v == "?" || v == "NA" || v == "N/A" || v == "NaN" || v == "nan" ||
+           v == "null";
 }
 
-std::vector<CsvRecord> parseCsvRecords(const std::string& input, const std::string& source, char delim) {
+std::vector<CsvRecord> parseCsvRecords(const std::string& input, const std::string& source,
+                                       char delim) {
     std::vector<CsvRecord> records;
     std::size_t i = 0;
     const std::string& t = input;
@@ -112,35 +126,54 @@ std::vector<CsvRecord> parseCsvRecords(const std::string& input, const std::stri
                 const std::int64_t openLine = line;
                 ++i;
                 for (;;) {
-                    if (i >= t.size()) fail(source, openLine, "a quoted field opened on this line is never closed");
+                    if (i >= t.size())
+                        fail(source, openLine,
+                             "a quoted field opened on this line is never closed");
                     char c = t[i++];
                     if (c == '"') {
-                        if (i < t.size() && t[i] == '"') { field += '"'; ++i; continue; }
+                        if (i < t.size() && t[i] == '"') {
+                            field += '"';
+                            ++i;
+                            continue;
+                        }
                         break;
                     }
                     if (c == '\n') ++line;
                     field += c;
                 }
-                while (i < t.size() && (t[i] == ' ' || t[i] == '\t')) ++i;
+                while (i < t.size() && (t[i] == ' ' || t[i] == '\t'))
+                    ++i;
                 if (i < t.size() && t[i] != delim && t[i] != '\n' && t[i] != '\r')
-                    fail(source, line, "unexpected " + quoted(std::string(1, t[i])) +
-                                           " after a closing quote (field " + std::to_string(rec.fields.size() + 1) + ")");
+                    fail(source, line,
+                         "unexpected " + quoted(std::string(1, t[i])) +
+                             " after a closing quote (field " +
+                             std::to_string(rec.fields.size() + 1) + ")");
             } else {
                 // The field in one piece, spaces around it trimmed (no copy per character).
                 std::size_t start = i;
-                while (i < t.size() && t[i] != delim && t[i] != '\n' && t[i] != '\r') ++i;
+                while (i < t.size() && t[i] != delim && t[i] != '\n' && t[i] != '\r')
+                    ++i;
                 std::size_t end = i;
                 if (end > start) blank = false; // spaces alone still make a field
-                while (start < end && (t[start] == ' ' || t[start] == '\t')) ++start;
-                while (end > start && (t[end - 1] == ' ' || t[end - 1] == '\t')) --end;
+                while (start < end && (t[start] == ' ' || t[start] == '\t'))
+                    ++start;
+                while (end > start && (t[end - 1] == ' ' || t[end - 1] == '\t'))
+                    --end;
                 field.assign(t, start, end - start);
             }
             if (!field.empty() || wasQuoted) blank = false;
             rec.fields.push_back(std::move(field));
-            if (i < t.size() && t[i] == delim) { ++i; blank = false; continue; }
+            if (i < t.size() && t[i] == delim) {
+                ++i;
+                blank = false;
+                continue;
+            }
             // end of record
             if (i < t.size() && t[i] == '\r') ++i;
-            if (i < t.size() && t[i] == '\n') { ++i; ++line; }
+            if (i < t.size() && t[i] == '\n') {
+                ++i;
+                ++line;
+            }
             break;
         }
         width = rec.fields.size();
@@ -152,23 +185,32 @@ std::vector<CsvRecord> parseCsvRecords(const std::string& input, const std::stri
 namespace {
 // The structure every CSV file must have: a named header of two or more distinct columns, data
 // rows, and as many fields in each row as in the header. Returns the column index by name.
-std::map<std::string, std::size_t> checkCsvShape(const std::vector<CsvRecord>& records, const std::string& source) {
+std::map<std::string, std::size_t> checkCsvShape(const std::vector<CsvRecord>& records,
+                                                 const std::string& source) {
     // A file of blanks and a byte-order mark only has no records at all.
     if (records.empty()) fail(source, 0, "the file is empty (expected a header row and data rows)");
     const auto& header = records.front().fields;
     const std::size_t ncol = header.size();
-    if (ncol < 2) fail(source, records.front().line, "the header has one column; a dataset needs at least one feature and a target (is the delimiter a comma?)");
+    if (ncol < 2)
+        fail(source, records.front().line,
+             "the header has one column; a dataset needs at least one feature and a target (is the "
+             "delimiter a comma?)");
     std::map<std::string, std::size_t> index;
     for (std::size_t c = 0; c < ncol; ++c) {
-        if (header[c].empty()) fail(source, records.front().line, "column " + std::to_string(c + 1) + " has no name in the header");
+        if (header[c].empty())
+            fail(source, records.front().line,
+                 "column " + std::to_string(c + 1) + " has no name in the header");
         if (!index.emplace(header[c], c).second)
-            fail(source, records.front().line, "the column name " + quoted(header[c]) + " appears twice in the header");
+            fail(source, records.front().line,
+                 "the column name " + quoted(header[c]) + " appears twice in the header");
     }
-    if (records.size() == 1) fail(source, records.front().line, "the file has a header but no data rows");
+    if (records.size() == 1)
+        fail(source, records.front().line, "the file has a header but no data rows");
     for (std::size_t r = 1; r < records.size(); ++r)
         if (records[r].fields.size() != ncol)
-            fail(source, records[r].line, "ragged row: " + std::to_string(records[r].fields.size()) +
-                                              " fields, but the header has " + std::to_string(ncol));
+            fail(source, records[r].line,
+                 "ragged row: " + std::to_string(records[r].fields.size()) +
+                     " fields, but the header has " + std::to_string(ncol));
     return index;
 }
 
@@ -204,8 +246,11 @@ CsvColumnRoles columnRoles(const CsvTable& table, const std::map<std::string, st
         auto it = index.find(name);
         if (it == index.end()) {
             std::string all;
-            for (const auto& h : header) all += (all.empty() ? "" : ", ") + h;
-            fail(source, 0, std::string(what) + " column " + quoted(name) + " is not in the header (columns: " + all + ")");
+            for (const auto& h : header)
+                all += (all.empty() ? "" : ", ") + h;
+            fail(source, 0,
+                 std::string(what) + " column " + quoted(name) +
+                     " is not in the header (columns: " + all + ")");
         }
         return it->second;
     };
@@ -238,7 +283,8 @@ TargetSurvey surveyTarget(const CsvTable& table, std::size_t target) {
             fail(table.source, table.lineOf(r),
                  "the target " + quoted(name) + " is missing (" + quoted(v) +
                      "); every row needs a target");
-        // A class name is stored with the run and shown on every plot: a huge one is a wrong column.
+        // A class name is stored with the run and shown on every plot: a huge one is a wrong
+        // column.
         if (v.size() > kMaxClassName)
             fail(table.source, table.lineOf(r),
                  "the target " + quoted(name) + " has a value of " + std::to_string(v.size()) +
@@ -427,7 +473,8 @@ void describeFeatures(const std::vector<std::string>& header,
             d.featureNames.push_back(header[col.src]);
             d.standardise.push_back(true);
         } else {
-            d.categoricals.push_back({header[col.src], static_cast<std::int64_t>(d.featureNames.size()), col.levels});
+            d.categoricals.push_back(
+                {header[col.src], static_cast<std::int64_t>(d.featureNames.size()), col.levels});
             for (const auto& lv : col.levels) {
                 d.featureNames.push_back(header[col.src] + "=" + lv);
                 d.standardise.push_back(false);
@@ -451,8 +498,10 @@ void fillFeatures(const CsvTable& table, const std::vector<FeatureColumn>& colum
             if (col.numeric) {
                 row[k++] = col.values[static_cast<std::size_t>(r)]; // NaN where missing
             } else {
-                if (missing) std::fill(row + k, row + k + static_cast<std::int64_t>(col.levels.size()), nan);
-                else row[k + static_cast<std::int64_t>(col.levelIndex.at(v))] = 1.0f;
+                if (missing)
+                    std::fill(row + k, row + k + static_cast<std::int64_t>(col.levels.size()), nan);
+                else
+                    row[k + static_cast<std::int64_t>(col.levelIndex.at(v))] = 1.0f;
                 k += static_cast<std::int64_t>(col.levels.size());
             }
         }
@@ -518,7 +567,8 @@ CsvPreview previewCsvFile(const std::string& path, int headRows) {
     for (std::size_t c = 0; c < p.columns.size(); ++c) {
         p.distinctValues[c] = static_cast<std::int64_t>(counts[c].size());
         if (counts[c].size() <= CsvPreview::kMaxValues)
-            for (const auto& [v, n] : counts[c]) p.values[c].push_back({v, n});
+            for (const auto& [v, n] : counts[c])
+                p.values[c].push_back({v, n});
     }
     return p;
 }

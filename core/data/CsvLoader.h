@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Tabular data as users have it: a CSV file with a header row (RFC 4180 quoting), numeric and
 // text columns, string or integer class labels. Every malformed file is rejected with the file,
@@ -12,7 +13,7 @@
 namespace mode {
 
 struct CsvOptions {
-    std::string target;        // column name; empty: the last column
+    std::string target; // column name; empty: the last column
     TaskKind task = TaskKind::Auto;
     std::string subtaskColumn; // optional: a column naming each row's known sub-task
     ImputeKind impute = ImputeKind::None;
@@ -24,7 +25,7 @@ struct CsvOptions {
 // missing values: those come when the file is loaded).
 struct CsvPreview {
     std::vector<std::string> columns;
-    std::vector<std::string> kinds;   // per column: "numeric", "text" or "empty"
+    std::vector<std::string> kinds; // per column: "numeric", "text" or "empty"
     std::int64_t rows = 0;
     std::vector<std::vector<std::string>> head; // first rows, as text
     // Per column: how many distinct values (counting stops past kMaxValues), and, where there
@@ -36,7 +37,8 @@ struct CsvPreview {
 
 Dataset loadCsvFile(const std::string& path, const CsvOptions& options = {});
 // `source` names the text in messages (a file name).
-Dataset loadCsvText(const std::string& text, const std::string& source, const CsvOptions& options = {});
+Dataset loadCsvText(const std::string& text, const std::string& source,
+                    const CsvOptions& options = {});
 CsvPreview previewCsvFile(const std::string& path, int headRows = 8);
 
 // Splits CSV text into records of fields; each record remembers the line it starts on.
@@ -44,7 +46,8 @@ struct CsvRecord {
     std::int64_t line = 0;
     std::vector<std::string> fields;
 };
-std::vector<CsvRecord> parseCsvRecords(const std::string& text, const std::string& source, char delimiter = ',');
+std::vector<CsvRecord> parseCsvRecords(const std::string& text, const std::string& source,
+                                       char delimiter = ',');
 
 bool isMissingCsvValue(const std::string& v);
 

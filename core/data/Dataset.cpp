@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "data/Dataset.h"
 
 #include "util/Random.h"
@@ -6,10 +7,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <map>
-#include <fstream>
-#include <filesystem>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
 
 namespace mode {
 
@@ -33,7 +34,8 @@ std::string gib(double bytes) {
 
 std::string readDataFile(const std::string& path, double memoryPerByte) {
     std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) throw DataError(path + ": is a folder, not a data file");
+    if (std::filesystem::is_directory(path, ec))
+        throw DataError(path + ": is a folder, not a data file");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw DataError(path + ": cannot open the file (" + std::strerror(errno) + ")");
     const auto size = std::filesystem::file_size(path, ec);
@@ -41,16 +43,19 @@ std::string readDataFile(const std::string& path, double memoryPerByte) {
         const double need = static_cast<double>(size) * memoryPerByte;
         const auto available = availableMemoryBytes();
         if (available > 0 && need > static_cast<double>(available))
-            throw DataError(path + ": the file is " + gib(static_cast<double>(size)) + "; loading it takes about " + gib(need) +
-                            " of memory and " + gib(static_cast<double>(available)) +
-                            " are available: use a part of it (e.g. head -n) or a machine with more memory");
+            throw DataError(
+                path + ": the file is " + gib(static_cast<double>(size)) +
+                "; loading it takes about " + gib(need) + " of memory and " +
+                gib(static_cast<double>(available)) +
+                " are available: use a part of it (e.g. head -n) or a machine with more memory");
     }
     std::string text;
     text.resize(std::min<std::uint64_t>(ec ? 0 : size, 64 * 1024));
     in.read(text.data(), static_cast<std::streamsize>(text.size()));
     text.resize(static_cast<std::size_t>(in.gcount()));
     if (const auto nul = text.find('\0'); nul != std::string::npos)
-        throw DataError(path + ": binary data (a NUL byte at offset " + std::to_string(nul) + "): this is not a text data file");
+        throw DataError(path + ": binary data (a NUL byte at offset " + std::to_string(nul) +
+                        "): this is not a text data file");
     // The rest in large blocks (the size may be unknown, e.g. a file still growing).
     std::vector<char> block(1 << 20);
     if (!ec) text.reserve(static_cast<std::size_t>(size));
@@ -63,15 +68,19 @@ void requireUtf8Text(const std::string& text, const std::string& source) {
     const auto bad = invalidUtf8Offset(text);
     if (bad == std::string::npos) return;
     const auto lineStart = text.rfind('\n', bad == 0 ? 0 : bad - 1);
-    const std::size_t column = bad - (lineStart == std::string::npos || text[lineStart] != '\n' ? 0 : lineStart + 1) + 1;
-    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
+    const std::size_t column =
+        bad - (lineStart == std::string::npos || text[lineStart] != '\n' ? 0 : lineStart + 1) + 1;
+    const auto line =
+        1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
     char hex[8];
     std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(text[bad]));
-    throw DataError(source + ":" + std::to_string(line) + ": column " + std::to_string(column) + ": byte " + hex +
-                    " is not valid UTF-8; save the file as UTF-8");
+    throw DataError(source + ":" + std::to_string(line) + ": column " + std::to_string(column) +
+                    ": byte " + hex + " is not valid UTF-8; save the file as UTF-8");
 }
 
-std::string Dataset::fingerprint() const { return std::to_string(sizeBytes) + ":" + contentHash; }
+std::string Dataset::fingerprint() const {
+    return std::to_string(sizeBytes) + ":" + contentHash;
+}
 
 std::string fnv1a64Hex(const void* data, std::size_t size, std::uint64_t h) {
     const auto* p = static_cast<const unsigned char*>(data);
@@ -84,16 +93,20 @@ std::string fnv1a64Hex(const void* data, std::size_t size, std::uint64_t h) {
     return buf;
 }
 
-Split stratifiedSplit(const Dataset& d, double valFraction, double testFraction, std::uint64_t seed) {
+Split stratifiedSplit(const Dataset& d, double valFraction, double testFraction,
+                      std::uint64_t seed) {
     Rng rng(seed ^ 0x5eedULL);
     Split s;
     std::vector<bool> fixedTest;
     if (!d.presetTest.empty()) {
         fixedTest.assign(static_cast<std::size_t>(d.rows), false);
-        for (auto r : d.presetTest) fixedTest[static_cast<std::size_t>(r)] = true;
+        for (auto r : d.presetTest)
+            fixedTest[static_cast<std::size_t>(r)] = true;
         s.test = d.presetTest;
-        const double pool = static_cast<double>(d.rows - static_cast<std::int64_t>(d.presetTest.size()));
-        valFraction = pool > 0 ? std::min(1.0, valFraction * static_cast<double>(d.rows) / pool) : 0;
+        const double pool =
+            static_cast<double>(d.rows - static_cast<std::int64_t>(d.presetTest.size()));
+        valFraction =
+            pool > 0 ? std::min(1.0, valFraction * static_cast<double>(d.rows) / pool) : 0;
         testFraction = 0;
     }
     // Group rows by stratum: the class for classification, one stratum for regression.
@@ -116,30 +129,38 @@ Split stratifiedSplit(const Dataset& d, double valFraction, double testFraction,
     rng.shuffle(s.train);
     std::sort(s.val.begin(), s.val.end());
     std::sort(s.test.begin(), s.test.end());
-    if (s.train.empty()) throw DataError(d.name + ": too few rows (" + std::to_string(d.rows) +
-                                         ") to leave any for training");
-    if (s.test.empty()) throw DataError(d.name + ": too few rows (" + std::to_string(d.rows) +
-                                        ") for a test split");
+    if (s.train.empty())
+        throw DataError(d.name + ": too few rows (" + std::to_string(d.rows) +
+                        ") to leave any for training");
+    if (s.test.empty())
+        throw DataError(d.name + ": too few rows (" + std::to_string(d.rows) +
+                        ") for a test split");
     return s;
 }
 
 void fitOnTrainingRows(Dataset& d, const std::vector<std::int64_t>& trainRows) {
-    auto at = [&](std::int64_t r, std::int64_t c) -> float& { return d.features[static_cast<std::size_t>(r * d.cols + c)]; };
+    auto at = [&](std::int64_t r, std::int64_t c) -> float& {
+        return d.features[static_cast<std::size_t>(r * d.cols + c)];
+    };
     std::vector<bool> categorical(static_cast<std::size_t>(d.cols), false);
     for (const auto& g : d.categoricals)
-        for (std::size_t k = 0; k < g.levels.size(); ++k) categorical[static_cast<std::size_t>(g.first) + k] = true;
+        for (std::size_t k = 0; k < g.levels.size(); ++k)
+            categorical[static_cast<std::size_t>(g.first) + k] = true;
     if (d.hasMissing)
         for (std::int64_t c = 0; c < d.cols; ++c) {
             if (categorical[static_cast<std::size_t>(c)]) continue;
             bool missing = false;
-            for (std::int64_t r = 0; r < d.rows && !missing; ++r) missing = std::isnan(at(r, c));
+            for (std::int64_t r = 0; r < d.rows && !missing; ++r)
+                missing = std::isnan(at(r, c));
             if (!missing) continue;
             double sum = 0;
             std::size_t n = 0;
             for (auto r : trainRows)
                 if (!std::isnan(at(r, c))) sum += at(r, c), ++n;
-            if (n == 0) throw DataError(d.name + ": column '" + d.featureNames[static_cast<std::size_t>(c)] +
-                                        "' has no value in the training rows to impute from; drop it (drop_columns)");
+            if (n == 0)
+                throw DataError(
+                    d.name + ": column '" + d.featureNames[static_cast<std::size_t>(c)] +
+                    "' has no value in the training rows to impute from; drop it (drop_columns)");
             const float fill = static_cast<float>(sum / static_cast<double>(n));
             for (std::int64_t r = 0; r < d.rows; ++r)
                 if (std::isnan(at(r, c))) at(r, c) = fill;
@@ -151,14 +172,18 @@ void fitOnTrainingRows(Dataset& d, const std::vector<std::int64_t>& trainRows) {
         for (auto r : trainRows)
             for (std::int64_t k = 0; k < L; ++k)
                 if (at(r, g.first + k) == 1.0f) ++count[static_cast<std::size_t>(k)];
-        const auto mode = static_cast<std::int64_t>(std::max_element(count.begin(), count.end()) - count.begin());
+        const auto mode =
+            static_cast<std::int64_t>(std::max_element(count.begin(), count.end()) - count.begin());
         if (count[static_cast<std::size_t>(mode)] == 0)
-            throw DataError(d.name + ": column '" + g.column + "' has no value in the training rows; drop it (drop_columns)");
+            throw DataError(d.name + ": column '" + g.column +
+                            "' has no value in the training rows; drop it (drop_columns)");
         for (std::int64_t r = 0; r < d.rows; ++r)
             if (std::isnan(at(r, g.first)))
-                for (std::int64_t k = 0; k < L; ++k) at(r, g.first + k) = k == mode ? 1.0f : 0.0f;
+                for (std::int64_t k = 0; k < L; ++k)
+                    at(r, g.first + k) = k == mode ? 1.0f : 0.0f;
         for (std::int64_t k = 0; k < L; ++k)
-            if (count[static_cast<std::size_t>(k)] == 0) keep[static_cast<std::size_t>(g.first + k)] = false;
+            if (count[static_cast<std::size_t>(k)] == 0)
+                keep[static_cast<std::size_t>(g.first + k)] = false;
     }
     d.hasMissing = false;
     if (std::all_of(keep.begin(), keep.end(), [](bool k) { return k; })) return;
@@ -169,7 +194,9 @@ void fitOnTrainingRows(Dataset& d, const std::vector<std::int64_t>& trainRows) {
     const auto cols = static_cast<std::int64_t>(kept.size());
     std::vector<float> features(static_cast<std::size_t>(d.rows * cols));
     for (std::int64_t r = 0; r < d.rows; ++r)
-        for (std::int64_t j = 0; j < cols; ++j) features[static_cast<std::size_t>(r * cols + j)] = at(r, kept[static_cast<std::size_t>(j)]);
+        for (std::int64_t j = 0; j < cols; ++j)
+            features[static_cast<std::size_t>(r * cols + j)] =
+                at(r, kept[static_cast<std::size_t>(j)]);
     std::vector<std::string> names;
     std::vector<bool> standardise;
     for (auto c : kept) {
@@ -179,7 +206,8 @@ void fitOnTrainingRows(Dataset& d, const std::vector<std::int64_t>& trainRows) {
     std::vector<Dataset::Categorical> groups;
     for (const auto& g : d.categoricals) {
         Dataset::Categorical n{g.column, 0, {}};
-        n.first = static_cast<std::int64_t>(std::lower_bound(kept.begin(), kept.end(), g.first) - kept.begin());
+        n.first = static_cast<std::int64_t>(std::lower_bound(kept.begin(), kept.end(), g.first) -
+                                            kept.begin());
         for (std::size_t k = 0; k < g.levels.size(); ++k)
             if (keep[static_cast<std::size_t>(g.first) + k]) n.levels.push_back(g.levels[k]);
         groups.push_back(std::move(n));
@@ -195,7 +223,8 @@ void standardiseWithTrainingStats(Dataset& d, const std::vector<std::int64_t>& t
     for (std::int64_t c = 0; c < d.cols; ++c) {
         if (!d.standardise[c]) continue;
         double sum = 0, sq = 0;
-        for (auto r : trainRows) sum += d.features[r * d.cols + c];
+        for (auto r : trainRows)
+            sum += d.features[r * d.cols + c];
         const double mean = sum / static_cast<double>(trainRows.size());
         for (auto r : trainRows) {
             const double x = d.features[r * d.cols + c] - mean;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // A dataset in memory, as plain C++ (no LibTorch, no Qt): loaders produce it, the trainer turns
 // it into tensors. Row-major features, one label or value per row, optional known sub-tasks.
@@ -12,21 +13,21 @@ namespace mode {
 enum class TaskType { Classification, Regression };
 
 struct Dataset {
-    std::string name;         // "regimes" or the file name
-    std::string source;       // path of the file, or a description of the generator
+    std::string name;   // "regimes" or the file name
+    std::string source; // path of the file, or a description of the generator
     TaskType task = TaskType::Classification;
 
     std::int64_t rows = 0;
     std::int64_t cols = 0;
-    std::vector<float> features;          // rows * cols, row-major
+    std::vector<float> features;           // rows * cols, row-major
     std::vector<std::string> featureNames; // cols entries (one-hot columns named "col=value")
-    std::vector<bool> standardise;        // per column: numeric, standardised on the training split
+    std::vector<bool> standardise; // per column: numeric, standardised on the training split
 
-    std::vector<std::int64_t> labels;     // classification: 0..classes-1
-    std::vector<float> values;            // regression targets
-    std::vector<std::string> classNames;  // classification
+    std::vector<std::int64_t> labels;    // classification: 0..classes-1
+    std::vector<float> values;           // regression targets
+    std::vector<std::string> classNames; // classification
 
-    std::vector<std::int64_t> subtasks;   // known sub-task per row, or empty
+    std::vector<std::int64_t> subtasks; // known sub-task per row, or empty
     std::vector<std::string> subtaskNames;
 
     // A categorical column, one-hot encoded in the columns [first, first + levels.size()).
@@ -41,16 +42,17 @@ struct Dataset {
     bool hasMissing = false;
 
     std::vector<std::int64_t> imageShape; // {channels, height, width} when the rows are images
-    std::vector<std::int64_t> presetTest; // rows of a fixed test split (MNIST's t10k files), or empty
+    std::vector<std::int64_t>
+        presetTest; // rows of a fixed test split (MNIST's t10k files), or empty
 
     // Text: the tokens of each row until encodeText turns them into features (token ids, padded
     // to a fixed length) with a vocabulary built from the training rows.
     std::vector<std::vector<std::string>> tokens;
-    std::vector<std::string> vocabulary;  // id -> word; 0 pads, 1 is unknown
+    std::vector<std::string> vocabulary; // id -> word; 0 pads, 1 is unknown
     bool isText() const { return !tokens.empty(); }
 
-    std::uint64_t sizeBytes = 0;          // of the source file (0 for generated data)
-    std::string contentHash;              // 16 hex digits (FNV-1a 64 of the file or generated data)
+    std::uint64_t sizeBytes = 0; // of the source file (0 for generated data)
+    std::string contentHash;     // 16 hex digits (FNV-1a 64 of the file or generated data)
 
     int classes() const { return static_cast<int>(classNames.size()); }
     int outputs() const { return task == TaskType::Classification ? classes() : 1; }
@@ -65,7 +67,8 @@ struct Dataset {
 struct Split {
     std::vector<std::int64_t> train, val, test;
 };
-Split stratifiedSplit(const Dataset& d, double valFraction, double testFraction, std::uint64_t seed);
+Split stratifiedSplit(const Dataset& d, double valFraction, double testFraction,
+                      std::uint64_t seed);
 
 // What a loader could not decide before the split, decided on the training rows only (so no
 // statistic of a validation or test row leaks into training): a missing numeric cell gets the
@@ -93,10 +96,11 @@ std::uint64_t availableMemoryBytes();
 void requireUtf8Text(const std::string& text, const std::string& source);
 
 // FNV-1a 64-bit over bytes, as 16 hex digits.
-std::string fnv1a64Hex(const void* data, std::size_t size, std::uint64_t seed = 1469598103934665603ULL);
+std::string fnv1a64Hex(const void* data, std::size_t size,
+                       std::uint64_t seed = 1469598103934665603ULL);
 
 class DataError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

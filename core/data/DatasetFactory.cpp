@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "data/DatasetFactory.h"
 
 #include "data/IdxLoader.h"
@@ -19,8 +20,10 @@ std::string builtinDataFile(const std::string& name) {
 #ifdef MODE_BUILD_DATA_DIR
     dirs.emplace_back(MODE_BUILD_DATA_DIR);
 #endif
-    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) dirs.emplace_back(std::filesystem::path(x) / "mode-workbench" / "datasets");
-    else if (const char* h = std::getenv("HOME"); h && *h) dirs.emplace_back(std::filesystem::path(h) / ".local/share/mode-workbench/datasets");
+    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x)
+        dirs.emplace_back(std::filesystem::path(x) / "mode-workbench" / "datasets");
+    else if (const char* h = std::getenv("HOME"); h && *h)
+        dirs.emplace_back(std::filesystem::path(h) / ".local/share/mode-workbench/datasets");
     dirs.emplace_back("/usr/share/mode-workbench/datasets");
     std::error_code ec;
     for (const auto& d : dirs)
@@ -41,23 +44,30 @@ bool looksLikeTsv(const std::string& path) {
 std::vector<std::string> builtinDatasets() {
     std::vector<std::string> b{"regimes"};
     std::error_code ec;
-    if (std::filesystem::is_directory(fashionMnistFolder(), ec)) b.push_back("fashion-mnist"); // Debian's dataset-fashion-mnist
+    if (std::filesystem::is_directory(fashionMnistFolder(), ec))
+        b.push_back("fashion-mnist"); // Debian's dataset-fashion-mnist
     if (!builtinDataFile("debian-descriptions.tsv").empty()) b.push_back("debian-descriptions");
     return b;
 }
 
 namespace {
 void requireDataPath(const std::string& field, const std::string& path, bool folderAllowed) {
-    if (auto problem = dataPathProblem(path, folderAllowed); !problem.empty()) throw DataError(field + ": " + problem);
+    if (auto problem = dataPathProblem(path, folderAllowed); !problem.empty())
+        throw DataError(field + ": " + problem);
 }
 } // namespace
 
 Dataset loadDataset(const DataConfig& data) {
     if (!data.idxFiles.empty()) {
-        if (data.idxFiles.size() != 4) throw DataError("data.idx_files: name 4 files (train images, train labels, test images, test labels)");
-        for (const auto& f : data.idxFiles) requireDataPath("data.idx_files", f, false);
+        if (data.idxFiles.size() != 4)
+            throw DataError("data.idx_files: name 4 files (train images, train labels, test "
+                            "images, test labels)");
+        for (const auto& f : data.idxFiles)
+            requireDataPath("data.idx_files", f, false);
         const IdxFiles f{data.idxFiles[0], data.idxFiles[1], data.idxFiles[2], data.idxFiles[3]};
-        return loadIdxDataset(f, std::filesystem::path(f.trainImages).parent_path().filename().string(), {}, data.maxRows);
+        return loadIdxDataset(
+            f, std::filesystem::path(f.trainImages).parent_path().filename().string(), {},
+            data.maxRows);
     }
     if (!data.path.empty()) {
         requireDataPath("data.path", data.path, true);
@@ -67,11 +77,15 @@ Dataset loadDataset(const DataConfig& data) {
         const bool idxFile = p.filename().string().find("-idx") != std::string::npos &&
                              p.filename().string().find("-ubyte") != std::string::npos;
         const DataFormat format = parseChoice<DataFormat>(data.format, "data.format");
-        if (format == DataFormat::Idx || (format == DataFormat::Auto && (std::filesystem::is_directory(p, ec) || idxFile))) {
-            const std::filesystem::path folder = std::filesystem::is_directory(p, ec) ? p : p.parent_path();
-            return loadIdxDataset(findIdxFiles(folder.string()), folder.filename().string(), {}, data.maxRows);
+        if (format == DataFormat::Idx ||
+            (format == DataFormat::Auto && (std::filesystem::is_directory(p, ec) || idxFile))) {
+            const std::filesystem::path folder =
+                std::filesystem::is_directory(p, ec) ? p : p.parent_path();
+            return loadIdxDataset(findIdxFiles(folder.string()), folder.filename().string(), {},
+                                  data.maxRows);
         }
-        if (format == DataFormat::Tsv || (format == DataFormat::Auto && looksLikeTsv(data.path))) return loadTsvFile(data.path);
+        if (format == DataFormat::Tsv || (format == DataFormat::Auto && looksLikeTsv(data.path)))
+            return loadTsvFile(data.path);
         CsvOptions o;
         o.target = data.target;
         o.task = parseChoice<TaskKind>(data.task, "data.task");
@@ -84,14 +98,16 @@ Dataset loadDataset(const DataConfig& data) {
     if (data.dataset == "debian-descriptions") {
         const std::string path = builtinDataFile("debian-descriptions.tsv");
         if (path.empty())
-            throw DataError("debian-descriptions: the file is not built yet; run experiments/data/make-debian-descriptions.sh "
+            throw DataError("debian-descriptions: the file is not built yet; run "
+                            "experiments/data/make-debian-descriptions.sh "
                             "(setup.sh does) or set MODE_DATA_DIR");
         Dataset d = loadTsvFile(path);
         d.name = "debian-descriptions";
         return d;
     }
     if (data.dataset == "fashion-mnist")
-        return loadIdxDataset(findIdxFiles(fashionMnistFolder()), "fashion-mnist", fashionMnistClasses(), data.maxRows);
+        return loadIdxDataset(findIdxFiles(fashionMnistFolder()), "fashion-mnist",
+                              fashionMnistClasses(), data.maxRows);
     throw DataError("unknown built-in dataset '" + data.dataset + "'");
 }
 

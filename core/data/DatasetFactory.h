@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Turns the data section of an experiment into a Dataset: a built-in by name or a user's file.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // The built-in default dataset `regimes`: a synthetic tabular mixture of K sub-tasks. Each
 // sub-task owns a region of the input space (a Gaussian blob around its own centre) and its own

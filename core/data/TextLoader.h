@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Text classification data: `label<TAB>text` lines (.tsv). Text is tokenised (lower case, split
 // on anything that is not a letter or a digit; UTF-8 letters are kept); the vocabulary is built
@@ -12,9 +13,9 @@
 namespace mode {
 
 struct TextOptions {
-    int minFrequency = 2;   // words seen fewer times in the training rows are unknown
+    int minFrequency = 2;      // words seen fewer times in the training rows are unknown
     int maxVocabulary = 20000; // most frequent words kept (ids 2..), ties broken alphabetically
-    int maxLength = 64;     // tokens per row; longer texts are cut
+    int maxLength = 64;        // tokens per row; longer texts are cut
 };
 
 std::vector<std::string> tokenize(const std::string& text);

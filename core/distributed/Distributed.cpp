@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "distributed/DistributedImpl.h"
 
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -18,8 +19,8 @@ int envInt(const char* name, int fallback, int low, int high) {
     char* end = nullptr;
     const long n = std::strtol(v, &end, 10);
     if (*end != '\0' || n < low || n > high)
-        throw DistributedError(std::string(name) + "='" + v + "' is not a whole number from " + std::to_string(low) + " to " +
-                               std::to_string(high));
+        throw DistributedError(std::string(name) + "='" + v + "' is not a whole number from " +
+                               std::to_string(low) + " to " + std::to_string(high));
     return static_cast<int>(n);
 }
 
@@ -44,11 +45,15 @@ std::optional<DistributedOptions> distributedFromEnvironment() {
 }
 
 void requireValid(const DistributedOptions& o) {
-    if (o.worldSize < 1) throw DistributedError("the world size must be 1 or more (got " + std::to_string(o.worldSize) + ")");
+    if (o.worldSize < 1)
+        throw DistributedError("the world size must be 1 or more (got " +
+                               std::to_string(o.worldSize) + ")");
     if (o.rank < 0 || o.rank >= o.worldSize)
-        throw DistributedError("rank " + std::to_string(o.rank) + " is outside a world of " + std::to_string(o.worldSize) +
-                               " (ranks are 0 to " + std::to_string(o.worldSize - 1) + ")");
-    if (o.masterPort < 1 || o.masterPort > 65535) throw DistributedError("the master port must be 1 to 65535");
+        throw DistributedError("rank " + std::to_string(o.rank) + " is outside a world of " +
+                               std::to_string(o.worldSize) + " (ranks are 0 to " +
+                               std::to_string(o.worldSize - 1) + ")");
+    if (o.masterPort < 1 || o.masterPort > 65535)
+        throw DistributedError("the master port must be 1 to 65535");
     if (o.masterAddr.empty()) throw DistributedError("the master address is empty");
     if (o.backend != "auto" && o.backend != "gloo" && o.backend != "nccl")
         throw DistributedError("unknown backend '" + o.backend + "' (auto, gloo, nccl)");
@@ -67,8 +72,10 @@ void Distributed::Impl::allReduceSum(torch::Tensor& t) {
         std::vector<torch::Tensor> v{t};
         group->pg->allreduce(v)->wait(options.timeout);
     } catch (const std::exception& e) {
-        throw DistributedError("rank " + std::to_string(options.rank) + ": an all-reduce with the other ranks failed (a rank "
-                               "died, or did not answer within " + std::to_string(options.timeout.count() / 1000) +
+        throw DistributedError("rank " + std::to_string(options.rank) +
+                               ": an all-reduce with the other ranks failed (a rank "
+                               "died, or did not answer within " +
+                               std::to_string(options.timeout.count() / 1000) +
                                " s): " + firstLine(e));
     }
 }
@@ -80,8 +87,8 @@ void Distributed::Impl::broadcastFromRankZero(std::vector<torch::Tensor>& tensor
             group->pg->broadcast(v)->wait(options.timeout);
         }
     } catch (const std::exception& e) {
-        throw DistributedError("rank " + std::to_string(options.rank) + ": the broadcast of the initial parameters failed: " +
-                               firstLine(e));
+        throw DistributedError("rank " + std::to_string(options.rank) +
+                               ": the broadcast of the initial parameters failed: " + firstLine(e));
     }
 }
 
@@ -96,7 +103,8 @@ Distributed::Distributed(const DistributedOptions& o) : d_(std::make_unique<Impl
 #else
     if (backend == "auto") backend = "gloo";
     if (backend == "nccl")
-        throw DistributedError("the nccl backend needs a LibTorch built with CUDA and NCCL; this one has gloo only");
+        throw DistributedError(
+            "the nccl backend needs a LibTorch built with CUDA and NCCL; this one has gloo only");
 #endif
     d_->backend = backend;
     try {
@@ -107,14 +115,16 @@ Distributed::Distributed(const DistributedOptions& o) : d_(std::make_unique<Impl
         so.timeout = o.timeout;
         d_->group->store = c10::make_intrusive<c10d::TCPStore>(o.masterAddr, so);
     } catch (const std::exception& e) {
-        throw DistributedError("rank " + std::to_string(o.rank) + ": cannot reach the rendezvous at " + where + ": " + firstLine(e));
+        throw DistributedError("rank " + std::to_string(o.rank) +
+                               ": cannot reach the rendezvous at " + where + ": " + firstLine(e));
     }
     try {
 #ifdef USE_C10D_NCCL
         if (backend == "nccl") {
             auto opts = c10d::ProcessGroupNCCL::Options::create();
             opts->timeout = o.timeout;
-            d_->group->pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(d_->group->store, o.rank, o.worldSize, opts);
+            d_->group->pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(d_->group->store, o.rank,
+                                                                        o.worldSize, opts);
             return;
         }
 #endif
@@ -124,18 +134,28 @@ Distributed::Distributed(const DistributedOptions& o) : d_(std::make_unique<Impl
         const bool local = o.masterAddr == "127.0.0.1" || o.masterAddr == "localhost";
         opts->devices.push_back(local ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
                                       : c10d::ProcessGroupGloo::createDefaultDevice());
-        d_->group->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(d_->group->store, o.rank, o.worldSize, opts);
+        d_->group->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(d_->group->store, o.rank,
+                                                                    o.worldSize, opts);
     } catch (const std::exception& e) {
-        throw DistributedError("rank " + std::to_string(o.rank) + ": the " + std::to_string(o.worldSize) +
-                               " ranks did not all join at " + where + " within " + std::to_string(o.timeout.count() / 1000) +
+        throw DistributedError("rank " + std::to_string(o.rank) + ": the " +
+                               std::to_string(o.worldSize) + " ranks did not all join at " + where +
+                               " within " + std::to_string(o.timeout.count() / 1000) +
                                " s: " + firstLine(e));
     }
 }
 
 Distributed::~Distributed() = default;
-int Distributed::rank() const { return d_->options.rank; }
-int Distributed::worldSize() const { return d_->options.worldSize; }
-std::string Distributed::backend() const { return d_->backend; }
-const DistributedOptions& Distributed::options() const { return d_->options; }
+int Distributed::rank() const {
+    return d_->options.rank;
+}
+int Distributed::worldSize() const {
+    return d_->options.worldSize;
+}
+std::string Distributed::backend() const {
+    return d_->backend;
+}
+const DistributedOptions& Distributed::options() const {
+    return d_->options;
+}
 
 } // namespace mode

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Data-parallel training across processes and machines on PyTorch's own distributed backend
 // (c10d): a TCPStore rendezvous and a ProcessGroupGloo (CPU) or ProcessGroupNCCL (CUDA, where
@@ -17,17 +18,17 @@
 namespace mode {
 
 class DistributedError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 struct DistributedOptions {
     int rank = 0;
     int worldSize = 1;
-    int localRank = 0;                      // the GPU of this process on its machine (NCCL)
+    int localRank = 0; // the GPU of this process on its machine (NCCL)
     std::string masterAddr = "127.0.0.1";
     int masterPort = 29500;
-    std::string backend = "auto";           // auto (nccl with CUDA, else gloo) | gloo | nccl
+    std::string backend = "auto";             // auto (nccl with CUDA, else gloo) | gloo | nccl
     std::chrono::milliseconds timeout{30000}; // rendezvous and each collective
 };
 
@@ -41,7 +42,7 @@ void requireValid(const DistributedOptions& o);
 // One process's membership of the group: rendezvous in the constructor (throws
 // DistributedError when the others do not come within the timeout), left in the destructor.
 class Distributed {
-public:
+  public:
     explicit Distributed(const DistributedOptions& options);
     ~Distributed();
     Distributed(const Distributed&) = delete;
@@ -55,7 +56,7 @@ public:
     struct Impl;
     Impl& impl() { return *d_; }
 
-private:
+  private:
     std::unique_ptr<Impl> d_;
 };
 

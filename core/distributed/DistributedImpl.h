@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // The collectives of a Distributed group, for the trainer (LibTorch types).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "loss/MutualDistillationLoss.h"
 
 #include <stdexcept>
@@ -24,8 +25,10 @@ torch::Tensor distillationLoss(const torch::Tensor& e, const DistillOptions& o) 
         // that mean would change no gradient (the deviations sum to zero), so a detached teacher
         // is the mean of the OTHER experts: expert i is pulled towards them and they are not
         // pulled back.
-        const auto teacher = o.detachTeacher ? ((e.sum(1, /*keepdim=*/true) - e) / static_cast<double>(E - 1)).detach()
-                                             : e.mean(1, /*keepdim=*/true);
+        const auto teacher =
+            o.detachTeacher
+                ? ((e.sum(1, /*keepdim=*/true) - e) / static_cast<double>(E - 1)).detach()
+                : e.mean(1, /*keepdim=*/true);
         // d * d, not pow(2): LibTorch's pow backward costs a second pow and two multiplies, a
         // measurable share of a small MoDE step (bench-micro BM_Distill).
         const auto d = e - teacher;
@@ -42,12 +45,12 @@ torch::Tensor distillationLoss(const torch::Tensor& e, const DistillOptions& o) 
     }
     case DistillKind::Kl: {
         const double T = o.temperature;
-        auto logp = torch::log_softmax(e / T, -1);                  // [B, E, C] students
-        auto logq = o.detachTeacher ? logp.detach() : logp;         // teachers
+        auto logp = torch::log_softmax(e / T, -1);          // [B, E, C] students
+        auto logq = o.detachTeacher ? logp.detach() : logp; // teachers
         auto q = logq.exp();
-        auto negEntropy = (q * logq).sum(-1);                       // [B, j]
-        auto cross = torch::bmm(logp, q.transpose(1, 2));           // [B, i, j] = sum_c logp_i q_j
-        auto kl = negEntropy.unsqueeze(1) - cross;                   // KL(q_j || p_i)
+        auto negEntropy = (q * logq).sum(-1);             // [B, j]
+        auto cross = torch::bmm(logp, q.transpose(1, 2)); // [B, i, j] = sum_c logp_i q_j
+        auto kl = negEntropy.unsqueeze(1) - cross;        // KL(q_j || p_i)
         auto offDiagonal = 1.0 - torch::eye(E, e.options());
         auto perStudent = (kl * offDiagonal).sum(2) / static_cast<double>(E - 1); // [B, E]
         return studentMean(perStudent, o.studentWeights) * (T * T);
@@ -75,8 +78,10 @@ torch::Tensor taskLoss(const torch::Tensor& mixture, const torch::Tensor& target
 MutualDistillationLoss::MutualDistillationLoss(const LossConfig& config)
     : config_(config), kind_(parseChoice<DistillKind>(config.distill, "loss.distill")) {}
 
-LossTerms MutualDistillationLoss::operator()(const torch::Tensor& mixture, const torch::Tensor& experts,
-                                             const torch::Tensor& gate, const torch::Tensor& gateProbs,
+LossTerms MutualDistillationLoss::operator()(const torch::Tensor& mixture,
+                                             const torch::Tensor& experts,
+                                             const torch::Tensor& gate,
+                                             const torch::Tensor& gateProbs,
                                              const torch::Tensor& target) const {
     LossTerms t;
     t.task = taskLoss(mixture, target);

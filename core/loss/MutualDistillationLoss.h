@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // The MoDE objective: L = L_task(mixture, target) + alpha * L_KD(experts) + beta * L_balance.
 // The distillation variants are those of ../shared/design/mode-method.md.
@@ -38,14 +39,15 @@ struct LossTerms {
 };
 
 class MutualDistillationLoss {
-public:
+  public:
     explicit MutualDistillationLoss(const LossConfig& config);
     // alpha = 0 gives exactly the plain MoE loss: the distillation term is then computed
     // without gradient, for the record only, and is not added.
-    LossTerms operator()(const torch::Tensor& mixture, const torch::Tensor& experts, const torch::Tensor& gate,
-                         const torch::Tensor& gateProbs, const torch::Tensor& target) const;
+    LossTerms operator()(const torch::Tensor& mixture, const torch::Tensor& experts,
+                         const torch::Tensor& gate, const torch::Tensor& gateProbs,
+                         const torch::Tensor& target) const;
 
-private:
+  private:
     LossConfig config_;
     DistillKind kind_;
 };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "model/MoDEModel.h"
 
 #include <cmath>
@@ -25,15 +26,20 @@ ExpertBankImpl::ExpertBankImpl(int experts, int inputs, std::vector<int> hidden,
 namespace {
 torch::Tensor activate(const torch::Tensor& h, Activation activation) {
     switch (activation) {
-    case Activation::Gelu: return torch::gelu(h);
-    case Activation::Tanh: return torch::tanh(h);
-    case Activation::Relu: break;
+    case Activation::Gelu:
+        return torch::gelu(h);
+    case Activation::Tanh:
+        return torch::tanh(h);
+    case Activation::Relu:
+        break;
     }
     return torch::relu(h);
 }
 } // namespace
 
-torch::Tensor ExpertBankImpl::activate(const torch::Tensor& h) const { return mode::activate(h, activation_); }
+torch::Tensor ExpertBankImpl::activate(const torch::Tensor& h) const {
+    return mode::activate(h, activation_);
+}
 
 torch::Tensor ExpertBankImpl::forward(const torch::Tensor& x) {
     const auto B = x.size(0);
@@ -87,8 +93,9 @@ std::pair<torch::Tensor, torch::Tensor> GateImpl::forward(const torch::Tensor& x
     return {topKSoftmax(logits, topK_), probs};
 }
 
-BackboneImpl::BackboneImpl(BackboneKind kind, int inputs, int dim, const std::vector<std::int64_t>& shape,
-                           Activation activation, std::int64_t vocabulary)
+BackboneImpl::BackboneImpl(BackboneKind kind, int inputs, int dim,
+                           const std::vector<std::int64_t>& shape, Activation activation,
+                           std::int64_t vocabulary)
     : kind_(kind), activation_(activation), shape_(shape) {
     const bool text = kind == BackboneKind::EmbeddingBag || kind == BackboneKind::Transformer;
     if (text && vocabulary < 2)
@@ -101,23 +108,33 @@ BackboneImpl::BackboneImpl(BackboneKind kind, int inputs, int dim, const std::ve
         outputs_ = dim;
     } else if (kind == BackboneKind::Cnn) {
         if (shape.size() != 3 || shape[0] * shape[1] * shape[2] != inputs)
-            throw std::invalid_argument("model.backbone: cnn needs image data (IDX files, e.g. fashion-mnist); this data is not images");
-        conv1_ = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(shape[0], 16, 3).padding(1)));
-        conv2_ = register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(16, 32, 3).padding(1)));
+            throw std::invalid_argument("model.backbone: cnn needs image data (IDX files, e.g. "
+                                        "fashion-mnist); this data is not images");
+        conv1_ = register_module(
+            "conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(shape[0], 16, 3).padding(1)));
+        conv2_ = register_module("conv2",
+                                 torch::nn::Conv2d(torch::nn::Conv2dOptions(16, 32, 3).padding(1)));
         const std::int64_t h = shape[1] / 4, w = shape[2] / 4; // two 2x2 poolings
-        if (h < 1 || w < 1) throw std::invalid_argument("model.backbone: cnn needs images of at least 4x4 pixels");
+        if (h < 1 || w < 1)
+            throw std::invalid_argument("model.backbone: cnn needs images of at least 4x4 pixels");
         linear_ = register_module("linear", torch::nn::Linear(32 * h * w, dim));
         outputs_ = dim;
     } else if (text) {
-        embedding_ = register_module("embedding", torch::nn::Embedding(torch::nn::EmbeddingOptions(vocabulary, dim).padding_idx(0)));
+        embedding_ = register_module(
+            "embedding",
+            torch::nn::Embedding(torch::nn::EmbeddingOptions(vocabulary, dim).padding_idx(0)));
         if (kind == BackboneKind::Transformer) {
             positions_ = register_module("positions", torch::nn::Embedding(inputs, dim));
-            encoder_ = register_module("encoder", torch::nn::TransformerEncoderLayer(
-                                                      torch::nn::TransformerEncoderLayerOptions(dim, 4).dim_feedforward(2 * dim).dropout(0.0)));
+            encoder_ = register_module(
+                "encoder",
+                torch::nn::TransformerEncoderLayer(torch::nn::TransformerEncoderLayerOptions(dim, 4)
+                                                       .dim_feedforward(2 * dim)
+                                                       .dropout(0.0)));
         }
         outputs_ = dim;
     } else {
-        throw std::invalid_argument("model.backbone: auto is resolved by the model, not the backbone");
+        throw std::invalid_argument(
+            "model.backbone: auto is resolved by the model, not the backbone");
     }
 }
 
@@ -125,18 +142,20 @@ torch::Tensor BackboneImpl::forward(const torch::Tensor& x) {
     if (kind_ == BackboneKind::None) return x;
     if (kind_ == BackboneKind::Mlp) return activate(linear_(x), activation_);
     if (kind_ == BackboneKind::EmbeddingBag || kind_ == BackboneKind::Transformer) {
-        const auto ids = x.to(torch::kLong);                       // [B, L], 0 pads
+        const auto ids = x.to(torch::kLong);                            // [B, L], 0 pads
         const auto present = ids.ne(0).unsqueeze(-1).to(torch::kFloat); // [B, L, 1]
-        auto h = embedding_(ids);                                  // [B, L, D]
+        auto h = embedding_(ids);                                       // [B, L, D]
         if (kind_ == BackboneKind::Transformer) {
             const auto pos = torch::arange(ids.size(1), ids.options());
             h = h + positions_(pos).unsqueeze(0);
-            // A row of padding only would leave attention nothing to attend to: keep its first slot.
+            // A row of padding only would leave attention nothing to attend to: keep its first
+            // slot.
             auto mask = ids.eq(0);
             mask.select(1, 0).fill_(false);
             h = encoder_->forward(h.transpose(0, 1), torch::Tensor(), mask).transpose(0, 1);
         }
-        return (h * present).sum(1) / present.sum(1).clamp_min(1.0); // the mean over the words present
+        return (h * present).sum(1) /
+               present.sum(1).clamp_min(1.0); // the mean over the words present
     }
     auto h = x.view({x.size(0), shape_[0], shape_[1], shape_[2]});
     h = torch::max_pool2d(torch::relu(conv1_(h)), 2);
@@ -144,18 +163,22 @@ torch::Tensor BackboneImpl::forward(const torch::Tensor& x) {
     return activate(linear_(h.flatten(1)), activation_);
 }
 
-MoDEModelImpl::MoDEModelImpl(const ModelConfig& c, int inputs, int outputs, const std::vector<std::int64_t>& imageShape,
-                             std::int64_t vocabulary) {
+MoDEModelImpl::MoDEModelImpl(const ModelConfig& c, int inputs, int outputs,
+                             const std::vector<std::int64_t>& imageShape, std::int64_t vocabulary) {
     // auto: the text backbone for text, raw features otherwise.
     // The settings' names become enums here, once; an unknown name is refused naming its field.
     BackboneKind kind = parseChoice<BackboneKind>(c.backbone, "model.backbone");
-    if (kind == BackboneKind::Auto) kind = vocabulary > 0 ? BackboneKind::EmbeddingBag : BackboneKind::None;
+    if (kind == BackboneKind::Auto)
+        kind = vocabulary > 0 ? BackboneKind::EmbeddingBag : BackboneKind::None;
     const Activation activation = parseChoice<Activation>(c.activation, "model.activation");
-    backbone = register_module("backbone", Backbone(kind, inputs, c.backboneDim, imageShape, activation, vocabulary));
+    backbone = register_module(
+        "backbone", Backbone(kind, inputs, c.backboneDim, imageShape, activation, vocabulary));
     const int features = backbone->outputs();
-    bank = register_module("experts", ExpertBank(c.experts, features, c.hidden, outputs, activation, c.dropout));
-    gate = register_module("gate", Gate(features, c.experts, parseChoice<GateKind>(c.gate, "model.gate"), c.topK,
-                                        c.noisyGate));
+    bank = register_module(
+        "experts", ExpertBank(c.experts, features, c.hidden, outputs, activation, c.dropout));
+    gate = register_module("gate",
+                           Gate(features, c.experts, parseChoice<GateKind>(c.gate, "model.gate"),
+                                c.topK, c.noisyGate));
 }
 
 MoDEOutput MoDEModelImpl::forward(const torch::Tensor& input) {
@@ -169,7 +192,8 @@ MoDEOutput MoDEModelImpl::forward(const torch::Tensor& input) {
 
 std::int64_t MoDEModelImpl::parameterCount() const {
     std::int64_t n = 0;
-    for (const auto& p : parameters()) n += p.numel();
+    for (const auto& p : parameters())
+        n += p.numel();
     return n;
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // The MoDE network: a gate and E experts. The expert bank keeps every expert's weights stacked
 // ([E, in, out] per layer) and computes all experts in one batched matrix product per layer.
@@ -14,14 +15,14 @@
 namespace mode {
 
 struct MoDEOutput {
-    torch::Tensor mixture;    // [B, C]: sum_i g_i(x) * e_i(x)
-    torch::Tensor experts;    // [B, E, C]: every expert's own output
-    torch::Tensor gate;       // [B, E]: mixing weights (exact zeros outside the top k)
-    torch::Tensor gateProbs;  // [B, E]: softmax over all clean gate logits (for load balancing)
+    torch::Tensor mixture;   // [B, C]: sum_i g_i(x) * e_i(x)
+    torch::Tensor experts;   // [B, E, C]: every expert's own output
+    torch::Tensor gate;      // [B, E]: mixing weights (exact zeros outside the top k)
+    torch::Tensor gateProbs; // [B, E]: softmax over all clean gate logits (for load balancing)
 };
 
 class ExpertBankImpl : public torch::nn::Module {
-public:
+  public:
     ExpertBankImpl(int experts, int inputs, std::vector<int> hidden, int outputs,
                    Activation activation, double dropout);
     // x [B, D] -> [E, B, C]
@@ -33,7 +34,7 @@ public:
     std::pair<torch::Tensor, torch::Tensor> expertLayer(int e, int l) const;
     torch::Tensor activate(const torch::Tensor& h) const;
 
-private:
+  private:
     int experts_;
     Activation activation_;
     double dropout_;
@@ -43,12 +44,12 @@ private:
 TORCH_MODULE(ExpertBank);
 
 class GateImpl : public torch::nn::Module {
-public:
+  public:
     GateImpl(int inputs, int experts, GateKind kind, int topK, bool noisy);
     // Returns (weights [B, E], clean softmax over all experts [B, E]).
     std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x);
 
-private:
+  private:
     int experts_, topK_;
     bool sparse_, noisy_;
     torch::nn::Linear linear_{nullptr};
@@ -61,15 +62,16 @@ TORCH_MODULE(Gate);
 // 0 padding) an embedding bag (the mean of the word vectors) or a one-layer Transformer encoder
 // with learned positions and a masked mean. "none" passes x through.
 class BackboneImpl : public torch::nn::Module {
-public:
+  public:
     // imageShape {channels, height, width} is needed by "cnn" (std::invalid_argument otherwise).
     // vocabulary is needed by the text backbones.
-    BackboneImpl(BackboneKind kind, int inputs, int dim, const std::vector<std::int64_t>& imageShape,
-                 Activation activation, std::int64_t vocabulary = 0);
+    BackboneImpl(BackboneKind kind, int inputs, int dim,
+                 const std::vector<std::int64_t>& imageShape, Activation activation,
+                 std::int64_t vocabulary = 0);
     torch::Tensor forward(const torch::Tensor& x);
     int outputs() const { return outputs_; }
 
-private:
+  private:
     BackboneKind kind_;
     Activation activation_;
     std::vector<std::int64_t> shape_;
@@ -82,9 +84,9 @@ private:
 TORCH_MODULE(Backbone);
 
 class MoDEModelImpl : public torch::nn::Module {
-public:
-    MoDEModelImpl(const ModelConfig& config, int inputs, int outputs, const std::vector<std::int64_t>& imageShape = {},
-                  std::int64_t vocabulary = 0);
+  public:
+    MoDEModelImpl(const ModelConfig& config, int inputs, int outputs,
+                  const std::vector<std::int64_t>& imageShape = {}, std::int64_t vocabulary = 0);
     MoDEOutput forward(const torch::Tensor& x);
 
     Backbone backbone{nullptr};

@@ -1,19 +1,23 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "report/RunSummary.h"
 
 #include <algorithm>
 #include <cstdio>
-#include <stdexcept>
 #include <iomanip>
+#include <stdexcept>
 
 namespace mode {
 
 using json = nlohmann::json;
 
 namespace {
-template <typename T> json opt(const std::optional<T>& v) { return v ? json(*v) : json(nullptr); }
+template <typename T> json opt(const std::optional<T>& v) {
+    return v ? json(*v) : json(nullptr);
+}
 } // namespace
 
-json runResultJson(const ExperimentConfig& c, const RunStart& s, const RunResult& r, const json& runId) {
+json runResultJson(const ExperimentConfig& c, const RunStart& s, const RunResult& r,
+                   const json& runId) {
     const EpochMetrics* f = r.final ? &*r.final : nullptr;
     const bool cls = s.classification;
     json j{{"run_id", runId},
@@ -46,18 +50,23 @@ json runResultJson(const ExperimentConfig& c, const RunStart& s, const RunResult
     return j;
 }
 
-void printRunSummary(std::ostream& out, const ExperimentConfig& c, const RunStart& s, const RunResult& r) {
+void printRunSummary(std::ostream& out, const ExperimentConfig& c, const RunStart& s,
+                     const RunResult& r) {
     char buf[256];
-    out << "\nrun " << toString(r.status) << ": " << r.epochsCompleted << " epochs, " << r.steps << " steps in "
-        << std::fixed << std::setprecision(1) << r.wallSeconds << " s on " << s.device << "\n";
+    out << "\nrun " << toString(r.status) << ": " << r.epochsCompleted << " epochs, " << r.steps
+        << " steps in " << std::fixed << std::setprecision(1) << r.wallSeconds << " s on "
+        << s.device << "\n";
     if (!r.final) return;
     const auto& f = *r.final;
-    out << "dataset " << s.datasetName << " (" << s.trainRows << " train / " << s.valRows << " val / " << s.testRows
-        << " test rows), " << c.model.experts << " experts, alpha " << c.loss.alpha << " (" << c.loss.distill << ")\n";
+    out << "dataset " << s.datasetName << " (" << s.trainRows << " train / " << s.valRows
+        << " val / " << s.testRows << " test rows), " << c.model.experts << " experts, alpha "
+        << c.loss.alpha << " (" << c.loss.distill << ")\n";
     if (s.classification) {
-        std::snprintf(buf, sizeof buf, "test accuracy of the mixture: %.4f   (validation %.4f)\n", f.testAccuracy, f.valAccuracy);
+        std::snprintf(buf, sizeof buf, "test accuracy of the mixture: %.4f   (validation %.4f)\n",
+                      f.testAccuracy, f.valAccuracy);
     } else {
-        std::snprintf(buf, sizeof buf, "test RMSE of the mixture: %.4f   R^2 %.4f\n", f.testRmse.value_or(0), f.testR2.value_or(0));
+        std::snprintf(buf, sizeof buf, "test RMSE of the mixture: %.4f   R^2 %.4f\n",
+                      f.testRmse.value_or(0), f.testR2.value_or(0));
     }
     out << buf;
     if (s.classification && !s.classNames.empty()) {
@@ -65,30 +74,38 @@ void printRunSummary(std::ostream& out, const ExperimentConfig& c, const RunStar
         // the routing matrix), else a uniform guess.
         const auto& counts = f.routingByClass.rowCounts;
         std::int64_t total = 0, most = 0;
-        for (auto n : counts) total += n, most = std::max(most, n);
+        for (auto n : counts)
+            total += n, most = std::max(most, n);
         const double chance = total > 0 ? static_cast<double>(most) / static_cast<double>(total)
                                         : 1.0 / static_cast<double>(s.classNames.size());
         if (f.testAccuracy <= chance + 1e-9) {
             std::snprintf(buf, sizeof buf,
-                          "warning: that is no better than always predicting the most common class (%.4f): the model did "
-                          "not learn (a learning rate far too high or too low? the training loss ended at %.4g)\n",
+                          "warning: that is no better than always predicting the most common class "
+                          "(%.4f): the model did "
+                          "not learn (a learning rate far too high or too low? the training loss "
+                          "ended at %.4g)\n",
                           chance, f.trainLoss);
             out << buf;
         }
     }
     if (f.gateRoutingAccuracy) {
-        std::snprintf(buf, sizeof buf, "gate routing accuracy: %.4f   (known sub-tasks matched one-to-one to experts)\n", *f.gateRoutingAccuracy);
+        std::snprintf(
+            buf, sizeof buf,
+            "gate routing accuracy: %.4f   (known sub-tasks matched one-to-one to experts)\n",
+            *f.gateRoutingAccuracy);
         out << buf;
     }
-    out << "expert probing on the test split (each expert alone, on the samples its gate weight is largest for):\n";
+    out << "expert probing on the test split (each expert alone, on the samples its gate weight is "
+           "largest for):\n";
     out << (s.classification ? "  expert  allocated   share  probing acc    load  similarity\n"
                              : "  expert  allocated   share  probing MSE     load  similarity\n");
     for (const auto& e : f.experts) {
         auto probe = s.classification ? e.probingAccuracy : e.probingError;
         char probeText[32] = "-";
         if (probe) std::snprintf(probeText, sizeof probeText, "%.4f", *probe);
-        std::snprintf(buf, sizeof buf, "  %6d  %9lld  %6.3f  %11s  %6.3f  %10.3f\n", e.expert, static_cast<long long>(e.allocated),
-                      e.share, probeText, e.load, e.similarity);
+        std::snprintf(buf, sizeof buf, "  %6d  %9lld  %6.3f  %11s  %6.3f  %10.3f\n", e.expert,
+                      static_cast<long long>(e.allocated), e.share, probeText, e.load,
+                      e.similarity);
         out << buf;
     }
 }

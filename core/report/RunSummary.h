@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // A finished (or stopped, or failed) run as JSON and as a terminal summary: the keys scripts
 // rely on (run_id, test_accuracy, experts[].expert/allocated/probing_accuracy,
@@ -15,15 +16,16 @@ namespace mode {
 
 // Remembers what the run announced at its start.
 class RunStartRecorder : public TrainingObserver {
-public:
+  public:
     void onRunStart(const RunStart& s) override { start = s; }
     RunStart start;
 };
 
 // runId: the store's id of the run, or null.
-nlohmann::json runResultJson(const ExperimentConfig& config, const RunStart& start, const RunResult& result,
-                             const nlohmann::json& runId);
+nlohmann::json runResultJson(const ExperimentConfig& config, const RunStart& start,
+                             const RunResult& result, const nlohmann::json& runId);
 
-void printRunSummary(std::ostream& out, const ExperimentConfig& config, const RunStart& start, const RunResult& result);
+void printRunSummary(std::ostream& out, const ExperimentConfig& config, const RunStart& start,
+                     const RunResult& result);
 
 } // namespace mode

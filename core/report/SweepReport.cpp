@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "report/SweepReport.h"
 
 #include <algorithm>
@@ -9,7 +10,9 @@ namespace mode {
 
 namespace {
 
-MetricSummary summarise(const AlphaEffect& e) { return {e.mean, e.std, e.values.size()}; }
+MetricSummary summarise(const AlphaEffect& e) {
+    return {e.mean, e.std, e.values.size()};
+}
 
 std::string num(double v, int digits = 4) {
     if (!std::isfinite(v)) return "-";
@@ -17,7 +20,9 @@ std::string num(double v, int digits = 4) {
     s << std::fixed << std::setprecision(digits) << v;
     return s.str();
 }
-std::string signedNum(double v, int digits = 4) { return (std::isfinite(v) && v >= 0 ? "+" : "") + num(v, digits); }
+std::string signedNum(double v, int digits = 4) {
+    return (std::isfinite(v) && v >= 0 ? "+" : "") + num(v, digits);
+}
 std::string pm(const MetricSummary& m, int digits = 4) {
     if (m.runs == 0) return "-";
     return num(m.mean, digits) + " \u00b1 " + num(m.std, digits);
@@ -45,14 +50,19 @@ std::string fileSafe(std::string s) {
 std::string improvementText(const PairedComparison& c) {
     const auto& p = c.improvement;
     std::ostringstream s;
-    s << "P(improve) " << num(p.estimate, 2) << " " << (p.interval.known() ? "[" + num(p.interval.lower, 2) + ", " + num(p.interval.upper, 2) + "]" : "")
+    s << "P(improve) " << num(p.estimate, 2) << " "
+      << (p.interval.known()
+              ? "[" + num(p.interval.lower, 2) + ", " + num(p.interval.upper, 2) + "]"
+              : "")
       << " over " << p.n << " seeds";
     return s.str();
 }
-// "+0.0120 [+0.0040, +0.0200], t-test p 0.004, Wilcoxon p 0.010, P(improve) 0.90 [..] over 10 seeds"
+// "+0.0120 [+0.0040, +0.0200], t-test p 0.004, Wilcoxon p 0.010, P(improve) 0.90 [..] over 10
+// seeds"
 std::string comparisonText(const PairedComparison& c) {
-    return signedNum(c.meanDifference) + " " + intervalText(c.tInterval) + ", t-test p " + pText(c.tTest.pValue) +
-           ", Wilcoxon p " + pText(c.wilcoxon.pValue) + ", " + improvementText(c);
+    return signedNum(c.meanDifference) + " " + intervalText(c.tInterval) + ", t-test p " +
+           pText(c.tTest.pValue) + ", Wilcoxon p " + pText(c.wilcoxon.pValue) + ", " +
+           improvementText(c);
 }
 
 const AlphaRow* rowAt(const DatasetReport& r, double alpha) {
@@ -66,15 +76,16 @@ struct MatchedExpert {
     int expert;
     double atAlpha, atZero;
 };
-std::map<std::int64_t, std::vector<MatchedExpert>> matchedProbing(const AlphaStudy& study, const std::vector<StudyRun>& runs,
-                                                                  double alpha) {
+std::map<std::int64_t, std::vector<MatchedExpert>>
+matchedProbing(const AlphaStudy& study, const std::vector<StudyRun>& runs, double alpha) {
     std::map<std::int64_t, std::vector<MatchedExpert>> out;
     auto z = study.cells.find(0.0), a = study.cells.find(alpha);
     if (z == study.cells.end() || a == study.cells.end()) return out;
     for (const auto& [seed, index] : a->second) {
         auto it = z->second.find(seed);
         if (it == z->second.end() || !runs[index].last || !runs[it->second].last) continue;
-        const auto pa = probingByExpert(*runs[index].last), p0 = probingByExpert(*runs[it->second].last);
+        const auto pa = probingByExpert(*runs[index].last),
+                   p0 = probingByExpert(*runs[it->second].last);
         for (std::size_t k = 0; k < std::min(pa.size(), p0.size()); ++k)
             if (pa[k] && p0[k]) out[seed].push_back({static_cast<int>(k), *pa[k], *p0[k]});
     }
@@ -82,11 +93,13 @@ std::map<std::int64_t, std::vector<MatchedExpert>> matchedProbing(const AlphaStu
 }
 
 // Per seed, the mean over the matched experts of (probing at alpha - at 0).
-std::map<std::int64_t, double> probingChangeBySeed(const AlphaStudy& study, const std::vector<StudyRun>& runs, double alpha) {
+std::map<std::int64_t, double>
+probingChangeBySeed(const AlphaStudy& study, const std::vector<StudyRun>& runs, double alpha) {
     std::map<std::int64_t, double> out;
     for (const auto& [seed, experts] : matchedProbing(study, runs, alpha)) {
         double sum = 0;
-        for (const auto& e : experts) sum += e.atAlpha - e.atZero;
+        for (const auto& e : experts)
+            sum += e.atAlpha - e.atZero;
         out[seed] = sum / static_cast<double>(experts.size());
     }
     return out;
@@ -95,7 +108,8 @@ std::map<std::int64_t, double> probingChangeBySeed(const AlphaStudy& study, cons
 std::optional<PairedComparison> againstZero(const std::map<std::int64_t, double>& bySeed) {
     if (bySeed.empty()) return std::nullopt;
     std::vector<double> d;
-    for (const auto& [seed, v] : bySeed) d.push_back(v);
+    for (const auto& [seed, v] : bySeed)
+        d.push_back(v);
     return comparePaired(d, std::vector<double>(d.size(), 0.0));
 }
 
@@ -103,20 +117,27 @@ std::optional<PairedComparison> againstZero(const std::map<std::int64_t, double>
 
 std::string toString(Verdict v) {
     switch (v) {
-    case Verdict::Held: return "held";
-    case Verdict::DidNotHold: return "did not hold";
-    case Verdict::NotEstablished: return "not established";
-    case Verdict::NotMeasured: return "not measured";
+    case Verdict::Held:
+        return "held";
+    case Verdict::DidNotHold:
+        return "did not hold";
+    case Verdict::NotEstablished:
+        return "not established";
+    case Verdict::NotMeasured:
+        return "not measured";
     }
     return "?";
 }
 
-std::string figureFile(const std::string& folder, const DatasetReport& r, const std::string& metric) {
-    return folder + "/" + fileSafe(r.dataset) + (r.study.distinguishing.empty() ? "" : "-" + r.study.signature.substr(0, 8)) + "-" +
+std::string figureFile(const std::string& folder, const DatasetReport& r,
+                       const std::string& metric) {
+    return folder + "/" + fileSafe(r.dataset) +
+           (r.study.distinguishing.empty() ? "" : "-" + r.study.signature.substr(0, 8)) + "-" +
            metric + ".png";
 }
 
-std::vector<DatasetReport> buildSweepReport(const RunStore& store, const std::vector<std::string>& datasets) {
+std::vector<DatasetReport> buildSweepReport(const RunStore& store,
+                                            const std::vector<std::string>& datasets) {
     return buildSweepReport(loadStudyRuns(store, datasets));
 }
 
@@ -280,30 +301,34 @@ namespace {
 //   deviation taken as at least the metric's resolution (one test sample), so that exact ties
 //   cannot make a bound look certain;
 // - not established: everything else.
-Verdict positiveEffect(const PairedComparison& c, double p, const ReportOptions& o, double resolution, double* upper) {
+Verdict positiveEffect(const PairedComparison& c, double p, const ReportOptions& o,
+                       double resolution, double* upper) {
     *upper = std::nan("");
     if (c.n < 2) return Verdict::NotEstablished;
     const double sd = std::max(c.sdDifference, resolution);
-    *upper = c.meanDifference + studentTQuantile(1 - o.significance, static_cast<double>(c.n - 1)) * sd /
-                                    std::sqrt(static_cast<double>(c.n));
+    *upper = c.meanDifference + studentTQuantile(1 - o.significance, static_cast<double>(c.n - 1)) *
+                                    sd / std::sqrt(static_cast<double>(c.n));
     if (p < o.significance && c.meanDifference < 0) return Verdict::DidNotHold;
-    if (p < o.significance && c.meanDifference > 0 && c.wilcoxon.pValue < o.significance) return Verdict::Held;
+    if (p < o.significance && c.meanDifference > 0 && c.wilcoxon.pValue < o.significance)
+        return Verdict::Held;
     if (*upper < o.meaningfulEffect) return Verdict::DidNotHold;
     return Verdict::NotEstablished;
 }
 
 std::string boundText(double upper, const ReportOptions& o) {
-    return "the one-sided " + num(100 * (1 - o.significance), 0) + "% upper bound of the gain is " + signedNum(upper) +
-           (upper < o.meaningfulEffect ? ", below " : ", not below ") + "the effect that matters (" + num(o.meaningfulEffect, 3) + ")";
+    return "the one-sided " + num(100 * (1 - o.significance), 0) + "% upper bound of the gain is " +
+           signedNum(upper) + (upper < o.meaningfulEffect ? ", below " : ", not below ") +
+           "the effect that matters (" + num(o.meaningfulEffect, 3) + ")";
 }
 
 std::string detectableText(double mde, const std::string& at) {
-    return "the seeds could detect a true difference of " + num(mde) + " or more (power 0.8, " + at + ")";
+    return "the seeds could detect a true difference of " + num(mde) + " or more (power 0.8, " +
+           at + ")";
 }
 
 std::string familyText(const ReportOptions& o, std::size_t m, const char* what) {
-    return "at " + num(o.significance, 2) + "/" + std::to_string(std::max<std::size_t>(1, m)) + ", the first step of Holm's correction over " +
-           std::to_string(m) + " " + what;
+    return "at " + num(o.significance, 2) + "/" + std::to_string(std::max<std::size_t>(1, m)) +
+           ", the first step of Holm's correction over " + std::to_string(m) + " " + what;
 }
 
 // What every claim's judgement of a section reads: its alpha = 0 row and the row of the alpha
@@ -489,13 +514,16 @@ std::vector<ClaimJudgement> judgeSection(const DatasetReport& r, const ReportOpt
     return out;
 }
 
-std::vector<ClaimVerdict> judgeClaims(const std::vector<DatasetReport>& reports, const ReportOptions& o) {
-    static const char* names[] = {"1. A moderate alpha (chosen on validation) beats alpha = 0 on test accuracy",
-                                  "2. The gain rises, then falls as alpha grows",
-                                  "3. Each expert's probing accuracy rises with a moderate alpha",
-                                  "4. Gate routing accuracy does not get worse"};
+std::vector<ClaimVerdict> judgeClaims(const std::vector<DatasetReport>& reports,
+                                      const ReportOptions& o) {
+    static const char* names[] = {
+        "1. A moderate alpha (chosen on validation) beats alpha = 0 on test accuracy",
+        "2. The gain rises, then falls as alpha grows",
+        "3. Each expert's probing accuracy rises with a moderate alpha",
+        "4. Gate routing accuracy does not get worse"};
     std::vector<std::vector<ClaimJudgement>> all;
-    for (const auto& r : reports) all.push_back(judgeSection(r, o));
+    for (const auto& r : reports)
+        all.push_back(judgeSection(r, o));
     std::vector<ClaimVerdict> out;
     for (std::size_t c = 0; c < 4; ++c) {
         std::map<Verdict, int> count;
@@ -504,19 +532,25 @@ std::vector<ClaimVerdict> judgeClaims(const std::vector<DatasetReport>& reports,
             const auto& j = all[s][c];
             if (j.verdict == Verdict::NotMeasured) continue;
             ++count[j.verdict];
-            evidence += (evidence.empty() ? "" : "; ") + reports[s].study.label() + ": " + toString(j.verdict);
+            evidence += (evidence.empty() ? "" : "; ") + reports[s].study.label() + ": " +
+                        toString(j.verdict);
         }
-        const int measured = count[Verdict::Held] + count[Verdict::DidNotHold] + count[Verdict::NotEstablished];
+        const int measured =
+            count[Verdict::Held] + count[Verdict::DidNotHold] + count[Verdict::NotEstablished];
         std::string verdict;
-        if (measured == 0) verdict = c == 3 ? "not measured (no dataset with known sub-tasks)" : "not measured";
-        else if (count[Verdict::Held] == measured) verdict = "held";
-        else if (count[Verdict::DidNotHold] == measured) verdict = "did not hold";
-        else if (count[Verdict::NotEstablished] == measured) verdict = "not established";
+        if (measured == 0)
+            verdict = c == 3 ? "not measured (no dataset with known sub-tasks)" : "not measured";
+        else if (count[Verdict::Held] == measured)
+            verdict = "held";
+        else if (count[Verdict::DidNotHold] == measured)
+            verdict = "did not hold";
+        else if (count[Verdict::NotEstablished] == measured)
+            verdict = "not established";
         else {
             for (Verdict v : {Verdict::Held, Verdict::DidNotHold, Verdict::NotEstablished})
                 if (count[v] > 0)
-                    verdict += (verdict.empty() ? "" : "; ") + toString(v) + " on " + std::to_string(count[v]) + " of " +
-                               std::to_string(measured);
+                    verdict += (verdict.empty() ? "" : "; ") + toString(v) + " on " +
+                               std::to_string(count[v]) + " of " + std::to_string(measured);
         }
         out.push_back({names[c], verdict, evidence});
     }
@@ -535,37 +569,54 @@ void writeOverview(std::ostream& md, const std::vector<DatasetReport>& reports,
         runs += r.study.runs();
     }
     md << preamble << "\nThe store holds " << runs << " finished runs in " << reports.size()
-       << (reports.size() == 1 ? " configuration" : " configurations") << "; their training time adds up to " << num(total, 0) << " s.\n";
+       << (reports.size() == 1 ? " configuration" : " configurations")
+       << "; their training time adds up to " << num(total, 0) << " s.\n";
 }
 
 void writeMethod(std::ostream& md, const ReportOptions& o) {
     md << "\n## How the claims are judged\n\n"
-          "Runs are pooled only when every setting but alpha and the seed is the same (one section per configuration) "
-          "and paired by seed: for a seed, alpha = 0 and alpha > 0 share the split, the initial weights and the "
-          "minibatch order. The alpha to report is the one with the best paired validation difference against alpha = 0 "
-          "(last epoch); the test split only measures it, and the alpha chosen on test is shown apart as optimistic. "
-          "Each alpha's paired test-accuracy difference against alpha = 0 is tested with the paired t-test, "
-          "Holm-corrected across the alphas of the configuration (the exact Wilcoxon signed-rank test, the bootstrap "
-          "interval and the share of seeds that improve are shown beside it; with few seeds the bootstrap interval is "
-          "narrower than the t interval and decides nothing). A claim is **held** when its corrected t-test is "
+          "Runs are pooled only when every setting but alpha and the seed is the same (one section "
+          "per configuration) "
+          "and paired by seed: for a seed, alpha = 0 and alpha > 0 share the split, the initial "
+          "weights and the "
+          "minibatch order. The alpha to report is the one with the best paired validation "
+          "difference against alpha = 0 "
+          "(last epoch); the test split only measures it, and the alpha chosen on test is shown "
+          "apart as optimistic. "
+          "Each alpha's paired test-accuracy difference against alpha = 0 is tested with the "
+          "paired t-test, "
+          "Holm-corrected across the alphas of the configuration (the exact Wilcoxon signed-rank "
+          "test, the bootstrap "
+          "interval and the share of seeds that improve are shown beside it; with few seeds the "
+          "bootstrap interval is "
+          "narrower than the t interval and decides nothing). A claim is **held** when its "
+          "corrected t-test is "
           "significant at "
        << num(o.significance, 2)
-       << " in the claimed direction and the Wilcoxon test agrees (so at least 6 seeds that differ); **did not hold** "
+       << " in the claimed direction and the Wilcoxon test agrees (so at least 6 seeds that "
+          "differ); **did not hold** "
           "when it is significant the other way, or when the one-sided "
-       << num(100 * (1 - o.significance), 0) << "% upper bound of the gain is below the effect that matters ("
+       << num(100 * (1 - o.significance), 0)
+       << "% upper bound of the gain is below the effect that matters ("
        << num(o.meaningfulEffect, 3)
-       << "; the spread taken as at least one test sample, so that ties cannot make a bound look certain); and **not "
-          "established** otherwise, with the smallest effect the seeds could have detected. Claim 2 needs both the "
-          "rise (the chosen alpha against alpha = 0) and the fall (the chosen alpha against the largest one, "
-          "Bonferroni-corrected over the alphas that could have been chosen). Claim 3 compares expert i with expert i "
+       << "; the spread taken as at least one test sample, so that ties cannot make a bound look "
+          "certain); and **not "
+          "established** otherwise, with the smallest effect the seeds could have detected. Claim "
+          "2 needs both the "
+          "rise (the chosen alpha against alpha = 0) and the fall (the chosen alpha against the "
+          "largest one, "
+          "Bonferroni-corrected over the alphas that could have been chosen). Claim 3 compares "
+          "expert i with expert i "
           "of the same seed. Claim 4 is a non-inferiority test with a margin of "
-       << num(o.routingMargin, 3) << " (one-sided " << num(100 * (1 - o.significance), 0) << "%).\n";
+       << num(o.routingMargin, 3) << " (one-sided " << num(100 * (1 - o.significance), 0)
+       << "%).\n";
 }
 
 void writeClaims(std::ostream& md, const std::vector<DatasetReport>& reports,
                  const ReportOptions& o) {
     md << "\n## Claims\n\n| Claim | Verdict | By configuration |\n|---|---|---|\n";
-    for (const auto& c : judgeClaims(reports, o)) md << "| " << c.claim << " | **" << c.verdict << "** | " << c.evidence << " |\n";
+    for (const auto& c : judgeClaims(reports, o))
+        md << "| " << c.claim << " | **" << c.verdict << "** | " << c.evidence << " |\n";
 }
 
 // A section's heading, its configuration, and each metric's mean and spread by alpha.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // The reproduction report from a store of sweep runs, one section per dataset and configuration
 // (runs differing in anything but alpha and the seed are never pooled): each metric against
@@ -38,7 +39,8 @@ struct AlphaRow {
     MetricSummary testAccuracy, valAccuracy, similarity, probing, gap; // gap: mixture minus probing
     std::optional<MetricSummary> routing;                              // where sub-tasks are known
     std::optional<PairedComparison> testVsZero;                        // alpha - 0, paired by seed
-    double holmP = std::numeric_limits<double>::quiet_NaN();           // testVsZero's p, Holm across the alphas
+    double holmP =
+        std::numeric_limits<double>::quiet_NaN(); // testVsZero's p, Holm across the alphas
 };
 
 // One expert (by number) at the selected alpha against the same expert at alpha = 0, same seed.
@@ -50,22 +52,22 @@ struct ExpertProbing {
 
 struct DatasetReport {
     std::string dataset;
-    AlphaStudy study;                  // which runs; its label names the configuration
-    std::vector<AlphaRow> rows;        // by alpha, 0 first
-    std::size_t family = 0;            // alphas > 0 tested against alpha = 0 (Holm's m)
+    AlphaStudy study;           // which runs; its label names the configuration
+    std::vector<AlphaRow> rows; // by alpha, 0 first
+    std::size_t family = 0;     // alphas > 0 tested against alpha = 0 (Holm's m)
     // The alpha > 0 with the best paired validation difference against alpha = 0 (last epoch,
     // over the seeds run at both); equal differences: the smaller alpha. The test split only
     // measures it.
     std::optional<double> selectedAlpha;
     std::optional<double> oracleAlpha; // best mean TEST accuracy: optimistic, shown for reference
     std::optional<double> largestAlpha;
-    double resolution = 0;             // one test sample's share of the accuracy (1 / test rows); 0 if unknown
-    std::optional<PairedComparison> fall;       // test accuracy, selected - largest alpha
+    double resolution = 0; // one test sample's share of the accuracy (1 / test rows); 0 if unknown
+    std::optional<PairedComparison> fall; // test accuracy, selected - largest alpha
     // Claim 3: per seed, the mean over experts of (probing at the selected alpha - probing at 0)
     // for the same expert number, and its Holm-adjusted p across the alphas.
     std::optional<PairedComparison> probingChange;
     double probingHolmP = std::numeric_limits<double>::quiet_NaN();
-    std::size_t probingFamily = 0;     // alphas in probing's Holm family
+    std::size_t probingFamily = 0; // alphas in probing's Holm family
     std::optional<PairedComparison> gapChange, similarityChange, routingChange; // selected - 0
     std::vector<ExpertProbing> experts;
     bool classification = true;
@@ -73,7 +75,8 @@ struct DatasetReport {
 };
 
 // One report section per study of the store's finished runs.
-std::vector<DatasetReport> buildSweepReport(const RunStore& store, const std::vector<std::string>& datasets = {});
+std::vector<DatasetReport> buildSweepReport(const RunStore& store,
+                                            const std::vector<std::string>& datasets = {});
 std::vector<DatasetReport> buildSweepReport(const std::vector<StudyRun>& runs);
 
 enum class Verdict { Held, DidNotHold, NotEstablished, NotMeasured };
@@ -84,7 +87,8 @@ struct ClaimJudgement {
     std::string evidence;
 };
 // Claims 1-4 of the method on one section.
-std::vector<ClaimJudgement> judgeSection(const DatasetReport& report, const ReportOptions& options = {});
+std::vector<ClaimJudgement> judgeSection(const DatasetReport& report,
+                                         const ReportOptions& options = {});
 
 // Claims 1-4 over all sections: "held", "did not hold" or "not established" where every section
 // measured says so, else counted out ("held on 2 of 4; did not hold on 1 of 4; not established on
@@ -92,13 +96,16 @@ std::vector<ClaimJudgement> judgeSection(const DatasetReport& report, const Repo
 struct ClaimVerdict {
     std::string claim, verdict, evidence;
 };
-std::vector<ClaimVerdict> judgeClaims(const std::vector<DatasetReport>& reports, const ReportOptions& options = {});
+std::vector<ClaimVerdict> judgeClaims(const std::vector<DatasetReport>& reports,
+                                      const ReportOptions& options = {});
 
 // Where a figure of a section's metric goes: <folder>/<dataset>[-<signature>]-<metric>.png.
-std::string figureFile(const std::string& folder, const DatasetReport& report, const std::string& metric);
+std::string figureFile(const std::string& folder, const DatasetReport& report,
+                       const std::string& metric);
 
 // Markdown: figures are named by figureFile in figureFolder (relative to the report).
-std::string sweepReportMarkdown(const std::vector<DatasetReport>& reports, const std::string& figureFolder,
-                                const std::string& preamble, const ReportOptions& options = {});
+std::string sweepReportMarkdown(const std::vector<DatasetReport>& reports,
+                                const std::string& figureFolder, const std::string& preamble,
+                                const ReportOptions& options = {});
 
 } // namespace mode

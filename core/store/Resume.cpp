@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "store/Resume.h"
 
 #include "data/DatasetFactory.h"
@@ -12,7 +13,8 @@ bool canResume(const RunRecord& r) {
 ResumePlan planResume(const RunStore& store, std::int64_t run) {
     const RunRecord record = store.run(run);
     const std::string which = "run " + std::to_string(run);
-    if (record.status == RunStatus::Finished) throw RunStoreError(which + " finished; there is nothing to resume");
+    if (record.status == RunStatus::Finished)
+        throw RunStoreError(which + " finished; there is nothing to resume");
     if (record.status == RunStatus::Running)
         throw RunStoreError(which + " is still being trained by another process; stop it first");
     ResumePlan plan;
@@ -25,7 +27,9 @@ ResumePlan planResume(const RunStore& store, std::int64_t run) {
     }
     auto checkpoint = store.checkpoint(run);
     if (!checkpoint)
-        throw RunStoreError(which + " has no checkpoint (it ended before its first epoch did); start it again instead");
+        throw RunStoreError(
+            which +
+            " has no checkpoint (it ended before its first epoch did); start it again instead");
     plan.checkpoint = std::move(*checkpoint);
     for (auto& e : store.epochs(run))
         if (e.epoch == plan.checkpoint.epoch) plan.lastEpoch = e;
@@ -35,8 +39,9 @@ ResumePlan planResume(const RunStore& store, std::int64_t run) {
 
 void requireSameData(const ResumePlan& plan, const Dataset& data) {
     if (!plan.datasetFingerprint.empty() && data.fingerprint() != plan.datasetFingerprint)
-        throw DataError(plan.config.datasetLabel() + ": the data changed since run " + std::to_string(plan.run) +
-                        " started (fingerprint " + data.fingerprint() + ", stored " + plan.datasetFingerprint +
+        throw DataError(plan.config.datasetLabel() + ": the data changed since run " +
+                        std::to_string(plan.run) + " started (fingerprint " + data.fingerprint() +
+                        ", stored " + plan.datasetFingerprint +
                         "); a resumed run needs the same data");
 }
 

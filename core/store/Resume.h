@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // What continuing a stored run needs, read from the store and checked: its experiment, its
 // latest checkpoint and the metrics of the epoch that checkpoint closed. Shared by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "store/RunExport.h"
 
 #include "train/EventsJson.h"
@@ -19,39 +20,52 @@ namespace {
 std::string formatTime(double unixSeconds, bool utc, const char* format) {
     std::time_t t = static_cast<std::time_t>(unixSeconds);
     std::tm tm{};
-    if (utc) gmtime_r(&t, &tm);
-    else localtime_r(&t, &tm);
+    if (utc)
+        gmtime_r(&t, &tm);
+    else
+        localtime_r(&t, &tm);
     char buf[64];
     std::strftime(buf, sizeof buf, format, &tm);
     return buf;
 }
 
-template <typename T> json opt(const std::optional<T>& v) { return v ? json(*v) : json(nullptr); }
+template <typename T> json opt(const std::optional<T>& v) {
+    return v ? json(*v) : json(nullptr);
+}
 
 // A CSV field: numbers with full precision, NaN and missing as empty.
-template <typename T> std::string num(const T& v) { return formatField(v); }
+template <typename T> std::string num(const T& v) {
+    return formatField(v);
+}
 
 // The catalog's metrics of one epoch (or step), in the catalog's order: the headers'.
 std::vector<std::string> epochFields(const EpochMetrics& m) {
     std::vector<std::string> out;
-    for (const auto& metric : epochMetrics()) out.push_back(num(metric.get(m)));
+    for (const auto& metric : epochMetrics())
+        out.push_back(num(metric.get(m)));
     return out;
 }
 std::vector<std::string> stepFields(const StepMetrics& s) {
     std::vector<std::string> out;
-    for (const auto& metric : stepMetrics()) out.push_back(num(metric.get(s)));
+    for (const auto& metric : stepMetrics())
+        out.push_back(num(metric.get(s)));
     return out;
 }
 
 void writeRow(std::ostream& out, const std::vector<std::string>& fields) {
-    for (std::size_t i = 0; i < fields.size(); ++i) out << (i ? "," : "") << fields[i];
+    for (std::size_t i = 0; i < fields.size(); ++i)
+        out << (i ? "," : "") << fields[i];
     out << "\n";
 }
 
 } // namespace
 
-std::string isoTimeUtc(double s) { return formatTime(s, true, "%Y-%m-%dT%H:%M:%SZ"); }
-std::string localTimeShort(double s) { return formatTime(s, false, "%Y-%m-%d %H:%M"); }
+std::string isoTimeUtc(double s) {
+    return formatTime(s, true, "%Y-%m-%dT%H:%M:%SZ");
+}
+std::string localTimeShort(double s) {
+    return formatTime(s, false, "%Y-%m-%d %H:%M");
+}
 
 json runRecordJson(const RunRecord& r) {
     return {{"id", r.id},
@@ -101,7 +115,8 @@ json exportRunJson(const RunStore& store, std::int64_t id) {
     }
     j["steps"] = std::move(steps);
     json epochs = json::array();
-    for (const auto& e : store.epochs(id)) epochs.push_back(epochMetricsJson(e));
+    for (const auto& e : store.epochs(id))
+        epochs.push_back(epochMetricsJson(e));
     j["epochs"] = std::move(epochs);
     return j;
 }
@@ -110,14 +125,18 @@ void exportRunCsv(const RunStore& store, std::int64_t id, std::ostream& out) {
     const auto steps = store.steps(id);
     const auto epochs = store.epochs(id);
     std::map<std::int64_t, const EpochMetrics*> atStep;
-    for (const auto& e : epochs) atStep[e.step] = &e;
+    for (const auto& e : epochs)
+        atStep[e.step] = &e;
     std::vector<std::string> header{"step", "epoch", "wall_seconds"};
-    for (const auto& n : stepMetricNames()) header.push_back(n);
-    for (const auto& n : epochMetricNames()) header.push_back(n);
+    for (const auto& n : stepMetricNames())
+        header.push_back(n);
+    for (const auto& n : epochMetricNames())
+        header.push_back(n);
     writeRow(out, header);
     const std::size_t epochCols = epochMetricNames().size();
     for (const auto& s : steps) {
-        std::vector<std::string> row{std::to_string(s.step), std::to_string(s.epoch), num(s.wallSeconds)};
+        std::vector<std::string> row{std::to_string(s.step), std::to_string(s.epoch),
+                                     num(s.wallSeconds)};
         const auto fields = stepFields(s);
         row.insert(row.end(), fields.begin(), fields.end());
         auto it = atStep.find(s.step);
@@ -134,22 +153,27 @@ void exportRunCsv(const RunStore& store, std::int64_t id, std::ostream& out) {
 void exportEpochsCsv(const RunStore& store, std::int64_t id, std::ostream& out) {
     const auto epochs = store.epochs(id);
     std::size_t experts = 0;
-    for (const auto& e : epochs) experts = std::max(experts, e.experts.size());
+    for (const auto& e : epochs)
+        experts = std::max(experts, e.experts.size());
     std::vector<std::string> header{"epoch", "step", "wall_seconds"};
-    for (const auto& n : epochMetricNames()) header.push_back(n);
+    for (const auto& n : epochMetricNames())
+        header.push_back(n);
     for (std::size_t i = 0; i < experts; ++i)
-        for (const char* m : {"allocated", "probing_accuracy", "probing_error", "load", "share", "similarity"})
+        for (const char* m :
+             {"allocated", "probing_accuracy", "probing_error", "load", "share", "similarity"})
             header.push_back("expert" + std::to_string(i) + "_" + m);
     writeRow(out, header);
     for (const auto& e : epochs) {
-        std::vector<std::string> row{std::to_string(e.epoch), std::to_string(e.step), num(e.wallSeconds)};
+        std::vector<std::string> row{std::to_string(e.epoch), std::to_string(e.step),
+                                     num(e.wallSeconds)};
         auto f = epochFields(e);
         row.insert(row.end(), f.begin(), f.end());
         for (std::size_t i = 0; i < experts; ++i) {
             if (i < e.experts.size()) {
                 const auto& x = e.experts[i];
-                for (const auto& v : {std::to_string(x.allocated), num(x.probingAccuracy), num(x.probingError),
-                                      num(x.load), num(x.share), num(x.similarity)})
+                for (const auto& v :
+                     {std::to_string(x.allocated), num(x.probingAccuracy), num(x.probingError),
+                      num(x.load), num(x.share), num(x.similarity)})
                     row.push_back(v);
             } else {
                 row.insert(row.end(), 6, "");

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Stored runs as JSON and CSV, for `mode-runs` and the workbench's export actions.
 

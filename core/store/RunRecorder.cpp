@@ -1,12 +1,14 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "store/RunRecorder.h"
 
 #include <algorithm>
 
 namespace mode {
 
-RunRecorder::RunRecorder(RunStore& store, ExperimentConfig config, std::string name, TrainerControl* control,
-                         RecorderOptions options)
-    : store_(store), config_(std::move(config)), name_(std::move(name)), control_(control), options_(options) {
+RunRecorder::RunRecorder(RunStore& store, ExperimentConfig config, std::string name,
+                         TrainerControl* control, RecorderOptions options)
+    : store_(store), config_(std::move(config)), name_(std::move(name)), control_(control),
+      options_(options) {
     pending_.reserve(static_cast<std::size_t>(options_.flushSteps));
 }
 
@@ -29,9 +31,14 @@ RunResult RunRecorder::storedResult(RunResult result) const {
     std::lock_guard<std::mutex> lock(m_);
     if (error_) {
         result.status = RunStatus::Failed;
-        result.message = "the run store failed and the run was stopped: " + *error_ + "; the store holds " +
-                         (lastStoredEpoch_ > 0 ? "epochs 1-" + std::to_string(lastStoredEpoch_) : std::string("no epoch")) +
-                         " of it" + (runId_ && lastStoredEpoch_ > 0 ? " (continue with --resume " + std::to_string(*runId_) + ")" : "");
+        result.message = "the run store failed and the run was stopped: " + *error_ +
+                         "; the store holds " +
+                         (lastStoredEpoch_ > 0 ? "epochs 1-" + std::to_string(lastStoredEpoch_)
+                                               : std::string("no epoch")) +
+                         " of it" +
+                         (runId_ && lastStoredEpoch_ > 0
+                              ? " (continue with --resume " + std::to_string(*runId_) + ")"
+                              : "");
         result.epochsCompleted = std::min(result.epochsCompleted, lastStoredEpoch_);
     }
     return result;
@@ -78,8 +85,10 @@ void RunRecorder::writerLoop() {
                     std::this_thread::sleep_for(std::chrono::milliseconds(200));
                     continue;
                 }
-                const auto waited = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
-                fail(std::string(e.what()) + " for more than " + std::to_string(waited.count()) + " s");
+                const auto waited = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::steady_clock::now() - started);
+                fail(std::string(e.what()) + " for more than " + std::to_string(waited.count()) +
+                     " s");
             } catch (const std::exception& e) {
                 fail(e.what());
             }
@@ -131,8 +140,10 @@ void RunRecorder::onEpoch(const EpochMetrics& epoch) {
     {
         // At most one epoch ahead of the store: a failing store stops the run within an epoch.
         std::unique_lock<std::mutex> lock(m_);
-        // A stop request (Stop, Ctrl-C) ends the wait too, checked every 0.2 s (it does not notify).
-        while (!(epochsWritten_ >= epochsPosted_ || error_ || !writer_.joinable() || (control_ && control_->stopRequested())))
+        // A stop request (Stop, Ctrl-C) ends the wait too, checked every 0.2 s (it does not
+        // notify).
+        while (!(epochsWritten_ >= epochsPosted_ || error_ || !writer_.joinable() ||
+                 (control_ && control_->stopRequested())))
             cv_.wait_for(lock, std::chrono::milliseconds(200));
     }
     ++epochsPosted_;
@@ -155,7 +166,8 @@ void RunRecorder::onCheckpoint(const Checkpoint& checkpoint) {
 
 void RunRecorder::onRunEnd(const RunResult& result) {
     if (!runId_) return;
-    if (!pending_.empty()) post([this, id = *runId_, batch = std::move(pending_)] { store_.appendSteps(id, batch); });
+    if (!pending_.empty())
+        post([this, id = *runId_, batch = std::move(pending_)] { store_.appendSteps(id, batch); });
     pending_ = {};
     stopWriter(); // everything queued is written before the end is
     const RunResult stored = storedResult(result);

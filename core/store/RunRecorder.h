@@ -1,13 +1,15 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Writes a run into a RunStore as it trains, on a writer thread of its own so that the trainer
 // never waits on the disk: steps are buffered and handed over every `flushSteps` steps or
 // `flushInterval`, whichever comes first, and written in one transaction; each epoch, its
 // metrics and the checkpoint. The trainer runs at most one epoch ahead of the epoch being
-// written: at an epoch's end it waits until the previous epoch is in the store. A write that finds the store locked
-// by another program is tried again until `lockWait` has passed (the training waits meanwhile);
-// a write that fails for good (disk full, file read-only, locked too long) is kept as error()
-// and asks the trainer to stop: the run ends cleanly, what was stored stays intact, and the
-// run's row counts only what was stored. After onRunEnd returns, everything has been written.
+// written: at an epoch's end it waits until the previous epoch is in the store. A write that finds
+// the store locked by another program is tried again until `lockWait` has passed (the training
+// waits meanwhile); a write that fails for good (disk full, file read-only, locked too long) is
+// kept as error() and asks the trainer to stop: the run ends cleanly, what was stored stays intact,
+// and the run's row counts only what was stored. After onRunEnd returns, everything has been
+// written.
 //
 // The RunStore is used by the writer thread only, from onRunStart to onRunEnd.
 
@@ -33,11 +35,12 @@ struct RecorderOptions {
     std::chrono::milliseconds flushInterval{500};
     bool checkpoints = true;
     std::size_t maxQueued = 64; // writes waiting; beyond it the trainer waits (a very slow disk)
-    std::chrono::milliseconds lockWait{60000}; // how long a write may wait for another program's lock
+    std::chrono::milliseconds lockWait{
+        60000}; // how long a write may wait for another program's lock
 };
 
 class RunRecorder : public TrainingObserver {
-public:
+  public:
     RunRecorder(RunStore& store, ExperimentConfig config, std::string name, TrainerControl* control,
                 RecorderOptions options = {});
     // Stores the run's end if that failed before (e.g. the file was locked): once more.
@@ -60,7 +63,7 @@ public:
     // The run's result as it is stored: failed, naming the store's error, if a write failed.
     RunResult storedResult(RunResult result) const;
 
-private:
+  private:
     void post(std::function<void()> write);
     void writerLoop();
     void fail(const std::string& what);

@@ -1,9 +1,10 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "store/RunStore.h"
 
 #include "data/Dataset.h"
+#include "store/WriterIdentity.h"
 #include "train/EventsJson.h"
 #include "train/Metrics.h"
-#include "store/WriterIdentity.h"
 #include "util/Utf8.h"
 
 #include <sys/stat.h>
@@ -127,9 +128,12 @@ constexpr const char* kCountersFromStoredData =
     "epochs_completed = (SELECT COALESCE(MAX(epoch), 0) FROM epochs WHERE run_id = :id), "
     "steps = MAX((SELECT COALESCE(MAX(step), 0) FROM steps WHERE run_id = :id), "
     "            (SELECT COALESCE(MAX(step), 0) FROM epochs WHERE run_id = :id)), "
-    "test_accuracy = (SELECT test_accuracy FROM epochs WHERE run_id = :id ORDER BY epoch DESC LIMIT 1), "
-    "val_accuracy = (SELECT val_accuracy FROM epochs WHERE run_id = :id ORDER BY epoch DESC LIMIT 1), "
-    "gate_routing_accuracy = (SELECT gate_routing_accuracy FROM epochs WHERE run_id = :id ORDER BY epoch DESC LIMIT 1)";
+    "test_accuracy = (SELECT test_accuracy FROM epochs WHERE run_id = :id ORDER BY epoch DESC "
+    "LIMIT 1), "
+    "val_accuracy = (SELECT val_accuracy FROM epochs WHERE run_id = :id ORDER BY epoch DESC LIMIT "
+    "1), "
+    "gate_routing_accuracy = (SELECT gate_routing_accuracy FROM epochs WHERE run_id = :id ORDER BY "
+    "epoch DESC LIMIT 1)";
 
 // SQLite's application_id of a MoDE run store ("MoDE"), so that file(1) and this program know one.
 constexpr int kApplicationId = 0x4D6F4445;
@@ -138,25 +142,40 @@ constexpr int kApplicationId = 0x4D6F4445;
 constexpr double kStaleHeartbeatSeconds = 15 * 60;
 
 double now() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 template <typename T> void bindOpt(SQLite::Statement& s, int i, const std::optional<T>& v) {
-    if (v) s.bind(i, *v);
-    else s.bind(i);
+    if (v)
+        s.bind(i, *v);
+    else
+        s.bind(i);
 }
 std::optional<double> optDouble(const SQLite::Column& c) {
     if (c.isNull()) return std::nullopt;
     return c.getDouble();
 }
-double orNaN(const SQLite::Column& c) { return c.isNull() ? std::nan("") : c.getDouble(); }
+double orNaN(const SQLite::Column& c) {
+    return c.isNull() ? std::nan("") : c.getDouble();
+}
 
 json runStartJson(const RunStart& s) {
-    return {{"device", s.device}, {"train_rows", s.trainRows}, {"val_rows", s.valRows}, {"test_rows", s.testRows},
-            {"features", s.features}, {"parameters", s.parameters}, {"steps_per_epoch", s.stepsPerEpoch},
-            {"epochs", s.epochs}, {"experts", s.experts}, {"classification", s.classification},
-            {"class_names", s.classNames}, {"subtask_names", s.subtaskNames},
-            {"dataset", s.datasetName}, {"dataset_fingerprint", s.datasetFingerprint}, {"vocabulary", s.vocabulary}};
+    return {{"device", s.device},
+            {"train_rows", s.trainRows},
+            {"val_rows", s.valRows},
+            {"test_rows", s.testRows},
+            {"features", s.features},
+            {"parameters", s.parameters},
+            {"steps_per_epoch", s.stepsPerEpoch},
+            {"epochs", s.epochs},
+            {"experts", s.experts},
+            {"classification", s.classification},
+            {"class_names", s.classNames},
+            {"subtask_names", s.subtaskNames},
+            {"dataset", s.datasetName},
+            {"dataset_fingerprint", s.datasetFingerprint},
+            {"vocabulary", s.vocabulary}};
 }
 RunStart runStartFromJson(const std::string& text) {
     RunStart s;
@@ -183,35 +202,46 @@ RunStart runStartFromJson(const std::string& text) {
 // The column list of a metric table's INSERT or SELECT: "a, b, c".
 template <typename Metrics> std::string columnList(const Metrics& metrics) {
     std::string out;
-    for (const auto* m : metrics) out += (out.empty() ? "" : ", ") + m->name;
+    for (const auto* m : metrics)
+        out += (out.empty() ? "" : ", ") + m->name;
     return out;
 }
 
 // A run's row, read by column name (readRun), never by position.
 const char* kRunColumns =
-    "id, name, status, message, started_at, ended_at, heartbeat_at, config_json, config_hash, dataset, "
-    "dataset_fingerprint, seed, device, experts, alpha, distill, gate, libtorch_version, mode_version, start_json, "
-    "epochs_completed, steps, wall_seconds, test_accuracy, val_accuracy, gate_routing_accuracy, notes, "
+    "id, name, status, message, started_at, ended_at, heartbeat_at, config_json, config_hash, "
+    "dataset, "
+    "dataset_fingerprint, seed, device, experts, alpha, distill, gate, libtorch_version, "
+    "mode_version, start_json, "
+    "epochs_completed, steps, wall_seconds, test_accuracy, val_accuracy, gate_routing_accuracy, "
+    "notes, "
     "writer_host, writer_pid, writer_started, "
     "(SELECT MAX(val_accuracy) FROM epochs e WHERE e.run_id = runs.id) AS best_val_accuracy, "
-    "(SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM run_tags t WHERE t.run_id = runs.id ORDER BY tag)) "
+    "(SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM run_tags t WHERE t.run_id = runs.id "
+    "ORDER BY tag)) "
     "AS tags, EXISTS (SELECT 1 FROM checkpoints c WHERE c.run_id = runs.id) AS has_checkpoint";
 
 } // namespace
 
-const char* runStoreSchemaV1() { return kSchemaV1; }
+const char* runStoreSchemaV1() {
+    return kSchemaV1;
+}
 std::vector<std::string> stepMetricNames() {
     std::vector<std::string> n;
-    for (const auto& m : stepMetrics()) n.push_back(m.name);
+    for (const auto& m : stepMetrics())
+        n.push_back(m.name);
     return n;
 }
 std::vector<std::string> epochMetricNames() {
     std::vector<std::string> n;
-    for (const auto& m : epochMetrics()) n.push_back(m.name);
+    for (const auto& m : epochMetrics())
+        n.push_back(m.name);
     return n;
 }
 
-ExperimentConfig RunRecord::config() const { return ExperimentConfig::fromJson(json::parse(configJson), "stored run"); }
+ExperimentConfig RunRecord::config() const {
+    return ExperimentConfig::fromJson(json::parse(configJson), "stored run");
+}
 
 struct RunStore::Impl {
     std::string path;
@@ -224,14 +254,20 @@ struct RunStore::Impl {
         std::string reason = e.what();
         if (auto* se = dynamic_cast<const SQLite::Exception*>(&e)) {
             const int code = se->getErrorCode();
-            if (code == SQLITE_FULL) reason = "the disk is full (" + reason + ")";
-            else if (code == SQLITE_READONLY) reason = "the file is read-only (" + reason + ")";
-            else if (code == SQLITE_NOTADB) reason = "it is not a run store (not a SQLite database)";
-            else if (code == SQLITE_CORRUPT) reason = "the file is damaged (" + reason + ")";
+            if (code == SQLITE_FULL)
+                reason = "the disk is full (" + reason + ")";
+            else if (code == SQLITE_READONLY)
+                reason = "the file is read-only (" + reason + ")";
+            else if (code == SQLITE_NOTADB)
+                reason = "it is not a run store (not a SQLite database)";
+            else if (code == SQLITE_CORRUPT)
+                reason = "the file is damaged (" + reason + ")";
             else if (code == SQLITE_IOERR)
-                reason = "a read or write failed: " + reason + " (the disk may be full, a file-size limit reached or the file removed)";
+                reason = "a read or write failed: " + reason +
+                         " (the disk may be full, a file-size limit reached or the file removed)";
             else if ((code & 0xff) == SQLITE_BUSY) {
-                throw RunStoreBusy("run store " + path + ": " + what + ": another program holds it locked (" + reason + ")");
+                throw RunStoreBusy("run store " + path + ": " + what +
+                                   ": another program holds it locked (" + reason + ")");
             }
         }
         throw RunStoreError("run store " + path + ": " + what + ": " + reason);
@@ -239,69 +275,108 @@ struct RunStore::Impl {
 
     int userVersion() const { return db->execAndGet("PRAGMA user_version").getInt(); }
 
+    // What the file's header says: its schema version, its application id and whether it holds
+    // tables (ours or another program's).
+    struct Header {
+        int version = 0, application = 0;
+        bool hasTables = false, hasOurTables = false;
+    };
+
+    // The connection, after the checks that need no SQL: the folder, the file's permission.
+    void connect() {
+        if (mode == Mode::ReadWrite) {
+            fs::path parent = fs::path(path).parent_path();
+            if (!parent.empty() && !fs::exists(parent)) fs::create_directories(parent);
+        } else if (!fs::exists(path)) {
+            throw RunStoreError("run store " + path + ": no such file");
+        }
+        // A file without write permission is not written, even by root (who may write anyway).
+        struct stat st {};
+        if (mode == Mode::ReadWrite && ::stat(path.c_str(), &st) == 0 &&
+            (st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) == 0)
+            throw RunStoreError(
+                "run store " + path +
+                ": the file is read-only (no write permission); make it writable or "
+                "use another --db");
+        const int flags = mode == Mode::ReadWrite ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE
+                                                  : SQLite::OPEN_READONLY;
+        db = std::make_unique<SQLite::Database>(path, flags, 5000);
+        if (mode == Mode::ReadWrite && sqlite3_db_readonly(db->getHandle(), "main") == 1)
+            throw RunStoreError(
+                "run store " + path +
+                ": the file is read-only; open it with write permission or use another --db");
+        db->exec("PRAGMA foreign_keys = ON");
+    }
+
+    Header readHeader() {
+        // Another program's database is refused before anything is written to it (the switch
+        // to WAL below rewrites the file's header). One statement reads one snapshot: a store
+        // that another program is creating right now is seen before or after, never between.
+        SQLite::Statement header(
+            *db, "SELECT user_version, application_id, (SELECT count(*) FROM sqlite_master), "
+                 "(SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                 " name IN ('runs', 'steps', 'epochs')) "
+                 "FROM pragma_user_version, pragma_application_id");
+        header.executeStep(); // also proves it is a SQLite file
+        Header h;
+        h.version = header.getColumn(0).getInt();
+        h.application = header.getColumn(1).getInt();
+        h.hasTables = header.getColumn(2).getInt() > 0;
+        h.hasOurTables = header.getColumn(3).getInt() == 3;
+        return h;
+    }
+
+    // Another program's database, or a newer schema, is refused before anything is written.
+    void requireOurs(const Header& h) const {
+        // Foreign: another application's id; tables without a schema version; or a schema
+        // version without our tables (user_version is common, application_id rarely set).
+        if ((h.application != 0 && h.application != kApplicationId) ||
+            (h.version == 0 && h.hasTables) ||
+            (h.version > 0 && h.version <= kSchemaVersion && h.application == 0 && !h.hasOurTables))
+            throw RunStoreError("run store " + path +
+                                ": the file is a SQLite database of another program (not a MoDE "
+                                "run store); it was left unchanged: use another --db");
+        if (h.version > kSchemaVersion)
+            throw RunStoreError("run store " + path + ": schema version " +
+                                std::to_string(h.version) + " is newer than this program's (" +
+                                std::to_string(kSchemaVersion) + "); update MoDE Workbench");
+    }
+
+    void switchToWal() {
+        // Switching a new file to WAL needs it to itself; SQLite answers "busy" at once
+        // (no busy handler) while another program is doing the same: try for a while.
+        std::string journal;
+        for (int attempt = 0;; ++attempt) {
+            try {
+                journal = db->execAndGet("PRAGMA journal_mode = WAL").getString();
+                break;
+            } catch (const SQLite::Exception& e) {
+                if ((e.getErrorCode() & 0xff) != SQLITE_BUSY || attempt >= 500) throw;
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+        }
+        if (journal != "wal")
+            throw RunStoreError("run store " + path +
+                                ": cannot switch to WAL mode (is it on a network file system?)");
+        db->exec("PRAGMA synchronous = NORMAL");
+    }
+
     void open() {
         try {
+            connect();
+            const Header h = readHeader();
+            requireOurs(h);
             if (mode == Mode::ReadWrite) {
-                fs::path parent = fs::path(path).parent_path();
-                if (!parent.empty() && !fs::exists(parent)) fs::create_directories(parent);
-            } else if (!fs::exists(path)) {
-                throw RunStoreError("run store " + path + ": no such file");
-            }
-            // A file without write permission is not written, even by root (who may write anyway).
-            struct stat st {};
-            if (mode == Mode::ReadWrite && ::stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) == 0)
-                throw RunStoreError("run store " + path + ": the file is read-only (no write permission); make it writable or "
-                                    "use another --db");
-            const int flags = mode == Mode::ReadWrite ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE : SQLite::OPEN_READONLY;
-            db = std::make_unique<SQLite::Database>(path, flags, 5000);
-            if (mode == Mode::ReadWrite && sqlite3_db_readonly(db->getHandle(), "main") == 1)
-                throw RunStoreError("run store " + path + ": the file is read-only; open it with write permission or use another --db");
-            db->exec("PRAGMA foreign_keys = ON");
-            // Another program's database is refused before anything is written to it (the switch
-            // to WAL below rewrites the file's header). One statement reads one snapshot: a store
-            // that another program is creating right now is seen before or after, never between.
-            SQLite::Statement header(*db, "SELECT user_version, application_id, (SELECT count(*) FROM sqlite_master), "
-                                          "(SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
-                                          " name IN ('runs', 'steps', 'epochs')) "
-                                          "FROM pragma_user_version, pragma_application_id");
-            header.executeStep(); // also proves it is a SQLite file
-            int version = header.getColumn(0).getInt();
-            const int application = header.getColumn(1).getInt();
-            const bool hasTables = header.getColumn(2).getInt() > 0;
-            const bool hasOurTables = header.getColumn(3).getInt() == 3;
-            header.reset();
-            // Foreign: another application's id; tables without a schema version; or a schema
-            // version without our tables (user_version is common, application_id rarely set).
-            if ((application != 0 && application != kApplicationId) || (version == 0 && hasTables) ||
-                (version > 0 && version <= kSchemaVersion && application == 0 && !hasOurTables))
-                throw RunStoreError("run store " + path + ": the file is a SQLite database of another program (not a MoDE "
-                                    "run store); it was left unchanged: use another --db");
-            if (version > kSchemaVersion)
-                throw RunStoreError("run store " + path + ": schema version " + std::to_string(version) +
-                                    " is newer than this program's (" + std::to_string(kSchemaVersion) + "); update MoDE Workbench");
-            if (mode == Mode::ReadWrite) {
-                // Switching a new file to WAL needs it to itself; SQLite answers "busy" at once
-                // (no busy handler) while another program is doing the same: try for a while.
-                std::string journal;
-                for (int attempt = 0;; ++attempt) {
-                    try {
-                        journal = db->execAndGet("PRAGMA journal_mode = WAL").getString();
-                        break;
-                    } catch (const SQLite::Exception& e) {
-                        if ((e.getErrorCode() & 0xff) != SQLITE_BUSY || attempt >= 500) throw;
-                        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-                    }
-                }
-                if (journal != "wal")
-                    throw RunStoreError("run store " + path + ": cannot switch to WAL mode (is it on a network file system?)");
-                db->exec("PRAGMA synchronous = NORMAL");
-                if (version < kSchemaVersion) migrate();
-                if (application == 0) db->exec("PRAGMA application_id = " + std::to_string(kApplicationId));
+                switchToWal();
+                if (h.version < kSchemaVersion) migrate();
+                if (h.application == 0)
+                    db->exec("PRAGMA application_id = " + std::to_string(kApplicationId));
                 findEpochColumns();
                 markInterrupted();
-            } else if (version < kSchemaVersion) {
-                throw RunStoreError("run store " + path + ": schema version " + std::to_string(version) +
-                                    " needs an upgrade; open it once for writing (e.g. with mode-train)");
+            } else if (h.version < kSchemaVersion) {
+                throw RunStoreError(
+                    "run store " + path + ": schema version " + std::to_string(h.version) +
+                    " needs an upgrade; open it once for writing (e.g. with mode-train)");
             } else {
                 findEpochColumns();
             }
@@ -319,7 +394,8 @@ struct RunStore::Impl {
         SQLite::Transaction tx(*db, SQLite::TransactionBehavior::IMMEDIATE);
         const int from = userVersion();
         if (from == 0 && db->execAndGet("SELECT count(*) FROM sqlite_master").getInt() > 0)
-            throw RunStoreError("run store " + path + ": the file is a SQLite database of another program");
+            throw RunStoreError("run store " + path +
+                                ": the file is a SQLite database of another program");
         for (int v = from; v < kSchemaVersion; ++v) {
             db->exec(kMigrations[v]);
             db->exec("PRAGMA user_version = " + std::to_string(v + 1));
@@ -328,19 +404,24 @@ struct RunStore::Impl {
     }
 
     int markInterrupted() {
-        SQLite::Statement q(*db, "SELECT id, heartbeat_at, writer_host, writer_pid, writer_started FROM runs WHERE status = 'running'");
+        SQLite::Statement q(*db, "SELECT id, heartbeat_at, writer_host, writer_pid, writer_started "
+                                 "FROM runs WHERE status = 'running'");
         std::vector<std::int64_t> gone;
         while (q.executeStep()) {
-            WriterIdentity w{q.getColumn(2).getString(), q.getColumn(3).getInt64(), q.getColumn(4).getString()};
-            if (!writerAlive(w, q.getColumn(1).getDouble())) gone.push_back(q.getColumn(0).getInt64());
+            WriterIdentity w{q.getColumn(2).getString(), q.getColumn(3).getInt64(),
+                             q.getColumn(4).getString()};
+            if (!writerAlive(w, q.getColumn(1).getDouble()))
+                gone.push_back(q.getColumn(0).getInt64());
         }
         if (gone.empty()) return 0;
         SQLite::Transaction tx(*db);
         // The row's counters are set to what the dead writer managed to store (steps written after
         // its last epoch included), so that the row agrees with its data.
-        SQLite::Statement u(*db, std::string("UPDATE runs SET status = 'interrupted', ended_at = heartbeat_at, "
-                                             "message = 'the writing process ended without finishing the run (killed or crashed)', ") +
-                                     kCountersFromStoredData + " WHERE id = :id AND status = 'running'");
+        SQLite::Statement u(
+            *db, std::string("UPDATE runs SET status = 'interrupted', ended_at = heartbeat_at, "
+                             "message = 'the writing process ended without finishing the run "
+                             "(killed or crashed)', ") +
+                     kCountersFromStoredData + " WHERE id = :id AND status = 'running'");
         for (auto id : gone) {
             u.bind(":id", id);
             u.exec();
@@ -370,14 +451,15 @@ struct RunStore::Impl {
             names += ", " + m.name;
             marks += ",?";
         }
-        SQLite::Statement s(*db, "INSERT OR REPLACE INTO steps (run_id, step, epoch, wall_seconds" + names +
-                                     ") VALUES (?,?,?,?" + marks + ")");
+        SQLite::Statement s(*db, "INSERT OR REPLACE INTO steps (run_id, step, epoch, wall_seconds" +
+                                     names + ") VALUES (?,?,?,?" + marks + ")");
         for (const auto& step : steps) {
             s.bind(1, run);
             s.bind(2, step.step);
             s.bind(3, step.epoch);
             s.bind(4, step.wallSeconds);
-            for (std::size_t i = 0; i < metrics.size(); ++i) s.bind(static_cast<int>(5 + i), metrics[i].get(step));
+            for (std::size_t i = 0; i < metrics.size(); ++i)
+                s.bind(static_cast<int>(5 + i), metrics[i].get(step));
             s.exec();
             s.reset();
         }
@@ -391,22 +473,28 @@ struct RunStore::Impl {
     void findEpochColumns() {
         std::set<std::string> present;
         SQLite::Statement q(*db, "SELECT name FROM pragma_table_info('epochs')");
-        while (q.executeStep()) present.insert(q.getColumn(0).getString());
+        while (q.executeStep())
+            present.insert(q.getColumn(0).getString());
         epochColumns.clear();
         std::vector<std::string> missing;
         for (const auto& m : epochMetrics()) {
-            if (present.count(m.name)) epochColumns.push_back(&m);
-            else if (mode == Mode::ReadWrite) missing.push_back(m.name);
+            if (present.count(m.name))
+                epochColumns.push_back(&m);
+            else if (mode == Mode::ReadWrite)
+                missing.push_back(m.name);
         }
         if (missing.empty()) return;
         SQLite::Transaction tx(*db, SQLite::TransactionBehavior::IMMEDIATE);
         present.clear();
         q.reset();
-        while (q.executeStep()) present.insert(q.getColumn(0).getString()); // again, under the lock
+        while (q.executeStep())
+            present.insert(q.getColumn(0).getString()); // again, under the lock
         for (const auto& name : missing)
-            if (!present.count(name)) db->exec("ALTER TABLE epochs ADD COLUMN " + name + " REAL"); // a catalog name
+            if (!present.count(name))
+                db->exec("ALTER TABLE epochs ADD COLUMN " + name + " REAL"); // a catalog name
         tx.commit();
-        for (const auto& name : missing) epochColumns.push_back(findEpochMetric(name));
+        for (const auto& name : missing)
+            epochColumns.push_back(findEpochMetric(name));
     }
 
     RunRecord readRun(SQLite::Statement& q) const {
@@ -439,7 +527,8 @@ struct RunStore::Impl {
         r.valAccuracy = optDouble(q.getColumn("val_accuracy"));
         r.gateRoutingAccuracy = optDouble(q.getColumn("gate_routing_accuracy"));
         r.notes = text("notes");
-        WriterIdentity w{text("writer_host"), q.getColumn("writer_pid").getInt64(), text("writer_started")};
+        WriterIdentity w{text("writer_host"), q.getColumn("writer_pid").getInt64(),
+                         text("writer_started")};
         r.bestValAccuracy = optDouble(q.getColumn("best_val_accuracy"));
         std::string tags = q.getColumn("tags").isNull() ? "" : text("tags");
         for (std::size_t a = 0; !tags.empty() && a <= tags.size();) {
@@ -460,7 +549,9 @@ struct RunStore::Impl {
     void requireRun(std::int64_t id) const {
         SQLite::Statement q(*db, "SELECT 1 FROM runs WHERE id = ?");
         q.bind(1, id);
-        if (!q.executeStep()) throw RunStoreError("run store " + path + ": there is no run with id " + std::to_string(id));
+        if (!q.executeStep())
+            throw RunStoreError("run store " + path + ": there is no run with id " +
+                                std::to_string(id));
     }
 
     template <typename F> auto guarded(const std::string& what, F&& f) const {
@@ -485,19 +576,24 @@ RunStore::RunStore(const std::string& path, Mode mode) : d_(std::make_unique<Imp
 void RunStore::requireFileInPlace() const {
     struct stat st {};
     if (::stat(d_->path.c_str(), &st) != 0)
-        throw RunStoreError("run store " + d_->path + ": the file was deleted while a run was writing to it; "
+        throw RunStoreError("run store " + d_->path +
+                            ": the file was deleted while a run was writing to it; "
                             "the run stops here (what it wrote went with the file)");
     if (std::pair<std::uintmax_t, std::uintmax_t>(st.st_dev, st.st_ino) != d_->identity)
-        throw RunStoreError("run store " + d_->path + ": the file was replaced by another while a run was writing to it; "
+        throw RunStoreError("run store " + d_->path +
+                            ": the file was replaced by another while a run was writing to it; "
                             "the run stops here (the new file is left alone)");
 }
 RunStore::~RunStore() = default;
 
 std::string RunStore::defaultPath() {
     fs::path base;
-    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x && fs::path(x).is_absolute()) base = x;
-    else if (const char* h = std::getenv("HOME"); h && *h) base = fs::path(h) / ".local" / "share";
-    else base = fs::current_path();
+    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x && fs::path(x).is_absolute())
+        base = x;
+    else if (const char* h = std::getenv("HOME"); h && *h)
+        base = fs::path(h) / ".local" / "share";
+    else
+        base = fs::current_path();
     return (base / "mode-workbench" / "runs.sqlite").string();
 }
 
@@ -506,30 +602,39 @@ std::string configHash(const ExperimentConfig& config) {
     return fnv1a64Hex(text.data(), text.size());
 }
 
-const std::string& RunStore::path() const { return d_->path; }
-int RunStore::schemaVersion() const { return d_->userVersion(); }
+const std::string& RunStore::path() const {
+    return d_->path;
+}
+int RunStore::schemaVersion() const {
+    return d_->userVersion();
+}
 
 namespace {
 // Text a user gives the store is UTF-8 (JSON exports and the terminal need it): refused otherwise.
 void requireUtf8(const std::string& path, const std::string& what, const std::string& text) {
     const auto bad = invalidUtf8Offset(text);
     if (bad != std::string::npos)
-        throw RunStoreError("run store " + path + ": the " + what + " is not valid UTF-8 (byte " + std::to_string(bad + 1) +
-                            " of '" + printable(text) + "'); nothing was changed");
+        throw RunStoreError("run store " + path + ": the " + what + " is not valid UTF-8 (byte " +
+                            std::to_string(bad + 1) + " of '" + printable(text) +
+                            "'); nothing was changed");
 }
 } // namespace
 
-std::int64_t RunStore::beginRun(const ExperimentConfig& config, const RunStart& start, const std::string& name) {
+std::int64_t RunStore::beginRun(const ExperimentConfig& config, const RunStart& start,
+                                const std::string& name) {
     requireUtf8(d_->path, "run name", name);
     requireUtf8(d_->path, "experiment name", config.name);
-    for (const auto& c : start.classNames) requireUtf8(d_->path, "class name", c);
+    for (const auto& c : start.classNames)
+        requireUtf8(d_->path, "class name", c);
     return d_->guarded("cannot record the start of a run", [&] {
         const std::string configText = config.toJson().dump();
-        SQLite::Statement s(*d_->db,
-                            "INSERT INTO runs (name, status, started_at, heartbeat_at, config_json, config_hash, dataset, "
-                            "dataset_fingerprint, seed, device, experts, alpha, distill, gate, libtorch_version, mode_version, "
-                            "start_json, writer_host, writer_pid, writer_started) "
-                            "VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        SQLite::Statement s(
+            *d_->db, "INSERT INTO runs (name, status, started_at, heartbeat_at, config_json, "
+                     "config_hash, dataset, "
+                     "dataset_fingerprint, seed, device, experts, alpha, distill, gate, "
+                     "libtorch_version, mode_version, "
+                     "start_json, writer_host, writer_pid, writer_started) "
+                     "VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         const double t = now();
         s.bind(1, name);
         s.bind(2, t);
@@ -564,68 +669,78 @@ void RunStore::appendSteps(std::int64_t run, const std::vector<StepMetrics>& ste
     });
 }
 
-void RunStore::appendEpoch(std::int64_t run, const EpochMetrics& m, const std::vector<StepMetrics>& pendingSteps) {
-    d_->guarded("cannot write epoch " + std::to_string(m.epoch) + " of run " + std::to_string(run), [&] {
-        auto& db = *d_->db;
-        SQLite::Transaction tx(db);
-        d_->insertSteps(run, pendingSteps);
-        std::string marks;
-        for (std::size_t i = 0; i < d_->epochColumns.size(); ++i) marks += ",?";
-        SQLite::Statement e(db, "INSERT OR REPLACE INTO epochs (run_id, epoch, step, wall_seconds, " +
-                                    columnList(d_->epochColumns) + ") VALUES (?,?,?,?" + marks + ")");
-        e.bind(1, run);
-        e.bind(2, m.epoch);
-        e.bind(3, m.step);
-        e.bind(4, m.wallSeconds);
-        for (std::size_t i = 0; i < d_->epochColumns.size(); ++i)
-            bindOpt(e, static_cast<int>(5 + i), d_->epochColumns[i]->get(m));
-        e.exec();
+void RunStore::appendEpoch(std::int64_t run, const EpochMetrics& m,
+                           const std::vector<StepMetrics>& pendingSteps) {
+    d_->guarded(
+        "cannot write epoch " + std::to_string(m.epoch) + " of run " + std::to_string(run), [&] {
+            auto& db = *d_->db;
+            SQLite::Transaction tx(db);
+            d_->insertSteps(run, pendingSteps);
+            std::string marks;
+            for (std::size_t i = 0; i < d_->epochColumns.size(); ++i)
+                marks += ",?";
+            SQLite::Statement e(
+                db, "INSERT OR REPLACE INTO epochs (run_id, epoch, step, wall_seconds, " +
+                        columnList(d_->epochColumns) + ") VALUES (?,?,?,?" + marks + ")");
+            e.bind(1, run);
+            e.bind(2, m.epoch);
+            e.bind(3, m.step);
+            e.bind(4, m.wallSeconds);
+            for (std::size_t i = 0; i < d_->epochColumns.size(); ++i)
+                bindOpt(e, static_cast<int>(5 + i), d_->epochColumns[i]->get(m));
+            e.exec();
 
-        SQLite::Statement r(db, "INSERT OR REPLACE INTO routing (run_id, epoch, kind, matrix_json) VALUES (?,?,?,?)");
-        auto putRouting = [&](const char* kind, const RoutingMatrix& matrix) {
-            r.bind(1, run);
-            r.bind(2, m.epoch);
-            r.bind(3, kind);
-            r.bind(4, routingJson(matrix).dump());
-            r.exec();
-            r.reset();
-        };
-        putRouting("class", m.routingByClass);
-        if (m.routingBySubtask) putRouting("subtask", *m.routingBySubtask);
+            SQLite::Statement r(db, "INSERT OR REPLACE INTO routing (run_id, epoch, kind, "
+                                    "matrix_json) VALUES (?,?,?,?)");
+            auto putRouting = [&](const char* kind, const RoutingMatrix& matrix) {
+                r.bind(1, run);
+                r.bind(2, m.epoch);
+                r.bind(3, kind);
+                r.bind(4, routingJson(matrix).dump());
+                r.exec();
+                r.reset();
+            };
+            putRouting("class", m.routingByClass);
+            if (m.routingBySubtask) putRouting("subtask", *m.routingBySubtask);
 
-        SQLite::Statement x(db, "INSERT OR REPLACE INTO expert_epochs (run_id, epoch, expert, allocated, probing_accuracy, "
-                                "probing_error, load, share, similarity) VALUES (?,?,?,?,?,?,?,?,?)");
-        for (const auto& ex : m.experts) {
-            x.bind(1, run);
-            x.bind(2, m.epoch);
-            x.bind(3, ex.expert);
-            x.bind(4, ex.allocated);
-            bindOpt(x, 5, ex.probingAccuracy);
-            bindOpt(x, 6, ex.probingError);
-            x.bind(7, ex.load);
-            x.bind(8, ex.share);
-            x.bind(9, ex.similarity);
-            x.exec();
-            x.reset();
-        }
-        SQLite::Statement u(db, "UPDATE runs SET epochs_completed = ?, steps = ?, wall_seconds = ?, test_accuracy = ?, "
-                                "val_accuracy = ?, gate_routing_accuracy = ?, heartbeat_at = ? WHERE id = ?");
-        u.bind(1, m.epoch);
-        u.bind(2, m.step);
-        u.bind(3, m.wallSeconds);
-        u.bind(4, m.testAccuracy);
-        u.bind(5, m.valAccuracy);
-        bindOpt(u, 6, m.gateRoutingAccuracy);
-        u.bind(7, now());
-        u.bind(8, run);
-        u.exec();
-        tx.commit();
-    });
+            SQLite::Statement x(
+                db, "INSERT OR REPLACE INTO expert_epochs (run_id, epoch, expert, allocated, "
+                    "probing_accuracy, "
+                    "probing_error, load, share, similarity) VALUES (?,?,?,?,?,?,?,?,?)");
+            for (const auto& ex : m.experts) {
+                x.bind(1, run);
+                x.bind(2, m.epoch);
+                x.bind(3, ex.expert);
+                x.bind(4, ex.allocated);
+                bindOpt(x, 5, ex.probingAccuracy);
+                bindOpt(x, 6, ex.probingError);
+                x.bind(7, ex.load);
+                x.bind(8, ex.share);
+                x.bind(9, ex.similarity);
+                x.exec();
+                x.reset();
+            }
+            SQLite::Statement u(
+                db, "UPDATE runs SET epochs_completed = ?, steps = ?, wall_seconds = ?, "
+                    "test_accuracy = ?, "
+                    "val_accuracy = ?, gate_routing_accuracy = ?, heartbeat_at = ? WHERE id = ?");
+            u.bind(1, m.epoch);
+            u.bind(2, m.step);
+            u.bind(3, m.wallSeconds);
+            u.bind(4, m.testAccuracy);
+            u.bind(5, m.valAccuracy);
+            bindOpt(u, 6, m.gateRoutingAccuracy);
+            u.bind(7, now());
+            u.bind(8, run);
+            u.exec();
+            tx.commit();
+        });
 }
 
 void RunStore::saveCheckpoint(std::int64_t run, const Checkpoint& c) {
     d_->guarded("cannot write the checkpoint of run " + std::to_string(run), [&] {
-        SQLite::Statement s(*d_->db, "INSERT OR REPLACE INTO checkpoints (run_id, epoch, step, wall_seconds, created_at, state) "
+        SQLite::Statement s(*d_->db, "INSERT OR REPLACE INTO checkpoints (run_id, epoch, step, "
+                                     "wall_seconds, created_at, state) "
                                      "VALUES (?,?,?,?,?,?)");
         s.bind(1, run);
         s.bind(2, c.epoch);
@@ -645,7 +760,8 @@ void RunStore::resumeRun(std::int64_t id, int epoch, std::int64_t step, const Ru
         SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
         const RunRecord r = run(id);
         if (r.status == RunStatus::Finished)
-            throw RunStoreError("run store " + d_->path + ": run " + std::to_string(id) + " finished; there is nothing to resume");
+            throw RunStoreError("run store " + d_->path + ": run " + std::to_string(id) +
+                                " finished; there is nothing to resume");
         if (r.status == RunStatus::Running)
             throw RunStoreError("run store " + d_->path + ": run " + std::to_string(id) +
                                 " is still being trained by another process; stop it first");
@@ -660,9 +776,11 @@ void RunStore::resumeRun(std::int64_t id, int epoch, std::int64_t step, const Ru
             del.bind(2, from);
             del.exec();
         }
-        SQLite::Statement u(db, "UPDATE runs SET status = 'running', message = '', ended_at = NULL, heartbeat_at = ?, "
-                                "epochs_completed = ?, steps = ?, device = ?, writer_host = ?, writer_pid = ?, "
-                                "writer_started = ? WHERE id = ?");
+        SQLite::Statement u(
+            db,
+            "UPDATE runs SET status = 'running', message = '', ended_at = NULL, heartbeat_at = ?, "
+            "epochs_completed = ?, steps = ?, device = ?, writer_host = ?, writer_pid = ?, "
+            "writer_started = ? WHERE id = ?");
         u.bind(1, now());
         u.bind(2, epoch);
         u.bind(3, step);
@@ -678,9 +796,11 @@ void RunStore::resumeRun(std::int64_t id, int epoch, std::int64_t step, const Ru
 
 void RunStore::finishRun(std::int64_t run, const RunResult& result) {
     d_->guarded("cannot record the end of run " + std::to_string(run), [&] {
-        SQLite::Statement u(*d_->db, std::string("UPDATE runs SET status = :status, message = :message, ended_at = :t, "
-                                                 "heartbeat_at = :t, wall_seconds = :wall, ") +
-                                         kCountersFromStoredData + " WHERE id = :id");
+        SQLite::Statement u(
+            *d_->db,
+            std::string("UPDATE runs SET status = :status, message = :message, ended_at = :t, "
+                        "heartbeat_at = :t, wall_seconds = :wall, ") +
+                kCountersFromStoredData + " WHERE id = :id");
         u.bind(":status", toString(result.status));
         u.bind(":message", result.message);
         u.bind(":t", now());
@@ -693,16 +813,21 @@ void RunStore::finishRun(std::int64_t run, const RunResult& result) {
 std::vector<RunRecord> RunStore::listRuns(const RunFilter& f) const {
     return d_->guarded("cannot list the runs", [&] {
         // Whether a `running` run is really running depends on its writer: decided per row below.
-        const bool byWriter = f.status && (*f.status == RunStatus::Interrupted || *f.status == RunStatus::Running);
+        const bool byWriter =
+            f.status && (*f.status == RunStatus::Interrupted || *f.status == RunStatus::Running);
         std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE 1";
         if (!f.dataset.empty()) sql += " AND dataset = :dataset";
-        if (f.status) sql += byWriter ? " AND status IN ('running', 'interrupted')" : " AND status = :status";
-        if (!f.tag.empty()) sql += " AND EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.id AND t.tag = :tag)";
+        if (f.status)
+            sql += byWriter ? " AND status IN ('running', 'interrupted')" : " AND status = :status";
+        if (!f.tag.empty())
+            sql +=
+                " AND EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.id AND t.tag = :tag)";
         if (f.alphaMin) sql += " AND alpha >= :amin";
         if (f.alphaMax) sql += " AND alpha <= :amax";
         if (f.experts) sql += " AND experts = :experts";
         if (!f.search.empty())
-            sql += " AND (instr(lower(name), lower(:search)) > 0 OR instr(lower(dataset), lower(:search)) > 0"
+            sql += " AND (instr(lower(name), lower(:search)) > 0 OR instr(lower(dataset), "
+                   "lower(:search)) > 0"
                    " OR instr(lower(notes), lower(:search)) > 0)";
         sql += " ORDER BY started_at DESC, id DESC";
         SQLite::Statement q(*d_->db, sql);
@@ -734,9 +859,12 @@ bool RunStore::hasRun(std::int64_t id) const {
 
 RunRecord RunStore::run(std::int64_t id) const {
     return d_->guarded("cannot read run " + std::to_string(id), [&] {
-        SQLite::Statement q(*d_->db, std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?");
+        SQLite::Statement q(*d_->db,
+                            std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?");
         q.bind(1, id);
-        if (!q.executeStep()) throw RunStoreError("run store " + d_->path + ": there is no run with id " + std::to_string(id));
+        if (!q.executeStep())
+            throw RunStoreError("run store " + d_->path + ": there is no run with id " +
+                                std::to_string(id));
         return d_->readRun(q);
     });
 }
@@ -745,7 +873,8 @@ std::vector<StepMetrics> RunStore::steps(std::int64_t run) const {
     return d_->guarded("cannot read the steps of run " + std::to_string(run), [&] {
         d_->requireRun(run);
         std::vector<const StepMetric*> metrics;
-        for (const auto& m : stepMetrics()) metrics.push_back(&m);
+        for (const auto& m : stepMetrics())
+            metrics.push_back(&m);
         SQLite::Statement q(*d_->db, "SELECT step, epoch, wall_seconds, " + columnList(metrics) +
                                          " FROM steps WHERE run_id = ? ORDER BY step");
         q.bind(1, run);
@@ -761,7 +890,8 @@ std::vector<StepMetrics> RunStore::steps(std::int64_t run) const {
             }
             m.stepInEpoch = m.step - firstStepOfEpoch + 1;
             m.wallSeconds = orNaN(q.getColumn("wall_seconds"));
-            for (const auto* metric : metrics) metric->set(m, orNaN(q.getColumn(metric->name.c_str())));
+            for (const auto* metric : metrics)
+                metric->set(m, orNaN(q.getColumn(metric->name.c_str())));
             out.push_back(m);
         }
         return out;
@@ -775,7 +905,8 @@ std::vector<EpochMetrics> RunStore::epochs(std::int64_t run) const {
         SQLite::Transaction snapshot(db); // one consistent view while a writer appends
         std::vector<EpochMetrics> out;
         std::map<int, std::size_t> at;
-        SQLite::Statement q(db, "SELECT epoch, step, wall_seconds, " + columnList(d_->epochColumns) +
+        SQLite::Statement q(db, "SELECT epoch, step, wall_seconds, " +
+                                    columnList(d_->epochColumns) +
                                     " FROM epochs WHERE run_id = ? ORDER BY epoch");
         q.bind(1, run);
         while (q.executeStep()) {
@@ -783,7 +914,8 @@ std::vector<EpochMetrics> RunStore::epochs(std::int64_t run) const {
             m.epoch = q.getColumn("epoch").getInt();
             m.step = q.getColumn("step").getInt64();
             m.wallSeconds = orNaN(q.getColumn("wall_seconds"));
-            for (const auto* metric : d_->epochColumns) metric->set(m, optDouble(q.getColumn(metric->name.c_str())));
+            for (const auto* metric : d_->epochColumns)
+                metric->set(m, optDouble(q.getColumn(metric->name.c_str())));
             at[m.epoch] = out.size();
             out.push_back(std::move(m));
         }
@@ -796,13 +928,17 @@ std::vector<EpochMetrics> RunStore::epochs(std::int64_t run) const {
             try {
                 m = routingFromJson(json::parse(r.getColumn(2).getString()));
             } catch (const std::exception& e) {
-                throw RunStoreError("run store " + d_->path + ": the routing matrix of run " + std::to_string(run) +
-                                    ", epoch " + std::to_string(it->first) + " is damaged: " + e.what());
+                throw RunStoreError("run store " + d_->path + ": the routing matrix of run " +
+                                    std::to_string(run) + ", epoch " + std::to_string(it->first) +
+                                    " is damaged: " + e.what());
             }
-            if (r.getColumn(1).getString() == "class") out[it->second].routingByClass = std::move(m);
-            else out[it->second].routingBySubtask = std::move(m);
+            if (r.getColumn(1).getString() == "class")
+                out[it->second].routingByClass = std::move(m);
+            else
+                out[it->second].routingBySubtask = std::move(m);
         }
-        SQLite::Statement x(db, "SELECT epoch, expert, allocated, probing_accuracy, probing_error, load, share, similarity "
+        SQLite::Statement x(db, "SELECT epoch, expert, allocated, probing_accuracy, probing_error, "
+                                "load, share, similarity "
                                 "FROM expert_epochs WHERE run_id = ? ORDER BY epoch, expert");
         x.bind(1, run);
         while (x.executeStep()) {
@@ -824,33 +960,42 @@ std::vector<EpochMetrics> RunStore::epochs(std::int64_t run) const {
 }
 
 std::optional<Checkpoint> RunStore::checkpoint(std::int64_t run, bool withState) const {
-    return d_->guarded("cannot read the checkpoint of run " + std::to_string(run), [&]() -> std::optional<Checkpoint> {
-        d_->requireRun(run);
-        SQLite::Statement q(*d_->db, withState ? "SELECT epoch, step, wall_seconds, state FROM checkpoints WHERE run_id = ?"
-                                               : "SELECT epoch, step, wall_seconds FROM checkpoints WHERE run_id = ?");
-        q.bind(1, run);
-        if (!q.executeStep()) return std::nullopt;
-        Checkpoint c;
-        c.epoch = q.getColumn(0).getInt();
-        c.step = q.getColumn(1).getInt64();
-        c.wallSeconds = q.getColumn(2).getDouble();
-        if (withState) {
-            const auto blob = q.getColumn(3);
-            c.state.assign(static_cast<const char*>(blob.getBlob()), static_cast<std::size_t>(blob.getBytes()));
-        }
-        return c;
-    });
+    return d_->guarded(
+        "cannot read the checkpoint of run " + std::to_string(run),
+        [&]() -> std::optional<Checkpoint> {
+            d_->requireRun(run);
+            SQLite::Statement q(
+                *d_->db,
+                withState
+                    ? "SELECT epoch, step, wall_seconds, state FROM checkpoints WHERE run_id = ?"
+                    : "SELECT epoch, step, wall_seconds FROM checkpoints WHERE run_id = ?");
+            q.bind(1, run);
+            if (!q.executeStep()) return std::nullopt;
+            Checkpoint c;
+            c.epoch = q.getColumn(0).getInt();
+            c.step = q.getColumn(1).getInt64();
+            c.wallSeconds = q.getColumn(2).getDouble();
+            if (withState) {
+                const auto blob = q.getColumn(3);
+                c.state.assign(static_cast<const char*>(blob.getBlob()),
+                               static_cast<std::size_t>(blob.getBytes()));
+            }
+            return c;
+        });
 }
 
-std::map<std::int64_t, std::vector<SeriesPoint>> RunStore::series(const std::vector<std::int64_t>& runs,
-                                                                  const std::string& metric, int maxPoints) const {
+std::map<std::int64_t, std::vector<SeriesPoint>>
+RunStore::series(const std::vector<std::int64_t>& runs, const std::string& metric,
+                 int maxPoints) const {
     const bool stepLevel = findStepMetric(metric) != nullptr;
     const bool epochLevel = std::any_of(d_->epochColumns.begin(), d_->epochColumns.end(),
                                         [&](const EpochMetric* m) { return m->name == metric; });
     if (!stepLevel && !epochLevel) {
         std::string known;
-        for (const auto& n : stepMetricNames()) known += " " + n;
-        for (const auto* m : d_->epochColumns) known += " " + m->name;
+        for (const auto& n : stepMetricNames())
+            known += " " + n;
+        for (const auto* m : d_->epochColumns)
+            known += " " + m->name;
         throw RunStoreError("unknown metric '" + metric + "'; known:" + known);
     }
     return d_->guarded("cannot read the series '" + metric + "'", [&] {
@@ -862,21 +1007,24 @@ std::map<std::int64_t, std::vector<SeriesPoint>> RunStore::series(const std::vec
         const std::string col = metric;
         // Buckets are equal ranges of steps (or epochs), averaged here while the primary key is
         // scanned in order (no sort in SQLite); runs that log at different densities thin alike.
-        SQLite::Statement range(db, "SELECT count(*), min(" + x + "), max(" + x + ") FROM " + table + " WHERE run_id = ? AND " +
-                                        col + " IS NOT NULL");
+        SQLite::Statement range(db, "SELECT count(*), min(" + x + "), max(" + x + ") FROM " +
+                                        table + " WHERE run_id = ? AND " + col + " IS NOT NULL");
         SQLite::Statement all(db, "SELECT step, epoch, wall_seconds, " + col + " FROM " + table +
-                                      " WHERE run_id = ? AND " + col + " IS NOT NULL ORDER BY " + x);
+                                      " WHERE run_id = ? AND " + col + " IS NOT NULL ORDER BY " +
+                                      x);
         std::map<std::int64_t, std::vector<SeriesPoint>> out;
         for (auto id : runs) {
             d_->requireRun(id);
             range.bind(1, id);
             range.executeStep();
             const std::int64_t n = range.getColumn(0).getInt64();
-            const std::int64_t lo = range.getColumn(1).getInt64(), hi = range.getColumn(2).getInt64();
+            const std::int64_t lo = range.getColumn(1).getInt64(),
+                               hi = range.getColumn(2).getInt64();
             range.reset();
             auto& points = out[id];
             const bool thin = maxPoints > 0 && n > maxPoints;
-            const std::int64_t width = thin ? (hi - lo + maxPoints) / maxPoints : 1; // ceil((hi - lo + 1) / maxPoints)
+            const std::int64_t width =
+                thin ? (hi - lo + maxPoints) / maxPoints : 1; // ceil((hi - lo + 1) / maxPoints)
             points.reserve(static_cast<std::size_t>(thin ? maxPoints : n));
             SeriesPoint sum;
             std::int64_t inBucket = 0, bucket = -1;
@@ -962,6 +1110,84 @@ void RunStore::setNotes(std::int64_t id, const std::string& notes) {
     });
 }
 
+namespace {
+
+const char* kMergedRunColumns =
+    "name, status, message, started_at, ended_at, config_json, config_hash, dataset, "
+    "dataset_fingerprint, seed, device, experts, alpha, distill, gate, libtorch_version, "
+    "mode_version, start_json, epochs_completed, steps, wall_seconds, test_accuracy, val_accuracy, "
+    "gate_routing_accuracy, notes, heartbeat_at, writer_host, writer_pid, writer_started";
+
+// The statements that copy what belongs to run ?2 of the attached store `src` to run ?1 of
+// main. Epoch metrics: the columns both files have (either may be older, or have metrics the
+// other lacks).
+std::vector<std::string> childCopies(SQLite::Database& db,
+                                     const std::vector<const EpochMetric*>& ours) {
+    std::set<std::string> srcColumns;
+    SQLite::Statement columns(db, "SELECT name FROM pragma_table_info('epochs', 'src')");
+    while (columns.executeStep())
+        srcColumns.insert(columns.getColumn(0).getString());
+    std::vector<const EpochMetric*> shared;
+    for (const auto* m : ours)
+        if (srcColumns.count(m->name)) shared.push_back(m);
+    std::vector<const StepMetric*> steps;
+    for (const auto& m : stepMetrics())
+        steps.push_back(&m);
+    const std::string epochCols = columnList(shared), stepCols = columnList(steps);
+    return {"INSERT INTO main.steps (run_id, step, epoch, wall_seconds, " + stepCols +
+                ") SELECT ?1, step, epoch, wall_seconds, " + stepCols +
+                " FROM src.steps WHERE run_id = ?2",
+            "INSERT INTO main.epochs (run_id, epoch, step, wall_seconds, " + epochCols +
+                ") SELECT ?1, epoch, step, wall_seconds, " + epochCols +
+                " FROM src.epochs WHERE run_id = ?2",
+            "INSERT INTO main.routing SELECT ?1, epoch, kind, matrix_json FROM src.routing WHERE "
+            "run_id = ?2",
+            "INSERT INTO main.expert_epochs SELECT ?1, epoch, expert, allocated, probing_accuracy, "
+            "probing_error, load, share, similarity FROM src.expert_epochs WHERE run_id = ?2",
+            "INSERT INTO main.run_tags SELECT ?1, tag FROM src.run_tags WHERE run_id = ?2",
+            "INSERT INTO main.checkpoints SELECT ?1, epoch, step, wall_seconds, created_at, state "
+            "FROM src.checkpoints WHERE run_id = ?2"};
+}
+
+// Copies every run of `src` that main does not hold yet (same config hash and start time).
+RunStore::MergeCount copyRuns(SQLite::Database& db, const std::vector<std::string>& children) {
+    RunStore::MergeCount count;
+    SQLite::Statement runs(db, "SELECT id, config_hash, started_at FROM src.runs ORDER BY id");
+    SQLite::Statement exists(db,
+                             "SELECT 1 FROM main.runs WHERE config_hash = ? AND started_at = ?");
+    SQLite::Statement copyRun(db, std::string("INSERT INTO main.runs (") + kMergedRunColumns +
+                                      ") SELECT " + kMergedRunColumns +
+                                      " FROM src.runs WHERE id = ?");
+    std::vector<std::unique_ptr<SQLite::Statement>> copies;
+    for (const auto& sql : children)
+        copies.push_back(std::make_unique<SQLite::Statement>(db, sql));
+    while (runs.executeStep()) {
+        const std::int64_t old = runs.getColumn(0).getInt64();
+        exists.bind(1, runs.getColumn(1).getString());
+        exists.bind(2, runs.getColumn(2).getDouble());
+        const bool present = exists.executeStep();
+        exists.reset();
+        if (present) {
+            ++count.skipped;
+            continue;
+        }
+        copyRun.bind(1, old);
+        copyRun.exec();
+        copyRun.reset();
+        const std::int64_t id = db.getLastInsertRowid();
+        for (auto& c : copies) {
+            c->bind(1, id);
+            c->bind(2, old);
+            c->exec();
+            c->reset();
+        }
+        ++count.copied;
+    }
+    return count;
+}
+
+} // namespace
+
 RunStore::MergeCount RunStore::mergeFrom(const std::string& otherPath) {
     {
         RunStore other(otherPath, Mode::ReadOnly); // checks it is a run store of this schema
@@ -970,7 +1196,6 @@ RunStore::MergeCount RunStore::mergeFrom(const std::string& otherPath) {
     }
     return d_->guarded("cannot merge " + otherPath, [&] {
         auto& db = *d_->db;
-        MergeCount count;
         SQLite::Statement attach(db, "ATTACH DATABASE ? AS src");
         attach.bind(1, otherPath);
         attach.exec();
@@ -984,56 +1209,7 @@ RunStore::MergeCount RunStore::mergeFrom(const std::string& otherPath) {
             }
         } detach{db};
         SQLite::Transaction tx(db);
-        const std::string cols =
-            "name, status, message, started_at, ended_at, config_json, config_hash, dataset, dataset_fingerprint, seed, "
-            "device, experts, alpha, distill, gate, libtorch_version, mode_version, start_json, epochs_completed, steps, "
-            "wall_seconds, test_accuracy, val_accuracy, gate_routing_accuracy, notes, heartbeat_at, writer_host, writer_pid, "
-            "writer_started";
-        // The metric columns both files have (either may be older, or have metrics the other lacks).
-        std::set<std::string> srcColumns;
-        SQLite::Statement columns(db, "SELECT name FROM pragma_table_info('epochs', 'src')");
-        while (columns.executeStep()) srcColumns.insert(columns.getColumn(0).getString());
-        std::vector<const EpochMetric*> shared;
-        for (const auto* m : d_->epochColumns)
-            if (srcColumns.count(m->name)) shared.push_back(m);
-        const std::string sharedEpochColumns = columnList(shared);
-        SQLite::Statement runs(db, "SELECT id, config_hash, started_at FROM src.runs ORDER BY id");
-        SQLite::Statement exists(db, "SELECT 1 FROM main.runs WHERE config_hash = ? AND started_at = ?");
-        SQLite::Statement copyRun(db, "INSERT INTO main.runs (" + cols + ") SELECT " + cols + " FROM src.runs WHERE id = ?");
-        const std::vector<std::string> children{
-            "INSERT INTO main.steps SELECT ?1, step, epoch, loss, task_loss, distill_loss, balance_loss, samples_per_second, "
-            "wall_seconds FROM src.steps WHERE run_id = ?2",
-            "INSERT INTO main.epochs (run_id, epoch, step, wall_seconds, " + sharedEpochColumns + ") SELECT ?1, epoch, "
-            "step, wall_seconds, " + sharedEpochColumns + " FROM src.epochs WHERE run_id = ?2",
-            "INSERT INTO main.routing SELECT ?1, epoch, kind, matrix_json FROM src.routing WHERE run_id = ?2",
-            "INSERT INTO main.expert_epochs SELECT ?1, epoch, expert, allocated, probing_accuracy, probing_error, load, share, "
-            "similarity FROM src.expert_epochs WHERE run_id = ?2",
-            "INSERT INTO main.run_tags SELECT ?1, tag FROM src.run_tags WHERE run_id = ?2",
-            "INSERT INTO main.checkpoints SELECT ?1, epoch, step, wall_seconds, created_at, state FROM src.checkpoints WHERE run_id = ?2"};
-        std::vector<std::unique_ptr<SQLite::Statement>> copies;
-        for (const auto& sql : children) copies.push_back(std::make_unique<SQLite::Statement>(db, sql));
-        while (runs.executeStep()) {
-            const std::int64_t old = runs.getColumn(0).getInt64();
-            exists.bind(1, runs.getColumn(1).getString());
-            exists.bind(2, runs.getColumn(2).getDouble());
-            const bool present = exists.executeStep();
-            exists.reset();
-            if (present) {
-                ++count.skipped;
-                continue;
-            }
-            copyRun.bind(1, old);
-            copyRun.exec();
-            copyRun.reset();
-            const std::int64_t id = db.getLastInsertRowid();
-            for (auto& c : copies) {
-                c->bind(1, id);
-                c->bind(2, old);
-                c->exec();
-                c->reset();
-            }
-            ++count.copied;
-        }
+        const MergeCount count = copyRuns(db, childCopies(db, d_->epochColumns));
         tx.commit();
         return count;
     });
@@ -1047,35 +1223,40 @@ std::string RunStore::integrityCheck() const {
     return d_->guarded("cannot check its integrity", [&] {
         SQLite::Statement q(*d_->db, "PRAGMA integrity_check");
         std::string report;
-        while (q.executeStep()) report += (report.empty() ? "" : "\n") + q.getColumn(0).getString();
+        while (q.executeStep())
+            report += (report.empty() ? "" : "\n") + q.getColumn(0).getString();
         return report;
     });
 }
 
 std::vector<std::string> RunStore::consistencyCheck() const {
     return d_->guarded("cannot check the runs against their data", [&] {
-        SQLite::Statement q(*d_->db,
-                            "SELECT r.id, r.status, r.epochs_completed, r.steps, r.test_accuracy, "
-                            "  (SELECT COALESCE(MAX(epoch), 0) FROM epochs e WHERE e.run_id = r.id), "
-                            "  (SELECT COALESCE(MAX(step), 0) FROM steps s WHERE s.run_id = r.id), "
-                            "  (SELECT COALESCE(MAX(step), 0) FROM epochs e WHERE e.run_id = r.id), "
-                            "  (SELECT test_accuracy FROM epochs e WHERE e.run_id = r.id ORDER BY epoch DESC LIMIT 1) "
-                            "FROM runs r WHERE r.status != 'running' ORDER BY r.id");
+        SQLite::Statement q(
+            *d_->db, "SELECT r.id, r.status, r.epochs_completed, r.steps, r.test_accuracy, "
+                     "  (SELECT COALESCE(MAX(epoch), 0) FROM epochs e WHERE e.run_id = r.id), "
+                     "  (SELECT COALESCE(MAX(step), 0) FROM steps s WHERE s.run_id = r.id), "
+                     "  (SELECT COALESCE(MAX(step), 0) FROM epochs e WHERE e.run_id = r.id), "
+                     "  (SELECT test_accuracy FROM epochs e WHERE e.run_id = r.id ORDER BY epoch "
+                     "DESC LIMIT 1) "
+                     "FROM runs r WHERE r.status != 'running' ORDER BY r.id");
         std::vector<std::string> problems;
         while (q.executeStep()) {
             const auto id = q.getColumn(0).getInt64();
-            const std::string who = "run " + std::to_string(id) + " (" + q.getColumn(1).getString() + "): ";
+            const std::string who =
+                "run " + std::to_string(id) + " (" + q.getColumn(1).getString() + "): ";
             const int epochs = q.getColumn(2).getInt(), storedEpochs = q.getColumn(5).getInt();
             const auto steps = q.getColumn(3).getInt64();
             const auto storedSteps = std::max(q.getColumn(6).getInt64(), q.getColumn(7).getInt64());
             if (epochs != storedEpochs)
-                problems.push_back(who + "says " + std::to_string(epochs) + " epochs completed, " + std::to_string(storedEpochs) +
-                                   " are stored");
+                problems.push_back(who + "says " + std::to_string(epochs) + " epochs completed, " +
+                                   std::to_string(storedEpochs) + " are stored");
             if (steps != storedSteps)
-                problems.push_back(who + "says " + std::to_string(steps) + " steps, the last stored step is " +
+                problems.push_back(who + "says " + std::to_string(steps) +
+                                   " steps, the last stored step is " +
                                    std::to_string(storedSteps));
             if (!q.getColumn(8).isNull() &&
-                (q.getColumn(4).isNull() || q.getColumn(4).getDouble() != q.getColumn(8).getDouble()))
+                (q.getColumn(4).isNull() ||
+                 q.getColumn(4).getDouble() != q.getColumn(8).getDouble()))
                 problems.push_back(who + "its test accuracy is not its last stored epoch's (" +
                                    std::to_string(q.getColumn(8).getDouble()) + ")");
         }

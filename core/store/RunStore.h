@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Every run in one SQLite file: its config, every step's losses, every epoch's metrics, routing
 // matrices, per-expert metrics, the final results and the latest checkpoint.
@@ -21,13 +22,13 @@
 namespace mode {
 
 class RunStoreError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 // Another connection (this or another program) held the write lock past the busy timeout: the
 // write was rolled back whole and may be tried again.
 class RunStoreBusy : public RunStoreError {
-public:
+  public:
     using RunStoreError::RunStoreError;
 };
 
@@ -35,11 +36,11 @@ struct RunRecord {
     std::int64_t id = 0;
     std::string name;
     RunStatus status = RunStatus::Running;
-    std::string message;               // why a run failed, diverged or stopped
-    double startedAt = 0;              // Unix time, seconds
+    std::string message;  // why a run failed, diverged or stopped
+    double startedAt = 0; // Unix time, seconds
     std::optional<double> endedAt;
-    double heartbeatAt = 0;            // last time the writer wrote
-    std::string configJson;            // the full resolved experiment
+    double heartbeatAt = 0; // last time the writer wrote
+    std::string configJson; // the full resolved experiment
     std::string configHash;
     std::string dataset, datasetFingerprint;
     std::int64_t seed = 0;
@@ -48,7 +49,7 @@ struct RunRecord {
     double alpha = 0;
     std::string distill, gate;
     std::string libtorchVersion, modeVersion;
-    RunStart start;                    // sizes, class and sub-task names
+    RunStart start; // sizes, class and sub-task names
     int epochsCompleted = 0;
     std::int64_t steps = 0;
     double wallSeconds = 0;
@@ -57,17 +58,17 @@ struct RunRecord {
     std::vector<std::string> tags;
     bool hasCheckpoint = false;
 
-    ExperimentConfig config() const;   // parsed configJson
+    ExperimentConfig config() const; // parsed configJson
 };
 
 struct RunFilter {
-    std::string dataset;               // exact
+    std::string dataset; // exact
     std::optional<RunStatus> status;
     std::string tag;
     std::optional<double> alphaMin, alphaMax;
     std::optional<int> experts;
-    std::string search;                // substring of the name, dataset or notes
-    int limit = 0;                     // 0: all
+    std::string search; // substring of the name, dataset or notes
+    int limit = 0;      // 0: all
 };
 
 // One point of a metric's series.
@@ -81,7 +82,7 @@ std::vector<std::string> stepMetricNames();  // loss, task_loss, distill_loss, .
 std::vector<std::string> epochMetricNames(); // train_loss, val_accuracy, test_accuracy, ...
 
 class RunStore {
-public:
+  public:
     enum class Mode { ReadWrite, ReadOnly };
     static constexpr int kSchemaVersion = 2;
 
@@ -99,12 +100,14 @@ public:
     int schemaVersion() const;
 
     // --- writing a run (the writer: one process, usually through RunRecorder) ---
-    std::int64_t beginRun(const ExperimentConfig& config, const RunStart& start, const std::string& name);
+    std::int64_t beginRun(const ExperimentConfig& config, const RunStart& start,
+                          const std::string& name);
     // Appends a batch of steps, updates the heartbeat; one transaction.
     void appendSteps(std::int64_t run, const std::vector<StepMetrics>& steps);
     // An epoch's metrics, routing matrices and per-expert metrics, plus the given steps not yet
     // written, in one transaction.
-    void appendEpoch(std::int64_t run, const EpochMetrics& epoch, const std::vector<StepMetrics>& pendingSteps = {});
+    void appendEpoch(std::int64_t run, const EpochMetrics& epoch,
+                     const std::vector<StepMetrics>& pendingSteps = {});
     // Keeps the run's latest checkpoint only (replaces the previous one).
     void saveCheckpoint(std::int64_t run, const Checkpoint& checkpoint);
     // Records the run's end. Its counters are what the store holds, whatever the result says: the
@@ -119,17 +122,18 @@ public:
 
     // --- reading ---
     std::vector<RunRecord> listRuns(const RunFilter& filter = {}) const; // newest first
-    RunRecord run(std::int64_t id) const;   // throws RunStoreError for an unknown id
+    RunRecord run(std::int64_t id) const; // throws RunStoreError for an unknown id
     bool hasRun(std::int64_t id) const;
     std::vector<StepMetrics> steps(std::int64_t run) const;
-    std::vector<EpochMetrics> epochs(std::int64_t run) const;  // with routing and experts
+    std::vector<EpochMetrics> epochs(std::int64_t run) const; // with routing and experts
     // withState false: where the checkpoint is (epoch, step), without reading its archive.
     std::optional<Checkpoint> checkpoint(std::int64_t run, bool withState = true) const;
     // One metric of many runs, read in one snapshot. maxPoints > 0 downsamples each series to
     // at most that many points: means over equal ranges of steps (epochs for epoch metrics).
     // Unknown metric: RunStoreError.
     std::map<std::int64_t, std::vector<SeriesPoint>> series(const std::vector<std::int64_t>& runs,
-                                                            const std::string& metric, int maxPoints = 0) const;
+                                                            const std::string& metric,
+                                                            int maxPoints = 0) const;
 
     // --- editing ---
     void deleteRun(std::int64_t id);
@@ -162,7 +166,7 @@ public:
 
     struct Impl;
 
-private:
+  private:
     std::unique_ptr<Impl> d_;
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Who is writing a run: host, process id and the process's start time, so that a run left
 // `running` by a process that is gone (killed, crashed, machine rebooted) is told apart from a

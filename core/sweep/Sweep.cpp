@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "sweep/Sweep.h"
 
 #include "config/JsonFile.h"
@@ -13,7 +14,9 @@ using json = nlohmann::json;
 namespace mode {
 
 namespace {
-std::string valueText(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+std::string valueText(const json& v) {
+    return v.is_string() ? v.get<std::string>() : v.dump();
+}
 
 // The last part of a dotted path, for run names: "loss.alpha" -> "alpha".
 std::string shortName(const std::string& path) {
@@ -27,9 +30,12 @@ void setJsonPath(json& j, const std::string& path, const json& value) {
     std::size_t start = 0;
     for (;;) {
         const auto dot = path.find('.', start);
-        const std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        const std::string key =
+            path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
         if (key.empty()) throw ConfigError("grid field '" + path + "' has an empty part");
-        if (!node->is_object()) throw ConfigError("grid field '" + path + "': '" + key + "' is inside a value, not a section");
+        if (!node->is_object())
+            throw ConfigError("grid field '" + path + "': '" + key +
+                              "' is inside a value, not a section");
         if (dot == std::string::npos) {
             (*node)[key] = value;
             return;
@@ -51,10 +57,13 @@ Shard Shard::parse(const std::string& text) {
         s.count = std::stoul(text.substr(slash + 1), &used);
         if (used != text.size() - slash - 1) throw std::invalid_argument("junk");
     } catch (const std::exception&) {
-        throw ConfigError("--shard '" + text + "': write i/n, e.g. 0/4 for the first of four shards");
+        throw ConfigError("--shard '" + text +
+                          "': write i/n, e.g. 0/4 for the first of four shards");
     }
     if (s.count < 1 || s.index >= s.count)
-        throw ConfigError("--shard '" + text + "': needs 0 <= i < n (shards are numbered from 0, like Slurm array tasks)");
+        throw ConfigError(
+            "--shard '" + text +
+            "': needs 0 <= i < n (shards are numbered from 0, like Slurm array tasks)");
     return s;
 }
 
@@ -68,18 +77,23 @@ Sweep Sweep::fromFile(const std::string& path) {
     // The grid varies in the order the file lists its fields (json objects sort their keys).
     const auto ordered = nlohmann::ordered_json::parse(text.str());
     std::vector<std::string> order;
-    for (auto it = ordered["grid"].begin(); it != ordered["grid"].end(); ++it) order.push_back(it.key());
+    for (auto it = ordered["grid"].begin(); it != ordered["grid"].end(); ++it)
+        order.push_back(it.key());
     std::stable_sort(s.grid.begin(), s.grid.end(), [&](const auto& a, const auto& b) {
-        return std::find(order.begin(), order.end(), a.first) < std::find(order.begin(), order.end(), b.first);
+        return std::find(order.begin(), order.end(), a.first) <
+               std::find(order.begin(), order.end(), b.first);
     });
     return s;
 }
 
 Sweep Sweep::fromJson(const json& j, const std::string& source, const std::string& folder) {
-    if (!j.is_object()) throw ConfigError(source + ": a sweep file is a JSON object with name, base and grid");
+    if (!j.is_object())
+        throw ConfigError(source + ": a sweep file is a JSON object with name, base and grid");
     for (auto it = j.begin(); it != j.end(); ++it)
-        if (it.key() != "name" && it.key() != "base" && it.key() != "base_file" && it.key() != "grid")
-            throw ConfigError(source + ": unknown key '" + it.key() + "' (known: name, base, base_file, grid)");
+        if (it.key() != "name" && it.key() != "base" && it.key() != "base_file" &&
+            it.key() != "grid")
+            throw ConfigError(source + ": unknown key '" + it.key() +
+                              "' (known: name, base, base_file, grid)");
     Sweep s;
     s.name = j.value("name", fs::path(source).stem().string());
     const fs::path dir = fs::absolute(folder.empty() ? fs::path(".") : fs::path(folder));
@@ -88,20 +102,25 @@ Sweep Sweep::fromJson(const json& j, const std::string& source, const std::strin
         s.base = ExperimentConfig::fromFile(base.string()).toJson();
     }
     if (j.contains("base")) {
-        if (!j.at("base").is_object()) throw ConfigError(source + ": base must be an object (an experiment, or part of one)");
+        if (!j.at("base").is_object())
+            throw ConfigError(source + ": base must be an object (an experiment, or part of one)");
         s.base.merge_patch(j.at("base"));
     }
     if (!j.contains("grid") || !j.at("grid").is_object() || j.at("grid").empty())
-        throw ConfigError(source + ": grid must be an object of field -> list of values, e.g. {\"loss.alpha\": [0, 0.1]}");
+        throw ConfigError(
+            source +
+            ": grid must be an object of field -> list of values, e.g. {\"loss.alpha\": [0, 0.1]}");
     for (auto it = j.at("grid").begin(); it != j.at("grid").end(); ++it) {
         if (!it->is_array() || it->empty())
-            throw ConfigError(source + ": grid." + it.key() + " must be a non-empty list of values");
+            throw ConfigError(source + ": grid." + it.key() +
+                              " must be a non-empty list of values");
         s.grid.push_back({it.key(), std::vector<json>(it->begin(), it->end())});
     }
     // A data path in the base is relative to the sweep file, as in experiment files.
     if (s.base.contains("data") && s.base["data"].contains("path")) {
         const std::string p = s.base["data"]["path"].get<std::string>();
-        if (!p.empty() && fs::path(p).is_relative()) s.base["data"]["path"] = (dir / p).lexically_normal().string();
+        if (!p.empty() && fs::path(p).is_relative())
+            s.base["data"]["path"] = (dir / p).lexically_normal().string();
     }
     s.expand(); // every point must be a valid experiment
     return s;
@@ -109,7 +128,8 @@ Sweep Sweep::fromJson(const json& j, const std::string& source, const std::strin
 
 std::size_t Sweep::size() const {
     std::size_t n = 1;
-    for (const auto& g : grid) n *= g.second.size();
+    for (const auto& g : grid)
+        n *= g.second.size();
     return n;
 }
 
@@ -138,10 +158,12 @@ std::vector<SweepRun> Sweep::expand() const {
         try {
             p.config = ExperimentConfig::fromJson(j, "sweep point " + std::to_string(i));
         } catch (const ConfigError& e) {
-            throw ConfigError("sweep '" + name + "', point " + std::to_string(i) + " (" + label + "): " + e.what());
+            throw ConfigError("sweep '" + name + "', point " + std::to_string(i) + " (" + label +
+                              "): " + e.what());
         }
         if (auto issues = validate(p.config, true); !issues.empty())
-            throw ConfigError("sweep '" + name + "', point " + std::to_string(i) + " (" + label + "): " + describe(issues));
+            throw ConfigError("sweep '" + name + "', point " + std::to_string(i) + " (" + label +
+                              "): " + describe(issues));
         points.push_back(std::move(p));
     }
     return points;

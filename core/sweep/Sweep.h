@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // A sweep: a base experiment and a grid of values for any config fields (dotted paths such as
 // "loss.alpha" or "train.seed"), expanded into one experiment per grid point, in a fixed order.
@@ -17,8 +18,8 @@
 namespace mode {
 
 struct SweepRun {
-    std::size_t index = 0;                 // in the full grid
-    ExperimentConfig config;               // named "<sweep> key=value ..."
+    std::size_t index = 0;                                   // in the full grid
+    ExperimentConfig config;                                 // named "<sweep> key=value ..."
     std::vector<std::pair<std::string, std::string>> values; // field -> value, in grid order
 };
 
@@ -31,7 +32,8 @@ struct Sweep {
     // Parses and checks a sweep file; relative paths (base_file, data.path) are resolved against
     // its folder. Throws ConfigError with the file and what is wrong.
     static Sweep fromFile(const std::string& path);
-    static Sweep fromJson(const nlohmann::json& j, const std::string& source, const std::string& folder = ".");
+    static Sweep fromJson(const nlohmann::json& j, const std::string& source,
+                          const std::string& folder = ".");
 
     std::size_t size() const;
     // Every grid point (the first field varies slowest); each config is validated.

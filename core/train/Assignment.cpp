@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "train/Assignment.h"
 
 #include <algorithm>
@@ -34,12 +35,21 @@ std::vector<int> maxWeightAssignment(const std::vector<double>& scores, int rows
             for (int j = 1; j <= n; ++j) {
                 if (used[j]) continue;
                 double cur = cost(i0, j) - u[i0] - v[j];
-                if (cur < minv[j]) { minv[j] = cur; way[j] = j0; }
-                if (minv[j] < delta) { delta = minv[j]; j1 = j; }
+                if (cur < minv[j]) {
+                    minv[j] = cur;
+                    way[j] = j0;
+                }
+                if (minv[j] < delta) {
+                    delta = minv[j];
+                    j1 = j;
+                }
             }
             for (int j = 0; j <= n; ++j) {
-                if (used[j]) { u[p[j]] += delta; v[j] -= delta; }
-                else minv[j] -= delta;
+                if (used[j]) {
+                    u[p[j]] += delta;
+                    v[j] -= delta;
+                } else
+                    minv[j] -= delta;
             }
             j0 = j1;
         } while (p[j0] != 0);
@@ -57,7 +67,8 @@ std::vector<int> maxWeightAssignment(const std::vector<double>& scores, int rows
 double gateRoutingAccuracy(const std::vector<std::int64_t>& counts, int subtasks, int experts) {
     std::vector<double> scores(counts.begin(), counts.end());
     auto owner = maxWeightAssignment(scores, subtasks, experts);
-    std::int64_t total = std::accumulate(counts.begin(), counts.end(), std::int64_t{0}), matched = 0;
+    std::int64_t total = std::accumulate(counts.begin(), counts.end(), std::int64_t{0}),
+                 matched = 0;
     for (int s = 0; s < subtasks; ++s)
         if (owner[s] >= 0) matched += counts[static_cast<std::size_t>(s) * experts + owner[s]];
     return total ? static_cast<double>(matched) / static_cast<double>(total) : 0.0;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Best one-to-one assignment (Hungarian method) and gate routing accuracy: how many samples
 // the gate sends to the expert that owns their sub-task, with owners chosen to match best.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "train/Evaluator.h"
 
 #include "loss/MutualDistillationLoss.h"
@@ -18,7 +19,8 @@ std::vector<double> toVector(const torch::Tensor& t) {
 
 std::vector<std::int64_t> toCounts(const torch::Tensor& t) {
     std::vector<std::int64_t> counts;
-    for (double v : toVector(t)) counts.push_back(static_cast<std::int64_t>(std::llround(v)));
+    for (double v : toVector(t))
+        counts.push_back(static_cast<std::int64_t>(std::llround(v)));
     return counts;
 }
 
@@ -56,8 +58,8 @@ struct Evaluator::Sums {
     Sums(const EvaluationTask& task, const SplitTensors& split, bool diagnostics);
     void addMixture(const MoDEOutput& out, const torch::Tensor& y, std::int64_t rows,
                     bool classification);
-    void addDiagnostics(const MoDEOutput& out, const torch::Tensor& y,
-                        const torch::Tensor& subtask, bool classification);
+    void addDiagnostics(const MoDEOutput& out, const torch::Tensor& y, const torch::Tensor& subtask,
+                        bool classification);
 };
 
 Evaluator::Sums::Sums(const EvaluationTask& task, const SplitTensors& split, bool diagnostics) {
@@ -125,7 +127,9 @@ void Evaluator::Sums::addDiagnostics(const MoDEOutput& out, const torch::Tensor&
 Evaluator::Evaluator(EvaluationTask task, Forward forward, std::int64_t chunkRows)
     : task_(std::move(task)), forward_(std::move(forward)), chunkRows_(chunkRows) {}
 
-Scores Evaluator::score(const SplitTensors& split) const { return run(split, nullptr); }
+Scores Evaluator::score(const SplitTensors& split) const {
+    return run(split, nullptr);
+}
 
 Scores Evaluator::scoreWithDiagnostics(const SplitTensors& split, EpochMetrics& metrics) const {
     return run(split, &metrics);
@@ -142,8 +146,8 @@ Scores Evaluator::run(const SplitTensors& split, EpochMetrics* metrics) const {
         auto out = forward_(split.x.narrow(0, first, length));
         sums.addMixture(out, y, length, task_.classification);
         if (!metrics) continue;
-        auto subtask = split.subtask.defined() ? split.subtask.narrow(0, first, length)
-                                               : torch::Tensor();
+        auto subtask =
+            split.subtask.defined() ? split.subtask.narrow(0, first, length) : torch::Tensor();
         sums.addDiagnostics(out, y, subtask, task_.classification);
     }
     const Scores scores = mixtureScores(split, sums);
@@ -177,9 +181,8 @@ void Evaluator::report(const Sums& sums, std::int64_t rows, EpochMetrics& metric
     if (sums.subtaskTop.defined()) {
         metrics.routingBySubtask =
             routingMatrix(sums.subtaskGate, sums.subtaskTop, task_.subtaskNames);
-        metrics.gateRoutingAccuracy =
-            gateRoutingAccuracy(toCounts(sums.subtaskTop),
-                                static_cast<int>(task_.subtaskNames.size()), experts);
+        metrics.gateRoutingAccuracy = gateRoutingAccuracy(
+            toCounts(sums.subtaskTop), static_cast<int>(task_.subtaskNames.size()), experts);
     }
     metrics.gateEntropy = sums.entropy.item<double>() / n;
     auto norms = sums.gram.diagonal().clamp_min(1e-30).sqrt();
@@ -195,8 +198,10 @@ void Evaluator::report(const Sums& sums, std::int64_t rows, EpochMetrics& metric
         m.share = allocated[i] / n;
         m.load = load[i] / n;
         if (m.allocated > 0) {
-            if (task_.classification) m.probingAccuracy = probe[i] / allocated[i];
-            else m.probingError = probe[i] / allocated[i];
+            if (task_.classification)
+                m.probingAccuracy = probe[i] / allocated[i];
+            else
+                m.probingError = probe[i] / allocated[i];
         }
         double similarity = 0; // to the other experts
         for (int j = 0; j < experts; ++j)

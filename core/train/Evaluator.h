@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // What a model scores on one split: the mixture's loss and accuracy (RMSE and R^2 for a
 // regression target) and, for the epoch's report, how the gate routes the rows (by class and by
@@ -38,7 +39,7 @@ struct EvaluationTask {
 };
 
 class Evaluator {
-public:
+  public:
     // The model's forward pass in evaluation mode (the caller switches the model's mode);
     // it is run on at most chunkRows rows at a time, without gradient.
     using Forward = std::function<MoDEOutput(const torch::Tensor& x)>;
@@ -51,7 +52,7 @@ public:
     // per-expert allocation, share, load, probing and similarity, gate entropy.
     Scores scoreWithDiagnostics(const SplitTensors& split, EpochMetrics& metrics) const;
 
-private:
+  private:
     struct Sums;
     Scores run(const SplitTensors& split, EpochMetrics* metrics) const;
     Scores mixtureScores(const SplitTensors& split, const Sums& sums) const;

@@ -12,12 +12,17 @@ namespace mode {
 using json = nlohmann::json;
 
 namespace {
-template <typename T> json opt(const std::optional<T>& v) { return v ? json(*v) : json(nullptr); }
+template <typename T> json opt(const std::optional<T>& v) {
+    return v ? json(*v) : json(nullptr);
+}
 } // namespace
 
 json routingJson(const RoutingMatrix& m) {
-    return {{"rows", m.rowNames}, {"experts", m.experts}, {"mean_gate", m.meanGate},
-            {"argmax_share", m.argmaxShare}, {"row_counts", m.rowCounts}};
+    return {{"rows", m.rowNames},
+            {"experts", m.experts},
+            {"mean_gate", m.meanGate},
+            {"argmax_share", m.argmaxShare},
+            {"row_counts", m.rowCounts}};
 }
 
 RoutingMatrix routingFromJson(const json& j) {
@@ -28,8 +33,10 @@ RoutingMatrix routingFromJson(const json& j) {
     m.argmaxShare = j.at("argmax_share").get<std::vector<double>>();
     m.rowCounts = j.at("row_counts").get<std::vector<std::int64_t>>();
     const std::size_t cells = m.rowNames.size() * static_cast<std::size_t>(std::max(0, m.experts));
-    if (m.meanGate.size() != cells || m.argmaxShare.size() != cells || m.rowCounts.size() != m.rowNames.size())
-        throw std::invalid_argument("routing matrix: the sizes of its rows, experts and cells do not match");
+    if (m.meanGate.size() != cells || m.argmaxShare.size() != cells ||
+        m.rowCounts.size() != m.rowNames.size())
+        throw std::invalid_argument(
+            "routing matrix: the sizes of its rows, experts and cells do not match");
     return m;
 }
 

@@ -1,5 +1,5 @@
-#pragma once
 // SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
 // A run's events as JSON, as the store keeps them and the tools print them: epoch metrics (the
 // keys are the metric catalog's names), routing matrices and per-expert metrics.
 

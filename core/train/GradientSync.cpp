@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "train/GradientSync.h"
 
 #include "distributed/DistributedImpl.h"
@@ -26,7 +27,7 @@ std::vector<double> readBack(const torch::Tensor& t) {
 namespace {
 
 class LocalGradientSync final : public GradientSync {
-public:
+  public:
     explicit LocalGradientSync(std::vector<torch::Tensor> parameters)
         : parameters_(std::move(parameters)) {}
     int rank() const override { return 0; }
@@ -51,7 +52,7 @@ public:
 
     bool anyRank(bool flag) override { return flag; }
 
-private:
+  private:
     std::vector<torch::Tensor> parameters_;
 };
 
@@ -61,7 +62,7 @@ private:
 // of the global minibatch's mean loss. The statistics travel in the parameters' precision
 // (float32): the logged losses are rounded to it.
 class C10dGradientSync final : public GradientSync {
-public:
+  public:
     C10dGradientSync(Distributed& group, std::vector<torch::Tensor> parameters)
         : group_(group), parameters_(std::move(parameters)) {}
     int rank() const override { return group_.rank(); }
@@ -73,15 +74,17 @@ public:
         group_.impl().broadcastFromRankZero(parametersAndBuffers);
     }
 
-    StepStatistics combine(const torch::Tensor& local, std::int64_t rows,
-                           std::int64_t globalRows, bool stopAsked) override {
+    StepStatistics combine(const torch::Tensor& local, std::int64_t rows, std::int64_t globalRows,
+                           bool stopAsked) override {
         auto buffer = pack(local, rows, globalRows, stopAsked);
         group_.impl().allReduceSum(buffer);
         std::int64_t at = 0;
         for (auto& p : parameters_) {
             auto summed = buffer.narrow(0, at, p.numel()).view_as(p);
-            if (p.grad().defined()) p.mutable_grad().copy_(summed);
-            else p.mutable_grad() = summed.clone();
+            if (p.grad().defined())
+                p.mutable_grad().copy_(summed);
+            else
+                p.mutable_grad() = summed.clone();
             at += p.numel();
         }
         // Summed: the four loss sums, the correct count and the stop requests.
@@ -106,7 +109,7 @@ public:
         return count.item<double>() > 0;
     }
 
-private:
+  private:
     // This rank's gradients times its share of the minibatch, then its statistics: the losses
     // times its rows (sums), the correct count, and 1 if it was asked to stop.
     torch::Tensor pack(const torch::Tensor& local, std::int64_t rows, std::int64_t globalRows,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // How the ranks of a run agree on each step: the gradients and the step's statistics of every
 // rank combined into those of the global minibatch. One process alone has nothing to combine
@@ -31,7 +32,7 @@ struct StepStatistics {
 };
 
 class GradientSync {
-public:
+  public:
     virtual ~GradientSync() = default;
     virtual int rank() const = 0;
     virtual int worldSize() const = 0;

@@ -8,19 +8,20 @@ namespace mode {
 namespace {
 
 // A metric held in a double member (NaN: not measured) or an optional one.
-#define MODE_STEP(name, label, member)                                                                                 \
-    StepMetric {                                                                                                       \
-        name, label, 4, [](const StepMetrics& m) { return m.member; }, [](StepMetrics& m, double v) { m.member = v; }  \
+#define MODE_STEP(name, label, member)                                                             \
+    StepMetric {                                                                                   \
+        name, label, 4, [](const StepMetrics& m) { return m.member; },                             \
+            [](StepMetrics& m, double v) { m.member = v; }                                         \
     }
-#define MODE_EPOCH(name, label, member)                                                                                \
-    EpochMetric {                                                                                                      \
-        name, label, 4, [](const EpochMetrics& m) -> std::optional<double> { return m.member; },                      \
-            [](EpochMetrics& m, std::optional<double> v) { m.member = v.value_or(std::nan("")); }                     \
+#define MODE_EPOCH(name, label, member)                                                            \
+    EpochMetric {                                                                                  \
+        name, label, 4, [](const EpochMetrics& m) -> std::optional<double> { return m.member; },   \
+            [](EpochMetrics& m, std::optional<double> v) { m.member = v.value_or(std::nan("")); }  \
     }
-#define MODE_EPOCH_OPTIONAL(name, label, member)                                                                       \
-    EpochMetric {                                                                                                      \
-        name, label, 4, [](const EpochMetrics& m) { return m.member; },                                                \
-            [](EpochMetrics& m, std::optional<double> v) { m.member = v; }                                             \
+#define MODE_EPOCH_OPTIONAL(name, label, member)                                                   \
+    EpochMetric {                                                                                  \
+        name, label, 4, [](const EpochMetrics& m) { return m.member; },                            \
+            [](EpochMetrics& m, std::optional<double> v) { m.member = v; }                         \
     }
 
 std::vector<EpochMetric>& epochTable() {
@@ -36,7 +37,8 @@ std::vector<EpochMetric>& epochTable() {
         MODE_EPOCH_OPTIONAL("test_rmse", "test RMSE", testRmse),
         MODE_EPOCH_OPTIONAL("test_r2", "test R\u00b2", testR2),
         MODE_EPOCH("gate_entropy", "gate entropy (nats)", gateEntropy),
-        MODE_EPOCH("expert_similarity", "expert similarity (mean pairwise cosine)", expertSimilarity),
+        MODE_EPOCH("expert_similarity", "expert similarity (mean pairwise cosine)",
+                   expertSimilarity),
         MODE_EPOCH_OPTIONAL("gate_routing_accuracy", "gate routing accuracy", gateRoutingAccuracy),
     };
     return t;
@@ -66,7 +68,9 @@ const std::vector<StepMetric>& stepMetrics() {
 }
 #undef MODE_STEP
 
-const std::vector<EpochMetric>& epochMetrics() { return epochTable(); }
+const std::vector<EpochMetric>& epochMetrics() {
+    return epochTable();
+}
 
 const StepMetric* findStepMetric(const std::string& name) {
     for (const auto& m : stepMetrics())
@@ -82,7 +86,8 @@ const EpochMetric* findEpochMetric(const std::string& name) {
 
 void addEpochMetric(EpochMetric metric) {
     if (!isColumnName(metric.name))
-        throw std::invalid_argument("metric name '" + metric.name + "': use lower_snake_case (a-z, 0-9, _)");
+        throw std::invalid_argument("metric name '" + metric.name +
+                                    "': use lower_snake_case (a-z, 0-9, _)");
     if (findEpochMetric(metric.name) || findStepMetric(metric.name) || metric.name == "epoch" ||
         metric.name == "step" || metric.name == "wall_seconds" || metric.name == "run_id")
         throw std::invalid_argument("metric name '" + metric.name + "' is taken");
@@ -93,8 +98,10 @@ void addEpochMetric(EpochMetric metric) {
             return it->second;
         };
         metric.set = [name = metric.name](EpochMetrics& m, std::optional<double> v) {
-            if (v) m.extra[name] = *v;
-            else m.extra.erase(name);
+            if (v)
+                m.extra[name] = *v;
+            else
+                m.extra.erase(name);
         };
     }
     if (metric.label.empty()) metric.label = metric.name;

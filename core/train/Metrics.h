@@ -1,5 +1,5 @@
-#pragma once
 // SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
 // The metrics vocabulary: one declaration per metric a run reports, step by step or epoch by
 // epoch (its name, which is also the store's column, the exports' header and the JSON key; its
 // label; how many decimals it is shown with; how it is read from and written to the event

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "train/Trainer.h"
 
 #include "data/TextLoader.h"
@@ -59,8 +60,8 @@ SplitTensors gather(const Dataset& d, const std::vector<std::int64_t>& rows,
                     const torch::Device& device) {
     SplitTensors s;
     const auto n = static_cast<std::int64_t>(rows.size());
-    auto all = torch::from_blob(const_cast<float*>(d.features.data()), {d.rows, d.cols},
-                                torch::kFloat32);
+    auto all =
+        torch::from_blob(const_cast<float*>(d.features.data()), {d.rows, d.cols}, torch::kFloat32);
     auto idx = torch::from_blob(const_cast<std::int64_t*>(rows.data()), {n}, torch::kInt64);
     s.x = all.index_select(0, idx).to(device);
     if (d.task == TaskType::Classification)
@@ -74,7 +75,8 @@ SplitTensors gather(const Dataset& d, const std::vector<std::int64_t>& rows,
 
 std::string shapeText(c10::IntArrayRef sizes) {
     std::string t = "[";
-    for (std::size_t i = 0; i < sizes.size(); ++i) t += (i ? ", " : "") + std::to_string(sizes[i]);
+    for (std::size_t i = 0; i < sizes.size(); ++i)
+        t += (i ? ", " : "") + std::to_string(sizes[i]);
     return t + "]";
 }
 
@@ -198,7 +200,8 @@ struct Trainer::Impl {
     Impl(ExperimentConfig c, Dataset d) : config(std::move(c)), data(std::move(d)) {
         requireValid(config);
         classification = data.task == TaskType::Classification;
-        if (!classification && parseChoice<DistillKind>(config.loss.distill, "loss.distill") == DistillKind::Kl)
+        if (!classification &&
+            parseChoice<DistillKind>(config.loss.distill, "loss.distill") == DistillKind::Kl)
             throw ConfigError("loss.distill: kl compares the experts' class distributions, and " +
                               data.name +
                               " has a regression target (a softmax over one output is always 1, "
@@ -244,8 +247,8 @@ struct Trainer::Impl {
     }
 
     MoDEModel newModel() const {
-        return MoDEModel(config.model, static_cast<int>(data.cols), data.outputs(),
-                         data.imageShape, static_cast<std::int64_t>(data.vocabulary.size()));
+        return MoDEModel(config.model, static_cast<int>(data.cols), data.outputs(), data.imageShape,
+                         static_cast<std::int64_t>(data.vocabulary.size()));
     }
 
     void buildModel() {
@@ -318,10 +321,10 @@ struct Trainer::Impl {
 
     RunResult run() {
         RunState state;
-        plan = MinibatchPlan(train.rows(), config.train.batchSize, sync->rank(),
-                             sync->worldSize());
+        plan = MinibatchPlan(train.rows(), config.train.batchSize, sync->rank(), sync->worldSize());
         const RunStart start = runStart();
-        for (auto* o : observers) o->onRunStart(start);
+        for (auto* o : observers)
+            o->onRunStart(start);
         std::optional<RunEnd> end;
         try {
             const int firstEpoch = prepareRun(state);
@@ -342,7 +345,8 @@ struct Trainer::Impl {
         state.result.status = end.status;
         state.result.message = std::move(end.message);
         state.result.wallSeconds = state.seconds();
-        for (auto* o : observers) o->onRunEnd(state.result);
+        for (auto* o : observers)
+            o->onRunEnd(state.result);
         return state.result;
     }
 
@@ -370,7 +374,8 @@ struct Trainer::Impl {
                 std::chrono::duration<double>(resume->wallSeconds));
         }
         auto initialState = model->parameters();
-        for (auto& b : model->buffers()) initialState.push_back(b);
+        for (auto& b : model->buffers())
+            initialState.push_back(b);
         sync->shareInitialState(std::move(initialState));
         return firstEpoch;
     }
@@ -454,18 +459,17 @@ struct Trainer::Impl {
 
     // A step whose loss or gradients are not finite ends the run before it is applied.
     std::optional<RunEnd> divergence(const StepStatistics& s, int epoch, std::int64_t step) {
-        const std::string where = "diverged at step " + std::to_string(step) + " (epoch " +
-                                  std::to_string(epoch) + "): ";
+        const std::string where =
+            "diverged at step " + std::to_string(step) + " (epoch " + std::to_string(epoch) + "): ";
         if (!std::isfinite(s.total))
             return RunEnd{RunStatus::Diverged, where + "the total loss is " + fmt(s.total) +
                                                    " (task " + fmt(s.task) + ", distillation " +
-                                                   fmt(s.distill) + ", balance " +
-                                                   fmt(s.balance) + ")"};
+                                                   fmt(s.distill) + ", balance " + fmt(s.balance) +
+                                                   ")"};
         if (!s.gradientsFinite)
-            return RunEnd{RunStatus::Diverged, where + "the gradient of '" +
-                                                   nonFiniteParameter() +
-                                                   "' is not finite (total loss " +
-                                                   fmt(s.total) + ")"};
+            return RunEnd{RunStatus::Diverged, where + "the gradient of '" + nonFiniteParameter() +
+                                                   "' is not finite (total loss " + fmt(s.total) +
+                                                   ")"};
         return std::nullopt;
     }
 
@@ -491,7 +495,8 @@ struct Trainer::Impl {
         const double elapsed = totals.trainingSeconds();
         m.samplesPerSecond = elapsed > 0 ? static_cast<double>(totals.rows) / elapsed : 0;
         m.wallSeconds = state.seconds() - std::chrono::duration<double>(totals.paused).count();
-        for (auto* o : observers) o->onStep(m);
+        for (auto* o : observers)
+            o->onStep(m);
     }
 
     // The epoch's metrics and evaluation (rank 0 evaluates and reports; the other ranks go on
@@ -513,7 +518,8 @@ struct Trainer::Impl {
         if (sync->anyRank(evaluates && !finite))
             return RunEnd{RunStatus::Diverged, "diverged in epoch " + std::to_string(epoch) +
                                                    ": the evaluation loss is not finite"};
-        for (auto* o : observers) o->onEpoch(m);
+        for (auto* o : observers)
+            o->onEpoch(m);
         handOutCheckpoint(epoch, m.wallSeconds, state);
         state.result.epochsCompleted = epoch;
         state.result.final = std::move(m);
@@ -590,9 +596,8 @@ struct Trainer::Impl {
         } catch (const CheckpointError& e) {
             throw CheckpointError(where + ": " + e.what());
         } catch (const std::exception& e) {
-            throw CheckpointError(where +
-                                  " cannot be read (damaged, or written for another model): " +
-                                  firstLine(e));
+            throw CheckpointError(
+                where + " cannot be read (damaged, or written for another model): " + firstLine(e));
         }
         r.epoch = c.epoch;
         r.step = c.step;
@@ -632,10 +637,12 @@ struct Trainer::Impl {
         torch::NoGradGuard noGrad;
         auto to = model->parameters();
         auto from = restoredModel->parameters();
-        for (std::size_t i = 0; i < to.size(); ++i) to[i].copy_(from[i]);
+        for (std::size_t i = 0; i < to.size(); ++i)
+            to[i].copy_(from[i]);
         auto toBuffers = model->buffers();
         auto fromBuffers = restoredModel->buffers();
-        for (std::size_t i = 0; i < toBuffers.size(); ++i) toBuffers[i].copy_(fromBuffers[i]);
+        for (std::size_t i = 0; i < toBuffers.size(); ++i)
+            toBuffers[i].copy_(fromBuffers[i]);
         return r;
     }
 
@@ -658,10 +665,10 @@ struct Trainer::Impl {
         for (const auto& p : mine) {
             const auto* other = theirs.find(p.key());
             if (!other || other->sizes() != p.value().sizes())
-                throw CheckpointError(
-                    "it was written for another model: parameter '" + p.key() + "' has shape " +
-                    (other ? shapeText(other->sizes()) : std::string("(none)")) +
-                    ", this model's " + shapeText(p.value().sizes()));
+                throw CheckpointError("it was written for another model: parameter '" + p.key() +
+                                      "' has shape " +
+                                      (other ? shapeText(other->sizes()) : std::string("(none)")) +
+                                      ", this model's " + shapeText(p.value().sizes()));
         }
     }
 };
@@ -669,12 +676,18 @@ struct Trainer::Impl {
 Trainer::Trainer(ExperimentConfig config, Dataset data)
     : d_(std::make_unique<Impl>(std::move(config), std::move(data))) {}
 Trainer::~Trainer() = default;
-void Trainer::addObserver(TrainingObserver* o) { d_->observers.push_back(o); }
-TrainerControl& Trainer::control() { return *d_->control; }
+void Trainer::addObserver(TrainingObserver* o) {
+    d_->observers.push_back(o);
+}
+TrainerControl& Trainer::control() {
+    return *d_->control;
+}
 void Trainer::useControl(TrainerControl* control) {
     d_->control = control ? control : &d_->ownControl;
 }
-RunResult Trainer::run() { return d_->run(); }
+RunResult Trainer::run() {
+    return d_->run();
+}
 void Trainer::useDistributed(Distributed* group) {
     if (group && group->worldSize() > 1 && d_->resume)
         throw DistributedError(
@@ -684,7 +697,11 @@ void Trainer::useDistributed(Distributed* group) {
 void Trainer::resumeFrom(const Checkpoint& c, std::optional<EpochMetrics> last) {
     d_->resumeFrom(c, std::move(last));
 }
-const ExperimentConfig& Trainer::config() const { return d_->config; }
-std::string Trainer::device() const { return d_->deviceName(); }
+const ExperimentConfig& Trainer::config() const {
+    return d_->config;
+}
+std::string Trainer::device() const {
+    return d_->deviceName();
+}
 
 } // namespace mode

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Trains one MoDE experiment and reports it to observers, step by step and epoch by epoch.
 // LibTorch stays inside core/train's sources (the trainer, Evaluator, GradientSync): this header
@@ -20,12 +21,12 @@ namespace mode {
 class Distributed;
 
 class CheckpointError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 class Trainer {
-public:
+  public:
     // Loads nothing: the dataset is given (see loadDataset). Throws ConfigError for an invalid
     // experiment and DataError for data the experiment cannot use.
     Trainer(ExperimentConfig config, Dataset data);
@@ -60,7 +61,7 @@ public:
     const ExperimentConfig& config() const;
     std::string device() const;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> d_;
 };

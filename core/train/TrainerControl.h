@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Pause, resume and stop, requested from any thread and honoured by the trainer between steps.
 
@@ -9,7 +10,7 @@
 namespace mode {
 
 class TrainerControl {
-public:
+  public:
     void requestStop() {
         std::lock_guard<std::mutex> lock(m_);
         stop_ = true;
@@ -39,7 +40,7 @@ public:
         return !stop_;
     }
 
-private:
+  private:
     static_assert(std::atomic<bool>::is_always_lock_free, "a signal handler sets stop_");
     std::atomic<bool> stop_{false};
     std::atomic<bool> paused_{false};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "train/TrainingEvents.h"
 
 #include <stdexcept>
@@ -6,12 +7,18 @@ namespace mode {
 
 std::string toString(RunStatus s) {
     switch (s) {
-    case RunStatus::Running: return "running";
-    case RunStatus::Finished: return "finished";
-    case RunStatus::Stopped: return "stopped";
-    case RunStatus::Failed: return "failed";
-    case RunStatus::Diverged: return "diverged";
-    case RunStatus::Interrupted: return "interrupted";
+    case RunStatus::Running:
+        return "running";
+    case RunStatus::Finished:
+        return "finished";
+    case RunStatus::Stopped:
+        return "stopped";
+    case RunStatus::Failed:
+        return "failed";
+    case RunStatus::Diverged:
+        return "diverged";
+    case RunStatus::Interrupted:
+        return "interrupted";
     }
     return "failed";
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // What a run reports while it trains, as plain structs (no tensors, no Qt): they cross threads
 // and go to the store, the terminal and the GUI.
@@ -15,7 +16,7 @@ std::string toString(RunStatus s);
 RunStatus runStatusFromString(const std::string& s); // throws std::invalid_argument
 
 struct RunStart {
-    std::string device;           // "cpu", "cuda:0"
+    std::string device; // "cpu", "cuda:0"
     std::string libtorchVersion;
     std::string datasetName;
     std::string datasetFingerprint;
@@ -34,22 +35,23 @@ struct RunStart {
 };
 
 struct StepMetrics {
-    int epoch = 0;              // 1-based
-    std::int64_t step = 0;      // global, 1-based
+    int epoch = 0;                // 1-based
+    std::int64_t step = 0;        // global, 1-based
     std::int64_t stepInEpoch = 0; // 1-based
     double total = 0, task = 0, distill = 0, balance = 0;
     double samplesPerSecond = 0;
-    double wallSeconds = 0;     // since the run started
+    double wallSeconds = 0; // since the run started
 };
 
 struct ExpertMetrics {
     int expert = 0;
-    std::int64_t allocated = 0;     // test samples whose largest gate weight is this expert's
-    std::optional<double> probingAccuracy; // its own accuracy on them (classification); none if 0 allocated
-    std::optional<double> probingError;    // its own MSE on them (regression)
-    double load = 0;                // mean gate weight on the test split
-    double share = 0;               // allocated / test rows
-    double similarity = 0;          // mean cosine similarity of its outputs to the other experts'
+    std::int64_t allocated = 0; // test samples whose largest gate weight is this expert's
+    std::optional<double>
+        probingAccuracy; // its own accuracy on them (classification); none if 0 allocated
+    std::optional<double> probingError; // its own MSE on them (regression)
+    double load = 0;                    // mean gate weight on the test split
+    double share = 0;                   // allocated / test rows
+    double similarity = 0; // mean cosine similarity of its outputs to the other experts'
 };
 
 // A rows x experts matrix: rows are classes (or sub-tasks), row-major.
@@ -66,12 +68,12 @@ struct EpochMetrics {
     std::int64_t step = 0;
     double wallSeconds = 0;
     double trainLoss = 0, trainTaskLoss = 0, trainDistillLoss = 0;
-    double trainAccuracy = 0;  // classification: accuracy; regression: RMSE
+    double trainAccuracy = 0; // classification: accuracy; regression: RMSE
     double valLoss = 0, valAccuracy = 0;
     double testLoss = 0, testAccuracy = 0;
-    std::optional<double> testRmse, testR2; // regression
-    double gateEntropy = 0;    // mean entropy of the gate (nats)
-    double expertSimilarity = 0; // mean pairwise cosine similarity of expert outputs
+    std::optional<double> testRmse, testR2;    // regression
+    double gateEntropy = 0;                    // mean entropy of the gate (nats)
+    double expertSimilarity = 0;               // mean pairwise cosine similarity of expert outputs
     std::optional<double> gateRoutingAccuracy; // where sub-tasks are known
     std::map<std::string, double> extra; // metrics declared with addEpochMetric (train/Metrics.h)
     RoutingMatrix routingByClass;
@@ -81,7 +83,7 @@ struct EpochMetrics {
 
 struct RunResult {
     RunStatus status = RunStatus::Finished;
-    std::string message;         // why it stopped, for failed and diverged runs
+    std::string message; // why it stopped, for failed and diverged runs
     int epochsCompleted = 0;
     std::int64_t steps = 0;
     double wallSeconds = 0;
@@ -101,7 +103,7 @@ struct Checkpoint {
 // Receives a run's events on the trainer's thread. Implementations must be quick or hand the
 // data to another thread; they must not throw for ordinary conditions.
 class TrainingObserver {
-public:
+  public:
     virtual ~TrainingObserver() = default;
     virtual void onRunStart(const RunStart&) {}
     virtual void onStep(const StepMetrics&) {}

@@ -9,7 +9,8 @@
 namespace mode {
 
 std::string formatNumber(double v) {
-    if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
+    if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15)
+        return std::to_string(static_cast<long long>(v));
     std::ostringstream s;
     s << std::setprecision(15);
     s << v;
@@ -39,15 +40,20 @@ std::string formatField(double v) {
     return s.str();
 }
 
-std::string formatField(const std::optional<double>& v) { return v ? formatField(*v) : ""; }
+std::string formatField(const std::optional<double>& v) {
+    return v ? formatField(*v) : "";
+}
 
 std::string formatDuration(double seconds, const std::string& missing) {
     if (!(seconds >= 0) || seconds > 1e7) return missing;
     const long t = static_cast<long>(seconds + 0.5);
     char buf[48];
-    if (t >= 3600) std::snprintf(buf, sizeof buf, "%ld h %02ld min", t / 3600, (t / 60) % 60);
-    else if (t >= 60) std::snprintf(buf, sizeof buf, "%ld min %02ld s", t / 60, t % 60);
-    else std::snprintf(buf, sizeof buf, "%ld s", t);
+    if (t >= 3600)
+        std::snprintf(buf, sizeof buf, "%ld h %02ld min", t / 3600, (t / 60) % 60);
+    else if (t >= 60)
+        std::snprintf(buf, sizeof buf, "%ld min %02ld s", t / 60, t % 60);
+    else
+        std::snprintf(buf, sizeof buf, "%ld s", t);
     return buf;
 }
 

@@ -1,5 +1,5 @@
-#pragma once
 // SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
 // How numbers and durations are written, for every program and view: one place, one style.
 
 #include <optional>
@@ -12,7 +12,8 @@ namespace mode {
 std::string formatNumber(double v);
 // Fixed decimals ("0.9733"); `missing` for NaN, infinity or no value.
 std::string formatFixed(double v, int decimals, const std::string& missing = "-");
-std::string formatFixed(const std::optional<double>& v, int decimals, const std::string& missing = "-");
+std::string formatFixed(const std::optional<double>& v, int decimals,
+                        const std::string& missing = "-");
 // "+0.0123" / "-0.0123": a difference, with its sign always shown.
 std::string formatSigned(double v, int decimals, const std::string& missing = "-");
 // A CSV or JSON field: full precision (10 significant digits), empty for NaN and no value.

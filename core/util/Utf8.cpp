@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "util/Utf8.h"
 
 namespace mode {
@@ -17,12 +18,14 @@ std::size_t invalidUtf8Offset(std::string_view s) {
         } else if (c >= 0xE0 && c <= 0xEF) {
             if (!cont(i + 1) || !cont(i + 2)) return i;
             const unsigned char c1 = byte(i + 1);
-            if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F)) return i; // overlong, surrogate
+            if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F))
+                return i; // overlong, surrogate
             i += 3;
         } else if (c >= 0xF0 && c <= 0xF4) {
             if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return i;
             const unsigned char c1 = byte(i + 1);
-            if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F)) return i; // overlong, past U+10FFFF
+            if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F))
+                return i; // overlong, past U+10FFFF
             i += 4;
         } else {
             return i;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // How fast the compare view opens many long runs: a store of N runs of S steps each (synthetic
 // values, real schema), then the time from asking the compare view for all of them until their
 // curves, tables, heatmaps and sweep are drawn, for a step-level and an epoch-level metric.
@@ -39,7 +40,8 @@ void fillStore(const std::string& path, int runs, int steps) {
                 StepMetrics m;
                 m.epoch = e;
                 m.step = (e - 1) * perEpoch + i + 1;
-                m.total = 1.0 / std::sqrt(static_cast<double>(m.step)) + 0.05 * std::sin(m.step * 0.37 + r);
+                m.total = 1.0 / std::sqrt(static_cast<double>(m.step)) +
+                          0.05 * std::sin(m.step * 0.37 + r);
                 m.task = m.total * 0.9;
                 m.distill = m.total * 0.1;
                 m.wallSeconds = m.step * 0.001;
@@ -57,7 +59,8 @@ void fillStore(const std::string& path, int runs, int steps) {
             rm.argmaxShare.assign(12, 0.25);
             rm.rowCounts = {10, 10, 10};
             em.routingByClass = rm;
-            for (int x = 0; x < experts; ++x) em.experts.push_back({x, 10, 0.8, std::nullopt, 0.25, 0.25, 0.3});
+            for (int x = 0; x < experts; ++x)
+                em.experts.push_back({x, 10, 0.8, std::nullopt, 0.25, 0.25, 0.3});
             store.appendEpoch(id, em, batch);
         }
         RunResult done;
@@ -96,19 +99,21 @@ int main(int argc, char** argv) {
     QElapsedTimer fill;
     fill.start();
     fillStore(db, runs, steps);
-    std::printf("store: %d runs x %d steps written in %.1f s (%.1f MB)\n", runs, steps, fill.nsecsElapsed() / 1e9,
-                std::filesystem::file_size(db) / 1e6);
+    std::printf("store: %d runs x %d steps written in %.1f s (%.1f MB)\n", runs, steps,
+                fill.nsecsElapsed() / 1e9, std::filesystem::file_size(db) / 1e6);
 
     CompareView view;
     view.setStorePath(QString::fromStdString(db));
     view.resize(1200, 800);
     view.show();
     QList<qint64> ids;
-    for (int i = 1; i <= runs; ++i) ids << i;
+    for (int i = 1; i <= runs; ++i)
+        ids << i;
     openAll(view, ids, "val_accuracy"); // warm the file cache once
     const double step = openAll(view, ids, "loss");
     const double epoch = openAll(view, ids, "val_accuracy");
-    std::printf("compare view, %d runs of %d steps: loss (per step, downsampled to %d points a run) loaded and drawn in "
+    std::printf("compare view, %d runs of %d steps: loss (per step, downsampled to %d points a "
+                "run) loaded and drawn in "
                 "%.0f ms; val_accuracy (per epoch) in %.0f ms; target < 1000 ms\n",
                 runs, steps, CompareView::kMaxPointsPerRun, step, epoch);
     std::filesystem::remove_all(dir);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Does the workbench stay responsive while it trains, and what does watching cost?
 //  - the GUI event loop's gaps during a live run (a 5 ms probe timer; worst and p99 lateness);
 //  - training throughput with the window open and plotting against the same run headless
@@ -122,10 +123,13 @@ int main(int argc, char** argv) {
         worst = std::max(worst, percentile(g.lateMs, 1.0));
     }
     const double h = percentile(head, 0.5), g = percentile(gui, 0.5);
-    std::printf("training %d epochs on regimes (%d rows), %d LibTorch thread(s), medians of %zu runs\n", c.train.epochs,
-                c.data.regimes.samples, threads, head.size());
-    std::printf("headless: %.0f samples/s, workbench plotting live: %.0f samples/s, ratio %.2f\n", h, g, g / h);
-    std::printf("GUI event loop during training (5 ms probe, %zu ticks): worst gap %.1f ms, p99 %.1f ms, p50 %.2f ms late\n",
+    std::printf(
+        "training %d epochs on regimes (%d rows), %d LibTorch thread(s), medians of %zu runs\n",
+        c.train.epochs, c.data.regimes.samples, threads, head.size());
+    std::printf("headless: %.0f samples/s, workbench plotting live: %.0f samples/s, ratio %.2f\n",
+                h, g, g / h);
+    std::printf("GUI event loop during training (5 ms probe, %zu ticks): worst gap %.1f ms, p99 "
+                "%.1f ms, p50 %.2f ms late\n",
                 late.size(), worst, percentile(late, 0.99), percentile(late, 0.5));
     std::filesystem::remove_all(dir);
     return 0;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Google Benchmark micro-benchmarks of the engine's hot paths:
 //   - a full training step (forward, loss, backward, Adam) on the tabular config;
 //   - the batched expert bank against a per-expert loop of the same MLPs (forward + backward);
@@ -50,7 +51,8 @@ struct BankShape {
     int batch, inputs, hidden, outputs;
     const char* name;
 };
-constexpr BankShape kBankShapes[] = {{64, 8, 32, 3, "tabular 64x8-32-3"}, {kBatch, kInputs, kHidden, kOutputs, "wide 256x64-128-10"}};
+constexpr BankShape kBankShapes[] = {{64, 8, 32, 3, "tabular 64x8-32-3"},
+                                     {kBatch, kInputs, kHidden, kOutputs, "wide 256x64-128-10"}};
 
 double bankFlops(const BankShape& s, int experts) {
     // Forward: 2*B*(D*H + H*C) per expert; backward about twice that.
@@ -69,7 +71,8 @@ void BM_ExpertBankBatched(benchmark::State& state) {
         out.sum().backward();
     }
     state.SetLabel(s.name);
-    state.counters["GFLOP/s"] = benchmark::Counter(bankFlops(s, E) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(bankFlops(s, E) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ExpertBankBatched)->ArgsProduct({{4, 8, 16}, {0, 1}});
 
@@ -80,15 +83,18 @@ void BM_ExpertBankLoop(benchmark::State& state) {
     torch::manual_seed(0);
     std::vector<torch::nn::Sequential> experts;
     for (int e = 0; e < E; ++e)
-        experts.emplace_back(torch::nn::Linear(s.inputs, s.hidden), torch::nn::ReLU(), torch::nn::Linear(s.hidden, s.outputs));
+        experts.emplace_back(torch::nn::Linear(s.inputs, s.hidden), torch::nn::ReLU(),
+                             torch::nn::Linear(s.hidden, s.outputs));
     auto x = torch::randn({s.batch, s.inputs});
     for (auto _ : state) {
         std::vector<torch::Tensor> outs;
-        for (auto& m : experts) outs.push_back(m->forward(x));
+        for (auto& m : experts)
+            outs.push_back(m->forward(x));
         torch::stack(outs).sum().backward();
     }
     state.SetLabel(s.name);
-    state.counters["GFLOP/s"] = benchmark::Counter(bankFlops(s, E) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(bankFlops(s, E) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ExpertBankLoop)->ArgsProduct({{4, 8, 16}, {0, 1}});
 
@@ -100,16 +106,23 @@ void BM_Distill(benchmark::State& state) {
         auto l = distillationLoss(e, o);
         l.backward();
     }
-    state.SetLabel(o.kind == DistillKind::MseMean ? "mse-mean" : o.kind == DistillKind::MsePairwise ? "mse-pairwise" : "kl");
+    state.SetLabel(o.kind == DistillKind::MseMean       ? "mse-mean"
+                   : o.kind == DistillKind::MsePairwise ? "mse-pairwise"
+                                                        : "kl");
 }
-BENCHMARK(BM_Distill)->Arg(static_cast<int>(DistillKind::MseMean))->Arg(static_cast<int>(DistillKind::MsePairwise))->Arg(static_cast<int>(DistillKind::Kl));
+BENCHMARK(BM_Distill)
+    ->Arg(static_cast<int>(DistillKind::MseMean))
+    ->Arg(static_cast<int>(DistillKind::MsePairwise))
+    ->Arg(static_cast<int>(DistillKind::Kl));
 
 // The machine's matrix-multiply rate, the yardstick for the expert bank's GFLOP/s.
 void BM_MatmulPeak(benchmark::State& state) {
     const int n = static_cast<int>(state.range(0));
     auto a = torch::randn({n, n}), b = torch::randn({n, n});
-    for (auto _ : state) benchmark::DoNotOptimize(torch::mm(a, b));
-    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * n * n * n * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+    for (auto _ : state)
+        benchmark::DoNotOptimize(torch::mm(a, b));
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(2.0 * n * n * n * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_MatmulPeak)->Arg(512)->Arg(1024);
 
@@ -121,7 +134,8 @@ void BM_StoreWrite256Steps(benchmark::State& state) {
     std::vector<StepMetrics> batch(256);
     std::int64_t step = 0;
     for (auto _ : state) {
-        for (auto& s : batch) s.step = ++step, s.total = 1.0;
+        for (auto& s : batch)
+            s.step = ++step, s.total = 1.0;
         store.appendSteps(id, batch);
     }
     state.SetItemsProcessed(state.iterations() * 256);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // What logging every step to the run store costs: the same training run without a store, with
 // the recorder's batched writes (the default), and with one transaction per step, alternated
 // and repeated; medians and the overhead against no store, measured in this run.
@@ -22,7 +23,8 @@ using namespace mode;
 namespace {
 enum class Mode { None, Batched, EveryStep };
 
-double timeRun(const ExperimentConfig& c, const Dataset& data, Mode mode, const std::string& db, std::int64_t* steps) {
+double timeRun(const ExperimentConfig& c, const Dataset& data, Mode mode, const std::string& db,
+               std::int64_t* steps) {
     std::unique_ptr<RunStore> store;
     if (mode != Mode::None) store = std::make_unique<RunStore>(db);
     Trainer trainer(c, data);
@@ -75,11 +77,13 @@ int main(int argc, char** argv) {
         every.push_back(timeRun(c, data, Mode::EveryStep, db, &steps));
     }
     const double n = median(none), b = median(batched), e = median(every);
-    std::printf("training %d epochs, %lld steps, regimes %d rows, 1 thread; medians of %d alternated runs\n", epochs,
-                static_cast<long long>(steps), samples, repeats);
+    std::printf("training %d epochs, %lld steps, regimes %d rows, 1 thread; medians of %d "
+                "alternated runs\n",
+                epochs, static_cast<long long>(steps), samples, repeats);
     std::printf("no store:                       %.3f s\n", n);
-    std::printf("every step, batched (default):  %.3f s  overhead %+.1f%%  (checkpoint each epoch included)\n", b,
-                100 * (b / n - 1));
+    std::printf("every step, batched (default):  %.3f s  overhead %+.1f%%  (checkpoint each epoch "
+                "included)\n",
+                b, 100 * (b / n - 1));
     std::printf("every step, own transaction:    %.3f s  overhead %+.1f%%\n", e, 100 * (e / n - 1));
     std::filesystem::remove_all(dir);
     return 0;

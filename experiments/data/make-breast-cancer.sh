@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # A real tabular dataset, offline: the Wisconsin breast cancer data (569 tumours, 30 measurements,
 # malignant or benign) that Debian's python3-sklearn ships, turned into a plain CSV with a header.
 #

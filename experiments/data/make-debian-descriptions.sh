@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Builds the `debian-descriptions` text dataset, offline, from the package lists apt already has:
 # each Debian package's description (its short and long text) labelled with its archive section,
 # for the most common sections. Deterministic for given package lists: packages sorted by name,

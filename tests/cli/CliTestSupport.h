@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Helpers of the command-line tests.
 
@@ -13,7 +14,8 @@ namespace mode::test {
 
 // Polls `RUNS list --json` (RUNS: a mode-runs command with its --db) until the newest run has
 // at least `epochs` epochs stored, or `timeout` passes; returns the epochs it last saw.
-inline int waitForStoredEpochs(const std::string& runs, int epochs, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+inline int waitForStoredEpochs(const std::string& runs, int epochs,
+                               std::chrono::seconds timeout = std::chrono::seconds(60)) {
     int seen = 0;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (seen < epochs && std::chrono::steady_clock::now() < deadline) {

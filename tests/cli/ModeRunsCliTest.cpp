@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The run store through the programs: mode-train writes, mode-runs reads and edits; a writer
 // killed with SIGKILL; a read-only store; a disk that fills up.
 
@@ -26,7 +27,8 @@ ProcessResult runs(const std::string& db, const std::string& args) {
 }
 std::size_t countLines(const std::string& s) {
     std::size_t n = 0;
-    for (char c : s) n += c == '\n';
+    for (char c : s)
+        n += c == '\n';
     return n;
 }
 json listJson(const std::string& db) {
@@ -48,14 +50,16 @@ TEST(ModeRunsCli, TrainStoresTheRunAndListShowsIt) {
     auto list = listJson(db);
     ASSERT_EQ(list.size(), 2u);
     EXPECT_EQ(list[1]["id"], id) << "newest first";
-    for (const char* key : {"id", "name", "status", "dataset", "alpha", "experts", "test_accuracy", "started"})
+    for (const char* key :
+         {"id", "name", "status", "dataset", "alpha", "experts", "test_accuracy", "started"})
         EXPECT_TRUE(list[1].contains(key)) << key;
     EXPECT_EQ(list[1]["name"], "baseline");
     EXPECT_EQ(list[1]["status"], "finished");
     EXPECT_EQ(list[1]["dataset"], "regimes");
     EXPECT_DOUBLE_EQ(list[0]["alpha"].get<double>(), 0.3);
     EXPECT_EQ(list[1]["experts"], 4);
-    EXPECT_DOUBLE_EQ(list[1]["test_accuracy"].get<double>(), json::parse(t.out)["test_accuracy"].get<double>())
+    EXPECT_DOUBLE_EQ(list[1]["test_accuracy"].get<double>(),
+                     json::parse(t.out)["test_accuracy"].get<double>())
         << "the store holds what the run reported";
 
     auto human = runs(db, "list");
@@ -83,7 +87,8 @@ TEST(ModeRunsCli, ShowAndExportEveryStepAndEpoch) {
 
     auto csv = runs(db, "export " + id + " --csv");
     ASSERT_EQ(csv.exitCode, 0) << csv.err;
-    EXPECT_EQ(countLines(csv.out), static_cast<std::size_t>(steps + 1)) << "a header and one row per step";
+    EXPECT_EQ(countLines(csv.out), static_cast<std::size_t>(steps + 1))
+        << "a header and one row per step";
     EXPECT_EQ(csv.out.rfind("step,epoch,wall_seconds,loss", 0), 0u);
     auto epochsCsv = runs(db, "export " + id + " --csv --epochs");
     EXPECT_EQ(countLines(epochsCsv.out), 3u) << "a header and two epochs";
@@ -96,7 +101,8 @@ TEST(ModeRunsCli, ShowAndExportEveryStepAndEpoch) {
     ASSERT_EQ(j["epochs"].size(), 2u);
     EXPECT_EQ(j["epochs"][1]["experts"].size(), 3u);
     EXPECT_EQ(j["epochs"][1]["routing_by_class"]["experts"], 3);
-    EXPECT_DOUBLE_EQ(j["epochs"][1]["test_accuracy"].get<double>(), trained["test_accuracy"].get<double>());
+    EXPECT_DOUBLE_EQ(j["epochs"][1]["test_accuracy"].get<double>(),
+                     trained["test_accuracy"].get<double>());
 }
 
 TEST(ModeRunsCli, TagRenameNoteAndDelete) {
@@ -141,10 +147,12 @@ TEST(ModeRunsCli, BadIdsAndMissingStoresExitTwoWithAMessage) {
 
 TEST(ModeRunsCli, DefaultStoreIsInTheUsersDataDirectory) {
     TempDir dir;
-    auto r = runCommand("XDG_DATA_HOME=" + dir.path().string() + " " + kBin + "/mode-train" + kQuick + " -q");
+    auto r = runCommand("XDG_DATA_HOME=" + dir.path().string() + " " + kBin + "/mode-train" +
+                        kQuick + " -q");
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_TRUE(std::filesystem::exists(dir / "mode-workbench/runs.sqlite"));
-    auto list = runCommand("XDG_DATA_HOME=" + dir.path().string() + " " + kBin + "/mode-runs list --json");
+    auto list =
+        runCommand("XDG_DATA_HOME=" + dir.path().string() + " " + kBin + "/mode-runs list --json");
     EXPECT_EQ(json::parse(list.out).size(), 1u);
 }
 
@@ -154,8 +162,9 @@ TEST(ModeRunsCli, AWriterKilledMidRunLeavesASoundStoreAndAnInterruptedRun) {
     TempDir dir;
     const std::string db = dir / "runs.sqlite";
     ASSERT_EQ(train(db, "--name before").exitCode, 0);
-    auto started = runCommand("(" + kBin + "/mode-train --db " + db +
-                              " --epochs 100000 --threads 1 --device cpu -q --name victim >/dev/null 2>&1 & echo $!)");
+    auto started = runCommand(
+        "(" + kBin + "/mode-train --db " + db +
+        " --epochs 100000 --threads 1 --device cpu -q --name victim >/dev/null 2>&1 & echo $!)");
     const std::string pid = started.out.substr(0, started.out.find('\n'));
     ASSERT_FALSE(pid.empty());
 
@@ -168,7 +177,8 @@ TEST(ModeRunsCli, AWriterKilledMidRunLeavesASoundStoreAndAnInterruptedRun) {
             auto j = json::parse(r.out);
             ++reads;
             epochs = static_cast<int>(j["epochs"].size());
-            for (const auto& e : j["epochs"]) ASSERT_EQ(e["experts"].size(), 4u) << "a reader never sees half an epoch";
+            for (const auto& e : j["epochs"])
+                ASSERT_EQ(e["experts"].size(), 4u) << "a reader never sees half an epoch";
             EXPECT_EQ(j["status"], "running");
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -209,7 +219,8 @@ TEST(ModeRunsCli, AReadOnlyStoreIsRefusedBeforeTrainingAndLeftIntact) {
     const std::string before = readFile(db);
     ASSERT_EQ(runCommand("chmod 755 " + dir.path().string() + " && chmod 444 " + db).exitCode, 0);
     // root writes read-only files anyway: run as an ordinary user where we are root.
-    const std::string as = geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+    const std::string as =
+        geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
     auto r = runCommand(as + kBin + "/mode-train --db " + db + kQuick);
     EXPECT_EQ(r.exitCode, 2) << r.err;
     EXPECT_NE(r.err.find("read-only"), std::string::npos) << r.err;
@@ -227,8 +238,8 @@ TEST(ModeRunsCli, ADiskThatFillsUpStopsTheRunCleanlyAndKeepsWhatWasStored) {
     const auto size = std::filesystem::file_size(db);
     // A file-size limit a little above what is there: the long run hits it within a few epochs.
     const std::uintmax_t limitKb = size / 1024 + 400;
-    auto r = runCommand("ulimit -f " + std::to_string(limitKb) + "; " + kBin + "/mode-train --db " + db +
-                        " --epochs 1000 --threads 1 --device cpu -q --name filler");
+    auto r = runCommand("ulimit -f " + std::to_string(limitKb) + "; " + kBin + "/mode-train --db " +
+                        db + " --epochs 1000 --threads 1 --device cpu -q --name filler");
     EXPECT_EQ(r.exitCode, 1) << r.err;
     EXPECT_NE(r.err.find("run store"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find(db), std::string::npos) << r.err;
@@ -242,7 +253,8 @@ TEST(ModeRunsCli, ADiskThatFillsUpStopsTheRunCleanlyAndKeepsWhatWasStored) {
     EXPECT_EQ(list[1]["status"], "finished");
     EXPECT_NE(list[0]["status"], "running");
     EXPECT_NE(list[0]["status"], "finished");
-    EXPECT_GE(list[0]["epochs_completed"].get<int>(), 1) << "the epochs before the disk filled are kept";
+    EXPECT_GE(list[0]["epochs_completed"].get<int>(), 1)
+        << "the epochs before the disk filled are kept";
 }
 
 // The store's file deleted under a running mode-train: the run stops within an epoch and says
@@ -250,9 +262,10 @@ TEST(ModeRunsCli, ADiskThatFillsUpStopsTheRunCleanlyAndKeepsWhatWasStored) {
 TEST(ModeRunsCli, AStoreDeletedDuringARunStopsItWithAClearMessage) {
     TempDir dir;
     const std::string db = dir / "runs.sqlite";
-    auto started = runCommand("(" + kBin + "/mode-train --db " + db +
-                              " --epochs 100000 --threads 1 --device cpu -q > " + dir / "out" + " 2> " + dir / "err" +
-                              "; echo $? > " + dir / "rc" + ") >/dev/null 2>&1 & echo started");
+    auto started =
+        runCommand("(" + kBin + "/mode-train --db " + db +
+                   " --epochs 100000 --threads 1 --device cpu -q > " + dir / "out" + " 2> " +
+                   dir / "err" + "; echo $? > " + dir / "rc" + ") >/dev/null 2>&1 & echo started");
     ASSERT_EQ(started.exitCode, 0);
     const int epochs = waitForStoredEpochs(kBin + "/mode-runs --db " + db, 2);
     ASSERT_GE(epochs, 2);
@@ -260,10 +273,12 @@ TEST(ModeRunsCli, AStoreDeletedDuringARunStopsItWithAClearMessage) {
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (!std::filesystem::exists(dir / "rc") && std::chrono::steady_clock::now() < end)
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    ASSERT_TRUE(std::filesystem::exists(dir / "rc")) << "the run went on after its store was deleted";
+    ASSERT_TRUE(std::filesystem::exists(dir / "rc"))
+        << "the run went on after its store was deleted";
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     EXPECT_EQ(readFile(dir / "rc"), "1\n");
-    EXPECT_CONTAINS(readFile(dir / "err"), "run store " + db + ": the file was deleted while a run was writing to it");
+    EXPECT_CONTAINS(readFile(dir / "err"),
+                    "run store " + db + ": the file was deleted while a run was writing to it");
 }
 
 // A damaged checkpoint in the store: --resume refuses it by name and leaves the run as it was.
@@ -272,9 +287,10 @@ TEST(ModeRunsCli, ADamagedCheckpointIsRefusedAndTheStoredRunKept) {
     const std::string db = dir / "runs.sqlite";
     ASSERT_EQ(train(db, "-q").exitCode, 0);
     // Make it resumable (as a kill would) and cut its checkpoint in half.
-    auto sql = runCommand("sqlite3 " + db +
-                          " \"UPDATE runs SET status = 'stopped' WHERE id = 1; "
-                          "UPDATE checkpoints SET state = substr(state, 1, length(state) / 2) WHERE run_id = 1;\"");
+    auto sql = runCommand(
+        "sqlite3 " + db +
+        " \"UPDATE runs SET status = 'stopped' WHERE id = 1; "
+        "UPDATE checkpoints SET state = substr(state, 1, length(state) / 2) WHERE run_id = 1;\"");
     if (sql.exitCode != 0) GTEST_SKIP() << "sqlite3 is not installed";
     const auto before = runs(db, "export 1 --json").out;
     auto r = runCommand(kBin + "/mode-train --resume 1 --db " + db);
@@ -293,11 +309,16 @@ TEST(ModeRunsCli, NamesThatAreNotUtf8AreRefusedAndNeverBreakTheStore) {
     auto rename = runs(db, "rename 1 \"$(printf 'bad\\377')\"");
     EXPECT_EQ(rename.exitCode, 2);
     EXPECT_CONTAINS(rename.err, "not valid UTF-8");
-    auto named = runCommand(kBin + "/mode-train --db " + db + kQuick + " -q --name \"$(printf 'run\\377')\"");
+    auto named = runCommand(kBin + "/mode-train --db " + db + kQuick +
+                            " -q --name \"$(printf 'run\\377')\"");
     EXPECT_EQ(named.exitCode, 2) << named.err;
     EXPECT_CONTAINS(named.err, "name");
     // A store written by an older version with such a name (and a terminal escape) still lists.
-    ASSERT_EQ(runCommand("sqlite3 " + db + " \"UPDATE runs SET name = CAST(x'626164ff1b5b33316d' AS TEXT) WHERE id = 1\"").exitCode, 0);
+    ASSERT_EQ(
+        runCommand("sqlite3 " + db +
+                   " \"UPDATE runs SET name = CAST(x'626164ff1b5b33316d' AS TEXT) WHERE id = 1\"")
+            .exitCode,
+        0);
     auto list = listJson(db);
     ASSERT_EQ(list.size(), 1u);
     EXPECT_EQ(runs(db, "show 1 --json").exitCode, 0);
@@ -310,7 +331,9 @@ TEST(ModeRunsCli, NamesThatAreNotUtf8AreRefusedAndNeverBreakTheStore) {
 TEST(ModeRunsCli, ADataFileThatIsNotUtf8IsRefusedWithLineAndColumn) {
     TempDir dir;
     std::string csv = "x,label\n";
-    for (int i = 0; i < 30; ++i) csv += std::to_string(i) + "," + (i == 17 ? std::string("caf\xff") : std::string(i % 2 ? "a" : "b")) + "\n";
+    for (int i = 0; i < 30; ++i)
+        csv += std::to_string(i) + "," +
+               (i == 17 ? std::string("caf\xff") : std::string(i % 2 ? "a" : "b")) + "\n";
     const std::string file = dir.file("bad.csv", csv);
     auto r = train(dir / "r.sqlite", "--data " + file);
     EXPECT_EQ(r.exitCode, 2);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // mode-sweep as a user and a batch scheduler run it: a grid into a store, resume, shards merged.
 
 #include "TestSupport.h"
@@ -8,18 +9,23 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
-#include <thread>
 #include <map>
 #include <set>
+#include <thread>
 
 using namespace mode::test;
 using json = nlohmann::json;
 
 namespace {
 const std::string kBin = std::string(MODE_BIN_DIR);
-ProcessResult sweep(const std::string& args) { return runCommand(kBin + "/mode-sweep " + args); }
-json runsIn(const std::string& db) { return json::parse(runCommand(kBin + "/mode-runs list --json --db " + db).out); }
-const char* kSweep = R"({"name": "t", "base": {"train": {"epochs": 1, "threads": 1, "device": "cpu"},
+ProcessResult sweep(const std::string& args) {
+    return runCommand(kBin + "/mode-sweep " + args);
+}
+json runsIn(const std::string& db) {
+    return json::parse(runCommand(kBin + "/mode-runs list --json --db " + db).out);
+}
+const char* kSweep =
+    R"({"name": "t", "base": {"train": {"epochs": 1, "threads": 1, "device": "cpu"},
                          "data": {"regimes": {"samples": 600}}},
                          "grid": {"loss.alpha": [0, 0.3], "train.seed": [1, 2, 3]}})";
 } // namespace
@@ -41,7 +47,10 @@ TEST(ModeSweepCli, RunsTheGridAndResumesWithoutRedoingFinishedRuns) {
     EXPECT_TRUE(names.count("t alpha=0.3 seed=2"));
 
     // One run deleted: the next call runs only that one.
-    ASSERT_EQ(runCommand(kBin + "/mode-runs delete " + std::to_string(runs[0]["id"].get<int>()) + " --db " + db).exitCode, 0);
+    ASSERT_EQ(runCommand(kBin + "/mode-runs delete " + std::to_string(runs[0]["id"].get<int>()) +
+                         " --db " + db)
+                  .exitCode,
+              0);
     auto again = sweep(file + " --db " + db);
     ASSERT_EQ(again.exitCode, 0) << again.err;
     EXPECT_NE(again.err.find("5 already finished"), std::string::npos) << again.err;
@@ -70,14 +79,18 @@ TEST(ModeSweepCli, ShardsIntoSeparateStoresMergeIntoTheWholeSweep) {
 
 TEST(ModeSweepCli, BadSweepsAndFailingRunsSetTheExitCode) {
     TempDir dir;
-    auto bad = sweep(dir.file("bad.json", R"({"grid": {"model.experts": [0]}})") + " --db " + (dir / "r.sqlite"));
+    auto bad = sweep(dir.file("bad.json", R"({"grid": {"model.experts": [0]}})") + " --db " +
+                     (dir / "r.sqlite"));
     EXPECT_EQ(bad.exitCode, 2);
     EXPECT_NE(bad.err.find("model.experts"), std::string::npos) << bad.err;
     EXPECT_EQ(sweep(dir.file("s.json", kSweep) + " --shard 3/3").exitCode, 2);
     // A point whose run diverges: SGD with a huge step.
-    auto diverging = sweep(dir.file("d.json", R"({"base": {"train": {"epochs": 3, "optimizer": "sgd", "lr": 50, "threads": 1},
+    auto diverging = sweep(
+        dir.file("d.json",
+                 R"({"base": {"train": {"epochs": 3, "optimizer": "sgd", "lr": 50, "threads": 1},
                                                            "loss": {"alpha": 50}},
-                                                  "grid": {"train.seed": [1]}})") + " --db " + (dir / "d.sqlite"));
+                                                  "grid": {"train.seed": [1]}})") +
+        " --db " + (dir / "d.sqlite"));
     EXPECT_EQ(diverging.exitCode, 1) << diverging.err;
     EXPECT_NE(diverging.err.find("FAILED"), std::string::npos) << diverging.err;
 }
@@ -86,8 +99,11 @@ TEST(ModeRunsCli, ComparePairsEachAlphaWithAlphaZeroBySeed) {
     TempDir dir;
     const std::string db = dir / "runs.sqlite";
     ASSERT_EQ(sweep(dir.file("s.json", kSweep) + " --db " + db + " -j 2").exitCode, 0);
-    // A run of another configuration (another dataset size and expert count) in the same store: never pooled.
-    ASSERT_EQ(runCommand(kBin + "/mode-train -q --epochs 1 --threads 1 --device cpu --experts 2 --db " + db + " --alpha 0 --seed 1")
+    // A run of another configuration (another dataset size and expert count) in the same store:
+    // never pooled.
+    ASSERT_EQ(runCommand(kBin +
+                         "/mode-train -q --epochs 1 --threads 1 --device cpu --experts 2 --db " +
+                         db + " --alpha 0 --seed 1")
                   .exitCode,
               0);
     auto r = runCommand(kBin + "/mode-runs compare --json --db " + db);
@@ -96,9 +112,12 @@ TEST(ModeRunsCli, ComparePairsEachAlphaWithAlphaZeroBySeed) {
     // By hand from the stored accuracies: alpha 0.3 minus alpha 0, seed by seed.
     std::map<std::pair<double, int>, double> acc;
     for (const auto& run : runsIn(db))
-        if (run["experts"].get<int>() != 2) acc[{run["alpha"].get<double>(), run["seed"].get<int>()}] = run["test_accuracy"].get<double>();
+        if (run["experts"].get<int>() != 2)
+            acc[{run["alpha"].get<double>(), run["seed"].get<int>()}] =
+                run["test_accuracy"].get<double>();
     double sum = 0;
-    for (int seed = 1; seed <= 3; ++seed) sum += acc.at({0.3, seed}) - acc.at({0.0, seed});
+    for (int seed = 1; seed <= 3; ++seed)
+        sum += acc.at({0.3, seed}) - acc.at({0.0, seed});
     const json* study = nullptr;
     for (const auto& s : result)
         if (s["alphas"].size() == 2) study = &s;
@@ -118,7 +137,8 @@ TEST(ModeRunsCli, ComparePairsEachAlphaWithAlphaZeroBySeed) {
 }
 
 TEST(ModeReportCli, ReportOfASmallRealStoreWithFiguresAndVerdicts) {
-    if (!std::filesystem::exists(kBin + "/mode-report")) GTEST_SKIP() << "mode-report is built with the GUI libraries";
+    if (!std::filesystem::exists(kBin + "/mode-report"))
+        GTEST_SKIP() << "mode-report is built with the GUI libraries";
     TempDir dir;
     const std::string db = dir / "runs.sqlite", out = dir / "report";
     auto s = sweep(dir.file("s.json", kSweep) + " --db " + db + " -j 2");
@@ -128,8 +148,10 @@ TEST(ModeReportCli, ReportOfASmallRealStoreWithFiguresAndVerdicts) {
     const std::string md = readFile(out + "/REPORT.md");
     EXPECT_NE(md.find("| 0 (MoE) | 3 |"), std::string::npos) << md;
     EXPECT_NE(md.find("Holm over 1 alphas"), std::string::npos) << md;
-    EXPECT_NE(md.find("1. A moderate alpha (chosen on validation) beats alpha = 0"), std::string::npos);
-    EXPECT_NE(md.find("Chosen on validation: alpha 0.3"), std::string::npos) << "one alpha > 0 to choose";
+    EXPECT_NE(md.find("1. A moderate alpha (chosen on validation) beats alpha = 0"),
+              std::string::npos);
+    EXPECT_NE(md.find("Chosen on validation: alpha 0.3"), std::string::npos)
+        << "one alpha > 0 to choose";
     EXPECT_NE(md.find("4. Gate routing accuracy"), std::string::npos);
     // The table's means are the store's: recompute the alpha = 0 mean from mode-runs.
     double sum = 0;
@@ -140,8 +162,8 @@ TEST(ModeReportCli, ReportOfASmallRealStoreWithFiguresAndVerdicts) {
     char expected[32];
     std::snprintf(expected, sizeof expected, "| 0 (MoE) | 3 | %.4f", sum / 3);
     EXPECT_NE(md.find(expected), std::string::npos) << expected << "\n" << md;
-    for (const char* fig : {"regimes-test_accuracy.png", "regimes-test_accuracy_difference.png", "regimes-expert_similarity.png",
-                            "regimes-gate_routing_accuracy.png"}) {
+    for (const char* fig : {"regimes-test_accuracy.png", "regimes-test_accuracy_difference.png",
+                            "regimes-expert_similarity.png", "regimes-gate_routing_accuracy.png"}) {
         const std::string png = readFile(out + "/figures/" + fig);
         ASSERT_GT(png.size(), 1000u) << fig;
         EXPECT_EQ(png.substr(1, 3), "PNG") << fig;
@@ -151,7 +173,8 @@ TEST(ModeReportCli, ReportOfASmallRealStoreWithFiguresAndVerdicts) {
 }
 
 namespace {
-const char* kLongSweep = R"({"name": "long", "base": {"train": {"epochs": 400, "threads": 1, "device": "cpu"},
+const char* kLongSweep =
+    R"({"name": "long", "base": {"train": {"epochs": 400, "threads": 1, "device": "cpu"},
                               "data": {"regimes": {"samples": 600}}},
                               "grid": {"loss.alpha": [0, 0.3]}})";
 
@@ -160,7 +183,8 @@ const char* kLongSweep = R"({"name": "long", "base": {"train": {"epochs": 400, "
 std::string startSweep(TempDir& dir, const std::string& db) {
     const std::string file = dir.file("long.json", kLongSweep);
     const std::string command = kBin + "/mode-sweep " + file + " -j 2 --db " + db;
-    runCommand("(" + command + " > " + (dir / "out") + " 2> " + (dir / "err") + "; echo $? > " + (dir / "rc") + ") >/dev/null 2>&1 &");
+    runCommand("(" + command + " > " + (dir / "out") + " 2> " + (dir / "err") + "; echo $? > " +
+               (dir / "rc") + ") >/dev/null 2>&1 &");
     std::string pid;
     for (int i = 0; i < 100 && pid.empty(); ++i) {
         pid = runCommand("pgrep -f '^" + command + "' | head -1").out;
@@ -172,7 +196,8 @@ std::string startSweep(TempDir& dir, const std::string& db) {
 
 bool waitFor(const std::function<bool()>& done, std::chrono::seconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    while (!done() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     return done();
 }
 
@@ -195,20 +220,24 @@ TEST(ModeSweepCli, ASignalToTheSweepStopsItsRunsWhichTheNextInvocationResumes) {
     ASSERT_TRUE(waitFor([&] { return bothRunsStored(db, 2); }, std::chrono::seconds(60)));
     const auto signalled = std::chrono::steady_clock::now();
     ASSERT_EQ(runCommand("kill -TERM " + pid).exitCode, 0);
-    ASSERT_TRUE(waitFor([&] { return std::filesystem::exists(dir / "rc"); }, std::chrono::seconds(30)))
+    ASSERT_TRUE(
+        waitFor([&] { return std::filesystem::exists(dir / "rc"); }, std::chrono::seconds(30)))
         << "the sweep waited for its runs instead of stopping them";
     EXPECT_LT(std::chrono::steady_clock::now() - signalled, std::chrono::seconds(15));
     EXPECT_EQ(readFile(dir / "rc"), "130\n") << readFile(dir / "err");
     bool workFolderLeft = false; // mode-sweep-<host>-<pid>
-    for (const auto& e : std::filesystem::directory_iterator(std::filesystem::temp_directory_path())) {
+    for (const auto& e :
+         std::filesystem::directory_iterator(std::filesystem::temp_directory_path())) {
         const std::string name = e.path().filename().string();
-        workFolderLeft |= name.rfind("mode-sweep-", 0) == 0 && name.size() > pid.size() &&
-                          name.compare(name.size() - pid.size() - 1, std::string::npos, "-" + pid) == 0;
+        workFolderLeft |=
+            name.rfind("mode-sweep-", 0) == 0 && name.size() > pid.size() &&
+            name.compare(name.size() - pid.size() - 1, std::string::npos, "-" + pid) == 0;
     }
     EXPECT_FALSE(workFolderLeft) << "the work folder is removed";
     auto list = runsIn(db);
     ASSERT_EQ(list.size(), 2u);
-    for (const auto& run : list) EXPECT_EQ(run["status"], "stopped");
+    for (const auto& run : list)
+        EXPECT_EQ(run["status"], "stopped");
     // The next invocation continues both runs from their checkpoints: no duplicate rows.
     auto again = sweep(dir / "long.json" + " -j 2 --db " + db);
     ASSERT_EQ(again.exitCode, 0) << again.err;
@@ -233,9 +262,13 @@ TEST(ModeSweepCli, RunsStopWhenTheSweepIsKilled) {
     EXPECT_TRUE(waitFor(
         [&] {
             auto list = runsIn(db);
-            return list.size() == 2 && list[0]["status"] == "stopped" && list[1]["status"] == "stopped";
+            return list.size() == 2 && list[0]["status"] == "stopped" &&
+                   list[1]["status"] == "stopped";
         },
         std::chrono::seconds(30)))
         << runCommand(kBin + "/mode-runs list --db " + db).out;
-    EXPECT_EQ(runCommand("pgrep -f '[m]ode-train --config /tmp/mode-sweep-[^ ]*-" + pid + "/'").exitCode, 1) << "no run left behind";
+    EXPECT_EQ(
+        runCommand("pgrep -f '[m]ode-train --config /tmp/mode-sweep-[^ ]*-" + pid + "/'").exitCode,
+        1)
+        << "no run left behind";
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // mode-train as a user or a script runs it: exit codes, messages on stderr, JSON on stdout.
 
 #include "CliTestSupport.h"
@@ -15,7 +16,9 @@ using json = nlohmann::json;
 
 namespace {
 const std::string kTrain = std::string(MODE_BIN_DIR) + "/mode-train";
-ProcessResult train(const std::string& args) { return runCommand(kTrain + " " + args); }
+ProcessResult train(const std::string& args) {
+    return runCommand(kTrain + " " + args);
+}
 const char* kQuick = "--epochs 2 --threads 1 --device cpu";
 } // namespace
 
@@ -44,7 +47,9 @@ TEST(ModeTrainCli, JsonOutputHasTheDocumentedKeys) {
 TEST(ModeTrainCli, GateRoutingAccuracyIsNullWithoutKnownSubtasks) {
     TempDir dir;
     std::string csv = "a,b,y\n";
-    for (int i = 0; i < 60; ++i) csv += std::to_string(i % 7) + "," + std::to_string(i % 5) + "," + (i % 2 ? "p" : "q") + "\n";
+    for (int i = 0; i < 60; ++i)
+        csv +=
+            std::to_string(i % 7) + "," + std::to_string(i % 5) + "," + (i % 2 ? "p" : "q") + "\n";
     auto path = dir.file("small.csv", csv);
     auto r = train(std::string(kQuick) + " --data " + path + " --target y --json");
     ASSERT_EQ(r.exitCode, 0) << r.err;
@@ -59,7 +64,8 @@ TEST(ModeTrainCli, HumanSummaryShowsAccuracyProbingAndRouting) {
     EXPECT_NE(r.out.find("test accuracy of the mixture"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("gate routing accuracy"), std::string::npos);
     EXPECT_NE(r.out.find("probing acc"), std::string::npos);
-    EXPECT_NE(r.err.find("epoch   2/2"), std::string::npos) << "per-epoch lines when stderr is not a terminal";
+    EXPECT_NE(r.err.find("epoch   2/2"), std::string::npos)
+        << "per-epoch lines when stderr is not a terminal";
 }
 
 TEST(ModeTrainCli, ImpossibleSettingExitsTwoNamingTheField) {
@@ -94,7 +100,8 @@ TEST(ModeTrainCli, UnknownFlagExitsTwo) {
 
 TEST(ModeTrainCli, ConfigFileWithFlagOverrides) {
     TempDir dir;
-    auto cfg = dir.file("exp.json", R"({"model": {"experts": 5}, "loss": {"alpha": 0.7}, "train": {"epochs": 1}})");
+    auto cfg = dir.file(
+        "exp.json", R"({"model": {"experts": 5}, "loss": {"alpha": 0.7}, "train": {"epochs": 1}})");
     auto r = train("--config " + cfg + " --alpha 0.2 --print-config");
     ASSERT_EQ(r.exitCode, 0) << r.err;
     auto j = json::parse(r.out);
@@ -137,14 +144,17 @@ TEST(ModeTrainCli, SubtaskColumnOfOwnDataGivesGateRoutingAccuracy) {
 }
 
 TEST(ModeTrainCli, ShippedExperimentFileIsValid) {
-    auto r = train(std::string("--config ") + MODE_SOURCE_DIR + "/experiments/regimes.json --print-config");
+    auto r = train(std::string("--config ") + MODE_SOURCE_DIR +
+                   "/experiments/regimes.json --print-config");
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_EQ(json::parse(r.out)["data"]["dataset"], "regimes");
 }
 
 TEST(ModeTrainCli, FashionMnistWithACnnBackbone) {
-    if (!std::filesystem::is_directory("/usr/share/datasets/fashion-mnist")) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-    auto r = train("--epochs 1 --threads 1 --device cpu --no-store --dataset fashion-mnist --max-rows 3000 --backbone cnn --json");
+    if (!std::filesystem::is_directory("/usr/share/datasets/fashion-mnist"))
+        GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    auto r = train("--epochs 1 --threads 1 --device cpu --no-store --dataset fashion-mnist "
+                   "--max-rows 3000 --backbone cnn --json");
     ASSERT_EQ(r.exitCode, 0) << r.err;
     auto j = json::parse(r.out);
     EXPECT_GT(j["test_accuracy"].get<double>(), 0.5) << "ten classes: chance is 0.1";
@@ -162,15 +172,20 @@ TEST(ModeTrainCli, KlOnARegressionTargetExitsTwoNamingTheSetting) {
     // A softmax over one output is always 1: kl would silently train a plain MoE.
     TempDir dir;
     std::string csv = "x1,x2,y\n";
-    for (int i = 0; i < 60; ++i) csv += std::to_string(i % 7) + "," + std::to_string(i % 5) + "," + std::to_string(i * 0.37) + "\n";
+    for (int i = 0; i < 60; ++i)
+        csv += std::to_string(i % 7) + "," + std::to_string(i % 5) + "," +
+               std::to_string(i * 0.37) + "\n";
     const std::string file = dir.file("reg.csv", csv);
     auto r = train(std::string(kQuick) + " --no-store --data " + file + " --distill kl");
     EXPECT_EQ(r.exitCode, 2) << r.err;
     EXPECT_NE(r.err.find("loss.distill"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("regression"), std::string::npos) << r.err;
-    EXPECT_EQ(train(std::string(kQuick) + " --no-store --data " + file + " --distill mse-pairwise").exitCode, 0);
+    EXPECT_EQ(train(std::string(kQuick) + " --no-store --data " + file + " --distill mse-pairwise")
+                  .exitCode,
+              0);
     // Said before any data is read where the task is set explicitly.
-    const std::string config = dir.file("reg.json", R"({"data": {"task": "regression"}, "loss": {"distill": "kl"}})");
+    const std::string config =
+        dir.file("reg.json", R"({"data": {"task": "regression"}, "loss": {"distill": "kl"}})");
     auto early = train(std::string(kQuick) + " --no-store --data " + file + " --config " + config);
     EXPECT_EQ(early.exitCode, 2);
     EXPECT_NE(early.err.find("loss.distill"), std::string::npos) << early.err;
@@ -180,8 +195,9 @@ TEST(ModeTrainCli, TextFileTrainsAndTheBuiltInDebianDescriptions) {
     TempDir dir;
     std::string text;
     for (int i = 0; i < 300; ++i)
-        text += (i % 3 == 0 ? "sport\tthe match ended with a late goal " : i % 3 == 1 ? "food\ta recipe with garlic and basil "
-                                                                                     : "tech\ta new compiler release for chips ") +
+        text += (i % 3 == 0   ? "sport\tthe match ended with a late goal "
+                 : i % 3 == 1 ? "food\ta recipe with garlic and basil "
+                              : "tech\ta new compiler release for chips ") +
                 std::to_string(i % 7) + "\n";
     auto path = dir.file("news.tsv", text);
     auto r = train(std::string(kQuick) + " --no-store --data " + path + " --json");
@@ -190,13 +206,16 @@ TEST(ModeTrainCli, TextFileTrainsAndTheBuiltInDebianDescriptions) {
     EXPECT_GT(j["test_accuracy"].get<double>(), 0.9);
     EXPECT_EQ(j["final"]["routing_by_class"]["rows"], json::array({"food", "sport", "tech"}));
 
-    auto bad = train(std::string(kQuick) + " --no-store --format tsv --data " + dir.file("bad.tsv", "a\tx\nno tab\n"));
+    auto bad = train(std::string(kQuick) + " --no-store --format tsv --data " +
+                     dir.file("bad.tsv", "a\tx\nno tab\n"));
     EXPECT_EQ(bad.exitCode, 2);
     EXPECT_NE(bad.err.find("bad.tsv:2: no TAB"), std::string::npos) << bad.err;
 
-    auto dd = train("--epochs 1 --threads 1 --device cpu --no-store --dataset debian-descriptions --json");
+    auto dd = train(
+        "--epochs 1 --threads 1 --device cpu --no-store --dataset debian-descriptions --json");
     if (dd.exitCode == 2 && dd.err.find("is not built yet") != std::string::npos)
-        GTEST_SKIP() << "debian-descriptions was not built here (setup.sh builds it from apt's lists)";
+        GTEST_SKIP()
+            << "debian-descriptions was not built here (setup.sh builds it from apt's lists)";
     ASSERT_EQ(dd.exitCode, 0) << dd.err;
     auto d = json::parse(dd.out);
     EXPECT_EQ(d["final"]["routing_by_class"]["rows"].size(), 15u) << "the 15 most common sections";
@@ -211,8 +230,10 @@ TEST(ModeTrainCli, AStoreLockedByAnotherProgramForSecondsLosesNoEpoch) {
     TempDir dir;
     const std::string db = dir / "c.sqlite";
     const std::string runs = std::string(MODE_BIN_DIR) + "/mode-runs --db " + db;
-    runCommand("(" + kTrain + " --db " + db + " --epochs 30 --batch-size 16 --threads 1 --device cpu -q --json > " +
-               (dir / "out") + " 2>" + (dir / "err") + "; echo $? > " + (dir / "rc") + ") >/dev/null 2>&1 &");
+    runCommand("(" + kTrain + " --db " + db +
+               " --epochs 30 --batch-size 16 --threads 1 --device cpu -q --json > " +
+               (dir / "out") + " 2>" + (dir / "err") + "; echo $? > " + (dir / "rc") +
+               ") >/dev/null 2>&1 &");
     ASSERT_GE(waitForStoredEpochs(runs, 2), 2);
     auto lock = runCommand("(echo 'BEGIN EXCLUSIVE;'; sleep 7; echo 'COMMIT;') | sqlite3 " + db);
     EXPECT_EQ(lock.exitCode, 0) << lock.err;
@@ -237,12 +258,13 @@ TEST(ModeTrainCli, CtrlCWhileTheDataLoadsEndsAtOnce) {
     TempDir dir;
     std::string csv = "a,b,c,d,e,f,g,h,y\n";
     for (int r = 0; r < 1200000; ++r) { // about 85 MB: a few seconds to load
-        for (int c = 0; c < 8; ++c) csv += std::to_string((r * 7 + c * 13) % 1000 / 7.0) + ",";
+        for (int c = 0; c < 8; ++c)
+            csv += std::to_string((r * 7 + c * 13) % 1000 / 7.0) + ",";
         csv += (r % 3 ? "p\n" : "q\n");
     }
     const std::string file = dir.file("big.csv", csv);
-    runCommand("(" + kTrain + " --data " + file + " --no-store --epochs 50 --threads 1 -q 2> " + (dir / "err") + "; echo $? > " +
-               (dir / "rc") + ") >/dev/null 2>&1 &");
+    runCommand("(" + kTrain + " --data " + file + " --no-store --epochs 50 --threads 1 -q 2> " +
+               (dir / "err") + "; echo $? > " + (dir / "rc") + ") >/dev/null 2>&1 &");
     std::string pid;
     for (int i = 0; i < 100 && pid.empty(); ++i) {
         pid = runCommand("pgrep -f '^" + kTrain + " --data " + file + "'").out;
@@ -262,7 +284,8 @@ TEST(ModeTrainCli, CtrlCWhileTheDataLoadsEndsAtOnce) {
     ASSERT_FALSE(std::filesystem::exists(dir / "rc")) << "it ended before the signal";
     const auto sent = std::chrono::steady_clock::now();
     ASSERT_EQ(runCommand("kill -INT " + pid).exitCode, 0);
-    while (!std::filesystem::exists(dir / "rc") && std::chrono::steady_clock::now() - sent < std::chrono::seconds(20))
+    while (!std::filesystem::exists(dir / "rc") &&
+           std::chrono::steady_clock::now() - sent < std::chrono::seconds(20))
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_LT(std::chrono::steady_clock::now() - sent, std::chrono::seconds(1));
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -276,12 +299,14 @@ TEST(ModeTrainCli, ARunThatDidNotLearnSaysSo) {
     EXPECT_EQ(bad.exitCode, 0);
     EXPECT_CONTAINS(bad.out + bad.err, "no better than always predicting the most common class");
     auto good = train(std::string(kQuick) + " --no-store");
-    EXPECT_EQ((good.out + good.err).find("no better than always predicting"), std::string::npos) << good.out;
+    EXPECT_EQ((good.out + good.err).find("no better than always predicting"), std::string::npos)
+        << good.out;
 }
 
 TEST(ModeTrainCli, AKilledRunResumesToTheResultOfAnUninterruptedOne) {
     TempDir dir;
-    const std::string args = " --epochs 12 --batch-size 8 --seed 5 --threads 1 --device cpu -q --json";
+    const std::string args =
+        " --epochs 12 --batch-size 8 --seed 5 --threads 1 --device cpu -q --json";
     auto whole = train("--db " + dir / "whole.sqlite" + args);
     ASSERT_EQ(whole.exitCode, 0) << whole.err;
     const auto expected = json::parse(whole.out);
@@ -353,19 +378,26 @@ TEST(ModeTrainCli, DataPathsMustNameRegularFiles) {
 // ---- data-parallel training on c10d (Gloo), two processes on loopback ----
 namespace {
 // A port of its own per test process, so parallel ctest runs do not meet at one rendezvous.
-std::string freshPort(int offset) { return std::to_string(20000 + (::getpid() * 7 + offset) % 20000); }
-json lastJson(const std::string& out) { return json::parse(out.substr(out.find('{'))); }
+std::string freshPort(int offset) {
+    return std::to_string(20000 + (::getpid() * 7 + offset) % 20000);
+}
+json lastJson(const std::string& out) {
+    return json::parse(out.substr(out.find('{')));
+}
 } // namespace
 
 TEST(ModeTrainDistributed, TwoRanksTrainTheModelOneProcessTrainsWithTheCombinedBatch) {
     TempDir dir;
     const std::string port = freshPort(1);
     const std::string common = " --epochs 3 --threads 1 --device cpu -q";
-    auto rank1 = runCommand("((WORLD_SIZE=2 RANK=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + port + " " + kTrain + common +
-                            " --batch-size 32 > " + dir / "rank1.out" + " 2> " + dir / "rank1.err; echo $? > " + dir / "rank1.rc) &) ; echo ok");
+    auto rank1 =
+        runCommand("((WORLD_SIZE=2 RANK=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + port + " " +
+                   kTrain + common + " --batch-size 32 > " + dir / "rank1.out" + " 2> " +
+                   dir / "rank1.err; echo $? > " + dir / "rank1.rc) &) ; echo ok");
     ASSERT_EQ(rank1.exitCode, 0);
-    auto rank0 = runCommand("WORLD_SIZE=2 RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + port + " " + kTrain + common +
-                            " --batch-size 32 --json --db " + dir / "runs.sqlite");
+    auto rank0 =
+        runCommand("WORLD_SIZE=2 RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + port + " " + kTrain +
+                   common + " --batch-size 32 --json --db " + dir / "runs.sqlite");
     ASSERT_EQ(rank0.exitCode, 0) << rank0.err;
     EXPECT_CONTAINS(rank0.err, "rank 0 of 2 (world size 2)");
     for (int i = 0; i < 200 && !std::filesystem::exists(dir / "rank1.rc"); ++i)
@@ -382,7 +414,8 @@ TEST(ModeTrainDistributed, TwoRanksTrainTheModelOneProcessTrainsWithTheCombinedB
     // Same parameters up to the order of float sums: the all-reduce adds the two halves'
     // gradients where one process sums over the whole batch at once.
     EXPECT_NEAR(a["final"]["test_loss"].get<double>(), b["final"]["test_loss"].get<double>(), 1e-4);
-    EXPECT_NEAR(a["final"]["train_loss"].get<double>(), b["final"]["train_loss"].get<double>(), 1e-4);
+    EXPECT_NEAR(a["final"]["train_loss"].get<double>(), b["final"]["train_loss"].get<double>(),
+                1e-4);
     EXPECT_NEAR(a["test_accuracy"].get<double>(), b["test_accuracy"].get<double>(), 2.0 / 600);
     EXPECT_NE(a["run_id"], nullptr) << "rank 0 stored the run";
 }
@@ -391,19 +424,22 @@ TEST(ModeTrainDistributed, ARankThatDiesStopsTheOtherWithAClearErrorAndKeepsTheS
     TempDir dir;
     const std::string port = freshPort(2);
     const std::string db = dir / "runs.sqlite";
-    auto started = runCommand("(WORLD_SIZE=2 RANK=1 MASTER_PORT=" + port + " " + kTrain +
-                              " --epochs 100000 --threads 1 --device cpu -q >/dev/null 2>&1 & echo $!)");
+    auto started =
+        runCommand("(WORLD_SIZE=2 RANK=1 MASTER_PORT=" + port + " " + kTrain +
+                   " --epochs 100000 --threads 1 --device cpu -q >/dev/null 2>&1 & echo $!)");
     const std::string pid = started.out.substr(0, started.out.find('\n'));
     ASSERT_FALSE(pid.empty());
-    auto rank0 = runCommand("(WORLD_SIZE=2 RANK=0 MASTER_PORT=" + port + " " + kTrain + " --epochs 100000 --threads 1 --device cpu -q --db " +
-                            db + " 2> " + dir / "err; echo $? > " + dir / "rc) >/dev/null 2>&1 & echo ok");
+    auto rank0 = runCommand("(WORLD_SIZE=2 RANK=0 MASTER_PORT=" + port + " " + kTrain +
+                            " --epochs 100000 --threads 1 --device cpu -q --db " + db + " 2> " +
+                            dir / "err; echo $? > " + dir / "rc) >/dev/null 2>&1 & echo ok");
     ASSERT_EQ(rank0.exitCode, 0);
     const std::string runs = std::string(MODE_BIN_DIR) + "/mode-runs --db " + db;
     const int epochs = waitForStoredEpochs(runs, 2);
     ASSERT_GE(epochs, 2);
     ASSERT_EQ(runCommand("kill -9 " + pid).exitCode, 0);
     const auto killed = std::chrono::steady_clock::now();
-    while (!std::filesystem::exists(dir / "rc") && std::chrono::steady_clock::now() - killed < std::chrono::seconds(45))
+    while (!std::filesystem::exists(dir / "rc") &&
+           std::chrono::steady_clock::now() - killed < std::chrono::seconds(45))
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     ASSERT_TRUE(std::filesystem::exists(dir / "rc")) << "rank 0 did not stop";
     // A dead peer resets its connections: rank 0 notices at once, well inside the 30 s timeout

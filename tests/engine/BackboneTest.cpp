@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The shared feature extractors: shapes, the CNN learning a task only images solve by position,
 // and a clear refusal of a CNN on tabular data.
 
@@ -56,7 +57,8 @@ TEST(Backbone, ShapesOfEachKind) {
     c.backbone = "cnn";
     MoDEModel cnn(c, 64, 4, std::vector<std::int64_t>{1, 8, 8});
     std::int64_t backbone = 0;
-    for (const auto& p : cnn->backbone->parameters()) backbone += p.numel();
+    for (const auto& p : cnn->backbone->parameters())
+        backbone += p.numel();
     EXPECT_EQ(backbone, 16 * 9 + 16 + 32 * 16 * 9 + 32 + 128 * 12 + 12);
 }
 
@@ -83,14 +85,16 @@ TEST(Backbone, CnnOnTabularDataIsRefusedWithTheReason) {
         Trainer t(c, d);
         FAIL() << "no error";
     } catch (const ConfigError& e) {
-        EXPECT_NE(std::string(e.what()).find("cnn needs image data"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("cnn needs image data"), std::string::npos)
+            << e.what();
     }
 }
 
 namespace {
 // Reviews whose label is carried by one word among filler words.
 std::string reviews(int n) {
-    const char* filler[] = {"the", "film", "was", "a", "story", "with", "actors", "and", "music", "plot"};
+    const char* filler[] = {"the",  "film",   "was", "a",     "story",
+                            "with", "actors", "and", "music", "plot"};
     std::string text;
     for (int i = 0; i < n; ++i) {
         const bool pos = i % 2 == 0;
@@ -125,7 +129,8 @@ TEST(Backbone, TextBackbonesLearnWhichWordCarriesTheLabel) {
         ASSERT_EQ(r.status, RunStatus::Finished) << kind << ": " << r.message;
         EXPECT_GT(r.final->testAccuracy, 0.95) << kind;
         EXPECT_EQ(start.s.vocabulary[0], "<pad>") << "the vocabulary travels with the run";
-        EXPECT_NE(std::find(start.s.vocabulary.begin(), start.s.vocabulary.end(), "wonderful"), start.s.vocabulary.end());
+        EXPECT_NE(std::find(start.s.vocabulary.begin(), start.s.vocabulary.end(), "wonderful"),
+                  start.s.vocabulary.end());
     }
 }
 

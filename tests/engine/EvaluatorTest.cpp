@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "train/Evaluator.h"
 
 #include <gtest/gtest.h>
@@ -21,7 +22,8 @@ struct TableModel {
         for (std::int64_t i = 0; i < x.size(0); ++i) {
             const auto row = static_cast<std::size_t>(x[i][0].item<float>());
             std::vector<torch::Tensor> perExpert;
-            for (const auto& out : experts[row]) perExpert.push_back(torch::tensor(out));
+            for (const auto& out : experts[row])
+                perExpert.push_back(torch::tensor(out));
             e.push_back(torch::stack(perExpert));
             g.push_back(torch::tensor(gate[row]));
         }
@@ -44,14 +46,16 @@ SplitTensors rowsOf(std::int64_t n, torch::Tensor y, std::vector<std::int64_t> s
 
 double entropy(const std::vector<float>& g) {
     double h = 0;
-    for (float w : g) h -= w * std::log(static_cast<double>(w));
+    for (float w : g)
+        h -= w * std::log(static_cast<double>(w));
     return h;
 }
 
 // Cross-entropy of one row's logits for class y.
 double crossEntropy(const std::vector<double>& logits, int y) {
     double sum = 0;
-    for (double l : logits) sum += std::exp(l);
+    for (double l : logits)
+        sum += std::exp(l);
     return std::log(sum) - logits[static_cast<std::size_t>(y)];
 }
 
@@ -92,7 +96,8 @@ TEST(Evaluator, ClassificationMetricsOfAHandBuiltModel) {
     const std::vector<std::vector<double>> mixture{
         {2.7, 0.3, 0}, {1.6, 0, 0.4}, {0, 0, 3.1}, {0, 2.6, 0}, {0.25, 1.5, 0}};
     double loss = 0;
-    for (int r = 0; r < 5; ++r) loss += crossEntropy(mixture[r], labels[r]) / 5;
+    for (int r = 0; r < 5; ++r)
+        loss += crossEntropy(mixture[r], labels[r]) / 5;
     EXPECT_NEAR(s.loss, loss, 1e-6);
 
     ASSERT_EQ(m.experts.size(), 2u);
@@ -114,8 +119,8 @@ TEST(Evaluator, ClassificationMetricsOfAHandBuiltModel) {
     EXPECT_EQ(byClass.experts, 2);
     EXPECT_EQ(byClass.rowCounts, (std::vector<std::int64_t>{2, 2, 1}));
     const std::vector<double> classShare{0.5, 0.5, 0.5, 0.5, 0, 1};
-    const std::vector<double> classGate{(0.9 + 0.25) / 2, (0.1 + 0.75) / 2, (0.8 + 0.4) / 2,
-                                        (0.2 + 0.6) / 2,  0.3,              0.7};
+    const std::vector<double> classGate{
+        (0.9 + 0.25) / 2, (0.1 + 0.75) / 2, (0.8 + 0.4) / 2, (0.2 + 0.6) / 2, 0.3, 0.7};
     ASSERT_EQ(byClass.argmaxShare.size(), 6u);
     for (std::size_t i = 0; i < 6; ++i) {
         EXPECT_DOUBLE_EQ(byClass.argmaxShare[i], classShare[i]) << i;
@@ -132,7 +137,8 @@ TEST(Evaluator, ClassificationMetricsOfAHandBuiltModel) {
     EXPECT_DOUBLE_EQ(*m.gateRoutingAccuracy, 4.0 / 5.0);
 
     double meanEntropy = 0;
-    for (const auto& g : model.gate) meanEntropy += entropy(g) / 5;
+    for (const auto& g : model.gate)
+        meanEntropy += entropy(g) / 5;
     EXPECT_NEAR(m.gateEntropy, meanEntropy, 1e-6);
 
     // Similarity: the cosine of the two experts' outputs, each row's logits centred (logits are

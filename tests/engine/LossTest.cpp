@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The distillation variants, the balance loss and the task loss against values worked out by
 // hand (or with plain scalar arithmetic below), and their gradients against finite differences.
 
@@ -31,7 +32,8 @@ double kl2(double a0, double a1, double b0, double b1, double T) {
         return std::exp((i ? x1 : x0) / T - m) / z;
     };
     double s = 0;
-    for (int i = 0; i < 2; ++i) s += sm(a0, a1, i) * std::log(sm(a0, a1, i) / sm(b0, b1, i));
+    for (int i = 0; i < 2; ++i)
+        s += sm(a0, a1, i) * std::log(sm(a0, a1, i) / sm(b0, b1, i));
     return s;
 }
 
@@ -57,7 +59,8 @@ TEST(DistillationLoss, PairwiseIsTheMeanFormRescaled) {
     torch::manual_seed(1);
     for (int E : {2, 3, 5, 8}) {
         auto e = torch::randn({7, E, 4}, torch::kFloat64);
-        const double mean = lossOf(e, DistillKind::MseMean), pair = lossOf(e, DistillKind::MsePairwise);
+        const double mean = lossOf(e, DistillKind::MseMean),
+                     pair = lossOf(e, DistillKind::MsePairwise);
         EXPECT_NEAR(pair, 2.0 * E / (E - 1) * mean, 1e-12) << "E = " << E;
     }
 }
@@ -66,7 +69,9 @@ TEST(DistillationLoss, KlByHandAndWithTemperature) {
     // e1 = (0, 0), e2 = (ln 3, 0): p1 = (1/2, 1/2), p2 = (3/4, 1/4).
     const double l3 = std::log(3.0);
     auto e = t3({0, 0, l3, 0}, 1, 2, 2);
-    const double byHand = (0.75 * std::log(1.5) + 0.25 * std::log(0.5) + 0.5 * std::log(0.5 / 0.75) + 0.5 * std::log(2.0)) / 2;
+    const double byHand = (0.75 * std::log(1.5) + 0.25 * std::log(0.5) +
+                           0.5 * std::log(0.5 / 0.75) + 0.5 * std::log(2.0)) /
+                          2;
     EXPECT_NEAR(lossOf(e, DistillKind::Kl), byHand, 1e-12);
     EXPECT_NEAR(byHand, 0.13732653608351372, 1e-12);
     const double T = 2;
@@ -82,20 +87,24 @@ TEST(DistillationLoss, KlAveragesOverTheBatchAndOrderedPairs) {
     for (int b = 0; b < 5; ++b)
         for (int i = 0; i < 3; ++i)
             for (int j = 0; j < 3; ++j)
-                if (i != j) expected += kl2(a[b][j][0], a[b][j][1], a[b][i][0], a[b][i][1], 1.0); // KL(p_j || p_i)
+                if (i != j)
+                    expected +=
+                        kl2(a[b][j][0], a[b][j][1], a[b][i][0], a[b][i][1], 1.0); // KL(p_j || p_i)
     expected /= 5 * 6;
     EXPECT_NEAR(lossOf(e, DistillKind::Kl), expected, 1e-12);
 }
 
 TEST(DistillationLoss, OneExpertHasNothingToLearnFrom) {
     auto e = torch::randn({4, 1, 3}, torch::kFloat64);
-    for (auto k : {DistillKind::MseMean, DistillKind::MsePairwise, DistillKind::Kl}) EXPECT_EQ(lossOf(e, k), 0.0);
+    for (auto k : {DistillKind::MseMean, DistillKind::MsePairwise, DistillKind::Kl})
+        EXPECT_EQ(lossOf(e, k), 0.0);
 }
 
 TEST(DistillationLoss, IdenticalExpertsGiveZero) {
     auto one = torch::randn({3, 1, 4}, torch::kFloat64);
     auto e = one.expand({3, 4, 4}).contiguous();
-    for (auto k : {DistillKind::MseMean, DistillKind::MsePairwise, DistillKind::Kl}) EXPECT_NEAR(lossOf(e, k), 0.0, 1e-12);
+    for (auto k : {DistillKind::MseMean, DistillKind::MsePairwise, DistillKind::Kl})
+        EXPECT_NEAR(lossOf(e, k), 0.0, 1e-12);
 }
 
 TEST(DistillationLoss, GradientsAgreeWithFiniteDifferences) {
@@ -114,8 +123,10 @@ TEST(DistillationLoss, GradientsAgreeWithFiniteDifferences) {
             plus[i] += h;
             minus[i] -= h;
             const double fd = (distillationLoss(plus.view({3, 3, 4}), o).item<double>() -
-                               distillationLoss(minus.view({3, 3, 4}), o).item<double>()) / (2 * h);
-            EXPECT_NEAR(analytic[i].item<double>(), fd, 1e-6) << "variant " << int(k) << " entry " << i;
+                               distillationLoss(minus.view({3, 3, 4}), o).item<double>()) /
+                              (2 * h);
+            EXPECT_NEAR(analytic[i].item<double>(), fd, 1e-6)
+                << "variant " << int(k) << " entry " << i;
         }
     }
 }
@@ -142,7 +153,8 @@ TEST(DistillationLoss, MseMeanGradientIsTwiceTheDeviationOverTheCount) {
     distillationLoss(e, o).backward();
     auto g = e.grad().view({-1});
     std::vector<double> expected{-0.5, 0.5, 0.5, -0.5};
-    for (int i = 0; i < 4; ++i) EXPECT_DOUBLE_EQ(g[i].item<double>(), expected[i]);
+    for (int i = 0; i < 4; ++i)
+        EXPECT_DOUBLE_EQ(g[i].item<double>(), expected[i]);
 }
 
 TEST(DistillationLoss, DetachedMseMeanPullsEachExpertTowardsTheOthers) {
@@ -154,7 +166,9 @@ TEST(DistillationLoss, DetachedMseMeanPullsEachExpertTowardsTheOthers) {
     const std::int64_t B = 2, E = 3, C = 2;
     auto base = torch::randn({B, E, C}, torch::kFloat64);
     std::vector<double> x(base.data_ptr<double>(), base.data_ptr<double>() + base.numel());
-    auto at = [&](const std::vector<double>& v, std::int64_t b, std::int64_t i, std::int64_t c) { return v[(b * E + i) * C + c]; };
+    auto at = [&](const std::vector<double>& v, std::int64_t b, std::int64_t i, std::int64_t c) {
+        return v[(b * E + i) * C + c];
+    };
     std::vector<double> teacher(x.size());
     for (std::int64_t b = 0; b < B; ++b)
         for (std::int64_t i = 0; i < E; ++i)
@@ -166,21 +180,25 @@ TEST(DistillationLoss, DetachedMseMeanPullsEachExpertTowardsTheOthers) {
             }
     auto f = [&](const std::vector<double>& v) {
         double s = 0;
-        for (std::size_t k = 0; k < v.size(); ++k) s += (v[k] - teacher[k]) * (v[k] - teacher[k]);
+        for (std::size_t k = 0; k < v.size(); ++k)
+            s += (v[k] - teacher[k]) * (v[k] - teacher[k]);
         return s / static_cast<double>(v.size());
     };
     DistillOptions detached;
     detached.detachTeacher = true;
     auto e = base.clone().requires_grad_(true);
     auto loss = distillationLoss(e, detached);
-    EXPECT_NEAR(loss.item<double>(), f(x), 1e-12) << "the value is the distance to the others' mean";
+    EXPECT_NEAR(loss.item<double>(), f(x), 1e-12)
+        << "the value is the distance to the others' mean";
     loss.backward();
     const double h = 1e-6;
     for (std::size_t k = 0; k < x.size(); ++k) {
         auto plus = x, minus = x;
         plus[k] += h;
         minus[k] -= h;
-        EXPECT_NEAR(e.grad().view({-1})[static_cast<std::int64_t>(k)].item<double>(), (f(plus) - f(minus)) / (2 * h), 1e-7) << k;
+        EXPECT_NEAR(e.grad().view({-1})[static_cast<std::int64_t>(k)].item<double>(),
+                    (f(plus) - f(minus)) / (2 * h), 1e-7)
+            << k;
     }
     // And it is not the undetached gradient (which is the same with the full mean detached).
     auto g = base.clone().requires_grad_(true);
@@ -203,10 +221,14 @@ TEST(LoadBalanceLoss, SwitchTransformerFormByHand) {
     // argmax shares f = (2/3, 1/3); mean probabilities P = (0.6, 0.4): 2 * (0.4 + 0.1333..).
     auto gate = torch::tensor({0.7, 0.3, 0.2, 0.8, 0.6, 0.4}, torch::kFloat64).view({3, 2});
     auto probs = torch::tensor({0.9, 0.1, 0.4, 0.6, 0.5, 0.5}, torch::kFloat64).view({3, 2});
-    EXPECT_NEAR(loadBalanceLoss(gate, probs).item<double>(), 2.0 * (2.0 / 3 * 0.6 + 1.0 / 3 * 0.4), 1e-12);
+    EXPECT_NEAR(loadBalanceLoss(gate, probs).item<double>(), 2.0 * (2.0 / 3 * 0.6 + 1.0 / 3 * 0.4),
+                1e-12);
     // A perfectly balanced uniform gate scores 1.
     auto uniform = torch::full({4, 4}, 0.25, torch::kFloat64);
-    uniform[0][0] += 1e-3; uniform[1][1] += 1e-3; uniform[2][2] += 1e-3; uniform[3][3] += 1e-3;
+    uniform[0][0] += 1e-3;
+    uniform[1][1] += 1e-3;
+    uniform[2][2] += 1e-3;
+    uniform[3][3] += 1e-3;
     EXPECT_NEAR(loadBalanceLoss(uniform, uniform).item<double>(), 1.0, 1e-2);
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "model/MoDEModel.h"
 
 #include <gtest/gtest.h>
@@ -76,7 +77,8 @@ TEST(MoDEModel, MixtureIsTheGateWeightedSumOfExperts) {
     EXPECT_EQ(out.gate.sizes(), (std::vector<std::int64_t>{9, 4}));
     for (int b = 0; b < 9; ++b) {
         auto manual = torch::zeros({3});
-        for (int i = 0; i < 4; ++i) manual += out.gate[b][i] * out.experts[b][i];
+        for (int i = 0; i < 4; ++i)
+            manual += out.gate[b][i] * out.experts[b][i];
         EXPECT_TRUE(torch::allclose(out.mixture[b], manual, 1e-5, 1e-6));
     }
     EXPECT_TRUE(torch::allclose(out.gate.sum(1), torch::ones({9}), 1e-6, 1e-6));

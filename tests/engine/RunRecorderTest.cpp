@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A real training run recorded into the store: what the trainer reported is what is stored,
 // and each epoch's checkpoint holds the model and the optimiser.
 
-#include "data/RegimesDataset.h"
 #include "store/RunRecorder.h"
+#include "data/RegimesDataset.h"
 #include "store/RunStore.h"
 #include "train/Trainer.h"
 
@@ -74,7 +75,8 @@ TEST(RunRecorder, StoresWhatTheTrainerReported) {
         EXPECT_DOUBLE_EQ(epochs[e].valLoss, seen.epochs[e].valLoss);
         EXPECT_EQ(epochs[e].routingByClass.meanGate, seen.epochs[e].routingByClass.meanGate);
         ASSERT_TRUE(epochs[e].routingBySubtask);
-        EXPECT_EQ(epochs[e].routingBySubtask->argmaxShare, seen.epochs[e].routingBySubtask->argmaxShare);
+        EXPECT_EQ(epochs[e].routingBySubtask->argmaxShare,
+                  seen.epochs[e].routingBySubtask->argmaxShare);
         ASSERT_EQ(epochs[e].experts.size(), 4u);
         EXPECT_EQ(epochs[e].experts[2].allocated, seen.epochs[e].experts[2].allocated);
     }
@@ -118,7 +120,8 @@ TEST(RunRecorder, AStoreThatCannotBeWrittenStopsTheRunAndSaysWhy) {
                 db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE, 10000);
                 // The recorder writes on its own thread: wait until epoch 2 is in, then lock.
                 const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-                while (db->execAndGet("SELECT count(*) FROM epochs").getInt() < 2 && std::chrono::steady_clock::now() < deadline)
+                while (db->execAndGet("SELECT count(*) FROM epochs").getInt() < 2 &&
+                       std::chrono::steady_clock::now() < deadline)
                     std::this_thread::sleep_for(std::chrono::milliseconds(2));
                 db->exec("BEGIN IMMEDIATE");
             }
@@ -147,9 +150,12 @@ TEST(RunRecorder, AStoreThatCannotBeWrittenStopsTheRunAndSaysWhy) {
     EXPECT_EQ(r.steps, stored.back().step);
     EXPECT_EQ(*r.testAccuracy, stored.back().testAccuracy);
     EXPECT_LE(result.epochsCompleted, static_cast<int>(stored.size()) + 2);
-    EXPECT_NE(r.message.find("the store holds epochs 1-" + std::to_string(stored.size())), std::string::npos) << r.message;
+    EXPECT_NE(r.message.find("the store holds epochs 1-" + std::to_string(stored.size())),
+              std::string::npos)
+        << r.message;
     EXPECT_NE(r.message.find("another program holds it locked"), std::string::npos) << r.message;
-    EXPECT_NE(r.message.find("s; the store holds"), std::string::npos) << "the time waited is stated: " << r.message;
+    EXPECT_NE(r.message.find("s; the store holds"), std::string::npos)
+        << "the time waited is stated: " << r.message;
     EXPECT_TRUE(reopened.consistencyCheck().empty());
 }
 
@@ -174,7 +180,8 @@ TEST(RunRecorder, AStoreLockedForAWhileLosesNothing) {
             locker = std::thread([p = path] {
                 SQLite::Database db(p, SQLite::OPEN_READWRITE, 10000);
                 db.exec("BEGIN EXCLUSIVE");
-                std::this_thread::sleep_for(std::chrono::milliseconds(6500)); // past the 5 s busy timeout
+                std::this_thread::sleep_for(
+                    std::chrono::milliseconds(6500)); // past the 5 s busy timeout
                 db.exec("COMMIT");
             });
         }

@@ -65,8 +65,10 @@ void buildWith(const std::string& key, const std::string& value) {
     ModelConfig m;
     if (key == "model.backbone") {
         m.backbone = value;
-        const bool image = value == "cnn", text = value == "embedding-bag" || value == "transformer";
-        MoDEModel model(m, image ? 16 : 6, 3, image ? std::vector<std::int64_t>{1, 4, 4} : std::vector<std::int64_t>{},
+        const bool image = value == "cnn",
+                   text = value == "embedding-bag" || value == "transformer";
+        MoDEModel model(m, image ? 16 : 6, 3,
+                        image ? std::vector<std::int64_t>{1, 4, 4} : std::vector<std::int64_t>{},
                         text ? 20 : 0);
     } else if (key == "model.gate" || key == "model.activation") {
         (key == "model.gate" ? m.gate : m.activation) = value;
@@ -95,24 +97,31 @@ void buildWith(const std::string& key, const std::string& value) {
 
 TEST(Settings, EveryChoiceTheEngineAcceptsIsInTheHelpAndNoOther) {
     const auto help = helpByFlag();
-    const std::set<std::string> engineChoices{"model.backbone", "model.gate",  "model.activation", "loss.distill",
-                                              "train.optimizer", "data.format", "data.task",        "data.impute"};
+    const std::set<std::string> engineChoices{
+        "model.backbone",  "model.gate",  "model.activation", "loss.distill",
+        "train.optimizer", "data.format", "data.task",        "data.impute"};
     int checked = 0;
     for (const auto& s : experimentSettings()) {
         if (!engineChoices.count(s.key)) continue;
         ASSERT_TRUE(help.count(s.flag)) << s.flag << " is missing from mode-train --help";
         const auto listed = listedChoices(help.at(s.flag));
         std::set<std::string> declared;
-        for (const auto& c : s.choices) declared.insert(c.name);
-        EXPECT_EQ(listed, declared) << s.flag << ": the help lists other choices than the table: " << help.at(s.flag);
-        for (const auto& name : listed) EXPECT_NO_THROW(buildWith(s.key, name)) << s.key << " = " << name;
-        EXPECT_ANY_THROW(buildWith(s.key, "no-such-choice")) << s.key; // refused, never a silent default
+        for (const auto& c : s.choices)
+            declared.insert(c.name);
+        EXPECT_EQ(listed, declared)
+            << s.flag << ": the help lists other choices than the table: " << help.at(s.flag);
+        for (const auto& name : listed)
+            EXPECT_NO_THROW(buildWith(s.key, name)) << s.key << " = " << name;
+        EXPECT_ANY_THROW(buildWith(s.key, "no-such-choice"))
+            << s.key; // refused, never a silent default
         ++checked;
     }
     EXPECT_EQ(checked, static_cast<int>(engineChoices.size()));
     // The spellings that drifted before the table: all listed now.
-    EXPECT_EQ(listedChoices(help.at("--format")), (std::set<std::string>{"auto", "csv", "idx", "tsv"}));
-    EXPECT_EQ(listedChoices(help.at("--device")), (std::set<std::string>{"auto", "cpu", "cuda", "cuda:N"}));
+    EXPECT_EQ(listedChoices(help.at("--format")),
+              (std::set<std::string>{"auto", "csv", "idx", "tsv"}));
+    EXPECT_EQ(listedChoices(help.at("--device")),
+              (std::set<std::string>{"auto", "cpu", "cuda", "cuda:N"}));
     EXPECT_TRUE(listedChoices(help.at("--backbone")).count("transformer"));
 }
 
@@ -138,13 +147,16 @@ TEST(Settings, EachDeclaredBoundIsWhatValidationEnforces) {
                 if (i.field == s.key) return true;
             return false;
         };
-        if (*s.min > 0 || s.kind == SettingKind::Real) { // below the bound (an unsigned member cannot hold -1)
-            const double below = s.minOpen ? *s.min : *s.min - (s.kind == SettingKind::Integer ? 1 : 1e-3);
+        if (*s.min > 0 ||
+            s.kind == SettingKind::Real) { // below the bound (an unsigned member cannot hold -1)
+            const double below =
+                s.minOpen ? *s.min : *s.min - (s.kind == SettingKind::Integer ? 1 : 1e-3);
             s.set(c, below, "test");
             EXPECT_TRUE(hasIssue()) << s.key << " = " << below << " passed validation";
         }
         s.set(c, s.minOpen ? *s.min + 1e-3 : *s.min, "test");
-        if (s.key == "data.test_fraction") c.data.valFraction = 0; // the two shares together are bounded too
+        if (s.key == "data.test_fraction")
+            c.data.valFraction = 0; // the two shares together are bounded too
         EXPECT_FALSE(hasIssue()) << s.key << " = its lower bound failed validation";
         if (s.max) {
             s.set(c, s.maxOpen ? *s.max : *s.max + 1, "test");

@@ -1,7 +1,8 @@
-#include "data/RegimesDataset.h"
-#include "train/GradientSync.h"
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "train/Trainer.h"
 #include "TestSupport.h"
+#include "data/RegimesDataset.h"
+#include "train/GradientSync.h"
 
 #include <ATen/record_function.h>
 #include <gtest/gtest.h>
@@ -82,7 +83,8 @@ TEST(Trainer, EventsCoverEveryStepAndEpoch) {
     const auto perEpoch = rec.start.stepsPerEpoch;
     EXPECT_EQ(perEpoch, (rec.start.trainRows + 99) / 100);
     ASSERT_EQ(rec.steps.size(), static_cast<std::size_t>(3 * perEpoch));
-    for (std::size_t i = 0; i < rec.steps.size(); ++i) EXPECT_EQ(rec.steps[i].step, static_cast<std::int64_t>(i + 1));
+    for (std::size_t i = 0; i < rec.steps.size(); ++i)
+        EXPECT_EQ(rec.steps[i].step, static_cast<std::int64_t>(i + 1));
     ASSERT_EQ(rec.epochs.size(), 3u);
     EXPECT_EQ(rec.epochs[2].step, 3 * perEpoch);
     const auto& rm = rec.epochs[2].routingByClass;
@@ -171,13 +173,16 @@ TEST(Trainer, PauseHoldsTheRunUntilResumed) {
 TEST(Trainer, NaNInTheDataStopsTheRunAsDivergedNamingTheStep) {
     auto c = smallConfig(2);
     auto d = makeRegimesDataset(c.data.regimes);
-    for (auto& v : d.features) v = std::nanf(""); // every row poisoned: the first step diverges
+    for (auto& v : d.features)
+        v = std::nanf(""); // every row poisoned: the first step diverges
     Trainer t(c, std::move(d));
     Recorder rec;
     t.addObserver(&rec);
     auto r = t.run();
     EXPECT_EQ(r.status, RunStatus::Diverged);
-    EXPECT_NE(r.message.find("diverged at step 1 (epoch 1): the total loss is nan"), std::string::npos) << r.message;
+    EXPECT_NE(r.message.find("diverged at step 1 (epoch 1): the total loss is nan"),
+              std::string::npos)
+        << r.message;
     EXPECT_TRUE(rec.epochs.empty());
 }
 
@@ -198,7 +203,8 @@ TEST(Trainer, TopKGateAndEveryVariantTrain) {
 
 TEST(Trainer, CudaDeviceIsRefusedClearlyWithoutAGpu) {
     const auto devices = availableDevices();
-    if (std::find(devices.begin(), devices.end(), "cuda") != devices.end()) GTEST_SKIP() << "a GPU is present";
+    if (std::find(devices.begin(), devices.end(), "cuda") != devices.end())
+        GTEST_SKIP() << "a GPU is present";
     auto c = smallConfig(1);
     c.train.device = "cuda";
     try {
@@ -211,7 +217,8 @@ TEST(Trainer, CudaDeviceIsRefusedClearlyWithoutAGpu) {
 
 TEST(Trainer, RunsOnCudaWhenAGpuIsPresent) {
     auto devices = availableDevices();
-    if (std::find(devices.begin(), devices.end(), "cuda") == devices.end()) GTEST_SKIP() << "no CUDA device";
+    if (std::find(devices.begin(), devices.end(), "cuda") == devices.end())
+        GTEST_SKIP() << "no CUDA device";
     auto c = smallConfig(2);
     c.train.device = "cuda";
     Recorder rec;
@@ -277,7 +284,8 @@ TEST(Trainer, AResumedRunEndsExactlyAsAnUninterruptedOne) {
     ASSERT_EQ(second.steps.size(), whole.steps.size() - offset);
     EXPECT_EQ(second.steps.front().step, static_cast<std::int64_t>(offset) + 1);
     for (std::size_t i = 0; i < second.steps.size(); ++i)
-        ASSERT_EQ(second.steps[i].total, whole.steps[offset + i].total) << "step " << second.steps[i].step;
+        ASSERT_EQ(second.steps[i].total, whole.steps[offset + i].total)
+            << "step " << second.steps[i].step;
     ASSERT_TRUE(r.final && whole.end->final);
     EXPECT_EQ(r.final->testAccuracy, whole.end->final->testAccuracy);
     EXPECT_EQ(r.final->testLoss, whole.end->final->testLoss);
@@ -328,7 +336,8 @@ TEST(Trainer, ADamagedOrForeignCheckpointIsRefusedAndTheTrainerUntouched) {
         t.resumeFrom(eight.checkpoints.front());
         FAIL() << "a checkpoint of 8 experts was accepted by a 4-expert model";
     } catch (const CheckpointError& e) {
-        EXPECT_CONTAINS(e.what(), "written for another model: parameter 'experts.w0' has shape [8, 8, 32], this model's [4, 8, 32]");
+        EXPECT_CONTAINS(e.what(), "written for another model: parameter 'experts.w0' has shape [8, "
+                                  "8, 32], this model's [4, 8, 32]");
     }
 
     // After all that the trainer still trains from scratch, as an untouched one does.
@@ -350,8 +359,10 @@ std::atomic<int> stepReadBacks{0}, scalarReads{0};
 
 std::unique_ptr<at::ObserverContext> countReads(const at::RecordFunction& fn) {
     const std::string name = fn.name();
-    if (name == kStepReadBackScope) ++stepReadBacks;
-    else if (name == "aten::_local_scalar_dense") ++scalarReads;
+    if (name == kStepReadBackScope)
+        ++stepReadBacks;
+    else if (name == "aten::_local_scalar_dense")
+        ++scalarReads;
     return nullptr;
 }
 

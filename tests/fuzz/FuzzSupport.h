@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Shared by the fuzz targets. A target feeds its input to a parser; the parser may refuse it
 // with the project's documented errors (DataError, ConfigError, RunStoreError, all naming what
@@ -27,11 +28,11 @@ template <typename F> void refusedCleanly(F&& parse) {
 
 // A scratch file holding the input, for parsers that read files; removed when it goes.
 class ScratchFile {
-public:
+  public:
     ScratchFile(const std::uint8_t* data, std::size_t size, const char* suffix)
         : path_("/tmp/mode-fuzz-" + std::to_string(::getpid()) + suffix) {
-        std::ofstream(path_, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(data),
-                                                                       static_cast<std::streamsize>(size));
+        std::ofstream(path_, std::ios::binary | std::ios::trunc)
+            .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
     }
     ~ScratchFile() {
         std::remove(path_.c_str());
@@ -40,7 +41,7 @@ public:
     }
     const std::string& path() const { return path_; }
 
-private:
+  private:
     std::string path_;
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Runs a fuzz target over files, as libFuzzer does when given files instead of a corpus folder
 // to grow: the regression test of every input kept under tests/fuzz/corpus (GCC builds, no
 // libFuzzer needed). Exit 0 when every input was handled; a finding aborts.
@@ -22,7 +23,8 @@ int main(int argc, char** argv) {
         }
         for (const auto& p : inputs) {
             std::ifstream in(p, std::ios::binary);
-            std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                            std::istreambuf_iterator<char>());
             LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
             ++files;
         }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Experiment files: JSON, every field's type and range, then the whole experiment's validity.
 #include "FuzzSupport.h"
 

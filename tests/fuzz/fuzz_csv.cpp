@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // CSV: parsing, type detection, label encoding, imputation, and the workbench's preview.
 #include "FuzzSupport.h"
 #include "data/CsvLoader.h"

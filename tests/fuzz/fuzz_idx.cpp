@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // IDX (MNIST-style) files, raw and gzip: header, dimensions, lengths, decompression.
 #include "FuzzSupport.h"
 #include "data/IdxLoader.h"
@@ -10,6 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::refusedCleanly([&] { readIdxFile(gz.path()); });
     // The input as the images of a dataset whose other three files are the input too: the
     // loader's checks that images and labels agree.
-    fuzz::refusedCleanly([&] { loadIdxDataset({raw.path(), raw.path(), raw.path(), raw.path()}, "fuzz", {}, 0); });
+    fuzz::refusedCleanly([&] {
+        loadIdxDataset({raw.path(), raw.path(), raw.path(), raw.path()}, "fuzz", {}, 0);
+    });
     return 0;
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A run store file from anywhere: opened read-only, every run listed and read in full.
 #include "FuzzSupport.h"
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Fuzzes every parser that reads users' files with libFuzzer (clang), each for a bounded time,
 # starting from the inputs kept in tests/fuzz/corpus/<target>, under AddressSanitizer and
 # UndefinedBehaviorSanitizer. Prints one line a target with the executions run and what was found.

@@ -1,10 +1,11 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The compare view on a store filled by real short runs: its tables hold the store's values,
 // grouping and smoothing match hand computations, exports exist and parse.
 
+#include "compare/CompareView.h"
 #include "MainWindow.h"
 #include "analysis/Statistics.h"
 #include "data/CsvLoader.h"
-#include "compare/CompareView.h"
 #include "panels/RunBrowser.h"
 #include "plots/PlotExport.h"
 #include "plots/RoutingHeatmap.h"
@@ -34,13 +35,14 @@ namespace {
 
 // Six real runs, trained once for the whole suite: alpha 0, 0.1 and 1, seeds 1 and 2.
 class CompareFixture : public ::testing::Test {
-protected:
+  protected:
     static void SetUpTestSuite() {
         dir_ = new TempDir;
         db_ = (*dir_) / "runs.sqlite";
         for (const char* alpha : {"0", "0.1", "1"})
             for (const char* seed : {"1", "2"}) {
-                auto r = runCommand(std::string(MODE_BIN_DIR) + "/mode-train -q --epochs 3 --threads 1 --device cpu --db " +
+                auto r = runCommand(std::string(MODE_BIN_DIR) +
+                                    "/mode-train -q --epochs 3 --threads 1 --device cpu --db " +
                                     db_ + " --alpha " + alpha + " --seed " + seed);
                 ASSERT_EQ(r.exitCode, 0) << r.err;
             }
@@ -56,10 +58,15 @@ protected:
         settle();
     }
     // The run table reads the store in the background: wait until it shows the last read.
-    void settle() { ASSERT_TRUE(waitUntil([&] { return !window_->runBrowser()->isLoading(); })); }
+    void settle() {
+        ASSERT_TRUE(waitUntil([&] { return !window_->runBrowser()->isLoading(); }));
+    }
     void compare(const QList<qint64>& ids) {
         window_->compareRuns(ids);
-        ASSERT_TRUE(waitUntil([&] { return !view_->isLoading() && view_->data().runs.size() == static_cast<std::size_t>(ids.size()); }));
+        ASSERT_TRUE(waitUntil([&] {
+            return !view_->isLoading() &&
+                   view_->data().runs.size() == static_cast<std::size_t>(ids.size());
+        }));
     }
     static TempDir* dir_;
     static std::string db_;
@@ -71,7 +78,8 @@ std::string CompareFixture::db_;
 
 std::vector<double> graphValues(QCPGraph* g) {
     std::vector<double> v;
-    for (auto it = g->data()->constBegin(); it != g->data()->constEnd(); ++it) v.push_back(it->value);
+    for (auto it = g->data()->constBegin(); it != g->data()->constEnd(); ++it)
+        v.push_back(it->value);
     return v;
 }
 
@@ -149,7 +157,8 @@ TEST_F(CompareFixture, TablesHoldTheStoresValues) {
     // Expert probing: one bar set per run, four experts each, the stored probing accuracies.
     auto* experts = view_->expertsPlot();
     ASSERT_EQ(experts->plottableCount(), 3);
-    auto* bars = qobject_cast<QCPBars*>(experts->plottable(1)); // the alpha = 0 run first, then run 3
+    auto* bars =
+        qobject_cast<QCPBars*>(experts->plottable(1)); // the alpha = 0 run first, then run 3
     ASSERT_NE(bars, nullptr);
     EXPECT_EQ(bars->data()->size(), 4);
     EXPECT_DOUBLE_EQ((bars->data()->constBegin() + 2)->value, *last.experts[2].probingAccuracy);
@@ -158,7 +167,8 @@ TEST_F(CompareFixture, TablesHoldTheStoresValues) {
 TEST_F(CompareFixture, SmoothingMatchesTheHandFormulaOnStoredSteps) {
     compare({1, 2});
     view_->setMetric("loss");
-    ASSERT_TRUE(waitUntil([&] { return !view_->isLoading() && view_->data().series.count("loss"); }));
+    ASSERT_TRUE(
+        waitUntil([&] { return !view_->isLoading() && view_->data().series.count("loss"); }));
     view_->setSmoothing(0.6);
     RunStore store(db_, RunStore::Mode::ReadOnly);
     auto steps = store.steps(1);
@@ -212,7 +222,8 @@ TEST_F(CompareFixture, FinalMetricsPairEachAlphaWithAlphaZeroBySeed) {
     EXPECT_EQ(t->item(0, 0)->text(), "0 (MoE)");
     EXPECT_EQ(t->item(0, 3)->text(), "baseline");
     EXPECT_EQ(t->item(1, 0)->text(), "0.1");
-    EXPECT_EQ(t->item(1, 3)->text().toDouble(), std::round((d1 + d2) / 2 * 1e4) / 1e4) << "mean of the per-seed differences";
+    EXPECT_EQ(t->item(1, 3)->text().toDouble(), std::round((d1 + d2) / 2 * 1e4) / 1e4)
+        << "mean of the per-seed differences";
     EXPECT_EQ(t->item(1, 4)->text(), "2") << "two pairs";
     if (d1 != d2) {
         EXPECT_NEAR(t->item(1, 7)->text().toDouble(), twoPairP(d1, d2), 1e-3) << "t-test p";
@@ -235,7 +246,8 @@ TEST_F(CompareFixture, AlphaSweepShowsPairedDifferencesWithAlphaZeroOnItsOwnTick
     auto* mode = plot->graph(0);
     ASSERT_EQ(mode->data()->size(), 2);
     EXPECT_NEAR(mode->data()->constBegin()->key, -1.0, 1e-12);
-    EXPECT_NEAR(mode->data()->constBegin()->value, ((acc(3) - acc(1)) + (acc(4) - acc(2))) / 2, 1e-12);
+    EXPECT_NEAR(mode->data()->constBegin()->value, ((acc(3) - acc(1)) + (acc(4) - acc(2))) / 2,
+                1e-12);
     auto* zero = plot->graph(1);
     ASSERT_EQ(zero->data()->size(), 1);
     EXPECT_NEAR(zero->data()->constBegin()->key, -2.0, 1e-12);
@@ -271,7 +283,8 @@ TEST_F(CompareFixture, PlotsAndTablesExportToFilesThatParse) {
     ASSERT_EQ(records.size(), 3u) << "a header and two runs";
     EXPECT_EQ(records[0].fields[0], "run");
     EXPECT_EQ(records[1].fields.size(), records[0].fields.size());
-    EXPECT_EQ(records[2].fields[0], view_->metricsTable()->item(1, 0)->text().toStdString()) << "quoted run labels survive";
+    EXPECT_EQ(records[2].fields[0], view_->metricsTable()->item(1, 0)->text().toStdString())
+        << "quoted run labels survive";
 }
 
 TEST_F(CompareFixture, UnknownRunsReportAnErrorInsteadOfLoading) {
@@ -286,14 +299,18 @@ TEST(CompareCli, ScreenshotOfTheCompareView) {
     TempDir dir;
     const std::string db = dir / "runs.sqlite";
     for (const char* alpha : {"0", "0.3"}) {
-        auto r = runCommand(std::string(MODE_BIN_DIR) + "/mode-train -q --epochs 2 --threads 1 --db " + db + " --alpha " + alpha);
+        auto r =
+            runCommand(std::string(MODE_BIN_DIR) + "/mode-train -q --epochs 2 --threads 1 --db " +
+                       db + " --alpha " + alpha);
         ASSERT_EQ(r.exitCode, 0) << r.err;
     }
     const std::string png = dir / "compare.png";
-    auto r = runCommand(std::string(MODE_BIN_DIR) + "/mode-workbench --db " + db + " --compare 1,2 --screenshot " + png);
+    auto r = runCommand(std::string(MODE_BIN_DIR) + "/mode-workbench --db " + db +
+                        " --compare 1,2 --screenshot " + png);
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_FALSE(QImage(QString::fromStdString(png)).isNull());
-    auto bad = runCommand(std::string(MODE_BIN_DIR) + "/mode-workbench --db " + db + " --compare 1,x --screenshot " + png);
+    auto bad = runCommand(std::string(MODE_BIN_DIR) + "/mode-workbench --db " + db +
+                          " --compare 1,x --screenshot " + png);
     EXPECT_EQ(bad.exitCode, 2);
 }
 
@@ -334,7 +351,8 @@ TEST(CompareMetrics, AMetricAddedInOnePlaceIsListedAndPlotted) {
     ASSERT_NE(combo, nullptr);
     EXPECT_GE(combo->findData("test_error_rate"), 0) << "listed among the metrics";
     view->setMetric("test_error_rate");
-    ASSERT_TRUE(waitUntil([&] { return !view->isLoading() && view->curvesPlot()->graphCount() == 2; }));
+    ASSERT_TRUE(
+        waitUntil([&] { return !view->isLoading() && view->curvesPlot()->graphCount() == 2; }));
     const auto second = graphValues(view->curvesPlot()->graph(1));
     ASSERT_EQ(second.size(), 3u);
     EXPECT_NEAR(second[2], 1.3, 1e-12);

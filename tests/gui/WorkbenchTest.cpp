@@ -1,37 +1,38 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The workbench as a person uses it: real widgets (offscreen platform), clicks and typing
 // through QTest, a real training run on the worker thread, the run store checked afterwards.
 
 #include "MainWindow.h"
+#include "config/Settings.h"
 #include "panels/ExperimentPanel.h"
 #include "panels/RunBrowser.h"
 #include "plots/AccuracyPlot.h"
 #include "plots/ExpertPanel.h"
 #include "plots/LossPlot.h"
 #include "plots/RoutingHeatmap.h"
-#include "config/Settings.h"
 #include "store/RunStore.h"
 
 #include "GuiTestSupport.h"
 #include "TestSupport.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QDragEnterEvent>
+#include <QDropEvent>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMimeData>
 #include <QPushButton>
+#include <QSettings>
 #include <QSpinBox>
+#include <QSplitter>
 #include <QTableWidget>
 #include <QTest>
 #include <QTextBrowser>
-#include <QToolButton>
 #include <QTextDocument>
-#include <QAction>
-#include <QDragEnterEvent>
-#include <QDropEvent>
-#include <QMimeData>
-#include <QSettings>
-#include <QSplitter>
+#include <QToolButton>
 #include <QUrl>
 #include <filesystem>
 #include <gtest/gtest.h>
@@ -84,11 +85,13 @@ TEST(Workbench, FirstStartShowsAReadyDefaultExperiment) {
     EXPECT_FALSE(w.window.pauseButton()->isEnabled());
     EXPECT_FALSE(w.window.stopButton()->isEnabled());
     auto* dataset = field<QComboBox>(w.window, "dataset");
-    EXPECT_TRUE(dataset->currentText().startsWith("regimes")) << dataset->currentText().toStdString();
+    EXPECT_TRUE(dataset->currentText().startsWith("regimes"))
+        << dataset->currentText().toStdString();
     EXPECT_EQ(field<QSpinBox>(w.window, "experts")->value(), 4);
     EXPECT_FALSE(field<QLabel>(w.window, "preview")->text().isEmpty());
     for (auto* name : {"experts", "alpha", "gate", "distill", "epochs", "lr", "seed", "device"})
-        EXPECT_FALSE(field<QWidget>(w.window, name)->toolTip().isEmpty()) << name << " has no tooltip";
+        EXPECT_FALSE(field<QWidget>(w.window, name)->toolTip().isEmpty())
+            << name << " has no tooltip";
 }
 
 TEST(Workbench, ThreeExpertsAlphaPointOneRunLiveAndStored) {
@@ -101,7 +104,8 @@ TEST(Workbench, ThreeExpertsAlphaPointOneRunLiveAndStored) {
     ASSERT_TRUE(w.window.startButton()->isEnabled());
     QTest::mouseClick(w.window.startButton(), Qt::LeftButton);
     EXPECT_FALSE(w.window.startButton()->isEnabled()) << "no second run while one trains";
-    ASSERT_TRUE(waitUntil([&] { return !w.window.session()->isRunning(); })) << "the run did not end";
+    ASSERT_TRUE(waitUntil([&] { return !w.window.session()->isRunning(); }))
+        << "the run did not end";
     EXPECT_TRUE(w.window.message().isEmpty()) << w.window.message().toStdString();
 
     // 3 epochs of ceil(2800 / 64) = 44 steps: every step is on the loss plot, one validation
@@ -118,7 +122,8 @@ TEST(Workbench, ThreeExpertsAlphaPointOneRunLiveAndStored) {
     heat->setRows(RoutingHeatmap::Rows::Subtasks);
     EXPECT_EQ(heat->rowCount(), 4) << "and 4 known sub-tasks";
     double rowSum = 0;
-    for (int x = 0; x < 3; ++x) rowSum += heat->cellValue(0, x);
+    for (int x = 0; x < 3; ++x)
+        rowSum += heat->cellValue(0, x);
     EXPECT_NEAR(rowSum, 1.0, 1e-6) << "mean gate weights of a row sum to one";
     EXPECT_EQ(w.window.expertPanel()->expertCount(), 3);
 
@@ -129,7 +134,11 @@ TEST(Workbench, ThreeExpertsAlphaPointOneRunLiveAndStored) {
     EXPECT_DOUBLE_EQ(runs[0].alpha, 0.1);
     EXPECT_EQ(runs[0].epochsCompleted, 3);
     EXPECT_EQ(w.window.shownRunId(), runs[0].id);
-    EXPECT_TRUE(waitUntil([&] { return !w.window.runBrowser()->isLoading() && w.window.runBrowser()->runCount() == 1; }, 10000))
+    EXPECT_TRUE(waitUntil(
+        [&] {
+            return !w.window.runBrowser()->isLoading() && w.window.runBrowser()->runCount() == 1;
+        },
+        10000))
         << "the history lists the new run";
     // The heatmap shows what the store holds for the last epoch.
     auto stored = w.store().epochs(runs[0].id).back();
@@ -144,13 +153,15 @@ TEST(Workbench, TheRunTableFollowsRunsWrittenByAnotherProgram) {
     auto* browser = w.window.runBrowser();
     ASSERT_TRUE(waitUntil([&] { return !browser->isLoading(); }));
     ASSERT_EQ(browser->runCount(), 0);
-    runCommand("(" + std::string(MODE_BIN_DIR) + "/mode-train -q --epochs 150 --threads 1 --device cpu --db " + w.db +
+    runCommand("(" + std::string(MODE_BIN_DIR) +
+               "/mode-train -q --epochs 150 --threads 1 --device cpu --db " + w.db +
                " > /dev/null 2>&1 &)");
     auto statusOfFirst = [&] {
         auto* item = browser->table()->item(0, RunBrowser::Status);
         return item ? item->text() : QString();
     };
-    EXPECT_TRUE(waitUntil([&] { return browser->runCount() == 1 && statusOfFirst() == "running"; }, 30000))
+    EXPECT_TRUE(
+        waitUntil([&] { return browser->runCount() == 1 && statusOfFirst() == "running"; }, 30000))
         << "the running run appears: " << statusOfFirst().toStdString();
     EXPECT_TRUE(waitUntil([&] { return statusOfFirst() == "finished"; }, 120000))
         << "and ends as finished: " << statusOfFirst().toStdString();
@@ -172,7 +183,8 @@ TEST(Workbench, PauseResumeAndStop) {
 
     QTest::keyClick(&w.window, Qt::Key_P, Qt::ControlModifier); // resume by shortcut
     EXPECT_EQ(w.window.pauseButton()->text(), "Pause");
-    ASSERT_TRUE(waitUntil([&] { return w.window.lossPlot()->pointCount(LossPlot::Total) > paused + 20; }));
+    ASSERT_TRUE(
+        waitUntil([&] { return w.window.lossPlot()->pointCount(LossPlot::Total) > paused + 20; }));
 
     QTest::mouseClick(w.window.stopButton(), Qt::LeftButton);
     ASSERT_TRUE(waitUntil([&] { return !w.window.session()->isRunning(); }, 10000));
@@ -244,7 +256,9 @@ TEST(Workbench, ABadFileShowsItsErrorAndTheAppKeepsWorking) {
 
     // A file that previews fine but cannot be trained on: missing values, found at load time.
     std::string text = "a,b,y\n";
-    for (int i = 0; i < 40; ++i) text += std::to_string(i) + "," + (i == 17 ? "" : std::to_string(i % 3)) + "," + (i % 2 ? "p" : "q") + "\n";
+    for (int i = 0; i < 40; ++i)
+        text += std::to_string(i) + "," + (i == 17 ? "" : std::to_string(i % 3)) + "," +
+                (i % 2 ? "p" : "q") + "\n";
     const std::string holes = w.dir.file("holes.csv", text);
     ASSERT_TRUE(panel->openDataFile(QString::fromStdString(holes)).isEmpty());
     EXPECT_EQ(field<QComboBox>(w.window, "target")->currentText(), "y");
@@ -275,8 +289,10 @@ TEST(Workbench, ADivergingRunIsReportedAndStoredAsDiverged) {
     ASSERT_TRUE(waitUntil([&] { return !w.window.session()->isRunning(); }));
     auto runs = w.store().listRuns();
     ASSERT_EQ(runs.size(), 1u);
-    ASSERT_EQ(runs[0].status, RunStatus::Diverged) << "lr 10 with SGD should blow up; ended as " << toString(runs[0].status);
-    EXPECT_NE(w.window.message().indexOf("diverged at step"), -1) << w.window.message().toStdString();
+    ASSERT_EQ(runs[0].status, RunStatus::Diverged)
+        << "lr 10 with SGD should blow up; ended as " << toString(runs[0].status);
+    EXPECT_NE(w.window.message().indexOf("diverged at step"), -1)
+        << w.window.message().toStdString();
     EXPECT_TRUE(w.window.startButton()->isEnabled());
 }
 
@@ -310,21 +326,25 @@ TEST(Workbench, OpeningAStoredRunShowsItsCurvesHeatmapAndExperts) {
     typeInto(field<QSpinBox>(w.window, "experts"), "6");
     w.window.lossPlot()->clear();
     auto* table = w.window.runBrowser()->table();
-    ASSERT_TRUE(waitUntil([&] { return !w.window.runBrowser()->isLoading() && table->rowCount() == 1; }, 10000));
-    const QRect cell = table->visualRect(table->model()->index(0, RunBrowser::Status)); // name, tags, notes edit instead
+    ASSERT_TRUE(waitUntil(
+        [&] { return !w.window.runBrowser()->isLoading() && table->rowCount() == 1; }, 10000));
+    const QRect cell = table->visualRect(
+        table->model()->index(0, RunBrowser::Status)); // name, tags, notes edit instead
     ASSERT_TRUE(table->viewport()->rect().contains(cell.center())) << "the run's row is on screen";
     // A double-click as the system delivers it: press, release, double-click, release.
     QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, cell.center());
     QTest::mouseDClick(table->viewport(), Qt::LeftButton, {}, cell.center());
     QTest::mouseRelease(table->viewport(), Qt::LeftButton, {}, cell.center());
-    ASSERT_TRUE(waitUntil([&] { return w.window.lossPlot()->pointCount(LossPlot::Total) > 0; }, 5000))
+    ASSERT_TRUE(
+        waitUntil([&] { return w.window.lossPlot()->pointCount(LossPlot::Total) > 0; }, 5000))
         << w.window.message().toStdString() << " shown " << w.window.shownRunId();
     EXPECT_EQ(w.window.shownRunId(), id);
     EXPECT_EQ(w.window.lossPlot()->pointCount(LossPlot::Total), 88);
     EXPECT_EQ(w.window.routingHeatmap()->expertCount(), 2);
     EXPECT_EQ(w.window.routingHeatmap()->epochCount(), 2);
     EXPECT_EQ(w.window.expertPanel()->expertCount(), 2);
-    EXPECT_EQ(field<QSpinBox>(w.window, "experts")->value(), 2) << "its experiment is back in the form";
+    EXPECT_EQ(field<QSpinBox>(w.window, "experts")->value(), 2)
+        << "its experiment is back in the form";
     EXPECT_FALSE(w.window.openStoredRun(999));
     EXPECT_NE(w.window.message().indexOf("no run with id 999"), -1);
 }
@@ -332,8 +352,9 @@ TEST(Workbench, OpeningAStoredRunShowsItsCurvesHeatmapAndExperts) {
 TEST(Workbench, ScreenshotOfARealRunFromTheCommandLine) {
     TempDir dir;
     const std::string png = dir / "shot.png";
-    auto r = runCommand(std::string(MODE_BIN_DIR) + "/mode-workbench --db " + (dir / "runs.sqlite") +
-                        " --run-default --screenshot " + png + " --after-epochs 3");
+    auto r =
+        runCommand(std::string(MODE_BIN_DIR) + "/mode-workbench --db " + (dir / "runs.sqlite") +
+                   " --run-default --screenshot " + png + " --after-epochs 3");
     ASSERT_EQ(r.exitCode, 0) << r.err;
     QImage shot(QString::fromStdString(png));
     ASSERT_FALSE(shot.isNull());
@@ -344,7 +365,8 @@ TEST(Workbench, ScreenshotOfARealRunFromTheCommandLine) {
 }
 
 int main(int argc, char** argv) {
-    qputenv("QT_QPA_PLATFORM", qgetenv("QT_QPA_PLATFORM").isEmpty() ? "offscreen" : qgetenv("QT_QPA_PLATFORM"));
+    qputenv("QT_QPA_PLATFORM",
+            qgetenv("QT_QPA_PLATFORM").isEmpty() ? "offscreen" : qgetenv("QT_QPA_PLATFORM"));
     QApplication app(argc, argv);
     ::testing::InitGoogleTest(&argc, argv);
     return RUN_ALL_TESTS();
@@ -353,7 +375,9 @@ int main(int argc, char** argv) {
 TEST(Workbench, ATextFileIsPreviewedAndTrained) {
     Workbench w;
     std::string text;
-    for (int i = 0; i < 240; ++i) text += (i % 2 ? "spam\twin a free prize now " : "ham\tmeeting moved to friday ") + std::to_string(i % 5) + "\n";
+    for (int i = 0; i < 240; ++i)
+        text += (i % 2 ? "spam\twin a free prize now " : "ham\tmeeting moved to friday ") +
+                std::to_string(i % 5) + "\n";
     const std::string path = w.dir.file("mail.tsv", text);
     ASSERT_TRUE(w.window.experimentPanel()->openDataFile(QString::fromStdString(path)).isEmpty());
     const QString preview = field<QLabel>(w.window, "preview")->text();
@@ -378,7 +402,9 @@ TEST(Workbench, OpensAReportWithItsFigures) {
     figure.fill(Qt::red);
     std::filesystem::create_directories(w.dir / "figures");
     ASSERT_TRUE(figure.save(QString::fromStdString(w.dir / "figures/a.png")));
-    const std::string md = w.dir.file("REPORT.md", "# Title\n\n| alpha | acc |\n|---|---|\n| 0.1 | 0.9 |\n\n![fig](figures/a.png)\n");
+    const std::string md = w.dir.file(
+        "REPORT.md",
+        "# Title\n\n| alpha | acc |\n|---|---|\n| 0.1 | 0.9 |\n\n![fig](figures/a.png)\n");
     ASSERT_TRUE(w.window.openReport(QString::fromStdString(md)));
     QTextBrowser* viewer = nullptr;
     for (auto* top : QApplication::topLevelWidgets())
@@ -386,7 +412,8 @@ TEST(Workbench, OpensAReportWithItsFigures) {
     ASSERT_NE(viewer, nullptr);
     EXPECT_NE(viewer->toPlainText().indexOf("Title"), -1);
     EXPECT_NE(viewer->toPlainText().indexOf("0.9"), -1) << "the table is rendered";
-    const QVariant image = viewer->document()->resource(QTextDocument::ImageResource, QUrl("figures/a.png"));
+    const QVariant image =
+        viewer->document()->resource(QTextDocument::ImageResource, QUrl("figures/a.png"));
     EXPECT_FALSE(image.isNull()) << "the figure is found next to the report";
     viewer->close();
     EXPECT_FALSE(w.window.openReport(QString::fromStdString(w.dir / "missing.md")));
@@ -415,15 +442,18 @@ TEST(Workbench, AStoppedRunIsResumedFromTheHistoryAndFinishes) {
 
     ASSERT_TRUE(w.window.openStoredRun(runs[0].id));
     ASSERT_TRUE(w.window.resumeRunButton()->isVisible());
-    EXPECT_EQ(w.window.accuracyPlot()->pointCount(AccuracyPlot::Test), stoppedAt) << "the history up to the stop";
+    EXPECT_EQ(w.window.accuracyPlot()->pointCount(AccuracyPlot::Test), stoppedAt)
+        << "the history up to the stop";
     std::optional<RunResult> ended;
-    QObject::connect(&w.window, &MainWindow::runFinished, [&](const RunResult& r, qint64) { ended = r; });
+    QObject::connect(&w.window, &MainWindow::runFinished,
+                     [&](const RunResult& r, qint64) { ended = r; });
     QTest::mouseClick(w.window.resumeRunButton(), Qt::LeftButton);
     EXPECT_FALSE(w.window.resumeRunButton()->isVisible()) << "once is enough";
     ASSERT_TRUE(waitUntil([&] { return ended.has_value(); }, 30000));
     EXPECT_EQ(ended->status, RunStatus::Finished) << ended->message;
     EXPECT_EQ(epochsShown, 8);
-    EXPECT_EQ(w.window.accuracyPlot()->pointCount(AccuracyPlot::Test), 8) << "history and the live epochs on one plot";
+    EXPECT_EQ(w.window.accuracyPlot()->pointCount(AccuracyPlot::Test), 8)
+        << "history and the live epochs on one plot";
     runs = w.store().listRuns();
     ASSERT_EQ(runs.size(), 1u) << "the same run continued";
     EXPECT_EQ(runs[0].status, RunStatus::Finished);
@@ -443,7 +473,9 @@ TEST(Workbench, TwoWindowsOnOneStoreTrainAtOnceAndKeepBothRuns) {
     typeInto(field<QDoubleSpinBox>(second, "alpha"), "0.3");
     QTest::mouseClick(first.window.startButton(), Qt::LeftButton);
     QTest::mouseClick(second.startButton(), Qt::LeftButton);
-    ASSERT_TRUE(waitUntil([&] { return !first.window.session()->isRunning() && !second.session()->isRunning(); }, 60000));
+    ASSERT_TRUE(waitUntil(
+        [&] { return !first.window.session()->isRunning() && !second.session()->isRunning(); },
+        60000));
     EXPECT_TRUE(first.window.message().isEmpty()) << first.window.message().toStdString();
     EXPECT_TRUE(second.message().isEmpty()) << second.message().toStdString();
     auto store = first.store();
@@ -452,7 +484,8 @@ TEST(Workbench, TwoWindowsOnOneStoreTrainAtOnceAndKeepBothRuns) {
     for (const auto& r : runs) {
         EXPECT_EQ(r.status, RunStatus::Finished);
         EXPECT_EQ(r.epochsCompleted, 6);
-        EXPECT_EQ(static_cast<std::int64_t>(store.steps(r.id).size()), r.steps) << "every step of run " << r.id;
+        EXPECT_EQ(static_cast<std::int64_t>(store.steps(r.id).size()), r.steps)
+            << "every step of run " << r.id;
     }
     EXPECT_NE(runs[0].alpha, runs[1].alpha);
     EXPECT_EQ(store.integrityCheck(), "ok");
@@ -461,7 +494,9 @@ TEST(Workbench, TwoWindowsOnOneStoreTrainAtOnceAndKeepBothRuns) {
 // A CSV dropped on the window opens as with File > Open data file.
 TEST(Workbench, DroppingADataFileOnTheWindowOpensIt) {
     Workbench w;
-    const std::string csv = w.dir.file("dropped.csv", "a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n9,1,x\n2,3,y\n4,5,x\n6,7,y\n8,9,x\n1,3,y\n3,5,x\n");
+    const std::string csv = w.dir.file(
+        "dropped.csv",
+        "a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n9,1,x\n2,3,y\n4,5,x\n6,7,y\n8,9,x\n1,3,y\n3,5,x\n");
     QMimeData mime;
     mime.setUrls({QUrl::fromLocalFile(QString::fromStdString(csv))});
     const QPoint at = w.window.rect().center();
@@ -480,14 +515,16 @@ TEST(Workbench, DroppingADataFileOnTheWindowOpensIt) {
     QDropEvent dropBad(QPointF(at), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
     QApplication::sendEvent(&w.window, &dropBad);
     EXPECT_TRUE(dropBad.isAccepted());
-    EXPECT_NE(w.window.message().indexOf("bad.csv:2: ragged row"), -1) << "a bad file is named: " << w.window.message().toStdString();
+    EXPECT_NE(w.window.message().indexOf("bad.csv:2: ragged row"), -1)
+        << "a bad file is named: " << w.window.message().toStdString();
     EXPECT_EQ(w.window.experimentPanel()->config().data.path, csv) << "the good file stays chosen";
 }
 
 // The last experiment, the window's geometry and the splitters come back in the next session.
 TEST(Workbench, SettingsBringBackTheLastExperimentAndLayout) {
     TempDir config;
-    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, QString::fromStdString(config.path().string()));
+    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope,
+                       QString::fromStdString(config.path().string()));
     QSettings().clear();
     QByteArray splitter;
     QSize size;
@@ -543,7 +580,8 @@ TEST(Workbench, TheFormHasAFieldForEachDeclaredSettingWithItsHelp) {
     typeInto(threads, "3");
     EXPECT_EQ(panel->config().train.threads, 3);
     typeInto(threads, "-1");
-    EXPECT_FALSE(panel->errorFor("train.threads").isEmpty()) << "the declared bound, shown next to the field";
+    EXPECT_FALSE(panel->errorFor("train.threads").isEmpty())
+        << "the declared bound, shown next to the field";
 }
 
 // Help explains the method and every knob of the experiment panel; menus list their shortcuts.
@@ -552,11 +590,12 @@ TEST(Workbench, HelpExplainsMoDEAndEachKnob) {
     QTextDocument doc;
     doc.setHtml(w.window.helpText());
     const QString text = doc.toPlainText();
-    for (const char* word : {"mutual distillation", "expert probing", "Alpha", "Experts", "Gate", "Balance", "seed", "Device",
-                             "Resume stored run"})
+    for (const char* word : {"mutual distillation", "expert probing", "Alpha", "Experts", "Gate",
+                             "Balance", "seed", "Device", "Resume stored run"})
         EXPECT_TRUE(text.contains(word)) << word;
     bool helpFound = false;
     for (auto* action : w.window.findChildren<QAction*>())
-        if (action->text().contains("MoDE and its knobs")) helpFound = !action->shortcut().isEmpty();
+        if (action->text().contains("MoDE and its knobs"))
+            helpFound = !action->shortcut().isEmpty();
     EXPECT_TRUE(helpFound) << "Help > MoDE and its knobs, with a shortcut";
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Builds the Debian package from a finished build, checks what it holds and declares, unpacks it
 # into a scratch root and runs the programs from there:
 #   tests/packaging/test-deb.sh BUILD_DIR [--gui]

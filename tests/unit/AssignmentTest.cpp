@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "train/Assignment.h"
 
 #include <gtest/gtest.h>
@@ -16,7 +17,8 @@ double bruteForceBest(const std::vector<double>& s, int rows, int cols) {
     double best = -1e300;
     do {
         double t = 0;
-        for (int r = 0; r < rows; ++r) t += s[r * cols + perm[r]];
+        for (int r = 0; r < rows; ++r)
+            t += s[r * cols + perm[r]];
         best = std::max(best, t);
     } while (std::next_permutation(perm.begin(), perm.end()));
     return best;
@@ -26,9 +28,7 @@ double bruteForceBest(const std::vector<double>& s, int rows, int cols) {
 TEST(Assignment, PicksTheBestPermutationOnAHandExample) {
     // Greedy takes 9 (row 0 -> col 0) and ends at 9 + 2 + 2 = 13; the best of the six
     // permutations is row 0 -> 1, row 1 -> 0, row 2 -> 2: 8 + 7 + 2 = 17.
-    std::vector<double> s{9, 8, 1,
-                          7, 2, 1,
-                          6, 1, 2};
+    std::vector<double> s{9, 8, 1, 7, 2, 1, 6, 1, 2};
     auto a = maxWeightAssignment(s, 3, 3);
     EXPECT_EQ(a, (std::vector<int>{1, 0, 2}));
     EXPECT_DOUBLE_EQ(bruteForceBest(s, 3, 3), 17.0);
@@ -40,7 +40,8 @@ TEST(Assignment, MatchesBruteForceOnRandomRectangularMatrices) {
     for (int trial = 0; trial < 200; ++trial) {
         const int rows = 1 + trial % 4, cols = rows + trial % 3;
         std::vector<double> s(rows * cols);
-        for (auto& x : s) x = v(rng);
+        for (auto& x : s)
+            x = v(rng);
         auto a = maxWeightAssignment(s, rows, cols);
         double total = 0;
         std::vector<int> used;
@@ -56,9 +57,7 @@ TEST(Assignment, MatchesBruteForceOnRandomRectangularMatrices) {
 }
 
 TEST(Assignment, MoreRowsThanColumnsLeavesRowsOut) {
-    std::vector<double> s{1, 0,
-                          0, 5,
-                          4, 0};
+    std::vector<double> s{1, 0, 0, 5, 4, 0};
     auto a = maxWeightAssignment(s, 3, 2);
     EXPECT_EQ(a[1], 1);
     EXPECT_EQ(a[2], 0);
@@ -68,14 +67,12 @@ TEST(Assignment, MoreRowsThanColumnsLeavesRowsOut) {
 TEST(GateRoutingAccuracy, CountsSamplesRoutedToTheOwnerOfTheirSubtask) {
     // 2 sub-tasks x 3 experts. Sub-task 0 mostly goes to expert 2 (40 of 50), sub-task 1 to
     // expert 0 (30 of 50): 70 of 100 samples reach the owner.
-    std::vector<std::int64_t> counts{5, 5, 40,
-                                     30, 10, 10};
+    std::vector<std::int64_t> counts{5, 5, 40, 30, 10, 10};
     EXPECT_DOUBLE_EQ(gateRoutingAccuracy(counts, 2, 3), 0.70);
 }
 
 TEST(GateRoutingAccuracy, TwoSubtasksCannotShareOneOwner) {
     // Both sub-tasks prefer expert 0; only one may own it: 60 + 10 = 70 of 120.
-    std::vector<std::int64_t> counts{60, 0,
-                                     50, 10};
+    std::vector<std::int64_t> counts{60, 0, 50, 10};
     EXPECT_NEAR(gateRoutingAccuracy(counts, 2, 2), 70.0 / 120.0, 1e-12);
 }

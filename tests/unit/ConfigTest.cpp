@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "config/ExperimentConfig.h"
 
 #include "TestSupport.h"
@@ -57,7 +58,9 @@ TEST(ExperimentConfig, UnknownKeyIsAnErrorNamingIt) {
         ExperimentConfig::fromJson(json::parse(R"({"loss": {"alpah": 0.5}})"), "exp.json");
         FAIL() << "a misspelt key was accepted";
     } catch (const ConfigError& e) {
-        EXPECT_NE(std::string(e.what()).find("exp.json: 'loss.alpah' is not a known setting"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("exp.json: 'loss.alpah' is not a known setting"),
+                  std::string::npos)
+            << e.what();
     }
 }
 
@@ -66,7 +69,9 @@ TEST(ExperimentConfig, WrongTypeIsAnErrorNamingTheKey) {
         ExperimentConfig::fromJson(json::parse(R"({"model": {"experts": "four"}})"));
         FAIL();
     } catch (const ConfigError& e) {
-        EXPECT_NE(std::string(e.what()).find("'model.experts' has the wrong type"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("'model.experts' has the wrong type"),
+                  std::string::npos)
+            << e.what();
     }
 }
 
@@ -155,14 +160,23 @@ TEST(Config, IntegerFieldsTakeWholeNumbersInRangeOnly) {
         }
         return std::string("accepted");
     };
-    EXPECT_CONTAINS(error(R"({"model": {"experts": 2.5}})"), "exp.json: 'model.experts' must be a whole number (got 2.5)");
-    EXPECT_CONTAINS(error(R"({"model": {"experts": 4294967300}})"), "'model.experts' is out of range (got 4294967300)");
-    EXPECT_CONTAINS(error(R"({"model": {"experts": 2.7777e92}})"), "'model.experts' is out of range");
-    EXPECT_CONTAINS(error(R"({"model": {"experts": "four"}})"), "'model.experts' has the wrong type (string, expected a whole number)");
-    EXPECT_CONTAINS(error(R"({"model": {"hidden": [64, 1e300]}})"), "'model.hidden[1]' is out of range");
+    EXPECT_CONTAINS(error(R"({"model": {"experts": 2.5}})"),
+                    "exp.json: 'model.experts' must be a whole number (got 2.5)");
+    EXPECT_CONTAINS(error(R"({"model": {"experts": 4294967300}})"),
+                    "'model.experts' is out of range (got 4294967300)");
+    EXPECT_CONTAINS(error(R"({"model": {"experts": 2.7777e92}})"),
+                    "'model.experts' is out of range");
+    EXPECT_CONTAINS(error(R"({"model": {"experts": "four"}})"),
+                    "'model.experts' has the wrong type (string, expected a whole number)");
+    EXPECT_CONTAINS(error(R"({"model": {"hidden": [64, 1e300]}})"),
+                    "'model.hidden[1]' is out of range");
     EXPECT_CONTAINS(error(R"({"train": {"seed": -1}})"), "'train.seed' is out of range (got -1)");
-    EXPECT_EQ(error(R"({"model": {"experts": 8.0, "hidden": [64, 32]}, "train": {"seed": 18446744073709551615}})"), "accepted");
-    const auto c = ExperimentConfig::fromJson(nlohmann::json::parse(R"({"model": {"experts": 8.0}, "train": {"seed": 18446744073709551615}})"));
+    EXPECT_EQ(
+        error(
+            R"({"model": {"experts": 8.0, "hidden": [64, 32]}, "train": {"seed": 18446744073709551615}})"),
+        "accepted");
+    const auto c = ExperimentConfig::fromJson(nlohmann::json::parse(
+        R"({"model": {"experts": 8.0}, "train": {"seed": 18446744073709551615}})"));
     EXPECT_EQ(c.model.experts, 8);
     EXPECT_EQ(c.train.seed, 18446744073709551615ULL);
 }
@@ -175,10 +189,13 @@ TEST(ExperimentConfig, AKeyGivenTwiceOrAnOverflowingNumberIsRefusedNamingTheFile
         ExperimentConfig::fromFile(twice);
         FAIL() << "a key given twice was accepted";
     } catch (const ConfigError& e) {
-        EXPECT_NE(std::string(e.what()).find(twice + ": the key 'train.epochs' appears twice"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find(twice + ": the key 'train.epochs' appears twice"),
+                  std::string::npos)
+            << e.what();
     }
     // The same key in two objects is fine.
-    EXPECT_NO_THROW(ExperimentConfig::fromFile(dir.file("ok.json", R"({"train": {"seed": 1}, "data": {"regimes": {"seed": 2}}})")));
+    EXPECT_NO_THROW(ExperimentConfig::fromFile(
+        dir.file("ok.json", R"({"train": {"seed": 1}, "data": {"regimes": {"seed": 2}}})")));
     // A number past a double's range was a raw library message without the file.
     const std::string huge = dir.file("huge.json", "{\n  \"loss\": {\"alpha\": 1e400}\n}");
     try {
@@ -186,7 +203,8 @@ TEST(ExperimentConfig, AKeyGivenTwiceOrAnOverflowingNumberIsRefusedNamingTheFile
         FAIL() << "1e400 was accepted";
     } catch (const ConfigError& e) {
         EXPECT_NE(std::string(e.what()).find(huge + ": "), std::string::npos) << e.what();
-        EXPECT_NE(std::string(e.what()).find("beyond the range of a double"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("beyond the range of a double"), std::string::npos)
+            << e.what();
     }
     // Syntax errors keep their line and column.
     try {
@@ -214,5 +232,6 @@ TEST(ExperimentConfig, ASymbolicLinkLoopIsNamedAsSuch) {
     const std::string a = dir / "a.csv", b = dir / "b.csv";
     std::filesystem::create_symlink(b, a);
     std::filesystem::create_symlink(a, b);
-    EXPECT_NE(dataPathProblem(a, false).find("is a loop of symbolic links"), std::string::npos) << dataPathProblem(a, false);
+    EXPECT_NE(dataPathProblem(a, false).find("is a loop of symbolic links"), std::string::npos)
+        << dataPathProblem(a, false);
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "data/CsvLoader.h"
 
 #include "TestSupport.h"
@@ -53,7 +54,8 @@ TEST(CsvLoader, TargetChosenByNameAnywhere) {
 }
 
 TEST(CsvLoader, Rfc4180QuotingWithCommasQuotesNewlinesAndCrlf) {
-    auto d = loadCsvText("\"name, full\",v,y\r\n\"a \"\"quoted\"\", b\",1,p\r\n\"multi\nline\",2,q\r\n", "data.csv");
+    auto d = loadCsvText(
+        "\"name, full\",v,y\r\n\"a \"\"quoted\"\", b\",1,p\r\n\"multi\nline\",2,q\r\n", "data.csv");
     EXPECT_EQ(d.rows, 2);
     EXPECT_EQ(d.featureNames[0], "name, full=a \"quoted\", b");
     EXPECT_EQ(d.featureNames[1], "name, full=multi\nline");
@@ -134,9 +136,11 @@ TEST(CsvLoader, ImputationAndCategoryLevelsComeFromTheTrainingRowsOnly) {
     EXPECT_EQ(d.featureNames, (std::vector<std::string>{"a", "c=u", "c=v"}));
     // a: training mean (1 + 3) / 2 = 2, not the all-rows mean 104 / 3. c: training levels u, v
     // once each; the tie goes to the first level, u.
-    EXPECT_EQ(std::vector<float>(d.features.begin() + 6, d.features.begin() + 9), (std::vector<float>{2, 1, 0}));
+    EXPECT_EQ(std::vector<float>(d.features.begin() + 6, d.features.begin() + 9),
+              (std::vector<float>{2, 1, 0}));
     // The test row's unseen level: all zeros in the group; its number stays as it is.
-    EXPECT_EQ(std::vector<float>(d.features.begin() + 9, d.features.end()), (std::vector<float>{100, 0, 0}));
+    EXPECT_EQ(std::vector<float>(d.features.begin() + 9, d.features.end()),
+              (std::vector<float>{100, 0, 0}));
     ASSERT_EQ(d.categoricals.size(), 1u);
     EXPECT_EQ(d.categoricals[0].first, 1);
     EXPECT_EQ(d.categoricals[0].levels, (std::vector<std::string>{"u", "v"}));
@@ -147,7 +151,9 @@ TEST(CsvLoader, ImputationAndCategoryLevelsComeFromTheTrainingRowsOnly) {
         fitOnTrainingRows(e, {0, 1});
         FAIL() << "expected a DataError";
     } catch (const DataError& err) {
-        EXPECT_NE(std::string(err.what()).find("column 'b' has no value in the training rows"), std::string::npos) << err.what();
+        EXPECT_NE(std::string(err.what()).find("column 'b' has no value in the training rows"),
+                  std::string::npos)
+            << err.what();
     }
 }
 
@@ -169,10 +175,13 @@ TEST(CsvLoader, AFileThatCannotFitInMemoryIsRefusedBeforeItIsRead) {
         loadCsvFile(path);
         FAIL() << "a 1 TiB file was loaded";
     } catch (const DataError& e) {
-        EXPECT_NE(std::string(e.what()).find("the file is 1024.0 GiB; loading it takes about"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("the file is 1024.0 GiB; loading it takes about"),
+                  std::string::npos)
+            << e.what();
         EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
     }
-    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2)) << "refused without reading";
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2))
+        << "refused without reading";
     // A binary file is refused from its first bytes, whatever its size.
     const std::string zeros = dir.file("zeros.csv", std::string(100000, '\0'));
     EXPECT_THROW(
@@ -180,7 +189,9 @@ TEST(CsvLoader, AFileThatCannotFitInMemoryIsRefusedBeforeItIsRead) {
             try {
                 loadCsvFile(zeros);
             } catch (const DataError& e) {
-                EXPECT_NE(std::string(e.what()).find("binary data (a NUL byte at offset 0)"), std::string::npos) << e.what();
+                EXPECT_NE(std::string(e.what()).find("binary data (a NUL byte at offset 0)"),
+                          std::string::npos)
+                    << e.what();
                 throw;
             }
         },
@@ -189,7 +200,8 @@ TEST(CsvLoader, AFileThatCannotFitInMemoryIsRefusedBeforeItIsRead) {
 
 TEST(CsvLoader, AnIdLikeTextTargetIsNotSentToRegression) {
     std::string text = "a,id\n";
-    for (int i = 0; i < 1200; ++i) text += std::to_string(i % 7) + ",user" + std::to_string(i) + "\n";
+    for (int i = 0; i < 1200; ++i)
+        text += std::to_string(i % 7) + ",user" + std::to_string(i) + "\n";
     const auto e = errorOf(text);
     EXPECT_CONTAINS(e, "has 1200 classes (at most 1000)");
     EXPECT_CONTAINS(e, "likely an id or free text");
@@ -209,7 +221,8 @@ TEST(CsvLoader, MissingTargetValueIsAlwaysAnError) {
 }
 
 TEST(CsvLoader, UnclosedQuoteNamesTheLineItOpensOn) {
-    EXPECT_CONTAINS(errorOf("a,y\n1,p\n\"2,q\n3,p\n"), "data.csv:3: a quoted field opened on this line is never closed");
+    EXPECT_CONTAINS(errorOf("a,y\n1,p\n\"2,q\n3,p\n"),
+                    "data.csv:3: a quoted field opened on this line is never closed");
 }
 
 TEST(CsvLoader, SingleClassTargetIsRejected) {
@@ -247,7 +260,8 @@ TEST(CsvLoader, PreviewReportsColumnsKindsAndRows) {
 TEST(CsvLoader, PreviewCountsTheValuesOfEachColumn) {
     test::TempDir dir;
     std::string text = "x,label\n";
-    for (int i = 0; i < 150; ++i) text += std::to_string(i) + "," + (i % 3 == 0 ? "cat" : "dog") + "\n";
+    for (int i = 0; i < 150; ++i)
+        text += std::to_string(i) + "," + (i % 3 == 0 ? "cat" : "dog") + "\n";
     auto p = previewCsvFile(dir.file("v.csv", text));
     ASSERT_EQ(p.values.size(), 2u);
     // 150 distinct numbers: past the limit, so no value list; the labels: 50 cats, 100 dogs.

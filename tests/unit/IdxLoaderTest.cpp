@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // IDX images and labels, raw and gzip: good files, the fixed test split, and each kind of bad file
 // with the file, the byte offset and the reason.
 
-#include "data/DatasetFactory.h"
 #include "data/IdxLoader.h"
+#include "data/DatasetFactory.h"
 
 #include "TestSupport.h"
 
@@ -14,25 +15,27 @@
 
 using namespace mode;
 
-
 namespace {
 
 std::string header(int type, std::vector<std::uint32_t> dims) {
     std::string h{'\0', '\0', static_cast<char>(type), static_cast<char>(dims.size())};
     for (auto d : dims)
-        for (int shift : {24, 16, 8, 0}) h += static_cast<char>((d >> shift) & 0xff);
+        for (int shift : {24, 16, 8, 0})
+            h += static_cast<char>((d >> shift) & 0xff);
     return h;
 }
 
 // n images of h x w where image i has every pixel equal to i, and labels i % classes.
 std::string images(std::uint32_t n, std::uint32_t h, std::uint32_t w) {
     std::string s = header(0x08, {n, h, w});
-    for (std::uint32_t i = 0; i < n; ++i) s += std::string(h * w, static_cast<char>(i));
+    for (std::uint32_t i = 0; i < n; ++i)
+        s += std::string(h * w, static_cast<char>(i));
     return s;
 }
 std::string labels(std::uint32_t n, int classes) {
     std::string s = header(0x08, {n});
-    for (std::uint32_t i = 0; i < n; ++i) s += static_cast<char>(i % classes);
+    for (std::uint32_t i = 0; i < n; ++i)
+        s += static_cast<char>(i % classes);
     return s;
 }
 
@@ -72,13 +75,21 @@ TEST(IdxLoader, EachKindOfBadFileIsNamedWithItsOffset) {
         const std::string path = dir.file(name, bytes);
         return errorOf([&] { readIdxFile(path); });
     };
-    EXPECT_CONTAINS(error("short", std::string("\0\0", 2)), "short: offset 0: too short for an IDX header (2 bytes)");
-    EXPECT_CONTAINS(error("magic", std::string("\1\0\x08\x01", 4) + std::string("\0\0\0\1x", 5)), "magic: offset 0: not an IDX file");
-    EXPECT_CONTAINS(error("type", header(0x0D, {1}) + "abcd"), "type: offset 2: element type float is not supported");
-    EXPECT_CONTAINS(error("unknown", header(0x42, {1}) + "a"), "unknown: offset 2: unknown element type");
-    EXPECT_CONTAINS(error("dims", header(0x08, {}) ), "dims: offset 3: an IDX file of images or labels has 1 to 4 dimensions, not 0");
-    EXPECT_CONTAINS(error("cut", images(3, 2, 2).substr(0, 16 + 7)), "cut: offset 23: truncated: the dimensions need 12 bytes of data, the file has 7");
-    EXPECT_CONTAINS(error("long", images(1, 2, 2) + "xyz"), "long: offset 20: 3 bytes after the data");
+    EXPECT_CONTAINS(error("short", std::string("\0\0", 2)),
+                    "short: offset 0: too short for an IDX header (2 bytes)");
+    EXPECT_CONTAINS(error("magic", std::string("\1\0\x08\x01", 4) + std::string("\0\0\0\1x", 5)),
+                    "magic: offset 0: not an IDX file");
+    EXPECT_CONTAINS(error("type", header(0x0D, {1}) + "abcd"),
+                    "type: offset 2: element type float is not supported");
+    EXPECT_CONTAINS(error("unknown", header(0x42, {1}) + "a"),
+                    "unknown: offset 2: unknown element type");
+    EXPECT_CONTAINS(error("dims", header(0x08, {})),
+                    "dims: offset 3: an IDX file of images or labels has 1 to 4 dimensions, not 0");
+    EXPECT_CONTAINS(
+        error("cut", images(3, 2, 2).substr(0, 16 + 7)),
+        "cut: offset 23: truncated: the dimensions need 12 bytes of data, the file has 7");
+    EXPECT_CONTAINS(error("long", images(1, 2, 2) + "xyz"),
+                    "long: offset 20: 3 bytes after the data");
     EXPECT_CONTAINS(error("zero", header(0x08, {0, 2, 2})), "zero: offset 4: dimension 1 is 0");
     EXPECT_CONTAINS(errorOf([&] { readIdxFile(dir / "absent"); }), "absent: cannot open the file");
     // Damaged gzip: a valid start, then junk.
@@ -99,7 +110,8 @@ TEST(IdxLoader, AFolderBecomesADatasetWithTheFixedTestSplit) {
     EXPECT_EQ(d.imageShape, (std::vector<std::int64_t>{1, 4, 4}));
     EXPECT_EQ(d.classNames, (std::vector<std::string>{"0", "1"}));
     EXPECT_FLOAT_EQ(d.features[5 * 16], 5 / 255.0f) << "pixels scaled to [0, 1]";
-    EXPECT_FLOAT_EQ(d.features[(20 + 3) * 16], 3 / 255.0f) << "the test images follow the training images";
+    EXPECT_FLOAT_EQ(d.features[(20 + 3) * 16], 3 / 255.0f)
+        << "the test images follow the training images";
     EXPECT_EQ(d.labels[21], 1);
     ASSERT_EQ(d.presetTest.size(), 6u);
     EXPECT_EQ(d.presetTest.front(), 20);
@@ -126,13 +138,16 @@ TEST(IdxLoader, MismatchedFilesAreRefused) {
                     "train-labels-idx1-ubyte: offset 4: 19 labels for 20 images");
     dir.file("train-labels-idx1-ubyte", labels(20, 2));
     dir.file("t10k-images-idx3-ubyte", images(6, 5, 4));
-    EXPECT_CONTAINS(errorOf([&] { loadIdxDataset(findIdxFiles(dir.path().string()), "x"); }), "images of 5x4 pixels");
+    EXPECT_CONTAINS(errorOf([&] { loadIdxDataset(findIdxFiles(dir.path().string()), "x"); }),
+                    "images of 5x4 pixels");
     std::filesystem::remove(dir / "t10k-labels-idx1-ubyte");
-    EXPECT_CONTAINS(errorOf([&] { findIdxFiles(dir.path().string()); }), "no t10k-labels-idx1-ubyte");
+    EXPECT_CONTAINS(errorOf([&] { findIdxFiles(dir.path().string()); }),
+                    "no t10k-labels-idx1-ubyte");
 }
 
 TEST(IdxLoader, FashionMnistFromDebiansPackage) {
-    if (!std::filesystem::is_directory(fashionMnistFolder())) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    if (!std::filesystem::is_directory(fashionMnistFolder()))
+        GTEST_SKIP() << "dataset-fashion-mnist is not installed";
     const auto builtins = builtinDatasets();
     EXPECT_NE(std::find(builtins.begin(), builtins.end(), "fashion-mnist"), builtins.end());
     DataConfig c;
@@ -144,8 +159,10 @@ TEST(IdxLoader, FashionMnistFromDebiansPackage) {
     EXPECT_EQ(d.classNames.size(), 10u);
     EXPECT_EQ(d.classNames[9], "Ankle boot");
     std::vector<int> perClass(10, 0);
-    for (auto r : d.presetTest) ++perClass[static_cast<std::size_t>(d.labels[static_cast<std::size_t>(r)])];
-    for (int n : perClass) EXPECT_EQ(n, 1000) << "Fashion-MNIST's test set has 1,000 images of each class";
+    for (auto r : d.presetTest)
+        ++perClass[static_cast<std::size_t>(d.labels[static_cast<std::size_t>(r)])];
+    for (int n : perClass)
+        EXPECT_EQ(n, 1000) << "Fashion-MNIST's test set has 1,000 images of each class";
 }
 
 TEST(IdxLoader, ExplicitFilesOrOneFileOfTheFolder) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "data/RegimesDataset.h"
 
 #include <gtest/gtest.h>
@@ -19,10 +20,15 @@ TEST(RegimesDataset, HasTheRequestedShapeAndBalancedSubtasks) {
     EXPECT_EQ(d.classes(), 3);
     ASSERT_TRUE(d.hasSubtasks());
     std::map<std::int64_t, int> perSubtask;
-    for (auto s : d.subtasks) ++perSubtask[s];
+    for (auto s : d.subtasks)
+        ++perSubtask[s];
     ASSERT_EQ(perSubtask.size(), 4u);
-    for (auto& [s, n] : perSubtask) EXPECT_EQ(n, 250);
-    for (auto y : d.labels) { EXPECT_GE(y, 0); EXPECT_LT(y, 3); }
+    for (auto& [s, n] : perSubtask)
+        EXPECT_EQ(n, 250);
+    for (auto y : d.labels) {
+        EXPECT_GE(y, 0);
+        EXPECT_LT(y, 3);
+    }
 }
 
 TEST(RegimesDataset, SameSeedSameDataOtherSeedOtherData) {
@@ -48,10 +54,12 @@ TEST(RegimesDataset, SubtasksOccupyTheirOwnRegions) {
     std::vector<int> n(o.subtasks, 0);
     for (std::int64_t r = 0; r < d.rows; ++r) {
         ++n[d.subtasks[r]];
-        for (std::int64_t j = 0; j < d.cols; ++j) centre[d.subtasks[r]][j] += d.features[r * d.cols + j];
+        for (std::int64_t j = 0; j < d.cols; ++j)
+            centre[d.subtasks[r]][j] += d.features[r * d.cols + j];
     }
     for (int k = 0; k < o.subtasks; ++k)
-        for (auto& v : centre[k]) v /= n[k];
+        for (auto& v : centre[k])
+            v /= n[k];
     int nearestOwn = 0;
     for (std::int64_t r = 0; r < d.rows; ++r) {
         int best = -1;
@@ -62,7 +70,10 @@ TEST(RegimesDataset, SubtasksOccupyTheirOwnRegions) {
                 double x = d.features[r * d.cols + j] - centre[k][j];
                 dist += x * x;
             }
-            if (dist < bestD) { bestD = dist; best = k; }
+            if (dist < bestD) {
+                bestD = dist;
+                best = k;
+            }
         }
         nearestOwn += best == d.subtasks[r];
     }
@@ -77,12 +88,17 @@ TEST(StratifiedSplit, KeepsClassProportionsAndPartitionsTheRows) {
     EXPECT_EQ(s.train.size() + s.val.size() + s.test.size(), 1200u);
     std::vector<int> seen(1200, 0);
     for (auto* part : {&s.train, &s.val, &s.test})
-        for (auto r : *part) ++seen[r];
-    for (int c : seen) ASSERT_EQ(c, 1);
+        for (auto r : *part)
+            ++seen[r];
+    for (int c : seen)
+        ASSERT_EQ(c, 1);
     std::map<std::int64_t, int> all, test;
-    for (auto y : d.labels) ++all[y];
-    for (auto r : s.test) ++test[d.labels[r]];
-    for (auto& [y, n] : all) EXPECT_NEAR(test[y], 0.25 * n, 1.0) << "class " << y;
+    for (auto y : d.labels)
+        ++all[y];
+    for (auto r : s.test)
+        ++test[d.labels[r]];
+    for (auto& [y, n] : all)
+        EXPECT_NEAR(test[y], 0.25 * n, 1.0) << "class " << y;
     auto again = stratifiedSplit(d, 0.2, 0.25, 7);
     EXPECT_EQ(again.train, s.train);
 }

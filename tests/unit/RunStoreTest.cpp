@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The run store: round trips, migration, filters, downsampling, stale writers, concurrent reads,
 // bad files and bad ids.
 
-#include "store/RunExport.h"
 #include "store/RunStore.h"
+#include "store/RunExport.h"
 #include "train/Metrics.h"
 
 #include "TestSupport.h"
@@ -11,10 +12,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
-#include <cmath>
 #include <sstream>
 #include <sys/wait.h>
 #include <thread>
@@ -25,7 +26,8 @@ using namespace mode::test;
 
 namespace {
 
-ExperimentConfig config(double alpha = 0.1, int experts = 3, const std::string& dataset = "regimes") {
+ExperimentConfig config(double alpha = 0.1, int experts = 3,
+                        const std::string& dataset = "regimes") {
     ExperimentConfig c;
     c.loss.alpha = alpha;
     c.model.experts = experts;
@@ -234,8 +236,10 @@ TEST(RunStore, MigratesAFileOfTheFirstVersion) {
         SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
         db.exec(runStoreSchemaV1());
         db.exec("PRAGMA user_version = 1");
-        db.exec("INSERT INTO runs (name, status, started_at, ended_at, config_json, config_hash, dataset, experts, alpha, "
-                "epochs_completed, test_accuracy) VALUES ('old run', 'finished', 1700000000, 1700000060, '" +
+        db.exec("INSERT INTO runs (name, status, started_at, ended_at, config_json, config_hash, "
+                "dataset, experts, alpha, "
+                "epochs_completed, test_accuracy) VALUES ('old run', 'finished', 1700000000, "
+                "1700000060, '" +
                 config(0.01, 5).toJson().dump() + "', 'h', 'regimes', 5, 0.01, 3, 0.875)");
         db.exec("INSERT INTO steps (run_id, step, epoch, loss) VALUES (1, 1, 1, 2.5)");
         db.exec("INSERT INTO run_tags (run_id, tag) VALUES (1, 'v1')");
@@ -276,12 +280,15 @@ TEST(RunStore, RefusesANewerSchemaAForeignDatabaseAndJunk) {
         }
         return std::string("opened");
     };
-    EXPECT_NE(message(dir / "newer.sqlite").find("newer than this program"), std::string::npos) << message(dir / "newer.sqlite");
-    EXPECT_NE(message(dir / "other.sqlite").find("another program"), std::string::npos) << message(dir / "other.sqlite");
+    EXPECT_NE(message(dir / "newer.sqlite").find("newer than this program"), std::string::npos)
+        << message(dir / "newer.sqlite");
+    EXPECT_NE(message(dir / "other.sqlite").find("another program"), std::string::npos)
+        << message(dir / "other.sqlite");
     const auto junk = message(dir / "junk.sqlite");
     EXPECT_NE(junk.find("junk.sqlite"), std::string::npos) << junk;
     EXPECT_NE(junk.find("not a run store"), std::string::npos) << junk;
-    EXPECT_EQ(readFile(dir / "junk.sqlite"), std::string(4096, 'x')) << "a refused file is left as it was";
+    EXPECT_EQ(readFile(dir / "junk.sqlite"), std::string(4096, 'x'))
+        << "a refused file is left as it was";
     SQLite::Database other(dir / "other.sqlite");
     EXPECT_TRUE(other.tableExists("invoices"));
     EXPECT_FALSE(other.tableExists("runs"));
@@ -289,16 +296,19 @@ TEST(RunStore, RefusesANewerSchemaAForeignDatabaseAndJunk) {
 
 TEST(RunStore, AForeignOrReadOnlyFileIsNotChangedByteForByte) {
     TempDir dir;
-    const std::string foreign = dir / "foreign.sqlite", lookalike = dir / "lookalike.sqlite", app = dir / "app.sqlite",
-                      versioned = dir / "versioned.sqlite";
+    const std::string foreign = dir / "foreign.sqlite", lookalike = dir / "lookalike.sqlite",
+                      app = dir / "app.sqlite", versioned = dir / "versioned.sqlite";
     {
         SQLite::Database db(foreign, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
         db.exec("CREATE TABLE invoices (id INTEGER)");
-        SQLite::Database l(lookalike, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE); // has a `runs` table of its own
+        SQLite::Database l(lookalike, SQLite::OPEN_READWRITE |
+                                          SQLite::OPEN_CREATE); // has a `runs` table of its own
         l.exec("CREATE TABLE runs (id INTEGER, name TEXT)");
-        SQLite::Database a(app, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE); // another program's application id
+        SQLite::Database a(app, SQLite::OPEN_READWRITE |
+                                    SQLite::OPEN_CREATE); // another program's application id
         a.exec("PRAGMA application_id = 1234; PRAGMA user_version = 2; CREATE TABLE t (x)");
-        SQLite::Database v(versioned, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE); // a schema version, not ours
+        SQLite::Database v(versioned, SQLite::OPEN_READWRITE |
+                                          SQLite::OPEN_CREATE); // a schema version, not ours
         v.exec("PRAGMA user_version = 2; CREATE TABLE t (x)");
     }
     for (const auto& path : {foreign, lookalike, app, versioned}) {
@@ -308,17 +318,20 @@ TEST(RunStore, AForeignOrReadOnlyFileIsNotChangedByteForByte) {
                 RunStore s(path, mode);
                 ADD_FAILURE() << path << " opened";
             } catch (const RunStoreError& e) {
-                EXPECT_NE(std::string(e.what()).find("another program"), std::string::npos) << e.what();
+                EXPECT_NE(std::string(e.what()).find("another program"), std::string::npos)
+                    << e.what();
             }
         }
-        EXPECT_EQ(readFile(path), before) << path << ": the header (journal mode bytes 18-19) or anything else changed";
+        EXPECT_EQ(readFile(path), before)
+            << path << ": the header (journal mode bytes 18-19) or anything else changed";
         EXPECT_FALSE(std::filesystem::exists(path + "-wal")) << path;
     }
     // A store made read-only is refused for writing even where the file system would allow it
     // (root), and still read.
     const std::string ro = dir / "ro.sqlite";
     { RunStore s(ro); }
-    std::filesystem::permissions(ro, std::filesystem::perms::owner_read | std::filesystem::perms::group_read |
+    std::filesystem::permissions(ro, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::group_read |
                                          std::filesystem::perms::others_read);
     const std::string before = readFile(ro);
     try {
@@ -345,7 +358,8 @@ TEST(RunStore, UnknownIdsGiveClearErrors) {
             f();
             ADD_FAILURE() << "no error for an unknown id";
         } catch (const RunStoreError& e) {
-            EXPECT_NE(std::string(e.what()).find("no run with id 42"), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find("no run with id 42"), std::string::npos)
+                << e.what();
         }
     }
     EXPECT_THROW(store.series({}, "no_such_metric"), RunStoreError);
@@ -367,7 +381,8 @@ TEST(RunStore, ListsNewestFirstWithFilters) {
 
     auto ids = [&](const RunFilter& f) {
         std::vector<std::int64_t> v;
-        for (const auto& r : store.listRuns(f)) v.push_back(r.id);
+        for (const auto& r : store.listRuns(f))
+            v.push_back(r.id);
         return v;
     };
     EXPECT_EQ(ids({}), (std::vector<std::int64_t>{c, b, a}));
@@ -445,13 +460,16 @@ TEST(RunStore, ARunOfADeadWriterIsMarkedInterruptedOnOpen) {
     }
     {
         SQLite::Database db(path, SQLite::OPEN_READWRITE);
-        db.exec("UPDATE runs SET writer_pid = " + std::to_string(deadPid()) + " WHERE id = " + std::to_string(dead));
+        db.exec("UPDATE runs SET writer_pid = " + std::to_string(deadPid()) +
+                " WHERE id = " + std::to_string(dead));
     }
     {
         RunStore reader(path, RunStore::Mode::ReadOnly);
         EXPECT_EQ(reader.run(dead).status, RunStatus::Interrupted) << "readers report it at once";
         SQLite::Database db(path);
-        EXPECT_EQ(db.execAndGet("SELECT status FROM runs WHERE id = " + std::to_string(dead)).getString(), "running")
+        EXPECT_EQ(
+            db.execAndGet("SELECT status FROM runs WHERE id = " + std::to_string(dead)).getString(),
+            "running")
             << "a reader does not write";
     }
     RunStore store(path);
@@ -460,7 +478,9 @@ TEST(RunStore, ARunOfADeadWriterIsMarkedInterruptedOnOpen) {
     EXPECT_EQ(store.steps(dead).size(), 3u) << "what was stored is kept";
     EXPECT_EQ(store.run(live).status, RunStatus::Running) << "this process is alive";
     SQLite::Database db(path);
-    EXPECT_EQ(db.execAndGet("SELECT status FROM runs WHERE id = " + std::to_string(dead)).getString(), "interrupted");
+    EXPECT_EQ(
+        db.execAndGet("SELECT status FROM runs WHERE id = " + std::to_string(dead)).getString(),
+        "interrupted");
 }
 
 TEST(RunStore, AReaderSeesWholeEpochsWhileAWriterAppends) {
@@ -475,15 +495,19 @@ TEST(RunStore, AReaderSeesWholeEpochsWhileAWriterAppends) {
         RunStore r(path, RunStore::Mode::ReadOnly);
         while (!done) {
             for (const auto& e : r.epochs(id)) {
-                if (e.experts.size() != experts || !e.routingBySubtask || e.routingByClass.experts != experts) ++torn;
+                if (e.experts.size() != experts || !e.routingBySubtask ||
+                    e.routingByClass.experts != experts)
+                    ++torn;
             }
             auto s = r.series({id}, "loss");
             if (s[id].size() % 10 != 0) ++torn; // steps are written ten at a time
             ++reads;
         }
     });
-    for (int e = 1; e <= 60; ++e) writer.appendEpoch(id, epoch(e, experts), steps(e, (e - 1) * 10 + 1, 10));
-    while (reads < 5) std::this_thread::yield();
+    for (int e = 1; e <= 60; ++e)
+        writer.appendEpoch(id, epoch(e, experts), steps(e, (e - 1) * 10 + 1, 10));
+    while (reads < 5)
+        std::this_thread::yield();
     done = true;
     reader.join();
     EXPECT_GT(reads.load(), 0);
@@ -505,8 +529,12 @@ TEST(RunStore, DeletingARunRemovesEverythingStoredForIt) {
     EXPECT_FALSE(store.hasRun(a));
     EXPECT_EQ(store.epochs(b).size(), 1u);
     SQLite::Database db(dir / "runs.sqlite");
-    for (const char* table : {"steps", "epochs", "routing", "expert_epochs", "checkpoints", "run_tags"})
-        EXPECT_EQ(db.execAndGet(std::string("SELECT count(*) FROM ") + table + " WHERE run_id = " + std::to_string(a)).getInt(), 0)
+    for (const char* table :
+         {"steps", "epochs", "routing", "expert_epochs", "checkpoints", "run_tags"})
+        EXPECT_EQ(db.execAndGet(std::string("SELECT count(*) FROM ") + table +
+                                " WHERE run_id = " + std::to_string(a))
+                      .getInt(),
+                  0)
             << table;
 }
 
@@ -518,8 +546,10 @@ TEST(RunStore, DefaultPathFollowsXdgDataHome) {
     setenv("XDG_DATA_HOME", "relative/is/ignored", 1);
     setenv("HOME", "/home/u", 1);
     EXPECT_EQ(RunStore::defaultPath(), "/home/u/.local/share/mode-workbench/runs.sqlite");
-    if (old) setenv("XDG_DATA_HOME", saved.c_str(), 1);
-    else unsetenv("XDG_DATA_HOME");
+    if (old)
+        setenv("XDG_DATA_HOME", saved.c_str(), 1);
+    else
+        unsetenv("XDG_DATA_HOME");
 }
 
 TEST(RunStore, MergeCopiesEveryRecordUnderNewIdsAndOnlyOnce) {
@@ -567,7 +597,8 @@ TEST(RunStore, OpeningANewStoreFromManyConnectionsAtOnceCreatesItOnce) {
         for (int i = 0; i < 4; ++i)
             openers.emplace_back([&, i] {
                 ++ready;
-                while (ready < 4) std::this_thread::yield();
+                while (ready < 4)
+                    std::this_thread::yield();
                 try {
                     RunStore store(path);
                     store.listRuns();
@@ -575,8 +606,10 @@ TEST(RunStore, OpeningANewStoreFromManyConnectionsAtOnceCreatesItOnce) {
                     errors[static_cast<std::size_t>(i)] = e.what();
                 }
             });
-        for (auto& t : openers) t.join();
-        for (const auto& e : errors) ASSERT_TRUE(e.empty()) << "round " << round << ": " << e;
+        for (auto& t : openers)
+            t.join();
+        for (const auto& e : errors)
+            ASSERT_TRUE(e.empty()) << "round " << round << ": " << e;
         EXPECT_EQ(RunStore(path).schemaVersion(), RunStore::kSchemaVersion);
     }
 }
@@ -590,20 +623,24 @@ TEST(RunStoreMetrics, EveryCatalogMetricComesBackUnderItsOwnName) {
     const auto id = store.beginRun(config(), start(), "named");
     EpochMetrics m = epoch(1);
     double v = 0.125;
-    for (const auto& metric : epochMetrics()) metric.set(m, v += 1.0);
+    for (const auto& metric : epochMetrics())
+        metric.set(m, v += 1.0);
     store.appendEpoch(id, m);
     const auto back = store.epochs(id).at(0);
     v = 0.125;
-    for (const auto& metric : epochMetrics()) EXPECT_EQ(metric.get(back), v += 1.0) << metric.name;
+    for (const auto& metric : epochMetrics())
+        EXPECT_EQ(metric.get(back), v += 1.0) << metric.name;
     StepMetrics s;
     s.step = 1;
     s.epoch = 1;
     double w = 0.5;
-    for (const auto& metric : stepMetrics()) metric.set(s, w += 1.0);
+    for (const auto& metric : stepMetrics())
+        metric.set(s, w += 1.0);
     store.appendSteps(id, {s});
     const auto stepBack = store.steps(id).at(0);
     w = 0.5;
-    for (const auto& metric : stepMetrics()) EXPECT_EQ(metric.get(stepBack), w += 1.0) << metric.name;
+    for (const auto& metric : stepMetrics())
+        EXPECT_EQ(metric.get(stepBack), w += 1.0) << metric.name;
 }
 
 // A metric declared in one place (addEpochMetric) is a column of the store, read back, loaded
@@ -644,13 +681,16 @@ TEST(RunStoreMetrics, AMetricAddedInOnePlaceIsStoredSeriesAndExported) {
     for (std::string line; std::getline(lines, line);) {
         rows.emplace_back();
         std::istringstream cells(line);
-        for (std::string cell; std::getline(cells, cell, ',');) rows.back().push_back(cell);
+        for (std::string cell; std::getline(cells, cell, ',');)
+            rows.back().push_back(cell);
     }
     ASSERT_EQ(rows.size(), 3u);
-    const auto column = std::find(rows[0].begin(), rows[0].end(), "test_error_rate") - rows[0].begin();
+    const auto column =
+        std::find(rows[0].begin(), rows[0].end(), "test_error_rate") - rows[0].begin();
     ASSERT_LT(column, static_cast<long>(rows[0].size())) << "the export has the metric's column";
     EXPECT_EQ(rows[1][static_cast<std::size_t>(column)], "0.25");
     EXPECT_EQ(rows[2][static_cast<std::size_t>(column)], "0.5");
     EXPECT_EQ(exportRunJson(store, id)["epochs"][0]["test_error_rate"], 0.25);
-    EXPECT_FALSE(findEpochMetric("test_error_rate")->get(store.epochs(oldRun).at(0))) << "an old run has none";
+    EXPECT_FALSE(findEpochMetric("test_error_rate")->get(store.epochs(oldRun).at(0)))
+        << "an old run has none";
 }

@@ -1,7 +1,8 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Smoothing, bands and comparison tables against values worked out by hand.
 
-#include "analysis/RunComparison.h"
 #include "analysis/Statistics.h"
+#include "analysis/RunComparison.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -50,10 +51,12 @@ TEST(Statistics, EmaSmoothsRunsLoggingAtDifferentDensitiesAlike) {
     const double s4 = (1 - std::pow(0.95, 24)) / (1 - std::pow(0.95, 217));
     EXPECT_NEAR(dense[219], d, 1e-12);
     EXPECT_NEAR(sparse[54], s4, 1e-12);
-    EXPECT_LT(std::abs(d - s4), 0.06) << "alike, up to the sparse run's coarser record of the change";
+    EXPECT_LT(std::abs(d - s4), 0.06)
+        << "alike, up to the sparse run's coarser record of the change";
     // A per-point EMA (TensorBoard's) would have smoothed the sparse run four times harder.
     std::vector<double> ordinal(k4.size());
-    for (std::size_t i = 0; i < ordinal.size(); ++i) ordinal[i] = static_cast<double>(i + 1);
+    for (std::size_t i = 0; i < ordinal.size(); ++i)
+        ordinal[i] = static_cast<double>(i + 1);
     EXPECT_GT(std::abs(emaSmooth(ordinal, v4, 0.95)[54] - d), 0.3);
 }
 
@@ -63,8 +66,10 @@ TEST(Statistics, MeanBandOverTheKeysAllCurvesShare) {
     EXPECT_DOUBLE_EQ(b.mean[0], 4.0); // 2, 4, 6
     EXPECT_DOUBLE_EQ(b.std[0], 2.0);
     EXPECT_DOUBLE_EQ(b.mean[1], 17.0 / 3); // 3, 5, 9
-    EXPECT_DOUBLE_EQ(b.std[1], std::sqrt(((3 - 17.0 / 3) * (3 - 17.0 / 3) + (5 - 17.0 / 3) * (5 - 17.0 / 3) +
-                                          (9 - 17.0 / 3) * (9 - 17.0 / 3)) / 2));
+    EXPECT_DOUBLE_EQ(b.std[1],
+                     std::sqrt(((3 - 17.0 / 3) * (3 - 17.0 / 3) + (5 - 17.0 / 3) * (5 - 17.0 / 3) +
+                                (9 - 17.0 / 3) * (9 - 17.0 / 3)) /
+                               2));
     EXPECT_EQ(b.curves, 3u);
 }
 
@@ -95,7 +100,8 @@ TEST(RunComparison, ConfigTableShowsOnlyDifferencesWhenAsked) {
 }
 
 TEST(RunComparison, GroupsByAFieldAndByEverythingButTheSeed) {
-    std::vector<RunRecord> runs{run(1, 0.0, 1, 0.8), run(2, 0.1, 1, 0.85), run(3, 0.0, 2, 0.82), run(4, 0.1, 2, 0.87)};
+    std::vector<RunRecord> runs{run(1, 0.0, 1, 0.8), run(2, 0.1, 1, 0.85), run(3, 0.0, 2, 0.82),
+                                run(4, 0.1, 2, 0.87)};
     auto byAlpha = groupRuns(runs, "loss.alpha");
     ASSERT_EQ(byAlpha.size(), 2u);
     EXPECT_EQ(byAlpha[0].label, "loss.alpha = 0.0");
@@ -116,7 +122,8 @@ double tTailBySimpson(double t, double df) {
     const int n = 2000000;
     const double h = (hi - t) / n;
     double s = pdf(t) + pdf(hi);
-    for (int i = 1; i < n; ++i) s += pdf(t + i * h) * (i % 2 ? 4 : 2);
+    for (int i = 1; i < n; ++i)
+        s += pdf(t + i * h) * (i % 2 ? 4 : 2);
     return s * h / 3;
 }
 } // namespace
@@ -124,7 +131,8 @@ double tTailBySimpson(double t, double df) {
 TEST(Statistics, StudentTDistributionAgainstClosedFormsAndIntegration) {
     EXPECT_NEAR(studentTCdf(0, 5), 0.5, 1e-12);
     EXPECT_NEAR(studentTCdf(1, 1), 0.75, 1e-12) << "df 1 is Cauchy: 1/2 + atan(1)/pi";
-    EXPECT_NEAR(studentTCdf(2, 2), 0.5 + 2 / (2 * std::sqrt(6.0)), 1e-12) << "df 2: 1/2 + t / (2 sqrt(2 + t^2))";
+    EXPECT_NEAR(studentTCdf(2, 2), 0.5 + 2 / (2 * std::sqrt(6.0)), 1e-12)
+        << "df 2: 1/2 + t / (2 sqrt(2 + t^2))";
     EXPECT_NEAR(studentTCdf(-2, 2), 0.5 - 2 / (2 * std::sqrt(6.0)), 1e-12);
     EXPECT_NEAR(1 - studentTCdf(3.2071, 4), tTailBySimpson(3.2071, 4), 1e-7);
     EXPECT_NEAR(1 - studentTCdf(1.3, 17), tTailBySimpson(1.3, 17), 1e-7);
@@ -168,7 +176,8 @@ TEST(Statistics, WilcoxonAgainstScipysExactValue) {
 TEST(Statistics, TIntervalAndQuantilesAgainstTables) {
     EXPECT_NEAR(studentTQuantile(0.975, 9), 2.2621571627, 1e-8) << "the tabled t(0.975, 9)";
     EXPECT_NEAR(studentTQuantile(0.8, 9), 0.8834038597, 1e-8);
-    // d = 1, 1, 2, 0, 2: mean 1.2, sd sqrt(0.7); half width t(0.975, 4) sqrt(0.7) / sqrt(5) = 1.03885063.
+    // d = 1, 1, 2, 0, 2: mean 1.2, sd sqrt(0.7); half width t(0.975, 4) sqrt(0.7) / sqrt(5)
+    // = 1.03885063.
     auto i = tInterval({1, 1, 2, 0, 2});
     EXPECT_NEAR(i.lower, 1.2 - 1.0388506337, 1e-8);
     EXPECT_NEAR(i.upper, 1.2 + 1.0388506337, 1e-8);
@@ -221,9 +230,11 @@ TEST(Statistics, BootstrapIntervalMatchesItsExactDistributionAndTheory) {
     EXPECT_EQ(two.upper, 1.0);
     // 40 values: the resampled mean is close to normal with sd = (population sd) / sqrt(n).
     std::vector<double> x;
-    for (int i = 0; i < 40; ++i) x.push_back(std::sin(i * 1.7) + 0.05 * i);
+    for (int i = 0; i < 40; ++i)
+        x.push_back(std::sin(i * 1.7) + 0.05 * i);
     double m = mean(x), ss = 0;
-    for (double v : x) ss += (v - m) * (v - m);
+    for (double v : x)
+        ss += (v - m) * (v - m);
     const double se = std::sqrt(ss / 40) / std::sqrt(40.0);
     auto b = bootstrapInterval(x);
     EXPECT_NEAR(b.lower, m - 1.959964 * se, 0.08 * 1.96 * se);
@@ -244,7 +255,8 @@ TEST(Statistics, MinimalDetectableEffectHasThePowerItStates) {
     const int trials = 4000;
     for (int t = 0; t < trials; ++t) {
         std::vector<double> d(10);
-        for (auto& v : d) v = mde + noise(rng);
+        for (auto& v : d)
+            v = mde + noise(rng);
         detected += pairedTTest(d, std::vector<double>(10, 0.0)).pValue < 0.05;
     }
     EXPECT_NEAR(detected / static_cast<double>(trials), 0.80, 0.03);

@@ -1,19 +1,20 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The alpha study and the claim verdicts on runs with a known truth: a flat curve (noise only)
 // must rarely pass, a planted effect must pass, too few seeds must say "not established", ties
 // must not decide, and configurations must never be pooled.
 
-#include "analysis/AlphaStudy.h"
 #include "report/SweepReport.h"
+#include "analysis/AlphaStudy.h"
 
 #include "TestSupport.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <random>
-#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <random>
 
 using namespace mode;
 using namespace mode::test;
@@ -30,7 +31,8 @@ struct Outcome {
     double similarity = 0.5;
 };
 
-StudyRun makeRun(std::int64_t id, double alpha, int seed, const Outcome& o, int experts = 4, const std::string& dataset = "synthetic") {
+StudyRun makeRun(std::int64_t id, double alpha, int seed, const Outcome& o, int experts = 4,
+                 const std::string& dataset = "synthetic") {
     ExperimentConfig c;
     c.name = "run " + std::to_string(id);
     c.loss.alpha = alpha;
@@ -75,20 +77,23 @@ struct Noise {
     double seed = 0.02, run = 0.006, split = 0.004;
 };
 template <class Gain>
-std::vector<StudyRun> sweep(std::mt19937_64& rng, int seeds, Gain gain, Noise n = {}, double routingGain = 0) {
+std::vector<StudyRun> sweep(std::mt19937_64& rng, int seeds, Gain gain, Noise n = {},
+                            double routingGain = 0) {
     std::normal_distribution<double> z(0, 1);
     std::vector<StudyRun> runs;
     std::int64_t id = 1;
     for (int s = 1; s <= seeds; ++s) {
         const double quality = n.seed * z(rng);
         std::vector<double> expertQuality;
-        for (int k = 0; k < 4; ++k) expertQuality.push_back(n.seed * z(rng));
+        for (int k = 0; k < 4; ++k)
+            expertQuality.push_back(n.seed * z(rng));
         for (double a : kAlphas) {
             const double model = n.run * z(rng);
             Outcome o;
             o.test = 0.8 + quality + model + gain(a) + n.split * z(rng);
             o.val = 0.8 + quality + model + gain(a) + n.split * z(rng);
-            for (int k = 0; k < 4; ++k) o.probing[k] = 0.7 + expertQuality[k] + gain(a) + n.run * z(rng);
+            for (int k = 0; k < 4; ++k)
+                o.probing[k] = 0.7 + expertQuality[k] + gain(a) + n.run * z(rng);
             o.routing = 0.9 + quality + (a > 0 ? routingGain : 0) + n.run * z(rng);
             o.similarity = 0.5 + 0.4 * a / (a + 0.1) + 0.01 * z(rng);
             runs.push_back(makeRun(id++, a, s, o));
@@ -102,16 +107,19 @@ std::vector<Verdict> verdicts(const std::vector<StudyRun>& runs, const ReportOpt
     auto reports = buildSweepReport(runs);
     EXPECT_EQ(reports.size(), 1u);
     std::vector<Verdict> v;
-    for (const auto& j : judgeSection(reports.at(0), o)) v.push_back(j.verdict);
+    for (const auto& j : judgeSection(reports.at(0), o))
+        v.push_back(j.verdict);
     return v;
 }
 
 } // namespace
 
 TEST(AlphaStudy, PairsRunsBySeedWithValuesWorkedOutByHand) {
-    // alpha 0: seeds 1, 2, 3 at 0.80, 0.70, 0.90; alpha 0.1: seeds 1, 2 at 0.83, 0.74 (seed 3 missing).
-    std::vector<StudyRun> runs{makeRun(1, 0, 1, {0.80}), makeRun(2, 0, 2, {0.70}), makeRun(3, 0, 3, {0.90}),
-                               makeRun(4, 0.1, 1, {0.83}), makeRun(5, 0.1, 2, {0.74})};
+    // alpha 0: seeds 1, 2, 3 at 0.80, 0.70, 0.90; alpha 0.1: seeds 1, 2 at 0.83, 0.74 (seed 3
+    // missing).
+    std::vector<StudyRun> runs{makeRun(1, 0, 1, {0.80}), makeRun(2, 0, 2, {0.70}),
+                               makeRun(3, 0, 3, {0.90}), makeRun(4, 0.1, 1, {0.83}),
+                               makeRun(5, 0.1, 2, {0.74})};
     auto studies = groupStudies(runs);
     ASSERT_EQ(studies.size(), 1u);
     auto effects = alphaEffects(studies[0], runs, "test_accuracy");
@@ -122,9 +130,11 @@ TEST(AlphaStudy, PairsRunsBySeedWithValuesWorkedOutByHand) {
     EXPECT_EQ(effects[1].vsZero->n, 2u) << "seed 3 has no partner at alpha 0.1";
     EXPECT_NEAR(effects[1].vsZero->meanDifference, 0.035, 1e-12); // (0.03 + 0.04) / 2
     EXPECT_NEAR(effects[1].vsZero->sdDifference, std::sqrt(0.00005), 1e-12);
-    // t = 0.035 / (sqrt(0.00005) / sqrt(2)) = 7 with 1 degree of freedom (Cauchy): p = 1 - (2/pi) atan(7).
+    // t = 0.035 / (sqrt(0.00005) / sqrt(2)) = 7 with 1 degree of freedom (Cauchy): p = 1 - (2/pi)
+    // atan(7).
     EXPECT_NEAR(effects[1].vsZero->tTest.pValue, 1 - 2 / M_PI * std::atan(7.0), 1e-6);
-    EXPECT_NEAR(effects[1].holmP, 1 - 2 / M_PI * std::atan(7.0), 1e-6) << "a family of one: Holm changes nothing";
+    EXPECT_NEAR(effects[1].holmP, 1 - 2 / M_PI * std::atan(7.0), 1e-6)
+        << "a family of one: Holm changes nothing";
     EXPECT_DOUBLE_EQ(effects[1].vsZero->improvement.estimate, 1.0);
 }
 
@@ -151,10 +161,13 @@ TEST(AlphaStudy, PoolsOnlyRunsThatDifferInAlphaAndSeed) {
     ASSERT_EQ(studies.size(), 3u);
     EXPECT_EQ(studies[0].runs(), 7u) << "the 4-expert runs, the workbench run among them";
     // Two 4-expert configurations that differ in their data: the fingerprint tells them apart.
-    EXPECT_EQ(studies[0].distinguishing, (std::vector<std::string>{"data.fingerprint=1000:feed", "model.experts=4"}));
+    EXPECT_EQ(studies[0].distinguishing,
+              (std::vector<std::string>{"data.fingerprint=1000:feed", "model.experts=4"}));
     EXPECT_EQ(studies[1].runs(), 3u);
-    EXPECT_EQ(studies[1].distinguishing, (std::vector<std::string>{"model.experts=8"})) << "unique without the fingerprint";
-    EXPECT_EQ(studies[2].distinguishing, (std::vector<std::string>{"data.fingerprint=999:beef", "model.experts=4"}))
+    EXPECT_EQ(studies[1].distinguishing, (std::vector<std::string>{"model.experts=8"}))
+        << "unique without the fingerprint";
+    EXPECT_EQ(studies[2].distinguishing,
+              (std::vector<std::string>{"data.fingerprint=999:beef", "model.experts=4"}))
         << "without its fingerprint it would read like the first";
     EXPECT_NE(studies[0].label(), studies[2].label());
     EXPECT_EQ(studies[2].runs(), 1u);
@@ -192,8 +205,10 @@ TEST(SweepReport, AFlatCurveRarelyPassesAnyClaim) {
     int held[3] = {0, 0, 0}, refuted = 0;
     const Noise quiet{0.02, 0.003, 0.002}; // paired sd about 0.005
     for (int draw = 0; draw < 200; ++draw) {
-        auto v = verdicts(sweep(rng, 10, [](double) { return 0.0; }, draw % 2 ? Noise{} : quiet));
-        for (int c = 0; c < 3; ++c) held[c] += v[static_cast<std::size_t>(c)] == Verdict::Held;
+        auto v = verdicts(sweep(
+            rng, 10, [](double) { return 0.0; }, draw % 2 ? Noise{} : quiet));
+        for (int c = 0; c < 3; ++c)
+            held[c] += v[static_cast<std::size_t>(c)] == Verdict::Held;
         refuted += draw % 2 == 0 && v[0] == Verdict::DidNotHold;
     }
     EXPECT_LE(held[0], 18) << "claim 1 held on noise";
@@ -201,7 +216,8 @@ TEST(SweepReport, AFlatCurveRarelyPassesAnyClaim) {
     EXPECT_LE(held[2], 18) << "claim 3 held on noise";
     // With quiet runs (paired sd about 0.005) 10 seeds detect 0.01 at 0.05/6 (detectable
     // about 0.007): the flat curve is mostly refuted, not left open.
-    std::printf("flat curve, 200 draws: claim 1 held %d, claim 2 held %d, claim 3 held %d; quiet draws refuted %d of 100\n",
+    std::printf("flat curve, 200 draws: claim 1 held %d, claim 2 held %d, claim 3 held %d; quiet "
+                "draws refuted %d of 100\n",
                 held[0], held[1], held[2], refuted);
     EXPECT_GE(refuted, 80) << "with enough seeds a null result is a result";
 }
@@ -213,7 +229,8 @@ TEST(SweepReport, APlantedRiseAndFallIsFound) {
     int held[4] = {0, 0, 0, 0};
     for (int draw = 0; draw < 50; ++draw) {
         auto v = verdicts(sweep(rng, 10, gain));
-        for (int c = 0; c < 4; ++c) held[c] += v[static_cast<std::size_t>(c)] == Verdict::Held;
+        for (int c = 0; c < 4; ++c)
+            held[c] += v[static_cast<std::size_t>(c)] == Verdict::Held;
     }
     EXPECT_GE(held[0], 45);
     EXPECT_GE(held[1], 45);
@@ -231,13 +248,16 @@ TEST(SweepReport, TooFewSeedsIsNotEstablished) {
     std::mt19937_64 rng(5);
     int open = 0;
     for (int draw = 0; draw < 40; ++draw) {
-        auto v = verdicts(sweep(rng, 3, [](double a) { return a > 0 ? 0.01 : 0.0; }, Noise{0.03, 0.02, 0.01}));
+        auto v = verdicts(sweep(
+            rng, 3, [](double a) { return a > 0 ? 0.01 : 0.0; }, Noise{0.03, 0.02, 0.01}));
         open += v[0] == Verdict::NotEstablished;
     }
     EXPECT_GE(open, 34);
-    auto reports = buildSweepReport(sweep(rng, 3, [](double) { return 0.0; }, Noise{0.03, 0.02, 0.01}));
+    auto reports = buildSweepReport(sweep(
+        rng, 3, [](double) { return 0.0; }, Noise{0.03, 0.02, 0.01}));
     const auto j = judgeSection(reports[0]);
-    EXPECT_NE(j[0].evidence.find("the seeds could detect a true difference of"), std::string::npos) << j[0].evidence;
+    EXPECT_NE(j[0].evidence.find("the seeds could detect a true difference of"), std::string::npos)
+        << j[0].evidence;
 }
 
 TEST(SweepReport, TiesDecideNoVerdict) {
@@ -245,7 +265,8 @@ TEST(SweepReport, TiesDecideNoVerdict) {
     std::vector<StudyRun> runs;
     std::int64_t id = 1;
     for (int s = 1; s <= 10; ++s)
-        for (double a : kAlphas) runs.push_back(makeRun(id++, a, s, {0.9535, 0.9535}));
+        for (double a : kAlphas)
+            runs.push_back(makeRun(id++, a, s, {0.9535, 0.9535}));
     auto v = verdicts(runs);
     EXPECT_EQ(v[0], Verdict::DidNotHold);
     EXPECT_NE(v[1], Verdict::Held);
@@ -265,7 +286,8 @@ TEST(SweepReport, AFewIdenticalDifferencesDecideNothing) {
     std::int64_t id = 1;
     for (int s = 1; s <= 2; ++s)
         for (double a : kAlphas) {
-            auto r = makeRun(id++, a, s, {a > 0 ? 0.5 + 1.0 / 86 : 0.5, a > 0 ? 0.5 + 1.0 / 86 : 0.5});
+            auto r =
+                makeRun(id++, a, s, {a > 0 ? 0.5 + 1.0 / 86 : 0.5, a > 0 ? 0.5 + 1.0 / 86 : 0.5});
             r.record.start.testRows = 86;
             runs.push_back(r);
         }
@@ -285,15 +307,18 @@ TEST(SweepReport, AGainThatCouldStillMatterIsNotRefuted) {
         for (double a : kAlphas) {
             const double sign = s % 2 ? 1.0 : -1.0;
             double test = 0.8, val = 0.8;
-            if (a == 0.1) test += 0.007 + sign * step, val += 0.02;
-            else if (a > 0) test += 0.0001 * sign * s, val += 0.0001 * s;
+            if (a == 0.1)
+                test += 0.007 + sign * step, val += 0.02;
+            else if (a > 0)
+                test += 0.0001 * sign * s, val += 0.0001 * s;
             runs.push_back(makeRun(id++, a, s, {test, val}));
         }
     auto r = buildSweepReport(runs)[0];
     ASSERT_EQ(*r.selectedAlpha, 0.1);
     const auto j = judgeSection(r);
     EXPECT_EQ(j[0].verdict, Verdict::NotEstablished) << j[0].evidence;
-    EXPECT_NE(j[0].evidence.find("not below the effect that matters"), std::string::npos) << j[0].evidence;
+    EXPECT_NE(j[0].evidence.find("not below the effect that matters"), std::string::npos)
+        << j[0].evidence;
 }
 
 TEST(SweepReport, AlphaIsChosenOnThePairedValidationDifference) {
@@ -310,7 +335,8 @@ TEST(SweepReport, AlphaIsChosenOnThePairedValidationDifference) {
     }
     auto r = buildSweepReport(runs)[0];
     EXPECT_NEAR(r.rows[1].valAccuracy.mean, 0.88, 1e-12);
-    EXPECT_GT(r.rows[1].valAccuracy.mean, r.rows[2].valAccuracy.mean) << "a raw mean would pick alpha 0.1";
+    EXPECT_GT(r.rows[1].valAccuracy.mean, r.rows[2].valAccuracy.mean)
+        << "a raw mean would pick alpha 0.1";
     EXPECT_EQ(*r.selectedAlpha, 0.3);
 }
 
@@ -318,7 +344,9 @@ TEST(SweepReport, APlateauIsNoRiseAndFall) {
     // +0.03 at every alpha > 0 up to the largest: there is no fall to find.
     std::mt19937_64 rng(21);
     int held = 0;
-    for (int draw = 0; draw < 40; ++draw) held += verdicts(sweep(rng, 10, [](double a) { return a > 0 ? 0.03 : 0.0; }))[1] == Verdict::Held;
+    for (int draw = 0; draw < 40; ++draw)
+        held += verdicts(sweep(rng, 10, [](double a) { return a > 0 ? 0.03 : 0.0; }))[1] ==
+                Verdict::Held;
     EXPECT_LE(held, 3) << "claim 2 held on a plateau";
 }
 
@@ -336,16 +364,21 @@ TEST(SweepReport, AlphaIsChosenOnValidationNotOnTest) {
     EXPECT_EQ(*r.selectedAlpha, 0.1);
     EXPECT_EQ(*r.oracleAlpha, 1.0);
     const auto j = judgeSection(r);
-    EXPECT_NE(j[0].evidence.find("alpha 0.1 (chosen on validation accuracy)"), std::string::npos) << j[0].evidence;
-    EXPECT_NE(j[0].evidence.find("the test-selected alpha 1 (optimistic)"), std::string::npos) << j[0].evidence;
+    EXPECT_NE(j[0].evidence.find("alpha 0.1 (chosen on validation accuracy)"), std::string::npos)
+        << j[0].evidence;
+    EXPECT_NE(j[0].evidence.find("the test-selected alpha 1 (optimistic)"), std::string::npos)
+        << j[0].evidence;
 }
 
 TEST(SweepReport, RoutingNonInferiorityHasThreeOutcomes) {
     std::mt19937_64 rng(11);
     auto flat = [](double) { return 0.0; };
-    EXPECT_EQ(verdicts(sweep(rng, 10, flat, {}, 0.0))[3], Verdict::Held) << "unchanged within the 0.02 margin";
-    EXPECT_EQ(verdicts(sweep(rng, 10, flat, {}, -0.06))[3], Verdict::DidNotHold) << "worse by three margins";
-    EXPECT_EQ(verdicts(sweep(rng, 3, flat, Noise{0.02, 0.05, 0.004}, -0.02))[3], Verdict::NotEstablished)
+    EXPECT_EQ(verdicts(sweep(rng, 10, flat, {}, 0.0))[3], Verdict::Held)
+        << "unchanged within the 0.02 margin";
+    EXPECT_EQ(verdicts(sweep(rng, 10, flat, {}, -0.06))[3], Verdict::DidNotHold)
+        << "worse by three margins";
+    EXPECT_EQ(verdicts(sweep(rng, 3, flat, Noise{0.02, 0.05, 0.004}, -0.02))[3],
+              Verdict::NotEstablished)
         << "too noisy to tell either way";
 }
 
@@ -395,7 +428,8 @@ TEST(SweepReport, AStoreWithTwoConfigurationsGivesTwoSections) {
     for (const auto& r : reports) {
         ASSERT_EQ(r.rows.size(), 2u);
         EXPECT_EQ(r.rows[0].runs, 3u);
-        const double expected = r.study.label().find("model.experts=2") != std::string::npos ? 0.6 : 0.9;
+        const double expected =
+            r.study.label().find("model.experts=2") != std::string::npos ? 0.6 : 0.9;
         EXPECT_NEAR(r.rows[0].testAccuracy.mean, expected, 1e-12) << r.study.label();
         EXPECT_NEAR(r.rows[1].testAccuracy.mean, expected, 1e-12) << r.study.label();
     }

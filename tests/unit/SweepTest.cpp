@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Sweep files: expansion of the grid in a fixed order, overrides by dotted path, every point
 // validated, shards.
 
@@ -12,7 +13,8 @@ using json = nlohmann::json;
 
 TEST(Sweep, ExpandsTheGridLastFieldFastestAndNamesEachRun) {
     auto s = Sweep::fromJson(json::parse(R"({"name": "s", "base": {"train": {"epochs": 3}},
-                                             "grid": {"loss.alpha": [0, 0.1, 1], "train.seed": [1, 2]}})"), "s.json");
+                                             "grid": {"loss.alpha": [0, 0.1, 1], "train.seed": [1, 2]}})"),
+                             "s.json");
     EXPECT_EQ(s.size(), 6u);
     auto points = s.expand();
     ASSERT_EQ(points.size(), 6u);
@@ -21,7 +23,8 @@ TEST(Sweep, ExpandsTheGridLastFieldFastestAndNamesEachRun) {
     EXPECT_EQ(points[5].config.name, "s alpha=1 seed=2");
     EXPECT_DOUBLE_EQ(points[3].config.loss.alpha, 0.1);
     EXPECT_EQ(points[3].config.train.seed, 2u);
-    for (const auto& p : points) EXPECT_EQ(p.config.train.epochs, 3) << "the base applies to every point";
+    for (const auto& p : points)
+        EXPECT_EQ(p.config.train.epochs, 3) << "the base applies to every point";
     EXPECT_EQ(points[4].index, 4u);
     EXPECT_EQ(points[4].values[0], (std::pair<std::string, std::string>{"loss.alpha", "1"}));
 }
@@ -30,15 +33,19 @@ TEST(Sweep, AnyConfigFieldAndBaseFile) {
     test::TempDir dir;
     dir.file("base.json", R"({"model": {"experts": 6}, "data": {"path": "d.csv"}})");
     dir.file("d.csv", "a,y\n1,p\n2,q\n");
-    dir.file("sweep.json", R"({"base_file": "base.json", "grid": {"model.gate": ["dense", "topk"], "data.val_fraction": [0.2]}})");
+    dir.file(
+        "sweep.json",
+        R"({"base_file": "base.json", "grid": {"model.gate": ["dense", "topk"], "data.val_fraction": [0.2]}})");
     auto s = Sweep::fromFile(dir / "sweep.json");
     auto points = s.expand();
     ASSERT_EQ(points.size(), 2u);
     EXPECT_EQ(points[1].config.model.gate, "topk");
     EXPECT_EQ(points[1].config.model.experts, 6);
     EXPECT_DOUBLE_EQ(points[0].config.data.valFraction, 0.2);
-    EXPECT_EQ(points[0].config.data.path, dir / "d.csv") << "paths are relative to the files that name them";
-    EXPECT_EQ(points[0].config.name, "sweep gate=dense val_fraction=0.2") << "the name defaults to the file's";
+    EXPECT_EQ(points[0].config.data.path, dir / "d.csv")
+        << "paths are relative to the files that name them";
+    EXPECT_EQ(points[0].config.name, "sweep gate=dense val_fraction=0.2")
+        << "the name defaults to the file's";
 }
 
 TEST(Sweep, ABadPointOrFileIsRefusedWithWhatAndWhere) {
@@ -57,7 +64,8 @@ TEST(Sweep, ABadPointOrFileIsRefusedWithWhatAndWhere) {
     EXPECT_CONTAINS(error(R"({"grid": {"loss.alpha": []}})"), "non-empty list");
     EXPECT_CONTAINS(error(R"({"grid": {"loss.alpha": [1]}, "extra": 1})"), "unknown key 'extra'");
     EXPECT_CONTAINS(error(R"({"grid": {"loss.alpha.x": [1]}})"), "'loss.alpha' has the wrong type");
-    EXPECT_CONTAINS(error(R"({"base": {"loss": {"alpha": 1}}, "grid": {"loss.alpha.x": [1]}})"), "inside a value");
+    EXPECT_CONTAINS(error(R"({"base": {"loss": {"alpha": 1}}, "grid": {"loss.alpha.x": [1]}})"),
+                    "inside a value");
 }
 
 TEST(Sweep, ShardsSplitThePointsWithoutOverlap) {

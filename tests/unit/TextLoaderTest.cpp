@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Text data: the tokenizer, label<TAB>text files and their errors, a vocabulary built from the
 // training rows only, and the encoding into fixed-length token ids.
 
-#include "data/DatasetFactory.h"
 #include "data/TextLoader.h"
+#include "data/DatasetFactory.h"
 
 #include "TestSupport.h"
 
@@ -24,7 +25,9 @@ std::string errorOf(const std::string& text) {
 TEST(TextLoader, TokenizerLowersAndSplitsOnNonAlphanumerics) {
     EXPECT_EQ(tokenize("Hello, World! C++17 isn't x86_64"),
               (std::vector<std::string>{"hello", "world", "c", "17", "isn", "t", "x86", "64"}));
-    EXPECT_EQ(tokenize("Übung   macht\tmeister"), (std::vector<std::string>{"\xC3\x9c" "bung", "macht", "meister"}))
+    EXPECT_EQ(tokenize("Übung   macht\tmeister"), (std::vector<std::string>{"\xC3\x9c"
+                                                                            "bung",
+                                                                            "macht", "meister"}))
         << "UTF-8 letters stay inside words (only ASCII is lowered)";
     EXPECT_TRUE(tokenize(" ,;. ").empty());
 }
@@ -57,7 +60,9 @@ TEST(TextLoader, VocabularyComesFromTheTrainingRowsOnly) {
     // Training counts: cat 3, dog 2, bird 1, fish 1: with min frequency 2, cat (id 2), dog (id 3).
     EXPECT_EQ(d.vocabulary, (std::vector<std::string>{"<pad>", "<unk>", "cat", "dog"}));
     EXPECT_EQ(d.cols, 4);
-    auto row = [&](int r) { return std::vector<float>(d.features.begin() + r * 4, d.features.begin() + r * 4 + 4); };
+    auto row = [&](int r) {
+        return std::vector<float>(d.features.begin() + r * 4, d.features.begin() + r * 4 + 4);
+    };
     EXPECT_EQ(row(0), (std::vector<float>{2, 3, 2, 0}));
     EXPECT_EQ(row(1), (std::vector<float>{3, 1, 0, 0})) << "bird is rare: unknown";
     EXPECT_EQ(row(3), (std::vector<float>{1, 2, 0, 0})) << "secret is only in a held-out row";
@@ -73,7 +78,8 @@ TEST(TextLoader, VocabularyLimitAndTruncation) {
     encodeText(d, {0, 1}, o);
     // Counts a 3, c 3, b 2, d 1: the two most frequent, ties alphabetical: a, c.
     EXPECT_EQ(d.vocabulary, (std::vector<std::string>{"<pad>", "<unk>", "a", "c"}));
-    EXPECT_EQ(std::vector<float>(d.features.begin(), d.features.begin() + 3), (std::vector<float>{1, 2, 3}));
+    EXPECT_EQ(std::vector<float>(d.features.begin(), d.features.begin() + 3),
+              (std::vector<float>{1, 2, 3}));
 }
 
 TEST(TextLoader, FormatIsRecognisedFromTheFile) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // UTF-8 validation and terminal-safe printing against byte sequences worked out by hand.
 
 #include "util/Utf8.h"
@@ -22,5 +23,8 @@ TEST(Utf8, PrintableEscapesControlsAndBrokenBytes) {
     EXPECT_EQ(printable("red \x1b[31mtext"), "red \\x1b[31mtext");
     EXPECT_EQ(printable("bad\xff end"), "bad\\xff end");
     EXPECT_EQ(printable("caf\xc3\xa9"), "caf\xc3\xa9") << "valid UTF-8 stays";
-    EXPECT_EQ(printable("a\xc2\x9b" "31m"), "a\\u009b31m") << "a C1 control (CSI) is escaped too";
+    EXPECT_EQ(printable("a\xc2\x9b"
+                        "31m"),
+              "a\\u009b31m")
+        << "a C1 control (CSI) is escaped too";
 }

@@ -1,13 +1,14 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "compare/CompareView.h"
 
 #include "analysis/AlphaStudy.h"
 #include "analysis/RunComparison.h"
-#include "train/Metrics.h"
 #include "analysis/Statistics.h"
 #include "plots/AlphaSweepPlot.h"
 #include "plots/PlotExport.h"
 #include "plots/PlotStyle.h"
 #include "plots/RoutingHeatmap.h"
+#include "train/Metrics.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -35,14 +36,17 @@ namespace mode {
 
 namespace {
 
-bool isStepMetric(const std::string& m) { return findStepMetric(m) != nullptr; }
+bool isStepMetric(const std::string& m) {
+    return findStepMetric(m) != nullptr;
+}
 
 std::optional<double> epochValue(const EpochMetrics& e, const std::string& m) {
     const EpochMetric* metric = findEpochMetric(m);
     return metric ? metric->get(e) : std::nullopt;
 }
 
-CompareData load(const QString& path, const QList<qint64>& ids, const std::string& stepMetric, bool withRuns) {
+CompareData load(const QString& path, const QList<qint64>& ids, const std::string& stepMetric,
+                 bool withRuns) {
     CompareData d;
     try {
         RunStore store(path.toStdString(), RunStore::Mode::ReadOnly);
@@ -56,18 +60,21 @@ CompareData load(const QString& path, const QList<qint64>& ids, const std::strin
         if (!stepMetric.empty()) {
             // Long step series dominate the time: read them on every core, one connection each
             // (WAL readers do not block one another).
-            const std::size_t parts = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, std::max<std::size_t>(1, v.size() / 4));
+            const std::size_t parts = std::clamp<std::size_t>(
+                std::thread::hardware_concurrency(), 1, std::max<std::size_t>(1, v.size() / 4));
             std::vector<std::future<std::map<std::int64_t, std::vector<SeriesPoint>>>> jobs;
             for (std::size_t p = 0; p < parts; ++p) {
                 std::vector<std::int64_t> chunk;
-                for (std::size_t i = p; i < v.size(); i += parts) chunk.push_back(v[i]);
+                for (std::size_t i = p; i < v.size(); i += parts)
+                    chunk.push_back(v[i]);
                 jobs.push_back(std::async(std::launch::async, [path, chunk, stepMetric] {
                     RunStore reader(path.toStdString(), RunStore::Mode::ReadOnly);
                     return reader.series(chunk, stepMetric, CompareView::kMaxPointsPerRun);
                 }));
             }
             auto& all = d.series[stepMetric];
-            for (auto& j : jobs) all.merge(j.get());
+            for (auto& j : jobs)
+                all.merge(j.get());
         }
     } catch (const std::exception& e) {
         d.error = QString::fromStdString(e.what());
@@ -121,16 +128,21 @@ QWidget* CompareView::exportBar(QCustomPlot* plot, QTableWidget* table, const QS
     auto* exp = new QPushButton(plot ? tr("Export plot\u2026") : tr("Export CSV\u2026"), bar);
     auto* copy = new QPushButton(tr("Copy"), bar);
     exp->setToolTip(plot ? tr("Save as PNG, SVG or PDF") : tr("Save as CSV"));
-    copy->setToolTip(plot ? tr("Copy the plot to the clipboard as an image") : tr("Copy the table to the clipboard as CSV"));
+    copy->setToolTip(plot ? tr("Copy the plot to the clipboard as an image")
+                          : tr("Copy the table to the clipboard as CSV"));
     l->addWidget(exp);
     l->addWidget(copy);
     connect(exp, &QPushButton::clicked, this, [=] {
-        if (plot) exportPlotInteractively(plot, this, name);
-        else exportTableInteractively(table, this, name);
+        if (plot)
+            exportPlotInteractively(plot, this, name);
+        else
+            exportTableInteractively(table, this, name);
     });
     connect(copy, &QPushButton::clicked, this, [=] {
-        if (plot) copyPlotToClipboard(plot);
-        else copyTableToClipboard(table);
+        if (plot)
+            copyPlotToClipboard(plot);
+        else
+            copyTableToClipboard(table);
     });
     return bar;
 }
@@ -142,9 +154,11 @@ QWidget* CompareView::buildCurvesTab() {
     metric_ = new QComboBox(tab);
     metric_->setObjectName("metric");
     for (const auto& m : stepMetrics())
-        metric_->addItem(tr("%1 (step)").arg(QString::fromStdString(m.label)), QString::fromStdString(m.name));
+        metric_->addItem(tr("%1 (step)").arg(QString::fromStdString(m.label)),
+                         QString::fromStdString(m.name));
     for (const auto& m : epochMetrics())
-        metric_->addItem(tr("%1 (epoch)").arg(QString::fromStdString(m.label)), QString::fromStdString(m.name));
+        metric_->addItem(tr("%1 (epoch)").arg(QString::fromStdString(m.label)),
+                         QString::fromStdString(m.name));
     metric_->setCurrentIndex(metric_->findData("val_accuracy"));
     metric_->setToolTip(tr("The stored metric to overlay"));
     xAxis_ = new QComboBox(tab);
@@ -153,13 +167,15 @@ QWidget* CompareView::buildCurvesTab() {
     smoothing_ = new QSlider(Qt::Horizontal, tab);
     smoothing_->setRange(0, 99);
     smoothing_->setMaximumWidth(140);
-    smoothing_->setToolTip(tr("Exponential moving average with bias correction, per step (runs logging at different "
-                              "densities are smoothed alike)"));
+    smoothing_->setToolTip(
+        tr("Exponential moving average with bias correction, per step (runs logging at different "
+           "densities are smoothed alike)"));
     smoothingLabel_ = new QLabel(tr("smoothing 0.00"), tab);
     groupBy_ = new QComboBox(tab);
     groupBy_->addItem(tr("no grouping"), QString());
     groupBy_->addItem(tr("group runs that differ only in seed"), "all but seed");
-    for (const char* f : {"loss.alpha", "model.experts", "loss.distill", "model.gate", "train.lr", "data.dataset"})
+    for (const char* f :
+         {"loss.alpha", "model.experts", "loss.distill", "model.gate", "train.lr", "data.dataset"})
         groupBy_->addItem(tr("group by %1").arg(f), f);
     groupBy_->setToolTip(tr("Draw each group as its mean with a band of one standard deviation"));
     bar->addWidget(metric_);
@@ -178,8 +194,10 @@ QWidget* CompareView::buildCurvesTab() {
     l->addWidget(exportBar(curves_, nullptr, "curves"));
     connect(metric_, &QComboBox::currentIndexChanged, this, [this] {
         const std::string m = metric_->currentData().toString().toStdString();
-        if (isStepMetric(m) && !data_.series.count(m) && !data_.runs.empty()) startLoad(requested_, m);
-        else drawCurves();
+        if (isStepMetric(m) && !data_.series.count(m) && !data_.runs.empty())
+            startLoad(requested_, m);
+        else
+            drawCurves();
     });
     connect(xAxis_, &QComboBox::currentIndexChanged, this, [this] { drawCurves(); });
     connect(groupBy_, &QComboBox::currentIndexChanged, this, [this] { drawCurves(); });
@@ -212,7 +230,8 @@ QWidget* CompareView::buildMetricsTab() {
     pairedMetric_ = new QComboBox(tab);
     pairedMetric_->setObjectName("pairedMetric");
     for (const auto& m : outcomeMetrics())
-        if (!m.perRunOnly) pairedMetric_->addItem(QString::fromUtf8(m.label), QString::fromUtf8(m.name));
+        if (!m.perRunOnly)
+            pairedMetric_->addItem(QString::fromUtf8(m.label), QString::fromUtf8(m.name));
     pairedMetric_->setToolTip(tr("The outcome compared between alphas"));
     bar->addWidget(new QLabel(tr("metric:"), tab));
     bar->addWidget(pairedMetric_);
@@ -225,7 +244,8 @@ QWidget* CompareView::buildMetricsTab() {
     auto* split = new QSplitter(Qt::Vertical, tab);
     paired_ = new QTableWidget(split);
     paired_->setObjectName("comparePaired");
-    paired_->setToolTip(tr("Each alpha against alpha = 0 of the same configuration, runs matched by seed"));
+    paired_->setToolTip(
+        tr("Each alpha against alpha = 0 of the same configuration, runs matched by seed"));
     auto* perRun = new QWidget(split);
     auto* pl = new QVBoxLayout(perRun);
     pl->setContentsMargins(0, 0, 0, 0);
@@ -252,7 +272,8 @@ QWidget* CompareView::buildRoutingTab() {
     routingMeasure_->addItems({tr("mean gate weight"), tr("share of top-expert picks")});
     routingMeasure_->setToolTip(tr("One colour scale, 0 to 1, for every heatmap"));
     bar->addWidget(routingMeasure_);
-    bar->addWidget(new QLabel(tr("colour scale 0 \u2013 1, shared by all runs; last epoch of each run"), tab));
+    bar->addWidget(
+        new QLabel(tr("colour scale 0 \u2013 1, shared by all runs; last epoch of each run"), tab));
     bar->addStretch();
     l->addLayout(bar);
     auto* scroll = new QScrollArea(tab);
@@ -262,7 +283,9 @@ QWidget* CompareView::buildRoutingTab() {
     scroll->setWidget(routingArea_);
     l->addWidget(scroll, 1);
     connect(routingMeasure_, &QComboBox::currentIndexChanged, this, [this](int i) {
-        for (auto* h : heatmaps_) h->setMeasure(i == 0 ? RoutingHeatmap::Measure::MeanGate : RoutingHeatmap::Measure::ArgmaxShare);
+        for (auto* h : heatmaps_)
+            h->setMeasure(i == 0 ? RoutingHeatmap::Measure::MeanGate
+                                 : RoutingHeatmap::Measure::ArgmaxShare);
     });
     return tab;
 }
@@ -271,9 +294,11 @@ QWidget* CompareView::buildExpertsTab() {
     auto* tab = new QWidget;
     auto* l = new QVBoxLayout(tab);
     auto* bar = new QHBoxLayout;
-    bar->addWidget(new QLabel(tr("Expert probing at the last epoch: each expert alone on the test samples routed to it, "
+    bar->addWidget(new QLabel(tr("Expert probing at the last epoch: each expert alone on the test "
+                                 "samples routed to it, "
                                  "expert by expert, one bar per run."),
-                              tab), 1);
+                              tab),
+                   1);
     baseline_ = new QComboBox(tab);
     baseline_->setToolTip(tr("The run drawn first, e.g. the plain MoE"));
     bar->addWidget(new QLabel(tr("first:"), tab));
@@ -297,13 +322,16 @@ QWidget* CompareView::buildSweepTab() {
     auto* bar = new QHBoxLayout;
     sweepMetric_ = new QComboBox(tab);
     for (const auto& m : outcomeMetrics())
-        if (!m.perRunOnly) sweepMetric_->addItem(QString::fromUtf8(m.label), QString::fromUtf8(m.name));
+        if (!m.perRunOnly)
+            sweepMetric_->addItem(QString::fromUtf8(m.label), QString::fromUtf8(m.name));
     sweepMetric_->setToolTip(tr("The final metric against alpha"));
     sweepMode_ = new QComboBox(tab);
     sweepMode_->addItem(tr("paired difference against \u03b1 = 0 (95% CI)"), "difference");
     sweepMode_->addItem(tr("values: mean \u00b1 sd over seeds"), "values");
-    sweepMode_->setToolTip(tr("Difference: each alpha minus alpha = 0 of the same seed, with the t interval of the mean "
-                              "difference; filled and starred where significant after Holm's correction across the alphas"));
+    sweepMode_->setToolTip(tr(
+        "Difference: each alpha minus alpha = 0 of the same seed, with the t interval of the mean "
+        "difference; filled and starred where significant after Holm's correction across the "
+        "alphas"));
     bar->addWidget(sweepMetric_);
     bar->addWidget(sweepMode_);
     bar->addStretch();
@@ -326,7 +354,9 @@ void CompareView::setRuns(const QList<qint64>& ids) {
                        : std::string());
 }
 
-bool CompareView::isLoading() const { return watcher_ && watcher_->isRunning(); }
+bool CompareView::isLoading() const {
+    return watcher_ && watcher_->isRunning();
+}
 
 void CompareView::startLoad(const QList<qint64>& ids, const std::string& stepMetric) {
     const bool withRuns = data_.runs.empty();
@@ -334,30 +364,36 @@ void CompareView::startLoad(const QList<qint64>& ids, const std::string& stepMet
     status_->setText(tr("loading %1 runs\u2026").arg(ids.size()));
     if (watcher_) watcher_->disconnect(this);
     watcher_ = std::make_unique<QFutureWatcher<CompareData>>();
-    connect(watcher_.get(), &QFutureWatcher<CompareData>::finished, this, [this, generation, withRuns] {
-        if (generation != generation_) return; // a newer request replaced this one
-        CompareData d = watcher_->result();
-        if (!d.error.isEmpty()) {
-            status_->setText(d.error);
-            emit loadFailed(d.error);
-            return;
-        }
-        if (withRuns) {
-            data_.runs = std::move(d.runs);
-            data_.epochs = std::move(d.epochs);
-        }
-        for (auto& [k, v] : d.series) data_.series[k] = std::move(v);
-        onLoaded();
-    });
+    connect(watcher_.get(), &QFutureWatcher<CompareData>::finished, this,
+            [this, generation, withRuns] {
+                if (generation != generation_) return; // a newer request replaced this one
+                CompareData d = watcher_->result();
+                if (!d.error.isEmpty()) {
+                    status_->setText(d.error);
+                    emit loadFailed(d.error);
+                    return;
+                }
+                if (withRuns) {
+                    data_.runs = std::move(d.runs);
+                    data_.epochs = std::move(d.epochs);
+                }
+                for (auto& [k, v] : d.series)
+                    data_.series[k] = std::move(v);
+                onLoaded();
+            });
     const QString path = path_;
-    watcher_->setFuture(QtConcurrent::run([path, ids, stepMetric, withRuns] { return load(path, ids, stepMetric, withRuns); }));
+    watcher_->setFuture(QtConcurrent::run(
+        [path, ids, stepMetric, withRuns] { return load(path, ids, stepMetric, withRuns); }));
 }
 
 void CompareView::onLoaded() {
     status_->setText(tr("%1 runs: %2").arg(data_.runs.size()).arg([this] {
         QStringList ids;
-        for (const auto& r : data_.runs) ids << QString::number(r.id);
-        if (ids.size() > 12) ids = ids.mid(0, 8) << QStringLiteral("\u2026") << ids.mid(ids.size() - 3); // a long list would widen the window
+        for (const auto& r : data_.runs)
+            ids << QString::number(r.id);
+        if (ids.size() > 12)
+            ids = ids.mid(0, 8) << QStringLiteral("\u2026")
+                                << ids.mid(ids.size() - 3); // a long list would widen the window
         return ids.join(", ");
     }()));
     drawAll();
@@ -371,17 +407,23 @@ void CompareView::drawAll() {
         std::size_t pick = 0;
         for (std::size_t i = 0; i < data_.runs.size(); ++i) {
             baseline_->addItem(runLabel(i));
-            if (data_.runs[i].alpha == 0 && data_.runs[pick].alpha != 0) pick = i; // the plain MoE, if there is one
+            if (data_.runs[i].alpha == 0 && data_.runs[pick].alpha != 0)
+                pick = i; // the plain MoE, if there is one
         }
         baseline_->setCurrentIndex(static_cast<int>(pick));
     }
     studyRuns_.clear();
     for (std::size_t i = 0; i < data_.runs.size(); ++i)
-        studyRuns_.push_back({data_.runs[i], data_.epochs[i].empty() ? std::nullopt : std::optional<EpochMetrics>(data_.epochs[i].back())});
+        studyRuns_.push_back(
+            {data_.runs[i], data_.epochs[i].empty()
+                                ? std::nullopt
+                                : std::optional<EpochMetrics>(data_.epochs[i].back())});
     {
-        // Newest first, whatever order the runs were picked in: the newest run of an (alpha, seed) counts.
+        // Newest first, whatever order the runs were picked in: the newest run of an (alpha, seed)
+        // counts.
         std::vector<StudyRun> byAge = studyRuns_;
-        std::stable_sort(byAge.begin(), byAge.end(), [](const auto& a, const auto& b) { return a.record.id > b.record.id; });
+        std::stable_sort(byAge.begin(), byAge.end(),
+                         [](const auto& a, const auto& b) { return a.record.id > b.record.id; });
         studyOrder_ = std::move(byAge);
     }
     studies_ = groupStudies(studyOrder_);
@@ -402,7 +444,8 @@ QString CompareView::runLabel(std::size_t i) const {
     return label;
 }
 
-bool CompareView::curveOf(std::size_t run, std::vector<double>* x, std::vector<double>* steps, std::vector<double>* y) const {
+bool CompareView::curveOf(std::size_t run, std::vector<double>* x, std::vector<double>* steps,
+                          std::vector<double>* y) const {
     const std::string m = metric_->currentData().toString().toStdString();
     x->clear();
     steps->clear();
@@ -423,7 +466,9 @@ bool CompareView::curveOf(std::size_t run, std::vector<double>* x, std::vector<d
             auto v = epochValue(e, m);
             if (!v || !std::isfinite(*v)) continue;
             steps->push_back(static_cast<double>(e.step));
-            x->push_back(axis == 0 ? static_cast<double>(e.step) : axis == 1 ? e.epoch : e.wallSeconds);
+            x->push_back(axis == 0   ? static_cast<double>(e.step)
+                         : axis == 1 ? e.epoch
+                                     : e.wallSeconds);
             y->push_back(*v);
         }
     }
@@ -438,14 +483,17 @@ void CompareView::drawCurves() {
     curves_->yAxis->setLabel(metric);
     curves_->xAxis->setLabel(xAxis_->currentText());
     const QString field = groupBy_->currentData().toString();
-    std::vector<std::vector<double>> xs(data_.runs.size()), steps(data_.runs.size()), ys(data_.runs.size());
-    for (std::size_t i = 0; i < data_.runs.size(); ++i) curveOf(i, &xs[i], &steps[i], &ys[i]);
+    std::vector<std::vector<double>> xs(data_.runs.size()), steps(data_.runs.size()),
+        ys(data_.runs.size());
+    for (std::size_t i = 0; i < data_.runs.size(); ++i)
+        curveOf(i, &xs[i], &steps[i], &ys[i]);
     if (field.isEmpty()) {
         for (std::size_t i = 0; i < data_.runs.size(); ++i) {
             auto* g = curves_->addGraph();
             g->setName(runLabel(i));
             g->setPen(QPen(seriesColor(static_cast<int>(i)), 0));
-            g->setData(QVector<double>(xs[i].begin(), xs[i].end()), QVector<double>(ys[i].begin(), ys[i].end()), true);
+            g->setData(QVector<double>(xs[i].begin(), xs[i].end()),
+                       QVector<double>(ys[i].begin(), ys[i].end()), true);
         }
     } else {
         auto groups = groupRuns(data_.runs, field.toStdString());
@@ -458,7 +506,8 @@ void CompareView::drawCurves() {
             }
             const Band b = meanBand(k, v);
             const QColor c = seriesColor(static_cast<int>(gi));
-            QVector<double> keys(b.keys.begin(), b.keys.end()), mean(b.mean.begin(), b.mean.end()), lo, hi;
+            QVector<double> keys(b.keys.begin(), b.keys.end()), mean(b.mean.begin(), b.mean.end()),
+                lo, hi;
             for (std::size_t i = 0; i < b.keys.size(); ++i) {
                 lo << b.mean[i] - b.std[i];
                 hi << b.mean[i] + b.std[i];
@@ -474,7 +523,8 @@ void CompareView::drawCurves() {
             upper->removeFromLegend();
             upper->setData(keys, hi, true);
             auto* line = curves_->addGraph();
-            line->setName(QString::fromStdString(groups[gi].label) + tr(" (%1 runs, mean \u00b1 sd)").arg(groups[gi].members.size()));
+            line->setName(QString::fromStdString(groups[gi].label) +
+                          tr(" (%1 runs, mean \u00b1 sd)").arg(groups[gi].members.size()));
             line->setPen(QPen(c, 2));
             line->setData(keys, mean, true);
         }
@@ -488,13 +538,15 @@ void CompareView::fillConfig() {
     config_->setColumnCount(static_cast<int>(data_.runs.size()) + 1);
     config_->setRowCount(static_cast<int>(rows.size()));
     QStringList header{tr("setting")};
-    for (std::size_t i = 0; i < data_.runs.size(); ++i) header << runLabel(i);
+    for (std::size_t i = 0; i < data_.runs.size(); ++i)
+        header << runLabel(i);
     config_->setHorizontalHeaderLabels(header);
     for (int r = 0; r < static_cast<int>(rows.size()); ++r) {
         const auto& row = rows[static_cast<std::size_t>(r)];
         config_->setItem(r, 0, cell(QString::fromStdString(row.field), row.differs));
         for (std::size_t c = 0; c < row.values.size(); ++c)
-            config_->setItem(r, static_cast<int>(c) + 1, cell(QString::fromStdString(row.values[c]), row.differs));
+            config_->setItem(r, static_cast<int>(c) + 1,
+                             cell(QString::fromStdString(row.values[c]), row.differs));
     }
     config_->resizeColumnsToContents();
 }
@@ -503,7 +555,8 @@ void CompareView::fillMetrics() {
     metrics_->clear();
     metrics_->setRowCount(static_cast<int>(data_.runs.size()));
     QStringList header{tr("run"), tr("\u03b1"), tr("seed")};
-    for (const auto& m : outcomeMetrics()) header << QString::fromUtf8(m.name);
+    for (const auto& m : outcomeMetrics())
+        header << QString::fromUtf8(m.name);
     metrics_->setColumnCount(static_cast<int>(header.size()));
     metrics_->setHorizontalHeaderLabels(header);
     for (std::size_t r = 0; r < data_.runs.size(); ++r) {
@@ -527,8 +580,9 @@ void CompareView::fillPaired() {
     const bool several = studies_.size() > 1;
     QStringList header;
     if (several) header << tr("configuration");
-    header << tr("\u03b1") << tr("seeds") << tr("mean \u00b1 sd") << tr("\u0394 vs \u03b1 = 0 (paired)") << tr("pairs")
-           << tr("95% CI (t)") << tr("95% CI (bootstrap)") << tr("t-test p") << tr("Holm p") << tr("Wilcoxon p")
+    header << tr("\u03b1") << tr("seeds") << tr("mean \u00b1 sd")
+           << tr("\u0394 vs \u03b1 = 0 (paired)") << tr("pairs") << tr("95% CI (t)")
+           << tr("95% CI (bootstrap)") << tr("t-test p") << tr("Holm p") << tr("Wilcoxon p")
            << tr("P(improve) [95% CI]");
     paired_->setColumnCount(static_cast<int>(header.size()));
     paired_->setHorizontalHeaderLabels(header);
@@ -542,12 +596,18 @@ void CompareView::fillPaired() {
             int c = 0;
             if (several) {
                 auto* label = cell(QString::fromStdString(study.label()));
-                label->setToolTip(label->text() + tr("\nconfiguration %1").arg(QString::fromStdString(study.signature)));
+                label->setToolTip(
+                    label->text() +
+                    tr("\nconfiguration %1").arg(QString::fromStdString(study.signature)));
                 paired_->setItem(row, c++, label);
             }
-            paired_->setItem(row, c++, cell(e.alpha == 0 ? tr("0 (MoE)") : QString::number(e.alpha), e.alpha == 0));
+            paired_->setItem(
+                row, c++,
+                cell(e.alpha == 0 ? tr("0 (MoE)") : QString::number(e.alpha), e.alpha == 0));
             paired_->setItem(row, c++, cell(QString::number(e.values.size())));
-            paired_->setItem(row, c++, cell(e.values.empty() ? "-" : number(e.mean) + " \u00b1 " + number(e.std)));
+            paired_->setItem(
+                row, c++,
+                cell(e.values.empty() ? "-" : number(e.mean) + " \u00b1 " + number(e.std)));
             if (e.alpha == 0) {
                 paired_->setItem(row, c++, cell(tr("baseline")));
             } else if (!hasZero) {
@@ -561,46 +621,65 @@ void CompareView::fillPaired() {
                 unpaired += e.values.size() - v.n;
                 auto* delta = cell(number(v.meanDifference, 4, true));
                 const bool significant = e.holmP < 0.05;
-                if (significant) delta->setForeground(v.meanDifference > 0 ? QColor(46, 125, 50) : QColor(198, 40, 40));
-                delta->setToolTip(significant ? tr("significant after Holm's correction across the alphas")
-                                              : tr("not significant after Holm's correction: seed noise can explain it"));
+                if (significant)
+                    delta->setForeground(v.meanDifference > 0 ? QColor(46, 125, 50)
+                                                              : QColor(198, 40, 40));
+                delta->setToolTip(
+                    significant
+                        ? tr("significant after Holm's correction across the alphas")
+                        : tr("not significant after Holm's correction: seed noise can explain it"));
                 paired_->setItem(row, c++, delta);
                 paired_->setItem(row, c++, cell(QString::number(v.n)));
                 auto interval = [](const Interval& i, int decimals = 4, bool sign = true) {
-                    return i.known() ? "[" + number(i.lower, decimals, sign) + ", " + number(i.upper, decimals, sign) + "]"
+                    return i.known() ? "[" + number(i.lower, decimals, sign) + ", " +
+                                           number(i.upper, decimals, sign) + "]"
                                      : QString("-");
                 };
                 paired_->setItem(row, c++, cell(interval(v.tInterval)));
                 paired_->setItem(row, c++, cell(interval(v.bootstrapInterval)));
                 paired_->setItem(row, c++, cell(v.n >= 2 ? number(v.tTest.pValue, 3) : "-"));
-                paired_->setItem(row, c++, cell(number(e.holmP, 3) + (significant ? " *" : ""), significant));
-                paired_->setItem(row, c++, cell(v.wilcoxon.n > 0 ? number(v.wilcoxon.pValue, 3) : "-"));
+                paired_->setItem(row, c++,
+                                 cell(number(e.holmP, 3) + (significant ? " *" : ""), significant));
+                paired_->setItem(row, c++,
+                                 cell(v.wilcoxon.n > 0 ? number(v.wilcoxon.pValue, 3) : "-"));
                 const auto& p = v.improvement;
-                paired_->setItem(row, c++, cell(number(p.estimate, 2) + " " + interval(p.interval, 2, false)));
+                paired_->setItem(
+                    row, c++, cell(number(p.estimate, 2) + " " + interval(p.interval, 2, false)));
             }
             ++row;
         }
     }
     paired_->resizeColumnsToContents();
-    if (several) paired_->setColumnWidth(0, std::min(paired_->columnWidth(0), 360)); // the full label is its tooltip
-    QString note = tr("Each alpha against alpha = 0 of the same configuration, runs matched by seed (same split, initial "
-                      "weights and minibatch order). Holm's correction across the alphas; * and colour: significant at 0.05 "
+    if (several)
+        paired_->setColumnWidth(
+            0, std::min(paired_->columnWidth(0), 360)); // the full label is its tooltip
+    QString note = tr("Each alpha against alpha = 0 of the same configuration, runs matched by "
+                      "seed (same split, initial "
+                      "weights and minibatch order). Holm's correction across the alphas; * and "
+                      "colour: significant at 0.05 "
                       "after it.");
     if (several)
-        note += " " + tr("The runs hold %1 configurations (settings other than alpha and the seed differ): they are "
-                         "never pooled.").arg(studies_.size());
-    const auto unfinished = std::count_if(studyRuns_.begin(), studyRuns_.end(),
-                                          [](const auto& r) { return r.record.status != RunStatus::Finished; });
+        note += " " + tr("The runs hold %1 configurations (settings other than alpha and the seed "
+                         "differ): they are "
+                         "never pooled.")
+                          .arg(studies_.size());
+    const auto unfinished = std::count_if(studyRuns_.begin(), studyRuns_.end(), [](const auto& r) {
+        return r.record.status != RunStatus::Finished;
+    });
     if (unfinished > 0)
-        note += " " + tr("%1 runs are not finished (running, stopped or failed) and are left out.").arg(unfinished);
+        note += " " + tr("%1 runs are not finished (running, stopped or failed) and are left out.")
+                          .arg(unfinished);
     if (unpaired + noZero > 0)
-        note += " " + tr("%1 runs have no alpha = 0 run of the same seed and configuration and are left out of the "
-                         "differences.").arg(unpaired + noZero);
+        note += " " + tr("%1 runs have no alpha = 0 run of the same seed and configuration and are "
+                         "left out of the "
+                         "differences.")
+                          .arg(unpaired + noZero);
     pairedNote_->setText(note);
 }
 
 void CompareView::drawRouting() {
-    for (auto* h : heatmaps_) delete h->parentWidget();
+    for (auto* h : heatmaps_)
+        delete h->parentWidget();
     heatmaps_.clear();
     const int perRow = data_.runs.size() <= 4 ? 2 : 3;
     for (std::size_t i = 0; i < data_.runs.size(); ++i) {
@@ -610,9 +689,10 @@ void CompareView::drawRouting() {
         l->addWidget(new QLabel("<b>" + runLabel(i).toHtmlEscaped() + "</b>", box));
         auto* h = new RoutingHeatmap(box);
         h->setMinimumHeight(220);
-        for (const auto& e : data_.epochs[i]) h->addEpoch(e);
+        for (const auto& e : data_.epochs[i])
+            h->addEpoch(e);
         h->setMeasure(routingMeasure_->currentIndex() == 0 ? RoutingHeatmap::Measure::MeanGate
-                                                            : RoutingHeatmap::Measure::ArgmaxShare);
+                                                           : RoutingHeatmap::Measure::ArgmaxShare);
         l->addWidget(h, 1);
         routingGrid_->addWidget(box, static_cast<int>(i) / perRow, static_cast<int>(i) % perRow);
         heatmaps_.push_back(h);
@@ -662,7 +742,8 @@ void CompareView::drawSweep() {
     const bool difference = sweepMode_->currentData().toString() == "difference";
     std::vector<AlphaSeries> series;
     for (const auto& study : studies_) {
-        AlphaSeries s{QString::fromStdString(studies_.size() > 1 ? study.label() : study.dataset), {}};
+        AlphaSeries s{QString::fromStdString(studies_.size() > 1 ? study.label() : study.dataset),
+                      {}};
         for (const auto& e : alphaEffects(study, studyOrder_, metric)) {
             if (e.values.empty()) continue;
             if (!difference) {
@@ -670,8 +751,8 @@ void CompareView::drawSweep() {
             } else if (e.alpha == 0) {
                 s.points.push_back({0.0, 0.0, std::nan(""), std::nan(""), false});
             } else if (e.vsZero) {
-                s.points.push_back({e.alpha, e.vsZero->meanDifference, e.vsZero->tInterval.lower, e.vsZero->tInterval.upper,
-                                    e.holmP < 0.05});
+                s.points.push_back({e.alpha, e.vsZero->meanDifference, e.vsZero->tInterval.lower,
+                                    e.vsZero->tInterval.upper, e.holmP < 0.05});
             }
         }
         if (!s.points.empty()) series.push_back(std::move(s));
@@ -684,15 +765,35 @@ void CompareView::drawSweep() {
         drawAlphaSweep(sweep_, series, label);
 }
 
-void CompareView::setMetric(const QString& metric) { metric_->setCurrentIndex(std::max(0, metric_->findData(metric))); }
-void CompareView::setXAxis(XAxis x) { xAxis_->setCurrentIndex(x == XAxis::Step ? 0 : x == XAxis::Epoch ? 1 : 2); }
-void CompareView::setSmoothing(double w) { smoothing_->setValue(static_cast<int>(std::lround(w * 100))); }
-void CompareView::setGroupBy(const QString& f) { groupBy_->setCurrentIndex(std::max(0, groupBy_->findData(f))); }
-void CompareView::setDifferencesOnly(bool on) { differencesOnly_->setChecked(on); }
-void CompareView::setBaseline(int i) { baseline_->setCurrentIndex(i); }
-void CompareView::setSweepMetric(const QString& m) { sweepMetric_->setCurrentIndex(std::max(0, sweepMetric_->findData(m))); }
-void CompareView::showTab(int i) { tabs_->setCurrentIndex(i); }
-void CompareView::setPairedMetric(const QString& m) { pairedMetric_->setCurrentIndex(std::max(0, pairedMetric_->findData(m))); }
-void CompareView::setSweepMode(const QString& m) { sweepMode_->setCurrentIndex(std::max(0, sweepMode_->findData(m))); }
+void CompareView::setMetric(const QString& metric) {
+    metric_->setCurrentIndex(std::max(0, metric_->findData(metric)));
+}
+void CompareView::setXAxis(XAxis x) {
+    xAxis_->setCurrentIndex(x == XAxis::Step ? 0 : x == XAxis::Epoch ? 1 : 2);
+}
+void CompareView::setSmoothing(double w) {
+    smoothing_->setValue(static_cast<int>(std::lround(w * 100)));
+}
+void CompareView::setGroupBy(const QString& f) {
+    groupBy_->setCurrentIndex(std::max(0, groupBy_->findData(f)));
+}
+void CompareView::setDifferencesOnly(bool on) {
+    differencesOnly_->setChecked(on);
+}
+void CompareView::setBaseline(int i) {
+    baseline_->setCurrentIndex(i);
+}
+void CompareView::setSweepMetric(const QString& m) {
+    sweepMetric_->setCurrentIndex(std::max(0, sweepMetric_->findData(m)));
+}
+void CompareView::showTab(int i) {
+    tabs_->setCurrentIndex(i);
+}
+void CompareView::setPairedMetric(const QString& m) {
+    pairedMetric_->setCurrentIndex(std::max(0, pairedMetric_->findData(m)));
+}
+void CompareView::setSweepMode(const QString& m) {
+    sweepMode_->setCurrentIndex(std::max(0, sweepMode_->findData(m)));
+}
 
 } // namespace mode

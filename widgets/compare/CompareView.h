@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Two or more stored runs side by side: overlaid curves of any metric (smoothing, x by step,
 // epoch or wall time, grouping into mean and standard-deviation bands), the config with its
@@ -31,14 +32,15 @@ class RoutingHeatmap;
 
 struct CompareData {
     std::vector<RunRecord> runs;
-    std::vector<std::vector<EpochMetrics>> epochs;                                   // per run
-    std::map<std::string, std::map<std::int64_t, std::vector<SeriesPoint>>> series; // step metric -> run -> points
+    std::vector<std::vector<EpochMetrics>> epochs; // per run
+    std::map<std::string, std::map<std::int64_t, std::vector<SeriesPoint>>>
+        series; // step metric -> run -> points
     QString error;
 };
 
 class CompareView : public QWidget {
     Q_OBJECT
-public:
+  public:
     enum class XAxis { Step, Epoch, WallTime };
     static constexpr int kMaxPointsPerRun = 2000; // step series are downsampled to this on load
 
@@ -52,7 +54,7 @@ public:
 
     void setMetric(const QString& metric);
     void setXAxis(XAxis x);
-    void setSmoothing(double weight); // 0 .. 0.99
+    void setSmoothing(double weight);      // 0 .. 0.99
     void setGroupBy(const QString& field); // "", "all but seed", "loss.alpha", ...
     void setDifferencesOnly(bool on);
     void setBaseline(int runIndex);
@@ -64,17 +66,19 @@ public:
     QCustomPlot* expertsPlot() const { return experts_; }
     QCustomPlot* sweepPlot() const { return sweep_; }
     QTableWidget* configTable() const { return config_; }
-    QTableWidget* metricsTable() const { return metrics_; }   // each run's final values
-    QTableWidget* pairedTable() const { return paired_; }     // each alpha against alpha = 0, paired by seed
+    QTableWidget* metricsTable() const { return metrics_; } // each run's final values
+    QTableWidget* pairedTable() const {
+        return paired_;
+    } // each alpha against alpha = 0, paired by seed
     void setPairedMetric(const QString& metric);
-    void setSweepMode(const QString& mode);                   // "difference" (default) or "values"
+    void setSweepMode(const QString& mode); // "difference" (default) or "values"
     const std::vector<RoutingHeatmap*>& heatmaps() const { return heatmaps_; }
 
-signals:
+  signals:
     void loaded();
     void loadFailed(const QString& message);
 
-private:
+  private:
     QWidget* buildCurvesTab();
     QWidget* buildConfigTab();
     QWidget* buildMetricsTab();
@@ -93,7 +97,8 @@ private:
     void drawExperts();
     void drawSweep();
     // One run's curve of the chosen metric: keys on the chosen x axis, values smoothed.
-    bool curveOf(std::size_t run, std::vector<double>* x, std::vector<double>* steps, std::vector<double>* y) const;
+    bool curveOf(std::size_t run, std::vector<double>* x, std::vector<double>* steps,
+                 std::vector<double>* y) const;
     QString runLabel(std::size_t run) const;
 
     QString path_;
@@ -119,7 +124,7 @@ private:
     QTableWidget* paired_;
     std::vector<StudyRun> studyRuns_;  // the loaded runs with their last epochs, in the order shown
     std::vector<StudyRun> studyOrder_; // the same, newest first: what studies_ index
-    std::vector<AlphaStudy> studies_; // grouped by configuration
+    std::vector<AlphaStudy> studies_;  // grouped by configuration
     QWidget* routingArea_;
     QGridLayout* routingGrid_;
     QComboBox* routingMeasure_;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "panels/ExperimentPanel.h"
 
 #include "data/CsvLoader.h"
@@ -24,7 +25,7 @@
 namespace mode {
 
 namespace {
-constexpr int kSliderSteps = 600;      // 1..600: alpha from 1e-4 to 1e2 on a log scale; 0: alpha 0
+constexpr int kSliderSteps = 600; // 1..600: alpha from 1e-4 to 1e2 on a log scale; 0: alpha 0
 constexpr double kLogMin = -4, kLogMax = 2;
 const char* kOpenItem = "open";
 
@@ -41,12 +42,13 @@ int alphaToSlider(double a) {
 
 // A number box that shows 0.003, not 0.003000.
 class CompactDoubleSpinBox : public QDoubleSpinBox {
-public:
+  public:
     using QDoubleSpinBox::QDoubleSpinBox;
     QString textFromValue(double v) const override {
         QString t = locale().toString(v, 'f', decimals());
         if (t.contains(locale().decimalPoint())) {
-            while (t.endsWith('0')) t.chop(1);
+            while (t.endsWith('0'))
+                t.chop(1);
             if (t.endsWith(locale().decimalPoint())) t.chop(1);
         }
         return t;
@@ -60,9 +62,11 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
     dataset_ = new QComboBox(this);
     dataset_->setObjectName("dataset");
     for (const auto& b : builtinDatasets())
-        dataset_->addItem(tr("%1 (built-in)").arg(QString::fromStdString(b)), QString::fromStdString("builtin:" + b));
+        dataset_->addItem(tr("%1 (built-in)").arg(QString::fromStdString(b)),
+                          QString::fromStdString("builtin:" + b));
     dataset_->addItem(tr("Open file\u2026"), kOpenItem);
-    addRow(tr("Dataset"), dataset_, "data.path", QString::fromStdString(findSetting("data.dataset")->fullHelp()));
+    addRow(tr("Dataset"), dataset_, "data.path",
+           QString::fromStdString(findSetting("data.dataset")->fullHelp()));
     preview_ = new QLabel(this);
     preview_->setObjectName("preview");
     preview_->setWordWrap(true);
@@ -70,7 +74,8 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
     form_->addRow(QString(), preview_);
     target_ = new QComboBox(this);
     target_->setObjectName("target");
-    addRow(tr("Target column"), target_, "data.target", QString::fromStdString(findSetting("data.target")->fullHelp()));
+    addRow(tr("Target column"), target_, "data.target",
+           QString::fromStdString(findSetting("data.target")->fullHelp()));
     subtask_ = new QComboBox(this);
     subtask_->setObjectName("subtaskColumn");
     addRow(tr("Sub-task column"), subtask_, "data.subtask_column",
@@ -80,7 +85,8 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
     setConfig(ExperimentConfig{});
 
     connect(dataset_, &QComboBox::activated, this, &ExperimentPanel::onDatasetChosen);
-    for (auto* c : {target_, subtask_}) connect(c, &QComboBox::currentIndexChanged, this, &ExperimentPanel::refresh);
+    for (auto* c : {target_, subtask_})
+        connect(c, &QComboBox::currentIndexChanged, this, &ExperimentPanel::refresh);
 }
 
 // Every setting with a label in the table gets a field, in the table's order; the advanced ones
@@ -94,14 +100,16 @@ void ExperimentPanel::addSettingFields() {
             alphaSlider_ = new QSlider(Qt::Horizontal, this);
             alphaSlider_->setObjectName("alphaSlider");
             alphaSlider_->setRange(0, kSliderSteps);
-            alphaSlider_->setToolTip(tr("Alpha on a log scale from 0.0001 to 100; far left is 0 (the plain MoE)"));
+            alphaSlider_->setToolTip(
+                tr("Alpha on a log scale from 0.0001 to 100; far left is 0 (the plain MoE)"));
             f.row = new QWidget(this);
             auto* layout = new QHBoxLayout(f.row);
             layout->setContentsMargins(0, 0, 0, 0);
             layout->addWidget(f.widget);
             layout->addWidget(alphaSlider_, 1);
             auto* box = static_cast<QDoubleSpinBox*>(f.widget);
-            connect(box, &QDoubleSpinBox::valueChanged, this, [this](double a) { syncAlphaSlider(a); });
+            connect(box, &QDoubleSpinBox::valueChanged, this,
+                    [this](double a) { syncAlphaSlider(a); });
             connect(alphaSlider_, &QSlider::valueChanged, this, [this, box](int v) {
                 if (updating_) return;
                 updating_ = true;
@@ -137,7 +145,8 @@ QWidget* ExperimentPanel::makeEditor(const Setting& s) {
     case SettingKind::Integer: {
         auto* box = new QSpinBox(this);
         const double lo = s.min ? *s.min - 1 : -1e9, hi = s.max ? *s.max : 1e9;
-        box->setRange(static_cast<int>(std::max(lo, -2147483647.0)), static_cast<int>(std::min(hi, 2147483647.0)));
+        box->setRange(static_cast<int>(std::max(lo, -2147483647.0)),
+                      static_cast<int>(std::min(hi, 2147483647.0)));
         connect(box, &QSpinBox::valueChanged, this, &ExperimentPanel::refresh);
         w = box;
         break;
@@ -161,7 +170,8 @@ QWidget* ExperimentPanel::makeEditor(const Setting& s) {
         auto* box = new QComboBox(this);
         if (s.key == "train.device") { // what this LibTorch offers
             box->addItem(tr("auto"), "auto");
-            for (const auto& d : availableDevices()) box->addItem(QString::fromStdString(d), QString::fromStdString(d));
+            for (const auto& d : availableDevices())
+                box->addItem(QString::fromStdString(d), QString::fromStdString(d));
         } else {
             for (const auto& c : s.choices)
                 box->addItem(QString::fromStdString(c.label), QString::fromStdString(c.name));
@@ -172,8 +182,10 @@ QWidget* ExperimentPanel::makeEditor(const Setting& s) {
     }
     default: {
         auto* edit = new QLineEdit(this);
-        if (s.kind == SettingKind::Text) edit->setPlaceholderText(tr("optional"));
-        else edit->setPlaceholderText(tr("comma-separated"));
+        if (s.kind == SettingKind::Text)
+            edit->setPlaceholderText(tr("optional"));
+        else
+            edit->setPlaceholderText(tr("comma-separated"));
         connect(edit, &QLineEdit::textChanged, this, &ExperimentPanel::refresh);
         w = edit;
     }
@@ -183,17 +195,23 @@ QWidget* ExperimentPanel::makeEditor(const Setting& s) {
 }
 
 void ExperimentPanel::writeField(const Field& f, const nlohmann::json& v) {
-    if (auto* box = qobject_cast<QSpinBox*>(f.widget)) box->setValue(static_cast<int>(v.get<double>()));
-    else if (auto* box = qobject_cast<QDoubleSpinBox*>(f.widget)) box->setValue(v.get<double>());
-    else if (auto* box = qobject_cast<QCheckBox*>(f.widget)) box->setChecked(v.get<bool>());
+    if (auto* box = qobject_cast<QSpinBox*>(f.widget))
+        box->setValue(static_cast<int>(v.get<double>()));
+    else if (auto* box = qobject_cast<QDoubleSpinBox*>(f.widget))
+        box->setValue(v.get<double>());
+    else if (auto* box = qobject_cast<QCheckBox*>(f.widget))
+        box->setChecked(v.get<bool>());
     else if (auto* box = qobject_cast<QComboBox*>(f.widget))
-        box->setCurrentIndex(std::max(0, box->findData(QString::fromStdString(v.get<std::string>()))));
+        box->setCurrentIndex(
+            std::max(0, box->findData(QString::fromStdString(v.get<std::string>()))));
     else if (auto* edit = qobject_cast<QLineEdit*>(f.widget)) {
         QStringList items;
         if (v.is_array())
-            for (const auto& x : v) items << (x.is_string() ? QString::fromStdString(x.get<std::string>())
-                                                            : QString::number(x.get<double>()));
-        edit->setText(v.is_array() ? items.join(",") : QString::fromStdString(v.get<std::string>()));
+            for (const auto& x : v)
+                items << (x.is_string() ? QString::fromStdString(x.get<std::string>())
+                                        : QString::number(x.get<double>()));
+        edit->setText(v.is_array() ? items.join(",")
+                                   : QString::fromStdString(v.get<std::string>()));
     }
 }
 
@@ -201,7 +219,8 @@ nlohmann::json ExperimentPanel::readField(const Field& f, std::string* error) co
     if (auto* box = qobject_cast<QSpinBox*>(f.widget)) return box->value();
     if (auto* box = qobject_cast<QDoubleSpinBox*>(f.widget)) return box->value();
     if (auto* box = qobject_cast<QCheckBox*>(f.widget)) return box->isChecked();
-    if (auto* box = qobject_cast<QComboBox*>(f.widget)) return box->currentData().toString().toStdString();
+    if (auto* box = qobject_cast<QComboBox*>(f.widget))
+        return box->currentData().toString().toStdString();
     const std::string text = static_cast<QLineEdit*>(f.widget)->text().trimmed().toStdString();
     if (f.setting->kind == SettingKind::Text) return text;
     try {
@@ -220,7 +239,8 @@ const ExperimentPanel::Field* ExperimentPanel::fieldFor(const std::string& key) 
 
 unsigned ExperimentPanel::currentData() const {
     const QString data = dataset_->currentData().toString();
-    if (data == "builtin:regimes") return kRegimes; // generated: nothing to impute, no columns to pick
+    if (data == "builtin:regimes")
+        return kRegimes; // generated: nothing to impute, no columns to pick
     if (data == "builtin:fashion-mnist") return kImages;
     if (data == "builtin:debian-descriptions") return kText;
     if (!data.startsWith("file:")) return kAnyData;
@@ -242,7 +262,8 @@ void ExperimentPanel::updateRowVisibility() {
     }
 }
 
-void ExperimentPanel::addRow(const QString& label, QWidget* field, const QString& errorKey, const QString& tip) {
+void ExperimentPanel::addRow(const QString& label, QWidget* field, const QString& errorKey,
+                             const QString& tip) {
     field->setToolTip(tip);
     form_->addRow(label, field);
     if (auto* l = form_->labelForField(field)) l->setToolTip(tip);
@@ -276,22 +297,30 @@ void ExperimentPanel::setConfig(const ExperimentConfig& c) {
         subtask_->clear();
         form_->setRowVisible(target_, false);
         form_->setRowVisible(subtask_, false);
-        preview_->setText(c.data.dataset == "regimes"
-                              ? tr("%1 rows, %2 features, %3 classes, %4 known sub-tasks (synthetic)")
-                                    .arg(c.data.regimes.samples).arg(c.data.regimes.features)
-                                    .arg(c.data.regimes.classes).arg(c.data.regimes.subtasks)
-                          : c.data.dataset == "debian-descriptions"
-                              ? tr("Debian package descriptions labelled with their archive section (15 sections; "
-                                   "built by setup.sh from apt's lists)")
-                          : c.data.dataset == "fashion-mnist"
-                              ? tr("70,000 grey images of 28×28 pixels in 10 classes (60,000 train, 10,000 test; "
-                                   "Debian's dataset-fashion-mnist); the CNN backbone suits it")
-                              : QString());
+        preview_->setText(
+            c.data.dataset == "regimes"
+                ? tr("%1 rows, %2 features, %3 classes, %4 known sub-tasks (synthetic)")
+                      .arg(c.data.regimes.samples)
+                      .arg(c.data.regimes.features)
+                      .arg(c.data.regimes.classes)
+                      .arg(c.data.regimes.subtasks)
+            : c.data.dataset == "debian-descriptions"
+                ? tr("Debian package descriptions labelled with their archive section (15 "
+                     "sections; "
+                     "built by setup.sh from apt's lists)")
+            : c.data.dataset == "fashion-mnist"
+                ? tr("70,000 grey images of 28×28 pixels in 10 classes (60,000 train, 10,000 test; "
+                     "Debian's dataset-fashion-mnist); the CNN backbone suits it")
+                : QString());
     }
-    if (!c.data.target.empty()) target_->setCurrentIndex(std::max(0, target_->findText(QString::fromStdString(c.data.target))));
+    if (!c.data.target.empty())
+        target_->setCurrentIndex(
+            std::max(0, target_->findText(QString::fromStdString(c.data.target))));
     if (!c.data.subtaskColumn.empty())
-        subtask_->setCurrentIndex(std::max(0, subtask_->findData(QString::fromStdString(c.data.subtaskColumn))));
-    for (const auto& f : fields_) writeField(f, f.setting->get(c));
+        subtask_->setCurrentIndex(
+            std::max(0, subtask_->findData(QString::fromStdString(c.data.subtaskColumn))));
+    for (const auto& f : fields_)
+        writeField(f, f.setting->get(c));
     alphaSlider_->setValue(alphaToSlider(c.loss.alpha));
     updating_ = false;
     updateRowVisibility();
@@ -304,7 +333,8 @@ QString ExperimentPanel::openDataFile(const QString& path) {
     QString error;
     try {
         p = previewCsvFile(path.toStdString());
-        if (p.columns.size() < 2) error = tr("%1: needs at least two columns (features and a target)").arg(path);
+        if (p.columns.size() < 2)
+            error = tr("%1: needs at least two columns (features and a target)").arg(path);
     } catch (const std::exception& e) {
         error = QString::fromStdString(e.what());
     }
@@ -342,15 +372,17 @@ QString ExperimentPanel::openDataFile(const QString& path) {
         QString classes;
         if (!p.values[c].empty() && (p.kinds[c] == "text" || p.values[c].size() <= 20)) {
             QStringList v;
-            for (const auto& [value, n] : p.values[c]) v << QString("%1 (%2)").arg(QString::fromStdString(value)).arg(n);
+            for (const auto& [value, n] : p.values[c])
+                v << QString("%1 (%2)").arg(QString::fromStdString(value)).arg(n);
             classes = tr("%1 classes: %2").arg(p.values[c].size()).arg(v.join(", "));
         } else {
             classes = tr("numeric target with %1 values: regression").arg(p.distinctValues[c]);
         }
         QStringList cols;
         for (std::size_t i = 0; i < p.columns.size(); ++i)
-            cols << QString("%1 <i>%2</i>").arg(QString::fromStdString(p.columns[i]).toHtmlEscaped(),
-                                                QString::fromStdString(p.kinds[i]));
+            cols << QString("%1 <i>%2</i>")
+                        .arg(QString::fromStdString(p.columns[i]).toHtmlEscaped(),
+                             QString::fromStdString(p.kinds[i]));
         return tr("<b>%1 rows \u00d7 %2 columns</b><br>%3<br>%4")
             .arg(p.rows)
             .arg(p.columns.size())
@@ -394,11 +426,15 @@ QString ExperimentPanel::openTextFile(const QString& path) {
     form_->setRowVisible(target_, false);
     form_->setRowVisible(subtask_, false);
     std::vector<std::int64_t> perClass(d.classNames.size(), 0);
-    for (auto l : d.labels) ++perClass[static_cast<std::size_t>(l)];
+    for (auto l : d.labels)
+        ++perClass[static_cast<std::size_t>(l)];
     QStringList classes;
     for (std::size_t c = 0; c < d.classNames.size(); ++c)
-        classes << QString("%1 (%2)").arg(QString::fromStdString(d.classNames[c]).toHtmlEscaped()).arg(perClass[c]);
-    preview_->setText(tr("<b>%1 texts</b> (label&lt;TAB&gt;text)<br>%2 classes: %3<br>the embedding-bag or Transformer "
+        classes << QString("%1 (%2)")
+                       .arg(QString::fromStdString(d.classNames[c]).toHtmlEscaped())
+                       .arg(perClass[c]);
+    preview_->setText(tr("<b>%1 texts</b> (label&lt;TAB&gt;text)<br>%2 classes: %3<br>the "
+                         "embedding-bag or Transformer "
                          "backbone reads them")
                           .arg(d.rows)
                           .arg(d.classNames.size())
@@ -410,8 +446,9 @@ QString ExperimentPanel::openTextFile(const QString& path) {
 
 void ExperimentPanel::onDatasetChosen(int index) {
     if (dataset_->itemData(index).toString() == kOpenItem) {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Open a data file"), QString(),
-                                                          tr("Data files (*.csv *.tsv *.txt);;All files (*)"));
+        const QString path =
+            QFileDialog::getOpenFileName(this, tr("Open a data file"), QString(),
+                                         tr("Data files (*.csv *.tsv *.txt);;All files (*)"));
         if (path.isEmpty()) {
             dataset_->setCurrentIndex(lastDatasetIndex_);
             return;
@@ -472,7 +509,8 @@ std::vector<ConfigIssue> ExperimentPanel::issues() const {
         }
         if (!error.empty()) out.push_back({f.setting->key, error});
     }
-    if (!subtask_->currentData().toString().isEmpty() && subtask_->currentText() == target_->currentText())
+    if (!subtask_->currentData().toString().isEmpty() &&
+        subtask_->currentText() == target_->currentText())
         out.push_back({"data.subtask_column", "the sub-task column cannot be the target column"});
     return out;
 }
@@ -485,29 +523,36 @@ QString ExperimentPanel::errorFor(const QString& field) const {
 void ExperimentPanel::refresh() {
     if (updating_) return;
     const ExperimentConfig current = config();
-    for (const auto& f : fields_) f.row->setEnabled(settingApplies(*f.setting, current));
+    for (const auto& f : fields_)
+        f.row->setEnabled(settingApplies(*f.setting, current));
     const auto problems = issues();
     QMap<QString, QStringList> byField;
     for (const auto& i : problems) {
         QString field = QString::fromStdString(i.field);
         if (!errors_.contains(field)) {
-            if (field.startsWith("data.")) field = "data.path";
-            else if (field.startsWith("model.")) field = "model.experts";
-            else if (field.startsWith("loss.")) field = "loss.alpha";
-            else field = "train.epochs";
+            if (field.startsWith("data."))
+                field = "data.path";
+            else if (field.startsWith("model."))
+                field = "model.experts";
+            else if (field.startsWith("loss."))
+                field = "loss.alpha";
+            else
+                field = "train.epochs";
         }
         byField[field] << QString::fromStdString(i.message);
     }
     for (auto it = errors_.begin(); it != errors_.end(); ++it) {
         QStringList lines = byField.value(it.key());
-        if (it.key() == "data.path" && !fileError_.isEmpty()) lines.prepend(fileError_); // the file that was refused
+        if (it.key() == "data.path" && !fileError_.isEmpty())
+            lines.prepend(fileError_); // the file that was refused
         it.value()->setText(lines.join("\n"));
         it.value()->setVisible(!lines.isEmpty());
     }
     updateRowVisibility();
     const bool valid = problems.empty();
     QString why;
-    if (!valid) why = QString::fromStdString(problems.front().field + ": " + problems.front().message);
+    if (!valid)
+        why = QString::fromStdString(problems.front().field + ": " + problems.front().message);
     emit changed();
     if (valid != lastValid_ || !valid) {
         lastValid_ = valid;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // The experiment form: dataset (built-in or the user's file, with a preview), the model, the
 // loss and the training knobs. The knobs are made from the settings table: each with its label,
@@ -25,7 +26,7 @@ namespace mode {
 
 class ExperimentPanel : public QWidget {
     Q_OBJECT
-public:
+  public:
     explicit ExperimentPanel(QWidget* parent = nullptr);
 
     ExperimentConfig config() const;
@@ -38,11 +39,11 @@ public:
     // The error shown next to a field ("model.top_k", ...), empty if none.
     QString errorFor(const QString& field) const;
 
-signals:
+  signals:
     void changed();
     void validityChanged(bool valid, const QString& why);
 
-private:
+  private:
     // One form field made from a setting's declaration (config/Settings.h).
     struct Field {
         const Setting* setting = nullptr;
@@ -72,7 +73,7 @@ private:
     QToolButton* more_ = nullptr;
     std::vector<Field> fields_;
     QMap<QString, QLabel*> errors_;
-    QString fileError_; // why the last file chosen was refused
+    QString fileError_;     // why the last file chosen was refused
     ExperimentConfig base_; // settings without a field keep their values
     int lastDatasetIndex_ = 0;
     bool updating_ = false;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "panels/RunBrowser.h"
 
 #include "store/RunExport.h"
@@ -5,6 +6,7 @@
 
 #include <QApplication>
 #include <QComboBox>
+#include <QDateTime>
 #include <QDoubleValidator>
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -12,13 +14,12 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QShortcut>
 #include <QSpinBox>
 #include <QTableWidget>
-#include <QScrollBar>
 #include <QTimer>
 #include <QVBoxLayout>
-#include <QDateTime>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
@@ -33,8 +34,10 @@ QTableWidgetItem* readOnly(QTableWidgetItem* item) {
 }
 QTableWidgetItem* numberItem(double v, int decimals) {
     auto* item = new QTableWidgetItem;
-    if (decimals < 0) item->setData(Qt::DisplayRole, v);
-    else item->setData(Qt::DisplayRole, QString::number(v, 'f', decimals));
+    if (decimals < 0)
+        item->setData(Qt::DisplayRole, v);
+    else
+        item->setData(Qt::DisplayRole, QString::number(v, 'f', decimals));
     item->setData(Qt::UserRole, v);
     item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
     return readOnly(item);
@@ -62,7 +65,8 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
     dataset_->setToolTip(tr("Only runs on this dataset"));
     status_ = new QComboBox(this);
     status_->addItem(tr("any status"), QString());
-    for (const char* s : {"running", "finished", "stopped", "failed", "diverged", "interrupted"}) status_->addItem(s, s);
+    for (const char* s : {"running", "finished", "stopped", "failed", "diverged", "interrupted"})
+        status_->addItem(s, s);
     status_->setToolTip(tr("Only runs that ended this way"));
     tag_ = new QLineEdit(this);
     tag_->setPlaceholderText(tr("tag"));
@@ -101,20 +105,25 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
 
     table_ = new QTableWidget(0, ColumnCount, this);
     table_->setObjectName("runBrowser");
-    table_->setHorizontalHeaderLabels({tr("id"), tr("name"), tr("status"), tr("dataset"), tr("E"), tr("\u03b1"),
-                                       tr("distill"), tr("seed"), tr("test acc"), tr("best val"), tr("routing"),
-                                       tr("epochs"), tr("started"), tr("tags"), tr("notes")});
-    table_->horizontalHeaderItem(TestAcc)->setToolTip(tr("Test accuracy of the mixture at the last epoch"));
-    table_->horizontalHeaderItem(BestVal)->setToolTip(tr("Best validation accuracy over the epochs"));
-    table_->horizontalHeaderItem(Routing)->setToolTip(tr("Gate routing accuracy at the last epoch (known sub-tasks)"));
+    table_->setHorizontalHeaderLabels({tr("id"), tr("name"), tr("status"), tr("dataset"), tr("E"),
+                                       tr("\u03b1"), tr("distill"), tr("seed"), tr("test acc"),
+                                       tr("best val"), tr("routing"), tr("epochs"), tr("started"),
+                                       tr("tags"), tr("notes")});
+    table_->horizontalHeaderItem(TestAcc)->setToolTip(
+        tr("Test accuracy of the mixture at the last epoch"));
+    table_->horizontalHeaderItem(BestVal)->setToolTip(
+        tr("Best validation accuracy over the epochs"));
+    table_->horizontalHeaderItem(Routing)->setToolTip(
+        tr("Gate routing accuracy at the last epoch (known sub-tasks)"));
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
     table_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
     table_->verticalHeader()->setVisible(false);
     table_->horizontalHeader()->setStretchLastSection(true);
     table_->setSortingEnabled(true);
-    table_->setToolTip(tr("Double-click a run to open it; double-click its name, tags or notes to edit them. "
-                          "Select two or more runs and press Compare."));
+    table_->setToolTip(
+        tr("Double-click a run to open it; double-click its name, tags or notes to edit them. "
+           "Select two or more runs and press Compare."));
     layout->addWidget(table_, 1);
 
     connect(reload, &QPushButton::clicked, this, &RunBrowser::refresh);
@@ -136,7 +145,8 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
     }
     connect(table_, &QTableWidget::itemSelectionChanged, this,
             [this] { compare_->setEnabled(selectedRunIds().size() >= 2); });
-    connect(compare_, &QPushButton::clicked, this, [this] { emit compareRequested(selectedRunIds()); });
+    connect(compare_, &QPushButton::clicked, this,
+            [this] { emit compareRequested(selectedRunIds()); });
     connect(table_, &QTableWidget::itemChanged, this, &RunBrowser::onItemChanged);
     auto* follow = new QTimer(this);
     follow->setInterval(1000);
@@ -153,14 +163,22 @@ void RunBrowser::setStorePath(const QString& path) {
     refresh();
 }
 
-void RunBrowser::setSearch(const QString& text) { search_->setText(text); }
-void RunBrowser::setStatusFilter(const QString& s) { status_->setCurrentIndex(std::max(0, status_->findData(s))); }
-void RunBrowser::setTagFilter(const QString& tag) { tag_->setText(tag); }
+void RunBrowser::setSearch(const QString& text) {
+    search_->setText(text);
+}
+void RunBrowser::setStatusFilter(const QString& s) {
+    status_->setCurrentIndex(std::max(0, status_->findData(s)));
+}
+void RunBrowser::setTagFilter(const QString& tag) {
+    tag_->setText(tag);
+}
 void RunBrowser::setAlphaRange(const QString& min, const QString& max) {
     alphaMin_->setText(min);
     alphaMax_->setText(max);
 }
-void RunBrowser::setExpertsFilter(int e) { experts_->setValue(e); }
+void RunBrowser::setExpertsFilter(int e) {
+    experts_->setValue(e);
+}
 
 struct RunBrowser::Listing {
     QString path; // the store it was read from
@@ -171,7 +189,8 @@ struct RunBrowser::Listing {
 };
 
 namespace {
-std::shared_ptr<RunBrowser::Listing> readRuns(const QString& path, const RunFilter& filter, const QString& stamp) {
+std::shared_ptr<RunBrowser::Listing> readRuns(const QString& path, const RunFilter& filter,
+                                              const QString& stamp) {
     auto out = std::make_shared<RunBrowser::Listing>();
     auto& l = *out;
     l.path = path;
@@ -179,7 +198,8 @@ std::shared_ptr<RunBrowser::Listing> readRuns(const QString& path, const RunFilt
     if (path.isEmpty() || !QFileInfo::exists(path)) return out;
     try {
         RunStore store(path.toStdString(), RunStore::Mode::ReadOnly);
-        for (const auto& r : store.listRuns()) l.datasets.insert(r.dataset);
+        for (const auto& r : store.listRuns())
+            l.datasets.insert(r.dataset);
         l.runs = store.listRuns(filter);
     } catch (const std::exception& e) {
         l.error = QString::fromStdString(e.what());
@@ -198,7 +218,9 @@ QString RunBrowser::fileStamp() const {
     return stamp;
 }
 
-bool RunBrowser::isLoading() const { return loading_; }
+bool RunBrowser::isLoading() const {
+    return loading_;
+}
 
 void RunBrowser::refresh() {
     if (isLoading()) {
@@ -217,20 +239,27 @@ void RunBrowser::refresh() {
     if (experts_->value() > 0) f.experts = experts_->value();
     lastRead_ = QDateTime::currentMSecsSinceEpoch();
     loading_ = true; // until the result is handled below (its signal may wait in the event queue)
-    if (watcher_) watcher_.release()->deleteLater(); // may be the one whose finished() is running now
+    if (watcher_)
+        watcher_.release()->deleteLater(); // may be the one whose finished() is running now
     watcher_ = std::make_unique<QFutureWatcher<std::shared_ptr<Listing>>>();
-    connect(watcher_.get(), &QFutureWatcher<std::shared_ptr<Listing>>::finished, this, [this, w = watcher_.get()] {
-        loading_ = false;
-        const auto listing = w->result();
-        const QWidget* focus = QApplication::focusWidget();
-        if (listing->path != path_) again_ = true; // read from a store no longer shown: edits would go to the wrong one
-        else if (focus && focus != table_ && table_->isAncestorOf(focus)) shownStamp_.clear(); // not under a user's typing: next poll
-        else showListing(*listing);
-        if (again_) {
-            again_ = false;
-            refresh(); // at once, so that isLoading() stays true until the last asked-for read is shown
-        }
-    });
+    connect(watcher_.get(), &QFutureWatcher<std::shared_ptr<Listing>>::finished, this,
+            [this, w = watcher_.get()] {
+                loading_ = false;
+                const auto listing = w->result();
+                const QWidget* focus = QApplication::focusWidget();
+                if (listing->path != path_)
+                    again_ =
+                        true; // read from a store no longer shown: edits would go to the wrong one
+                else if (focus && focus != table_ && table_->isAncestorOf(focus))
+                    shownStamp_.clear(); // not under a user's typing: next poll
+                else
+                    showListing(*listing);
+                if (again_) {
+                    again_ = false;
+                    refresh(); // at once, so that isLoading() stays true until the last asked-for
+                               // read is shown
+                }
+            });
     watcher_->setFuture(QtConcurrent::run(readRuns, path_, f, fileStamp()));
 }
 
@@ -250,14 +279,16 @@ void RunBrowser::showListing(const Listing& listing) {
     table_->setSortingEnabled(false);
     table_->setRowCount(0);
     const auto& runs = listing.runs;
-    anyRunning_ = std::any_of(runs.begin(), runs.end(), [](const auto& r) { return r.status == RunStatus::Running; });
+    anyRunning_ = std::any_of(runs.begin(), runs.end(),
+                              [](const auto& r) { return r.status == RunStatus::Running; });
     // The dataset filter offers what the store holds.
     const QString chosen = dataset_->currentData().toString();
     {
         QSignalBlocker block(dataset_);
         dataset_->clear();
         dataset_->addItem(tr("any dataset"), QString());
-        for (const auto& d : listing.datasets) dataset_->addItem(QString::fromStdString(d), QString::fromStdString(d));
+        for (const auto& d : listing.datasets)
+            dataset_->addItem(QString::fromStdString(d), QString::fromStdString(d));
         dataset_->setCurrentIndex(std::max(0, dataset_->findData(chosen)));
     }
     table_->setRowCount(static_cast<int>(runs.size()));
@@ -268,18 +299,25 @@ void RunBrowser::showListing(const Listing& listing) {
         auto* status = readOnly(new QTableWidgetItem(QString::fromStdString(toString(run.status))));
         status->setToolTip(QString::fromStdString(run.message));
         table_->setItem(r, Status, status);
-        table_->setItem(r, Dataset, readOnly(new QTableWidgetItem(QString::fromStdString(run.dataset))));
+        table_->setItem(r, Dataset,
+                        readOnly(new QTableWidgetItem(QString::fromStdString(run.dataset))));
         table_->setItem(r, Experts, numberItem(run.experts, -1));
         table_->setItem(r, Alpha, numberItem(run.alpha, -1));
-        table_->setItem(r, Distill, readOnly(new QTableWidgetItem(QString::fromStdString(run.distill))));
+        table_->setItem(r, Distill,
+                        readOnly(new QTableWidgetItem(QString::fromStdString(run.distill))));
         table_->setItem(r, Seed, numberItem(static_cast<double>(run.seed), -1));
         table_->setItem(r, TestAcc, optionalItem(run.testAccuracy, 4));
         table_->setItem(r, BestVal, optionalItem(run.bestValAccuracy, 4));
         table_->setItem(r, Routing, optionalItem(run.gateRoutingAccuracy, 3));
-        table_->setItem(r, Epochs, readOnly(new QTableWidgetItem(QString("%1/%2").arg(run.epochsCompleted).arg(run.start.epochs))));
-        table_->setItem(r, Started, readOnly(new QTableWidgetItem(QString::fromStdString(localTimeShort(run.startedAt)))));
+        table_->setItem(r, Epochs,
+                        readOnly(new QTableWidgetItem(
+                            QString("%1/%2").arg(run.epochsCompleted).arg(run.start.epochs))));
+        table_->setItem(
+            r, Started,
+            readOnly(new QTableWidgetItem(QString::fromStdString(localTimeShort(run.startedAt)))));
         QStringList tags;
-        for (const auto& t : run.tags) tags << QString::fromStdString(t);
+        for (const auto& t : run.tags)
+            tags << QString::fromStdString(t);
         table_->setItem(r, Tags, new QTableWidgetItem(tags.join(", ")));
         table_->setItem(r, Notes, new QTableWidgetItem(QString::fromStdString(run.notes)));
     }
@@ -307,7 +345,8 @@ void RunBrowser::onItemChanged(QTableWidgetItem* item) {
             const auto stored = store.run(id).tags;
             for (const auto& t : stored)
                 if (!wanted.contains(QString::fromStdString(t))) store.removeTag(id, t);
-            for (const QString& t : wanted) store.addTag(id, t.toStdString());
+            for (const QString& t : wanted)
+                store.addTag(id, t.toStdString());
         }
     } catch (const std::exception& e) {
         emit storeError(QString::fromStdString(e.what()));
@@ -315,7 +354,9 @@ void RunBrowser::onItemChanged(QTableWidgetItem* item) {
     }
 }
 
-int RunBrowser::runCount() const { return table_->rowCount(); }
+int RunBrowser::runCount() const {
+    return table_->rowCount();
+}
 
 qint64 RunBrowser::runIdAt(int row) const {
     auto* item = table_->item(row, Id);
@@ -324,7 +365,8 @@ qint64 RunBrowser::runIdAt(int row) const {
 
 QList<qint64> RunBrowser::selectedRunIds() const {
     QList<qint64> ids;
-    for (const auto& index : table_->selectionModel()->selectedRows(Id)) ids << runIdAt(index.row());
+    for (const auto& index : table_->selectionModel()->selectedRows(Id))
+        ids << runIdAt(index.row());
     std::sort(ids.begin(), ids.end());
     return ids;
 }
@@ -334,7 +376,8 @@ void RunBrowser::selectRuns(const QList<qint64>& ids) {
     for (int r = 0; r < table_->rowCount(); ++r)
         if (ids.contains(runIdAt(r)))
             table_->selectionModel()->select(table_->model()->index(r, 0),
-                                             QItemSelectionModel::Select | QItemSelectionModel::Rows);
+                                             QItemSelectionModel::Select |
+                                                 QItemSelectionModel::Rows);
 }
 
 } // namespace mode

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // The runs of the store: a sortable, filterable table (search; dataset, status, tag, alpha
 // range, experts), with the last and best values of the main metrics. Name, tags and notes are
@@ -26,7 +27,7 @@ namespace mode {
 
 class RunBrowser : public QWidget {
     Q_OBJECT
-public:
+  public:
     explicit RunBrowser(QWidget* parent = nullptr);
     ~RunBrowser() override;
     void setStorePath(const QString& path);
@@ -44,20 +45,37 @@ public:
     void setStatusFilter(const QString& status); // "" for any
     void setTagFilter(const QString& tag);
     void setAlphaRange(const QString& min, const QString& max);
-    void setExpertsFilter(int experts);           // 0 for any
+    void setExpertsFilter(int experts); // 0 for any
 
-    enum Column { Id, Name, Status, Dataset, Experts, Alpha, Distill, Seed, TestAcc, BestVal, Routing, Epochs, Started, Tags, Notes, ColumnCount };
+    enum Column {
+        Id,
+        Name,
+        Status,
+        Dataset,
+        Experts,
+        Alpha,
+        Distill,
+        Seed,
+        TestAcc,
+        BestVal,
+        Routing,
+        Epochs,
+        Started,
+        Tags,
+        Notes,
+        ColumnCount
+    };
 
-signals:
+  signals:
     void runActivated(qint64 id);
     void compareRequested(const QList<qint64>& ids);
     void storeError(const QString& message);
     void refreshed();
 
-public:
+  public:
     struct Listing; // what a background read returns
 
-private:
+  private:
     void onItemChanged(QTableWidgetItem* item);
     void showListing(const Listing& listing);
     void poll();
@@ -75,11 +93,11 @@ private:
     QTableWidget* table_;
     bool filling_ = false;
     std::unique_ptr<QFutureWatcher<std::shared_ptr<Listing>>> watcher_;
-    bool again_ = false;        // a refresh was asked for while one ran
-    bool loading_ = false;      // a read is under way or its result not yet shown
-    QString shownStamp_;        // the store file's stamp when the table was last read
-    qint64 lastRead_ = 0;       // ms since the epoch
-    bool anyRunning_ = false;   // a listed run is running: read again every 2 s
+    bool again_ = false;      // a refresh was asked for while one ran
+    bool loading_ = false;    // a read is under way or its result not yet shown
+    QString shownStamp_;      // the store file's stamp when the table was last read
+    qint64 lastRead_ = 0;     // ms since the epoch
+    bool anyRunning_ = false; // a listed run is running: read again every 2 s
 };
 
 } // namespace mode

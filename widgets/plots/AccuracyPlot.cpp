@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "plots/AccuracyPlot.h"
 
 #include "plots/PlotStyle.h"
@@ -15,7 +16,8 @@ AccuracyPlot::AccuracyPlot(QWidget* parent) : CurvePlot(tr("epoch"), tr("accurac
 }
 
 void AccuracyPlot::setClassification(bool classification) {
-    plot()->yAxis->setLabel(classification ? tr("accuracy") : tr("R\u00b2 (test) / 1 - MSE/var (train)"));
+    plot()->yAxis->setLabel(classification ? tr("accuracy")
+                                           : tr("R\u00b2 (test) / 1 - MSE/var (train)"));
 }
 
 void AccuracyPlot::addEpoch(const EpochMetrics& e) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Accuracy per epoch on the train, validation and test splits (R^2 for regression).
 
@@ -8,7 +9,7 @@ namespace mode {
 
 class AccuracyPlot : public CurvePlot {
     Q_OBJECT
-public:
+  public:
     enum Curve { Train, Validation, Test };
     explicit AccuracyPlot(QWidget* parent = nullptr);
     void setClassification(bool classification);

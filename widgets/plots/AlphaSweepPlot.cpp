@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "plots/AlphaSweepPlot.h"
 
 #include "plots/PlotStyle.h"
@@ -17,27 +18,33 @@ double alphaAxisPosition(double alpha, const std::vector<double>& alphas) {
     return (smallest > 0 ? std::log10(smallest) : 0.0) - 1.0;
 }
 
-void drawAlphaSweep(QCustomPlot* plot, const std::vector<AlphaSeries>& series, const QString& yLabel,
-                    std::optional<double> reference, const QString& referenceLabel) {
+void drawAlphaSweep(QCustomPlot* plot, const std::vector<AlphaSeries>& series,
+                    const QString& yLabel, std::optional<double> reference,
+                    const QString& referenceLabel) {
     plot->clearPlottables();
     plot->clearItems();
     std::set<double> alphaSet;
     for (const auto& s : series)
-        for (const auto& p : s.points) alphaSet.insert(p.alpha);
+        for (const auto& p : s.points)
+            alphaSet.insert(p.alpha);
     const std::vector<double> alphas(alphaSet.begin(), alphaSet.end());
     // One labelled tick per alpha; alpha = 0 set apart.
     QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
-    for (double a : alphas) ticker->addTick(alphaAxisPosition(a, alphas), a == 0 ? QObject::tr("0 (MoE)") : QString::number(a));
+    for (double a : alphas)
+        ticker->addTick(alphaAxisPosition(a, alphas),
+                        a == 0 ? QObject::tr("0 (MoE)") : QString::number(a));
     plot->xAxis->setScaleType(QCPAxis::stLinear);
     plot->xAxis->setTicker(ticker);
-    plot->xAxis->setLabel(QObject::tr("distillation weight \u03b1 (log scale; \u03b1 = 0 on its own tick)"));
+    plot->xAxis->setLabel(
+        QObject::tr("distillation weight \u03b1 (log scale; \u03b1 = 0 on its own tick)"));
     plot->yAxis->setLabel(yLabel);
     const double offset = series.size() > 1 ? 0.06 : 0.0; // series side by side at an alpha
     double lo = HUGE_VAL, hi = -HUGE_VAL;
     bool markInLegend = false;
     for (std::size_t k = 0; k < series.size(); ++k) {
         const QColor c = seriesColor(static_cast<int>(k));
-        const double shift = (static_cast<double>(k) - (static_cast<double>(series.size()) - 1) / 2) * offset;
+        const double shift =
+            (static_cast<double>(k) - (static_cast<double>(series.size()) - 1) / 2) * offset;
         QVector<double> x, y, xm, ym, errLo, errHi;
         QVector<double> x0, y0, err0Lo, err0Hi; // alpha = 0, not joined to the others
         for (const auto& p : series[k].points) {
@@ -56,15 +63,18 @@ void drawAlphaSweep(QCustomPlot* plot, const std::vector<AlphaSeries>& series, c
             lo = std::min({lo, p.value, bar ? p.lower : p.value});
             hi = std::max({hi, p.value, bar ? p.upper : p.value});
         }
-        auto addGraph = [&](const QVector<double>& xs, const QVector<double>& ys, const QVector<double>& eLo,
-                            const QVector<double>& eHi, bool line, const QString& name) {
+        auto addGraph = [&](const QVector<double>& xs, const QVector<double>& ys,
+                            const QVector<double>& eLo, const QVector<double>& eHi, bool line,
+                            const QString& name) {
             if (xs.isEmpty()) return;
             auto* g = plot->addGraph();
             g->setName(name);
             if (!line) g->removeFromLegend(); // alpha = 0 shares the series' entry
             g->setPen(line ? QPen(c, 1.6) : QPen(Qt::NoPen));
             g->setLineStyle(line ? QCPGraph::lsLine : QCPGraph::lsNone);
-            g->setScatterStyle(QCPScatterStyle(line ? QCPScatterStyle::ssCircle : QCPScatterStyle::ssDiamond, c, Qt::white, line ? 7 : 10));
+            g->setScatterStyle(
+                QCPScatterStyle(line ? QCPScatterStyle::ssCircle : QCPScatterStyle::ssDiamond, c,
+                                Qt::white, line ? 7 : 10));
             g->setData(xs, ys, true);
             auto* bars = new QCPErrorBars(plot->xAxis, plot->yAxis);
             bars->removeFromLegend();
@@ -92,7 +102,8 @@ void drawAlphaSweep(QCustomPlot* plot, const std::vector<AlphaSeries>& series, c
             }
         }
     }
-    if (reference) { // a dashed graph across the plot, so that its label goes to the legend, not onto the data
+    if (reference) { // a dashed graph across the plot, so that its label goes to the legend, not
+                     // onto the data
         const double left = alphas.empty() ? -1.0 : alphaAxisPosition(alphas.front(), alphas) - 0.5;
         const double right = alphas.empty() ? 1.0 : alphaAxisPosition(alphas.back(), alphas) + 0.5;
         auto* line = plot->addGraph();
@@ -104,9 +115,11 @@ void drawAlphaSweep(QCustomPlot* plot, const std::vector<AlphaSeries>& series, c
         hi = std::max(hi, *reference);
     }
     if (!alphas.empty()) {
-        const double left = alphaAxisPosition(alphas.front(), alphas), right = alphaAxisPosition(alphas.back(), alphas);
+        const double left = alphaAxisPosition(alphas.front(), alphas),
+                     right = alphaAxisPosition(alphas.back(), alphas);
         plot->xAxis->setRange(left - 0.5, right + 0.5);
-        if (alphas.front() == 0 && alphas.size() > 1) { // the break between alpha = 0 and the log scale
+        if (alphas.front() == 0 &&
+            alphas.size() > 1) { // the break between alpha = 0 and the log scale
             const double at = left + 0.5;
             auto* brk = new QCPItemText(plot);
             brk->position->setTypeX(QCPItemPosition::ptPlotCoords);

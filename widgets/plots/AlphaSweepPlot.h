@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // A measure against the distillation weight alpha, drawn one way for the Compare view and for
 // mode-report: alpha on a log scale with a labelled tick at every alpha, alpha = 0 (the plain
@@ -28,8 +29,9 @@ struct AlphaSeries {
 
 // Draws the series into the plot (clearing it first). A horizontal dashed line at
 // `reference` (e.g. 0 for differences against alpha = 0) where given.
-void drawAlphaSweep(QCustomPlot* plot, const std::vector<AlphaSeries>& series, const QString& yLabel,
-                    std::optional<double> reference = std::nullopt, const QString& referenceLabel = {});
+void drawAlphaSweep(QCustomPlot* plot, const std::vector<AlphaSeries>& series,
+                    const QString& yLabel, std::optional<double> reference = std::nullopt,
+                    const QString& referenceLabel = {});
 
 // Where drawAlphaSweep puts an alpha on its (linear) x axis: log10(alpha), and alpha = 0 one
 // decade left of the smallest alpha > 0 of `alphas`.

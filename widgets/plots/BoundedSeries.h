@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // A growing series held in bounded memory: past `maxPoints`, neighbouring points are merged
 // into their mean (halving the series) and later points are averaged in groups of the same
@@ -9,7 +10,7 @@
 namespace mode {
 
 class BoundedSeries {
-public:
+  public:
     explicit BoundedSeries(std::size_t maxPoints = 20000) : max_(maxPoints < 2 ? 2 : maxPoints) {}
 
     void add(double key, double value) {
@@ -34,7 +35,7 @@ public:
     std::size_t size() const { return keys_.size(); }
     std::size_t stride() const { return stride_; } // raw points per kept point
 
-private:
+  private:
     void halve() {
         std::size_t n = keys_.size() / 2;
         for (std::size_t i = 0; i < n; ++i) {

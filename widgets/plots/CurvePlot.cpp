@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "plots/CurvePlot.h"
 
 #include "plots/PlotStyle.h"
@@ -12,7 +13,8 @@
 
 namespace mode {
 
-CurvePlot::CurvePlot(const QString& xLabel, const QString& yLabel, QWidget* parent) : QWidget(parent) {
+CurvePlot::CurvePlot(const QString& xLabel, const QString& yLabel, QWidget* parent)
+    : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(2);
@@ -20,7 +22,8 @@ CurvePlot::CurvePlot(const QString& xLabel, const QString& yLabel, QWidget* pare
     logY_ = new QCheckBox(tr("log y"), this);
     logY_->setToolTip(tr("Logarithmic y axis"));
     auto* fit = new QPushButton(tr("Fit"), this);
-    fit->setToolTip(tr("Fit the axes to the data and follow new points (also: double-click the plot)"));
+    fit->setToolTip(
+        tr("Fit the axes to the data and follow new points (also: double-click the plot)"));
     toolbar_->addStretch();
     toolbar_->addWidget(logY_);
     toolbar_->addWidget(fit);
@@ -50,7 +53,8 @@ CurvePlot::CurvePlot(const QString& xLabel, const QString& yLabel, QWidget* pare
     connect(plot_, &QCustomPlot::mouseDoubleClick, this, [this](QMouseEvent*) { follow_ = true; });
 }
 
-int CurvePlot::addCurve(const QString& name, const QColor& color, bool markers, std::size_t maxPoints) {
+int CurvePlot::addCurve(const QString& name, const QColor& color, bool markers,
+                        std::size_t maxPoints) {
     QCPGraph* g = plot_->addGraph();
     g->setName(name);
     // A cosmetic 1-pixel pen keeps QPainter on its fast path: thick antialiased polylines cost
@@ -72,8 +76,10 @@ void CurvePlot::append(int curve, double key, double value) {
 void CurvePlot::setCurveVisible(int curve, bool visible) {
     auto* g = curves_[static_cast<std::size_t>(curve)].graph;
     g->setVisible(visible);
-    if (visible) g->addToLegend();
-    else g->removeFromLegend();
+    if (visible)
+        g->addToLegend();
+    else
+        g->removeFromLegend();
 }
 
 void CurvePlot::publish() {
@@ -82,18 +88,27 @@ void CurvePlot::publish() {
         if (!c.dirty) continue;
         const auto& k = c.series.keys();
         const auto& v = c.series.values();
-        c.graph->setData(QVector<double>(k.begin(), k.end()), QVector<double>(v.begin(), v.end()), true);
+        c.graph->setData(QVector<double>(k.begin(), k.end()), QVector<double>(v.begin(), v.end()),
+                         true);
         c.dirty = false;
         changed = true;
     }
     if (!changed) return;
-    if (follow_) fitPlot(plot_);
-    else plot_->replot(QCustomPlot::rpQueuedReplot);
+    if (follow_)
+        fitPlot(plot_);
+    else
+        plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
-int CurvePlot::pointCount(int curve) const { return curves_[static_cast<std::size_t>(curve)].graph->dataCount(); }
-bool CurvePlot::logY() const { return logY_->isChecked(); }
-void CurvePlot::setLogY(bool on) { logY_->setChecked(on); }
+int CurvePlot::pointCount(int curve) const {
+    return curves_[static_cast<std::size_t>(curve)].graph->dataCount();
+}
+bool CurvePlot::logY() const {
+    return logY_->isChecked();
+}
+void CurvePlot::setLogY(bool on) {
+    logY_->setChecked(on);
+}
 
 void CurvePlot::clear() {
     for (auto& c : curves_) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // A plot of named curves with a small toolbar: log-y toggle, Fit. It follows new data (fits the
 // axes) until the user drags or zooms, and again after Fit or a double-click.
@@ -17,7 +18,7 @@ namespace mode {
 
 class CurvePlot : public QWidget {
     Q_OBJECT
-public:
+  public:
     CurvePlot(const QString& xLabel, const QString& yLabel, QWidget* parent = nullptr);
 
     QCustomPlot* plot() const { return plot_; }
@@ -27,16 +28,17 @@ public:
     void setLogY(bool on);
     void clear();
 
-protected:
+  protected:
     // Adds a curve (maxPoints bounds its memory) and returns its index.
-    int addCurve(const QString& name, const QColor& color, bool markers = false, std::size_t maxPoints = 20000);
+    int addCurve(const QString& name, const QColor& color, bool markers = false,
+                 std::size_t maxPoints = 20000);
     void append(int curve, double key, double value);
     void setCurveVisible(int curve, bool visible);
     // Pushes changed curves to the plot and repaints once (call after a batch of appends).
     void publish();
     QHBoxLayout* toolbar() const { return toolbar_; }
 
-private:
+  private:
     struct Curve {
         QCPGraph* graph;
         BoundedSeries series;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "plots/ExpertPanel.h"
 
 #include "plots/PlotStyle.h"
@@ -35,7 +36,8 @@ ExpertPanel::ExpertPanel(QWidget* parent) : QWidget(parent) {
     }
     load_->setName(tr("load (mean gate weight)"));
     setClassification(true);
-    setToolTip(tr("Expert probing: each expert alone, on the test samples whose largest gate weight is its own. "
+    setToolTip(tr("Expert probing: each expert alone, on the test samples whose largest gate "
+                  "weight is its own. "
                   "Load: the expert's mean gate weight over the test split."));
 }
 
@@ -71,12 +73,19 @@ void ExpertPanel::showEpoch(const EpochMetrics& e) {
     plot_->xAxis->setLabel(tr("expert (test samples allocated)"));
     plot_->xAxis->setRange(-0.6, e.experts.size() - 0.4);
     plot_->yAxis->setRange(0, top * 1.3); // headroom for the legend
-    caption_->setText(tr("epoch %1: mixture test accuracy %2").arg(e.epoch).arg(e.testAccuracy, 0, 'f', 4));
+    caption_->setText(
+        tr("epoch %1: mixture test accuracy %2").arg(e.epoch).arg(e.testAccuracy, 0, 'f', 4));
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
-int ExpertPanel::expertCount() const { return probing_->data()->size(); }
-double ExpertPanel::probing(int i) const { return (probing_->data()->constBegin() + i)->value; }
-double ExpertPanel::load(int i) const { return (load_->data()->constBegin() + i)->value; }
+int ExpertPanel::expertCount() const {
+    return probing_->data()->size();
+}
+double ExpertPanel::probing(int i) const {
+    return (probing_->data()->constBegin() + i)->value;
+}
+double ExpertPanel::load(int i) const {
+    return (load_->data()->constBegin() + i)->value;
+}
 
 } // namespace mode

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Each expert's probing accuracy (its own accuracy on the test samples the gate sends to it,
 // by the largest gate weight) and its load (mean gate weight), as grouped bars.
@@ -14,7 +15,7 @@ namespace mode {
 
 class ExpertPanel : public QWidget {
     Q_OBJECT
-public:
+  public:
     explicit ExpertPanel(QWidget* parent = nullptr);
     void clear();
     void setClassification(bool classification);
@@ -25,7 +26,7 @@ public:
     double load(int expert) const;
     QCustomPlot* plot() const { return plot_; }
 
-private:
+  private:
     QCustomPlot* plot_;
     QCPBars* probing_;
     QCPBars* load_;

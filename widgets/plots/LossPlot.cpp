@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "plots/LossPlot.h"
 
 #include "plots/PlotStyle.h"
@@ -9,7 +10,8 @@ LossPlot::LossPlot(QWidget* parent) : CurvePlot(tr("step"), tr("loss"), parent) 
     addCurve(tr("task"), seriesColor(1));
     addCurve(tr("distillation"), seriesColor(2));
     addCurve(tr("validation"), seriesColor(3), true);
-    setToolTip(tr("Training losses per step (total = task + alpha x distillation + balance) and the validation "
+    setToolTip(tr("Training losses per step (total = task + alpha x distillation + balance) and "
+                  "the validation "
                   "loss after each epoch. Drag to pan, wheel to zoom, double-click to fit."));
 }
 

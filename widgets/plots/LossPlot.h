@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Loss curves of a run: total, task and distillation loss per step, validation loss per epoch.
 
@@ -8,7 +9,7 @@ namespace mode {
 
 class LossPlot : public CurvePlot {
     Q_OBJECT
-public:
+  public:
     enum Curve { Total, Task, Distillation, Validation };
     explicit LossPlot(QWidget* parent = nullptr);
     void addSteps(const std::vector<StepMetrics>& steps);

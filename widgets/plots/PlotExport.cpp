@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "plots/PlotExport.h"
 
 #include <QApplication>
@@ -16,7 +17,8 @@ namespace mode {
 
 namespace {
 QString csvField(QString v) {
-    if (v.contains(',') || v.contains('"') || v.contains('\n')) v = '"' + v.replace("\"", "\"\"") + '"';
+    if (v.contains(',') || v.contains('"') || v.contains('\n'))
+        v = '"' + v.replace("\"", "\"\"") + '"';
     return v;
 }
 } // namespace
@@ -41,7 +43,9 @@ bool exportPlot(QCustomPlot* plot, const QString& file, int width, int height) {
     return false;
 }
 
-void copyPlotToClipboard(QCustomPlot* plot) { QApplication::clipboard()->setPixmap(plot->toPixmap(0, 0, 2.0)); }
+void copyPlotToClipboard(QCustomPlot* plot) {
+    QApplication::clipboard()->setPixmap(plot->toPixmap(0, 0, 2.0));
+}
 
 QString tableToCsv(const QTableWidget* table) {
     QString out;
@@ -71,21 +75,28 @@ bool exportTable(const QTableWidget* table, const QString& file) {
     return f.write(bytes) == bytes.size();
 }
 
-void copyTableToClipboard(const QTableWidget* table) { QApplication::clipboard()->setText(tableToCsv(table)); }
+void copyTableToClipboard(const QTableWidget* table) {
+    QApplication::clipboard()->setText(tableToCsv(table));
+}
 
 void exportPlotInteractively(QCustomPlot* plot, QWidget* parent, const QString& baseName) {
-    const QString file = QFileDialog::getSaveFileName(parent, QObject::tr("Export the plot"), baseName + ".png",
-                                                      QObject::tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"));
+    const QString file = QFileDialog::getSaveFileName(
+        parent, QObject::tr("Export the plot"), baseName + ".png",
+        QObject::tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"));
     if (file.isEmpty()) return;
     if (!exportPlot(plot, file))
-        QMessageBox::warning(parent, QObject::tr("Export"), QObject::tr("Cannot write %1 (use .png, .svg or .pdf).").arg(file));
+        QMessageBox::warning(parent, QObject::tr("Export"),
+                             QObject::tr("Cannot write %1 (use .png, .svg or .pdf).").arg(file));
 }
 
 void exportTableInteractively(const QTableWidget* table, QWidget* parent, const QString& baseName) {
-    const QString file = QFileDialog::getSaveFileName(parent, QObject::tr("Export the table"), baseName + ".csv",
-                                                      QObject::tr("CSV file (*.csv)"));
+    const QString file =
+        QFileDialog::getSaveFileName(parent, QObject::tr("Export the table"), baseName + ".csv",
+                                     QObject::tr("CSV file (*.csv)"));
     if (file.isEmpty()) return;
-    if (!exportTable(table, file)) QMessageBox::warning(parent, QObject::tr("Export"), QObject::tr("Cannot write %1.").arg(file));
+    if (!exportTable(table, file))
+        QMessageBox::warning(parent, QObject::tr("Export"),
+                             QObject::tr("Cannot write %1.").arg(file));
 }
 
 } // namespace mode

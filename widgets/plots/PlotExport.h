@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Plots and tables out of the workbench: PNG, SVG and PDF files, CSV files, the clipboard.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "plots/PlotStyle.h"
 
 #include <qcustomplot.h>
@@ -5,10 +6,10 @@
 namespace mode {
 
 QColor seriesColor(int index) {
-    static const QColor colors[] = {QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44),
-                                    QColor(214, 39, 40),  QColor(148, 103, 189), QColor(140, 86, 75),
-                                    QColor(227, 119, 194), QColor(127, 127, 127), QColor(188, 189, 34),
-                                    QColor(23, 190, 207)};
+    static const QColor colors[] = {
+        QColor(31, 119, 180),  QColor(255, 127, 14), QColor(44, 160, 44),   QColor(214, 39, 40),
+        QColor(148, 103, 189), QColor(140, 86, 75),  QColor(227, 119, 194), QColor(127, 127, 127),
+        QColor(188, 189, 34),  QColor(23, 190, 207)};
     return colors[((index % 10) + 10) % 10];
 }
 
@@ -35,7 +36,8 @@ void stylePlot(QCustomPlot* plot, bool withLegend) {
         plot->legend->setBorderPen(QPen(grid));
         plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
     }
-    QObject::connect(plot, &QCustomPlot::mouseDoubleClick, plot, [plot](QMouseEvent*) { fitPlot(plot); });
+    QObject::connect(plot, &QCustomPlot::mouseDoubleClick, plot,
+                     [plot](QMouseEvent*) { fitPlot(plot); });
 }
 
 void fitPlot(QCustomPlot* plot) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // The look shared by every plot: colours that read on light and dark palettes, the same
 // interactions (drag to pan, wheel to zoom, double-click to fit), a legend.

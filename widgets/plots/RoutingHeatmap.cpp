@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "plots/RoutingHeatmap.h"
 
 #include "plots/PlotStyle.h"
@@ -33,12 +34,14 @@ RoutingHeatmap::RoutingHeatmap(QWidget* parent) : QWidget(parent) {
     measure_ = new QComboBox(this);
     measure_->addItem(tr("mean gate weight"));
     measure_->addItem(tr("share of top-expert picks"));
-    measure_->setToolTip(tr("Colour: the mean gate weight the row's test samples give each expert, or the share "
-                            "of them whose largest gate weight is that expert's"));
+    measure_->setToolTip(
+        tr("Colour: the mean gate weight the row's test samples give each expert, or the share "
+           "of them whose largest gate weight is that expert's"));
     rows_ = new QComboBox(this);
     rows_->addItem(tr("classes"));
     rows_->addItem(tr("sub-tasks"));
-    rows_->setToolTip(tr("Rows: the classes, or the known sub-tasks of the data (where the data has them)"));
+    rows_->setToolTip(
+        tr("Rows: the classes, or the known sub-tasks of the data (where the data has them)"));
     slider_ = new QSlider(Qt::Horizontal, this);
     slider_->setRange(0, 0);
     slider_->setToolTip(tr("Scrub back through the epochs of the run"));
@@ -57,7 +60,8 @@ RoutingHeatmap::RoutingHeatmap(QWidget* parent) : QWidget(parent) {
     plot_->setInteractions(QCP::Interactions());
     plot_->xAxis->setLabel(tr("expert"));
     plot_->yAxis->setRangeReversed(true);
-    for (QCPAxis* a : {plot_->xAxis, plot_->yAxis}) a->grid()->setVisible(false);
+    for (QCPAxis* a : {plot_->xAxis, plot_->yAxis})
+        a->grid()->setVisible(false);
     map_ = new QCPColorMap(plot_->xAxis, plot_->yAxis);
     map_->setInterpolate(false);
     scale_ = new QCPColorScale(plot_);
@@ -99,7 +103,8 @@ void RoutingHeatmap::addEpoch(const EpochMetrics& e) {
         rows_->setCurrentIndex(1);
     }
     history_.push_back({e.epoch, e.routingByClass, e.routingBySubtask});
-    rows_->setEnabled(std::any_of(history_.begin(), history_.end(), [](const Entry& x) { return x.bySubtask.has_value(); }));
+    rows_->setEnabled(std::any_of(history_.begin(), history_.end(),
+                                  [](const Entry& x) { return x.bySubtask.has_value(); }));
     QSignalBlocker block(slider_);
     slider_->setRange(0, static_cast<int>(history_.size()) - 1);
     if (follow_) {
@@ -109,15 +114,21 @@ void RoutingHeatmap::addEpoch(const EpochMetrics& e) {
     redraw();
 }
 
-void RoutingHeatmap::setMeasure(Measure m) { measure_->setCurrentIndex(m == Measure::MeanGate ? 0 : 1); }
-void RoutingHeatmap::setRows(Rows r) { rows_->setCurrentIndex(r == Rows::Classes ? 0 : 1); }
+void RoutingHeatmap::setMeasure(Measure m) {
+    measure_->setCurrentIndex(m == Measure::MeanGate ? 0 : 1);
+}
+void RoutingHeatmap::setRows(Rows r) {
+    rows_->setCurrentIndex(r == Rows::Classes ? 0 : 1);
+}
 
 void RoutingHeatmap::showEpochIndex(int index) {
     if (history_.empty()) return;
     slider_->setValue(std::clamp(index, 0, static_cast<int>(history_.size()) - 1));
 }
 
-int RoutingHeatmap::shownEpoch() const { return shown_ >= 0 && shown_ < epochCount() ? history_[shown_].epoch : 0; }
+int RoutingHeatmap::shownEpoch() const {
+    return shown_ >= 0 && shown_ < epochCount() ? history_[shown_].epoch : 0;
+}
 
 const RoutingMatrix* RoutingHeatmap::shownMatrix() const {
     if (shown_ < 0 || shown_ >= epochCount()) return nullptr;
@@ -143,7 +154,8 @@ double RoutingHeatmap::cellValue(int row, int expert) const {
 QStringList RoutingHeatmap::rowNames() const {
     QStringList names;
     if (auto* m = shownMatrix())
-        for (const auto& n : m->rowNames) names << QString::fromStdString(n);
+        for (const auto& n : m->rowNames)
+            names << QString::fromStdString(n);
     return names;
 }
 
@@ -163,15 +175,20 @@ void RoutingHeatmap::redraw() {
     map_->data()->setSize(experts, rows);
     map_->data()->setRange(QCPRange(0, experts - 1), QCPRange(0, rows - 1));
     for (int r = 0; r < rows; ++r)
-        for (int x = 0; x < experts; ++x) map_->data()->setCell(x, r, cellValue(r, x));
-    scale_->axis()->setLabel(measure_->currentIndex() == 0 ? tr("mean gate weight") : tr("share of top-expert picks"));
+        for (int x = 0; x < experts; ++x)
+            map_->data()->setCell(x, r, cellValue(r, x));
+    scale_->axis()->setLabel(measure_->currentIndex() == 0 ? tr("mean gate weight")
+                                                           : tr("share of top-expert picks"));
 
     QSharedPointer<QCPAxisTickerText> xt(new QCPAxisTickerText), yt(new QCPAxisTickerText);
-    for (int x = 0; x < experts; ++x) xt->addTick(x, QString::number(x));
-    for (int r = 0; r < rows; ++r) yt->addTick(r, QString::fromStdString(m->rowNames[static_cast<std::size_t>(r)]));
+    for (int x = 0; x < experts; ++x)
+        xt->addTick(x, QString::number(x));
+    for (int r = 0; r < rows; ++r)
+        yt->addTick(r, QString::fromStdString(m->rowNames[static_cast<std::size_t>(r)]));
     plot_->xAxis->setTicker(xt);
     plot_->yAxis->setTicker(yt);
-    plot_->yAxis->setLabel(rows_->currentIndex() == 1 && history_[static_cast<std::size_t>(shown_)].bySubtask
+    plot_->yAxis->setLabel(rows_->currentIndex() == 1 &&
+                                   history_[static_cast<std::size_t>(shown_)].bySubtask
                                ? tr("sub-task")
                                : tr("class"));
     plot_->xAxis->setRange(-0.5, experts - 0.5);
@@ -187,7 +204,10 @@ void RoutingHeatmap::redraw() {
                 t->setClipToAxisRect(true);
             }
     }
-    epochLabel_->setText(tr("epoch %1 (%2/%3)").arg(history_[static_cast<std::size_t>(shown_)].epoch).arg(shown_ + 1).arg(epochCount()));
+    epochLabel_->setText(tr("epoch %1 (%2/%3)")
+                             .arg(history_[static_cast<std::size_t>(shown_)].epoch)
+                             .arg(shown_ + 1)
+                             .arg(epochCount()));
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 

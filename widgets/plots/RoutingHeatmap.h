@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Which rows (classes, or the known sub-tasks) the gate sends to which expert: a rows x experts
 // heatmap coloured by the mean gate weight or by the share of the row's samples whose top
@@ -21,7 +22,7 @@ namespace mode {
 
 class RoutingHeatmap : public QWidget {
     Q_OBJECT
-public:
+  public:
     enum class Measure { MeanGate, ArgmaxShare };
     enum class Rows { Classes, Subtasks };
 
@@ -33,7 +34,7 @@ public:
     void setRows(Rows r);
     void showEpochIndex(int index); // 0-based into the epochs seen
     int epochCount() const { return static_cast<int>(history_.size()); }
-    int shownEpoch() const;         // the epoch number on display, 0 if none
+    int shownEpoch() const; // the epoch number on display, 0 if none
 
     // The matrix on display, for tests and exports.
     int rowCount() const;
@@ -42,7 +43,7 @@ public:
     QStringList rowNames() const;
     QCustomPlot* plot() const { return plot_; }
 
-private:
+  private:
     struct Entry {
         int epoch;
         RoutingMatrix byClass;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "session/MetricsBuffer.h"
 
 namespace mode {
@@ -10,7 +11,8 @@ void MetricsBuffer::onRunStart(const RunStart& start) {
 void MetricsBuffer::onStep(const StepMetrics& step) {
     std::lock_guard<std::mutex> lock(m_);
     if (pending_.steps.size() >= maxPendingSteps_) {
-        pending_.steps.erase(pending_.steps.begin(), pending_.steps.begin() + static_cast<long>(maxPendingSteps_ / 2));
+        pending_.steps.erase(pending_.steps.begin(),
+                             pending_.steps.begin() + static_cast<long>(maxPendingSteps_ / 2));
         pending_.droppedSteps += static_cast<std::int64_t>(maxPendingSteps_ / 2);
     }
     pending_.steps.push_back(step);

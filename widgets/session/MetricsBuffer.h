@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // The hand-over from the trainer's thread to the GUI thread: the trainer appends under a lock,
 // the GUI takes everything at once on a timer. Plain structs only; no tensors, no Qt.
@@ -25,10 +26,11 @@ struct MetricsBatch {
 };
 
 class MetricsBuffer : public TrainingObserver {
-public:
+  public:
     // At most this many steps wait for the GUI; older ones are dropped beyond it (they are in
     // the store), so a stalled GUI cannot grow memory without bound.
-    explicit MetricsBuffer(std::size_t maxPendingSteps = 200000) : maxPendingSteps_(maxPendingSteps) {}
+    explicit MetricsBuffer(std::size_t maxPendingSteps = 200000)
+        : maxPendingSteps_(maxPendingSteps) {}
 
     void onRunStart(const RunStart& start) override;
     void onStep(const StepMetrics& step) override;
@@ -41,7 +43,7 @@ public:
     // Everything since the last call.
     MetricsBatch take();
 
-private:
+  private:
     std::mutex m_;
     MetricsBatch pending_;
     std::size_t maxPendingSteps_;

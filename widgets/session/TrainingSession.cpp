@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "session/TrainingSession.h"
 
 #include "data/DatasetFactory.h"
@@ -14,8 +15,8 @@ namespace {
 
 // The worker's side: load, train, record. Everything it reports goes through the buffer.
 // resumeRun > 0 continues that stored run from its checkpoint instead of starting a new one.
-void runExperiment(ExperimentConfig config, std::string storePath, std::int64_t resumeRun, MetricsBuffer* buffer,
-                   TrainerControl* control) {
+void runExperiment(ExperimentConfig config, std::string storePath, std::int64_t resumeRun,
+                   MetricsBuffer* buffer, TrainerControl* control) {
     std::unique_ptr<Trainer> trainer;
     std::unique_ptr<RunStore> store;
     std::optional<ResumePlan> plan;
@@ -35,7 +36,8 @@ void runExperiment(ExperimentConfig config, std::string storePath, std::int64_t 
     trainer->useControl(control);
     RunRecorder recorder(*store, config, config.name, control);
     if (plan) recorder.resumeRun(plan->run);
-    trainer->addObserver(&recorder); // first: the run id is known when the buffer hears of the start
+    trainer->addObserver(
+        &recorder); // first: the run id is known when the buffer hears of the start
     struct IdForwarder : TrainingObserver {
         RunRecorder* recorder;
         MetricsBuffer* buffer;
@@ -57,15 +59,20 @@ TrainingSession::TrainingSession(QObject* parent) : QObject(parent) {
     connect(&timer_, &QTimer::timeout, this, &TrainingSession::drain);
 }
 
-TrainingSession::~TrainingSession() { stopAndWait(); }
+TrainingSession::~TrainingSession() {
+    stopAndWait();
+}
 
-bool TrainingSession::start(const ExperimentConfig& config, const QString& storePath) { return launch(config, storePath, 0); }
+bool TrainingSession::start(const ExperimentConfig& config, const QString& storePath) {
+    return launch(config, storePath, 0);
+}
 
 bool TrainingSession::continueRun(qint64 runId, const QString& storePath) {
     return runId > 0 && launch(ExperimentConfig{}, storePath, runId);
 }
 
-bool TrainingSession::launch(const ExperimentConfig& config, const QString& storePath, qint64 resumeRun) {
+bool TrainingSession::launch(const ExperimentConfig& config, const QString& storePath,
+                             qint64 resumeRun) {
     if (running_) return false;
     join();
     buffer_.take(); // nothing of an earlier run is left
@@ -74,9 +81,11 @@ bool TrainingSession::launch(const ExperimentConfig& config, const QString& stor
     runId_ = -1;
     ExperimentConfig c = config;
     // One core stays with the GUI: LibTorch gets the others (at least one).
-    if (c.train.threads == 0) c.train.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
+    if (c.train.threads == 0)
+        c.train.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
     configureThreads(c.train.threads);
-    worker_ = std::thread(runExperiment, c, storePath.toStdString(), static_cast<std::int64_t>(resumeRun), &buffer_, control_.get());
+    worker_ = std::thread(runExperiment, c, storePath.toStdString(),
+                          static_cast<std::int64_t>(resumeRun), &buffer_, control_.get());
     timer_.start();
     return true;
 }
@@ -120,7 +129,8 @@ void TrainingSession::drain() {
     }
     if (b.start) emit runStarted(*b.start, runId_);
     if (!b.steps.empty()) emit stepsArrived(b.steps);
-    for (const auto& e : b.epochs) emit epochArrived(e);
+    for (const auto& e : b.epochs)
+        emit epochArrived(e);
     if (b.end) {
         running_ = false;
         timer_.stop();

@@ -1,11 +1,12 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Runs one experiment at a time on a worker thread and hands its metrics to the GUI thread.
 // The GUI never waits on the trainer: the trainer writes into a MetricsBuffer, and a coalescing
 // timer on the GUI thread drains it and emits the signals below (all on the GUI thread). Every
 // run is recorded in the run store by the worker.
 
-#include "session/MetricsBuffer.h"
 #include "config/ExperimentConfig.h"
+#include "session/MetricsBuffer.h"
 #include "train/TrainerControl.h"
 
 #include <QObject>
@@ -20,7 +21,7 @@ namespace mode {
 
 class TrainingSession : public QObject {
     Q_OBJECT
-public:
+  public:
     explicit TrainingSession(QObject* parent = nullptr);
     ~TrainingSession() override; // stops a run and waits for it
 
@@ -41,7 +42,7 @@ public:
 
     void setDrainInterval(int ms) { timer_.setInterval(ms); }
 
-signals:
+  signals:
     void runStarted(const mode::RunStart& start, qint64 runId);
     void stepsArrived(const std::vector<mode::StepMetrics>& steps);
     void epochArrived(const mode::EpochMetrics& epoch);
@@ -49,7 +50,7 @@ signals:
     void runFailedToStart(const QString& message);
     void pausedChanged(bool paused);
 
-private:
+  private:
     bool launch(const ExperimentConfig& config, const QString& storePath, qint64 resumeRun);
     void drain();
     void join();
