@@ -12,6 +12,8 @@
 #include "store/RunRecorder.h"
 #include "store/RunStore.h"
 #include "train/Trainer.h"
+#include "util/Csv.h"
+#include "util/Format.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -164,16 +166,19 @@ int exportDataset(const ExperimentConfig& c, const std::string& path) {
     std::iota(all.begin(), all.end(), 0);
     fitOnTrainingRows(d, all); // no split here: missing cells are filled from every row
     std::ostringstream csv;
+    std::vector<std::string> row;
     for (std::int64_t j = 0; j < d.cols; ++j)
-        csv << "f" << j << ",";
-    csv << "label\n";
+        row.push_back("f" + std::to_string(j));
+    row.push_back("label");
+    writeCsvRow(csv, row);
     for (std::int64_t r = 0; r < d.rows; ++r) {
+        row.clear();
         for (std::int64_t j = 0; j < d.cols; ++j)
-            csv << d.features[static_cast<std::size_t>(r * d.cols + j)] << ",";
-        if (d.task == TaskType::Classification)
-            csv << d.labels[static_cast<std::size_t>(r)] << "\n";
-        else
-            csv << d.values[static_cast<std::size_t>(r)] << "\n";
+            row.push_back(formatShortest(d.features[static_cast<std::size_t>(r * d.cols + j)]));
+        row.push_back(d.task == TaskType::Classification
+                          ? std::to_string(d.labels[static_cast<std::size_t>(r)])
+                          : formatShortest(d.values[static_cast<std::size_t>(r)]));
+        writeCsvRow(csv, row);
     }
     if (!writeTextFile(path, csv.str())) throw std::runtime_error("cannot write " + path);
     std::cerr << "mode-train: wrote " << d.rows << " rows x " << d.cols << " features to " << path

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "report/SweepReport.h"
 
+#include "util/Format.h"
+
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
@@ -15,13 +17,10 @@ MetricSummary summarise(const AlphaEffect& e) {
 }
 
 std::string num(double v, int digits = 4) {
-    if (!std::isfinite(v)) return "-";
-    std::ostringstream s;
-    s << std::fixed << std::setprecision(digits) << v;
-    return s.str();
+    return formatFixed(v, digits);
 }
 std::string signedNum(double v, int digits = 4) {
-    return (std::isfinite(v) && v >= 0 ? "+" : "") + num(v, digits);
+    return formatSigned(v, digits);
 }
 std::string pm(const MetricSummary& m, int digits = 4) {
     if (m.runs == 0) return "-";

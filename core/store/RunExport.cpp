@@ -3,6 +3,7 @@
 
 #include "train/EventsJson.h"
 #include "train/Metrics.h"
+#include "util/Csv.h"
 #include "util/Format.h"
 
 #include <cmath>
@@ -50,12 +51,6 @@ std::vector<std::string> stepFields(const StepMetrics& s) {
     for (const auto& metric : stepMetrics())
         out.push_back(num(metric.get(s)));
     return out;
-}
-
-void writeRow(std::ostream& out, const std::vector<std::string>& fields) {
-    for (std::size_t i = 0; i < fields.size(); ++i)
-        out << (i ? "," : "") << fields[i];
-    out << "\n";
 }
 
 } // namespace
@@ -132,7 +127,7 @@ void exportRunCsv(const RunStore& store, std::int64_t id, std::ostream& out) {
         header.push_back(n);
     for (const auto& n : epochMetricNames())
         header.push_back(n);
-    writeRow(out, header);
+    writeCsvRow(out, header);
     const std::size_t epochCols = epochMetricNames().size();
     for (const auto& s : steps) {
         std::vector<std::string> row{std::to_string(s.step), std::to_string(s.epoch),
@@ -146,7 +141,7 @@ void exportRunCsv(const RunStore& store, std::int64_t id, std::ostream& out) {
         } else {
             row.insert(row.end(), epochCols, "");
         }
-        writeRow(out, row);
+        writeCsvRow(out, row);
     }
 }
 
@@ -162,7 +157,7 @@ void exportEpochsCsv(const RunStore& store, std::int64_t id, std::ostream& out) 
         for (const char* m :
              {"allocated", "probing_accuracy", "probing_error", "load", "share", "similarity"})
             header.push_back("expert" + std::to_string(i) + "_" + m);
-    writeRow(out, header);
+    writeCsvRow(out, header);
     for (const auto& e : epochs) {
         std::vector<std::string> row{std::to_string(e.epoch), std::to_string(e.step),
                                      num(e.wallSeconds)};
@@ -179,7 +174,7 @@ void exportEpochsCsv(const RunStore& store, std::int64_t id, std::ostream& out) 
                 row.insert(row.end(), 6, "");
             }
         }
-        writeRow(out, row);
+        writeCsvRow(out, row);
     }
 }
 

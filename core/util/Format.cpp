@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "util/Format.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
@@ -15,6 +16,12 @@ std::string formatNumber(double v) {
     s << std::setprecision(15);
     s << v;
     return s.str();
+}
+
+std::string formatShortest(float v) {
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, r.ptr);
 }
 
 std::string formatFixed(double v, int decimals, const std::string& missing) {

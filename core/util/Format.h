@@ -10,6 +10,8 @@ namespace mode {
 // A number as a person writes it: whole numbers in full ("1048576"), others with up to 15
 // significant digits ("0.003", "1e-07"); "nan"/"inf" as such.
 std::string formatNumber(double v);
+// The shortest text that reads back as the same float ("0.1", not 0.100000001).
+std::string formatShortest(float v);
 // Fixed decimals ("0.9733"); `missing` for NaN, infinity or no value.
 std::string formatFixed(double v, int decimals, const std::string& missing = "-");
 std::string formatFixed(const std::optional<double>& v, int decimals,

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "plots/PlotExport.h"
 
+#include "util/Csv.h"
+
 #include <QApplication>
 #include <QClipboard>
 #include <QFile>
@@ -16,10 +18,8 @@
 namespace mode {
 
 namespace {
-QString csvField(QString v) {
-    if (v.contains(',') || v.contains('"') || v.contains('\n'))
-        v = '"' + v.replace("\"", "\"\"") + '"';
-    return v;
+QString csvField(const QString& v) {
+    return QString::fromStdString(mode::csvField(v.toStdString()));
 }
 } // namespace
 
