@@ -144,6 +144,8 @@ struct SweepPlan {
     std::string storePath;
     std::size_t points = 0;
     std::vector<SweepRun> todo;                    // not finished yet
+    std::vector<std::string> todoHashes;           // configHash of each, worked out once
+    std::size_t resumes = 0;                       // how many of them continue a stopped run
     std::map<std::string, std::int64_t> resumable; // config hash -> a stopped run with a checkpoint
 };
 
@@ -152,7 +154,11 @@ SweepPlan planSweep(const SweepOptions& o) {
     plan.storePath = o.db.empty() ? RunStore::defaultPath() : o.db;
     plan.shard = Shard::parse(o.shardText);
     std::vector<SweepRun> points;
-    for (auto& p : Sweep::fromFile(o.file).expand())
+    Sweep sweep = Sweep::fromFile(o.file);
+    if (sweep.size() >= 100000) // seconds of work: say so
+        std::cerr << "mode-sweep: " << sweep.size()
+                  << " points checked; comparing with the store\n";
+    for (auto& p : sweep.expand())
         if (plan.shard.contains(p.index)) {
             p.config.train.threads = o.threads;
             points.push_back(std::move(p));
@@ -168,8 +174,13 @@ SweepPlan planSweep(const SweepOptions& o) {
             plan.resumable.emplace(r.configHash, r.id);
     }
     plan.points = points.size();
-    for (auto& p : points)
-        if (!done.count(configHash(p.config))) plan.todo.push_back(std::move(p));
+    for (auto& p : points) {
+        std::string hash = configHash(p.config);
+        if (done.count(hash)) continue;
+        plan.resumes += plan.resumable.count(hash);
+        plan.todo.push_back(std::move(p));
+        plan.todoHashes.push_back(std::move(hash));
+    }
     return plan;
 }
 
@@ -368,9 +379,7 @@ int sweepCommand(int argc, char** argv) {
         std::cerr << "mode-sweep: " << e.what() << "\n";
         return kExitBadInput;
     }
-    std::size_t resumes = 0;
-    for (const auto& p : plan.todo)
-        resumes += plan.resumable.count(configHash(p.config));
+    const std::size_t resumes = plan.resumes;
     std::cerr << "mode-sweep: " << plan.points << " runs in shard " << plan.shard.index << "/"
               << plan.shard.count << ", " << plan.points - plan.todo.size()
               << " already finished in " << plan.storePath << ", " << plan.todo.size() << " to run"

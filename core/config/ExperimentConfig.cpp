@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 #include <type_traits>
@@ -31,14 +32,28 @@ std::string jsonPointer(const std::string& key) {
 
 // The keys directly under `prefix` ("" for the top level) that the settings table knows:
 // settings and the sections that hold them.
-std::set<std::string> knownKeysUnder(const std::string& prefix) {
-    std::set<std::string> out;
-    for (const auto& s : experimentSettings()) {
-        if (!prefix.empty() && s.key.compare(0, prefix.size() + 1, prefix + ".") != 0) continue;
-        const std::string rest = prefix.empty() ? s.key : s.key.substr(prefix.size() + 1);
-        out.insert(rest.substr(0, rest.find('.')));
-    }
-    return out;
+const std::set<std::string>& knownKeysUnder(const std::string& prefix) {
+    // The sections and their keys, worked out once from the table.
+    static const auto sections = [] {
+        std::map<std::string, std::set<std::string>> m;
+        for (const auto& s : experimentSettings()) {
+            // "data.text.min_freq": "" holds data, "data" holds text, "data.text" holds min_freq
+            std::string section;
+            std::size_t from = 0;
+            for (std::size_t dot = s.key.find('.');; dot = s.key.find('.', from)) {
+                const std::string part =
+                    s.key.substr(from, dot == std::string::npos ? dot : dot - from);
+                m[section].insert(part);
+                if (dot == std::string::npos) break;
+                section += (section.empty() ? "" : ".") + part;
+                from = dot + 1;
+            }
+        }
+        return m;
+    }();
+    static const std::set<std::string> none;
+    const auto it = sections.find(prefix);
+    return it == sections.end() ? none : it->second;
 }
 
 // Reads one object section, refusing keys the table does not know so that a typo is never
@@ -48,7 +63,7 @@ void readSection(const json& j, const std::string& prefix, const std::string& so
     if (!j.is_object())
         throw ConfigError(source + ": '" + (prefix.empty() ? "the top level" : prefix) +
                           "' must be a JSON object");
-    const auto known = knownKeysUnder(prefix);
+    const auto& known = knownKeysUnder(prefix);
     for (auto it = j.begin(); it != j.end(); ++it) {
         const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
         if (!known.count(it.key())) {
@@ -69,9 +84,17 @@ void readSection(const json& j, const std::string& prefix, const std::string& so
 } // namespace
 
 json ExperimentConfig::toJson() const {
+    // Each setting's place in the object, parsed once (a sweep writes a million of these).
+    static const auto pointers = [] {
+        std::vector<json::json_pointer> p;
+        for (const auto& s : experimentSettings())
+            p.emplace_back(jsonPointer(s.key));
+        return p;
+    }();
     json j = json::object();
-    for (const auto& s : experimentSettings())
-        j[json::json_pointer(jsonPointer(s.key))] = s.get(*this);
+    const auto& settings = experimentSettings();
+    for (std::size_t i = 0; i < settings.size(); ++i)
+        j[pointers[i]] = settings[i].get(*this);
     return j;
 }
 

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <type_traits>
+#include <unordered_map>
 
 namespace mode {
 namespace {
@@ -472,9 +473,15 @@ const std::vector<Setting>& experimentSettings() {
 }
 
 const Setting* findSetting(const std::string& key) {
-    for (const auto& s : experimentSettings())
-        if (s.key == key) return &s;
-    return nullptr;
+    // Looked up for every key of every experiment read (a sweep reads a million): an index.
+    static const auto index = [] {
+        std::unordered_map<std::string, const Setting*> m;
+        for (const auto& s : experimentSettings())
+            m.emplace(s.key, &s);
+        return m;
+    }();
+    const auto it = index.find(key);
+    return it == index.end() ? nullptr : it->second;
 }
 
 const Setting* findSettingByFlag(const std::string& flag) {

@@ -73,7 +73,7 @@ Sweep Sweep::fromFile(const std::string& path) {
     std::stringstream text;
     text << in.rdbuf();
     const json j = parseJsonText(text.str(), path);
-    Sweep s = fromJson(j, path, fs::path(path).parent_path().string());
+    Sweep s = parsed(j, path, fs::path(path).parent_path().string());
     // The grid varies in the order the file lists its fields (json objects sort their keys).
     const auto ordered = nlohmann::ordered_json::parse(text.str());
     std::vector<std::string> order;
@@ -83,10 +83,17 @@ Sweep Sweep::fromFile(const std::string& path) {
         return std::find(order.begin(), order.end(), a.first) <
                std::find(order.begin(), order.end(), b.first);
     });
+    s.checked_ = std::make_shared<const std::vector<SweepRun>>(s.expand()); // every point valid
     return s;
 }
 
 Sweep Sweep::fromJson(const json& j, const std::string& source, const std::string& folder) {
+    Sweep s = parsed(j, source, folder);
+    s.checked_ = std::make_shared<const std::vector<SweepRun>>(s.expand()); // every point valid
+    return s;
+}
+
+Sweep Sweep::parsed(const json& j, const std::string& source, const std::string& folder) {
     if (!j.is_object())
         throw ConfigError(source + ": a sweep file is a JSON object with name, base and grid");
     for (auto it = j.begin(); it != j.end(); ++it)
@@ -122,7 +129,6 @@ Sweep Sweep::fromJson(const json& j, const std::string& source, const std::strin
         if (!p.empty() && fs::path(p).is_relative())
             s.base["data"]["path"] = (dir / p).lexically_normal().string();
     }
-    s.expand(); // every point must be a valid experiment
     return s;
 }
 
@@ -134,8 +140,10 @@ std::size_t Sweep::size() const {
 }
 
 std::vector<SweepRun> Sweep::expand() const {
+    if (checked_) return *checked_;
     std::vector<SweepRun> points;
     const std::size_t n = size();
+    points.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
         json j = base;
         SweepRun p;

@@ -11,6 +11,7 @@
 
 #include "config/ExperimentConfig.h"
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -36,8 +37,16 @@ struct Sweep {
                           const std::string& folder = ".");
 
     std::size_t size() const;
-    // Every grid point (the first field varies slowest); each config is validated.
+    // Every grid point (the first field varies slowest); each config is validated. The points
+    // fromFile and fromJson checked are kept, so a sweep is expanded once (a million points
+    // take seconds each time).
     std::vector<SweepRun> expand() const;
+
+  private:
+    // The file's content without its points checked (fromFile orders the grid first).
+    static Sweep parsed(const nlohmann::json& j, const std::string& source,
+                        const std::string& folder);
+    std::shared_ptr<const std::vector<SweepRun>> checked_;
 };
 
 // Sets a dotted path in a JSON object ("loss.alpha" -> j["loss"]["alpha"]).
