@@ -285,8 +285,15 @@ struct RunStore::Impl {
     // The connection, after the checks that need no SQL: the folder, the file's permission.
     void connect() {
         if (mode == Mode::ReadWrite) {
-            fs::path parent = fs::path(path).parent_path();
-            if (!parent.empty() && !fs::exists(parent)) fs::create_directories(parent);
+            // The default store's folder is made on first use; a folder the user named that
+            // does not exist is a typo more often than a wish, and is said so.
+            const fs::path parent = fs::path(path).parent_path();
+            if (!parent.empty() && !fs::exists(parent)) {
+                if (path != RunStore::defaultPath())
+                    throw RunStoreError("run store " + path + ": the folder " + parent.string() +
+                                        " does not exist; create it or name another --db");
+                fs::create_directories(parent);
+            }
         } else if (!fs::exists(path)) {
             throw RunStoreError("run store " + path + ": no such file");
         }

@@ -694,3 +694,17 @@ TEST(RunStoreMetrics, AMetricAddedInOnePlaceIsStoredSeriesAndExported) {
     EXPECT_FALSE(findEpochMetric("test_error_rate")->get(store.epochs(oldRun).at(0)))
         << "an old run has none";
 }
+
+// A store named in a folder that does not exist is refused, naming the folder, and nothing is
+// created (a typo in --db must not scatter folders).
+TEST(RunStoreOpen, AMissingFolderIsNamedAndNotCreated) {
+    TempDir dir;
+    const std::string path = dir / "no/such/runs.sqlite";
+    try {
+        RunStore store(path);
+        FAIL() << "opened";
+    } catch (const RunStoreError& e) {
+        EXPECT_CONTAINS(e.what(), "the folder " + (dir / "no/such") + " does not exist");
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir / "no"));
+}
