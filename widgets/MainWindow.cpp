@@ -164,8 +164,11 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     rightSplit->addWidget(views_);
     history_ = new RunBrowser;
     rightSplit->addWidget(boxed(tr("Runs"), history_));
-    rightSplit->setStretchFactor(0, 4);
-    rightSplit->setStretchFactor(1, 1);
+    // The run table gets two fifths of the height: at least 8 rows at 1920x1080, where runs
+    // are picked for comparison (the splitter moves it further; its place is remembered).
+    rightSplit->setStretchFactor(0, 3);
+    rightSplit->setStretchFactor(1, 2);
+    rightSplit->setSizes({600, 400});
     split->addWidget(rightSplit);
     split->setStretchFactor(0, 0);
     split->setStretchFactor(1, 1);
@@ -174,6 +177,7 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
 
     // Status bar: state, progress of the epoch and of the step, speed, ETA, device.
     state_ = new QLabel(tr("ready"));
+    state_->setObjectName("state");
     epochProgress_ = new QProgressBar;
     epochProgress_->setFormat(tr("epoch %v/%m"));
     epochProgress_->setMaximumWidth(180);
@@ -181,7 +185,9 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     stepProgress_->setFormat(tr("step %v/%m"));
     stepProgress_->setMaximumWidth(180);
     speed_ = new QLabel;
+    speed_->setObjectName("speed");
     eta_ = new QLabel;
+    eta_->setObjectName("eta");
     device_ = new QLabel(tr("device: %1").arg(QString::fromStdString(availableDevices().back())));
     statusBar()->addWidget(state_, 1);
     statusBar()->addPermanentWidget(epochProgress_);
@@ -211,7 +217,10 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
 
     history_->setStorePath(storePath_);
     updateButtons();
-    resize(1360, 860);
+    // The first window takes the screen's available area (a remembered size replaces it, see
+    // restoreSettings); fitToScreen keeps it inside.
+    const QScreen* screen = this->screen() ? this->screen() : QGuiApplication::primaryScreen();
+    resize(screen ? screen->availableGeometry().size() : QSize(1360, 860));
     fitToScreen();
 }
 
@@ -335,6 +344,10 @@ void MainWindow::updateButtons() {
         whyDisabled_->clear();
     whyDisabled_->setVisible(!whyDisabled_->text().isEmpty());
     if (running) state_->setText(session_.isPaused() ? tr("paused") : tr("training"));
+    if (running && session_.isPaused()) { // no time to go or speed while nothing moves
+        eta_->clear();
+        speed_->clear();
+    }
 }
 
 void MainWindow::clearViews() {
@@ -420,6 +433,7 @@ void MainWindow::onSteps(const std::vector<StepMetrics>& steps) {
     const auto& last = steps.back();
     stepProgress_->setValue(static_cast<int>(last.stepInEpoch));
     epochProgress_->setValue(last.epoch - 1);
+    if (session_.isPaused()) return; // steps taken before the pause, drained now
     speed_->setText(tr("%1 samples/s").arg(last.samplesPerSecond, 0, 'f', 0));
     const double total = static_cast<double>(liveStart_.stepsPerEpoch) * liveStart_.epochs;
     if (last.step > 0 && last.wallSeconds > 0)

@@ -21,6 +21,7 @@
 #include <QDoubleSpinBox>
 #include <QDragEnterEvent>
 #include <QDropEvent>
+#include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMimeData>
@@ -180,6 +181,10 @@ TEST(Workbench, PauseResumeAndStop) {
     const int paused = w.window.lossPlot()->pointCount(LossPlot::Total);
     QTest::qWait(400);
     EXPECT_EQ(w.window.lossPlot()->pointCount(LossPlot::Total), paused) << "no steps while paused";
+    auto status = [&](const char* name) { return w.window.findChild<QLabel*>(name)->text(); };
+    EXPECT_EQ(status("state"), "paused");
+    EXPECT_TRUE(status("eta").isEmpty()) << "no ETA while paused: " << status("eta").toStdString();
+    EXPECT_TRUE(status("speed").isEmpty()) << "no speed while paused";
 
     QTest::keyClick(&w.window, Qt::Key_P, Qt::ControlModifier); // resume by shortcut
     EXPECT_EQ(w.window.pauseButton()->text(), "Pause");
@@ -554,6 +559,18 @@ TEST(Workbench, SettingsBringBackTheLastExperimentAndLayout) {
     EXPECT_LT(next.window.height(), size.height()) << "900 px high on an 800 px screen";
     EXPECT_EQ(next.window.findChild<QSplitter*>("mainSplitter")->saveState(), splitter);
     QSettings().clear();
+}
+
+// At 1920x1080 the run table shows at least 8 rows without touching the splitter, where runs
+// are picked for comparison.
+TEST(Workbench, TheRunTableShowsEightRowsAt1920x1080) {
+    Workbench w;
+    w.window.resize(1920, 1040);
+    QTest::qWait(50);
+    auto* table = w.window.runBrowser()->table();
+    const int rowHeight = table->verticalHeader()->defaultSectionSize();
+    EXPECT_GE(table->viewport()->height() / rowHeight, 8)
+        << "viewport " << table->viewport()->height() << " px, rows of " << rowHeight << " px";
 }
 
 // The form is made from the settings table: every setting with a label has its field, with the

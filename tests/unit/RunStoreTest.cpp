@@ -129,9 +129,9 @@ std::int64_t deadPid() {
 
 TEST(RunStore, CreatesTheFileWithTheCurrentSchemaInWalMode) {
     TempDir dir;
-    RunStore store(dir / "sub/dir/runs.sqlite");
+    RunStore store(dir / "runs.sqlite");
     EXPECT_EQ(store.schemaVersion(), RunStore::kSchemaVersion);
-    SQLite::Database db(dir / "sub/dir/runs.sqlite");
+    SQLite::Database db(dir / "runs.sqlite");
     EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
 }
 
