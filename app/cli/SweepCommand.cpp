@@ -128,10 +128,6 @@ std::string lastLine(std::string text) {
     return text.substr(text.rfind('\n') + 1);
 }
 
-std::string formatSeconds(double s) {
-    return formatDuration(s);
-}
-
 struct SweepOptions {
     std::string file, db, shardText = "0/1";
     int jobs = 2, threads = 1;
@@ -158,10 +154,10 @@ SweepPlan planSweep(const SweepOptions& o) {
     if (sweep.size() >= 100000) // seconds of work: say so
         std::cerr << "mode-sweep: " << sweep.size()
                   << " points checked; comparing with the store\n";
-    for (auto& p : sweep.expand())
+    for (const auto& p : sweep.points())
         if (plan.shard.contains(p.index)) {
-            p.config.train.threads = o.threads;
-            points.push_back(std::move(p));
+            points.push_back(p);
+            points.back().config.train.threads = o.threads;
         }
     std::set<std::string> done;
     RunStore store(plan.storePath); // created if new; stale runs become interrupted
@@ -212,8 +208,8 @@ class SweepRunner {
             finished(pid, status);
         }
         const double wall = secondsSince(start_);
-        std::cerr << "mode-sweep: " << completed_ << " runs in " << formatSeconds(wall) << " ("
-                  << formatSeconds(busySeconds_) << " of run time), " << failed_ << " failed"
+        std::cerr << "mode-sweep: " << completed_ << " runs in " << formatDuration(wall) << " ("
+                  << formatDuration(busySeconds_) << " of run time), " << failed_ << " failed"
                   << (g_stop ? ", interrupted" : "") << "\n";
         if (g_stop) return 130;
         return failed_ ? kExitRunFailed : 0;
@@ -302,8 +298,8 @@ class SweepRunner {
         const double eta =
             secondsSince(start_) / static_cast<double>(completed_) * static_cast<double>(left);
         std::cerr << "[" << completed_ << "/" << plan_.todo.size() << "] " << job.point.config.name
-                  << ": " << result << " (" << formatSeconds(took) << ")"
-                  << (left && !g_stop ? ", ETA " + formatSeconds(eta) : std::string()) << "\n";
+                  << ": " << result << " (" << formatDuration(took) << ")"
+                  << (left && !g_stop ? ", ETA " + formatDuration(eta) : std::string()) << "\n";
     }
 
     std::string outcome(const Job& job, int code) {

@@ -147,13 +147,14 @@ ExperimentConfig experimentFromFlags(const ToolOptions& o, const SettingFlags& f
     ExperimentConfig c;
     if (!o.configFile.empty()) c = ExperimentConfig::fromFile(o.configFile);
     flags.apply(c);
-    if (flags.given("--data") && flags.given("--dataset"))
-        throw ConfigError("give --data or --dataset, not both");
-    if (flags.given("--data")) c.data.dataset.clear();
-    if (flags.given("--dataset")) c.data.path.clear();
-    if (flags.given("--idx-files")) {
-        c.data.path.clear();
-        c.data.dataset.clear();
+    // One data source: the flag that names one replaces what the file had.
+    const int sources =
+        flags.given("--data") + flags.given("--dataset") + flags.given("--idx-files");
+    if (sources > 1) throw ConfigError("give one of --data, --dataset and --idx-files");
+    if (flags.given("--data") || flags.given("--dataset") || flags.given("--idx-files")) {
+        if (!flags.given("--data")) c.data.path.clear();
+        if (!flags.given("--dataset")) c.data.dataset.clear();
+        if (!flags.given("--idx-files")) c.data.idxFiles.clear();
     }
     if (flags.given("--top-k") && !flags.given("--gate")) c.model.gate = "topk";
     requireValid(c);
@@ -232,6 +233,7 @@ Prepared prepare(const CLI::App& app, ToolOptions& o, const SettingFlags& flags)
     } else {
         p.config = experimentFromFlags(o, flags);
     }
+    if (o.printConfig || !o.exportData.empty()) return p; // nothing is trained
     p.dist = distributedOptions(app, o);
     if (p.dist && p.plan)
         throw DistributedError("--resume continues a run in one process; leave out the world size");

@@ -37,12 +37,17 @@ template <> const std::vector<ChoiceName<DistillKind>>& choicesOf<DistillKind>()
 template <> const std::vector<ChoiceName<OptimizerKind>>& choicesOf<OptimizerKind>();
 
 // "a, b or c" for messages.
-template <class E> std::string choiceList() {
+inline std::string joinOr(const std::vector<std::string>& names) {
     std::string out;
-    const auto& all = choicesOf<E>();
-    for (std::size_t i = 0; i < all.size(); ++i)
-        out += (i == 0 ? "" : i + 1 == all.size() ? " or " : ", ") + std::string(all[i].name);
+    for (std::size_t i = 0; i < names.size(); ++i)
+        out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
     return out;
+}
+template <class E> std::string choiceList() {
+    std::vector<std::string> names;
+    for (const auto& c : choicesOf<E>())
+        names.push_back(c.name);
+    return joinOr(names);
 }
 
 // The enum for a name; std::invalid_argument naming `field` and the choices otherwise.

@@ -186,8 +186,6 @@ std::vector<ConfigIssue> validate(const ExperimentConfig& c, bool checkFiles) {
     if (m.gate == "topk" && m.topK > m.experts)
         bad("model.top_k",
             "k must be between 1 and the number of experts (" + std::to_string(m.experts) + ")");
-    if (m.noisyGate && m.gate != "topk")
-        bad("model.noisy_gate", "noisy gating needs the topk gate");
     if (m.backbone == "transformer" && m.backboneDim % 4 != 0)
         bad("model.backbone_dim",
             "the transformer's width must be a multiple of its 4 attention heads");

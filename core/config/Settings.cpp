@@ -395,10 +395,6 @@ std::vector<Setting> makeTable() {
 
 #undef MODE_MEMBER
 
-std::string number(double v) {
-    return formatNumber(v);
-}
-
 } // namespace
 
 bool Setting::isNumber() const {
@@ -411,14 +407,15 @@ std::string Setting::rangeText() const {
     const std::string every = kind == SettingKind::IntegerList ? "every value " : "";
     std::string out;
     if (min && max && !minOpen && !maxOpen)
-        out = "must be between " + number(*min) + " and " + number(*max);
+        out = "must be between " + formatNumber(*min) + " and " + formatNumber(*max);
     else if (min && max)
-        out = "must be in " + std::string(minOpen ? "(" : "[") + number(*min) + ", " +
-              number(*max) + (maxOpen ? ")" : "]");
+        out = "must be in " + std::string(minOpen ? "(" : "[") + formatNumber(*min) + ", " +
+              formatNumber(*max) + (maxOpen ? ")" : "]");
     else if (min)
-        out = minOpen ? "must be > " + number(*min) : "must be at least " + number(*min);
+        out =
+            minOpen ? "must be > " + formatNumber(*min) : "must be at least " + formatNumber(*min);
     else
-        out = maxOpen ? "must be < " + number(*max) : "must be at most " + number(*max);
+        out = maxOpen ? "must be < " + formatNumber(*max) : "must be at most " + formatNumber(*max);
     return every + out + (note.empty() ? "" : " (" + note + ")");
 }
 
@@ -508,11 +505,14 @@ json settingValueFromText(const Setting& s, const std::string& text, const std::
             return wholeOnly && d != std::floor(d) ? json() : json(d);
         return json();
     };
-    auto split = [](const std::string& list) {
+    auto split = [](const std::string& list) { // "64, 32" as well as "64,32"
         std::vector<std::string> items;
         std::stringstream in(list);
-        for (std::string item; std::getline(in, item, ',');)
-            if (!item.empty()) items.push_back(item);
+        for (std::string item; std::getline(in, item, ',');) {
+            const auto first = item.find_first_not_of(" \t");
+            if (first == std::string::npos) continue;
+            items.push_back(item.substr(first, item.find_last_not_of(" \t") - first + 1));
+        }
         return items;
     };
     switch (s.kind) {
@@ -560,10 +560,10 @@ std::optional<std::string> settingProblem(const Setting& s, const ExperimentConf
     if (s.kind == SettingKind::Choice) {
         const std::string text = v.get<std::string>();
         if (s.acceptsChoice(text)) return std::nullopt;
-        std::string list;
-        for (std::size_t i = 0; i < s.choices.size(); ++i)
-            list += (i == 0 ? "" : i + 1 == s.choices.size() ? " or " : ", ") + s.choices[i].name;
-        return "must be " + list + ", not '" + text + "'";
+        std::vector<std::string> names;
+        for (const auto& c : s.choices)
+            names.push_back(c.name);
+        return "must be " + joinOr(names) + ", not '" + text + "'";
     }
     if (!s.isNumber()) return std::nullopt;
     auto outside = [&](double x) {

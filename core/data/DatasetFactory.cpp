@@ -41,6 +41,23 @@ bool looksLikeTsv(const std::string& path) {
     return first.find('\t') != std::string::npos && first.find(',') == std::string::npos;
 }
 
+std::string builtinDatasetProblem(const DataConfig& data) {
+    if (!data.path.empty() || !data.idxFiles.empty() || data.dataset == "regimes") return {};
+    std::error_code ec;
+    if (data.dataset == "fashion-mnist")
+        return std::filesystem::is_directory(fashionMnistFolder(), ec)
+                   ? std::string()
+                   : "fashion-mnist: Debian's dataset-fashion-mnist is not installed here "
+                     "(apt-get install dataset-fashion-mnist)";
+    if (data.dataset == "debian-descriptions")
+        return builtinDataFile("debian-descriptions.tsv").empty()
+                   ? "debian-descriptions: the file is not built yet; run "
+                     "experiments/data/make-debian-descriptions.sh (setup.sh does) or set "
+                     "MODE_DATA_DIR"
+                   : std::string();
+    return "unknown built-in dataset '" + data.dataset + "'";
+}
+
 std::vector<std::string> builtinDatasets() {
     std::vector<std::string> b{"regimes"};
     std::error_code ec;
@@ -94,14 +111,10 @@ Dataset loadDataset(const DataConfig& data) {
         o.dropColumns = data.dropColumns;
         return loadCsvFile(data.path, o);
     }
+    if (auto problem = builtinDatasetProblem(data); !problem.empty()) throw DataError(problem);
     if (data.dataset == "regimes") return makeRegimesDataset(data.regimes);
     if (data.dataset == "debian-descriptions") {
-        const std::string path = builtinDataFile("debian-descriptions.tsv");
-        if (path.empty())
-            throw DataError("debian-descriptions: the file is not built yet; run "
-                            "experiments/data/make-debian-descriptions.sh "
-                            "(setup.sh does) or set MODE_DATA_DIR");
-        Dataset d = loadTsvFile(path);
+        Dataset d = loadTsvFile(builtinDataFile("debian-descriptions.tsv"));
         d.name = "debian-descriptions";
         return d;
     }

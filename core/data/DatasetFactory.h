@@ -12,6 +12,10 @@ namespace mode {
 
 Dataset loadDataset(const DataConfig& data);
 std::vector<std::string> builtinDatasets();
+// What keeps the built-in dataset `data` names from loading on this machine (not installed, not
+// built yet), or "" (also for a user's file: dataPathProblem checks those). Validation knows
+// the names only; this knows the machine.
+std::string builtinDatasetProblem(const DataConfig& data);
 // A data file the setup builds (debian-descriptions.tsv): looked for in $MODE_DATA_DIR, the
 // build's data/ folder, the user's data directory (mode-workbench/datasets), then
 // /usr/share/mode-workbench/datasets. Empty if none has it.

@@ -199,11 +199,16 @@ RunStart runStartFromJson(const std::string& text) {
     return s;
 }
 
-// The column list of a metric table's INSERT or SELECT: "a, b, c".
+// A metric's column in SQL, quoted: a valid metric name may still be an SQL keyword ("order").
+std::string quotedColumn(const std::string& name) {
+    return "\"" + name + "\"";
+}
+
+// The column list of a metric table's INSERT or SELECT: "a", "b", "c".
 template <typename Metrics> std::string columnList(const Metrics& metrics) {
     std::string out;
     for (const auto* m : metrics)
-        out += (out.empty() ? "" : ", ") + m->name;
+        out += (out.empty() ? "" : ", ") + quotedColumn(m->name);
     return out;
 }
 
@@ -455,7 +460,7 @@ struct RunStore::Impl {
         const auto& metrics = stepMetrics();
         std::string names, marks;
         for (const auto& m : metrics) {
-            names += ", " + m.name;
+            names += ", " + quotedColumn(m.name);
             marks += ",?";
         }
         SQLite::Statement s(*db, "INSERT OR REPLACE INTO steps (run_id, step, epoch, wall_seconds" +
@@ -498,7 +503,7 @@ struct RunStore::Impl {
             present.insert(q.getColumn(0).getString()); // again, under the lock
         for (const auto& name : missing)
             if (!present.count(name))
-                db->exec("ALTER TABLE epochs ADD COLUMN " + name + " REAL"); // a catalog name
+                db->exec("ALTER TABLE epochs ADD COLUMN " + quotedColumn(name) + " REAL");
         tx.commit();
         for (const auto& name : missing)
             epochColumns.push_back(findEpochMetric(name));
@@ -1011,7 +1016,7 @@ RunStore::series(const std::vector<std::int64_t>& runs, const std::string& metri
         const std::string table = stepLevel ? "steps" : "epochs";
         const std::string x = stepLevel ? "step" : "epoch";
         // The column name is a catalog name (checked above), never the caller's text as such.
-        const std::string col = metric;
+        const std::string col = quotedColumn(metric);
         // Buckets are equal ranges of steps (or epochs), averaged here while the primary key is
         // scanned in order (no sort in SQLite); runs that log at different densities thin alike.
         SQLite::Statement range(db, "SELECT count(*), min(" + x + "), max(" + x + ") FROM " +

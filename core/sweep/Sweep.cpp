@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "sweep/Sweep.h"
 
+#include "data/DatasetFactory.h"
+
 #include "config/JsonFile.h"
 
 #include <algorithm>
@@ -83,13 +85,13 @@ Sweep Sweep::fromFile(const std::string& path) {
         return std::find(order.begin(), order.end(), a.first) <
                std::find(order.begin(), order.end(), b.first);
     });
-    s.checked_ = std::make_shared<const std::vector<SweepRun>>(s.expand()); // every point valid
+    s.points(); // every point must be a valid experiment
     return s;
 }
 
 Sweep Sweep::fromJson(const json& j, const std::string& source, const std::string& folder) {
     Sweep s = parsed(j, source, folder);
-    s.checked_ = std::make_shared<const std::vector<SweepRun>>(s.expand()); // every point valid
+    s.points(); // every point must be a valid experiment
     return s;
 }
 
@@ -139,8 +141,23 @@ std::size_t Sweep::size() const {
     return n;
 }
 
-std::vector<SweepRun> Sweep::expand() const {
-    if (checked_) return *checked_;
+std::string Sweep::fingerprint() const {
+    std::string text = name + "\n" + base.dump();
+    for (const auto& [field, values] : grid)
+        text += "\n" + field + "=" + nlohmann::json(values).dump();
+    return text;
+}
+
+const std::vector<SweepRun>& Sweep::points() const {
+    std::string now = fingerprint();
+    if (!checked_ || now != checkedFingerprint_) {
+        checked_ = std::make_shared<const std::vector<SweepRun>>(computePoints());
+        checkedFingerprint_ = std::move(now);
+    }
+    return *checked_;
+}
+
+std::vector<SweepRun> Sweep::computePoints() const {
     std::vector<SweepRun> points;
     const std::size_t n = size();
     points.reserve(n);
@@ -169,7 +186,11 @@ std::vector<SweepRun> Sweep::expand() const {
             throw ConfigError("sweep '" + name + "', point " + std::to_string(i) + " (" + label +
                               "): " + e.what());
         }
-        if (auto issues = validate(p.config, true); !issues.empty())
+        auto issues = validate(p.config, true);
+        // A built-in this machine lacks would fail every point at load: said once, before any.
+        if (auto problem = builtinDatasetProblem(p.config.data); !problem.empty())
+            issues.push_back({"data.dataset", problem});
+        if (!issues.empty())
             throw ConfigError("sweep '" + name + "', point " + std::to_string(i) + " (" + label +
                               "): " + describe(issues));
         points.push_back(std::move(p));

@@ -37,16 +37,19 @@ struct Sweep {
                           const std::string& folder = ".");
 
     std::size_t size() const;
-    // Every grid point (the first field varies slowest); each config is validated. The points
-    // fromFile and fromJson checked are kept, so a sweep is expanded once (a million points
-    // take seconds each time).
-    std::vector<SweepRun> expand() const;
+    // Every grid point (the first field varies slowest), each config validated. Worked out once
+    // while name, base and grid stay as they are (a million points take seconds).
+    const std::vector<SweepRun>& points() const;
+    std::vector<SweepRun> expand() const { return points(); }
 
   private:
     // The file's content without its points checked (fromFile orders the grid first).
     static Sweep parsed(const nlohmann::json& j, const std::string& source,
                         const std::string& folder);
-    std::shared_ptr<const std::vector<SweepRun>> checked_;
+    std::vector<SweepRun> computePoints() const;
+    std::string fingerprint() const; // name, base and grid as text: what the points follow
+    mutable std::shared_ptr<const std::vector<SweepRun>> checked_;
+    mutable std::string checkedFingerprint_;
 };
 
 // Sets a dotted path in a JSON object ("loss.alpha" -> j["loss"]["alpha"]).

@@ -24,12 +24,12 @@ namespace {
             [](EpochMetrics& m, std::optional<double> v) { m.member = v; }                         \
     }
 
-std::vector<EpochMetric>& epochTable() {
-    static std::vector<EpochMetric> t{
+std::deque<EpochMetric>& epochTable() {
+    static std::deque<EpochMetric> t{
         MODE_EPOCH("train_loss", "training loss", trainLoss),
         MODE_EPOCH("train_task_loss", "training task loss", trainTaskLoss),
         MODE_EPOCH("train_distill_loss", "training distillation loss", trainDistillLoss),
-        MODE_EPOCH("train_accuracy", "training accuracy (RMSE for regression)", trainAccuracy),
+        MODE_EPOCH("train_accuracy", "training accuracy (R\u00b2 for regression)", trainAccuracy),
         MODE_EPOCH("val_loss", "validation loss", valLoss),
         MODE_EPOCH("val_accuracy", "validation accuracy", valAccuracy),
         MODE_EPOCH("test_loss", "test loss", testLoss),
@@ -68,7 +68,7 @@ const std::vector<StepMetric>& stepMetrics() {
 }
 #undef MODE_STEP
 
-const std::vector<EpochMetric>& epochMetrics() {
+const std::deque<EpochMetric>& epochMetrics() {
     return epochTable();
 }
 
@@ -91,6 +91,9 @@ void addEpochMetric(EpochMetric metric) {
     if (findEpochMetric(metric.name) || findStepMetric(metric.name) || metric.name == "epoch" ||
         metric.name == "step" || metric.name == "wall_seconds" || metric.name == "run_id")
         throw std::invalid_argument("metric name '" + metric.name + "' is taken");
+    if (static_cast<bool>(metric.get) != static_cast<bool>(metric.set))
+        throw std::invalid_argument("metric '" + metric.name +
+                                    "': give both get and set, or neither");
     if (!metric.get) {
         metric.get = [name = metric.name](const EpochMetrics& m) -> std::optional<double> {
             auto it = m.extra.find(name);

@@ -8,6 +8,7 @@
 
 #include "train/TrainingEvents.h"
 
+#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
@@ -27,14 +28,15 @@ struct EpochMetric {
     std::string name;  // "val_accuracy": the column of the store's epochs table
     std::string label; // "validation accuracy"
     int decimals = 4;
-    // Without get/set (a metric declared by addEpochMetric), the value lives in
+    // Both or neither: without them (a metric declared by addEpochMetric), the value lives in
     // EpochMetrics::extra under the metric's name.
     std::function<std::optional<double>(const EpochMetrics&)> get;
     std::function<void(EpochMetrics&, std::optional<double>)> set;
 };
 
 const std::vector<StepMetric>& stepMetrics();
-const std::vector<EpochMetric>& epochMetrics();
+// A deque: addEpochMetric never moves the metrics already declared (the store keeps pointers).
+const std::deque<EpochMetric>& epochMetrics();
 const StepMetric* findStepMetric(const std::string& name);   // nullptr if none
 const EpochMetric* findEpochMetric(const std::string& name); // nullptr if none
 

@@ -68,7 +68,7 @@ struct EpochMetrics {
     std::int64_t step = 0;
     double wallSeconds = 0;
     double trainLoss = 0, trainTaskLoss = 0, trainDistillLoss = 0;
-    double trainAccuracy = 0; // classification: accuracy; regression: RMSE
+    double trainAccuracy = 0; // classification: accuracy; regression: R^2
     double valLoss = 0, valAccuracy = 0;
     double testLoss = 0, testAccuracy = 0;
     std::optional<double> testRmse, testR2;    // regression

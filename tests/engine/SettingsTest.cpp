@@ -3,6 +3,7 @@
 // choices the engine accepts and those the help lists must be the same, and each declared range
 // must be what validation enforces.
 
+#include "SettingSamples.h"
 #include "TestSupport.h"
 
 #include "config/Choices.h"
@@ -19,7 +20,10 @@
 #include <sstream>
 
 using namespace mode;
+using mode::test::isDataSource;
 using mode::test::runCommand;
+using mode::test::sampleText;
+using mode::test::sampleValue;
 
 namespace {
 
@@ -181,4 +185,80 @@ TEST(Settings, TheExperimentFileHoldsEverySettingAndReadsBackTheSame) {
         EXPECT_TRUE(j.contains(nlohmann::json::json_pointer(pointer))) << s.key;
     }
     EXPECT_EQ(ExperimentConfig::fromJson(j).toJson(), j);
+}
+
+// Every flag reaches its setting: one mode-train --print-config with each flag at a value other
+// than its default, read back setting by setting.
+TEST(Settings, EveryFlagSetsItsSetting) {
+    std::string args;
+    ExperimentConfig expected;
+    for (const auto& s : experimentSettings()) {
+        if (s.flag.empty() || isDataSource(s)) continue;
+        const auto v = sampleValue(s);
+        s.set(expected, v, "test");
+        args += " " + s.flag;
+        if (s.kind != SettingKind::Switch) args += " '" + sampleText(v) + "'";
+    }
+    const auto r = runCommand(std::string(MODE_BIN_DIR) + "/mode-train --print-config" + args);
+    ASSERT_EQ(r.exitCode, 0) << r.err << "\nargs:" << args;
+    const auto got = ExperimentConfig::fromJson(nlohmann::json::parse(r.out), "printed");
+    for (const auto& s : experimentSettings())
+        if (!isDataSource(s)) EXPECT_EQ(s.get(got), s.get(expected)) << s.flag;
+}
+
+// A negated switch turns off what the file turned on; one data source replaces the file's, and
+// two on the command line are refused.
+TEST(Settings, SwitchesNegateAndOneDataSourceReplacesTheFilesOwn) {
+    mode::test::TempDir dir;
+    const std::string file = dir.file(
+        "e.json",
+        R"({"loss": {"detach_teacher": true}, "data": {"idx_files": ["a", "b", "c", "d"]}})");
+    const std::string train = std::string(MODE_BIN_DIR) + "/mode-train --config " + file;
+    const auto r = runCommand(train + " --no-detach-teacher --dataset regimes --print-config");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["loss"]["detach_teacher"], false);
+    EXPECT_EQ(j["data"]["idx_files"], nlohmann::json::array())
+        << "--dataset replaces the file's IDX files";
+    EXPECT_EQ(j["data"]["dataset"], "regimes");
+    const auto two = runCommand(train + " --data x.csv --idx-files a,b,c,d --print-config");
+    EXPECT_EQ(two.exitCode, 2);
+    EXPECT_CONTAINS(two.err, "give one of --data, --dataset and --idx-files");
+}
+
+// Validation skips a setting that does not apply (onlyWhen), and the regimes data's settings
+// when another dataset is used: a value there that would be refused passes.
+TEST(Settings, SettingsThatDoNotApplyAreNotValidated) {
+    auto fieldsOf = [](const ExperimentConfig& c) {
+        std::set<std::string> out;
+        for (const auto& i : validate(c, false))
+            out.insert(i.field);
+        return out;
+    };
+    ExperimentConfig c;
+    c.train.momentum = 5; // adam: momentum is unused
+    c.model.topK = 0;     // dense gate: k is unused
+    EXPECT_TRUE(fieldsOf(c).empty());
+    c.train.optimizer = "sgd";
+    c.model.gate = "topk";
+    EXPECT_EQ(fieldsOf(c), (std::set<std::string>{"train.momentum", "model.top_k"}));
+    ExperimentConfig file;
+    file.data.dataset.clear();
+    file.data.path = "x.csv";
+    file.data.regimes.samples = 1; // not the regimes data
+    EXPECT_TRUE(fieldsOf(file).empty());
+    file.data.path.clear();
+    file.data.dataset = "regimes";
+    EXPECT_EQ(fieldsOf(file), (std::set<std::string>{"data.regimes.samples"}));
+}
+
+TEST(Settings, ListsReadAsPeopleTypeThem) {
+    const Setting* hidden = findSetting("model.hidden");
+    EXPECT_EQ(settingValueFromText(*hidden, "64, 32", "--hidden"), nlohmann::json::array({64, 32}));
+    try {
+        settingValueFromText(*hidden, "64,x", "--hidden");
+        FAIL() << "accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_CONTAINS(e.what(), "--hidden: 'x' is not a whole number");
+    }
 }

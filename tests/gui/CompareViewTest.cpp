@@ -317,7 +317,8 @@ TEST(CompareCli, ScreenshotOfTheCompareView) {
 // A metric declared in one place reaches the Compare view: listed among the curves' metrics and
 // plotted from the store.
 TEST(CompareMetrics, AMetricAddedInOnePlaceIsListedAndPlotted) {
-    addEpochMetric({"test_error_rate", "test error rate"});
+    // Declared once per process (the catalog is the program's; --gtest_repeat runs this again).
+    if (!findEpochMetric("test_error_rate")) addEpochMetric({"test_error_rate", "test error rate"});
     TempDir dir;
     const std::string db = dir / "runs.sqlite";
     std::vector<qint64> ids;

@@ -13,6 +13,7 @@
 #include "store/RunStore.h"
 
 #include "GuiTestSupport.h"
+#include "SettingSamples.h"
 #include "TestSupport.h"
 
 #include <QAction>
@@ -599,6 +600,23 @@ TEST(Workbench, TheFormHasAFieldForEachDeclaredSettingWithItsHelp) {
     typeInto(threads, "-1");
     EXPECT_FALSE(panel->errorFor("train.threads").isEmpty())
         << "the declared bound, shown next to the field";
+}
+
+// Every field of the form carries its setting both ways: an experiment with each setting at a
+// value other than its default comes back unchanged, a 64-bit seed included.
+TEST(Workbench, EveryFieldCarriesItsSettingBothWays) {
+    Workbench w;
+    auto* panel = w.window.experimentPanel();
+    ExperimentConfig c;
+    for (const auto& s : mode::experimentSettings())
+        if (!s.label.empty() && !isDataSource(s)) s.set(c, sampleValue(s), "test");
+    c.train.seed = 1ull << 40;
+    panel->setConfig(c);
+    const ExperimentConfig back = panel->config();
+    for (const auto& s : mode::experimentSettings())
+        if (!s.label.empty() && !isDataSource(s)) EXPECT_EQ(s.get(back), s.get(c)) << s.key;
+    typeInto(field<QLineEdit>(w.window, "hidden"), "64, 32");
+    EXPECT_EQ(panel->config().model.hidden, (std::vector<int>{64, 32})) << "spaces after commas";
 }
 
 // Help explains the method and every knob of the experiment panel; menus list their shortcuts.

@@ -14,6 +14,8 @@
 #include <QFormLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QRegularExpression>
+#include <QRegularExpressionValidator>
 #include <QSlider>
 #include <QSpinBox>
 #include <QToolButton>
@@ -141,7 +143,9 @@ QWidget* ExperimentPanel::makeEditor(const Setting& s) {
     QWidget* w = nullptr;
     // Number boxes reach one step past the lower bound, so that an impossible value can be typed
     // and is then explained next to the field rather than silently refused.
-    switch (s.kind) {
+    // A whole number without an upper bound a spin box can hold (a 64-bit seed) is typed.
+    const bool typed = s.kind == SettingKind::Integer && (!s.max || *s.max > 2147483647.0);
+    switch (typed ? SettingKind::Text : s.kind) {
     case SettingKind::Integer: {
         auto* box = new QSpinBox(this);
         const double lo = s.min ? *s.min - 1 : -1e9, hi = s.max ? *s.max : 1e9;
@@ -196,7 +200,8 @@ QWidget* ExperimentPanel::makeEditor(const Setting& s) {
 
 void ExperimentPanel::writeField(const Field& f, const nlohmann::json& v) {
     if (auto* box = qobject_cast<QSpinBox*>(f.widget))
-        box->setValue(static_cast<int>(v.get<double>()));
+        box->setValue(static_cast<int>(
+            std::clamp(v.get<double>(), double(box->minimum()), double(box->maximum()))));
     else if (auto* box = qobject_cast<QDoubleSpinBox*>(f.widget))
         box->setValue(v.get<double>());
     else if (auto* box = qobject_cast<QCheckBox*>(f.widget))
@@ -205,13 +210,15 @@ void ExperimentPanel::writeField(const Field& f, const nlohmann::json& v) {
         box->setCurrentIndex(
             std::max(0, box->findData(QString::fromStdString(v.get<std::string>()))));
     else if (auto* edit = qobject_cast<QLineEdit*>(f.widget)) {
+        // Text as it is; numbers as JSON writes them (all 64 bits of a seed); lists comma-joined.
+        auto text = [](const nlohmann::json& x) {
+            return QString::fromStdString(x.is_string() ? x.get<std::string>() : x.dump());
+        };
         QStringList items;
         if (v.is_array())
             for (const auto& x : v)
-                items << (x.is_string() ? QString::fromStdString(x.get<std::string>())
-                                        : QString::number(x.get<double>()));
-        edit->setText(v.is_array() ? items.join(",")
-                                   : QString::fromStdString(v.get<std::string>()));
+                items << text(x);
+        edit->setText(v.is_array() ? items.join(",") : text(v));
     }
 }
 
@@ -223,6 +230,10 @@ nlohmann::json ExperimentPanel::readField(const Field& f, std::string* error) co
         return box->currentData().toString().toStdString();
     const std::string text = static_cast<QLineEdit*>(f.widget)->text().trimmed().toStdString();
     if (f.setting->kind == SettingKind::Text) return text;
+    if (f.setting->kind == SettingKind::Integer && text.empty()) {
+        *error = "give a whole number";
+        return nullptr;
+    }
     try {
         return settingValueFromText(*f.setting, text, f.setting->label);
     } catch (const std::exception& e) {
