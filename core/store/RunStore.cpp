@@ -201,7 +201,10 @@ RunStart runStartFromJson(const std::string& text) {
 
 // A metric's column in SQL, quoted: a valid metric name may still be an SQL keyword ("order").
 std::string quotedColumn(const std::string& name) {
-    return "\"" + name + "\"";
+    std::string out = "\"";
+    for (char c : name)
+        out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
 }
 
 // The column list of a metric table's INSERT or SELECT: "a", "b", "c".
@@ -1133,19 +1136,31 @@ const char* kMergedRunColumns =
 // The statements that copy what belongs to run ?2 of the attached store `src` to run ?1 of
 // main. Epoch metrics: the columns both files have (either may be older, or have metrics the
 // other lacks).
-std::vector<std::string> childCopies(SQLite::Database& db,
-                                     const std::vector<const EpochMetric*>& ours) {
-    std::set<std::string> srcColumns;
-    SQLite::Statement columns(db, "SELECT name FROM pragma_table_info('epochs', 'src')");
-    while (columns.executeStep())
-        srcColumns.insert(columns.getColumn(0).getString());
-    std::vector<const EpochMetric*> shared;
-    for (const auto* m : ours)
-        if (srcColumns.count(m->name)) shared.push_back(m);
+std::set<std::string> columnsOf(SQLite::Database& db, const char* schema) {
+    std::set<std::string> out;
+    SQLite::Statement q(db, std::string("SELECT name FROM pragma_table_info('epochs', '") + schema +
+                                "')");
+    while (q.executeStep())
+        out.insert(q.getColumn(0).getString());
+    return out;
+}
+
+std::vector<std::string> childCopies(SQLite::Database& db) {
+    // Every epoch metric of the source is kept, the ones this program does not know included
+    // (a newer version's, or one added with addEpochMetric): main gains their columns.
+    const std::set<std::string> ours = columnsOf(db, "main");
+    std::string epochCols;
+    for (const auto& name : columnsOf(db, "src")) {
+        if (name == "run_id" || name == "epoch" || name == "step" || name == "wall_seconds")
+            continue;
+        if (!ours.count(name))
+            db.exec("ALTER TABLE main.epochs ADD COLUMN " + quotedColumn(name) + " REAL");
+        epochCols += (epochCols.empty() ? "" : ", ") + quotedColumn(name);
+    }
     std::vector<const StepMetric*> steps;
     for (const auto& m : stepMetrics())
         steps.push_back(&m);
-    const std::string epochCols = columnList(shared), stepCols = columnList(steps);
+    const std::string stepCols = columnList(steps);
     return {"INSERT INTO main.steps (run_id, step, epoch, wall_seconds, " + stepCols +
                 ") SELECT ?1, step, epoch, wall_seconds, " + stepCols +
                 " FROM src.steps WHERE run_id = ?2",
@@ -1221,7 +1236,7 @@ RunStore::MergeCount RunStore::mergeFrom(const std::string& otherPath) {
             }
         } detach{db};
         SQLite::Transaction tx(db);
-        const MergeCount count = copyRuns(db, childCopies(db, d_->epochColumns));
+        const MergeCount count = copyRuns(db, childCopies(db));
         tx.commit();
         return count;
     });

@@ -722,3 +722,28 @@ TEST(RunStoreMetrics, AMetricNamedLikeAnSqlKeywordIsStored) {
     EXPECT_EQ(store.epochs(id).at(0).extra.at("order"), 7.5);
     EXPECT_EQ(store.series({id}, "order").at(id).at(0).value, 7.5);
 }
+
+// Merging keeps every epoch metric of the source, one this program does not know included (a
+// newer version's): the target gains its column and the values.
+TEST(RunStoreMetrics, MergeKeepsAMetricOnlyTheSourceHas) {
+    TempDir dir;
+    const std::string src = dir / "src.sqlite", dst = dir / "dst.sqlite";
+    {
+        RunStore store(src);
+        const auto id = store.beginRun(config(), start(), "from a newer version");
+        store.appendEpoch(id, epoch(1));
+        RunResult r;
+        r.epochsCompleted = 1;
+        store.finishRun(id, r);
+    }
+    {
+        SQLite::Database db(src, SQLite::OPEN_READWRITE);
+        db.exec("ALTER TABLE epochs ADD COLUMN newer_metric REAL");
+        db.exec("UPDATE epochs SET newer_metric = 0.625");
+    }
+    RunStore target(dst);
+    EXPECT_EQ(target.mergeFrom(src).copied, 1);
+    SQLite::Database db(dst, SQLite::OPEN_READONLY);
+    EXPECT_EQ(db.execAndGet("SELECT newer_metric FROM epochs").getDouble(), 0.625);
+    EXPECT_EQ(target.mergeFrom(src).skipped, 1) << "merging twice changes nothing";
+}
