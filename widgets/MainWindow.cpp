@@ -518,11 +518,14 @@ bool MainWindow::openStoredRun(qint64 id) {
         const RunRecord r = store.run(id);
         showHistory(store, id);
         try {
-            panel_->setConfig(r.config()); // ready to run again or vary
+            ExperimentConfig again = r.config(); // ready to run again or vary: under its own name
+            again.name.clear();
+            panel_->setConfig(again);
         } catch (const std::exception&) {
             // A config of an older version: the views still show the run.
         }
         shownRunId_ = id;
+        history_->selectRuns({id});
         views_->setCurrentIndex(0);
         title_->setText(describeRun(
             id, QString::fromStdString(r.dataset), r.experts, r.alpha,

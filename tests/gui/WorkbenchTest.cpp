@@ -467,6 +467,24 @@ TEST(Workbench, AStoppedRunIsResumedFromTheHistoryAndFinishes) {
     EXPECT_EQ(w.store().epochs(runs[0].id).size(), 8u);
 }
 
+// Opening a stored run selects its row (also when the table is still being read) and fills the
+// form with its experiment, but not its name: a Start makes a new run, not a second "baseline".
+TEST(Workbench, OpeningAStoredRunSelectsItsRowAndLeavesTheNameFree) {
+    Workbench w;
+    typeInto(field<QSpinBox>(w.window, "epochs"), "2");
+    typeInto(field<QLineEdit>(w.window, "runName"), "baseline");
+    QTest::mouseClick(w.window.startButton(), Qt::LeftButton);
+    ASSERT_TRUE(waitUntil([&] { return !w.window.session()->isRunning(); }, 30000));
+    const auto id = w.store().listRuns().at(0).id;
+    typeInto(field<QLineEdit>(w.window, "runName"), "something else");
+    ASSERT_TRUE(w.window.openStoredRun(id));
+    EXPECT_EQ(field<QLineEdit>(w.window, "runName")->text(), "");
+    EXPECT_EQ(w.window.experimentPanel()->config().train.epochs, 2) << "its experiment";
+    auto* browser = w.window.runBrowser();
+    ASSERT_TRUE(waitUntil([&] { return browser->selectedRunIds() == QList<qint64>{id}; }))
+        << "its row selected";
+}
+
 // Two workbench windows on one store, training at the same time: both runs are stored whole,
 // and each window's history lists both.
 TEST(Workbench, TwoWindowsOnOneStoreTrainAtOnceAndKeepBothRuns) {

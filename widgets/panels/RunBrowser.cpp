@@ -324,8 +324,14 @@ void RunBrowser::showListing(const Listing& listing) {
     table_->setSortingEnabled(true);
     table_->resizeColumnsToContents();
     filling_ = false;
-    selectRuns(selected);
-    table_->verticalScrollBar()->setValue(scroll);
+    if (pendingSelection_.isEmpty()) {
+        selectRuns(selected);
+        table_->verticalScrollBar()->setValue(scroll);
+    } else { // asked for before the runs were read: tried on this listing, once
+        const QList<qint64> wanted = pendingSelection_;
+        selectRuns(wanted);
+        pendingSelection_.clear();
+    }
     emit refreshed();
 }
 
@@ -373,11 +379,18 @@ QList<qint64> RunBrowser::selectedRunIds() const {
 
 void RunBrowser::selectRuns(const QList<qint64>& ids) {
     table_->clearSelection();
+    int found = 0, first = -1;
     for (int r = 0; r < table_->rowCount(); ++r)
-        if (ids.contains(runIdAt(r)))
+        if (ids.contains(runIdAt(r))) {
             table_->selectionModel()->select(table_->model()->index(r, 0),
                                              QItemSelectionModel::Select |
                                                  QItemSelectionModel::Rows);
+            if (first < 0) first = r;
+            ++found;
+        }
+    // Runs not listed yet (the table is read in the background) are selected when they are.
+    pendingSelection_ = found < ids.size() ? ids : QList<qint64>{};
+    if (first >= 0) table_->scrollToItem(table_->item(first, Id));
 }
 
 } // namespace mode

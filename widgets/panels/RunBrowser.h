@@ -76,6 +76,7 @@ class RunBrowser : public QWidget {
     struct Listing; // what a background read returns
 
   private:
+    QList<qint64> pendingSelection_; // asked for, not yet listed
     void onItemChanged(QTableWidgetItem* item);
     void showListing(const Listing& listing);
     void poll();
