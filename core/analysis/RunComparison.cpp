@@ -57,9 +57,48 @@ std::vector<ConfigDiffRow> configTable(const std::vector<RunRecord>& runs, bool 
     return rows;
 }
 
+namespace {
+
+// "1-3, 5": sorted whole numbers with their runs folded.
+std::string foldedList(std::vector<long long> v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    std::string out;
+    for (std::size_t i = 0; i < v.size();) {
+        std::size_t j = i;
+        while (j + 1 < v.size() && v[j + 1] == v[j] + 1)
+            ++j;
+        out += (out.empty() ? "" : ", ") + std::to_string(v[i]) +
+               (j > i ? (j == i + 1 ? ", " : "-") + std::to_string(v[j]) : "");
+        i = j + 1;
+    }
+    return out;
+}
+
+// A seed group named by what it shares that sets it apart from the other groups ("α 0.1,
+// experts 8"), then its seeds ("seeds 1-3").
+std::string seedGroupLabel(const std::map<std::string, std::string>& shared,
+                           const std::set<std::string>& differing,
+                           const std::vector<long long>& seeds) {
+    std::string out;
+    for (const auto& field : differing) {
+        const auto it = shared.find(field);
+        const std::string value = it == shared.end() ? "-" : it->second;
+        const std::string name =
+            field == "loss.alpha" ? "\u03b1" : field.substr(field.rfind('.') + 1);
+        out += (out.empty() ? "" : ", ") + name + " " + value;
+    }
+    return out + (out.empty() ? "" : ", ") + (seeds.size() == 1 ? "seed " : "seeds ") +
+           foldedList(seeds);
+}
+
+} // namespace
+
 std::vector<RunGroup> groupRuns(const std::vector<RunRecord>& runs, const std::string& field) {
     std::vector<RunGroup> groups;
     std::map<std::string, std::size_t> index;
+    std::vector<std::map<std::string, std::string>> shared; // each group's settings, seed left out
+    std::vector<std::vector<long long>> seeds;
     for (std::size_t i = 0; i < runs.size(); ++i) {
         auto flat = flatConfigOf(runs[i]);
         std::string key;
@@ -69,15 +108,30 @@ std::vector<RunGroup> groupRuns(const std::vector<RunRecord>& runs, const std::s
             flat.erase("name");
             for (const auto& [k, v] : flat)
                 key += k + "=" + v + "\n";
-            label = runs[i].name.empty() ? "run " + std::to_string(runs[i].id) : runs[i].name;
         } else {
             auto it = flat.find(field);
             key = it == flat.end() ? "(none)" : it->second;
             label = field + " = " + key;
         }
         auto [it, added] = index.emplace(key, groups.size());
-        if (added) groups.push_back({label, {}});
+        if (added) {
+            groups.push_back({label, {}});
+            shared.push_back(flat);
+            seeds.emplace_back();
+        }
         groups[it->second].members.push_back(i);
+        seeds[it->second].push_back(runs[i].seed);
+    }
+    if (field == "all but seed") {
+        std::set<std::string> differing; // the settings whose value is not the same in every group
+        for (const auto& g : shared)
+            for (const auto& [k, v] : g)
+                for (const auto& other : shared) {
+                    const auto o = other.find(k);
+                    if (o == other.end() || o->second != v) differing.insert(k);
+                }
+        for (std::size_t g = 0; g < groups.size(); ++g)
+            groups[g].label = seedGroupLabel(shared[g], differing, seeds[g]);
     }
     return groups;
 }

@@ -25,7 +25,8 @@ std::vector<ConfigDiffRow> configTable(const std::vector<RunRecord>& runs, bool 
 
 // Runs grouped by the value of one config field ("loss.alpha"), or by everything but the seed
 // (field "all but seed": runs that differ only in seed share a group). Groups keep the runs'
-// order; each group's label is the field's value (or the first run's name).
+// order; each group's label is the field's value, or for seed groups what the group shares that
+// sets it apart and its seeds ("\u03b1 0.1, seeds 1-3").
 struct RunGroup {
     std::string label;
     std::vector<std::size_t> members; // indices into the runs given

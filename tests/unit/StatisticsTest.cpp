@@ -109,6 +109,12 @@ TEST(RunComparison, GroupsByAFieldAndByEverythingButTheSeed) {
     auto bySeed = groupRuns(runs, "all but seed");
     ASSERT_EQ(bySeed.size(), 2u) << "runs 1 and 3 differ only in the seed, as do 2 and 4";
     EXPECT_EQ(bySeed[1].members, (std::vector<std::size_t>{1, 3}));
+    EXPECT_EQ(bySeed[0].label, "\u03b1 0.0, seeds 1, 2")
+        << "named by what it shares, and its seeds";
+    std::vector<RunRecord> more{run(1, 0.1, 1, 0.8), run(2, 0.1, 2, 0.8), run(3, 0.1, 3, 0.8),
+                                run(4, 0.1, 5, 0.8)};
+    EXPECT_EQ(groupRuns(more, "all but seed").at(0).label, "seeds 1-3, 5")
+        << "nothing sets it apart";
 }
 
 namespace {
