@@ -2,6 +2,10 @@
 // The plots' bounded memory: a long series is halved into means of neighbours, by hand.
 
 #include "plots/BoundedSeries.h"
+#include "plots/PlotStyle.h"
+
+#include <QTest>
+#include <qcustomplot.h>
 
 #include <gtest/gtest.h>
 
@@ -38,4 +42,36 @@ TEST(BoundedSeries, MemoryStaysBoundedForAMillionPoints) {
     EXPECT_GE(s.size(), 500u);
     for (double v : s.values())
         EXPECT_DOUBLE_EQ(v, 1.0);
+}
+
+// Every plot's legend: a click on an entry hides its curve and a second shows it again; the
+// legend moves to the corner with the fewest points under it.
+TEST(PlotLegend, AClickHidesItsCurveAndTheLegendAvoidsTheData) {
+    QCustomPlot plot;
+    plot.resize(500, 400);
+    mode::stylePlot(&plot);
+    auto* rising = plot.addGraph();
+    rising->setName("rising");
+    QVector<double> x, y;
+    for (int i = 0; i <= 100; ++i) { // a dense cloud in the top right of the plot
+        x << 80 + i * 0.2;
+        y << 80 + (i % 10) * 2;
+    }
+    x << 0;
+    y << 0;
+    rising->setData(x, y);
+    plot.xAxis->setRange(0, 100);
+    plot.yAxis->setRange(0, 100);
+    plot.show();
+    plot.replot();
+    plot.replot(); // the second lays the legend out where the first chose
+    EXPECT_NE(plot.axisRect()->insetLayout()->insetAlignment(0), Qt::AlignTop | Qt::AlignRight)
+        << "the data fill the top right";
+    EXPECT_EQ(mode::emptiestCorner(&plot), plot.axisRect()->insetLayout()->insetAlignment(0));
+
+    const QPoint entry = plot.legend->item(0)->rect().center();
+    QTest::mouseClick(&plot, Qt::LeftButton, Qt::NoModifier, entry);
+    EXPECT_FALSE(rising->visible()) << "hidden by a click on its legend entry";
+    QTest::mouseClick(&plot, Qt::LeftButton, Qt::NoModifier, entry);
+    EXPECT_TRUE(rising->visible()) << "shown again";
 }

@@ -3,6 +3,8 @@
 
 #include <qcustomplot.h>
 
+#include <algorithm>
+
 namespace mode {
 
 QColor seriesColor(int index) {
@@ -11,6 +13,44 @@ QColor seriesColor(int index) {
         QColor(148, 103, 189), QColor(140, 86, 75),  QColor(227, 119, 194), QColor(127, 127, 127),
         QColor(188, 189, 34),  QColor(23, 190, 207)};
     return colors[((index % 10) + 10) % 10];
+}
+
+Qt::Alignment emptiestCorner(QCustomPlot* plot) {
+    const QRect area = plot->axisRect()->rect();
+    const QSize legend = plot->legend->outerRect().size();
+    const Qt::Alignment corners[] = {Qt::AlignTop | Qt::AlignRight, Qt::AlignTop | Qt::AlignLeft,
+                                     Qt::AlignBottom | Qt::AlignRight,
+                                     Qt::AlignBottom | Qt::AlignLeft};
+    int fewest = -1;
+    Qt::Alignment best = corners[0];
+    for (const Qt::Alignment corner : corners) {
+        const int x = corner & Qt::AlignLeft ? area.left() : area.right() - legend.width();
+        const int y = corner & Qt::AlignTop ? area.top() : area.bottom() - legend.height();
+        const QRect under(x, y, legend.width(), legend.height());
+        int points = 0;
+        for (int g = 0; g < plot->graphCount(); ++g) {
+            QCPGraph* graph = plot->graph(g);
+            if (!graph->visible()) continue;
+            const int n = graph->dataCount();
+            const int stride = std::max(1, n / 2000); // a bounded cost per repaint
+            for (int i = 0; i < n; i += stride) {
+                const auto it = graph->data()->at(i);
+                const QPointF p(graph->keyAxis()->coordToPixel(it->key),
+                                graph->valueAxis()->coordToPixel(it->value));
+                if (under.contains(p.toPoint())) ++points;
+            }
+        }
+        if (fewest < 0 || points < fewest) {
+            fewest = points;
+            best = corner;
+        }
+    }
+    return best;
+}
+
+void placeLegendInEmptiestCorner(QCustomPlot* plot) {
+    if (!plot->legend->visible() || plot->graphCount() == 0) return;
+    plot->axisRect()->insetLayout()->setInsetAlignment(0, emptiestCorner(plot));
 }
 
 void stylePlot(QCustomPlot* plot, bool withLegend) {
@@ -35,6 +75,21 @@ void stylePlot(QCustomPlot* plot, bool withLegend) {
         plot->legend->setTextColor(fg);
         plot->legend->setBorderPen(QPen(grid));
         plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+        // A click on a legend entry hides its curve (and shows it again); the entry greys out.
+        QObject::connect(plot, &QCustomPlot::legendClick, plot,
+                         [plot, fg](QCPLegend*, QCPAbstractLegendItem* item, QMouseEvent*) {
+                             auto* entry = qobject_cast<QCPPlottableLegendItem*>(item);
+                             if (!entry) return;
+                             QCPAbstractPlottable* curve = entry->plottable();
+                             curve->setVisible(!curve->visible());
+                             QColor text = fg;
+                             if (!curve->visible()) text.setAlphaF(0.35);
+                             entry->setTextColor(text);
+                             plot->replot(QCustomPlot::rpQueuedReplot);
+                         });
+        // The legend sits in the corner with the fewest data points under it.
+        QObject::connect(plot, &QCustomPlot::beforeReplot, plot,
+                         [plot] { placeLegendInEmptiestCorner(plot); });
     }
     QObject::connect(plot, &QCustomPlot::mouseDoubleClick, plot,
                      [plot](QMouseEvent*) { fitPlot(plot); });
