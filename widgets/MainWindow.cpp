@@ -101,6 +101,9 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     scroll->setWidget(panel_);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setObjectName("experimentScroll");
+    // The form fits its column (narrow combo boxes, wrapped texts): it scrolls down, never across.
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     leftLayout->addWidget(scroll, 1);
     whyDisabled_ = new QLabel;
     whyDisabled_->setObjectName("whyDisabled");

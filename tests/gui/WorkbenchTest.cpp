@@ -27,6 +27,7 @@
 #include <QLineEdit>
 #include <QMimeData>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSettings>
 #include <QSpinBox>
 #include <QSplitter>
@@ -590,6 +591,19 @@ TEST(Workbench, TheRunTableShowsEightRowsAt1920x1080) {
     const int rowHeight = table->verticalHeader()->defaultSectionSize();
     EXPECT_GE(table->viewport()->height() / rowHeight, 8)
         << "viewport " << table->viewport()->height() << " px, rows of " << rowHeight << " px";
+}
+
+// The form fits its column at 1366x768: it scrolls down, never across, and nothing in it is
+// wider than the column.
+TEST(Workbench, TheFormFitsItsColumnAt1366x768) {
+    Workbench w;
+    w.window.resize(1366, 740);
+    QTest::qWait(50);
+    auto* scroll = w.window.findChild<QScrollArea*>("experimentScroll");
+    ASSERT_NE(scroll, nullptr);
+    EXPECT_EQ(scroll->horizontalScrollBarPolicy(), Qt::ScrollBarAlwaysOff);
+    EXPECT_LE(w.window.experimentPanel()->minimumSizeHint().width(), scroll->viewport()->width())
+        << "the form needs more than its column: it would be cut at the right edge";
 }
 
 // The form is made from the settings table: every setting with a label has its field, with the

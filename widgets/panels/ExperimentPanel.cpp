@@ -40,6 +40,13 @@ int alphaToSlider(double a) {
     const double t = (std::log10(a) - kLogMin) / (kLogMax - kLogMin);
     return std::clamp(1 + static_cast<int>(std::lround(t * (kSliderSteps - 1))), 1, kSliderSteps);
 }
+
+// A combo box as narrow as the form's column allows: its long choice labels are shown in the
+// open list (and the tooltip), not by widening the whole form.
+void fitToColumn(QComboBox* box) {
+    box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    box->setMinimumContentsLength(12);
+}
 } // namespace
 
 // A number box that shows 0.003, not 0.003000.
@@ -63,6 +70,7 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
 
     dataset_ = new QComboBox(this);
     dataset_->setObjectName("dataset");
+    fitToColumn(dataset_);
     for (const auto& b : builtinDatasets())
         dataset_->addItem(tr("%1 (built-in)").arg(QString::fromStdString(b)),
                           QString::fromStdString("builtin:" + b));
@@ -76,10 +84,12 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
     form_->addRow(QString(), preview_);
     target_ = new QComboBox(this);
     target_->setObjectName("target");
+    fitToColumn(target_);
     addRow(tr("Target column"), target_, "data.target",
            QString::fromStdString(findSetting("data.target")->fullHelp()));
     subtask_ = new QComboBox(this);
     subtask_->setObjectName("subtaskColumn");
+    fitToColumn(subtask_);
     addRow(tr("Sub-task column"), subtask_, "data.subtask_column",
            QString::fromStdString(findSetting("data.subtask_column")->fullHelp()));
 
@@ -181,6 +191,7 @@ QWidget* ExperimentPanel::makeEditor(const Setting& s) {
                 box->addItem(QString::fromStdString(c.label), QString::fromStdString(c.name));
         }
         connect(box, &QComboBox::currentIndexChanged, this, &ExperimentPanel::refresh);
+        fitToColumn(box);
         w = box;
         break;
     }
