@@ -10,12 +10,6 @@ namespace mode {
 
 using json = nlohmann::json;
 
-namespace {
-template <typename T> json opt(const std::optional<T>& v) {
-    return v ? json(*v) : json(nullptr);
-}
-} // namespace
-
 json runResultJson(const ExperimentConfig& c, const RunStart& s, const RunResult& r,
                    const json& runId) {
     const EpochMetrics* f = r.final ? &*r.final : nullptr;
@@ -39,9 +33,9 @@ json runResultJson(const ExperimentConfig& c, const RunStart& s, const RunResult
            {"test_accuracy", f && cls ? json(f->testAccuracy) : json(nullptr)},
            {"val_accuracy", f && cls ? json(f->valAccuracy) : json(nullptr)},
            {"test_loss", f ? json(f->testLoss) : json(nullptr)},
-           {"test_rmse", f ? opt(f->testRmse) : json(nullptr)},
-           {"test_r2", f ? opt(f->testR2) : json(nullptr)},
-           {"gate_routing_accuracy", f ? opt(f->gateRoutingAccuracy) : json(nullptr)},
+           {"test_rmse", f ? jsonOrNull(f->testRmse) : json(nullptr)},
+           {"test_r2", f ? jsonOrNull(f->testR2) : json(nullptr)},
+           {"gate_routing_accuracy", f ? jsonOrNull(f->gateRoutingAccuracy) : json(nullptr)},
            {"gate_entropy", f ? json(f->gateEntropy) : json(nullptr)},
            {"expert_similarity", f ? json(f->expertSimilarity) : json(nullptr)},
            {"experts", f ? expertsJson(f->experts) : json::array()},

@@ -30,10 +30,6 @@ std::string formatTime(double unixSeconds, bool utc, const char* format) {
     return buf;
 }
 
-template <typename T> json opt(const std::optional<T>& v) {
-    return v ? json(*v) : json(nullptr);
-}
-
 // A CSV field: numbers with full precision, NaN and missing as empty.
 template <typename T> std::string num(const T& v) {
     return formatField(v);
@@ -75,10 +71,10 @@ json runRecordJson(const RunRecord& r) {
             {"gate", r.gate},
             {"seed", r.seed},
             {"device", r.device},
-            {"test_accuracy", opt(r.testAccuracy)},
-            {"val_accuracy", opt(r.valAccuracy)},
-            {"best_val_accuracy", opt(r.bestValAccuracy)},
-            {"gate_routing_accuracy", opt(r.gateRoutingAccuracy)},
+            {"test_accuracy", jsonOrNull(r.testAccuracy)},
+            {"val_accuracy", jsonOrNull(r.valAccuracy)},
+            {"best_val_accuracy", jsonOrNull(r.bestValAccuracy)},
+            {"gate_routing_accuracy", jsonOrNull(r.gateRoutingAccuracy)},
             {"epochs_completed", r.epochsCompleted},
             {"epochs", r.start.epochs},
             {"steps", r.steps},

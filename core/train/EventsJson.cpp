@@ -11,12 +11,6 @@ namespace mode {
 
 using json = nlohmann::json;
 
-namespace {
-template <typename T> json opt(const std::optional<T>& v) {
-    return v ? json(*v) : json(nullptr);
-}
-} // namespace
-
 json routingJson(const RoutingMatrix& m) {
     return {{"rows", m.rowNames},
             {"experts", m.experts},
@@ -45,8 +39,8 @@ json expertsJson(const std::vector<ExpertMetrics>& experts) {
     for (const auto& e : experts)
         a.push_back({{"expert", e.expert},
                      {"allocated", e.allocated},
-                     {"probing_accuracy", opt(e.probingAccuracy)},
-                     {"probing_error", opt(e.probingError)},
+                     {"probing_accuracy", jsonOrNull(e.probingAccuracy)},
+                     {"probing_error", jsonOrNull(e.probingError)},
                      {"load", e.load},
                      {"share", e.share},
                      {"similarity", e.similarity}});

@@ -7,9 +7,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <vector>
 
 namespace mode {
+
+// A value that may be missing: the value, or null.
+template <typename T> nlohmann::json jsonOrNull(const std::optional<T>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
 
 nlohmann::json epochMetricsJson(const EpochMetrics& m);
 nlohmann::json routingJson(const RoutingMatrix& m);
