@@ -119,12 +119,12 @@ void exportRunCsv(const RunStore& store, std::int64_t id, std::ostream& out) {
     for (const auto& e : epochs)
         atStep[e.step] = &e;
     std::vector<std::string> header{"step", "epoch", "wall_seconds"};
-    for (const auto& n : stepMetricNames())
-        header.push_back(n);
-    for (const auto& n : epochMetricNames())
-        header.push_back(n);
+    for (const auto& m : stepMetrics())
+        header.push_back(m.name);
+    for (const auto& m : epochMetrics())
+        header.push_back(m.name);
     writeCsvRow(out, header);
-    const std::size_t epochCols = epochMetricNames().size();
+    const std::size_t epochCols = epochMetrics().size();
     for (const auto& s : steps) {
         std::vector<std::string> row{std::to_string(s.step), std::to_string(s.epoch),
                                      num(s.wallSeconds)};
@@ -147,8 +147,8 @@ void exportEpochsCsv(const RunStore& store, std::int64_t id, std::ostream& out) 
     for (const auto& e : epochs)
         experts = std::max(experts, e.experts.size());
     std::vector<std::string> header{"epoch", "step", "wall_seconds"};
-    for (const auto& n : epochMetricNames())
-        header.push_back(n);
+    for (const auto& m : epochMetrics())
+        header.push_back(m.name);
     for (std::size_t i = 0; i < experts; ++i)
         for (const char* m :
              {"allocated", "probing_accuracy", "probing_error", "load", "share", "similarity"})

@@ -234,18 +234,6 @@ const char* kRunColumns =
 const char* runStoreSchemaV1() {
     return kSchemaV1;
 }
-std::vector<std::string> stepMetricNames() {
-    std::vector<std::string> n;
-    for (const auto& m : stepMetrics())
-        n.push_back(m.name);
-    return n;
-}
-std::vector<std::string> epochMetricNames() {
-    std::vector<std::string> n;
-    for (const auto& m : epochMetrics())
-        n.push_back(m.name);
-    return n;
-}
 
 ExperimentConfig RunRecord::config() const {
     return ExperimentConfig::fromJson(json::parse(configJson), "stored run");
@@ -1007,8 +995,8 @@ RunStore::series(const std::vector<std::int64_t>& runs, const std::string& metri
                                         [&](const EpochMetric* m) { return m->name == metric; });
     if (!stepLevel && !epochLevel) {
         std::string known;
-        for (const auto& n : stepMetricNames())
-            known += " " + n;
+        for (const auto& m : stepMetrics())
+            known += " " + m.name;
         for (const auto* m : d_->epochColumns)
             known += " " + m->name;
         throw RunStoreError("unknown metric '" + metric + "'; known:" + known);

@@ -76,11 +76,6 @@ struct SeriesPoint {
     double step = 0, epoch = 0, wallSeconds = 0, value = 0;
 };
 
-// The metrics a series can be loaded for (step-level and epoch-level): the names of the metric
-// catalog (train/Metrics.h).
-std::vector<std::string> stepMetricNames();  // loss, task_loss, distill_loss, ...
-std::vector<std::string> epochMetricNames(); // train_loss, val_accuracy, test_accuracy, ...
-
 class RunStore {
   public:
     enum class Mode { ReadWrite, ReadOnly };
@@ -130,7 +125,7 @@ class RunStore {
     std::optional<Checkpoint> checkpoint(std::int64_t run, bool withState = true) const;
     // One metric of many runs, read in one snapshot. maxPoints > 0 downsamples each series to
     // at most that many points: means over equal ranges of steps (epochs for epoch metrics).
-    // Unknown metric: RunStoreError.
+    // The metric is a name of the catalog (train/Metrics.h); an unknown one: RunStoreError.
     std::map<std::int64_t, std::vector<SeriesPoint>> series(const std::vector<std::int64_t>& runs,
                                                             const std::string& metric,
                                                             int maxPoints = 0) const;
