@@ -212,8 +212,14 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     connect(&session_, &TrainingSession::epochArrived, this, &MainWindow::onEpoch);
     connect(&session_, &TrainingSession::runEnded, this, &MainWindow::onRunEnded);
     connect(&session_, &TrainingSession::runFailedToStart, this, &MainWindow::onRunFailedToStart);
+    connect(&session_, &TrainingSession::dataLoading, this, &MainWindow::onDataLoading);
+    connect(&session_, &TrainingSession::stoppedWhileLoading, this,
+            &MainWindow::onStoppedWhileLoading);
     connect(&session_, &TrainingSession::pausedChanged, this, [this](bool) { updateButtons(); });
     connect(history_, &RunBrowser::runActivated, this, &MainWindow::openStoredRun);
+    connect(&follower_, &StoredRunFollower::opened, this, &MainWindow::onStoredRunOpened);
+    connect(&follower_, &StoredRunFollower::grew, this, &MainWindow::onStoredRunGrew);
+    connect(&follower_, &StoredRunFollower::failed, this, &MainWindow::onStoredRunFailed);
     connect(history_, &RunBrowser::compareRequested, this, &MainWindow::compareRuns);
     connect(history_, &RunBrowser::storeError, this,
             [this](const QString& m) { showMessage(m, true); });
@@ -363,6 +369,7 @@ void MainWindow::clearViews() {
 bool MainWindow::startRun() {
     if (session_.isRunning() || !panel_->isValid()) return false;
     showMessage({}, false);
+    follower_.forget();
     clearViews();
     views_->setCurrentIndex(0);
     const auto c = panel_->config();
@@ -488,6 +495,19 @@ void MainWindow::onRunFailedToStart(const QString& message) {
     updateButtons();
 }
 
+void MainWindow::onDataLoading(qint64 done, qint64 total) {
+    if (state_->text() == tr("stopping")) return;
+    state_->setText(QString::fromStdString(
+        formatLoadProgress("the data", static_cast<double>(done), static_cast<double>(total))));
+}
+
+void MainWindow::onStoppedWhileLoading(const QString& message) {
+    title_->setText(tr("Stopped while the data loaded."));
+    state_->setText(tr("ready"));
+    showMessage(tr("%1. Nothing was stored.").arg(message), false);
+    updateButtons();
+}
+
 bool MainWindow::openReport(const QString& path) {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly | QIODevice::Text)) {
@@ -516,82 +536,110 @@ bool MainWindow::openStoredRun(qint64 id) {
         showMessage(tr("A run is training: stop it before opening another one."), false);
         return false;
     }
-    try {
-        RunStore store(storePath_.toStdString(), RunStore::Mode::ReadOnly);
-        const RunRecord r = store.run(id);
-        showHistory(store, id);
-        try {
-            ExperimentConfig again = r.config(); // ready to run again or vary: under its own name
-            again.name.clear();
-            panel_->setConfig(again);
-        } catch (const std::exception&) {
-            // A config of an older version: the views still show the run.
-        }
-        shownRunId_ = id;
-        history_->selectRuns({id});
-        views_->setCurrentIndex(0);
-        title_->setText(describeRun(
-            id, QString::fromStdString(r.dataset), r.experts, r.alpha,
-            tr("stored: %1, %2/%3 epochs%4")
-                .arg(QString::fromStdString(toString(r.status)))
-                .arg(r.epochsCompleted)
-                .arg(r.start.epochs)
-                .arg(r.name.empty()
-                         ? QString()
-                         : ", \"" + QString::fromStdString(r.name).toHtmlEscaped() + "\"")));
-        showMessage(r.message.empty() ? QString() : QString::fromStdString(r.message),
-                    r.status != RunStatus::Finished && r.status != RunStatus::Stopped);
-        state_->setText(tr("showing stored run %1").arg(id));
-        epochProgress_->setRange(0, std::max(1, r.start.epochs));
-        epochProgress_->setValue(r.epochsCompleted);
-        resumableRunId_ = canResume(r) ? id : -1;
-        updateButtons();
-        return true;
-    } catch (const std::exception& e) {
-        showMessage(QString::fromStdString(e.what()), true);
-        return false;
-    }
+    state_->setText(tr("reading stored run %1").arg(id));
+    follower_.follow(storePath_, id);
+    return true;
 }
 
-void MainWindow::showHistory(const RunStore& store, qint64 id, int maxEpoch, std::int64_t maxStep) {
-    const RunRecord r = store.run(id);
-    auto steps = store.steps(id);
-    auto epochs = store.epochs(id);
-    if (maxStep > 0)
-        steps.erase(std::remove_if(steps.begin(), steps.end(),
-                                   [&](const auto& m) { return m.step > maxStep; }),
-                    steps.end());
-    if (maxEpoch > 0)
-        epochs.erase(std::remove_if(epochs.begin(), epochs.end(),
-                                    [&](const auto& e) { return e.epoch > maxEpoch; }),
-                     epochs.end());
-    clearViews();
-    accuracy_->setClassification(r.start.classification);
-    experts_->setClassification(r.start.classification);
-    if (!steps.empty()) loss_->addSteps(steps);
-    for (const auto& e : epochs) {
+void MainWindow::onStoredRunFailed(const QString& message) {
+    showMessage(message, true);
+    state_->setText(tr("ready"));
+    emit storedRunShown(follower_.runId(), false);
+}
+
+void MainWindow::onStoredRunOpened(const StoredRunUpdate& whole) {
+    if (session_.isRunning()) return; // a run started while the store was read
+    shown_ = whole;
+    const RunRecord& r = shown_.record;
+    showHistory();
+    try {
+        ExperimentConfig again = r.config(); // ready to run again or vary: under its own name
+        again.name.clear();
+        panel_->setConfig(again);
+    } catch (const std::exception&) {
+        // A config of an older version: the views still show the run.
+    }
+    shownRunId_ = whole.id;
+    history_->selectRuns({whole.id});
+    views_->setCurrentIndex(0);
+    describeStoredRun(r);
+    showMessage(r.message.empty() ? QString() : QString::fromStdString(r.message),
+                r.status != RunStatus::Finished && r.status != RunStatus::Stopped);
+    emit storedRunShown(whole.id, true);
+}
+
+// What another process added to the stored run on show: onto the plots as it comes.
+void MainWindow::onStoredRunGrew(const StoredRunUpdate& added) {
+    if (session_.isRunning() || added.id != shownRunId_) return;
+    shown_.record = added.record;
+    shown_.checkpointEpoch = added.checkpointEpoch;
+    shown_.checkpointStep = added.checkpointStep;
+    shown_.steps.insert(shown_.steps.end(), added.steps.begin(), added.steps.end());
+    shown_.epochs.insert(shown_.epochs.end(), added.epochs.begin(), added.epochs.end());
+    if (!added.steps.empty()) loss_->addSteps(added.steps);
+    for (const auto& e : added.epochs) {
         loss_->addEpoch(e);
         accuracy_->addEpoch(e);
         heatmap_->addEpoch(e);
     }
-    if (!epochs.empty()) experts_->showEpoch(epochs.back());
+    if (!added.epochs.empty()) experts_->showEpoch(added.epochs.back());
+    describeStoredRun(added.record);
+    if (added.record.status != RunStatus::Running)
+        showMessage(added.record.message.empty() ? QString()
+                                                 : QString::fromStdString(added.record.message),
+                    added.record.status != RunStatus::Finished &&
+                        added.record.status != RunStatus::Stopped);
+}
+
+void MainWindow::describeStoredRun(const RunRecord& r) {
+    const bool live = r.status == RunStatus::Running;
+    title_->setText(describeRun(
+        r.id, QString::fromStdString(r.dataset), r.experts, r.alpha,
+        tr("%1: %2, %3/%4 epochs%5")
+            .arg(live ? tr("followed live") : tr("stored"))
+            .arg(QString::fromStdString(toString(r.status)))
+            .arg(r.epochsCompleted)
+            .arg(r.start.epochs)
+            .arg(r.name.empty() ? QString()
+                                : ", \"" + QString::fromStdString(r.name).toHtmlEscaped() + "\"")));
+    state_->setText(live ? tr("following run %1, trained by another process").arg(r.id)
+                         : tr("showing stored run %1").arg(r.id));
+    epochProgress_->setRange(0, std::max(1, r.start.epochs));
+    epochProgress_->setValue(r.epochsCompleted);
+    resumableRunId_ = canResume(r) ? r.id : -1;
+    updateButtons();
+}
+
+void MainWindow::showHistory(int maxEpoch, std::int64_t maxStep) {
+    std::vector<StepMetrics> steps;
+    for (const auto& m : shown_.steps)
+        if (maxStep <= 0 || m.step <= maxStep) steps.push_back(m);
+    clearViews();
+    accuracy_->setClassification(shown_.record.start.classification);
+    experts_->setClassification(shown_.record.start.classification);
+    if (!steps.empty()) loss_->addSteps(steps);
+    const EpochMetrics* last = nullptr;
+    for (const auto& e : shown_.epochs) {
+        if (maxEpoch > 0 && e.epoch > maxEpoch) continue;
+        loss_->addEpoch(e);
+        accuracy_->addEpoch(e);
+        heatmap_->addEpoch(e);
+        last = &e;
+    }
+    if (last) experts_->showEpoch(*last);
 }
 
 bool MainWindow::resumeStoredRun() {
-    if (session_.isRunning() || resumableRunId_ <= 0) return false;
+    if (session_.isRunning() || resumableRunId_ <= 0 || resumableRunId_ != shown_.id) return false;
     const qint64 id = resumableRunId_;
-    try {
-        RunStore store(storePath_.toStdString(), RunStore::Mode::ReadOnly);
-        // Where the checkpoint is, without its archive: the worker reads that (and says what
-        // stops a resume, if anything does).
-        const auto at = store.checkpoint(id, /*withState=*/false);
-        if (!at)
-            throw RunStoreError("run " + std::to_string(id) + " has no checkpoint to resume from");
-        showHistory(store, id, at->epoch, at->step); // what the resumed run keeps
-    } catch (const std::exception& e) {
-        showMessage(QString::fromStdString(e.what()), true);
+    follower_.forget();
+    // The history the resumed run keeps: up to its checkpoint (the worker reads the checkpoint
+    // itself and says what stops a resume, if anything does).
+    if (shown_.checkpointEpoch <= 0) {
+        showMessage(tr("Run %1 has no checkpoint to resume from.").arg(id), true);
         return false;
     }
+    showHistory(shown_.checkpointEpoch, shown_.checkpointStep);
     showMessage({}, false);
     views_->setCurrentIndex(0);
     if (!session_.continueRun(id, storePath_)) return false;

@@ -3,6 +3,7 @@
 // The workbench window: the experiment on the left, the live (or stored) run on the right —
 // loss and accuracy curves, routing heatmap, experts — and the run history below.
 
+#include "session/StoredRunFollower.h"
 #include "session/TrainingSession.h"
 #include "train/TrainingEvents.h"
 
@@ -56,6 +57,8 @@ class MainWindow : public QMainWindow {
     bool startRun();
     void pauseOrResume();
     void stopRun();
+    // Shows stored run `id`, read in the background (storedRunShown when it is on show), and
+    // follows it while another process trains it.
     bool openStoredRun(qint64 id);
     // Continues the stored run on show (stopped, interrupted or failed, with a checkpoint) from
     // its last checkpoint: the plots keep its history up to there and go on live.
@@ -78,6 +81,8 @@ class MainWindow : public QMainWindow {
   signals:
     void epochShown(int epoch);
     void runFinished(const mode::RunResult& result, qint64 runId);
+    // openStoredRun's read ended: the run is on show (ok), or the message bar says why not.
+    void storedRunShown(qint64 id, bool ok);
 
   protected:
     void closeEvent(QCloseEvent* event) override;
@@ -89,8 +94,12 @@ class MainWindow : public QMainWindow {
     void fitToScreen();
     void buildMenus();
     void clearViews();
-    // Fills the views with a stored run's history, up to an epoch and step (0: all).
-    void showHistory(const RunStore& store, qint64 id, int maxEpoch = 0, std::int64_t maxStep = 0);
+    // Fills the views with the stored run on show (shown_), up to an epoch and step (0: all).
+    void showHistory(int maxEpoch = 0, std::int64_t maxStep = 0);
+    void onStoredRunOpened(const StoredRunUpdate& whole);
+    void onStoredRunGrew(const StoredRunUpdate& added);
+    void onStoredRunFailed(const QString& message);
+    void describeStoredRun(const RunRecord& r);
     void showMessage(const QString& text, bool error);
     void updateButtons();
     void onRunStarted(const RunStart& start, qint64 runId);
@@ -98,6 +107,8 @@ class MainWindow : public QMainWindow {
     void onEpoch(const EpochMetrics& epoch);
     void onRunEnded(const RunResult& result, qint64 runId);
     void onRunFailedToStart(const QString& message);
+    void onDataLoading(qint64 done, qint64 total);
+    void onStoppedWhileLoading(const QString& message);
 
     QString storePath_;
     TrainingSession session_;
@@ -129,6 +140,8 @@ class MainWindow : public QMainWindow {
     QAction* stopAction_;
     QAction* resumeRunAction_;
     RunStart liveStart_;
+    StoredRunFollower follower_;
+    StoredRunUpdate shown_; // the stored run on show: everything read of it so far
     qint64 shownRunId_ = -1;
     qint64 resumableRunId_ = -1;    // the stored run on show, if it can be continued
     bool settingsRestored_ = false; // saved on close only then (not for screenshot runs, tests)

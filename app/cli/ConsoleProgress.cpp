@@ -65,6 +65,31 @@ void ConsoleProgress::onEpoch(const EpochMetrics& m) {
     out_ << buf << "\n" << std::flush;
 }
 
+LoadProgressLine::LoadProgressLine(std::ostream& out, bool enabled, bool terminal, std::string what)
+    : out_(out), enabled_(enabled), terminal_(terminal), what_(std::move(what)),
+      start_(std::chrono::steady_clock::now()) {}
+
+bool LoadProgressLine::operator()(std::uint64_t done, std::uint64_t total) {
+    if (!enabled_) return true;
+    const auto now = std::chrono::steady_clock::now();
+    const auto every = terminal_ ? std::chrono::milliseconds(200) : std::chrono::seconds(10);
+    if (now - start_ < std::chrono::seconds(1) || now - lastDraw_ < every) return true;
+    lastDraw_ = now;
+    const std::string text =
+        formatLoadProgress(what_, static_cast<double>(done), static_cast<double>(total));
+    if (terminal_)
+        out_ << "\r\033[K" << text << std::flush;
+    else
+        out_ << text << "\n" << std::flush;
+    shown_ = terminal_;
+    return true;
+}
+
+void LoadProgressLine::finish() {
+    if (shown_) out_ << "\r\033[K" << std::flush;
+    shown_ = false;
+}
+
 void ConsoleProgress::onRunEnd(const RunResult&) {
     if (enabled_) clearBar();
     out_ << std::flush;

@@ -150,8 +150,15 @@ SweepPlan planSweep(const SweepOptions& o) {
     plan.storePath = o.db.empty() ? RunStore::defaultPath() : o.db;
     plan.shard = Shard::parse(o.shardText);
     std::vector<SweepRun> points;
-    Sweep sweep = Sweep::fromFile(o.file);
-    if (sweep.size() >= 100000) // seconds of work: say so
+    // A large grid is seconds of work: say so, and how far it is.
+    Sweep sweep = Sweep::fromFile(o.file, [&](std::size_t done, std::size_t total) {
+        if (total < 100000 || o.quiet) return;
+        if (done == 0)
+            std::cerr << "mode-sweep: checking the " << total << " points of the grid\n";
+        else if (done % 250000 == 0)
+            std::cerr << "mode-sweep: " << done << " of " << total << " points checked\n";
+    });
+    if (sweep.size() >= 100000 && !o.quiet)
         std::cerr << "mode-sweep: " << sweep.size()
                   << " points checked; comparing with the store\n";
     for (const auto& p : sweep.points())

@@ -284,8 +284,12 @@ int train(const ToolOptions& o, Prepared& p) {
     configureThreads(c.train.threads);
     std::unique_ptr<Trainer> trainer;
     try {
-        trainer = p.plan ? resumedTrainer(*p.plan, c.train.threads)
-                         : std::make_unique<Trainer>(c, loadDataset(c.data));
+        LoadProgressLine line(std::cerr, !o.quiet, isTerminal(stderr), c.datasetLabel());
+        const LoadProgress progress = [&line](std::uint64_t done, std::uint64_t total) {
+            return line(done, total);
+        };
+        trainer = p.plan ? resumedTrainer(*p.plan, c.train.threads, progress)
+                         : std::make_unique<Trainer>(c, loadDataset(c.data, progress));
     } catch (const std::exception& e) {
         std::cerr << "mode-train: " << e.what() << "\n";
         return kExitBadInput;
@@ -311,7 +315,11 @@ int train(const ToolOptions& o, Prepared& p) {
     trainer->addObserver(&started);
     std::unique_ptr<RunRecorder> recorder;
     if (p.store) {
-        recorder = std::make_unique<RunRecorder>(*p.store, c, c.name, &trainer->control());
+        RecorderOptions options;
+        // The other ranks wait in a collective while rank 0 waits for a locked store: its wait
+        // ends (and the run stops, stored) well before theirs times out.
+        if (p.dist) options.lockWait = std::min(options.lockWait, p.dist->timeout / 2);
+        recorder = std::make_unique<RunRecorder>(*p.store, c, c.name, &trainer->control(), options);
         if (p.plan) recorder->resumeRun(p.plan->run);
         trainer->addObserver(recorder.get());
     }

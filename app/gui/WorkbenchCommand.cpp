@@ -9,6 +9,7 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QEventLoop>
 #include <QIcon>
 #include <QTimer>
 
@@ -92,9 +93,19 @@ std::optional<int> openNamed(MainWindow& window, const QCommandLineParser& cli, 
         fail(window.message());
         if (shooting) return 2;
     }
-    if (cli.isSet(o.openRun) && !window.openStoredRun(cli.value(o.openRun).toLongLong())) {
-        fail(window.message());
-        if (shooting) return 2;
+    if (cli.isSet(o.openRun)) {
+        // Read in the background: the window goes on drawing while the run is read.
+        bool shown = false;
+        QEventLoop wait;
+        QObject::connect(&window, &MainWindow::storedRunShown, &wait, [&](qint64, bool ok) {
+            shown = ok;
+            wait.quit();
+        });
+        if (window.openStoredRun(cli.value(o.openRun).toLongLong())) wait.exec();
+        if (!shown) {
+            fail(window.message());
+            if (shooting) return 2;
+        }
     }
     if (cli.isSet(o.report) && !window.openReport(cli.value(o.report)))
         return fail(window.message());

@@ -1,72 +1,50 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "data/CsvLoader.h"
 
+#include "data/CsvReader.h"
 #include "util/Utf8.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstdlib>
-#include <cstring>
+#include <deque>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <optional>
-#include <set>
 #include <sstream>
+#include <unordered_map>
 
 namespace mode {
 namespace {
 
 constexpr std::size_t kMaxCategories = 200;
 constexpr std::size_t kMaxClassName = 256;
+constexpr std::size_t kMaxClasses = 1000;
+// Distinct values counted for a target or sub-task column (ids are 16-bit); a feature column's
+// count stops past kMaxCategories.
+constexpr std::size_t kMaxLabelLevels = 65534;
+// What loading costs per byte of file at most: 4 bytes of number and 2 of value id per cell
+// while streaming, then 4 in the feature matrix; a cell takes at least 2 bytes of file ("1,").
+constexpr double kCsvMemoryPerByte = 5;
 
 [[noreturn]] void fail(const std::string& source, std::int64_t line, const std::string& what) {
     throw DataError(source + (line > 0 ? ":" + std::to_string(line) : std::string()) + ": " + what);
 }
 
-std::string quoted(const std::string& s) {
-    std::string v = s.size() > 40 ? s.substr(0, 40) + "..." : s;
+std::string quote(std::string_view s) {
+    std::string v(s.size() > 40 ? std::string(s.substr(0, 40)) + "..." : std::string(s));
     return "'" + v + "'";
 }
 
-// Loading a CSV peaks at about 9 times its size (measured: 1,441 MiB for a 163 MB file).
-constexpr double kCsvMemoryPerByte = 10;
-std::string readWholeFile(const std::string& path) {
-    return readDataFile(path, kCsvMemoryPerByte);
+std::string tooLargeForFloat(double x, const std::string& column) {
+    std::ostringstream value;
+    value << x;
+    return "column '" + column + "': " + value.str() +
+           " is too large for 32-bit training (at most about 3.4e38 in magnitude)";
 }
 
-// Rejects binary files early with the position of the first byte no text file has.
-void requireText(const std::string& text, const std::string& source) {
-    std::int64_t line = 1;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (c == '\n') ++line;
-        if (c < 0x20 && c != '\n' && c != '\r' && c != '\t')
-            fail(source, line,
-                 "binary data (byte 0x" + std::string(1, "0123456789abcdef"[c >> 4]) +
-                     std::string(1, "0123456789abcdef"[c & 15]) + " at offset " +
-                     std::to_string(i) + "): this is not a text CSV file");
-    }
-    requireUtf8Text(text, source);
-}
-
-// A value for the 32-bit tensors: one past float's range would become infinite and the run would
-// "diverge" at its first step, blaming training instead of the cell.
-float toFloat(double x, const std::string& column, const std::string& source, std::int64_t line) {
-    if (std::abs(x) > static_cast<double>(std::numeric_limits<float>::max())) {
-        std::ostringstream value;
-        value << x;
-        fail(source, line,
-             "column '" + column + "': " + value.str() +
-                 " is too large for 32-bit training (at most about 3.4e38 in magnitude)");
-    }
-    return static_cast<float>(x);
-}
-
-std::optional<double> parseNumber(const std::string& s) {
+std::optional<double> parseNumber(std::string_view s) {
     if (s.empty()) return std::nullopt;
     // Digits, sign, point and exponent only: "inf", "nan" and hex floats are text to a user.
     for (char ch : s)
@@ -86,10 +64,11 @@ std::optional<double> parseNumber(const std::string& s) {
 
 // Class names in the order users expect: numerically when every label is a number, else
 // alphabetically.
-std::vector<std::string> orderedLevels(const std::set<std::string>& levels) {
+template <typename Names> std::vector<std::string> orderedLevels(const Names& levels) {
     std::vector<std::string> out(levels.begin(), levels.end());
-    bool numeric = std::all_of(out.begin(), out.end(),
-                               [](const std::string& s) { return parseNumber(s).has_value(); });
+    std::sort(out.begin(), out.end());
+    const bool numeric = std::all_of(
+        out.begin(), out.end(), [](const std::string& s) { return parseNumber(s).has_value(); });
     if (numeric)
         std::stable_sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
             return *parseNumber(a) < *parseNumber(b);
@@ -97,151 +76,154 @@ std::vector<std::string> orderedLevels(const std::set<std::string>& levels) {
     return out;
 }
 
-} // namespace
+// The first cell of a kind that a check may refuse.
+struct FirstCell {
+    std::int64_t row = -1, line = 0;
+    std::string text; // at most 64 bytes of it
+    std::size_t size = 0;
+    bool found() const { return row >= 0; }
+};
 
-bool isMissingCsvValue(const std::string& v) {
-    return v.empty() || v == "?" || v == "NA" || v == "N/A" || v == "NaN" || v == "nan" ||
-           v == "null";
-}
+// One column's cells as they stream in: each as a number (NaN where missing or text) and, while
+// the column has at most `maxDistinct` distinct values, as the id of its text; counts, and the
+// first cell of each kind that may be refused. Without `keepRows` only the counts are kept.
+struct ColumnCells {
+    static constexpr std::uint16_t kNoId = 0xFFFF; // a missing cell
 
-std::vector<CsvRecord> parseCsvRecords(const std::string& input, const std::string& source,
-                                       char delim) {
-    std::vector<CsvRecord> records;
-    std::size_t i = 0;
-    const std::string& t = input;
-    if (t.size() >= 3 && t.compare(0, 3, "\xEF\xBB\xBF") == 0) i = 3; // UTF-8 byte order mark
-    std::int64_t line = 1;
-    std::size_t width = 0; // fields of the last record: the next one most likely has as many
-    while (i < t.size()) {
-        CsvRecord rec;
-        rec.line = line;
-        rec.fields.reserve(width);
-        bool blank = true;
-        for (;;) { // one field per pass
-            std::string field;
-            bool wasQuoted = false;
-            if (i < t.size() && t[i] == '"') {
-                wasQuoted = true;
-                blank = false;
-                const std::int64_t openLine = line;
-                ++i;
-                for (;;) {
-                    if (i >= t.size())
-                        fail(source, openLine,
-                             "a quoted field opened on this line is never closed");
-                    char c = t[i++];
-                    if (c == '"') {
-                        if (i < t.size() && t[i] == '"') {
-                            field += '"';
-                            ++i;
-                            continue;
-                        }
-                        break;
-                    }
-                    if (c == '\n') ++line;
-                    field += c;
-                }
-                while (i < t.size() && (t[i] == ' ' || t[i] == '\t'))
-                    ++i;
-                if (i < t.size() && t[i] != delim && t[i] != '\n' && t[i] != '\r')
-                    fail(source, line,
-                         "unexpected " + quoted(std::string(1, t[i])) +
-                             " after a closing quote (field " +
-                             std::to_string(rec.fields.size() + 1) + ")");
-            } else {
-                // The field in one piece, spaces around it trimmed (no copy per character).
-                std::size_t start = i;
-                while (i < t.size() && t[i] != delim && t[i] != '\n' && t[i] != '\r')
-                    ++i;
-                std::size_t end = i;
-                if (end > start) blank = false; // spaces alone still make a field
-                while (start < end && (t[start] == ' ' || t[start] == '\t'))
-                    ++start;
-                while (end > start && (t[end - 1] == ' ' || t[end - 1] == '\t'))
-                    --end;
-                field.assign(t, start, end - start);
-            }
-            if (!field.empty() || wasQuoted) blank = false;
-            rec.fields.push_back(std::move(field));
-            if (i < t.size() && t[i] == delim) {
-                ++i;
-                blank = false;
-                continue;
-            }
-            // end of record
-            if (i < t.size() && t[i] == '\r') ++i;
-            if (i < t.size() && t[i] == '\n') {
-                ++i;
-                ++line;
-            }
-            break;
-        }
-        width = rec.fields.size();
-        if (!blank) records.push_back(std::move(rec));
+    ColumnCells(std::size_t maxDistinct, bool keepRows)
+        : maxDistinct(std::min(maxDistinct, kMaxLabelLevels)), keepRows(keepRows) {}
+
+    std::size_t maxDistinct;
+    bool keepRows;
+    std::int64_t rows = 0, present = 0, numbers = 0, nonInteger = 0, missing = 0;
+    FirstCell firstText, firstMissing, firstHuge, firstLong;
+    std::vector<float> values;
+    std::vector<std::uint16_t> ids;
+    std::deque<std::string> names; // distinct values (not missing ones), in order of appearance
+    std::vector<std::int64_t> counts;
+    std::unordered_map<std::string_view, std::uint16_t> index; // into names
+    bool overflow = false;
+
+    // The distinct values, or one more than maxDistinct when there are more.
+    std::size_t distinct() const { return overflow ? maxDistinct + 1 : names.size(); }
+    bool allNumbers() const { return numbers == present; }
+
+    void reserve(std::size_t n) {
+        if (!keepRows) return;
+        values.reserve(n);
+        if (!overflow) ids.reserve(n);
     }
-    return records;
-}
 
-namespace {
-// The structure every CSV file must have: a named header of two or more distinct columns, data
-// rows, and as many fields in each row as in the header. Returns the column index by name.
-std::map<std::string, std::size_t> checkCsvShape(const std::vector<CsvRecord>& records,
-                                                 const std::string& source) {
-    // A file of blanks and a byte-order mark only has no records at all.
-    if (records.empty()) fail(source, 0, "the file is empty (expected a header row and data rows)");
-    const auto& header = records.front().fields;
+    void note(FirstCell& cell, std::int64_t row, std::int64_t line, std::string_view v) {
+        if (cell.found()) return;
+        cell.row = row;
+        cell.line = line;
+        cell.text = std::string(v.substr(0, 64));
+        cell.size = v.size();
+    }
+
+    void add(std::string_view v, std::int64_t line) {
+        const std::int64_t row = rows++;
+        if (isMissingCsvValue(v)) {
+            ++missing;
+            note(firstMissing, row, line, v);
+            if (keepRows) {
+                values.push_back(std::numeric_limits<float>::quiet_NaN());
+                if (!overflow) ids.push_back(kNoId);
+            }
+            return;
+        }
+        ++present;
+        float value = std::numeric_limits<float>::quiet_NaN();
+        if (const auto x = parseNumber(v)) {
+            ++numbers;
+            if (*x != std::floor(*x)) ++nonInteger;
+            if (std::abs(*x) > static_cast<double>(std::numeric_limits<float>::max()))
+                note(firstHuge, row, line, v);
+            value = static_cast<float>(*x);
+        } else {
+            note(firstText, row, line, v);
+        }
+        if (v.size() > kMaxClassName) note(firstLong, row, line, v);
+        if (keepRows) values.push_back(value);
+        if (!overflow) intern(v);
+    }
+
+    void intern(std::string_view v) {
+        if (const auto it = index.find(v); it != index.end()) {
+            ++counts[it->second];
+            if (keepRows) ids.push_back(it->second);
+            return;
+        }
+        if (names.size() >= maxDistinct) { // too many to be classes or categories
+            overflow = true;
+            std::vector<std::uint16_t>().swap(ids);
+            index = {};
+            names = {};
+            counts = {};
+            return;
+        }
+        const auto id = static_cast<std::uint16_t>(names.size());
+        index.emplace(names.emplace_back(v), id);
+        counts.push_back(1);
+        if (keepRows) ids.push_back(id);
+    }
+
+    // Each row's value as its index in `ordered` (every distinct value is there); missing: -1.
+    std::vector<std::int64_t> levelIds(const std::vector<std::string>& ordered) const {
+        std::vector<std::int64_t> position(names.size());
+        std::map<std::string_view, std::int64_t> at;
+        for (std::size_t k = 0; k < ordered.size(); ++k)
+            at[ordered[k]] = static_cast<std::int64_t>(k);
+        for (std::size_t k = 0; k < names.size(); ++k)
+            position[k] = at.at(names[k]);
+        std::vector<std::int64_t> out(ids.size());
+        for (std::size_t r = 0; r < ids.size(); ++r)
+            out[r] = ids[r] == kNoId ? -1 : position[ids[r]];
+        return out;
+    }
+};
+
+// A refusal, with the line it is about (0: the whole column).
+struct Problem {
+    std::int64_t line = 0;
+    std::string text;
+};
+
+// The structure every CSV file must have: a named header of two or more distinct columns.
+// Returns the column index by name.
+std::map<std::string, std::size_t> checkHeader(const std::vector<std::string>& header,
+                                               std::int64_t line, const std::string& source) {
     const std::size_t ncol = header.size();
     if (ncol < 2)
-        fail(source, records.front().line,
+        fail(source, line,
              "the header has one column; a dataset needs at least one feature and a target (is the "
              "delimiter a comma?)");
     std::map<std::string, std::size_t> index;
     for (std::size_t c = 0; c < ncol; ++c) {
         if (header[c].empty())
-            fail(source, records.front().line,
-                 "column " + std::to_string(c + 1) + " has no name in the header");
+            fail(source, line, "column " + std::to_string(c + 1) + " has no name in the header");
         if (!index.emplace(header[c], c).second)
-            fail(source, records.front().line,
-                 "the column name " + quoted(header[c]) + " appears twice in the header");
+            fail(source, line,
+                 "the column name " + quote(header[c]) + " appears twice in the header");
     }
-    if (records.size() == 1)
-        fail(source, records.front().line, "the file has a header but no data rows");
-    for (std::size_t r = 1; r < records.size(); ++r)
-        if (records[r].fields.size() != ncol)
-            fail(source, records[r].line,
-                 "ragged row: " + std::to_string(records[r].fields.size()) +
-                     " fields, but the header has " + std::to_string(ncol));
     return index;
 }
-
-// The data rows of a parsed file (record 0 is the header): cell and line by data row number.
-struct CsvTable {
-    const std::vector<CsvRecord>& records;
-    const std::string& source;
-
-    const std::vector<std::string>& header() const { return records.front().fields; }
-    std::int64_t rows() const { return static_cast<std::int64_t>(records.size()) - 1; }
-    const std::string& cell(std::int64_t r, std::size_t c) const {
-        return records[r + 1].fields[c];
-    }
-    std::int64_t lineOf(std::int64_t r) const { return records[r + 1].line; }
-};
 
 // The header columns the options name: the target, the sub-task and those to leave out.
 struct CsvColumnRoles {
     std::size_t target = 0;
     std::optional<std::size_t> subtask;
-    std::set<std::size_t> dropped;
+    std::vector<bool> dropped;
 
     bool isFeature(std::size_t c) const {
-        return !(c == target || (subtask && c == *subtask) || dropped.count(c));
+        return !(c == target || (subtask && c == *subtask) || dropped[c]);
     }
 };
 
-CsvColumnRoles columnRoles(const CsvTable& table, const std::map<std::string, std::size_t>& index,
-                           const CsvOptions& opt) {
-    const auto& header = table.header();
-    const auto& source = table.source;
+CsvColumnRoles columnRoles(const std::vector<std::string>& header,
+                           const std::map<std::string, std::size_t>& index, const CsvOptions& opt,
+                           const std::string& source) {
     auto columnNamed = [&](const std::string& name, const char* what) {
         auto it = index.find(name);
         if (it == index.end()) {
@@ -249,12 +231,13 @@ CsvColumnRoles columnRoles(const CsvTable& table, const std::map<std::string, st
             for (const auto& h : header)
                 all += (all.empty() ? "" : ", ") + h;
             fail(source, 0,
-                 std::string(what) + " column " + quoted(name) +
+                 std::string(what) + " column " + quote(name) +
                      " is not in the header (columns: " + all + ")");
         }
         return it->second;
     };
     CsvColumnRoles roles;
+    roles.dropped.assign(header.size(), false);
     roles.target = opt.target.empty() ? header.size() - 1 : columnNamed(opt.target, "the target");
     if (!opt.subtaskColumn.empty()) {
         roles.subtask = columnNamed(opt.subtaskColumn, "the sub-task");
@@ -262,205 +245,198 @@ CsvColumnRoles columnRoles(const CsvTable& table, const std::map<std::string, st
             fail(source, 0, "the sub-task column cannot also be the target");
     }
     for (const auto& d : opt.dropColumns)
-        roles.dropped.insert(columnNamed(d, "the dropped"));
-    if (roles.dropped.count(roles.target))
-        fail(source, 0, "the target column " + quoted(header[roles.target]) + " cannot be dropped");
+        roles.dropped[columnNamed(d, "the dropped")] = true;
+    if (roles.dropped[roles.target])
+        fail(source, 0, "the target column " + quote(header[roles.target]) + " cannot be dropped");
     return roles;
 }
 
-// What the target column holds, read once to choose between regression and classification.
-struct TargetSurvey {
-    std::size_t numeric = 0, nonInteger = 0;
-    std::set<std::string> levels;
+// A file streamed into columns: the header, then each column's cells (none for dropped ones).
+struct CsvColumns {
+    std::vector<std::string> header;
+    std::int64_t headerLine = 0;
+    std::int64_t rows = 0;
+    std::vector<ColumnCells> cells;
+    std::vector<std::vector<std::string>> head; // the first rows as text, when asked for
 };
 
-TargetSurvey surveyTarget(const CsvTable& table, std::size_t target) {
-    const auto& name = table.header()[target];
-    TargetSurvey survey;
-    for (std::int64_t r = 0; r < table.rows(); ++r) {
-        const auto& v = table.cell(r, target);
-        if (isMissingCsvValue(v))
-            fail(table.source, table.lineOf(r),
-                 "the target " + quoted(name) + " is missing (" + quoted(v) +
-                     "); every row needs a target");
-        // A class name is stored with the run and shown on every plot: a huge one is a wrong
-        // column.
-        if (v.size() > kMaxClassName)
-            fail(table.source, table.lineOf(r),
-                 "the target " + quoted(name) + " has a value of " + std::to_string(v.size()) +
-                     " characters (class names are at most " + std::to_string(kMaxClassName) +
-                     "): is this the right target column?");
-        survey.levels.insert(v);
-        if (auto x = parseNumber(v)) {
-            ++survey.numeric;
-            if (*x != std::floor(*x)) ++survey.nonInteger;
+// Reads the header and checks it; empty files are refused.
+void readHeader(CsvReader& reader, CsvColumns& out) {
+    // Lines of spaces before the header are blank too.
+    do
+        if (!reader.next())
+            fail(reader.source(), 0, "the file is empty (expected a header row and data rows)");
+    while (reader.fields().size() == 1 && reader.fields()[0].empty());
+    out.header.assign(reader.fields().begin(), reader.fields().end());
+    out.headerLine = reader.line();
+}
+
+// Every data row into `out.cells`; `keep(c)` is the distinct values column c counts, 0 to skip it.
+template <typename Keep>
+void readRows(CsvReader& reader, CsvColumns& out, Keep maxDistinct, bool keepRows, int headRows) {
+    const std::size_t ncol = out.header.size();
+    out.cells.reserve(ncol);
+    for (std::size_t c = 0; c < ncol; ++c)
+        out.cells.emplace_back(maxDistinct(c), keepRows);
+    while (reader.next()) {
+        const auto& f = reader.fields();
+        if (f.size() != ncol)
+            fail(reader.source(), reader.line(),
+                 "ragged row: " + std::to_string(f.size()) + " fields, but the header has " +
+                     std::to_string(ncol));
+        if (out.rows < headRows) out.head.emplace_back(f.begin(), f.end());
+        for (std::size_t c = 0; c < ncol; ++c)
+            if (maxDistinct(c) > 0) out.cells[c].add(f[c], reader.line());
+        // Room for the rows still to come, estimated from those read so far.
+        if (++out.rows == 4096 && reader.totalBytes() > 0) {
+            const double perRow = static_cast<double>(reader.bytesRead()) / 4096.0;
+            const auto rows =
+                static_cast<std::size_t>(static_cast<double>(reader.totalBytes()) / perRow * 1.05);
+            for (auto& col : out.cells)
+                col.reserve(rows + 64);
         }
     }
-    return survey;
+    if (out.rows == 0)
+        fail(reader.source(), out.headerLine, "the file has a header but no data rows");
 }
 
-void readRegressionTarget(const CsvTable& table, std::size_t target, Dataset& d) {
-    const auto& name = table.header()[target];
-    d.task = TaskType::Regression;
-    d.values.resize(table.rows());
-    for (std::int64_t r = 0; r < table.rows(); ++r) {
-        auto x = parseNumber(table.cell(r, target));
-        if (!x)
-            fail(table.source, table.lineOf(r),
-                 "the regression target " + quoted(name) + " has " + quoted(table.cell(r, target)) +
-                     ", which is not a number");
-        d.values[r] = toFloat(*x, name, table.source, table.lineOf(r));
+} // namespace
+
+bool isMissingCsvValue(std::string_view v) {
+    return v.empty() || v == "?" || v == "NA" || v == "N/A" || v == "NaN" || v == "nan" ||
+           v == "null";
+}
+
+namespace {
+
+// What keeps column `cells` from being the target: a missing or overlong value (the first row of
+// either), one class, too many classes.
+std::optional<Problem> targetProblem(const ColumnCells& cells, const std::string& name,
+                                     bool regression) {
+    const FirstCell* first = nullptr;
+    for (const FirstCell* cell : {&cells.firstMissing, &cells.firstLong})
+        if (cell->found() && (!first || cell->row < first->row)) first = cell;
+    if (first == &cells.firstMissing)
+        return Problem{first->line, "the target " + quote(name) + " is missing (" +
+                                        quote(first->text) + "); every row needs a target"};
+    // A class name is stored with the run and shown on every plot: a huge one is a wrong column.
+    if (first == &cells.firstLong)
+        return Problem{first->line,
+                       "the target " + quote(name) + " has a value of " +
+                           std::to_string(first->size) + " characters (class names are at most " +
+                           std::to_string(kMaxClassName) + "): is this the right target column?"};
+    if (regression) {
+        if (cells.firstText.found())
+            return Problem{cells.firstText.line, "the regression target " + quote(name) + " has " +
+                                                     quote(cells.firstText.text) +
+                                                     ", which is not a number"};
+        if (cells.firstHuge.found())
+            return Problem{cells.firstHuge.line,
+                           tooLargeForFloat(*parseNumber(cells.firstHuge.text), name)};
+        return std::nullopt;
     }
+    if (cells.distinct() < 2)
+        return Problem{0, "the target " + quote(name) + " has a single class (" +
+                              quote(cells.names.front()) + "); classification needs two or more"};
+    if (cells.distinct() > kMaxClasses)
+        return Problem{0, "the target " + quote(name) + " has " +
+                              (cells.overflow ? "more than " + std::to_string(cells.maxDistinct)
+                                              : std::to_string(cells.distinct())) +
+                              " classes (at most " + std::to_string(kMaxClasses) + ")" +
+                              (cells.allNumbers()
+                                   ? std::string("; for a numeric target use task = regression")
+                                   : std::string("; a text column with that many values is likely "
+                                                 "an id or free text: choose another target"))};
+    return std::nullopt;
 }
 
-// Each row's level as its index in `names` (every level is there).
-std::vector<std::int64_t> levelIds(const CsvTable& table, std::size_t column,
-                                   const std::vector<std::string>& names) {
-    std::map<std::string, std::int64_t> id;
-    for (std::size_t k = 0; k < names.size(); ++k)
-        id[names[k]] = static_cast<std::int64_t>(k);
-    std::vector<std::int64_t> ids(table.rows());
-    for (std::int64_t r = 0; r < table.rows(); ++r)
-        ids[r] = id[table.cell(r, column)];
-    return ids;
+// Regression as the options say, else for a numeric target with fractions or more than 20
+// distinct values.
+bool isRegressionTarget(const ColumnCells& cells, TaskKind task) {
+    const bool allNumeric = cells.numbers == cells.rows;
+    return task == TaskKind::Regression || (task == TaskKind::Auto && allNumeric &&
+                                            (cells.nonInteger > 0 || cells.distinct() > 20));
 }
 
-void readClassLabels(const CsvTable& table, std::size_t target, const TargetSurvey& survey,
-                     bool allNumeric, Dataset& d) {
-    const auto& name = table.header()[target];
+// The target as regression values or class labels.
+void readTarget(ColumnCells& cells, const std::string& name, TaskKind task,
+                const std::string& source, Dataset& d) {
+    const bool regression = isRegressionTarget(cells, task);
+    if (auto p = targetProblem(cells, name, regression)) fail(source, p->line, p->text);
+    if (regression) {
+        d.task = TaskType::Regression;
+        d.values = std::move(cells.values);
+        return;
+    }
     d.task = TaskType::Classification;
-    if (survey.levels.size() < 2)
-        fail(table.source, 0,
-             "the target " + quoted(name) + " has a single class (" +
-                 quoted(*survey.levels.begin()) + "); classification needs two or more");
-    if (survey.levels.size() > 1000)
-        fail(table.source, 0,
-             "the target " + quoted(name) + " has " + std::to_string(survey.levels.size()) +
-                 " classes (at most 1000)" +
-                 (allNumeric ? std::string("; for a numeric target use task = regression")
-                             : std::string("; a text column with that many values is likely an id "
-                                           "or free text: choose another target")));
-    d.classNames = orderedLevels(survey.levels);
-    d.labels = levelIds(table, target, d.classNames);
+    d.classNames = orderedLevels(cells.names);
+    d.labels = cells.levelIds(d.classNames);
 }
 
-// The target as regression values or class labels: as the options say, else regression for a
-// numeric target with fractions or more than 20 distinct values.
-void readTarget(const CsvTable& table, std::size_t target, TaskKind task, Dataset& d) {
-    const TargetSurvey survey = surveyTarget(table, target);
-    const bool allNumeric = survey.numeric == static_cast<std::size_t>(table.rows());
-    if (task == TaskKind::Regression || (task == TaskKind::Auto && allNumeric &&
-                                         (survey.nonInteger > 0 || survey.levels.size() > 20)))
-        readRegressionTarget(table, target, d);
-    else
-        readClassLabels(table, target, survey, allNumeric, d);
+void readSubtasks(const ColumnCells& cells, const std::string& name, const std::string& source,
+                  Dataset& d) {
+    if (cells.firstMissing.found())
+        fail(source, cells.firstMissing.line, "the sub-task " + quote(name) + " is missing");
+    if (cells.overflow)
+        fail(source, 0,
+             "the sub-task " + quote(name) + " has more than " + std::to_string(cells.maxDistinct) +
+                 " distinct values");
+    d.subtaskNames = orderedLevels(cells.names);
+    d.subtasks = cells.levelIds(d.subtaskNames);
 }
 
-void readSubtasks(const CsvTable& table, std::size_t subtask, Dataset& d) {
-    std::set<std::string> levels;
-    for (std::int64_t r = 0; r < table.rows(); ++r) {
-        if (isMissingCsvValue(table.cell(r, subtask)))
-            fail(table.source, table.lineOf(r),
-                 "the sub-task " + quoted(table.header()[subtask]) + " is missing");
-        levels.insert(table.cell(r, subtask));
-    }
-    d.subtaskNames = orderedLevels(levels);
-    d.subtasks = levelIds(table, subtask, d.subtaskNames);
+// What keeps column `cells` from being a feature: no values, a number past float's range, text
+// among mostly numbers, a missing value without impute, too many categories.
+std::optional<Problem> featureProblem(const ColumnCells& cells, const std::string& name,
+                                      ImputeKind impute) {
+    if (cells.present == 0)
+        return Problem{0,
+                       "column " + quote(name) + " has no values at all; drop it (drop_columns)"};
+    const bool numeric = cells.allNumbers();
+    if (numeric && cells.firstHuge.found())
+        return Problem{cells.firstHuge.line,
+                       tooLargeForFloat(*parseNumber(cells.firstHuge.text), name)};
+    // Mostly numbers: the text is an error, not a category.
+    if (!numeric && cells.numbers * 2 >= cells.present)
+        return Problem{cells.firstText.line,
+                       "column " + quote(name) + ": " + quote(cells.firstText.text) +
+                           " is not a number (" + std::to_string(cells.numbers) + " of " +
+                           std::to_string(cells.present) + " values in this column are numbers)"};
+    if (cells.firstMissing.found() && impute != ImputeKind::Mean)
+        return Problem{cells.firstMissing.line, "column " + quote(name) + " is missing a value (" +
+                                                    quote(cells.firstMissing.text) +
+                                                    "); fix the file or set impute to mean"};
+    if (!numeric && cells.distinct() > kMaxCategories)
+        return Problem{0, "text column " + quote(name) + " has more than " +
+                              std::to_string(kMaxCategories) + " distinct values (at most " +
+                              std::to_string(kMaxCategories) +
+                              " one-hot columns); drop it (drop_columns)"};
+    return std::nullopt;
 }
 
-// A feature column: numeric as it is, text one-hot.
+// A feature column: numeric as it is, text one-hot with its levels in order.
 struct FeatureColumn {
     std::size_t src;
     bool numeric;
-    std::vector<std::string> levels; // text
-    std::map<std::string, std::size_t> levelIndex;
-    std::vector<float> values; // numeric: every row's value (NaN where missing), parsed once
+    std::vector<std::string> levels;
+    std::vector<std::int64_t> levelOfRow; // text: each row's level, -1 where missing
 };
 
-// One pass over a column: its numbers parsed, and the first row of each kind that may be refused.
-struct ColumnScan {
-    std::size_t present = 0, numbers = 0;
-    std::int64_t firstText = -1, firstMissing = -1, firstHuge = -1;
-    std::vector<float> values;
-};
-
-ColumnScan scanColumn(const CsvTable& table, std::size_t c) {
-    const std::int64_t nrows = table.rows();
-    ColumnScan scan;
-    scan.values.assign(static_cast<std::size_t>(nrows), std::numeric_limits<float>::quiet_NaN());
-    for (std::int64_t r = 0; r < nrows; ++r) {
-        const auto& v = table.cell(r, c);
-        if (isMissingCsvValue(v)) {
-            if (scan.firstMissing < 0) scan.firstMissing = r;
-            continue;
-        }
-        ++scan.present;
-        if (auto x = parseNumber(v)) {
-            ++scan.numbers;
-            if (scan.firstHuge < 0 &&
-                std::abs(*x) > static_cast<double>(std::numeric_limits<float>::max()))
-                scan.firstHuge = r;
-            scan.values[static_cast<std::size_t>(r)] = static_cast<float>(*x);
-        } else if (scan.firstText < 0) {
-            scan.firstText = r;
-        }
-    }
-    return scan;
-}
-
-// Numeric or text, with the checks that refuse the column.
-FeatureColumn classifyColumn(const CsvTable& table, std::size_t c, ImputeKind impute) {
-    const auto& name = table.header()[c];
-    const auto& source = table.source;
-    ColumnScan scan = scanColumn(table, c);
-    // The values are counted for text columns only (a numeric column's values are all distinct).
-    std::map<std::string, std::size_t> counts;
-    if (scan.numbers != scan.present)
-        for (std::int64_t r = 0; r < table.rows() && counts.size() <= kMaxCategories; ++r)
-            if (const auto& v = table.cell(r, c); !isMissingCsvValue(v)) ++counts[v];
-    if (scan.present == 0)
-        fail(source, 0, "column " + quoted(name) + " has no values at all; drop it (drop_columns)");
-    FeatureColumn col;
-    col.src = c;
-    col.numeric = scan.numbers == scan.present;
-    if (col.numeric && scan.firstHuge >= 0) // a value past float's range: toFloat refuses it
-        toFloat(*parseNumber(table.cell(scan.firstHuge, c)), name, source,
-                table.lineOf(scan.firstHuge));
-    if (col.numeric) col.values = std::move(scan.values);
-    // Mostly numbers: the text is an error, not a category.
-    if (!col.numeric && scan.numbers * 2 >= scan.present)
-        fail(source, table.lineOf(scan.firstText),
-             "column " + quoted(name) + ": " + quoted(table.cell(scan.firstText, c)) +
-                 " is not a number (" + std::to_string(scan.numbers) + " of " +
-                 std::to_string(scan.present) + " values in this column are numbers)");
-    if (scan.firstMissing >= 0 && impute != ImputeKind::Mean)
-        fail(source, table.lineOf(scan.firstMissing),
-             "column " + quoted(name) + " is missing a value (" +
-                 quoted(table.cell(scan.firstMissing, c)) +
-                 "); fix the file or set impute to mean");
-    // Missing cells are filled after the split, from the training rows (fitOnTrainingRows).
-    if (!col.numeric) {
-        if (counts.size() > kMaxCategories)
-            fail(source, 0,
-                 "text column " + quoted(name) + " has more than " +
-                     std::to_string(kMaxCategories) + " distinct values (at most " +
-                     std::to_string(kMaxCategories) + " one-hot columns); drop it (drop_columns)");
-        std::set<std::string> lv;
-        for (const auto& [k, n] : counts)
-            lv.insert(k);
-        col.levels = orderedLevels(lv);
-        for (std::size_t k = 0; k < col.levels.size(); ++k)
-            col.levelIndex[col.levels[k]] = k;
-    }
-    return col;
-}
-
-std::vector<FeatureColumn> featureColumns(const CsvTable& table, const CsvColumnRoles& roles,
-                                          ImputeKind impute) {
+std::vector<FeatureColumn> featureColumns(CsvColumns& file, const CsvColumnRoles& roles,
+                                          ImputeKind impute, const std::string& source) {
     std::vector<FeatureColumn> columns;
-    for (std::size_t c = 0; c < table.header().size(); ++c)
-        if (roles.isFeature(c)) columns.push_back(classifyColumn(table, c, impute));
-    if (columns.empty()) fail(table.source, 0, "no feature columns are left besides the target");
+    for (std::size_t c = 0; c < file.header.size(); ++c) {
+        if (!roles.isFeature(c)) continue;
+        const ColumnCells& cells = file.cells[c];
+        if (auto p = featureProblem(cells, file.header[c], impute)) fail(source, p->line, p->text);
+        FeatureColumn col{c, cells.allNumbers(), {}, {}};
+        if (!col.numeric) {
+            col.levels = orderedLevels(cells.names);
+            col.levelOfRow = cells.levelIds(col.levels);
+        }
+        columns.push_back(std::move(col));
+    }
+    if (columns.empty()) fail(source, 0, "no feature columns are left besides the target");
     return columns;
 }
 
@@ -484,91 +460,111 @@ void describeFeatures(const std::vector<std::string>& header,
     d.cols = static_cast<std::int64_t>(d.featureNames.size());
 }
 
-// The rows * cols feature matrix; a missing text cell is NaN in each of its one-hot columns.
-void fillFeatures(const CsvTable& table, const std::vector<FeatureColumn>& columns, Dataset& d) {
+// The rows * cols feature matrix, one column at a time (each column's cells are freed once
+// copied); a missing cell is NaN, in each of a text column's one-hot columns.
+void fillFeatures(std::vector<FeatureColumn>& columns, CsvColumns& file, Dataset& d) {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
     d.features.assign(static_cast<std::size_t>(d.rows * d.cols), 0.0f);
-    for (std::int64_t r = 0; r < table.rows(); ++r) {
-        float* row = &d.features[r * d.cols];
-        std::int64_t k = 0;
-        for (const auto& col : columns) {
-            const auto& v = table.cell(r, col.src);
-            const bool missing = isMissingCsvValue(v);
-            d.hasMissing = d.hasMissing || missing;
-            const float nan = std::numeric_limits<float>::quiet_NaN();
-            if (col.numeric) {
-                row[k++] = col.values[static_cast<std::size_t>(r)]; // NaN where missing
-            } else {
-                if (missing)
-                    std::fill(row + k, row + k + static_cast<std::int64_t>(col.levels.size()), nan);
+    std::int64_t k = 0;
+    for (auto& col : columns) {
+        ColumnCells& cells = file.cells[col.src];
+        d.hasMissing = d.hasMissing || cells.missing > 0;
+        float* out = d.features.data() + k;
+        if (col.numeric) {
+            for (std::int64_t r = 0; r < d.rows; ++r)
+                out[r * d.cols] = cells.values[static_cast<std::size_t>(r)];
+            ++k;
+        } else {
+            const auto width = static_cast<std::int64_t>(col.levels.size());
+            for (std::int64_t r = 0; r < d.rows; ++r) {
+                const std::int64_t level = col.levelOfRow[static_cast<std::size_t>(r)];
+                if (level < 0)
+                    std::fill(out + r * d.cols, out + r * d.cols + width, nan);
                 else
-                    row[k + static_cast<std::int64_t>(col.levelIndex.at(v))] = 1.0f;
-                k += static_cast<std::int64_t>(col.levels.size());
+                    out[r * d.cols + level] = 1.0f;
             }
+            k += width;
         }
+        cells = ColumnCells(0, false);
+        col.levelOfRow = {};
     }
 }
 
-} // namespace
-
-Dataset loadCsvText(const std::string& text, const std::string& source, const CsvOptions& opt) {
-    if (text.empty() || text.find_first_not_of(" \t\r\n") == std::string::npos)
-        fail(source, 0, "the file is empty (expected a header row and data rows)");
-    requireText(text, source);
-    const auto records = parseCsvRecords(text, source, opt.delimiter);
-    if (records.empty()) fail(source, 0, "the file is empty (expected a header row and data rows)");
-    const auto index = checkCsvShape(records, source);
-    const CsvTable table{records, source};
-    const CsvColumnRoles roles = columnRoles(table, index, opt);
+Dataset loadCsv(CsvReader& reader, const CsvOptions& opt) {
+    const std::string& source = reader.source();
+    CsvColumns file;
+    readHeader(reader, file);
+    const auto index = checkHeader(file.header, file.headerLine, source);
+    const CsvColumnRoles roles = columnRoles(file.header, index, opt, source);
+    readRows(
+        reader, file,
+        [&](std::size_t c) -> std::size_t {
+            if (c == roles.target || (roles.subtask && c == *roles.subtask)) return kMaxLabelLevels;
+            return roles.dropped[c] ? 0 : kMaxCategories + 1;
+        },
+        true, 0);
 
     Dataset d;
     d.name = printable(
         std::filesystem::path(source).filename().string()); // a file name need not be UTF-8
     d.source = source;
-    d.rows = table.rows();
-    d.sizeBytes = text.size();
-    d.contentHash = fnv1a64Hex(text.data(), text.size());
-    readTarget(table, roles.target, opt.task, d);
-    if (roles.subtask) readSubtasks(table, *roles.subtask, d);
-    const auto columns = featureColumns(table, roles, opt.impute);
-    describeFeatures(table.header(), columns, d);
-    fillFeatures(table, columns, d);
+    d.rows = file.rows;
+    d.sizeBytes = reader.bytesRead();
+    d.contentHash = reader.contentHash();
+    readTarget(file.cells[roles.target], file.header[roles.target], opt.task, source, d);
+    if (roles.subtask)
+        readSubtasks(file.cells[*roles.subtask], file.header[*roles.subtask], source, d);
+    auto columns = featureColumns(file, roles, opt.impute, source);
+    describeFeatures(file.header, columns, d);
+    fillFeatures(columns, file, d);
     return d;
 }
 
-Dataset loadCsvFile(const std::string& path, const CsvOptions& options) {
-    Dataset d = loadCsvText(readWholeFile(path), path, options);
+} // namespace
+
+Dataset loadCsvText(const std::string& text, const std::string& source, const CsvOptions& opt) {
+    CsvReader reader(text, source, opt.delimiter);
+    return loadCsv(reader, opt);
+}
+
+Dataset loadCsvFile(const std::string& path, const CsvOptions& options,
+                    const LoadProgress& progress) {
+    checkDataFile(path, kCsvMemoryPerByte);
+    CsvReader reader(path, options.delimiter, progress);
+    Dataset d = loadCsv(reader, options);
     d.source = std::filesystem::absolute(path).lexically_normal().string();
     return d;
 }
 
+std::vector<CsvRecord> parseCsvRecords(const std::string& text, const std::string& source,
+                                       char delimiter) {
+    CsvReader reader(text, source, delimiter);
+    std::vector<CsvRecord> records;
+    while (reader.next())
+        records.push_back({reader.line(), {reader.fields().begin(), reader.fields().end()}});
+    return records;
+}
+
 CsvPreview previewCsvFile(const std::string& path, int headRows) {
-    const std::string text = readWholeFile(path);
-    if (text.find_first_not_of(" \t\r\n") == std::string::npos) fail(path, 0, "the file is empty");
-    requireText(text, path);
-    auto records = parseCsvRecords(text, path);
-    checkCsvShape(records, path);
+    checkDataFile(path, 0);
+    CsvReader reader(path, ',');
+    CsvColumns file;
+    readHeader(reader, file);
+    checkHeader(file.header, file.headerLine, path);
+    readRows(
+        reader, file, [](std::size_t) { return CsvPreview::kMaxValues + 1; }, false, headRows);
     CsvPreview p;
-    p.columns = records.front().fields;
-    p.rows = static_cast<std::int64_t>(records.size()) - 1;
-    p.kinds.assign(p.columns.size(), "empty");
-    std::vector<std::map<std::string, std::int64_t>> counts(p.columns.size());
-    p.distinctValues.assign(p.columns.size(), 0);
-    for (std::size_t r = 1; r < records.size(); ++r) {
-        const auto& f = records[r].fields;
-        if (static_cast<int>(r) <= headRows) p.head.push_back(f);
-        for (std::size_t c = 0; c < f.size() && c < p.columns.size(); ++c) {
-            if (isMissingCsvValue(f[c])) continue;
-            if (counts[c].size() <= CsvPreview::kMaxValues) ++counts[c][f[c]];
-            if (p.kinds[c] == "text") continue;
-            p.kinds[c] = parseNumber(f[c]) ? "numeric" : "text";
-        }
-    }
-    p.values.resize(p.columns.size());
-    for (std::size_t c = 0; c < p.columns.size(); ++c) {
-        p.distinctValues[c] = static_cast<std::int64_t>(counts[c].size());
-        if (counts[c].size() <= CsvPreview::kMaxValues)
-            for (const auto& [v, n] : counts[c])
-                p.values[c].push_back({v, n});
+    p.columns = file.header;
+    p.rows = file.rows;
+    p.head = std::move(file.head);
+    for (const auto& cells : file.cells) {
+        p.kinds.push_back(cells.present == 0 ? "empty" : cells.allNumbers() ? "numeric" : "text");
+        p.distinctValues.push_back(static_cast<std::int64_t>(cells.distinct()));
+        auto& values = p.values.emplace_back();
+        if (!cells.overflow)
+            for (std::size_t k = 0; k < cells.names.size(); ++k)
+                values.push_back({cells.names[k], cells.counts[k]});
+        std::sort(values.begin(), values.end());
     }
     return p;
 }

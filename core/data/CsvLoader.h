@@ -8,6 +8,7 @@
 #include "data/Dataset.h"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mode {
@@ -35,7 +36,9 @@ struct CsvPreview {
     std::vector<std::vector<std::pair<std::string, std::int64_t>>> values;
 };
 
-Dataset loadCsvFile(const std::string& path, const CsvOptions& options = {});
+// Streams the file: memory is the final matrix plus about 6 bytes per cell while reading.
+Dataset loadCsvFile(const std::string& path, const CsvOptions& options = {},
+                    const LoadProgress& progress = {});
 // `source` names the text in messages (a file name).
 Dataset loadCsvText(const std::string& text, const std::string& source,
                     const CsvOptions& options = {});
@@ -49,6 +52,6 @@ struct CsvRecord {
 std::vector<CsvRecord> parseCsvRecords(const std::string& text, const std::string& source,
                                        char delimiter = ',');
 
-bool isMissingCsvValue(const std::string& v);
+bool isMissingCsvValue(std::string_view v);
 
 } // namespace mode

@@ -32,7 +32,7 @@ std::string gib(double bytes) {
 }
 } // namespace
 
-std::string readDataFile(const std::string& path, double memoryPerByte) {
+std::uint64_t checkDataFile(const std::string& path, double memoryPerByte) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec))
         throw DataError(path + ": is a folder, not a data file");
@@ -49,18 +49,29 @@ std::string readDataFile(const std::string& path, double memoryPerByte) {
                 gib(static_cast<double>(available)) +
                 " are available: use a part of it (e.g. head -n) or a machine with more memory");
     }
-    std::string text;
-    text.resize(std::min<std::uint64_t>(ec ? 0 : size, 64 * 1024));
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<std::size_t>(in.gcount()));
-    if (const auto nul = text.find('\0'); nul != std::string::npos)
+    std::string head(64 * 1024, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<std::size_t>(in.gcount()));
+    if (const auto nul = head.find('\0'); nul != std::string::npos)
         throw DataError(path + ": binary data (a NUL byte at offset " + std::to_string(nul) +
                         "): this is not a text data file");
-    // The rest in large blocks (the size may be unknown, e.g. a file still growing).
-    std::vector<char> block(1 << 20);
-    if (!ec) text.reserve(static_cast<std::size_t>(size));
-    while (in.read(block.data(), static_cast<std::streamsize>(block.size())) || in.gcount() > 0)
+    return ec ? 0 : static_cast<std::uint64_t>(size);
+}
+
+std::string readDataFile(const std::string& path, double memoryPerByte,
+                         const LoadProgress& progress) {
+    const std::uint64_t size = checkDataFile(path, memoryPerByte);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw DataError(path + ": cannot open the file (" + std::strerror(errno) + ")");
+    // In large blocks (the size may be unknown, e.g. a file still growing).
+    std::string text;
+    std::vector<char> block(4 << 20);
+    text.reserve(static_cast<std::size_t>(size));
+    while (in.read(block.data(), static_cast<std::streamsize>(block.size())) || in.gcount() > 0) {
         text.append(block.data(), static_cast<std::size_t>(in.gcount()));
+        if (progress && !progress(text.size(), size))
+            throw LoadStopped(path + ": loading was stopped");
+    }
     return text;
 }
 
@@ -82,15 +93,23 @@ std::string Dataset::fingerprint() const {
     return std::to_string(sizeBytes) + ":" + contentHash;
 }
 
-std::string fnv1a64Hex(const void* data, std::size_t size, std::uint64_t h) {
+std::uint64_t fnv1a64(const void* data, std::size_t size, std::uint64_t h) {
     const auto* p = static_cast<const unsigned char*>(data);
     for (std::size_t i = 0; i < size; ++i) {
         h ^= p[i];
         h *= 1099511628211ULL;
     }
+    return h;
+}
+
+std::string hex16(std::uint64_t value) {
     char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(value));
     return buf;
+}
+
+std::string fnv1a64Hex(const void* data, std::size_t size, std::uint64_t seed) {
+    return hex16(fnv1a64(data, size, seed));
 }
 
 Split stratifiedSplit(const Dataset& d, double valFraction, double testFraction,

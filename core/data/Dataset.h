@@ -4,6 +4,7 @@
 // it into tensors. Row-major features, one label or value per row, optional known sub-tasks.
 
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -11,6 +12,20 @@
 namespace mode {
 
 enum class TaskType { Classification, Regression };
+
+class DataError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+// A load the user stopped (Ctrl-C, the Stop button) before it ended.
+class LoadStopped : public DataError {
+  public:
+    using DataError::DataError;
+};
+
+// Told how far a long load has come (bytes read of the file's size, 0 when unknown) now and then
+// (each block of a few MiB); returns false to stop the load, which then throws LoadStopped.
+using LoadProgress = std::function<bool(std::uint64_t done, std::uint64_t total)>;
 
 struct Dataset {
     std::string name;   // "regimes" or the file name
@@ -87,7 +102,10 @@ void standardiseWithTrainingStats(Dataset& d, const std::vector<std::int64_t>& t
 // a file that cannot fit is refused with both sizes named instead of driving the machine into
 // swap), and its first 64 KiB must hold no NUL byte (a binary file is refused at once, even a
 // huge one). Throws DataError naming the path.
-std::string readDataFile(const std::string& path, double memoryPerByte);
+std::string readDataFile(const std::string& path, double memoryPerByte,
+                         const LoadProgress& progress = {});
+// The checks of readDataFile without the reading; returns the file's size (0 when unknown).
+std::uint64_t checkDataFile(const std::string& path, double memoryPerByte);
 // The memory this machine can still give (Linux's MemAvailable), in bytes; 0 if unknown.
 std::uint64_t availableMemoryBytes();
 
@@ -95,13 +113,11 @@ std::uint64_t availableMemoryBytes();
 // not UTF-8 (labels and column names end up in the store, JSON and on the terminal).
 void requireUtf8Text(const std::string& text, const std::string& source);
 
-// FNV-1a 64-bit over bytes, as 16 hex digits.
-std::string fnv1a64Hex(const void* data, std::size_t size,
-                       std::uint64_t seed = 1469598103934665603ULL);
-
-class DataError : public std::runtime_error {
-  public:
-    using std::runtime_error::runtime_error;
-};
+// FNV-1a 64-bit over bytes, as 16 hex digits; fnv1a64 continues a hash block by block (the seed
+// is the hash so far).
+constexpr std::uint64_t kFnvOffsetBasis = 1469598103934665603ULL;
+std::string fnv1a64Hex(const void* data, std::size_t size, std::uint64_t seed = kFnvOffsetBasis);
+std::uint64_t fnv1a64(const void* data, std::size_t size, std::uint64_t seed = kFnvOffsetBasis);
+std::string hex16(std::uint64_t value);
 
 } // namespace mode

@@ -74,7 +74,7 @@ void requireDataPath(const std::string& field, const std::string& path, bool fol
 }
 } // namespace
 
-Dataset loadDataset(const DataConfig& data) {
+Dataset loadDataset(const DataConfig& data, const LoadProgress& progress) {
     if (!data.idxFiles.empty()) {
         if (data.idxFiles.size() != 4)
             throw DataError("data.idx_files: name 4 files (train images, train labels, test "
@@ -102,14 +102,14 @@ Dataset loadDataset(const DataConfig& data) {
                                   data.maxRows);
         }
         if (format == DataFormat::Tsv || (format == DataFormat::Auto && looksLikeTsv(data.path)))
-            return loadTsvFile(data.path);
+            return loadTsvFile(data.path, progress);
         CsvOptions o;
         o.target = data.target;
         o.task = parseChoice<TaskKind>(data.task, "data.task");
         o.subtaskColumn = data.subtaskColumn;
         o.impute = parseChoice<ImputeKind>(data.impute, "data.impute");
         o.dropColumns = data.dropColumns;
-        return loadCsvFile(data.path, o);
+        return loadCsvFile(data.path, o, progress);
     }
     if (auto problem = builtinDatasetProblem(data); !problem.empty()) throw DataError(problem);
     if (data.dataset == "regimes") return makeRegimesDataset(data.regimes);

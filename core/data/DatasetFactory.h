@@ -10,7 +10,8 @@
 
 namespace mode {
 
-Dataset loadDataset(const DataConfig& data);
+// `progress` hears how far a file's load has come and may stop it (LoadStopped).
+Dataset loadDataset(const DataConfig& data, const LoadProgress& progress = {});
 std::vector<std::string> builtinDatasets();
 // What keeps the built-in dataset `data` names from loading on this machine (not installed, not
 // built yet), or "" (also for a user's file: dataPathProblem checks those). Validation knows

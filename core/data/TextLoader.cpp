@@ -89,8 +89,9 @@ Dataset loadTsvText(const std::string& text, const std::string& source) {
     return d;
 }
 
-Dataset loadTsvFile(const std::string& path) {
-    return loadTsvText(readDataFile(path, 10), path); // tokens as strings: about ten times the text
+Dataset loadTsvFile(const std::string& path, const LoadProgress& progress) {
+    // Tokens as strings: about ten times the text.
+    return loadTsvText(readDataFile(path, 10, progress), path);
 }
 
 void encodeText(Dataset& d, const std::vector<std::int64_t>& trainRows, const TextOptions& o) {

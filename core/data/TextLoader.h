@@ -23,7 +23,7 @@ std::vector<std::string> tokenize(const std::string& text);
 // Reads label<TAB>text lines; `source` names the text in messages. Throws DataError with the
 // file, the line and the reason for a malformed file.
 Dataset loadTsvText(const std::string& text, const std::string& source);
-Dataset loadTsvFile(const std::string& path);
+Dataset loadTsvFile(const std::string& path, const LoadProgress& progress = {});
 
 // Builds the vocabulary from the training rows and encodes every row (fills features, cols,
 // vocabulary). Call once, after the split.

@@ -45,11 +45,12 @@ void requireSameData(const ResumePlan& plan, const Dataset& data) {
                         "); a resumed run needs the same data");
 }
 
-std::unique_ptr<Trainer> resumedTrainer(const ResumePlan& plan, int threads) {
+std::unique_ptr<Trainer> resumedTrainer(const ResumePlan& plan, int threads,
+                                        const LoadProgress& progress) {
     ExperimentConfig c = plan.config;
     c.name = plan.name;
     c.train.threads = threads;
-    Dataset data = loadDataset(c.data);
+    Dataset data = loadDataset(c.data, progress);
     requireSameData(plan, data);
     auto trainer = std::make_unique<Trainer>(c, std::move(data));
     trainer->resumeFrom(plan.checkpoint, plan.lastEpoch);

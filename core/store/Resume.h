@@ -39,6 +39,7 @@ bool canResume(const RunRecord& record);
 // The trainer that continues the plan's run: its experiment (with `threads` LibTorch threads),
 // its data checked against the run's (requireSameData), restored from the checkpoint. Throws
 // DataError, ConfigError or CheckpointError saying what is wrong.
-std::unique_ptr<Trainer> resumedTrainer(const ResumePlan& plan, int threads);
+std::unique_ptr<Trainer> resumedTrainer(const ResumePlan& plan, int threads,
+                                        const LoadProgress& progress = {});
 
 } // namespace mode

@@ -872,15 +872,18 @@ RunRecord RunStore::run(std::int64_t id) const {
     });
 }
 
-std::vector<StepMetrics> RunStore::steps(std::int64_t run) const {
+std::vector<StepMetrics> RunStore::steps(std::int64_t run, std::int64_t afterStep) const {
     return d_->guarded("cannot read the steps of run " + std::to_string(run), [&] {
         d_->requireRun(run);
         std::vector<const StepMetric*> metrics;
         for (const auto& m : stepMetrics())
             metrics.push_back(&m);
         SQLite::Statement q(*d_->db, "SELECT step, epoch, wall_seconds, " + columnList(metrics) +
-                                         " FROM steps WHERE run_id = ? ORDER BY step");
+                                         " FROM steps WHERE run_id = ? AND step > ? ORDER BY step");
         q.bind(1, run);
+        q.bind(2, afterStep);
+        SQLite::Statement first(*d_->db,
+                                "SELECT MIN(step) FROM steps WHERE run_id = ? AND epoch = ?");
         std::vector<StepMetrics> out;
         std::int64_t lastEpoch = -1, firstStepOfEpoch = 0;
         while (q.executeStep()) {
@@ -890,6 +893,13 @@ std::vector<StepMetrics> RunStore::steps(std::int64_t run) const {
             if (m.epoch != lastEpoch) {
                 lastEpoch = m.epoch;
                 firstStepOfEpoch = m.step;
+                if (afterStep > 0 && out.empty()) { // the epoch may have begun before afterStep
+                    first.reset();
+                    first.bind(1, run);
+                    first.bind(2, m.epoch);
+                    if (first.executeStep() && !first.getColumn(0).isNull())
+                        firstStepOfEpoch = first.getColumn(0).getInt64();
+                }
             }
             m.stepInEpoch = m.step - firstStepOfEpoch + 1;
             m.wallSeconds = orNaN(q.getColumn("wall_seconds"));
@@ -901,7 +911,7 @@ std::vector<StepMetrics> RunStore::steps(std::int64_t run) const {
     });
 }
 
-std::vector<EpochMetrics> RunStore::epochs(std::int64_t run) const {
+std::vector<EpochMetrics> RunStore::epochs(std::int64_t run, int afterEpoch) const {
     return d_->guarded("cannot read the epochs of run " + std::to_string(run), [&] {
         d_->requireRun(run);
         auto& db = *d_->db;
@@ -910,8 +920,9 @@ std::vector<EpochMetrics> RunStore::epochs(std::int64_t run) const {
         std::map<int, std::size_t> at;
         SQLite::Statement q(db, "SELECT epoch, step, wall_seconds, " +
                                     columnList(d_->epochColumns) +
-                                    " FROM epochs WHERE run_id = ? ORDER BY epoch");
+                                    " FROM epochs WHERE run_id = ? AND epoch > ? ORDER BY epoch");
         q.bind(1, run);
+        q.bind(2, afterEpoch);
         while (q.executeStep()) {
             EpochMetrics m;
             m.epoch = q.getColumn("epoch").getInt();
@@ -922,8 +933,10 @@ std::vector<EpochMetrics> RunStore::epochs(std::int64_t run) const {
             at[m.epoch] = out.size();
             out.push_back(std::move(m));
         }
-        SQLite::Statement r(db, "SELECT epoch, kind, matrix_json FROM routing WHERE run_id = ?");
+        SQLite::Statement r(
+            db, "SELECT epoch, kind, matrix_json FROM routing WHERE run_id = ? AND epoch > ?");
         r.bind(1, run);
+        r.bind(2, afterEpoch);
         while (r.executeStep()) {
             auto it = at.find(r.getColumn(0).getInt());
             if (it == at.end()) continue;
@@ -942,8 +955,10 @@ std::vector<EpochMetrics> RunStore::epochs(std::int64_t run) const {
         }
         SQLite::Statement x(db, "SELECT epoch, expert, allocated, probing_accuracy, probing_error, "
                                 "load, share, similarity "
-                                "FROM expert_epochs WHERE run_id = ? ORDER BY epoch, expert");
+                                "FROM expert_epochs WHERE run_id = ? AND epoch > ? "
+                                "ORDER BY epoch, expert");
         x.bind(1, run);
+        x.bind(2, afterEpoch);
         while (x.executeStep()) {
             auto it = at.find(x.getColumn(0).getInt());
             if (it == at.end()) continue;

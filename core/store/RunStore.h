@@ -119,8 +119,11 @@ class RunStore {
     std::vector<RunRecord> listRuns(const RunFilter& filter = {}) const; // newest first
     RunRecord run(std::int64_t id) const; // throws RunStoreError for an unknown id
     bool hasRun(std::int64_t id) const;
-    std::vector<StepMetrics> steps(std::int64_t run) const;
-    std::vector<EpochMetrics> epochs(std::int64_t run) const; // with routing and experts
+    // Those past `afterStep` / `afterEpoch` only (0: all): what a follower of a running run has
+    // not read yet.
+    std::vector<StepMetrics> steps(std::int64_t run, std::int64_t afterStep = 0) const;
+    std::vector<EpochMetrics> epochs(std::int64_t run,
+                                     int afterEpoch = 0) const; // with routing and experts
     // withState false: where the checkpoint is (epoch, step), without reading its archive.
     std::optional<Checkpoint> checkpoint(std::int64_t run, bool withState = true) const;
     // One metric of many runs, read in one snapshot. maxPoints > 0 downsamples each series to

@@ -69,7 +69,7 @@ Shard Shard::parse(const std::string& text) {
     return s;
 }
 
-Sweep Sweep::fromFile(const std::string& path) {
+Sweep Sweep::fromFile(const std::string& path, const CheckProgress& checking) {
     std::ifstream in(path);
     if (!in) throw ConfigError(path + ": cannot open the sweep file");
     std::stringstream text;
@@ -85,7 +85,9 @@ Sweep Sweep::fromFile(const std::string& path) {
         return std::find(order.begin(), order.end(), a.first) <
                std::find(order.begin(), order.end(), b.first);
     });
+    s.checking_ = checking;
     s.points(); // every point must be a valid experiment
+    s.checking_ = {};
     return s;
 }
 
@@ -162,6 +164,7 @@ std::vector<SweepRun> Sweep::computePoints() const {
     const std::size_t n = size();
     points.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
+        if (checking_ && i % 50000 == 0) checking_(i, n);
         json j = base;
         SweepRun p;
         p.index = i;

@@ -11,6 +11,7 @@
 
 #include "config/ExperimentConfig.h"
 
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -32,7 +33,9 @@ struct Sweep {
 
     // Parses and checks a sweep file; relative paths (base_file, data.path) are resolved against
     // its folder. Throws ConfigError with the file and what is wrong.
-    static Sweep fromFile(const std::string& path);
+    // `checking` hears how many points have been checked, of how many, every 50,000 (from 0).
+    using CheckProgress = std::function<void(std::size_t done, std::size_t total)>;
+    static Sweep fromFile(const std::string& path, const CheckProgress& checking = {});
     static Sweep fromJson(const nlohmann::json& j, const std::string& source,
                           const std::string& folder = ".");
 
@@ -47,6 +50,7 @@ struct Sweep {
     static Sweep parsed(const nlohmann::json& j, const std::string& source,
                         const std::string& folder);
     std::vector<SweepRun> computePoints() const;
+    CheckProgress checking_;
     std::string fingerprint() const; // name, base and grid as text: what the points follow
     mutable std::shared_ptr<const std::vector<SweepRun>> checked_;
     mutable std::string checkedFingerprint_;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "util/Format.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -62,6 +63,26 @@ std::string formatDuration(double seconds, const std::string& missing) {
     else
         std::snprintf(buf, sizeof buf, "%ld s", t);
     return buf;
+}
+
+std::string formatBytes(double bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (bytes >= 1024 && u < 4) {
+        bytes /= 1024;
+        ++u;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, u > 0 && bytes < 100 ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+    return buf;
+}
+
+std::string formatLoadProgress(const std::string& what, double done, double total) {
+    if (total <= 0) return "loading " + what + ": " + formatBytes(done) + " read";
+    char percent[16];
+    std::snprintf(percent, sizeof percent, "%.0f%%", 100.0 * std::min(1.0, done / total));
+    return "loading " + what + ": " + percent + " (" + formatBytes(done) + " of " +
+           formatBytes(total) + ")";
 }
 
 } // namespace mode

@@ -23,5 +23,9 @@ std::string formatField(double v);
 std::string formatField(const std::optional<double>& v);
 // "42 s", "3 min 05 s", "2 h 07 min"; `missing` for a negative, unknown or absurd time.
 std::string formatDuration(double seconds, const std::string& missing = "?");
+// "512 B", "64 KiB", "70.3 MiB", "1.2 GiB".
+std::string formatBytes(double bytes);
+// "loading FILE: 45% (70.3 of 155 MiB)", or without a percentage when the size is unknown.
+std::string formatLoadProgress(const std::string& what, double done, double total);
 
 } // namespace mode

@@ -2,6 +2,7 @@
 // The plots' bounded memory: a long series is halved into means of neighbours, by hand.
 
 #include "plots/BoundedSeries.h"
+#include "plots/PlotExport.h"
 #include "plots/PlotStyle.h"
 
 #include <QTest>
@@ -74,4 +75,63 @@ TEST(PlotLegend, AClickHidesItsCurveAndTheLegendAvoidsTheData) {
     EXPECT_FALSE(rising->visible()) << "hidden by a click on its legend entry";
     QTest::mouseClick(&plot, Qt::LeftButton, Qt::NoModifier, entry);
     EXPECT_TRUE(rising->visible()) << "shown again";
+}
+
+// The crosshair's tooltip: the x value of the nearest point, then each curve's value at its own
+// nearest point (with its x where a curve was logged at other steps), worked out by hand.
+TEST(PlotCrosshair, TheTooltipNamesTheNearestPointOfEachCurve) {
+    QCustomPlot plot;
+    mode::stylePlot(&plot);
+    plot.xAxis->setLabel("Step");
+    auto* a = plot.addGraph();
+    a->setName("run 1");
+    a->setData({10, 20, 30}, {0.5, 0.25, 0.125});
+    auto* b = plot.addGraph();
+    b->setName("run 2");
+    b->setData({12, 24}, {0.9, 0.8});
+    // At 21: run 1's nearest is 20 (0.25), run 2's is 24 (0.8): the header takes 20.
+    EXPECT_EQ(mode::crosshairText(&plot, 21).toStdString(),
+              "step 20\nrun 1: 0.25\nrun 2: 0.8 (step 24)");
+    // Past the end: the last points.
+    EXPECT_EQ(mode::crosshairText(&plot, 1000).toStdString(),
+              "step 30\nrun 1: 0.125\nrun 2: 0.8 (step 24)");
+    b->setVisible(false); // hidden by its legend entry: not in the tooltip
+    EXPECT_EQ(mode::crosshairText(&plot, 9).toStdString(), "step 10\nrun 1: 0.5");
+    a->data()->clear();
+    EXPECT_TRUE(mode::crosshairText(&plot, 9).isEmpty());
+}
+
+TEST(PlotExportCsv, EveryPointOfEveryCurveOneRowEach) {
+    QCustomPlot plot;
+    plot.xAxis->setLabel("epoch");
+    plot.yAxis->setLabel("test accuracy");
+    auto* a = plot.addGraph();
+    a->setName("alpha 0, \"seed\" 1");
+    a->setData({1, 2}, {0.5, 0.75});
+    EXPECT_EQ(mode::plotToCsv(&plot).toStdString(), "series,epoch,test accuracy\n"
+                                                    "\"alpha 0, \"\"seed\"\" 1\",1,0.5\n"
+                                                    "\"alpha 0, \"\"seed\"\" 1\",2,0.75\n");
+}
+
+// An empty plot says so instead of showing bare axes with 0-5 tick labels.
+TEST(PlotEmptyState, ANoteUntilTheFirstPoint) {
+    QCustomPlot plot;
+    plot.resize(400, 300);
+    mode::stylePlot(&plot, true, "Start a run");
+    plot.addGraph();
+    plot.replot();
+    EXPECT_FALSE(mode::plotHasData(&plot));
+    EXPECT_FALSE(plot.xAxis->tickLabels());
+    auto note = [&]() -> QCPItemText* {
+        for (int i = 0; i < plot.itemCount(); ++i)
+            if (auto* t = qobject_cast<QCPItemText*>(plot.item(i)); t && t->visible()) return t;
+        return nullptr;
+    };
+    ASSERT_NE(note(), nullptr);
+    EXPECT_EQ(note()->text(), "Start a run");
+    plot.graph(0)->addData(1, 2);
+    plot.replot();
+    EXPECT_TRUE(mode::plotHasData(&plot));
+    EXPECT_TRUE(plot.xAxis->tickLabels());
+    EXPECT_EQ(note(), nullptr);
 }

@@ -29,6 +29,7 @@
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSettings>
+#include <QSignalSpy>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTableWidget>
@@ -169,6 +170,67 @@ TEST(Workbench, TheRunTableFollowsRunsWrittenByAnotherProgram) {
     EXPECT_TRUE(waitUntil([&] { return statusOfFirst() == "finished"; }, 120000))
         << "and ends as finished: " << statusOfFirst().toStdString();
     EXPECT_EQ(browser->table()->item(0, RunBrowser::Epochs)->text(), "150/150");
+}
+
+// A run opened from the table while another process trains it grows on the plots, without a
+// click, until it ends; then it shows its final status.
+TEST(Workbench, AnOpenedRunFollowsItsTrainerInAnotherProcess) {
+    Workbench w;
+    auto* browser = w.window.runBrowser();
+    ASSERT_TRUE(waitUntil([&] { return !browser->isLoading(); }));
+    runCommand("(" + std::string(MODE_BIN_DIR) +
+               "/mode-train -q --epochs 120 --threads 1 --device cpu --db " + w.db +
+               " > /dev/null 2>&1 &)");
+    ASSERT_TRUE(waitUntil(
+        [&] {
+            auto* status = browser->table()->item(0, RunBrowser::Status);
+            return status && status->text() == "running";
+        },
+        30000));
+    const qint64 id = browser->table()->item(0, RunBrowser::Id)->text().toLongLong();
+    ASSERT_TRUE(w.window.openStoredRun(id));
+    ASSERT_TRUE(waitUntil([&] { return w.window.shownRunId() == id; }, 10000));
+    auto* title = w.window.findChild<QLabel*>("runTitle");
+    const int first = w.window.accuracyPlot()->pointCount(AccuracyPlot::Test);
+    ASSERT_LT(first, 100) << "opened while it trains";
+    EXPECT_TRUE(waitUntil(
+        [&] { return w.window.accuracyPlot()->pointCount(AccuracyPlot::Test) >= first + 5; },
+        60000))
+        << "its epochs arrive without a click";
+    if (title) EXPECT_NE(title->text().indexOf("followed live"), -1) << title->text().toStdString();
+    EXPECT_TRUE(waitUntil(
+        [&] { return w.window.accuracyPlot()->pointCount(AccuracyPlot::Test) == 120; }, 120000))
+        << "every epoch, to the end";
+    EXPECT_TRUE(waitUntil(
+        [&] {
+            return w.window.findChild<QLabel*>("state")->text() ==
+                   QString("showing stored run %1").arg(id);
+        },
+        10000))
+        << "its end is seen: " << w.window.findChild<QLabel*>("state")->text().toStdString();
+    EXPECT_EQ(w.window.lossPlot()->pointCount(LossPlot::Total),
+              static_cast<int>(w.store().steps(id).size()))
+        << "every stored step once";
+}
+
+// Stop while a large file loads: the load ends at its next block, and nothing is stored.
+TEST(Workbench, StopWhileTheDataLoadsEndsTheLoadAndStoresNothing) {
+    Workbench w;
+    std::string text = "a,b,c,y\n";
+    text.reserve(30u << 20);
+    for (int i = 0; text.size() < (28u << 20); ++i)
+        text += std::to_string(i) + ".25," + std::to_string(i % 97) + ",0.5," +
+                (i % 3 ? "p" : "q") + "\n";
+    const std::string path = w.dir.file("large.csv", text);
+    ASSERT_TRUE(w.window.openDataFile(QString::fromStdString(path)))
+        << w.window.message().toStdString();
+    QTest::mouseClick(w.window.startButton(), Qt::LeftButton);
+    QTest::mouseClick(w.window.stopButton(), Qt::LeftButton);
+    ASSERT_TRUE(waitUntil([&] { return !w.window.session()->isRunning(); }, 10000));
+    EXPECT_NE(w.window.message().indexOf("loading was stopped"), -1)
+        << w.window.message().toStdString();
+    EXPECT_NE(w.window.message().indexOf("Nothing was stored"), -1);
+    EXPECT_TRUE(w.store().listRuns().empty());
 }
 
 TEST(Workbench, PauseResumeAndStop) {
@@ -352,8 +414,9 @@ TEST(Workbench, OpeningAStoredRunShowsItsCurvesHeatmapAndExperts) {
     EXPECT_EQ(w.window.expertPanel()->expertCount(), 2);
     EXPECT_EQ(field<QSpinBox>(w.window, "experts")->value(), 2)
         << "its experiment is back in the form";
-    EXPECT_FALSE(w.window.openStoredRun(999));
-    EXPECT_NE(w.window.message().indexOf("no run with id 999"), -1);
+    w.window.openStoredRun(999);
+    EXPECT_TRUE(waitUntil([&] { return w.window.message().indexOf("no run with id 999") != -1; }))
+        << w.window.message().toStdString();
 }
 
 TEST(Workbench, ScreenshotOfARealRunFromTheCommandLine) {
@@ -448,7 +511,7 @@ TEST(Workbench, AStoppedRunIsResumedFromTheHistoryAndFinishes) {
     ASSERT_LT(stoppedAt, 8);
 
     ASSERT_TRUE(w.window.openStoredRun(runs[0].id));
-    ASSERT_TRUE(w.window.resumeRunButton()->isVisible());
+    ASSERT_TRUE(waitUntil([&] { return w.window.resumeRunButton()->isVisible(); }));
     EXPECT_EQ(w.window.accuracyPlot()->pointCount(AccuracyPlot::Test), stoppedAt)
         << "the history up to the stop";
     std::optional<RunResult> ended;
@@ -478,7 +541,9 @@ TEST(Workbench, OpeningAStoredRunSelectsItsRowAndLeavesTheNameFree) {
     ASSERT_TRUE(waitUntil([&] { return !w.window.session()->isRunning(); }, 30000));
     const auto id = w.store().listRuns().at(0).id;
     typeInto(field<QLineEdit>(w.window, "runName"), "something else");
+    QSignalSpy shown(&w.window, &MainWindow::storedRunShown);
     ASSERT_TRUE(w.window.openStoredRun(id));
+    ASSERT_TRUE(waitUntil([&] { return shown.count() == 1; })) << "read in the background";
     EXPECT_EQ(field<QLineEdit>(w.window, "runName")->text(), "");
     EXPECT_EQ(w.window.experimentPanel()->config().train.epochs, 2) << "its experiment";
     auto* browser = w.window.runBrowser();

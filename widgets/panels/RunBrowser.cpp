@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "panels/RunBrowser.h"
 
+#include "session/StoredRunFollower.h"
+
 #include "store/RunExport.h"
 #include "store/RunStore.h"
 
@@ -209,13 +211,7 @@ std::shared_ptr<RunBrowser::Listing> readRuns(const QString& path, const RunFilt
 } // namespace
 
 QString RunBrowser::fileStamp() const {
-    QString stamp;
-    for (const QString& f : {path_, path_ + "-wal"}) {
-        const QFileInfo info(f);
-        stamp += QString::number(info.exists() ? info.size() : -1) + ":" +
-                 QString::number(info.exists() ? info.lastModified().toMSecsSinceEpoch() : 0) + ";";
-    }
-    return stamp;
+    return storeFileStamp(path_);
 }
 
 bool RunBrowser::isLoading() const {

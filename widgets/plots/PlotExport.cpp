@@ -23,8 +23,31 @@ QString csvField(const QString& v) {
 }
 } // namespace
 
+QString plotToCsv(QCustomPlot* plot) {
+    QString csv =
+        "series," +
+        csvField(plot->xAxis->label().isEmpty() ? QStringLiteral("x") : plot->xAxis->label()) +
+        "," +
+        csvField(plot->yAxis->label().isEmpty() ? QStringLiteral("value") : plot->yAxis->label()) +
+        "\n";
+    for (int i = 0; i < plot->plottableCount(); ++i) {
+        QCPAbstractPlottable* p = plot->plottable(i);
+        const QCPPlottableInterface1D* data = p->interface1D();
+        if (!data) continue;
+        for (int k = 0; k < data->dataCount(); ++k)
+            csv += csvField(p->name()) + "," + QString::number(data->dataMainKey(k), 'g', 10) +
+                   "," + QString::number(data->dataMainValue(k), 'g', 10) + "\n";
+    }
+    return csv;
+}
+
 bool exportPlot(QCustomPlot* plot, const QString& file, int width, int height) {
     const QString ext = QFileInfo(file).suffix().toLower();
+    if (ext == "csv") {
+        QFile out(file);
+        if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate)) return false;
+        return out.write(plotToCsv(plot).toUtf8()) >= 0;
+    }
     const int w = width > 0 ? width : plot->width(), h = height > 0 ? height : plot->height();
     if (ext == "png") return plot->savePng(file, w, h, 2.0);
     if (ext == "pdf") return plot->savePdf(file, w, h);
@@ -82,11 +105,13 @@ void copyTableToClipboard(const QTableWidget* table) {
 void exportPlotInteractively(QCustomPlot* plot, QWidget* parent, const QString& baseName) {
     const QString file = QFileDialog::getSaveFileName(
         parent, QObject::tr("Export the plot"), baseName + ".png",
-        QObject::tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"));
+        QObject::tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf);;"
+                    "CSV data (*.csv)"));
     if (file.isEmpty()) return;
     if (!exportPlot(plot, file))
-        QMessageBox::warning(parent, QObject::tr("Export"),
-                             QObject::tr("Cannot write %1 (use .png, .svg or .pdf).").arg(file));
+        QMessageBox::warning(
+            parent, QObject::tr("Export"),
+            QObject::tr("Cannot write %1 (use .png, .svg, .pdf or .csv).").arg(file));
 }
 
 void exportTableInteractively(const QTableWidget* table, QWidget* parent, const QString& baseName) {

@@ -10,7 +10,10 @@ class QWidget;
 
 namespace mode {
 
-// Writes the plot in the format its extension names (.png, .svg, .pdf); false if it cannot.
+// The data of the plot's curves and bars as CSV: one row per point, "series,x,y".
+QString plotToCsv(QCustomPlot* plot);
+// Writes the plot in the format its extension names (.png, .svg, .pdf, or .csv for its data);
+// false if it cannot.
 bool exportPlot(QCustomPlot* plot, const QString& file, int width = 0, int height = 0);
 void copyPlotToClipboard(QCustomPlot* plot);
 // The table as CSV: the header row, then the rows as shown (sorted, filtered), RFC 4180 quoting.

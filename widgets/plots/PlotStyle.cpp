@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "plots/PlotStyle.h"
 
+#include "plots/PlotExport.h"
+
+#include <QMenu>
+#include <QPointer>
+#include <QToolTip>
 #include <qcustomplot.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace mode {
 
@@ -53,7 +59,156 @@ void placeLegendInEmptiestCorner(QCustomPlot* plot) {
     plot->axisRect()->insetLayout()->setInsetAlignment(0, emptiestCorner(plot));
 }
 
-void stylePlot(QCustomPlot* plot, bool withLegend) {
+QString crosshairText(QCustomPlot* plot, double key) {
+    struct Near {
+        QString name;
+        double key, value;
+    };
+    std::vector<Near> found;
+    for (int g = 0; g < plot->graphCount(); ++g) {
+        QCPGraph* graph = plot->graph(g);
+        if (!graph->visible() || graph->dataCount() == 0) continue;
+        // The point nearest to key: the first at or after it, or the one before.
+        auto it = graph->data()->findBegin(key, false);
+        if (it == graph->data()->constEnd()) --it;
+        if (it != graph->data()->constBegin()) {
+            auto before = it - 1;
+            if (std::abs(before->key - key) < std::abs(it->key - key)) it = before;
+        }
+        if (std::isnan(it->value)) continue;
+        found.push_back({graph->name(), it->key, it->value});
+    }
+    if (found.empty()) return {};
+    const auto nearest = std::min_element(found.begin(), found.end(), [&](auto& a, auto& b) {
+        return std::abs(a.key - key) < std::abs(b.key - key);
+    });
+    const QString xName =
+        plot->xAxis->label().isEmpty() ? QStringLiteral("x") : plot->xAxis->label().toLower();
+    QString text = QString("%1 %2").arg(xName, QString::number(nearest->key, 'g', 8));
+    for (const auto& f : found) {
+        text += "\n" + (f.name.isEmpty() ? QStringLiteral("value") : f.name) + ": " +
+                QString::number(f.value, 'g', 4);
+        if (f.key != nearest->key)
+            text += QString(" (%1 %2)").arg(xName, QString::number(f.key, 'g', 8));
+    }
+    return text;
+}
+
+bool plotHasData(QCustomPlot* plot) {
+    for (int i = 0; i < plot->plottableCount(); ++i) {
+        QCPAbstractPlottable* p = plot->plottable(i);
+        if (const auto* data = p->interface1D(); data && data->dataCount() > 0) return true;
+        if (auto* map = qobject_cast<QCPColorMap*>(p);
+            map && map->data()->keySize() > 0 && map->data()->valueSize() > 0)
+            return true;
+    }
+    return false;
+}
+
+namespace {
+
+// The crosshair: a dashed vertical line at the mouse and a tooltip of the values under it; it
+// goes when the mouse leaves the plot.
+class Crosshair : public QObject {
+  public:
+    explicit Crosshair(QCustomPlot* plot) : QObject(plot), plot_(plot) {
+        plot->installEventFilter(this);
+        connect(plot, &QCustomPlot::mouseMove, this, &Crosshair::moved);
+    }
+
+  private:
+    bool eventFilter(QObject*, QEvent* event) override {
+        if (event->type() == QEvent::Leave) hide();
+        return false;
+    }
+    void moved(QMouseEvent* event) {
+        const QPoint at = event->position().toPoint();
+        if (event->buttons() != Qt::NoButton || !plot_->axisRect()->rect().contains(at) ||
+            plot_->graphCount() == 0) {
+            hide();
+            return;
+        }
+        const double key = plot_->xAxis->pixelToCoord(at.x());
+        const QString text = crosshairText(plot_, key);
+        if (text.isEmpty()) {
+            hide();
+            return;
+        }
+        if (!line_) {
+            line_ = new QCPItemStraightLine(plot_);
+            line_->setSelectable(false);
+            QColor c = plot_->palette().color(QPalette::WindowText);
+            c.setAlphaF(0.45);
+            line_->setPen(QPen(c, 1, Qt::DashLine));
+        }
+        line_->setVisible(true);
+        line_->point1->setCoords(key, 0);
+        line_->point2->setCoords(key, 1);
+        plot_->replot(QCustomPlot::rpQueuedReplot);
+        QToolTip::showText(event->globalPosition().toPoint() + QPoint(14, 10), text, plot_);
+    }
+    void hide() {
+        if (line_ && line_->visible()) {
+            line_->setVisible(false);
+            plot_->replot(QCustomPlot::rpQueuedReplot);
+        }
+        QToolTip::hideText();
+    }
+    QCustomPlot* plot_;
+    QPointer<QCPItemStraightLine> line_; // a plot's clearItems() deletes it
+};
+
+// A note in the middle of an empty plot, instead of bare 0-5 axes.
+class EmptyNote : public QObject {
+  public:
+    EmptyNote(QCustomPlot* plot, QString note)
+        : QObject(plot), plot_(plot), note_(std::move(note)) {
+        connect(plot, &QCustomPlot::beforeReplot, this, &EmptyNote::update);
+        update();
+    }
+
+  private:
+    void update() {
+        const bool empty = !plotHasData(plot_);
+        if (!item_ && empty) {
+            item_ = new QCPItemText(plot_);
+            item_->setSelectable(false);
+            item_->position->setType(QCPItemPosition::ptAxisRectRatio);
+            item_->position->setCoords(0.5, 0.5);
+            item_->setPositionAlignment(Qt::AlignCenter);
+            item_->setText(note_);
+            item_->setColor(plot_->palette().color(QPalette::PlaceholderText));
+        }
+        if (item_) item_->setVisible(empty);
+        for (QCPAxis* axis : {plot_->xAxis, plot_->yAxis})
+            axis->setTickLabels(!empty);
+    }
+    QCustomPlot* plot_;
+    QString note_;
+    QPointer<QCPItemText> item_; // a plot's clearItems() deletes it
+};
+
+void addContextMenu(QCustomPlot* plot) {
+    plot->setContextMenuPolicy(Qt::CustomContextMenu);
+    QObject::connect(plot, &QWidget::customContextMenuRequested, plot, [plot](const QPoint& at) {
+        QMenu menu(plot);
+        menu.addAction(QObject::tr("Export\u2026"), plot, [plot] {
+            exportPlotInteractively(plot, plot->window(),
+                                    plot->objectName().isEmpty() ? QStringLiteral("plot")
+                                                                 : plot->objectName());
+        });
+        menu.addAction(QObject::tr("Copy image"), plot, [plot] { copyPlotToClipboard(plot); });
+        menu.addAction(QObject::tr("Copy data (CSV)"), plot,
+                       [plot] { QApplication::clipboard()->setText(plotToCsv(plot)); });
+        menu.addSeparator();
+        menu.addAction(QObject::tr("Fit"), plot, [plot] { fitPlot(plot); });
+        menu.exec(plot->mapToGlobal(at));
+    });
+}
+
+} // namespace
+
+void stylePlot(QCustomPlot* plot, bool withLegend, const QString& emptyNote) {
     const QPalette pal = plot->palette();
     const QColor fg = pal.color(QPalette::WindowText);
     const QColor bg = pal.color(QPalette::Base);
@@ -93,6 +248,9 @@ void stylePlot(QCustomPlot* plot, bool withLegend) {
     }
     QObject::connect(plot, &QCustomPlot::mouseDoubleClick, plot,
                      [plot](QMouseEvent*) { fitPlot(plot); });
+    new Crosshair(plot);
+    addContextMenu(plot);
+    if (!emptyNote.isEmpty()) new EmptyNote(plot, emptyNote);
 }
 
 void fitPlot(QCustomPlot* plot) {

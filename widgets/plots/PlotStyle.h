@@ -2,7 +2,9 @@
 #pragma once
 // The look shared by every plot: colours that read on light and dark palettes, the same
 // interactions (drag to pan, wheel to zoom, double-click to fit), a legend in the emptiest
-// corner whose entries hide and show their curves when clicked.
+// corner whose entries hide and show their curves when clicked, a crosshair with the values
+// under the mouse, a context menu to export or copy the plot and its data, and a note in place
+// of empty axes.
 
 #include <QColor>
 #include <QString>
@@ -14,12 +16,20 @@ namespace mode {
 // Distinct colours for series and runs (Tableau 10).
 QColor seriesColor(int index);
 // Fonts, colours from the widget's palette, interactions; returns nothing, styles in place.
-void stylePlot(QCustomPlot* plot, bool withLegend = true);
+// `emptyNote` is shown while no plottable has data.
+void stylePlot(QCustomPlot* plot, bool withLegend = true,
+               const QString& emptyNote = QStringLiteral("No data yet"));
 // The corner of the plot area whose legend-sized rectangle covers the fewest data points (top
 // right first on a tie); stylePlot keeps the legend there before each repaint.
 Qt::Alignment emptiestCorner(QCustomPlot* plot);
 void placeLegendInEmptiestCorner(QCustomPlot* plot);
 // Fits the axes to the data; the plot stays where the user zoomed until this is called again.
 void fitPlot(QCustomPlot* plot);
+// The crosshair's tooltip at x-coordinate `key`: the x label and the nearest point's key, then
+// each visible curve's value at its point nearest to `key` (with that point's key where it is
+// another one, as for runs logged at other steps). Empty when no curve has a point.
+QString crosshairText(QCustomPlot* plot, double key);
+// Whether any plottable holds data (an empty plot shows a note instead of bare 0-5 axes).
+bool plotHasData(QCustomPlot* plot);
 
 } // namespace mode

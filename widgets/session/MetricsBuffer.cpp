@@ -33,9 +33,15 @@ void MetricsBuffer::finish(const RunResult& result) {
     pending_.end = result;
 }
 
-void MetricsBuffer::failToStart(const std::string& message) {
+void MetricsBuffer::failToStart(const std::string& message, bool stopped) {
     std::lock_guard<std::mutex> lock(m_);
     pending_.startError = message;
+    pending_.stoppedBeforeStart = stopped;
+}
+
+void MetricsBuffer::setLoaded(std::uint64_t done, std::uint64_t total) {
+    std::lock_guard<std::mutex> lock(m_);
+    pending_.loaded = std::make_pair(done, total);
 }
 
 MetricsBatch MetricsBuffer::take() {

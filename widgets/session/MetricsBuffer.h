@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mode {
@@ -20,9 +21,14 @@ struct MetricsBatch {
     std::vector<EpochMetrics> epochs;
     std::optional<RunResult> end;
     std::optional<std::string> startError; // the run could not start (bad file, bad store)
-    std::int64_t droppedSteps = 0;         // steps not kept because the GUI fell far behind
+    bool stoppedBeforeStart = false;       // ... because the user stopped the data's load
+    // Bytes of the data file read so far and its size (0 when unknown), while it loads.
+    std::optional<std::pair<std::uint64_t, std::uint64_t>> loaded;
+    std::int64_t droppedSteps = 0; // steps not kept because the GUI fell far behind
 
-    bool empty() const { return !start && steps.empty() && epochs.empty() && !end && !startError; }
+    bool empty() const {
+        return !start && steps.empty() && epochs.empty() && !end && !startError && !loaded;
+    }
 };
 
 class MetricsBuffer : public TrainingObserver {
@@ -38,7 +44,8 @@ class MetricsBuffer : public TrainingObserver {
 
     void setRunId(std::int64_t id);
     void finish(const RunResult& result);
-    void failToStart(const std::string& message);
+    void failToStart(const std::string& message, bool stopped = false);
+    void setLoaded(std::uint64_t done, std::uint64_t total);
 
     // Everything since the last call.
     MetricsBatch take();

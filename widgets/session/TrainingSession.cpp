@@ -20,15 +20,23 @@ void runExperiment(ExperimentConfig config, std::string storePath, std::int64_t 
     std::unique_ptr<Trainer> trainer;
     std::unique_ptr<RunStore> store;
     std::optional<ResumePlan> plan;
+    // The Stop button ends a long load within a block of the file.
+    const LoadProgress progress = [buffer, control](std::uint64_t done, std::uint64_t total) {
+        buffer->setLoaded(done, total);
+        return !control->stopRequested();
+    };
     try {
         store = std::make_unique<RunStore>(storePath);
         if (resumeRun > 0) {
             plan = planResume(*store, resumeRun);
-            trainer = resumedTrainer(*plan, config.train.threads);
+            trainer = resumedTrainer(*plan, config.train.threads, progress);
             config = trainer->config();
         } else {
-            trainer = std::make_unique<Trainer>(config, loadDataset(config.data));
+            trainer = std::make_unique<Trainer>(config, loadDataset(config.data, progress));
         }
+    } catch (const LoadStopped& e) {
+        buffer->failToStart(e.what(), true);
+        return;
     } catch (const std::exception& e) {
         buffer->failToStart(e.what());
         return;
@@ -120,11 +128,17 @@ void TrainingSession::drain() {
     MetricsBatch b = buffer_.take();
     if (b.empty()) return;
     if (b.runId) runId_ = *b.runId;
+    if (b.loaded && !b.startError && !b.start)
+        emit dataLoading(static_cast<qint64>(b.loaded->first),
+                         static_cast<qint64>(b.loaded->second));
     if (b.startError) {
         running_ = false;
         timer_.stop();
         join();
-        emit runFailedToStart(QString::fromStdString(*b.startError));
+        if (b.stoppedBeforeStart)
+            emit stoppedWhileLoading(QString::fromStdString(*b.startError));
+        else
+            emit runFailedToStart(QString::fromStdString(*b.startError));
         return;
     }
     if (b.start) emit runStarted(*b.start, runId_);

@@ -48,6 +48,10 @@ class TrainingSession : public QObject {
     void epochArrived(const mode::EpochMetrics& epoch);
     void runEnded(const mode::RunResult& result, qint64 runId);
     void runFailedToStart(const QString& message);
+    // The data file is loading: `done` bytes of `total` (0 when unknown).
+    void dataLoading(qint64 done, qint64 total);
+    // Stop was pressed while the data loaded: nothing was stored.
+    void stoppedWhileLoading(const QString& message);
     void pausedChanged(bool paused);
 
   private:
