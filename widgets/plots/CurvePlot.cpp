@@ -32,6 +32,7 @@ CurvePlot::CurvePlot(const QString& xLabel, const QString& yLabel, QWidget* pare
     plot_->setMinimumSize(240, 160);
     layout->addWidget(plot_, 1);
     stylePlot(plot_);
+    placeLegendAbove(plot_);
     plot_->setPlottingHint(QCP::phFastPolylines, true);
     plot_->xAxis->setLabel(xLabel);
     plot_->yAxis->setLabel(yLabel);

@@ -21,6 +21,7 @@ ExpertPanel::ExpertPanel(QWidget* parent) : QWidget(parent) {
     plot_->setMinimumSize(240, 160);
     layout->addWidget(plot_, 1);
     stylePlot(plot_);
+    placeLegendAbove(plot_);
     plot_->setInteractions(QCP::Interactions());
     plot_->xAxis->setLabel(tr("expert"));
     plot_->yAxis->setRange(0, 1.05);

@@ -34,17 +34,24 @@ Qt::Alignment emptiestCorner(QCustomPlot* plot) {
         const int y = corner & Qt::AlignTop ? area.top() : area.bottom() - legend.height();
         const QRect under(x, y, legend.width(), legend.height());
         int points = 0;
-        for (int g = 0; g < plot->graphCount(); ++g) {
-            QCPGraph* graph = plot->graph(g);
-            if (!graph->visible()) continue;
-            const int n = graph->dataCount();
+        for (int k = 0; k < plot->plottableCount(); ++k) {
+            QCPAbstractPlottable* curve = plot->plottable(k);
+            const QCPPlottableInterface1D* data = curve->interface1D();
+            if (!curve->visible() || !data) continue;
+            // A bar counts along its height (it covers what is below its top).
+            const bool bar = qobject_cast<QCPBars*>(curve) != nullptr;
+            const int n = data->dataCount();
             const int stride = std::max(1, n / 2000); // a bounded cost per repaint
-            for (int i = 0; i < n; i += stride) {
-                const auto it = graph->data()->at(i);
-                const QPointF p(graph->keyAxis()->coordToPixel(it->key),
-                                graph->valueAxis()->coordToPixel(it->value));
-                if (under.contains(p.toPoint())) ++points;
-            }
+            static const double barParts[] = {0.25, 0.5, 0.75, 1.0}, pointPart[] = {1.0};
+            const auto parts = bar ? std::make_pair(barParts, barParts + 4)
+                                   : std::make_pair(pointPart, pointPart + 1);
+            for (int i = 0; i < n; i += stride)
+                for (const double* part = parts.first; part != parts.second; ++part) {
+                    const QPointF p(
+                        curve->keyAxis()->coordToPixel(data->dataMainKey(i)),
+                        curve->valueAxis()->coordToPixel(data->dataMainValue(i) * *part));
+                    if (under.contains(p.toPoint())) ++points;
+                }
         }
         if (fewest < 0 || points < fewest) {
             fewest = points;
@@ -54,8 +61,26 @@ Qt::Alignment emptiestCorner(QCustomPlot* plot) {
     return best;
 }
 
+void placeLegendAbove(QCustomPlot* plot, int perRow) {
+    QCPLegend* legend = plot->legend;
+    plot->axisRect()->insetLayout()->take(legend);
+    plot->plotLayout()->insertRow(0);
+    plot->plotLayout()->addElement(0, 0, legend);
+    plot->plotLayout()->setRowStretchFactor(0, 0.001);
+    plot->plotLayout()->setRowSpacing(0);
+    legend->setFillOrder(QCPLegend::foColumnsFirst);
+    legend->setWrap(perRow);
+    legend->setBorderPen(Qt::NoPen);
+    legend->setBrush(Qt::NoBrush);
+    legend->setMargins(QMargins(2, 0, 2, 0));
+    legend->setRowSpacing(0);
+    legend->setColumnSpacing(12);
+    legend->setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX);
+}
+
 void placeLegendInEmptiestCorner(QCustomPlot* plot) {
     if (!plot->legend->visible() || plot->graphCount() == 0) return;
+    if (plot->legend->layout() != plot->axisRect()->insetLayout()) return; // placed above
     plot->axisRect()->insetLayout()->setInsetAlignment(0, emptiestCorner(plot));
 }
 
@@ -97,6 +122,7 @@ QString crosshairText(QCustomPlot* plot, double key) {
 bool plotHasData(QCustomPlot* plot) {
     for (int i = 0; i < plot->plottableCount(); ++i) {
         QCPAbstractPlottable* p = plot->plottable(i);
+        if (!p->visible()) continue;
         if (const auto* data = p->interface1D(); data && data->dataCount() > 0) return true;
         if (auto* map = qobject_cast<QCPColorMap*>(p);
             map && map->data()->keySize() > 0 && map->data()->valueSize() > 0)
@@ -162,7 +188,7 @@ class Crosshair : public QObject {
 class EmptyNote : public QObject {
   public:
     EmptyNote(QCustomPlot* plot, QString note)
-        : QObject(plot), plot_(plot), note_(std::move(note)) {
+        : QObject(plot), plot_(plot), note_(std::move(note)), legend_(plot->legend->visible()) {
         connect(plot, &QCustomPlot::beforeReplot, this, &EmptyNote::update);
         update();
     }
@@ -182,9 +208,11 @@ class EmptyNote : public QObject {
         if (item_) item_->setVisible(empty);
         for (QCPAxis* axis : {plot_->xAxis, plot_->yAxis})
             axis->setTickLabels(!empty);
+        if (legend_) plot_->legend->setVisible(!empty); // names of curves not there yet
     }
     QCustomPlot* plot_;
     QString note_;
+    bool legend_;
     QPointer<QCPItemText> item_; // a plot's clearItems() deletes it
 };
 

@@ -23,13 +23,17 @@ void stylePlot(QCustomPlot* plot, bool withLegend = true,
 // right first on a tie); stylePlot keeps the legend there before each repaint.
 Qt::Alignment emptiestCorner(QCustomPlot* plot);
 void placeLegendInEmptiestCorner(QCustomPlot* plot);
+// For small plots, where any corner would hide data: the legend as one row above the plot area
+// (wrapping after `perRow` entries); call after stylePlot.
+void placeLegendAbove(QCustomPlot* plot, int perRow = 4);
 // Fits the axes to the data; the plot stays where the user zoomed until this is called again.
 void fitPlot(QCustomPlot* plot);
 // The crosshair's tooltip at x-coordinate `key`: the x label and the nearest point's key, then
 // each visible curve's value at its point nearest to `key` (with that point's key where it is
 // another one, as for runs logged at other steps). Empty when no curve has a point.
 QString crosshairText(QCustomPlot* plot, double key);
-// Whether any plottable holds data (an empty plot shows a note instead of bare 0-5 axes).
+// Whether any visible plottable holds data (an empty plot shows a note instead of bare 0-5
+// axes, and no legend).
 bool plotHasData(QCustomPlot* plot);
 
 } // namespace mode
