@@ -491,6 +491,13 @@ void MainWindow::onRunEnded(const RunResult& r, qint64 runId) {
 void MainWindow::onRunFailedToStart(const QString& message) {
     title_->setText(tr("The run could not start."));
     state_->setText(tr("ready"));
+    // Nothing of a run on show: empty panels and status.
+    clearViews();
+    shownRunId_ = -1;
+    epochProgress_->reset();
+    stepProgress_->reset();
+    speed_->clear();
+    eta_->clear();
     showMessage(message, true);
     updateButtons();
 }

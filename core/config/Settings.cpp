@@ -197,6 +197,7 @@ void addDataSettings(TableBuilder& add) {
             "columns of the file left out of the features, e.g. id,name");
     drop.applies = kTabular;
     drop.advanced = true;
+    form(drop, "Drop columns", "dropColumns");
     auto& maxRows = add(integer("data.max_rows", "--max-rows", 0), MODE_MEMBER(data.maxRows),
                         "IDX data: keep the first N training rows, for quick runs");
     maxRows.note = "0: all rows";

@@ -76,18 +76,10 @@ template <typename Names> std::vector<std::string> orderedLevels(const Names& le
     return out;
 }
 
-// The first cell of a kind that a check may refuse.
-struct FirstCell {
-    std::int64_t row = -1, line = 0;
-    std::string text; // at most 64 bytes of it
-    std::size_t size = 0;
-    bool found() const { return row >= 0; }
-};
-
 // One column's cells as they stream in: each as a number (NaN where missing or text) and, while
 // the column has at most `maxDistinct` distinct values, as the id of its text; counts, and the
 // first cell of each kind that may be refused. Without `keepRows` only the counts are kept.
-struct ColumnCells {
+struct ColumnCells : CsvColumnStats {
     static constexpr std::uint16_t kNoId = 0xFFFF; // a missing cell
 
     ColumnCells(std::size_t maxDistinct, bool keepRows)
@@ -95,26 +87,19 @@ struct ColumnCells {
 
     std::size_t maxDistinct;
     bool keepRows;
-    std::int64_t rows = 0, present = 0, numbers = 0, nonInteger = 0, missing = 0;
-    FirstCell firstText, firstMissing, firstHuge, firstLong;
     std::vector<float> values;
     std::vector<std::uint16_t> ids;
     std::deque<std::string> names; // distinct values (not missing ones), in order of appearance
     std::vector<std::int64_t> counts;
     std::unordered_map<std::string_view, std::uint16_t> index; // into names
-    bool overflow = false;
-
-    // The distinct values, or one more than maxDistinct when there are more.
-    std::size_t distinct() const { return overflow ? maxDistinct + 1 : names.size(); }
-    bool allNumbers() const { return numbers == present; }
 
     void reserve(std::size_t n) {
         if (!keepRows) return;
         values.reserve(n);
-        if (!overflow) ids.reserve(n);
+        if (!moreDistinct) ids.reserve(n);
     }
 
-    void note(FirstCell& cell, std::int64_t row, std::int64_t line, std::string_view v) {
+    void note(CsvCell& cell, std::int64_t row, std::int64_t line, std::string_view v) {
         if (cell.found()) return;
         cell.row = row;
         cell.line = line;
@@ -129,11 +114,12 @@ struct ColumnCells {
             note(firstMissing, row, line, v);
             if (keepRows) {
                 values.push_back(std::numeric_limits<float>::quiet_NaN());
-                if (!overflow) ids.push_back(kNoId);
+                if (!moreDistinct) ids.push_back(kNoId);
             }
             return;
         }
         ++present;
+        note(firstPresent, row, line, v);
         float value = std::numeric_limits<float>::quiet_NaN();
         if (const auto x = parseNumber(v)) {
             ++numbers;
@@ -146,7 +132,7 @@ struct ColumnCells {
         }
         if (v.size() > kMaxClassName) note(firstLong, row, line, v);
         if (keepRows) values.push_back(value);
-        if (!overflow) intern(v);
+        if (!moreDistinct) intern(v);
     }
 
     void intern(std::string_view v) {
@@ -156,7 +142,8 @@ struct ColumnCells {
             return;
         }
         if (names.size() >= maxDistinct) { // too many to be classes or categories
-            overflow = true;
+            moreDistinct = true;
+            distinct = maxDistinct + 1;
             std::vector<std::uint16_t>().swap(ids);
             index = {};
             names = {};
@@ -166,6 +153,7 @@ struct ColumnCells {
         const auto id = static_cast<std::uint16_t>(names.size());
         index.emplace(names.emplace_back(v), id);
         counts.push_back(1);
+        distinct = names.size();
         if (keepRows) ids.push_back(id);
     }
 
@@ -311,10 +299,10 @@ namespace {
 
 // What keeps column `cells` from being the target: a missing or overlong value (the first row of
 // either), one class, too many classes.
-std::optional<Problem> targetProblem(const ColumnCells& cells, const std::string& name,
+std::optional<Problem> targetProblem(const CsvColumnStats& cells, const std::string& name,
                                      bool regression) {
-    const FirstCell* first = nullptr;
-    for (const FirstCell* cell : {&cells.firstMissing, &cells.firstLong})
+    const CsvCell* first = nullptr;
+    for (const CsvCell* cell : {&cells.firstMissing, &cells.firstLong})
         if (cell->found() && (!first || cell->row < first->row)) first = cell;
     if (first == &cells.firstMissing)
         return Problem{first->line, "the target " + quote(name) + " is missing (" +
@@ -335,35 +323,34 @@ std::optional<Problem> targetProblem(const ColumnCells& cells, const std::string
                            tooLargeForFloat(*parseNumber(cells.firstHuge.text), name)};
         return std::nullopt;
     }
-    if (cells.distinct() < 2)
+    if (cells.distinct < 2)
         return Problem{0, "the target " + quote(name) + " has a single class (" +
-                              quote(cells.names.front()) + "); classification needs two or more"};
-    if (cells.distinct() > kMaxClasses)
-        return Problem{0, "the target " + quote(name) + " has " +
-                              (cells.overflow ? "more than " + std::to_string(cells.maxDistinct)
-                                              : std::to_string(cells.distinct())) +
-                              " classes (at most " + std::to_string(kMaxClasses) + ")" +
-                              (cells.allNumbers()
-                                   ? std::string("; for a numeric target use task = regression")
-                                   : std::string("; a text column with that many values is likely "
-                                                 "an id or free text: choose another target"))};
+                              quote(cells.firstPresent.text) +
+                              "); classification needs two or more"};
+    if (cells.distinct > kMaxClasses)
+        return Problem{0,
+                       "the target " + quote(name) + " has " +
+                           (cells.moreDistinct ? "more than " + std::to_string(cells.distinct - 1)
+                                               : std::to_string(cells.distinct)) +
+                           " classes (at most " + std::to_string(kMaxClasses) + ")" +
+                           (cells.allNumbers()
+                                ? std::string("; for a numeric target use task = regression")
+                                : std::string("; a text column with that many values is likely "
+                                              "an id or free text: choose another target"))};
     return std::nullopt;
 }
 
 // Regression as the options say, else for a numeric target with fractions or more than 20
 // distinct values.
-bool isRegressionTarget(const ColumnCells& cells, TaskKind task) {
+bool isRegressionTarget(const CsvColumnStats& cells, TaskKind task) {
     const bool allNumeric = cells.numbers == cells.rows;
-    return task == TaskKind::Regression || (task == TaskKind::Auto && allNumeric &&
-                                            (cells.nonInteger > 0 || cells.distinct() > 20));
+    return task == TaskKind::Regression ||
+           (task == TaskKind::Auto && allNumeric && (cells.nonInteger > 0 || cells.distinct > 20));
 }
 
 // The target as regression values or class labels.
-void readTarget(ColumnCells& cells, const std::string& name, TaskKind task,
-                const std::string& source, Dataset& d) {
-    const bool regression = isRegressionTarget(cells, task);
-    if (auto p = targetProblem(cells, name, regression)) fail(source, p->line, p->text);
-    if (regression) {
+void readTarget(ColumnCells& cells, TaskKind task, Dataset& d) {
+    if (isRegressionTarget(cells, task)) {
         d.task = TaskType::Regression;
         d.values = std::move(cells.values);
         return;
@@ -373,21 +360,14 @@ void readTarget(ColumnCells& cells, const std::string& name, TaskKind task,
     d.labels = cells.levelIds(d.classNames);
 }
 
-void readSubtasks(const ColumnCells& cells, const std::string& name, const std::string& source,
-                  Dataset& d) {
-    if (cells.firstMissing.found())
-        fail(source, cells.firstMissing.line, "the sub-task " + quote(name) + " is missing");
-    if (cells.overflow)
-        fail(source, 0,
-             "the sub-task " + quote(name) + " has more than " + std::to_string(cells.maxDistinct) +
-                 " distinct values");
+void readSubtasks(const ColumnCells& cells, Dataset& d) {
     d.subtaskNames = orderedLevels(cells.names);
     d.subtasks = cells.levelIds(d.subtaskNames);
 }
 
 // What keeps column `cells` from being a feature: no values, a number past float's range, text
 // among mostly numbers, a missing value without impute, too many categories.
-std::optional<Problem> featureProblem(const ColumnCells& cells, const std::string& name,
+std::optional<Problem> featureProblem(const CsvColumnStats& cells, const std::string& name,
                                       ImputeKind impute) {
     if (cells.present == 0)
         return Problem{0,
@@ -406,11 +386,38 @@ std::optional<Problem> featureProblem(const ColumnCells& cells, const std::strin
         return Problem{cells.firstMissing.line, "column " + quote(name) + " is missing a value (" +
                                                     quote(cells.firstMissing.text) +
                                                     "); fix the file or set impute to mean"};
-    if (!numeric && cells.distinct() > kMaxCategories)
+    if (!numeric && cells.distinct > kMaxCategories)
         return Problem{0, "text column " + quote(name) + " has more than " +
                               std::to_string(kMaxCategories) + " distinct values (at most " +
                               std::to_string(kMaxCategories) +
                               " one-hot columns); drop it (drop_columns)"};
+    return std::nullopt;
+}
+
+// The first thing that keeps the columns from loading, checked in this order: the target, the
+// sub-task, each feature column; nothing when they load.
+std::optional<Problem> firstProblem(const std::vector<std::string>& header,
+                                    const std::vector<const CsvColumnStats*>& stats,
+                                    const CsvColumnRoles& roles, const CsvOptions& opt) {
+    const std::string& target = header[roles.target];
+    const CsvColumnStats& t = *stats[roles.target];
+    if (auto p = targetProblem(t, target, isRegressionTarget(t, opt.task))) return p;
+    if (roles.subtask) {
+        const CsvColumnStats& s = *stats[*roles.subtask];
+        const std::string& name = header[*roles.subtask];
+        if (s.firstMissing.found())
+            return Problem{s.firstMissing.line, "the sub-task " + quote(name) + " is missing"};
+        if (s.moreDistinct)
+            return Problem{0, "the sub-task " + quote(name) + " has more than " +
+                                  std::to_string(s.distinct - 1) + " distinct values"};
+    }
+    bool anyFeature = false;
+    for (std::size_t c = 0; c < header.size(); ++c) {
+        if (!roles.isFeature(c)) continue;
+        anyFeature = true;
+        if (auto p = featureProblem(*stats[c], header[c], opt.impute)) return p;
+    }
+    if (!anyFeature) return Problem{0, "no feature columns are left besides the target"};
     return std::nullopt;
 }
 
@@ -422,13 +429,11 @@ struct FeatureColumn {
     std::vector<std::int64_t> levelOfRow; // text: each row's level, -1 where missing
 };
 
-std::vector<FeatureColumn> featureColumns(CsvColumns& file, const CsvColumnRoles& roles,
-                                          ImputeKind impute, const std::string& source) {
+std::vector<FeatureColumn> featureColumns(CsvColumns& file, const CsvColumnRoles& roles) {
     std::vector<FeatureColumn> columns;
     for (std::size_t c = 0; c < file.header.size(); ++c) {
         if (!roles.isFeature(c)) continue;
         const ColumnCells& cells = file.cells[c];
-        if (auto p = featureProblem(cells, file.header[c], impute)) fail(source, p->line, p->text);
         FeatureColumn col{c, cells.allNumbers(), {}, {}};
         if (!col.numeric) {
             col.levels = orderedLevels(cells.names);
@@ -436,7 +441,6 @@ std::vector<FeatureColumn> featureColumns(CsvColumns& file, const CsvColumnRoles
         }
         columns.push_back(std::move(col));
     }
-    if (columns.empty()) fail(source, 0, "no feature columns are left besides the target");
     return columns;
 }
 
@@ -511,10 +515,13 @@ Dataset loadCsv(CsvReader& reader, const CsvOptions& opt) {
     d.rows = file.rows;
     d.sizeBytes = reader.bytesRead();
     d.contentHash = reader.contentHash();
-    readTarget(file.cells[roles.target], file.header[roles.target], opt.task, source, d);
-    if (roles.subtask)
-        readSubtasks(file.cells[*roles.subtask], file.header[*roles.subtask], source, d);
-    auto columns = featureColumns(file, roles, opt.impute, source);
+    std::vector<const CsvColumnStats*> stats;
+    for (const auto& cells : file.cells)
+        stats.push_back(&cells);
+    if (auto p = firstProblem(file.header, stats, roles, opt)) fail(source, p->line, p->text);
+    readTarget(file.cells[roles.target], opt.task, d);
+    if (roles.subtask) readSubtasks(file.cells[*roles.subtask], d);
+    auto columns = featureColumns(file, roles);
     describeFeatures(file.header, columns, d);
     fillFeatures(columns, file, d);
     return d;
@@ -551,22 +558,66 @@ CsvPreview previewCsvFile(const std::string& path, int headRows) {
     CsvColumns file;
     readHeader(reader, file);
     checkHeader(file.header, file.headerLine, path);
+    // As many distinct values as the target's check needs, per column; no cells are kept.
     readRows(
-        reader, file, [](std::size_t) { return CsvPreview::kMaxValues + 1; }, false, headRows);
+        reader, file, [](std::size_t) { return kMaxClasses + 1; }, false, headRows);
     CsvPreview p;
     p.columns = file.header;
     p.rows = file.rows;
     p.head = std::move(file.head);
     for (const auto& cells : file.cells) {
         p.kinds.push_back(cells.present == 0 ? "empty" : cells.allNumbers() ? "numeric" : "text");
-        p.distinctValues.push_back(static_cast<std::int64_t>(cells.distinct()));
+        p.distinctValues.push_back(static_cast<std::int64_t>(cells.distinct));
         auto& values = p.values.emplace_back();
-        if (!cells.overflow)
+        if (cells.names.size() <= CsvPreview::kMaxValues)
             for (std::size_t k = 0; k < cells.names.size(); ++k)
                 values.push_back({cells.names[k], cells.counts[k]});
         std::sort(values.begin(), values.end());
+        p.stats.push_back(static_cast<const CsvColumnStats&>(cells));
     }
     return p;
+}
+
+std::string csvLoadProblem(const CsvPreview& preview, const CsvOptions& options) {
+    try {
+        const auto index = checkHeader(preview.columns, 0, "");
+        const CsvColumnRoles roles = columnRoles(preview.columns, index, options, "");
+        std::vector<const CsvColumnStats*> stats;
+        for (const auto& s : preview.stats)
+            stats.push_back(&s);
+        if (auto p = firstProblem(preview.columns, stats, roles, options))
+            return (p->line > 0 ? "line " + std::to_string(p->line) + ": " : std::string()) +
+                   p->text;
+    } catch (const DataError& e) {
+        std::string what = e.what();
+        return what.rfind(": ", 0) == 0 ? what.substr(2) : what; // no source named
+    }
+    return {};
+}
+
+std::string describeCsvColumn(const CsvPreview& preview, std::size_t c) {
+    const CsvColumnStats& s = preview.stats.at(c);
+    std::string text;
+    if (s.present == 0) {
+        text = "empty";
+    } else if (s.allNumbers()) {
+        text = "numeric";
+    } else if (s.numbers * 2 >= s.present) { // what the loader refuses as a typo
+        text = std::to_string(s.numbers) + " of " + std::to_string(s.present) +
+               " values numeric; " + quote(s.firstText.text) + " at line " +
+               std::to_string(s.firstText.line) + " is not";
+    } else {
+        text = "text, " +
+               (s.moreDistinct ? "more than " + std::to_string(s.distinct - 1)
+                               : std::to_string(s.distinct)) +
+               " values";
+    }
+    if (s.missing > 0)
+        text += ", " + std::to_string(s.missing) + " missing (" +
+                (s.firstMissing.text.empty() ? std::string("an empty cell")
+                                             : quote(s.firstMissing.text)) +
+                " at line " + std::to_string(s.firstMissing.line) + ")";
+    return text;
 }
 
 } // namespace mode

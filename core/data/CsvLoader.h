@@ -22,8 +22,25 @@ struct CsvOptions {
     char delimiter = ',';
 };
 
+// A cell a check may refuse: where it is and (the start of) what it holds.
+struct CsvCell {
+    std::int64_t row = -1, line = 0;
+    std::string text; // at most 64 bytes of it
+    std::size_t size = 0;
+    bool found() const { return row >= 0; }
+};
+
+// What the loader's checks need of a column, counted in one pass over the file.
+struct CsvColumnStats {
+    std::int64_t rows = 0, present = 0, numbers = 0, nonInteger = 0, missing = 0;
+    std::size_t distinct = 0;  // distinct values that are not missing, up to a limit (then limit+1)
+    bool moreDistinct = false; // past the limit
+    CsvCell firstPresent, firstText, firstMissing, firstHuge, firstLong;
+    bool allNumbers() const { return numbers == present; }
+};
+
 // What a file holds, for the workbench's preview before a run (no encoding, no errors for
-// missing values: those come when the file is loaded).
+// missing values: csvLoadProblem says what loading would refuse).
 struct CsvPreview {
     std::vector<std::string> columns;
     std::vector<std::string> kinds; // per column: "numeric", "text" or "empty"
@@ -34,7 +51,15 @@ struct CsvPreview {
     static constexpr std::size_t kMaxValues = 100;
     std::vector<std::int64_t> distinctValues;
     std::vector<std::vector<std::pair<std::string, std::int64_t>>> values;
+    std::vector<CsvColumnStats> stats; // per column
 };
+
+// Why loading the previewed file with these options would fail, in the loader's words and with
+// the line ("line 31: column 'f3': 'abc' is not a number (177 of 178 values ...)"), or "".
+std::string csvLoadProblem(const CsvPreview& preview, const CsvOptions& options);
+// A column in a few words, its kind with the reason: "numeric", "numeric, 3 missing ('?' at
+// line 5)", "text, 4 values", "177 of 178 values numeric; 'abc' at line 31 is not".
+std::string describeCsvColumn(const CsvPreview& preview, std::size_t column);
 
 // Streams the file: memory is the final matrix plus about 6 bytes per cell while reading.
 Dataset loadCsvFile(const std::string& path, const CsvOptions& options = {},

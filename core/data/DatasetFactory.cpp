@@ -67,6 +67,16 @@ std::vector<std::string> builtinDatasets() {
     return b;
 }
 
+CsvOptions csvOptionsOf(const DataConfig& data) {
+    CsvOptions o;
+    o.target = data.target;
+    o.task = parseChoice<TaskKind>(data.task, "data.task");
+    o.subtaskColumn = data.subtaskColumn;
+    o.impute = parseChoice<ImputeKind>(data.impute, "data.impute");
+    o.dropColumns = data.dropColumns;
+    return o;
+}
+
 namespace {
 void requireDataPath(const std::string& field, const std::string& path, bool folderAllowed) {
     if (auto problem = dataPathProblem(path, folderAllowed); !problem.empty())
@@ -103,13 +113,7 @@ Dataset loadDataset(const DataConfig& data, const LoadProgress& progress) {
         }
         if (format == DataFormat::Tsv || (format == DataFormat::Auto && looksLikeTsv(data.path)))
             return loadTsvFile(data.path, progress);
-        CsvOptions o;
-        o.target = data.target;
-        o.task = parseChoice<TaskKind>(data.task, "data.task");
-        o.subtaskColumn = data.subtaskColumn;
-        o.impute = parseChoice<ImputeKind>(data.impute, "data.impute");
-        o.dropColumns = data.dropColumns;
-        return loadCsvFile(data.path, o, progress);
+        return loadCsvFile(data.path, csvOptionsOf(data), progress);
     }
     if (auto problem = builtinDatasetProblem(data); !problem.empty()) throw DataError(problem);
     if (data.dataset == "regimes") return makeRegimesDataset(data.regimes);

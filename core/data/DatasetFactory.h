@@ -3,6 +3,7 @@
 // Turns the data section of an experiment into a Dataset: a built-in by name or a user's file.
 
 #include "config/ExperimentConfig.h"
+#include "data/CsvLoader.h"
 #include "data/Dataset.h"
 
 #include <string>
@@ -21,6 +22,9 @@ std::string builtinDatasetProblem(const DataConfig& data);
 // build's data/ folder, the user's data directory (mode-workbench/datasets), then
 // /usr/share/mode-workbench/datasets. Empty if none has it.
 std::string builtinDataFile(const std::string& name);
+// How the data section reads a CSV file (target, task, sub-task, impute, dropped columns).
+// Throws ConfigError for an unknown choice.
+CsvOptions csvOptionsOf(const DataConfig& data);
 // .tsv, or a first line with a TAB and no comma.
 bool looksLikeTsv(const std::string& path);
 

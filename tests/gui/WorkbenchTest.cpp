@@ -323,7 +323,7 @@ TEST(Workbench, ABadFileShowsItsErrorAndTheAppKeepsWorking) {
     EXPECT_TRUE(w.window.startButton()->isEnabled()) << "the previous dataset is kept";
     EXPECT_EQ(panel->config().data.dataset, "regimes");
 
-    // A file that previews fine but cannot be trained on: missing values, found at load time.
+    // Missing values: the preview finds them, Start waits with the reason until impute is set.
     std::string text = "a,b,y\n";
     for (int i = 0; i < 40; ++i)
         text += std::to_string(i) + "," + (i == 17 ? "" : std::to_string(i % 3)) + "," +
@@ -333,10 +333,22 @@ TEST(Workbench, ABadFileShowsItsErrorAndTheAppKeepsWorking) {
     EXPECT_EQ(field<QComboBox>(w.window, "target")->currentText(), "y");
     EXPECT_NE(field<QLabel>(w.window, "preview")->text().indexOf("40 rows"), -1);
     EXPECT_NE(field<QLabel>(w.window, "preview")->text().indexOf("2 classes"), -1);
+    EXPECT_FALSE(w.window.startButton()->isEnabled());
+    EXPECT_NE(panel->errorFor("data.path").indexOf("line 19: column 'b' is missing a value"), -1)
+        << panel->errorFor("data.path").toStdString();
+    chooseItem(field<QComboBox>(w.window, "impute"), "mean");
+    EXPECT_TRUE(w.window.startButton()->isEnabled()) << panel->errorFor("data.path").toStdString();
+
+    // A file that changes after its preview fails at Start: the reason, and empty panels.
+    const std::string moving = w.dir.file("moving.csv", "a,y\n1,p\n2,q\n3,p\n4,q\n");
+    ASSERT_TRUE(panel->openDataFile(QString::fromStdString(moving)).isEmpty());
+    ASSERT_TRUE(w.window.startButton()->isEnabled());
+    w.dir.file("moving.csv", "a,y\n1,p\n2\n");
     QTest::mouseClick(w.window.startButton(), Qt::LeftButton);
     ASSERT_TRUE(waitUntil([&] { return !w.window.session()->isRunning(); }));
-    EXPECT_NE(w.window.message().indexOf("holes.csv"), -1) << w.window.message().toStdString();
-    EXPECT_NE(w.window.message().indexOf("holes.csv:19"), -1) << w.window.message().toStdString();
+    EXPECT_NE(w.window.message().indexOf("moving.csv:3"), -1) << w.window.message().toStdString();
+    EXPECT_EQ(w.window.routingHeatmap()->expertCount(), 0);
+    EXPECT_EQ(w.window.lossPlot()->pointCount(LossPlot::Total), 0);
     EXPECT_TRUE(w.window.startButton()->isEnabled());
 
     // The app keeps working: back to the built-in and train.
@@ -346,6 +358,39 @@ TEST(Workbench, ABadFileShowsItsErrorAndTheAppKeepsWorking) {
     ASSERT_TRUE(waitUntil([&] { return !w.window.session()->isRunning(); }));
     EXPECT_TRUE(w.window.message().isEmpty()) << w.window.message().toStdString();
     EXPECT_EQ(w.store().listRuns().size(), 1u);
+}
+
+// The preview flags a text cell in a numeric column with its line, in the column's header and
+// its tooltip; Start waits with the reason until the column is dropped.
+TEST(Workbench, ThePreviewFlagsATextCellInANumericColumn) {
+    Workbench w;
+    auto* panel = w.window.experimentPanel();
+    std::string text = "f1,f3,y\n";
+    for (int i = 0; i < 30; ++i) // row i on line i + 2: 'abc' on line 31
+        text += std::to_string(i) + "," + (i == 29 ? "abc" : std::to_string(i * 2)) + "," +
+                (i % 2 ? "p" : "q") + "\n";
+    ASSERT_TRUE(panel->openDataFile(QString::fromStdString(w.dir.file("f.csv", text))).isEmpty());
+    auto* table = w.window.findChild<QTableWidget*>("previewTable");
+    ASSERT_NE(table, nullptr);
+    EXPECT_TRUE(table->isVisible());
+    EXPECT_EQ(table->columnCount(), 3);
+    EXPECT_GE(table->rowCount(), 5) << "the first rows";
+    EXPECT_EQ(table->item(0, 1)->text(), "0");
+    EXPECT_NE(table->horizontalHeaderItem(1)->text().indexOf("numbers + text"), -1);
+    EXPECT_EQ(table->horizontalHeaderItem(1)->toolTip(),
+              "f3: 29 of 30 values numeric; 'abc' at line 31 is not");
+    EXPECT_NE(table->horizontalHeaderItem(0)->text().indexOf("numeric"), -1);
+    EXPECT_FALSE(w.window.startButton()->isEnabled());
+    EXPECT_NE(panel->errorFor("data.path").indexOf("line 31: column 'f3': 'abc' is not a number"),
+              -1)
+        << panel->errorFor("data.path").toStdString();
+    auto* why = w.window.findChild<QLabel*>("whyDisabled");
+    if (why) EXPECT_NE(why->text().indexOf("abc"), -1) << why->text().toStdString();
+    // Dropped, the column no longer keeps the file from loading.
+    QTest::mouseClick(field<QToolButton>(w.window, "moreSettings"), Qt::LeftButton);
+    typeInto(field<QLineEdit>(w.window, "dropColumns"), "f3");
+    EXPECT_TRUE(w.window.startButton()->isEnabled()) << panel->errorFor("data.path").toStdString();
+    EXPECT_EQ(panel->config().data.dropColumns, std::vector<std::string>{"f3"});
 }
 
 TEST(Workbench, ADivergingRunIsReportedAndStoredAsDiverged) {

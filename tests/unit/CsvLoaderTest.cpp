@@ -297,3 +297,42 @@ TEST(CsvLoader, AFileOfOnlyAByteOrderMarkIsEmpty) {
         EXPECT_THROW(loadCsvText(text, "bom.csv"), DataError);
     }
 }
+
+// The preview says what loading would refuse, in the loader's words, for the options of the
+// moment (target, impute, dropped columns), and describes each column with the reason for its
+// kind.
+TEST(CsvLoader, ThePreviewSaysWhatLoadingWouldRefuseAndWhy) {
+    test::TempDir dir;
+    std::string text = "a,f3,b,y\n";
+    for (int i = 0; i < 10; ++i) // line 2 + i
+        text += std::to_string(i) + "," + (i == 3 ? "abc" : std::to_string(i * 2)) + "," +
+                (i == 1 ? "?" : "1.5") + "," + (i % 2 ? "p" : "q") + "\n";
+    const std::string path = dir.file("mixed.csv", text);
+    const auto p = previewCsvFile(path);
+    EXPECT_EQ(describeCsvColumn(p, 0), "numeric");
+    EXPECT_EQ(describeCsvColumn(p, 1), "9 of 10 values numeric; 'abc' at line 5 is not");
+    EXPECT_EQ(describeCsvColumn(p, 2), "numeric, 1 missing ('?' at line 3)");
+    EXPECT_EQ(describeCsvColumn(p, 3), "text, 2 values");
+
+    const std::string problem = csvLoadProblem(p, {});
+    EXPECT_EQ(problem, "line 5: column 'f3': 'abc' is not a number (9 of 10 values in this "
+                       "column are numbers)");
+    try { // the same words as the loader's, with the file named
+        loadCsvFile(path);
+        FAIL() << "loaded";
+    } catch (const DataError& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  path + ":5: " + problem.substr(std::string("line 5: ").size()));
+    }
+    CsvOptions o;
+    o.dropColumns = {"f3"};
+    EXPECT_EQ(csvLoadProblem(p, o),
+              "line 3: column 'b' is missing a value ('?'); fix the file or set impute to mean");
+    o.impute = ImputeKind::Mean;
+    EXPECT_EQ(csvLoadProblem(p, o), "") << "it loads";
+    EXPECT_NO_THROW(loadCsvFile(path, o));
+    o.target = "nope";
+    EXPECT_CONTAINS(csvLoadProblem(p, o), "the target column 'nope' is not in the header");
+    o.target = "a"; // ten distinct integers: classes, one row each
+    EXPECT_EQ(csvLoadProblem(p, o), "");
+}

@@ -12,12 +12,14 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
+#include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QRegularExpression>
 #include <QRegularExpressionValidator>
 #include <QSlider>
 #include <QSpinBox>
+#include <QTableWidget>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -82,6 +84,15 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
     preview_->setWordWrap(true);
     preview_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     form_->addRow(QString(), preview_);
+    previewTable_ = new QTableWidget(this);
+    previewTable_->setObjectName("previewTable");
+    previewTable_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    previewTable_->setSelectionMode(QAbstractItemView::NoSelection);
+    previewTable_->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 4);
+    previewTable_->setMaximumHeight(9 * (fontMetrics().height() + 4) + 2 * fontMetrics().height());
+    previewTable_->setSizeAdjustPolicy(QAbstractScrollArea::AdjustToContents);
+    form_->addRow(QString(), previewTable_);
+    form_->setRowVisible(previewTable_, false);
     target_ = new QComboBox(this);
     target_->setObjectName("target");
     fitToColumn(target_);
@@ -319,6 +330,8 @@ void ExperimentPanel::setConfig(const ExperimentConfig& c) {
         subtask_->clear();
         form_->setRowVisible(target_, false);
         form_->setRowVisible(subtask_, false);
+        form_->setRowVisible(previewTable_, false);
+        csv_.reset();
         preview_->setText(
             c.data.dataset == "regimes"
                 ? tr("%1 rows, %2 features, %3 classes, %4 known sub-tasks (synthetic)")
@@ -387,39 +400,66 @@ QString ExperimentPanel::openDataFile(const QString& path) {
     target_->setCurrentIndex(target_->count() - 1);
     form_->setRowVisible(target_, true);
     form_->setRowVisible(subtask_, true);
-    // The preview: shape, columns and their kinds, and the classes of the chosen target.
-    auto describeTarget = [this, p] {
-        const int c = target_->currentData().toInt();
-        if (c < 0 || c >= static_cast<int>(p.columns.size())) return QString();
-        QString classes;
-        if (!p.values[c].empty() && (p.kinds[c] == "text" || p.values[c].size() <= 20)) {
-            QStringList v;
-            for (const auto& [value, n] : p.values[c])
-                v << QString("%1 (%2)").arg(QString::fromStdString(value)).arg(n);
-            classes = tr("%1 classes: %2").arg(p.values[c].size()).arg(v.join(", "));
-        } else {
-            classes = tr("numeric target with %1 values: regression").arg(p.distinctValues[c]);
-        }
-        QStringList cols;
-        for (std::size_t i = 0; i < p.columns.size(); ++i)
-            cols << QString("%1 <i>%2</i>")
-                        .arg(QString::fromStdString(p.columns[i]).toHtmlEscaped(),
-                             QString::fromStdString(p.kinds[i]));
-        return tr("<b>%1 rows \u00d7 %2 columns</b><br>%3<br>%4")
-            .arg(p.rows)
-            .arg(p.columns.size())
-            .arg(cols.join(", "))
-            .arg(classes.toHtmlEscaped());
-    };
-    preview_->setText(describeTarget());
+    csv_ = std::move(p);
+    csvPath_ = path;
+    showCsvPreview();
     disconnect(target_, &QComboBox::currentIndexChanged, this, nullptr);
-    connect(target_, &QComboBox::currentIndexChanged, this, [this, describeTarget] {
-        preview_->setText(describeTarget());
+    connect(target_, &QComboBox::currentIndexChanged, this, [this] {
+        preview_->setText(describeCsv());
         refresh();
     });
     updating_ = wasUpdating;
     refresh();
     return {};
+}
+
+// The summary: shape, and the classes (or regression) of the chosen target.
+QString ExperimentPanel::describeCsv() const {
+    if (!csv_) return {};
+    const CsvPreview& p = *csv_;
+    const int c = target_->currentData().toInt();
+    if (c < 0 || c >= static_cast<int>(p.columns.size())) return {};
+    QString classes;
+    if (!p.values[c].empty() && (p.kinds[c] == "text" || p.values[c].size() <= 20)) {
+        QStringList v;
+        for (const auto& [value, n] : p.values[c])
+            v << QString("%1 (%2)").arg(QString::fromStdString(value)).arg(n);
+        classes = tr("%1 classes: %2").arg(p.values[c].size()).arg(v.join(", "));
+    } else {
+        classes = tr("numeric target with %1 values: regression").arg(p.distinctValues[c]);
+    }
+    return tr("<b>%1 rows \u00d7 %2 columns</b> (the first rows below; a column's header says "
+              "its kind, its tooltip why)<br>target: %3")
+        .arg(p.rows)
+        .arg(p.columns.size())
+        .arg(classes.toHtmlEscaped());
+}
+
+// The first rows as a table; each column's header names its kind, red where the column keeps
+// the file from loading as it is, with the reason in its tooltip.
+void ExperimentPanel::showCsvPreview() {
+    const CsvPreview& p = *csv_;
+    previewTable_->clear();
+    previewTable_->setColumnCount(static_cast<int>(p.columns.size()));
+    previewTable_->setRowCount(static_cast<int>(p.head.size()));
+    for (std::size_t c = 0; c < p.columns.size(); ++c) {
+        const auto& stats = p.stats[c];
+        const bool mixed = !stats.allNumbers() && stats.numbers * 2 >= stats.present;
+        auto* header = new QTableWidgetItem(
+            QString("%1\n%2").arg(QString::fromStdString(p.columns[c]),
+                                  mixed ? tr("numbers + text")
+                                        : QString::fromStdString(p.kinds[c])) +
+            (stats.missing > 0 ? tr(", %1 missing").arg(stats.missing) : QString()));
+        header->setToolTip(QString::fromStdString(p.columns[c] + ": " + describeCsvColumn(p, c)));
+        if (mixed) header->setForeground(QColor(200, 30, 30));
+        previewTable_->setHorizontalHeaderItem(static_cast<int>(c), header);
+        for (std::size_t r = 0; r < p.head.size(); ++r)
+            previewTable_->setItem(static_cast<int>(r), static_cast<int>(c),
+                                   new QTableWidgetItem(QString::fromStdString(p.head[r][c])));
+    }
+    previewTable_->resizeColumnsToContents();
+    form_->setRowVisible(previewTable_, true);
+    preview_->setText(describeCsv());
 }
 
 QString ExperimentPanel::openTextFile(const QString& path) {
@@ -447,6 +487,8 @@ QString ExperimentPanel::openTextFile(const QString& path) {
     subtask_->clear();
     form_->setRowVisible(target_, false);
     form_->setRowVisible(subtask_, false);
+    form_->setRowVisible(previewTable_, false);
+    csv_.reset();
     std::vector<std::int64_t> perClass(d.classNames.size(), 0);
     for (auto l : d.labels)
         ++perClass[static_cast<std::size_t>(l)];
@@ -534,6 +576,19 @@ std::vector<ConfigIssue> ExperimentPanel::issues() const {
     if (!subtask_->currentData().toString().isEmpty() &&
         subtask_->currentText() == target_->currentText())
         out.push_back({"data.subtask_column", "the sub-task column cannot be the target column"});
+    // What loading the file would refuse, from its preview: Start stays disabled with the reason.
+    const ExperimentConfig c = config();
+    if (csv_ && out.empty() && QString::fromStdString(c.data.path) == csvPath_) {
+        std::string problem;
+        try {
+            problem = csvLoadProblem(*csv_, csvOptionsOf(c.data));
+        } catch (const std::exception& e) {
+            problem = e.what();
+        }
+        if (!problem.empty())
+            out.push_back(
+                {"data.path", QFileInfo(csvPath_).fileName().toStdString() + ", " + problem});
+    }
     return out;
 }
 

@@ -8,6 +8,7 @@
 
 #include "config/ExperimentConfig.h"
 #include "config/Settings.h"
+#include "data/CsvLoader.h"
 
 #include <QMap>
 #include <QWidget>
@@ -20,6 +21,7 @@ class QLabel;
 class QLineEdit;
 class QSlider;
 class QSpinBox;
+class QTableWidget;
 class QToolButton;
 
 namespace mode {
@@ -61,6 +63,8 @@ class ExperimentPanel : public QWidget {
     void updateRowVisibility();
     void onDatasetChosen(int index);
     QString openTextFile(const QString& path);
+    void showCsvPreview(); // the table and the summary, for the target chosen
+    QString describeCsv() const;
     void refresh();
     void syncAlphaSlider(double alpha);
 
@@ -69,6 +73,9 @@ class ExperimentPanel : public QWidget {
     QComboBox* target_;
     QComboBox* subtask_;
     QLabel* preview_;
+    QTableWidget* previewTable_;    // a CSV file's first rows, each column's kind in its header
+    std::optional<CsvPreview> csv_; // of the CSV file chosen (csvPath_)
+    QString csvPath_;
     QSlider* alphaSlider_ = nullptr;
     QToolButton* more_ = nullptr;
     std::vector<Field> fields_;

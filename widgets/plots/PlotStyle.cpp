@@ -92,7 +92,9 @@ QString crosshairText(QCustomPlot* plot, double key) {
     std::vector<Near> found;
     for (int g = 0; g < plot->graphCount(); ++g) {
         QCPGraph* graph = plot->graph(g);
-        if (!graph->visible() || graph->dataCount() == 0) continue;
+        // Hidden curves and the edges of bands (no pen) say nothing of their own.
+        if (!graph->visible() || graph->dataCount() == 0 || graph->pen().style() == Qt::NoPen)
+            continue;
         // The point nearest to key: the first at or after it, or the one before.
         auto it = graph->data()->findBegin(key, false);
         if (it == graph->data()->constEnd()) --it;
