@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "analysis/RunComparison.h"
 
+#include "train/Assignment.h"
+
 #include <algorithm>
 #include <set>
 
@@ -54,7 +56,37 @@ std::vector<ConfigDiffRow> configTable(const std::vector<RunRecord>& runs, bool 
                                          std::not_equal_to<>()) != row.values.end();
         if (!differencesOnly || row.differs) rows.push_back(std::move(row));
     }
+    std::stable_partition(rows.begin(), rows.end(), [](const auto& r) { return r.differs; });
     return rows;
+}
+
+std::vector<int> alignExperts(const RoutingMatrix& reference, const RoutingMatrix& other) {
+    const int a = reference.experts, b = other.experts;
+    std::vector<double> similarity(static_cast<std::size_t>(a) * static_cast<std::size_t>(b), 0);
+    for (std::size_t ro = 0; ro < other.rowNames.size(); ++ro) {
+        const auto at =
+            std::find(reference.rowNames.begin(), reference.rowNames.end(), other.rowNames[ro]);
+        if (at == reference.rowNames.end()) continue;
+        const auto rr = static_cast<std::size_t>(at - reference.rowNames.begin());
+        const double weight =
+            ro < other.rowCounts.size() ? static_cast<double>(other.rowCounts[ro]) : 1.0;
+        for (int i = 0; i < a; ++i)
+            for (int j = 0; j < b; ++j)
+                similarity[static_cast<std::size_t>(i * b + j)] +=
+                    weight * reference.meanGate[rr * static_cast<std::size_t>(a) + i] *
+                    other.meanGate[ro * static_cast<std::size_t>(b) + j];
+    }
+    const std::vector<int> matched = maxWeightAssignment(similarity, a, b);
+    std::vector<int> order;
+    std::vector<bool> used(static_cast<std::size_t>(b), false);
+    for (int j : matched)
+        if (j >= 0) {
+            order.push_back(j);
+            used[static_cast<std::size_t>(j)] = true;
+        }
+    for (int j = 0; j < b; ++j)
+        if (!used[static_cast<std::size_t>(j)]) order.push_back(j);
+    return order;
 }
 
 namespace {

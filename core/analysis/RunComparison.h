@@ -21,6 +21,7 @@ struct ConfigDiffRow {
     std::vector<std::string> values; // one per run, "" where the run lacks the field
     bool differs = false;
 };
+// The rows that differ come first, then the others, each part in the order of the field names.
 std::vector<ConfigDiffRow> configTable(const std::vector<RunRecord>& runs, bool differencesOnly);
 
 // Runs grouped by the value of one config field ("loss.alpha"), or by everything but the seed
@@ -32,5 +33,13 @@ struct RunGroup {
     std::vector<std::size_t> members; // indices into the runs given
 };
 std::vector<RunGroup> groupRuns(const std::vector<RunRecord>& runs, const std::string& field);
+
+// Expert indices are arbitrary: the same routing learnt twice comes out permuted. The order of
+// `other`'s experts that lines them up with `reference`'s by routing: position k holds the expert
+// of `other` matched to reference's expert k, the matching (Hungarian) maximising the summed
+// similarity of the experts' columns of mean gate weights over the rows both matrices name
+// (each row weighted by its samples in `other`). Experts left unmatched (one matrix has more)
+// follow in index order.
+std::vector<int> alignExperts(const RoutingMatrix& reference, const RoutingMatrix& other);
 
 } // namespace mode

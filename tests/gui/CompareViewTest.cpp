@@ -4,6 +4,7 @@
 
 #include "compare/CompareView.h"
 #include "MainWindow.h"
+#include "analysis/RunComparison.h"
 #include "analysis/Statistics.h"
 #include "data/CsvLoader.h"
 #include "panels/RunBrowser.h"
@@ -15,6 +16,7 @@
 #include "GuiTestSupport.h"
 #include "TestSupport.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFile>
 #include <QImage>
@@ -153,6 +155,20 @@ TEST_F(CompareFixture, TablesHoldTheStoresValues) {
     h->setRows(RoutingHeatmap::Rows::Subtasks);
     const auto last = store.epochs(3).back();
     EXPECT_DOUBLE_EQ(h->cellValue(2, 1), last.routingBySubtask->meanGate[2 * 4 + 1]);
+    // One colour bar and one set of controls for all tiles; "align experts" orders each run's
+    // experts as the matching with the first run's routing says (analysis/RunComparison).
+    EXPECT_EQ(view_->findChildren<QLabel*>("sharedColorBar").size(), 1);
+    auto* align = view_->findChild<QCheckBox*>("alignExperts");
+    ASSERT_NE(align, nullptr);
+    align->setChecked(true);
+    const auto first = store.epochs(view_->data().runs.front().id).back();
+    const auto order = alignExperts(first.routingByClass, last.routingByClass);
+    for (int k = 0; k < 4; ++k) {
+        EXPECT_EQ(view_->heatmaps()[0]->expertAt(k), k) << "the first run stays as it is";
+        EXPECT_EQ(h->expertAt(k), order[static_cast<std::size_t>(k)]);
+    }
+    align->setChecked(false);
+    EXPECT_EQ(h->expertAt(3), 3);
 
     // Expert probing: one bar set per run, four experts each, the stored probing accuracies.
     auto* experts = view_->expertsPlot();

@@ -97,6 +97,43 @@ TEST(RunComparison, ConfigTableShowsOnlyDifferencesWhenAsked) {
     ASSERT_EQ(diff.size(), 1u);
     EXPECT_EQ(diff[0].field, "loss.alpha");
     EXPECT_EQ(diff[0].values, (std::vector<std::string>{"0.0", "0.1"}));
+    EXPECT_EQ(all.front().field, "loss.alpha") << "what differs comes first";
+    EXPECT_FALSE(all[1].differs);
+}
+
+namespace {
+// Rows (classes) x experts of mean gate weights, row-major.
+RoutingMatrix routing(std::vector<std::string> rows, int experts, std::vector<double> gate) {
+    RoutingMatrix m;
+    m.rowNames = std::move(rows);
+    m.experts = experts;
+    m.meanGate = std::move(gate);
+    m.rowCounts.assign(m.rowNames.size(), 100);
+    return m;
+}
+} // namespace
+
+// Two runs that learnt the same routing with the experts numbered otherwise: aligned, each of
+// the second run's experts stands under the first run's expert that routes alike (a planted
+// permutation, recovered); rows are matched by name, whatever their order.
+TEST(RunComparison, AlignExpertsRecoversAPlantedPermutation) {
+    const auto first = routing({"a", "b", "c"}, 3,
+                               {0.8, 0.1, 0.1, //
+                                0.1, 0.7, 0.2, //
+                                0.2, 0.1, 0.7});
+    // The second run: its expert 2 routes like expert 0 above, 0 like 1, 1 like 2; rows c, a, b.
+    const auto second = routing({"c", "a", "b"}, 3,
+                                {0.1, 0.7, 0.2, //
+                                 0.1, 0.1, 0.8, //
+                                 0.7, 0.2, 0.1});
+    EXPECT_EQ(alignExperts(first, second), (std::vector<int>{2, 0, 1}));
+    EXPECT_EQ(alignExperts(first, first), (std::vector<int>{0, 1, 2})) << "itself: unchanged";
+    // A run with a fourth expert: the three matched first, the spare one last.
+    const auto wider = routing({"a", "b", "c"}, 4,
+                               {0.0, 0.1, 0.1, 0.8,   //
+                                0.05, 0.7, 0.2, 0.05, //
+                                0.0, 0.1, 0.7, 0.2});
+    EXPECT_EQ(alignExperts(first, wider), (std::vector<int>{3, 1, 2, 0}));
 }
 
 TEST(RunComparison, GroupsByAFieldAndByEverythingButTheSeed) {

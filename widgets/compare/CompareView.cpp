@@ -269,11 +269,24 @@ QWidget* CompareView::buildRoutingTab() {
     auto* l = new QVBoxLayout(tab);
     auto* bar = new QHBoxLayout;
     routingMeasure_ = new QComboBox(tab);
+    routingMeasure_->setObjectName("routingMeasure");
     routingMeasure_->addItems({tr("mean gate weight"), tr("share of top-expert picks")});
     routingMeasure_->setToolTip(tr("One colour scale, 0 to 1, for every heatmap"));
+    routingRows_ = new QComboBox(tab);
+    routingRows_->setObjectName("routingRows");
+    routingRows_->addItems({tr("classes"), tr("sub-tasks")});
+    routingRows_->setToolTip(tr("Rows: the classes, or the known sub-tasks (where the data has "
+                                "them)"));
+    alignExperts_ = new QCheckBox(tr("align experts"), tab);
+    alignExperts_->setObjectName("alignExperts");
+    alignExperts_->setToolTip(
+        tr("Expert numbers are arbitrary: put each run's experts under the first run's expert "
+           "that routes alike (best one-to-one matching of their mean gate weights)"));
     bar->addWidget(routingMeasure_);
-    bar->addWidget(
-        new QLabel(tr("colour scale 0 \u2013 1, shared by all runs; last epoch of each run"), tab));
+    bar->addWidget(routingRows_);
+    bar->addWidget(alignExperts_);
+    bar->addWidget(RoutingHeatmap::colorBar(tab));
+    bar->addWidget(new QLabel(tr("shared by all runs; last epoch of each run"), tab));
     bar->addStretch();
     l->addLayout(bar);
     auto* scroll = new QScrollArea(tab);
@@ -287,7 +300,28 @@ QWidget* CompareView::buildRoutingTab() {
             h->setMeasure(i == 0 ? RoutingHeatmap::Measure::MeanGate
                                  : RoutingHeatmap::Measure::ArgmaxShare);
     });
+    connect(routingRows_, &QComboBox::currentIndexChanged, this, [this] { alignRouting(); });
+    connect(alignExperts_, &QCheckBox::toggled, this, [this] { alignRouting(); });
     return tab;
+}
+
+// The rows chosen on every tile, and each run's experts in the first run's order when asked.
+void CompareView::alignRouting() {
+    const bool subtasks = routingRows_->currentIndex() == 1;
+    const RoutingMatrix* reference = nullptr;
+    for (std::size_t i = 0; i < heatmaps_.size(); ++i) {
+        RoutingHeatmap* h = heatmaps_[i];
+        h->setRows(subtasks ? RoutingHeatmap::Rows::Subtasks : RoutingHeatmap::Rows::Classes);
+        const auto& epochs = data_.epochs[i];
+        const RoutingMatrix* m = nullptr;
+        if (!epochs.empty())
+            m = subtasks && epochs.back().routingBySubtask ? &*epochs.back().routingBySubtask
+                                                           : &epochs.back().routingByClass;
+        if (!reference) reference = m;
+        h->setExpertOrder(alignExperts_->isChecked() && m && reference && m != reference
+                              ? alignExperts(*reference, *m)
+                              : std::vector<int>{});
+    }
 }
 
 QWidget* CompareView::buildExpertsTab() {
@@ -537,10 +571,13 @@ void CompareView::fillConfig() {
     config_->clear();
     config_->setColumnCount(static_cast<int>(data_.runs.size()) + 1);
     config_->setRowCount(static_cast<int>(rows.size()));
-    QStringList header{tr("setting")};
-    for (std::size_t i = 0; i < data_.runs.size(); ++i)
-        header << runLabel(i);
-    config_->setHorizontalHeaderLabels(header);
+    // Narrow columns: "run 12" over each, the run's full label in its tooltip.
+    config_->setHorizontalHeaderItem(0, new QTableWidgetItem(tr("setting")));
+    for (std::size_t i = 0; i < data_.runs.size(); ++i) {
+        auto* header = new QTableWidgetItem(tr("run %1").arg(data_.runs[i].id));
+        header->setToolTip(runLabel(i));
+        config_->setHorizontalHeaderItem(static_cast<int>(i) + 1, header);
+    }
     for (int r = 0; r < static_cast<int>(rows.size()); ++r) {
         const auto& row = rows[static_cast<std::size_t>(r)];
         config_->setItem(r, 0, cell(QString::fromStdString(row.field), row.differs));
@@ -549,6 +586,8 @@ void CompareView::fillConfig() {
                              cell(QString::fromStdString(row.values[c]), row.differs));
     }
     config_->resizeColumnsToContents();
+    for (int c = 1; c < config_->columnCount(); ++c)
+        config_->setColumnWidth(c, std::min(config_->columnWidth(c), 160));
 }
 
 void CompareView::fillMetrics() {
@@ -688,7 +727,8 @@ void CompareView::drawRouting() {
         l->setContentsMargins(2, 2, 2, 2);
         l->addWidget(new QLabel("<b>" + runLabel(i).toHtmlEscaped() + "</b>", box));
         auto* h = new RoutingHeatmap(box);
-        h->setMinimumHeight(220);
+        h->setCompact(true);
+        h->setMinimumHeight(200);
         for (const auto& e : data_.epochs[i])
             h->addEpoch(e);
         h->setMeasure(routingMeasure_->currentIndex() == 0 ? RoutingHeatmap::Measure::MeanGate
@@ -697,6 +737,12 @@ void CompareView::drawRouting() {
         routingGrid_->addWidget(box, static_cast<int>(i) / perRow, static_cast<int>(i) % perRow);
         heatmaps_.push_back(h);
     }
+    // Where the data knows its sub-tasks, those rows show the gate's specialisation best.
+    if (!data_.epochs.empty() && !data_.epochs.front().empty()) {
+        QSignalBlocker block(routingRows_);
+        routingRows_->setCurrentIndex(data_.epochs.front().back().routingBySubtask ? 1 : 0);
+    }
+    alignRouting();
 }
 
 void CompareView::drawExperts() {

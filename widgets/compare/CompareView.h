@@ -94,6 +94,7 @@ class CompareView : public QWidget {
     void fillMetrics();
     void fillPaired();
     void drawRouting();
+    void alignRouting();
     void drawExperts();
     void drawSweep();
     // One run's curve of the chosen metric: keys on the chosen x axis, values smoothed.
@@ -128,6 +129,8 @@ class CompareView : public QWidget {
     QWidget* routingArea_;
     QGridLayout* routingGrid_;
     QComboBox* routingMeasure_;
+    QComboBox* routingRows_;
+    QCheckBox* alignExperts_;
     std::vector<RoutingHeatmap*> heatmaps_;
     QCustomPlot* experts_;
     QComboBox* sweepMetric_;

@@ -87,6 +87,50 @@ RoutingHeatmap::RoutingHeatmap(QWidget* parent) : QWidget(parent) {
     redraw();
 }
 
+void RoutingHeatmap::setExpertOrder(std::vector<int> order) {
+    order_ = std::move(order);
+    redraw();
+}
+
+int RoutingHeatmap::expertAt(int column) const {
+    const RoutingMatrix* m = shownMatrix();
+    if (!m || static_cast<int>(order_.size()) != m->experts) return column; // not this matrix's
+    return column >= 0 && column < m->experts ? order_[static_cast<std::size_t>(column)] : column;
+}
+
+void RoutingHeatmap::setCompact(bool compact) {
+    for (QWidget* w : {static_cast<QWidget*>(measure_), static_cast<QWidget*>(rows_),
+                       static_cast<QWidget*>(slider_)})
+        w->setVisible(!compact);
+    if (compact && scale_->layout()) {
+        plot_->plotLayout()->take(scale_);
+        plot_->plotLayout()->simplify();
+        scale_->setVisible(false);
+    }
+    redraw();
+}
+
+QWidget* RoutingHeatmap::colorBar(QWidget* parent) {
+    auto* box = new QWidget(parent);
+    auto* l = new QHBoxLayout(box);
+    l->setContentsMargins(0, 0, 0, 0);
+    const int width = 160, height = 12;
+    QImage image(width, height, QImage::Format_RGB32);
+    QCPColorGradient g = viridis(); // color() is not const
+    for (int x = 0; x < width; ++x) {
+        const QRgb c = g.color(x / double(width - 1), QCPRange(0, 1));
+        for (int y = 0; y < height; ++y)
+            image.setPixel(x, y, c);
+    }
+    auto* bar = new QLabel(box);
+    bar->setObjectName("sharedColorBar");
+    bar->setPixmap(QPixmap::fromImage(image));
+    l->addWidget(new QLabel("0", box));
+    l->addWidget(bar);
+    l->addWidget(new QLabel("1", box));
+    return box;
+}
+
 void RoutingHeatmap::clear() {
     history_.clear();
     shown_ = -1;
@@ -176,13 +220,13 @@ void RoutingHeatmap::redraw() {
     map_->data()->setRange(QCPRange(0, experts - 1), QCPRange(0, rows - 1));
     for (int r = 0; r < rows; ++r)
         for (int x = 0; x < experts; ++x)
-            map_->data()->setCell(x, r, cellValue(r, x));
+            map_->data()->setCell(x, r, cellValue(r, expertAt(x)));
     scale_->axis()->setLabel(measure_->currentIndex() == 0 ? tr("mean gate weight")
                                                            : tr("share of top-expert picks"));
 
     QSharedPointer<QCPAxisTickerText> xt(new QCPAxisTickerText), yt(new QCPAxisTickerText);
     for (int x = 0; x < experts; ++x)
-        xt->addTick(x, QString::number(x));
+        xt->addTick(x, QString::number(expertAt(x)));
     for (int r = 0; r < rows; ++r)
         yt->addTick(r, QString::fromStdString(m->rowNames[static_cast<std::size_t>(r)]));
     plot_->xAxis->setTicker(xt);
@@ -196,7 +240,7 @@ void RoutingHeatmap::redraw() {
     if (rows * experts <= 160) { // numbers in the cells while they fit
         for (int r = 0; r < rows; ++r)
             for (int x = 0; x < experts; ++x) {
-                const double v = cellValue(r, x);
+                const double v = cellValue(r, expertAt(x));
                 auto* t = new QCPItemText(plot_);
                 t->position->setCoords(x, r);
                 t->setText(QString::number(v, 'f', 2));

@@ -32,6 +32,13 @@ class RoutingHeatmap : public QWidget {
 
     void setMeasure(Measure m);
     void setRows(Rows r);
+    // Columns in this order of experts (empty: by index); the ticks keep each expert's number.
+    void setExpertOrder(std::vector<int> order);
+    int expertAt(int column) const; // the expert shown in a column
+    // Without its own controls and colour bar: for a grid of heatmaps that share them.
+    void setCompact(bool compact);
+    // The colour bar, 0 to 1, as a widget of its own (for a grid's shared one).
+    static QWidget* colorBar(QWidget* parent);
     void showEpochIndex(int index); // 0-based into the epochs seen
     int epochCount() const { return static_cast<int>(history_.size()); }
     int shownEpoch() const; // the epoch number on display, 0 if none
@@ -63,6 +70,7 @@ class RoutingHeatmap : public QWidget {
     int shown_ = -1;
     bool follow_ = true;
     bool rowsChosen_ = false; // the user picked the rows: keep them
+    std::vector<int> order_;
 };
 
 } // namespace mode
