@@ -702,6 +702,7 @@ void MainWindow::restoreSettings(bool experimentToo) {
         splitter_->restoreState(s.value("window/splitter").toByteArray());
     if (s.contains("window/runSplitter"))
         rightSplitter_->restoreState(s.value("window/runSplitter").toByteArray());
+    compare_->restoreSettings(s);
     if (!experimentToo || !s.contains("experiment/last")) return;
     try {
         const auto j = nlohmann::json::parse(s.value("experiment/last").toString().toStdString());
@@ -717,6 +718,7 @@ void MainWindow::saveSettings() const {
     s.setValue("window/state", saveState());
     s.setValue("window/splitter", splitter_->saveState());
     s.setValue("window/runSplitter", rightSplitter_->saveState());
+    compare_->saveSettings(s);
     s.setValue("experiment/last", QString::fromStdString(panel_->config().toJson().dump()));
 }
 

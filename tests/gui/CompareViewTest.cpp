@@ -21,6 +21,7 @@
 #include <QFile>
 #include <QImage>
 #include <QPushButton>
+#include <QSettings>
 #include <QTableWidget>
 #include <QTest>
 #include <gtest/gtest.h>
@@ -178,6 +179,89 @@ TEST_F(CompareFixture, TablesHoldTheStoresValues) {
     ASSERT_NE(bars, nullptr);
     EXPECT_EQ(bars->data()->size(), 4);
     EXPECT_DOUBLE_EQ((bars->data()->constBegin() + 2)->value, *last.experts[2].probingAccuracy);
+}
+
+// Several metrics at once: a small plot per metric, each run's stored values on each.
+TEST_F(CompareFixture, AGridShowsSeveralMetricsOfEveryRun) {
+    compare({1, 3, 5});
+    view_->setGridMetrics({"val_accuracy", "test_accuracy", "train_loss"});
+    ASSERT_EQ(view_->gridPlots().size(), 3u);
+    EXPECT_FALSE(view_->curvesPlot()->isVisible());
+    RunStore store(db_, RunStore::Mode::ReadOnly);
+    const auto& runs = view_->data().runs;
+    auto plotOf = [&](const QString& metric) -> QCustomPlot* { // in the catalog's order
+        for (auto* p : view_->gridPlots())
+            if (p->yAxis->label() == metric) return p;
+        return nullptr;
+    };
+    auto* test = plotOf("test_accuracy");
+    auto* loss = plotOf("train_loss");
+    ASSERT_TRUE(test && loss && plotOf("val_accuracy"));
+    ASSERT_EQ(test->graphCount(), 3);
+    for (int r = 0; r < 3; ++r) {
+        const auto epochs = store.epochs(runs[static_cast<std::size_t>(r)].id);
+        auto* g = test->graph(r);
+        ASSERT_EQ(g->dataCount(), static_cast<int>(epochs.size()));
+        EXPECT_DOUBLE_EQ(g->data()->at(g->dataCount() - 1)->value, epochs.back().testAccuracy);
+        EXPECT_DOUBLE_EQ(loss->graph(r)->data()->at(0)->value, epochs.front().trainLoss);
+    }
+    view_->setGridMetrics({});
+    EXPECT_TRUE(view_->gridPlots().empty() || !view_->gridPlots()[0]->isVisible());
+}
+
+// The tab's choices outlive the window: saved, then restored into a fresh view.
+TEST_F(CompareFixture, TheTabsChoicesAreRemembered) {
+    TempDir here;
+    QSettings saved(QString::fromStdString(here / "settings.ini"), QSettings::IniFormat);
+    view_->setMetric("loss");
+    view_->setSmoothing(0.5);
+    view_->setGridMetrics({"test_accuracy"});
+    view_->findChild<QCheckBox*>("alignExperts")->setChecked(true);
+    view_->showTab(3);
+    view_->saveSettings(saved);
+    CompareView fresh;
+    fresh.restoreSettings(saved);
+    EXPECT_EQ(fresh.findChild<QComboBox*>("metric")->currentData().toString(), "loss");
+    EXPECT_EQ(fresh.gridMetrics(), QStringList{"test_accuracy"});
+    EXPECT_TRUE(fresh.findChild<QCheckBox*>("alignExperts")->isChecked());
+    EXPECT_EQ(fresh.tabs()->currentIndex(), 3);
+    view_->setGridMetrics({});
+}
+
+// A run trained by another process while it is compared: its curve grows without a click.
+TEST_F(CompareFixture, ARunningRunIsFollowed) {
+    TempDir here;
+    const std::string db = here / "live.sqlite";
+    ASSERT_EQ(runCommand(std::string(MODE_BIN_DIR) +
+                         "/mode-train -q --epochs 2 --threads 1 --device cpu --db " + db)
+                  .exitCode,
+              0);
+    runCommand("(" + std::string(MODE_BIN_DIR) +
+               "/mode-train -q --epochs 150 --threads 1 --device cpu --db " + db +
+               " > /dev/null 2>&1 &)");
+    ASSERT_TRUE(waitUntil(
+        [&] {
+            RunStore s(db, RunStore::Mode::ReadOnly);
+            return s.hasRun(2) && s.epochs(2).size() >= 2;
+        },
+        30000));
+    CompareView view;
+    view.setStorePath(QString::fromStdString(db));
+    view.show();
+    view.setRuns({1, 2});
+    ASSERT_TRUE(waitUntil([&] { return !view.isLoading() && view.data().runs.size() == 2; }));
+    const auto first = view.data().epochs[1].size();
+    EXPECT_TRUE(waitUntil(
+        [&] { return view.data().epochs.size() == 2 && view.data().epochs[1].size() >= first + 5; },
+        60000))
+        << "its epochs arrive without a click";
+    EXPECT_TRUE(waitUntil(
+        [&] {
+            return view.data().runs.size() == 2 &&
+                   view.data().runs[1].status == RunStatus::Finished;
+        },
+        120000))
+        << "and its end";
 }
 
 TEST_F(CompareFixture, SmoothingMatchesTheHandFormulaOnStoredSteps) {

@@ -8,6 +8,7 @@
 #include "plots/PlotExport.h"
 #include "plots/PlotStyle.h"
 #include "plots/RoutingHeatmap.h"
+#include "session/StoredRunFollower.h"
 #include "train/Metrics.h"
 
 #include <QCheckBox>
@@ -16,12 +17,16 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QMenu>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QSettings>
 #include <QSlider>
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTableWidget>
+#include <QTimer>
+#include <QToolButton>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 #include <qcustomplot.h>
@@ -114,6 +119,10 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
     tabs_->addTab(buildExpertsTab(), tr("Experts"));
     tabs_->addTab(buildSweepTab(), tr("Alpha sweep"));
     layout->addWidget(tabs_, 1);
+    auto* follow = new QTimer(this);
+    follow->setInterval(2000);
+    connect(follow, &QTimer::timeout, this, &CompareView::poll);
+    follow->start();
 }
 
 CompareView::~CompareView() {
@@ -184,6 +193,20 @@ QWidget* CompareView::buildCurvesTab() {
     bar->addWidget(smoothingLabel_);
     bar->addWidget(smoothing_);
     bar->addWidget(groupBy_);
+    gridButton_ = new QToolButton(tab);
+    gridButton_->setObjectName("metricGrid");
+    gridButton_->setText(tr("Grid of metrics"));
+    gridButton_->setToolTip(tr("Several epoch metrics at once, a small plot each"));
+    gridButton_->setPopupMode(QToolButton::InstantPopup);
+    auto* menu = new QMenu(gridButton_);
+    for (const auto& m : epochMetrics()) {
+        QAction* a = menu->addAction(QString::fromStdString(m.label));
+        a->setData(QString::fromStdString(m.name));
+        a->setCheckable(true);
+        connect(a, &QAction::toggled, this, [this] { drawCurves(); });
+    }
+    gridButton_->setMenu(menu);
+    bar->addWidget(gridButton_);
     bar->addStretch();
     l->addLayout(bar);
     curves_ = new QCustomPlot(tab);
@@ -191,6 +214,11 @@ QWidget* CompareView::buildCurvesTab() {
     stylePlot(curves_);
     curves_->setPlottingHint(QCP::phFastPolylines, true);
     l->addWidget(curves_, 1);
+    gridArea_ = new QWidget(tab);
+    grid_ = new QGridLayout(gridArea_);
+    grid_->setContentsMargins(0, 0, 0, 0);
+    gridArea_->setVisible(false);
+    l->addWidget(gridArea_, 1);
     l->addWidget(exportBar(curves_, nullptr, "curves"));
     connect(metric_, &QComboBox::currentIndexChanged, this, [this] {
         const std::string m = metric_->currentData().toString().toStdString();
@@ -416,6 +444,7 @@ void CompareView::startLoad(const QList<qint64>& ids, const std::string& stepMet
                 onLoaded();
             });
     const QString path = path_;
+    shownStamp_ = storeFileStamp(path_);
     watcher_->setFuture(QtConcurrent::run(
         [path, ids, stepMetric, withRuns] { return load(path, ids, stepMetric, withRuns); }));
 }
@@ -478,9 +507,8 @@ QString CompareView::runLabel(std::size_t i) const {
     return label;
 }
 
-bool CompareView::curveOf(std::size_t run, std::vector<double>* x, std::vector<double>* steps,
-                          std::vector<double>* y) const {
-    const std::string m = metric_->currentData().toString().toStdString();
+bool CompareView::curveOf(std::size_t run, const std::string& m, std::vector<double>* x,
+                          std::vector<double>* steps, std::vector<double>* y) const {
     x->clear();
     steps->clear();
     y->clear();
@@ -512,18 +540,45 @@ bool CompareView::curveOf(std::size_t run, std::vector<double>* x, std::vector<d
 }
 
 void CompareView::drawCurves() {
-    curves_->clearGraphs();
-    const QString metric = metric_->currentData().toString();
-    curves_->yAxis->setLabel(metric);
-    curves_->xAxis->setLabel(xAxis_->currentText());
+    const QStringList grid = gridMetrics();
+    curves_->setVisible(grid.isEmpty());
+    gridArea_->setVisible(!grid.isEmpty());
+    if (grid.isEmpty()) {
+        drawMetric(curves_, metric_->currentData().toString().toStdString());
+        return;
+    }
+    // One small plot per metric, three to a row; the first carries the runs' legend.
+    while (gridPlots_.size() > static_cast<std::size_t>(grid.size())) {
+        delete gridPlots_.back();
+        gridPlots_.pop_back();
+    }
+    while (gridPlots_.size() < static_cast<std::size_t>(grid.size())) {
+        auto* plot = new QCustomPlot(gridArea_);
+        plot->setObjectName(QString("gridPlot%1").arg(gridPlots_.size()));
+        plot->setMinimumHeight(160);
+        stylePlot(plot, gridPlots_.empty());
+        if (gridPlots_.empty()) placeLegendAbove(plot, 3);
+        const int i = static_cast<int>(gridPlots_.size());
+        grid_->addWidget(plot, i / 3, i % 3);
+        gridPlots_.push_back(plot);
+    }
+    for (int i = 0; i < grid.size(); ++i)
+        drawMetric(gridPlots_[static_cast<std::size_t>(i)], grid[i].toStdString());
+}
+
+void CompareView::drawMetric(QCustomPlot* plot, const std::string& metricName) {
+    plot->clearGraphs();
+    const QString metric = QString::fromStdString(metricName);
+    plot->yAxis->setLabel(metric);
+    plot->xAxis->setLabel(xAxis_->currentText());
     const QString field = groupBy_->currentData().toString();
     std::vector<std::vector<double>> xs(data_.runs.size()), steps(data_.runs.size()),
         ys(data_.runs.size());
     for (std::size_t i = 0; i < data_.runs.size(); ++i)
-        curveOf(i, &xs[i], &steps[i], &ys[i]);
+        curveOf(i, metricName, &xs[i], &steps[i], &ys[i]);
     if (field.isEmpty()) {
         for (std::size_t i = 0; i < data_.runs.size(); ++i) {
-            auto* g = curves_->addGraph();
+            auto* g = plot->addGraph();
             g->setName(runLabel(i));
             g->setPen(QPen(seriesColor(static_cast<int>(i)), 0));
             g->setData(QVector<double>(xs[i].begin(), xs[i].end()),
@@ -546,24 +601,24 @@ void CompareView::drawCurves() {
                 lo << b.mean[i] - b.std[i];
                 hi << b.mean[i] + b.std[i];
             }
-            auto* lower = curves_->addGraph();
+            auto* lower = plot->addGraph();
             lower->setPen(Qt::NoPen);
             lower->removeFromLegend();
             lower->setData(keys, lo, true);
-            auto* upper = curves_->addGraph();
+            auto* upper = plot->addGraph();
             upper->setPen(Qt::NoPen);
             upper->setBrush(QColor(c.red(), c.green(), c.blue(), 50));
             upper->setChannelFillGraph(lower);
             upper->removeFromLegend();
             upper->setData(keys, hi, true);
-            auto* line = curves_->addGraph();
+            auto* line = plot->addGraph();
             line->setName(QString::fromStdString(groups[gi].label) +
                           tr(" (%1 runs, mean \u00b1 sd)").arg(groups[gi].members.size()));
             line->setPen(QPen(c, 2));
             line->setData(keys, mean, true);
         }
     }
-    fitPlot(curves_);
+    fitPlot(plot);
 }
 
 void CompareView::fillConfig() {
@@ -832,6 +887,64 @@ void CompareView::setBaseline(int i) {
 void CompareView::setSweepMetric(const QString& m) {
     sweepMetric_->setCurrentIndex(std::max(0, sweepMetric_->findData(m)));
 }
+void CompareView::setGridMetrics(const QStringList& metrics) {
+    for (QAction* a : gridButton_->menu()->actions()) {
+        QSignalBlocker block(a);
+        a->setChecked(metrics.contains(a->data().toString()));
+    }
+    drawCurves();
+}
+
+QStringList CompareView::gridMetrics() const {
+    QStringList out;
+    for (QAction* a : gridButton_->menu()->actions())
+        if (a->isChecked()) out << a->data().toString();
+    return out;
+}
+
+void CompareView::saveSettings(QSettings& s) const {
+    s.setValue("compare/metric", metric_->currentData());
+    s.setValue("compare/xAxis", xAxis_->currentIndex());
+    s.setValue("compare/smoothing", smoothing_->value());
+    s.setValue("compare/groupBy", groupBy_->currentData());
+    s.setValue("compare/grid", gridMetrics());
+    s.setValue("compare/differencesOnly", differencesOnly_->isChecked());
+    s.setValue("compare/routingMeasure", routingMeasure_->currentIndex());
+    s.setValue("compare/alignExperts", alignExperts_->isChecked());
+    s.setValue("compare/tab", tabs_->currentIndex());
+}
+
+void CompareView::restoreSettings(const QSettings& s) {
+    auto pick = [&](QComboBox* box, const char* key, bool byData) {
+        if (!s.contains(key)) return;
+        const int i = byData ? box->findData(s.value(key)) : s.value(key).toInt();
+        if (i >= 0 && i < box->count()) box->setCurrentIndex(i);
+    };
+    pick(metric_, "compare/metric", true);
+    pick(xAxis_, "compare/xAxis", false);
+    pick(groupBy_, "compare/groupBy", true);
+    pick(routingMeasure_, "compare/routingMeasure", false);
+    if (s.contains("compare/smoothing")) smoothing_->setValue(s.value("compare/smoothing").toInt());
+    if (s.contains("compare/differencesOnly"))
+        differencesOnly_->setChecked(s.value("compare/differencesOnly").toBool());
+    if (s.contains("compare/alignExperts"))
+        alignExperts_->setChecked(s.value("compare/alignExperts").toBool());
+    if (s.contains("compare/grid")) setGridMetrics(s.value("compare/grid").toStringList());
+    if (s.contains("compare/tab")) tabs_->setCurrentIndex(s.value("compare/tab").toInt());
+}
+
+// Runs written by another process while they are compared: read again when the store changes
+// (at most every 2 s), the user's view kept.
+void CompareView::poll() {
+    if (path_.isEmpty() || data_.runs.empty() || isLoading() || !isVisible()) return;
+    const bool running = std::any_of(data_.runs.begin(), data_.runs.end(),
+                                     [](const auto& r) { return r.status == RunStatus::Running; });
+    if (!running || storeFileStamp(path_) == shownStamp_) return;
+    const std::string m = metric_->currentData().toString().toStdString();
+    data_ = CompareData{};
+    startLoad(requested_, isStepMetric(m) ? m : std::string());
+}
+
 void CompareView::showTab(int i) {
     tabs_->setCurrentIndex(i);
 }

@@ -18,6 +18,8 @@
 #include <vector>
 
 class QCheckBox;
+class QSettings;
+class QToolButton;
 class QComboBox;
 class QCustomPlot;
 class QGridLayout;
@@ -60,6 +62,14 @@ class CompareView : public QWidget {
     void setBaseline(int runIndex);
     void setSweepMetric(const QString& metric);
     void showTab(int index);
+    // Several epoch metrics at once, a small plot each (empty: the one chosen metric).
+    void setGridMetrics(const QStringList& metrics);
+    QStringList gridMetrics() const;
+    const std::vector<QCustomPlot*>& gridPlots() const { return gridPlots_; }
+    // The tab's choices (metric, x axis, smoothing, grouping, grid, differences only, routing
+    // measure and alignment, the tab shown), kept between sessions.
+    void saveSettings(QSettings& settings) const;
+    void restoreSettings(const QSettings& settings);
 
     QTabWidget* tabs() const { return tabs_; }
     QCustomPlot* curvesPlot() const { return curves_; }
@@ -90,6 +100,8 @@ class CompareView : public QWidget {
     void onLoaded();
     void drawAll();
     void drawCurves();
+    void drawMetric(QCustomPlot* plot, const std::string& metric);
+    void poll(); // reloads while a shown run is running and the store changed
     void fillConfig();
     void fillMetrics();
     void fillPaired();
@@ -98,8 +110,8 @@ class CompareView : public QWidget {
     void drawExperts();
     void drawSweep();
     // One run's curve of the chosen metric: keys on the chosen x axis, values smoothed.
-    bool curveOf(std::size_t run, std::vector<double>* x, std::vector<double>* steps,
-                 std::vector<double>* y) const;
+    bool curveOf(std::size_t run, const std::string& metric, std::vector<double>* x,
+                 std::vector<double>* steps, std::vector<double>* y) const;
     QString runLabel(std::size_t run) const;
 
     QString path_;
@@ -116,6 +128,11 @@ class CompareView : public QWidget {
     QLabel* smoothingLabel_;
     QComboBox* groupBy_;
     QCustomPlot* curves_;
+    QToolButton* gridButton_;
+    QWidget* gridArea_;
+    QGridLayout* grid_;
+    std::vector<QCustomPlot*> gridPlots_;
+    QString shownStamp_; // the store's file stamp at the last load
     QCheckBox* differencesOnly_;
     QTableWidget* config_;
     QComboBox* baseline_;
