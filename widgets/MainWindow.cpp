@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "MainWindow.h"
 
+#include "Theme.h"
 #include "config/Settings.h"
 #include "util/Format.h"
 
@@ -108,7 +109,7 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     whyDisabled_ = new QLabel;
     whyDisabled_->setObjectName("whyDisabled");
     whyDisabled_->setWordWrap(true);
-    whyDisabled_->setStyleSheet("color: #c62828;");
+    whyDisabled_->setStyleSheet(QString("color: %1;").arg(errorTextColor(palette()).name()));
     leftLayout->addWidget(whyDisabled_);
     auto* buttons = new QHBoxLayout;
     start_ = new QPushButton(tr("Start"));
@@ -183,10 +184,13 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     state_->setObjectName("state");
     epochProgress_ = new QProgressBar;
     epochProgress_->setFormat(tr("epoch %v/%m"));
-    epochProgress_->setMaximumWidth(180);
+    // Wide enough for "epoch 1000/1000" in the font of the day.
+    epochProgress_->setMinimumWidth(fontMetrics().horizontalAdvance("epoch 10000/10000") + 16);
+    epochProgress_->setMaximumWidth(220);
     stepProgress_ = new QProgressBar;
     stepProgress_->setFormat(tr("step %v/%m"));
-    stepProgress_->setMaximumWidth(180);
+    stepProgress_->setMinimumWidth(fontMetrics().horizontalAdvance("step 100000/100000") + 16);
+    stepProgress_->setMaximumWidth(220);
     speed_ = new QLabel;
     speed_->setObjectName("speed");
     eta_ = new QLabel;
@@ -323,10 +327,7 @@ QString MainWindow::message() const {
 
 void MainWindow::showMessage(const QString& text, bool error) {
     messageBar_->setText(text);
-    messageBar_->setStyleSheet(
-        error ? "QLabel { background: #fdecea; color: #611a15; padding: 6px; border: 1px solid "
-                "#f5c2c0; }"
-              : "QLabel { background: #e8f4fd; color: #0d3c61; padding: 6px; }");
+    messageBar_->setStyleSheet(bannerStyle(palette(), error));
     messageBar_->setVisible(!text.isEmpty());
 }
 

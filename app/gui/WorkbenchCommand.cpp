@@ -2,6 +2,7 @@
 #include "gui/WorkbenchCommand.h"
 
 #include "MainWindow.h"
+#include "Theme.h"
 #include "compare/CompareView.h"
 #include "config/ExperimentConfig.h"
 #include "panels/ExperimentPanel.h"
@@ -11,6 +12,7 @@
 #include <QCommandLineParser>
 #include <QEventLoop>
 #include <QIcon>
+#include <QStyle>
 #include <QTimer>
 
 #include <algorithm>
@@ -62,6 +64,8 @@ struct Options {
         "after-epochs", "With --screenshot and a run: take it after N epochs.", "N", "0"};
     QCommandLineOption afterSeconds{
         "after-seconds", "With --screenshot: take it after S seconds, whatever is happening.", "S"};
+    QCommandLineOption palette{"palette", "light, dark, or system (the desktop's; the default).",
+                               "NAME", "system"};
 };
 
 void describe(QCommandLineParser& cli, const Options& o) {
@@ -74,7 +78,7 @@ void describe(QCommandLineParser& cli, const Options& o) {
         "  mode-workbench --db runs.sqlite --screenshot now.png --after-seconds 5\n"
         "  mode-workbench --db runs.sqlite --compare 3,4,7 --screenshot compare.png");
     cli.addOptions({o.db, o.config, o.runDefault, o.openRun, o.compare, o.compareTab, o.report,
-                    o.screenshot, o.afterEpochs, o.afterSeconds});
+                    o.screenshot, o.afterEpochs, o.afterSeconds, o.palette});
     cli.addPositionalArgument(
         "file", "A data file to open (CSV, or TSV text), as from the file manager.", "[file]");
 }
@@ -225,6 +229,9 @@ int workbenchCommand(int argc, char** argv) {
     if (cli.isSet(o.afterSeconds) && (cli.value(o.afterSeconds).toDouble(&seconds) < 0 || !seconds))
         return fail("--after-seconds: '" + cli.value(o.afterSeconds) +
                     "' is not a number of seconds >= 0");
+    const QString paletteName = cli.value(o.palette);
+    if (!QStringList{"system", "light", "dark"}.contains(paletteName))
+        return fail("--palette: '" + paletteName + "' is not light, dark or system");
     if (cli.isSet(helpOption) || cli.isSet(versionOption)) {
         QCoreApplication info(argc, argv);
         if (cli.isSet(helpOption)) cli.showHelp(0);
@@ -234,6 +241,11 @@ int workbenchCommand(int argc, char** argv) {
     QApplication::setApplicationDisplayName("MoDE Workbench");
     QApplication::setWindowIcon(QIcon(":/icons/mode-workbench.svg"));
     QApplication::setDesktopFileName("io.github.mode_workbench.ModeWorkbench");
+    if (paletteName != "system") { // before any window: the plots take their colours from it
+        QApplication::setStyle("Fusion");
+        QApplication::setPalette(paletteName == "dark" ? darkPalette()
+                                                       : QApplication::style()->standardPalette());
+    }
     return runWindow(cli, o);
 }
 

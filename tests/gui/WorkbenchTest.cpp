@@ -3,6 +3,7 @@
 // through QTest, a real training run on the worker thread, the run store checked afterwards.
 
 #include "MainWindow.h"
+#include "Theme.h"
 #include "config/Settings.h"
 #include "panels/ExperimentPanel.h"
 #include "panels/RunBrowser.h"
@@ -40,6 +41,7 @@
 #include <QUrl>
 #include <filesystem>
 #include <gtest/gtest.h>
+#include <qcustomplot.h>
 
 #include <chrono>
 #include <functional>
@@ -775,4 +777,24 @@ TEST(Workbench, HelpExplainsMoDEAndEachKnob) {
         if (action->text().contains("MoDE and its knobs"))
             helpFound = !action->shortcut().isEmpty();
     EXPECT_TRUE(helpFound) << "Help > MoDE and its knobs, with a shortcut";
+}
+
+// In a dark palette every part follows it: the plots' background, the message banner, the
+// error text (no bright boxes on a dark desktop).
+TEST(Workbench, ADarkPaletteReachesTheBannerAndThePlots) {
+    const QPalette before = QApplication::palette();
+    QApplication::setPalette(darkPalette());
+    {
+        Workbench w;
+        EXPECT_EQ(w.window.lossPlot()->plot()->xAxis->labelColor(),
+                  darkPalette().color(QPalette::WindowText));
+        w.window.openStoredRun(999);
+        ASSERT_TRUE(waitUntil([&] { return !w.window.message().isEmpty(); }));
+        auto* banner = w.window.findChild<QLabel*>("messageBar");
+        ASSERT_NE(banner, nullptr);
+        EXPECT_NE(banner->styleSheet().indexOf("#4a1d1b"), -1)
+            << banner->styleSheet().toStdString();
+        EXPECT_EQ(banner->styleSheet().indexOf("#fdecea"), -1) << "no light box";
+    }
+    QApplication::setPalette(before);
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "panels/ExperimentPanel.h"
 
+#include "Theme.h"
+
 #include "data/CsvLoader.h"
 #include "data/DatasetFactory.h"
 #include "data/TextLoader.h"
@@ -303,7 +305,7 @@ void ExperimentPanel::addRow(const QString& label, QWidget* field, const QString
     auto* error = new QLabel(this);
     error->setObjectName("error:" + errorKey);
     error->setWordWrap(true);
-    error->setStyleSheet("color: #c62828;");
+    error->setStyleSheet(QString("color: %1;").arg(errorTextColor(palette()).name()));
     error->setVisible(false);
     form_->addRow(QString(), error);
     errors_[errorKey] = error;
@@ -451,7 +453,7 @@ void ExperimentPanel::showCsvPreview() {
                                         : QString::fromStdString(p.kinds[c])) +
             (stats.missing > 0 ? tr(", %1 missing").arg(stats.missing) : QString()));
         header->setToolTip(QString::fromStdString(p.columns[c] + ": " + describeCsvColumn(p, c)));
-        if (mixed) header->setForeground(QColor(200, 30, 30));
+        if (mixed) header->setForeground(errorTextColor(palette()));
         previewTable_->setHorizontalHeaderItem(static_cast<int>(c), header);
         for (std::size_t r = 0; r < p.head.size(); ++r)
             previewTable_->setItem(static_cast<int>(r), static_cast<int>(c),
