@@ -235,6 +235,29 @@ TEST(Workbench, StopWhileTheDataLoadsEndsTheLoadAndStoresNothing) {
     EXPECT_TRUE(w.store().listRuns().empty());
 }
 
+// The run table's row of the run training in this window follows it epoch by epoch.
+TEST(Workbench, TheLiveRunsRowFollowsEachEpoch) {
+    Workbench w;
+    typeInto(field<QSpinBox>(w.window, "epochs"), "400");
+    QTest::mouseClick(w.window.startButton(), Qt::LeftButton);
+    auto* table = w.window.runBrowser()->table();
+    auto epochsCell = [&] {
+        auto* item = table->item(0, RunBrowser::Epochs);
+        return item ? item->text() : QString();
+    };
+    EXPECT_TRUE(waitUntil(
+        [&] {
+            const QString e = epochsCell();
+            return e.endsWith("/400") && e.section('/', 0, 0).toInt() >= 3;
+        },
+        60000))
+        << "the row counts the epochs while it trains: " << epochsCell().toStdString();
+    auto* test = table->item(0, RunBrowser::TestAcc);
+    EXPECT_TRUE(test && test->text() != "-") << "and shows the last test accuracy";
+    QTest::mouseClick(w.window.stopButton(), Qt::LeftButton);
+    ASSERT_TRUE(waitUntil([&] { return !w.window.session()->isRunning(); }, 20000));
+}
+
 TEST(Workbench, PauseResumeAndStop) {
     Workbench w;
     typeInto(field<QSpinBox>(w.window, "epochs"), "5000");
