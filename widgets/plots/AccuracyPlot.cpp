@@ -11,7 +11,6 @@ AccuracyPlot::AccuracyPlot(QWidget* parent) : CurvePlot(tr("epoch"), tr("accurac
     addCurve(tr("train"), seriesColor(0), true);
     addCurve(tr("validation"), seriesColor(3), true);
     addCurve(tr("test"), seriesColor(2), true);
-    plot()->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
     setToolTip(tr("Accuracy of the mixture after each epoch (R\u00b2 for a regression target)."));
 }
 

@@ -73,7 +73,7 @@ void ExpertPanel::showEpoch(const EpochMetrics& e) {
     plot_->xAxis->setTicker(ticks);
     plot_->xAxis->setLabel(tr("expert (test samples allocated)"));
     plot_->xAxis->setRange(-0.6, e.experts.size() - 0.4);
-    plot_->yAxis->setRange(0, top * 1.3); // headroom for the legend
+    plot_->yAxis->setRange(0, top * 1.05); // the legend is above the plot area
     caption_->setText(
         tr("epoch %1: mixture test accuracy %2").arg(e.epoch).arg(e.testAccuracy, 0, 'f', 4));
     plot_->replot(QCustomPlot::rpQueuedReplot);
