@@ -458,6 +458,7 @@ void MainWindow::onEpoch(const EpochMetrics& e) {
     heatmap_->addEpoch(e);
     experts_->showEpoch(e);
     epochProgress_->setValue(e.epoch);
+    if (session_.runId() > 0) history_->showEpoch(session_.runId(), e, liveStart_.epochs);
     emit epochShown(e.epoch);
 }
 

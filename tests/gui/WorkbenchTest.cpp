@@ -254,6 +254,14 @@ TEST(Workbench, TheLiveRunsRowFollowsEachEpoch) {
         << "the row counts the epochs while it trains: " << epochsCell().toStdString();
     auto* test = table->item(0, RunBrowser::TestAcc);
     EXPECT_TRUE(test && test->text() != "-") << "and shows the last test accuracy";
+    // At each epoch shown, not a poll later.
+    int checked = 0, behind = 0;
+    QObject::connect(&w.window, &MainWindow::epochShown, [&](int epoch) {
+        ++checked;
+        behind += epochsCell() != QString("%1/400").arg(epoch);
+    });
+    ASSERT_TRUE(waitUntil([&] { return checked >= 5; }));
+    EXPECT_EQ(behind, 0);
     QTest::mouseClick(w.window.stopButton(), Qt::LeftButton);
     ASSERT_TRUE(waitUntil([&] { return !w.window.session()->isRunning(); }, 20000));
 }

@@ -266,6 +266,26 @@ void RunBrowser::poll() {
     if (changed || stale) refresh();
 }
 
+void RunBrowser::showEpoch(qint64 id, const EpochMetrics& e, int epochs) {
+    for (int r = 0; r < table_->rowCount(); ++r) {
+        if (runIdAt(r) != id) continue;
+        const QSignalBlocker block(table_); // not an edit of the user's
+        const bool sorting = table_->isSortingEnabled();
+        table_->setSortingEnabled(false); // the row stays where it is while it changes
+        table_->setItem(r, Epochs,
+                        readOnly(new QTableWidgetItem(QString("%1/%2").arg(e.epoch).arg(epochs))));
+        table_->setItem(r, TestAcc, numberItem(e.testAccuracy, 4));
+        const auto* best = table_->item(r, BestVal);
+        bool known = false;
+        const double before = best ? best->text().toDouble(&known) : 0;
+        if (!known || e.valAccuracy > before)
+            table_->setItem(r, BestVal, numberItem(e.valAccuracy, 4));
+        table_->setItem(r, Routing, optionalItem(e.gateRoutingAccuracy, 3));
+        table_->setSortingEnabled(sorting);
+        return;
+    }
+}
+
 void RunBrowser::showListing(const Listing& listing) {
     if (!listing.error.isEmpty()) emit storeError(listing.error);
     shownStamp_ = listing.stamp;

@@ -10,6 +10,8 @@
 // are read on a worker thread, never on the GUI thread; while a listed run is running the table
 // is read again every 2 s, so a run that ends or dies elsewhere shows its final status.
 
+#include "train/TrainingEvents.h"
+
 #include <QFutureWatcher>
 #include <QList>
 #include <QWidget>
@@ -38,6 +40,9 @@ class RunBrowser : public QWidget {
     qint64 runIdAt(int row) const;
     QList<qint64> selectedRunIds() const;
     void selectRuns(const QList<qint64>& ids);
+    // The row of a run training in this window, brought up to an epoch at once (the next read
+    // of the store confirms it): epochs, last test accuracy, best validation accuracy, routing.
+    void showEpoch(qint64 id, const EpochMetrics& epoch, int epochs);
     QTableWidget* table() const { return table_; }
 
     // Filters, as a user sets them.

@@ -27,6 +27,7 @@ class TrainingSession : public QObject {
 
     bool isRunning() const { return running_; }
     bool isPaused() const { return control_ && control_->paused(); }
+    qint64 runId() const { return runId_; } // the stored run being trained, -1 before it is known
 
     // Starts the experiment; false if a run is already going.
     bool start(const ExperimentConfig& config, const QString& storePath);
