@@ -10,5 +10,5 @@ set(MODE_CORE_LAYERS
   "model;loss;distributed"
   "train"
   "store"
-  "analysis;sweep"
+  "analysis;sweep;predict"
   "report")

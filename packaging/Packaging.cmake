@@ -14,7 +14,7 @@ endif()
 # Man pages, made from each tool's --help and --version by help2man (Debian's help2man).
 find_program(HELP2MAN help2man)
 if(HELP2MAN)
-  set(MODE_MAN_TOOLS mode-train mode-runs mode-sweep)
+  set(MODE_MAN_TOOLS mode-train mode-runs mode-sweep mode-predict)
   if(MODE_BUILD_GUI)
     list(APPEND MODE_MAN_TOOLS mode-workbench mode-report)
   endif()
@@ -45,7 +45,7 @@ set(CPACK_PACKAGE_VENDOR "MoDE Workbench")
 set(CPACK_PACKAGE_CONTACT "MoDE Workbench maintainers <maintainers@mode-workbench.invalid>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
 set(CPACK_PACKAGE_DESCRIPTION "Trains Mixture-of-Experts models with mutual distillation among the experts (MoDE)
- on LibTorch, live in a Qt 6 workbench or headless (mode-train, mode-sweep, mode-runs, mode-report);
+ on LibTorch, live in a Qt 6 workbench or headless (mode-train, mode-sweep, mode-runs, mode-predict, mode-report);
  every run is stored in SQLite and stored runs are compared side by side.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)

@@ -5,10 +5,12 @@
 #include "config/Settings.h"
 #include "util/Format.h"
 
+#include "predict/StoredPrediction.h"
 #include "store/Resume.h"
 
 #include "compare/CompareView.h"
 #include "panels/ExperimentPanel.h"
+#include "panels/PredictionDialog.h"
 #include "panels/RunBrowser.h"
 #include "plots/AccuracyPlot.h"
 #include "plots/ExpertPanel.h"
@@ -26,6 +28,7 @@
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFutureWatcher>
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QGuiApplication>
@@ -44,6 +47,7 @@
 #include <QTextBrowser>
 #include <QUrl>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
@@ -282,6 +286,15 @@ void MainWindow::buildMenus() {
         {QKeySequence(Qt::CTRL | Qt::Key_Period), QKeySequence(Qt::SHIFT | Qt::Key_F5)});
     resumeRunAction_ = run->addAction(tr("&Resume stored run"), this, &MainWindow::resumeStoredRun);
     resumeRunAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+    run->addSeparator();
+    predictAction_ =
+        run->addAction(tr("Predict on a &file\u2026"), this, [this] { predictOnFile(0); });
+    predictAction_->setToolTip(tr("The selected run's model on a data file: predictions, "
+                                  "gate weights and each expert's own prediction"));
+    exportModelAction_ =
+        run->addAction(tr("E&xport model\u2026"), this, [this] { exportModel(0); });
+    exportModelAction_->setToolTip(
+        tr("The selected run's model as TorchScript for PyTorch, with its preprocessing"));
 
     auto* view = menuBar()->addMenu(tr("&View"));
     auto* logY = view->addAction(tr("&Logarithmic loss axis"));
@@ -655,6 +668,91 @@ bool MainWindow::resumeStoredRun() {
     state_->setText(tr("loading the data to resume run %1").arg(id));
     resumableRunId_ = -1;
     updateButtons();
+    return true;
+}
+
+qint64 MainWindow::targetRunId() const {
+    const auto selected = history_->selectedRunIds();
+    return selected.size() == 1 ? selected.front() : shownRunId_;
+}
+
+bool MainWindow::predictOnFile(qint64 id, const QString& chosen) {
+    if (id <= 0) id = targetRunId();
+    if (id <= 0) {
+        showMessage(tr("Select a run in the table (or open one) to predict with its model."),
+                    false);
+        return false;
+    }
+    const QString path = chosen.isEmpty()
+                             ? QFileDialog::getOpenFileName(
+                                   this, tr("Predict with run %1 on a file").arg(id), QString(),
+                                   tr("Data files (*.csv *.tsv *.txt);;All files (*)"))
+                             : chosen;
+    if (path.isEmpty()) return false;
+    state_->setText(tr("predicting with run %1").arg(id));
+    // The result, or why there is none (exceptions stay on the worker).
+    struct Outcome {
+        std::shared_ptr<StoredPrediction> prediction;
+        QString error;
+    };
+    auto* watcher = new QFutureWatcher<Outcome>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, id] {
+        watcher->deleteLater();
+        const Outcome out = watcher->result();
+        state_->setText(tr("ready"));
+        if (!out.prediction) {
+            showMessage(tr("Predicting with run %1: %2").arg(id).arg(out.error), true);
+            return;
+        }
+        auto* dialog = new PredictionDialog(std::move(*out.prediction), this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->show();
+        emit predictionShown(dialog);
+    });
+    const std::string store = storePath_.toStdString(), file = path.toStdString();
+    watcher->setFuture(QtConcurrent::run([store, id, file]() -> Outcome {
+        try {
+            return {std::make_shared<StoredPrediction>(
+                        predictStoredRun(store, id, PredictionRequest{file, {}, 0})),
+                    {}};
+        } catch (const std::exception& e) {
+            return {nullptr, QString::fromUtf8(e.what())};
+        }
+    }));
+    return true;
+}
+
+bool MainWindow::exportModel(qint64 id, const QString& chosen) {
+    if (id <= 0) id = targetRunId();
+    if (id <= 0) {
+        showMessage(tr("Select a run in the table (or open one) to export its model."), false);
+        return false;
+    }
+    const QString path =
+        chosen.isEmpty()
+            ? QFileDialog::getSaveFileName(this, tr("Export the model of run %1").arg(id),
+                                           QString("run%1.pt").arg(id), tr("TorchScript (*.pt)"))
+            : chosen;
+    if (path.isEmpty()) return false;
+    auto* watcher = new QFutureWatcher<std::pair<bool, QString>>(this); // ok, sidecar or error
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, id, path] {
+        watcher->deleteLater();
+        const auto [ok, what] = watcher->result();
+        const QString text = ok ? tr("Run %1's model: %2 (TorchScript) and %3 (its preprocessing).")
+                                      .arg(id)
+                                      .arg(path, what)
+                                : tr("Exporting run %1's model: %2").arg(id).arg(what);
+        showMessage(text, !ok);
+        emit modelExported(ok, text);
+    });
+    const std::string store = storePath_.toStdString(), file = path.toStdString();
+    watcher->setFuture(QtConcurrent::run([store, id, file]() -> std::pair<bool, QString> {
+        try {
+            return {true, QString::fromStdString(exportStoredModel(store, id, file).first)};
+        } catch (const std::exception& e) {
+            return {false, QString::fromUtf8(e.what())};
+        }
+    }));
     return true;
 }
 

@@ -30,6 +30,7 @@ class ExpertPanel;
 class LossPlot;
 class RoutingHeatmap;
 class RunBrowser;
+class PredictionDialog;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -69,6 +70,13 @@ class MainWindow : public QMainWindow {
     bool openDataFile(const QString& path);
     // Puts these stored runs side by side in the Compare tab (loaded in the background).
     void compareRuns(const QList<qint64>& ids);
+    // A stored run's model on a data file (mode-predict's table) in a window, read and computed
+    // in the background; predictionShown when it is on show. An empty path asks for one. For
+    // run id <= 0: the run selected in the table, else the one on show.
+    bool predictOnFile(qint64 id, const QString& path = {});
+    // The run's model as TorchScript at `path` (and model.json beside it), in the background;
+    // modelExported when written (the message bar says where, or why not).
+    bool exportModel(qint64 id, const QString& path = {});
     // Shows a Markdown report (mode-report's REPORT.md, with its figures) in a window of its own.
     bool openReport(const QString& path);
     // The last experiment, the window's size and place and the splitters, from QSettings (the
@@ -83,6 +91,8 @@ class MainWindow : public QMainWindow {
     void runFinished(const mode::RunResult& result, qint64 runId);
     // openStoredRun's read ended: the run is on show (ok), or the message bar says why not.
     void storedRunShown(qint64 id, bool ok);
+    void predictionShown(mode::PredictionDialog* dialog);
+    void modelExported(bool ok, const QString& message);
 
   protected:
     void closeEvent(QCloseEvent* event) override;
@@ -100,6 +110,7 @@ class MainWindow : public QMainWindow {
     void onStoredRunGrew(const StoredRunUpdate& added);
     void onStoredRunFailed(const QString& message);
     void describeStoredRun(const RunRecord& r);
+    qint64 targetRunId() const; // the run selected in the table, else the one on show
     void showMessage(const QString& text, bool error);
     void updateButtons();
     void onRunStarted(const RunStart& start, qint64 runId);
@@ -139,6 +150,8 @@ class MainWindow : public QMainWindow {
     QAction* pauseAction_;
     QAction* stopAction_;
     QAction* resumeRunAction_;
+    QAction* predictAction_;
+    QAction* exportModelAction_;
     RunStart liveStart_;
     StoredRunFollower follower_;
     StoredRunUpdate shown_; // the stored run on show: everything read of it so far

@@ -3,6 +3,7 @@
 
 #include "analysis/AlphaStudy.h"
 #include "cli/CliCommon.h"
+#include "predict/StoredPrediction.h"
 #include "store/RunExport.h"
 #include "store/RunStore.h"
 #include "util/Format.h"
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -187,7 +189,7 @@ struct RunsOptions {
 };
 
 struct Subcommands {
-    CLI::App *list, *show, *exp, *cmp, *del, *tag, *untag, *rename, *note, *check, *merge;
+    CLI::App *list, *show, *exp, *cmp, *del, *tag, *untag, *rename, *note, *check, *merge, *model;
     bool writes() const { return *del || *tag || *untag || *rename || *note || *merge; }
 };
 
@@ -196,6 +198,7 @@ const char* kFooter =
     "  mode-runs list --status finished --dataset regimes\n"
     "  mode-runs show 12 --json\n"
     "  mode-runs export 12 --csv > run12.csv\n"
+    "  mode-runs export-model 12 --out model.pt      # TorchScript, and model.json beside it\n"
     "  mode-runs compare --dataset regimes\n"
     "  mode-runs tag 12 baseline && mode-runs rename 12 \"moe, seed 3\"\n"
     "  mode-runs delete 12 13\n"
@@ -229,6 +232,12 @@ void addReadCommands(CLI::App& app, RunsOptions& o, Subcommands& s) {
     s.exp->add_flag("--epochs", o.epochsOnly,
                     "with --csv: one row per epoch, with the per-expert metrics");
     s.exp->add_option("-o,--out", o.out, "write to this file instead of stdout");
+
+    s.model = app.add_subcommand(
+        "export-model", "a run's model as TorchScript for PyTorch (torch.jit.load), with its "
+                        "preprocessing as JSON beside it (OUT with .json)");
+    s.model->add_option("id", o.id, "run id")->required();
+    s.model->add_option("-o,--out", o.out, "the TorchScript file (e.g. model.pt)")->required();
 
     s.cmp = app.add_subcommand(
         "compare", "each alpha against alpha = 0, runs paired by seed: difference, 95% CI, "
@@ -311,6 +320,14 @@ int exportRun(const RunStore& store, const RunsOptions& o) {
         std::cerr << "mode-runs export: cannot write " << o.out << "\n";
         return kExitBadInput;
     }
+    return 0;
+}
+
+// The run's last model as TorchScript, and its preprocessing beside it.
+int exportModel(const RunStore& store, const RunsOptions& o) {
+    const auto [sidecar, epoch] = exportStoredModel(store.path(), o.id, o.out);
+    std::cout << "wrote " << o.out << " (TorchScript, the model of epoch " << epoch << ") and "
+              << sidecar << " (its preprocessing)\n";
     return 0;
 }
 
@@ -399,6 +416,7 @@ int dispatch(RunStore& store, RunsOptions& o, const Subcommands& s) {
         return 0;
     }
     if (*s.exp) return exportRun(store, o);
+    if (*s.model) return exportModel(store, o);
     if (*s.cmp) return compareRuns(store, o);
     if (*s.check) return checkStore(store);
     return editRuns(store, o, s);

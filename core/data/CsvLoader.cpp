@@ -290,6 +290,10 @@ void readRows(CsvReader& reader, CsvColumns& out, Keep maxDistinct, bool keepRow
 
 } // namespace
 
+std::optional<double> parseCsvNumber(std::string_view text) {
+    return parseNumber(text);
+}
+
 bool isMissingCsvValue(std::string_view v) {
     return v.empty() || v == "?" || v == "NA" || v == "N/A" || v == "NaN" || v == "nan" ||
            v == "null";
@@ -513,6 +517,7 @@ Dataset loadCsv(CsvReader& reader, const CsvOptions& opt) {
         std::filesystem::path(source).filename().string()); // a file name need not be UTF-8
     d.source = source;
     d.rows = file.rows;
+    d.targetName = file.header[roles.target];
     d.sizeBytes = reader.bytesRead();
     d.contentHash = reader.contentHash();
     std::vector<const CsvColumnStats*> stats;

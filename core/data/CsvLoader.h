@@ -7,6 +7,7 @@
 #include "config/Choices.h"
 #include "data/Dataset.h"
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,5 +79,8 @@ std::vector<CsvRecord> parseCsvRecords(const std::string& text, const std::strin
                                        char delimiter = ',');
 
 bool isMissingCsvValue(std::string_view v);
+// A cell as a number the way the loader reads it: digits, sign, point and exponent only
+// ("inf", "nan" and hex are text), finite; nothing otherwise.
+std::optional<double> parseCsvNumber(std::string_view text);
 
 } // namespace mode

@@ -157,6 +157,55 @@ Split stratifiedSplit(const Dataset& d, double valFraction, double testFraction,
     return s;
 }
 
+float standardised(float x, double mean, double scale) {
+    return static_cast<float>((x - mean) / scale);
+}
+
+namespace {
+// Drops the one-hot columns that `keep` says no training row has.
+void dropColumns(Dataset& d, const std::vector<bool>& keep) {
+    auto at = [&](std::int64_t r, std::int64_t c) -> float& {
+        return d.features[static_cast<std::size_t>(r * d.cols + c)];
+    };
+    std::vector<std::int64_t> kept;
+    for (std::int64_t c = 0; c < d.cols; ++c)
+        if (keep[static_cast<std::size_t>(c)]) kept.push_back(c);
+    const auto cols = static_cast<std::int64_t>(kept.size());
+    std::vector<float> features(static_cast<std::size_t>(d.rows * cols));
+    for (std::int64_t r = 0; r < d.rows; ++r)
+        for (std::int64_t j = 0; j < cols; ++j)
+            features[static_cast<std::size_t>(r * cols + j)] =
+                at(r, kept[static_cast<std::size_t>(j)]);
+    std::vector<std::string> names;
+    std::vector<bool> standardise;
+    std::vector<float> fills;
+    for (auto c : kept) {
+        names.push_back(d.featureNames[static_cast<std::size_t>(c)]);
+        standardise.push_back(d.standardise[static_cast<std::size_t>(c)]);
+        fills.push_back(d.featureFill[static_cast<std::size_t>(c)]);
+    }
+    std::vector<Dataset::Categorical> groups;
+    for (const auto& g : d.categoricals) {
+        Dataset::Categorical n{g.column, 0, {}, -1};
+        n.first = static_cast<std::int64_t>(std::lower_bound(kept.begin(), kept.end(), g.first) -
+                                            kept.begin());
+        for (std::size_t k = 0; k < g.levels.size(); ++k) {
+            if (!keep[static_cast<std::size_t>(g.first) + k]) continue;
+            if (static_cast<std::int64_t>(k) == g.fill)
+                n.fill = static_cast<std::int64_t>(n.levels.size()); // the mode is always kept
+            n.levels.push_back(g.levels[k]);
+        }
+        groups.push_back(std::move(n));
+    }
+    d.features = std::move(features);
+    d.featureNames = std::move(names);
+    d.standardise = std::move(standardise);
+    d.featureFill = std::move(fills);
+    d.categoricals = std::move(groups);
+    d.cols = cols;
+}
+} // namespace
+
 void fitOnTrainingRows(Dataset& d, const std::vector<std::int64_t>& trainRows) {
     auto at = [&](std::int64_t r, std::int64_t c) -> float& {
         return d.features[static_cast<std::size_t>(r * d.cols + c)];
@@ -165,6 +214,7 @@ void fitOnTrainingRows(Dataset& d, const std::vector<std::int64_t>& trainRows) {
     for (const auto& g : d.categoricals)
         for (std::size_t k = 0; k < g.levels.size(); ++k)
             categorical[static_cast<std::size_t>(g.first) + k] = true;
+    d.featureFill.assign(static_cast<std::size_t>(d.cols), std::nanf(""));
     if (d.hasMissing)
         for (std::int64_t c = 0; c < d.cols; ++c) {
             if (categorical[static_cast<std::size_t>(c)]) continue;
@@ -181,11 +231,12 @@ void fitOnTrainingRows(Dataset& d, const std::vector<std::int64_t>& trainRows) {
                     d.name + ": column '" + d.featureNames[static_cast<std::size_t>(c)] +
                     "' has no value in the training rows to impute from; drop it (drop_columns)");
             const float fill = static_cast<float>(sum / static_cast<double>(n));
+            d.featureFill[static_cast<std::size_t>(c)] = fill;
             for (std::int64_t r = 0; r < d.rows; ++r)
                 if (std::isnan(at(r, c))) at(r, c) = fill;
         }
     std::vector<bool> keep(static_cast<std::size_t>(d.cols), true);
-    for (const auto& g : d.categoricals) {
+    for (auto& g : d.categoricals) {
         const auto L = static_cast<std::int64_t>(g.levels.size());
         std::vector<std::size_t> count(g.levels.size(), 0);
         for (auto r : trainRows)
@@ -196,6 +247,7 @@ void fitOnTrainingRows(Dataset& d, const std::vector<std::int64_t>& trainRows) {
         if (count[static_cast<std::size_t>(mode)] == 0)
             throw DataError(d.name + ": column '" + g.column +
                             "' has no value in the training rows; drop it (drop_columns)");
+        g.fill = mode;
         for (std::int64_t r = 0; r < d.rows; ++r)
             if (std::isnan(at(r, g.first)))
                 for (std::int64_t k = 0; k < L; ++k)
@@ -205,40 +257,12 @@ void fitOnTrainingRows(Dataset& d, const std::vector<std::int64_t>& trainRows) {
                 keep[static_cast<std::size_t>(g.first + k)] = false;
     }
     d.hasMissing = false;
-    if (std::all_of(keep.begin(), keep.end(), [](bool k) { return k; })) return;
-    // Drop the levels no training row has.
-    std::vector<std::int64_t> kept;
-    for (std::int64_t c = 0; c < d.cols; ++c)
-        if (keep[static_cast<std::size_t>(c)]) kept.push_back(c);
-    const auto cols = static_cast<std::int64_t>(kept.size());
-    std::vector<float> features(static_cast<std::size_t>(d.rows * cols));
-    for (std::int64_t r = 0; r < d.rows; ++r)
-        for (std::int64_t j = 0; j < cols; ++j)
-            features[static_cast<std::size_t>(r * cols + j)] =
-                at(r, kept[static_cast<std::size_t>(j)]);
-    std::vector<std::string> names;
-    std::vector<bool> standardise;
-    for (auto c : kept) {
-        names.push_back(d.featureNames[static_cast<std::size_t>(c)]);
-        standardise.push_back(d.standardise[static_cast<std::size_t>(c)]);
-    }
-    std::vector<Dataset::Categorical> groups;
-    for (const auto& g : d.categoricals) {
-        Dataset::Categorical n{g.column, 0, {}};
-        n.first = static_cast<std::int64_t>(std::lower_bound(kept.begin(), kept.end(), g.first) -
-                                            kept.begin());
-        for (std::size_t k = 0; k < g.levels.size(); ++k)
-            if (keep[static_cast<std::size_t>(g.first) + k]) n.levels.push_back(g.levels[k]);
-        groups.push_back(std::move(n));
-    }
-    d.features = std::move(features);
-    d.featureNames = std::move(names);
-    d.standardise = std::move(standardise);
-    d.categoricals = std::move(groups);
-    d.cols = cols;
+    if (!std::all_of(keep.begin(), keep.end(), [](bool k) { return k; })) dropColumns(d, keep);
 }
 
 void standardiseWithTrainingStats(Dataset& d, const std::vector<std::int64_t>& trainRows) {
+    d.featureMean.assign(static_cast<std::size_t>(d.cols), 0.0);
+    d.featureScale.assign(static_cast<std::size_t>(d.cols), 1.0);
     for (std::int64_t c = 0; c < d.cols; ++c) {
         if (!d.standardise[c]) continue;
         double sum = 0, sq = 0;
@@ -251,9 +275,11 @@ void standardiseWithTrainingStats(Dataset& d, const std::vector<std::int64_t>& t
         }
         double sd = std::sqrt(sq / static_cast<double>(trainRows.size()));
         if (!(sd > 1e-12)) sd = 1.0;
+        d.featureMean[static_cast<std::size_t>(c)] = mean;
+        d.featureScale[static_cast<std::size_t>(c)] = sd;
         for (std::int64_t r = 0; r < d.rows; ++r) {
             float& x = d.features[r * d.cols + c];
-            x = static_cast<float>((x - mean) / sd);
+            x = standardised(x, mean, sd);
         }
     }
 }

@@ -38,6 +38,7 @@ struct Dataset {
     std::vector<std::string> featureNames; // cols entries (one-hot columns named "col=value")
     std::vector<bool> standardise; // per column: numeric, standardised on the training split
 
+    std::string targetName;              // the target's column in a CSV file
     std::vector<std::int64_t> labels;    // classification: 0..classes-1
     std::vector<float> values;           // regression targets
     std::vector<std::string> classNames; // classification
@@ -50,11 +51,17 @@ struct Dataset {
         std::string column;
         std::int64_t first = 0;
         std::vector<std::string> levels;
+        std::int64_t fill = -1; // the level a missing cell got (fitOnTrainingRows), -1: none yet
     };
     std::vector<Categorical> categoricals;
     // A loader leaves missing cells it was asked to impute as NaN (a categorical's whole group):
     // the values to fill them with come from the training rows (fitOnTrainingRows).
     bool hasMissing = false;
+    // What fitOnTrainingRows and standardiseWithTrainingStats learnt, per feature column, so
+    // that new rows get exactly the same (mode-predict): the value a missing numeric cell got
+    // (NaN: none was missing), and x -> (x - mean) / scale (0 and 1 where not standardised).
+    std::vector<float> featureFill;
+    std::vector<double> featureMean, featureScale;
 
     std::vector<std::int64_t> imageShape; // {channels, height, width} when the rows are images
     std::vector<std::int64_t>
@@ -96,6 +103,9 @@ void fitOnTrainingRows(Dataset& d, const std::vector<std::int64_t>& trainRows);
 // Standardises the numeric columns in place with the mean and standard deviation of the
 // training rows (constant columns are centred only).
 void standardiseWithTrainingStats(Dataset& d, const std::vector<std::int64_t>& trainRows);
+// One value standardised as standardiseWithTrainingStats does it (the same arithmetic, so that
+// new rows get bit for bit what the training rows got).
+float standardised(float x, double mean, double scale);
 
 // A data file's bytes, read whole, after two checks that cost no reading: the file must fit in
 // memory (its size times `memoryPerByte`, what loading it costs, against the memory available:

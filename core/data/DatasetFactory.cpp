@@ -67,6 +67,20 @@ std::vector<std::string> builtinDatasets() {
     return b;
 }
 
+Split prepareForTraining(Dataset& d, const ExperimentConfig& c) {
+    Split split = stratifiedSplit(d, c.data.valFraction, c.data.testFraction, c.train.seed);
+    if (d.isText()) {
+        TextOptions o;
+        o.minFrequency = c.data.text.minFrequency;
+        o.maxVocabulary = c.data.text.maxVocabulary;
+        o.maxLength = c.data.text.maxLength;
+        encodeText(d, split.train, o);
+    }
+    fitOnTrainingRows(d, split.train);
+    standardiseWithTrainingStats(d, split.train);
+    return split;
+}
+
 CsvOptions csvOptionsOf(const DataConfig& data) {
     CsvOptions o;
     o.target = data.target;

@@ -25,6 +25,10 @@ std::string builtinDataFile(const std::string& name);
 // How the data section reads a CSV file (target, task, sub-task, impute, dropped columns).
 // Throws ConfigError for an unknown choice.
 CsvOptions csvOptionsOf(const DataConfig& data);
+// What a run does to its data before training, all of it learnt from the training rows only:
+// the split (stratified, by the seed), the text vocabulary, the imputed values and category
+// levels, the standardisation. Returns the split.
+Split prepareForTraining(Dataset& d, const ExperimentConfig& c);
 // .tsv, or a first line with a TAB and no comma.
 bool looksLikeTsv(const std::string& path);
 

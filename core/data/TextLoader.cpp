@@ -107,18 +107,23 @@ void encodeText(Dataset& d, const std::vector<std::int64_t>& trainRows, const Te
     });
     if (static_cast<int>(kept.size()) > o.maxVocabulary)
         kept.resize(static_cast<std::size_t>(o.maxVocabulary));
-    d.vocabulary = {"<pad>", "<unk>"};
+    std::vector<std::string> vocabulary = {"<pad>", "<unk>"};
+    for (const auto& [word, n] : kept)
+        vocabulary.push_back(word);
+    encodeTextWith(d, std::move(vocabulary), o.maxLength);
+}
+
+void encodeTextWith(Dataset& d, std::vector<std::string> vocabulary, std::int64_t maxLength) {
+    d.vocabulary = std::move(vocabulary);
     std::unordered_map<std::string, std::int64_t> id;
-    for (const auto& [word, n] : kept) {
-        id.emplace(word, static_cast<std::int64_t>(d.vocabulary.size()));
-        d.vocabulary.push_back(word);
-    }
-    d.cols = o.maxLength;
+    for (std::size_t k = 2; k < d.vocabulary.size(); ++k)
+        id.emplace(d.vocabulary[k], static_cast<std::int64_t>(k));
+    d.cols = maxLength;
     d.features.assign(static_cast<std::size_t>(d.rows * d.cols), static_cast<float>(kPadToken));
     for (std::int64_t r = 0; r < d.rows; ++r) {
         const auto& tokens = d.tokens[static_cast<std::size_t>(r)];
         const std::size_t n =
-            std::min<std::size_t>(tokens.size(), static_cast<std::size_t>(o.maxLength));
+            std::min<std::size_t>(tokens.size(), static_cast<std::size_t>(maxLength));
         for (std::size_t i = 0; i < n; ++i) {
             auto it = id.find(tokens[i]);
             d.features[static_cast<std::size_t>(r * d.cols) + i] =

@@ -28,6 +28,8 @@ Dataset loadTsvFile(const std::string& path, const LoadProgress& progress = {});
 // Builds the vocabulary from the training rows and encodes every row (fills features, cols,
 // vocabulary). Call once, after the split.
 void encodeText(Dataset& d, const std::vector<std::int64_t>& trainRows, const TextOptions& options);
+// Encodes every row with a vocabulary made before (a stored run's: 0 pads, 1 unknown).
+void encodeTextWith(Dataset& d, std::vector<std::string> vocabulary, std::int64_t maxLength);
 
 constexpr std::int64_t kPadToken = 0, kUnknownToken = 1;
 

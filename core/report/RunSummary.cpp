@@ -89,12 +89,18 @@ void printRunSummary(std::ostream& out, const ExperimentConfig& c, const RunStar
             *f.gateRoutingAccuracy);
         out << buf;
     }
-    out << "expert probing on the test split (each expert alone, on the samples its gate weight is "
-           "largest for):\n";
-    out << (s.classification ? "  expert  allocated   share  probing acc    load  similarity\n"
-                             : "  expert  allocated   share  probing MSE     load  similarity\n");
-    for (const auto& e : f.experts) {
-        auto probe = s.classification ? e.probingAccuracy : e.probingError;
+    printExpertTable(out, s.classification, f.experts, "the test split");
+}
+
+void printExpertTable(std::ostream& out, bool classification,
+                      const std::vector<ExpertMetrics>& experts, const std::string& rows) {
+    out << "expert probing on " << rows
+        << " (each expert alone, on the samples its gate weight is largest for):\n";
+    out << (classification ? "  expert  allocated   share  probing acc    load  similarity\n"
+                           : "  expert  allocated   share  probing MSE     load  similarity\n");
+    char buf[160];
+    for (const auto& e : experts) {
+        auto probe = classification ? e.probingAccuracy : e.probingError;
         char probeText[32] = "-";
         if (probe) std::snprintf(probeText, sizeof probeText, "%.4f", *probe);
         std::snprintf(buf, sizeof buf, "  %6d  %9lld  %6.3f  %11s  %6.3f  %10.3f\n", e.expert,

@@ -27,5 +27,9 @@ nlohmann::json runResultJson(const ExperimentConfig& config, const RunStart& sta
 
 void printRunSummary(std::ostream& out, const ExperimentConfig& config, const RunStart& start,
                      const RunResult& result);
+// The probing table: each expert's allocation, share, probing accuracy (MSE), load, similarity,
+// headed by which rows it is on ("the test split").
+void printExpertTable(std::ostream& out, bool classification,
+                      const std::vector<ExpertMetrics>& experts, const std::string& rows);
 
 } // namespace mode

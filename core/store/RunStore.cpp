@@ -161,21 +161,23 @@ double orNaN(const SQLite::Column& c) {
 }
 
 json runStartJson(const RunStart& s) {
-    return {{"device", s.device},
-            {"train_rows", s.trainRows},
-            {"val_rows", s.valRows},
-            {"test_rows", s.testRows},
-            {"features", s.features},
-            {"parameters", s.parameters},
-            {"steps_per_epoch", s.stepsPerEpoch},
-            {"epochs", s.epochs},
-            {"experts", s.experts},
-            {"classification", s.classification},
-            {"class_names", s.classNames},
-            {"subtask_names", s.subtaskNames},
-            {"dataset", s.datasetName},
-            {"dataset_fingerprint", s.datasetFingerprint},
-            {"vocabulary", s.vocabulary}};
+    return {
+        {"device", s.device},
+        {"train_rows", s.trainRows},
+        {"val_rows", s.valRows},
+        {"test_rows", s.testRows},
+        {"features", s.features},
+        {"parameters", s.parameters},
+        {"steps_per_epoch", s.stepsPerEpoch},
+        {"epochs", s.epochs},
+        {"experts", s.experts},
+        {"classification", s.classification},
+        {"class_names", s.classNames},
+        {"subtask_names", s.subtaskNames},
+        {"dataset", s.datasetName},
+        {"dataset_fingerprint", s.datasetFingerprint},
+        {"vocabulary", s.vocabulary},
+        {"preprocessing", s.preprocessing.empty() ? json(nullptr) : json::parse(s.preprocessing)}};
 }
 RunStart runStartFromJson(const std::string& text) {
     RunStart s;
@@ -196,6 +198,8 @@ RunStart runStartFromJson(const std::string& text) {
     s.datasetName = j.value("dataset", "");
     s.datasetFingerprint = j.value("dataset_fingerprint", "");
     s.vocabulary = j.value("vocabulary", std::vector<std::string>{});
+    if (const auto p = j.find("preprocessing"); p != j.end() && p->is_object())
+        s.preprocessing = p->dump();
     return s;
 }
 

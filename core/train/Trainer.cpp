@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "train/Trainer.h"
 
+#include "data/DatasetFactory.h"
+#include "data/FeatureRecipe.h"
 #include "data/TextLoader.h"
 #include "distributed/Distributed.h"
 #include "loss/MutualDistillationLoss.h"
@@ -230,17 +232,7 @@ struct Trainer::Impl {
     // The split, and the preprocessing fitted on its training rows only (the vocabulary,
     // imputation, category levels and standardisation), then the splits on the device.
     void prepareData() {
-        split = stratifiedSplit(data, config.data.valFraction, config.data.testFraction,
-                                config.train.seed);
-        if (data.isText()) {
-            TextOptions o;
-            o.minFrequency = config.data.text.minFrequency;
-            o.maxVocabulary = config.data.text.maxVocabulary;
-            o.maxLength = config.data.text.maxLength;
-            encodeText(data, split.train, o);
-        }
-        fitOnTrainingRows(data, split.train);
-        standardiseWithTrainingStats(data, split.train);
+        split = prepareForTraining(data, config);
         train = gather(data, split.train, device);
         val = gather(data, split.val, device);
         test = gather(data, split.test, device);
@@ -312,6 +304,10 @@ struct Trainer::Impl {
         s.classNames = data.classNames;
         s.subtaskNames = data.subtaskNames;
         s.vocabulary = data.vocabulary;
+        s.preprocessing =
+            FeatureRecipe::of(data, parseChoice<ImputeKind>(config.data.impute, "data.impute"))
+                .toJson()
+                .dump();
         if (resume) {
             s.resumedFromEpoch = resume->epoch;
             s.resumedFromStep = resume->step;

@@ -30,7 +30,8 @@ struct RunStart {
     std::vector<std::string> classNames;
     std::vector<std::string> subtaskNames;
     std::vector<std::string> vocabulary; // text: token id -> word, kept with the run
-    int resumedFromEpoch = 0;            // > 0: a resumed run, continuing after this epoch
+    std::string preprocessing; // JSON of the data's FeatureRecipe: what new rows need (predict)
+    int resumedFromEpoch = 0;  // > 0: a resumed run, continuing after this epoch
     std::int64_t resumedFromStep = 0;
 };
 

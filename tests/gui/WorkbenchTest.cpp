@@ -6,6 +6,7 @@
 #include "Theme.h"
 #include "config/Settings.h"
 #include "panels/ExperimentPanel.h"
+#include "panels/PredictionDialog.h"
 #include "panels/RunBrowser.h"
 #include "plots/AccuracyPlot.h"
 #include "plots/ExpertPanel.h"
@@ -828,4 +829,55 @@ TEST(Workbench, ADarkPaletteReachesTheBannerAndThePlots) {
         EXPECT_EQ(banner->styleSheet().indexOf("#fdecea"), -1) << "no light box";
     }
     QApplication::setPalette(before);
+}
+
+// Run > Predict on a file and Run > Export model, for the run selected in the table: the
+// prediction window holds mode-predict's table (its CSV saved byte for byte as mode-predict
+// writes it), the model is written with its sidecar, and a bad file is named in the message bar.
+TEST(Workbench, PredictOnAFileAndExportTheModelOfTheSelectedRun) {
+    Workbench w;
+    std::string csv = "a,b,label\n";
+    for (int i = 0; i < 120; ++i)
+        csv += std::to_string(i % 11) + "," + std::to_string((i * 7) % 5) + "," +
+               (i % 11 > 5 ? "high" : "low") + "\n";
+    const std::string data = w.dir.file("d.csv", csv);
+    ASSERT_EQ(runCommand(std::string(MODE_BIN_DIR) + "/mode-train -q --data " + data +
+                         " --epochs 2 --threads 1 --device cpu --db " + w.db)
+                  .exitCode,
+              0);
+    auto* browser = w.window.runBrowser();
+    browser->refresh();
+    ASSERT_TRUE(waitUntil([&] { return !browser->isLoading() && browser->runCount() == 1; }));
+    browser->selectRuns({1});
+    ASSERT_TRUE(waitUntil([&] { return browser->selectedRunIds() == QList<qint64>{1}; }));
+
+    ASSERT_TRUE(w.window.predictOnFile(0, QString::fromStdString(data)));
+    PredictionDialog* dialog = nullptr;
+    ASSERT_TRUE(waitUntil([&] { return (dialog = w.window.findChild<PredictionDialog*>()); }));
+    EXPECT_EQ(dialog->table()->rowCount(), 120);
+    EXPECT_EQ(dialog->table()->horizontalHeaderItem(5)->text(),
+              "top_expert"); // after p_high, p_low
+    EXPECT_NE(dialog->summary().indexOf("accuracy of the mixture"), -1)
+        << dialog->summary().toStdString();
+    const std::string saved = w.dir / "saved.csv";
+    ASSERT_TRUE(dialog->saveCsv(QString::fromStdString(saved)));
+    const auto cli = runCommand(std::string(MODE_BIN_DIR) + "/mode-predict -q --run 1 --db " +
+                                w.db + " --data " + data);
+    ASSERT_EQ(cli.exitCode, 0) << cli.err;
+    EXPECT_EQ(readFile(saved), cli.out) << "the same table as mode-predict";
+    dialog->close();
+
+    QSignalSpy exported(&w.window, &MainWindow::modelExported);
+    ASSERT_TRUE(w.window.exportModel(0, QString::fromStdString(w.dir / "m.pt")));
+    ASSERT_TRUE(waitUntil([&] { return exported.count() == 1; }));
+    EXPECT_TRUE(exported.front().front().toBool())
+        << exported.front().back().toString().toStdString();
+    EXPECT_TRUE(std::filesystem::exists(w.dir / "m.pt"));
+    EXPECT_TRUE(std::filesystem::exists(w.dir / "m.json"));
+
+    w.window.predictOnFile(1, QString::fromStdString(w.dir.file("bad.csv", "x,y\n1,2\n")));
+    EXPECT_TRUE(waitUntil([&] {
+        return w.window.message().indexOf(
+                   "the column 'a' that the run was trained on is missing") != -1;
+    })) << w.window.message().toStdString();
 }

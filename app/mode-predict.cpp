@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// mode-predict: predict with a stored run's model. The command lives in cli/PredictCommand.cpp.
+
+#include "cli/PredictCommand.h"
+
+int main(int argc, char** argv) {
+    return mode::predictCommand(argc, argv);
+}

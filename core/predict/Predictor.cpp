@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "predict/Predictor.h"
+
+#include "model/MoDEModel.h"
+#include "train/Evaluator.h"
+#include "train/Trainer.h"
+
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <sstream>
+
+namespace mode {
+
+std::int64_t Predictions::predictedClass(std::int64_t row) const {
+    const float* p = output.data() + row * outputs;
+    return std::max_element(p, p + outputs) - p;
+}
+
+int Predictions::topExpert(std::int64_t row) const {
+    const float* g = gate.data() + row * experts;
+    return static_cast<int>(std::max_element(g, g + experts) - g);
+}
+
+std::int64_t Predictions::expertClass(std::int64_t row, int expert) const {
+    const float* p = expertOutput.data() + (row * experts + expert) * outputs;
+    return std::max_element(p, p + outputs) - p;
+}
+
+struct Predictor::Impl {
+    ExperimentConfig config;
+    FeatureRecipe recipe;
+    MoDEModel model{nullptr};
+    int outputs = 1;
+
+    SplitTensors tensors(const Dataset& d) const {
+        SplitTensors s;
+        s.x = torch::from_blob(const_cast<float*>(d.features.data()), {d.rows, d.cols},
+                               torch::kFloat32)
+                  .clone();
+        if (!d.labels.empty())
+            s.y = torch::tensor(d.labels, torch::kInt64);
+        else if (!d.values.empty())
+            s.y = torch::tensor(d.values, torch::kFloat32);
+        return s;
+    }
+
+    void requireInputs(const Dataset& d) const {
+        if (d.cols != recipe.inputs())
+            throw DataError(d.name + ": " + std::to_string(d.cols) +
+                            " inputs per row, but the run's model reads " +
+                            std::to_string(recipe.inputs()));
+    }
+};
+
+Predictor::Predictor(const ExperimentConfig& config, const FeatureRecipe& recipe,
+                     const Checkpoint& checkpoint)
+    : d_(std::make_unique<Impl>()) {
+    d_->config = config;
+    d_->recipe = recipe;
+    d_->outputs = recipe.classification ? static_cast<int>(recipe.classNames.size()) : 1;
+    d_->model = MoDEModel(config.model, static_cast<int>(recipe.inputs()), d_->outputs,
+                          recipe.imageShape, static_cast<std::int64_t>(recipe.vocabulary.size()));
+    try {
+        torch::serialize::InputArchive archive, modelArchive;
+        std::istringstream in(checkpoint.state);
+        archive.load_from(in, torch::kCPU);
+        archive.read("model", modelArchive);
+        auto restored =
+            MoDEModel(config.model, static_cast<int>(recipe.inputs()), d_->outputs,
+                      recipe.imageShape, static_cast<std::int64_t>(recipe.vocabulary.size()));
+        restored->load(modelArchive);
+        const auto want = d_->model->named_parameters();
+        const auto got = restored->named_parameters();
+        for (const auto& p : want) {
+            const torch::Tensor* q = got.find(p.key());
+            if (!q || !q->sizes().equals(p.value().sizes()))
+                throw CheckpointError("the checkpoint does not fit the run's model (" + p.key() +
+                                      ")");
+        }
+        d_->model = restored;
+    } catch (const CheckpointError&) {
+        throw;
+    } catch (const std::exception& e) {
+        const std::string what = e.what();
+        throw CheckpointError("the checkpoint of epoch " + std::to_string(checkpoint.epoch) +
+                              " cannot be read: " + what.substr(0, what.find('\n')));
+    }
+    d_->model->eval();
+}
+
+Predictor::~Predictor() = default;
+
+const FeatureRecipe& Predictor::recipe() const {
+    return d_->recipe;
+}
+
+Predictions Predictor::predict(const Dataset& ready) const {
+    d_->requireInputs(ready);
+    torch::NoGradGuard noGrad;
+    const SplitTensors s = d_->tensors(ready);
+    Predictions p;
+    p.rows = ready.rows;
+    p.experts = d_->config.model.experts;
+    p.outputs = d_->outputs;
+    p.classification = d_->recipe.classification;
+    auto append = [](std::vector<float>& to, const torch::Tensor& t) {
+        const torch::Tensor c = t.to(torch::kFloat32).contiguous();
+        to.insert(to.end(), c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+    };
+    for (std::int64_t start = 0; start < ready.rows; start += 4096) {
+        const auto x = s.x.narrow(0, start, std::min<std::int64_t>(4096, ready.rows - start));
+        const MoDEOutput out = d_->model->forward(x);
+        const bool probs = p.classification;
+        append(p.output, probs ? torch::softmax(out.mixture, 1) : out.mixture);
+        append(p.gate, out.gate);
+        append(p.expertOutput, probs ? torch::softmax(out.experts, 2) : out.experts);
+    }
+    return p;
+}
+
+PredictionScores Predictor::score(const Dataset& ready) const {
+    d_->requireInputs(ready);
+    if (ready.labels.empty() && ready.values.empty())
+        throw DataError(ready.name + ": no target column to score against");
+    EvaluationTask task;
+    task.classification = d_->recipe.classification;
+    task.experts = d_->config.model.experts;
+    task.classNames = d_->recipe.classNames;
+    const Evaluator evaluator(std::move(task),
+                              [this](const torch::Tensor& x) { return d_->model->forward(x); });
+    EpochMetrics metrics;
+    const Scores s = evaluator.scoreWithDiagnostics(d_->tensors(ready), metrics);
+    PredictionScores out;
+    out.accuracy = s.accuracy;
+    out.loss = s.loss;
+    out.rmse = s.rmse;
+    out.r2 = s.r2;
+    out.experts = metrics.experts;
+    return out;
+}
+
+namespace {
+
+// TorchScript of an activation applied to `h`.
+std::string activated(const std::string& h, Activation a) {
+    switch (a) {
+    case Activation::Gelu:
+        return "torch.gelu(" + h + ")";
+    case Activation::Tanh:
+        return "torch.tanh(" + h + ")";
+    case Activation::Relu:
+        break;
+    }
+    return "torch.relu(" + h + ")";
+}
+
+// The backbone's lines of the forward's source, from x to h.
+std::string backboneSource(BackboneKind kind, Activation act,
+                           const std::vector<std::int64_t>& shape) {
+    switch (kind) {
+    case BackboneKind::None:
+        return "    h = x\n";
+    case BackboneKind::Mlp:
+        return "    h = " +
+               activated("torch.linear(x, self.backbone_linear_weight, self.backbone_linear_bias)",
+                         act) +
+               "\n";
+    case BackboneKind::Cnn:
+        return "    h = x.view(x.size(0), " + std::to_string(shape.at(0)) + ", " +
+               std::to_string(shape.at(1)) + ", " + std::to_string(shape.at(2)) +
+               ")\n"
+               "    h = torch.max_pool2d(torch.relu(torch.conv2d(h, self.backbone_conv1_weight, "
+               "self.backbone_conv1_bias, [1, 1], [1, 1])), [2, 2])\n"
+               "    h = torch.max_pool2d(torch.relu(torch.conv2d(h, self.backbone_conv2_weight, "
+               "self.backbone_conv2_bias, [1, 1], [1, 1])), [2, 2])\n"
+               "    h = " +
+               activated("torch.linear(h.flatten(1), self.backbone_linear_weight, "
+                         "self.backbone_linear_bias)",
+                         act) +
+               "\n";
+    case BackboneKind::EmbeddingBag:
+        return "    ids = x.long()\n"
+               "    present = ids.ne(0).unsqueeze(-1).float()\n"
+               "    e = torch.embedding(self.backbone_embedding_weight, ids, 0, False, False)\n"
+               "    h = (e * present).sum(1) / present.sum(1).clamp_min(1.0)\n";
+    default:
+        throw ConfigError("model.backbone: a model with the " + std::string(choiceName(kind)) +
+                          " backbone cannot be exported to TorchScript yet (none, mlp, cnn and "
+                          "embedding-bag can)");
+    }
+}
+
+// The whole forward: the backbone, the expert bank (the first layer as one product, as the
+// model computes it), the gate and the mixture.
+std::string forwardSource(const ModelConfig& m, BackboneKind kind, int layers,
+                          const std::vector<std::int64_t>& shape) {
+    const Activation act = parseChoice<Activation>(m.activation, "model.activation");
+    std::string src = "def forward(self, x: Tensor) -> Tuple[Tensor, Tensor, Tensor]:\n";
+    src += backboneSource(kind, act, shape);
+    src += "    w0 = self.experts_w0\n"
+           "    n = w0.size(0)\n"
+           "    e = torch.mm(h, w0.permute(1, 0, 2).reshape(w0.size(1), n * w0.size(2)))"
+           ".view(h.size(0), n, w0.size(2)).transpose(0, 1) + self.experts_b0\n";
+    for (int l = 1; l < layers; ++l)
+        src += "    e = torch.baddbmm(self.experts_b" + std::to_string(l) + ", " +
+               activated("e", act) + ", self.experts_w" + std::to_string(l) + ")\n";
+    src += "    experts = e.transpose(0, 1)\n"
+           "    logits = torch.linear(h, self.gate_linear_weight, self.gate_linear_bias)\n";
+    const bool sparse =
+        parseChoice<GateKind>(m.gate, "model.gate") == GateKind::TopK && m.topK < m.experts;
+    if (sparse)
+        src += "    top = logits.topk(" + std::to_string(m.topK) +
+               ", 1)\n"
+               "    gate = torch.zeros_like(logits).scatter(1, top[1], torch.softmax(top[0], 1))\n";
+    else
+        src += "    gate = torch.softmax(logits, 1)\n";
+    src += "    mixture = (gate.unsqueeze(-1) * experts).sum(1)\n"
+           "    return (mixture, gate, experts)\n";
+    return src;
+}
+
+} // namespace
+
+void Predictor::exportTorchScript(const std::string& path) const {
+    BackboneKind kind = parseChoice<BackboneKind>(d_->config.model.backbone, "model.backbone");
+    if (kind == BackboneKind::Auto)
+        kind = d_->recipe.isText() ? BackboneKind::EmbeddingBag : BackboneKind::None;
+    torch::jit::Module module("MoDEModel");
+    int layers = 0;
+    for (const auto& p : d_->model->named_parameters()) {
+        std::string name = p.key();
+        std::replace(name.begin(), name.end(), '.', '_'); // "experts.w0" -> "experts_w0"
+        module.register_parameter(name, p.value().detach().clone(), false);
+        if (name.rfind("experts_w", 0) == 0) ++layers;
+    }
+    module.define(forwardSource(d_->config.model, kind, layers, d_->recipe.imageShape));
+    module.eval();
+    module.save(path);
+}
+
+nlohmann::json Predictor::sidecar() const {
+    const auto& r = d_->recipe;
+    return {{"format", "mode-workbench model"},
+            {"inputs", r.inputs()},
+            {"outputs", {"mixture [B, C]", "gate [B, E]", "experts [B, E, C]"}},
+            {"logits", r.classification},
+            {"experts", d_->config.model.experts},
+            {"model", d_->config.toJson()["model"]},
+            {"preprocessing", r.toJson()}};
+}
+
+} // namespace mode

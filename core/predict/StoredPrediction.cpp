@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "predict/StoredPrediction.h"
+
+#include "data/DatasetFactory.h"
+#include "data/TextLoader.h"
+#include "train/EventsJson.h"
+#include "util/Csv.h"
+#include "util/Format.h"
+#include "util/Utf8.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace mode {
+
+using json = nlohmann::json;
+
+namespace {
+
+// The rows of the run's own split, from its data file read again and prepared as in training.
+PredictionInput ownSplit(const ExperimentConfig& c, const RunStart& start, const std::string& split,
+                         const LoadProgress& progress) {
+    Dataset d = loadDataset(c.data, progress);
+    if (!start.datasetFingerprint.empty() && d.fingerprint() != start.datasetFingerprint)
+        throw DataError(c.datasetLabel() + ": the data changed since the run trained on it " +
+                        "(fingerprint " + d.fingerprint() + ", stored " + start.datasetFingerprint +
+                        "); its split cannot be taken again");
+    const Split parts = prepareForTraining(d, c);
+    const auto& rows = split == "train" ? parts.train : split == "val" ? parts.val : parts.test;
+    PredictionInput in;
+    in.recipe = FeatureRecipe::of(d, parseChoice<ImputeKind>(c.data.impute, "data.impute"));
+    in.hasTarget = true;
+    in.what = "its " + split + " split (" + std::to_string(rows.size()) + " rows)";
+    Dataset& s = in.data;
+    s.name = d.name;
+    s.task = d.task;
+    s.classNames = d.classNames;
+    s.cols = d.cols;
+    s.rows = static_cast<std::int64_t>(rows.size());
+    for (auto r : rows) {
+        s.features.insert(s.features.end(), d.features.begin() + r * d.cols,
+                          d.features.begin() + (r + 1) * d.cols);
+        if (d.task == TaskType::Classification)
+            s.labels.push_back(d.labels[static_cast<std::size_t>(r)]);
+        else
+            s.values.push_back(d.values[static_cast<std::size_t>(r)]);
+    }
+    return in;
+}
+
+// Labels of a loaded file renumbered by the run's class names (a class it does not know: refused).
+void relabel(Dataset& d, const FeatureRecipe& r) {
+    for (auto& l : d.labels) {
+        const std::string& name = d.classNames[static_cast<std::size_t>(l)];
+        const auto it = std::find(r.classNames.begin(), r.classNames.end(), name);
+        if (it == r.classNames.end())
+            throw DataError(d.source + ": the class '" + printable(name) +
+                            "' is not one the run knows");
+        l = it - r.classNames.begin();
+    }
+    d.classNames = r.classNames;
+}
+
+// A new file, prepared with the run's stored preprocessing.
+PredictionInput newFile(const std::string& path, const FeatureRecipe& recipe,
+                        const LoadProgress& progress) {
+    PredictionInput in;
+    in.recipe = recipe;
+    in.what = path;
+    if (recipe.isText()) {
+        in.data = loadTsvFile(path, progress);
+        encodeTextWith(in.data, recipe.vocabulary, recipe.textLength);
+        relabel(in.data, recipe);
+        in.hasTarget = true;
+    } else if (!recipe.imageShape.empty()) {
+        DataConfig c;
+        c.path = path;
+        c.format = "idx";
+        in.data = loadDataset(c, progress);
+        for (std::int64_t i = 0; i < in.data.rows * in.data.cols; ++i) {
+            auto& x = in.data.features[static_cast<std::size_t>(i)];
+            const auto c = static_cast<std::size_t>(i % in.data.cols);
+            x = standardised(x, recipe.mean[c], recipe.scale[c]);
+        }
+        relabel(in.data, recipe);
+        in.hasTarget = true;
+    } else {
+        RecipeRows rows = applyRecipeToCsv(path, recipe, progress);
+        in.data = std::move(rows.data);
+        in.hasTarget = rows.hasTarget;
+        in.ignored = std::move(rows.ignored);
+        in.unseen = std::move(rows.unseen);
+    }
+    return in;
+}
+
+} // namespace
+
+std::vector<std::string> predictionHeader(const Predictions& p, const FeatureRecipe& r,
+                                          bool target) {
+    std::vector<std::string> h{"row", "prediction"};
+    if (target) h.push_back("target");
+    if (p.classification)
+        for (const auto& c : r.classNames)
+            h.push_back("p_" + c);
+    h.push_back("top_expert");
+    for (int e = 0; e < p.experts; ++e)
+        h.push_back("gate_" + std::to_string(e));
+    for (int e = 0; e < p.experts; ++e)
+        h.push_back("expert_" + std::to_string(e) + "_prediction");
+    return h;
+}
+
+// One row's fields, in header()'s order.
+std::vector<std::string> predictionFields(const Predictions& p, const PredictionInput& in,
+                                          std::int64_t r) {
+    const auto& names = in.recipe.classNames;
+    auto value = [&](float v) { return formatShortest(v); };
+    std::vector<std::string> f{std::to_string(r + 1)};
+    f.push_back(p.classification ? names[static_cast<std::size_t>(p.predictedClass(r))]
+                                 : value(p.output[static_cast<std::size_t>(r)]));
+    if (in.hasTarget)
+        f.push_back(p.classification ? names[static_cast<std::size_t>(in.data.labels[r])]
+                                     : value(in.data.values[static_cast<std::size_t>(r)]));
+    if (p.classification)
+        for (int k = 0; k < p.outputs; ++k)
+            f.push_back(value(p.output[static_cast<std::size_t>(r * p.outputs + k)]));
+    f.push_back(std::to_string(p.topExpert(r)));
+    for (int e = 0; e < p.experts; ++e)
+        f.push_back(value(p.gate[static_cast<std::size_t>(r * p.experts + e)]));
+    for (int e = 0; e < p.experts; ++e)
+        f.push_back(p.classification
+                        ? names[static_cast<std::size_t>(p.expertClass(r, e))]
+                        : value(p.expertOutput[static_cast<std::size_t>(r * p.experts + e)]));
+    return f;
+}
+
+std::string predictionsCsv(const StoredPrediction& s) {
+    std::ostringstream out;
+    writeCsvRow(out, predictionHeader(s.predictions, s.input.recipe, s.input.hasTarget));
+    for (std::int64_t r = 0; r < s.predictions.rows; ++r)
+        writeCsvRow(out, predictionFields(s.predictions, s.input, r));
+    return out.str();
+}
+
+json predictionsJson(const StoredPrediction& s) {
+    const Predictions& p = s.predictions;
+    const PredictionInput& in = s.input;
+    const auto& score = s.score;
+    const auto h = predictionHeader(p, in.recipe, in.hasTarget);
+    json rows = json::array();
+    for (std::int64_t r = 0; r < p.rows; ++r) {
+        const auto f = predictionFields(p, in, r);
+        json row = json::object();
+        for (std::size_t k = 0; k < h.size(); ++k)
+            row[h[k]] = f[k];
+        rows.push_back(std::move(row));
+    }
+    json out = {{"run_id", s.record.id},
+                {"rows", std::move(rows)},
+                {"ignored_columns", in.ignored},
+                {"unseen_categories", in.unseen}};
+    if (score)
+        out["score"] = {{"accuracy", score->accuracy},
+                        {"loss", score->loss},
+                        {"experts", expertsJson(score->experts)}};
+    return out;
+}
+
+StoredPrediction predictStoredRun(const std::string& storePath, std::int64_t run,
+                                  const PredictionRequest& request, const LoadProgress& progress) {
+    StoredPrediction out;
+    Checkpoint checkpoint;
+    {
+        const RunStore store(storePath, RunStore::Mode::ReadOnly);
+        out.record = store.run(run);
+        const auto stored = store.checkpoint(run);
+        if (!stored)
+            throw DataError("run " + std::to_string(run) +
+                            " has no model to predict with (no epoch of it ended)");
+        if (request.epoch > 0 && request.epoch != stored->epoch)
+            throw DataError("run " + std::to_string(run) + " keeps the model of epoch " +
+                            std::to_string(stored->epoch) +
+                            " only (the store keeps the last checkpoint of a run)");
+        checkpoint = *stored;
+    }
+    const ExperimentConfig config = out.record.config();
+    if (!request.split.empty()) {
+        out.input = ownSplit(config, out.record.start, request.split, progress);
+    } else {
+        if (out.record.start.preprocessing.empty())
+            throw DataError("run " + std::to_string(run) +
+                            " was stored without its preprocessing (an older version): predict "
+                            "on its own data with --split, or train it again");
+        out.input =
+            newFile(request.data,
+                    FeatureRecipe::fromJson(json::parse(out.record.start.preprocessing)), progress);
+    }
+    const Predictor predictor(config, out.input.recipe, checkpoint);
+    out.predictions = predictor.predict(out.input.data);
+    if (out.input.hasTarget) out.score = predictor.score(out.input.data);
+    return out;
+}
+
+std::pair<std::string, int> exportStoredModel(const std::string& storePath, std::int64_t run,
+                                              const std::string& path) {
+    const RunStore store(storePath, RunStore::Mode::ReadOnly);
+    const RunRecord r = store.run(run);
+    const auto checkpoint = store.checkpoint(run);
+    if (!checkpoint)
+        throw DataError("run " + std::to_string(run) + " has no model (no epoch of it ended)");
+    if (r.start.preprocessing.empty())
+        throw DataError("run " + std::to_string(run) +
+                        " was stored without its preprocessing (an older version): train it again");
+    const Predictor model(r.config(), FeatureRecipe::fromJson(json::parse(r.start.preprocessing)),
+                          *checkpoint);
+    model.exportTorchScript(path);
+    const std::string sidecar = std::filesystem::path(path).replace_extension(".json").string();
+    std::ofstream out(sidecar, std::ios::trunc);
+    out << model.sidecar().dump(2) << "\n";
+    if (!out.flush()) throw DataError("cannot write " + sidecar);
+    return {sidecar, checkpoint->epoch};
+}
+
+} // namespace mode

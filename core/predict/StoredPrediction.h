@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+// Predicting with a stored run, from the store's file to the table of predictions: the rows
+// (the run's own split, its data file read again and prepared as in training; or a new file
+// prepared with the run's stored preprocessing), the model restored from the run's checkpoint,
+// and the predictions and scores. mode-predict and the workbench's "Predict on a file" share it.
+
+#include "data/FeatureRecipe.h"
+#include "predict/Predictor.h"
+#include "store/RunStore.h"
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mode {
+
+// Rows ready for the model, and what was found out while reading them.
+struct PredictionInput {
+    Dataset data;
+    FeatureRecipe recipe;
+    bool hasTarget = false;
+    std::vector<std::string> ignored;           // columns of the file the model does not read
+    std::map<std::string, std::int64_t> unseen; // column -> cells with a category never seen
+    std::string what;                           // "its test split (600 rows)", "new.csv"
+};
+
+struct PredictionRequest {
+    std::string data;  // a file in the run's format, or
+    std::string split; // "train", "val" or "test": the run's own rows
+    int epoch = 0;     // 0: the last (the only one kept)
+};
+
+struct StoredPrediction {
+    RunRecord record;
+    PredictionInput input;
+    Predictions predictions;
+    std::optional<PredictionScores> score; // where the rows have the target
+};
+
+// Throws DataError, RunStoreError, CheckpointError or ConfigError saying what is wrong.
+StoredPrediction predictStoredRun(const std::string& storePath, std::int64_t run,
+                                  const PredictionRequest& request,
+                                  const LoadProgress& progress = {});
+
+// The table: row, prediction, target (where known), p_<class> (classification), top_expert,
+// gate_<e>, expert_<e>_prediction.
+std::vector<std::string> predictionHeader(const Predictions& p, const FeatureRecipe& recipe,
+                                          bool target);
+std::vector<std::string> predictionFields(const Predictions& p, const PredictionInput& in,
+                                          std::int64_t row);
+std::string predictionsCsv(const StoredPrediction& s);
+nlohmann::json predictionsJson(const StoredPrediction& s);
+
+// The run's last model as TorchScript at `path` and its sidecar (the preprocessing) beside it,
+// `path` with .json; returns the sidecar's path and the epoch of the model.
+std::pair<std::string, int> exportStoredModel(const std::string& storePath, std::int64_t run,
+                                              const std::string& path);
+
+} // namespace mode

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// mode-predict as a user runs it: a stored run's model on its own test split reproduces the
+// accuracy and probing figures the run stored; a file with the columns in another order (and an
+// extra one) gets identical predictions; every bad input exits 2 naming the column and line.
+
+#include "CliTestSupport.h"
+#include "store/RunStore.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <random>
+#include <sstream>
+#include <unistd.h>
+
+using namespace mode;
+using namespace mode::test;
+using json = nlohmann::json;
+
+namespace {
+
+const std::string kBin = MODE_BIN_DIR;
+
+// 400 rows: three numbers, a colour (text, one-hot) with a few missing cells, and a class that
+// depends on them; the columns in the order asked for, with an optional extra column.
+std::string table(const std::vector<std::string>& order, bool extra = false,
+                  const std::string& colourOfFirst = "") {
+    std::mt19937 rng(7);
+    std::normal_distribution<double> n(0, 1);
+    const char* colours[] = {"red", "green", "blue"};
+    std::ostringstream out;
+    for (std::size_t k = 0; k < order.size(); ++k)
+        out << (k ? "," : "") << order[k];
+    if (extra) out << ",comment";
+    out << "\n";
+    for (int i = 0; i < 400; ++i) {
+        const double a = n(rng), b = n(rng), c = n(rng);
+        std::string colour = colours[i % 3];
+        if (i % 37 == 5) colour = "?";
+        if (i == 0 && !colourOfFirst.empty()) colour = colourOfFirst;
+        const std::string label = a + (i % 3 == 0 ? b : -b) > 0.3 ? "yes"
+                                  : c > 0.5                       ? "maybe"
+                                                                  : "no";
+        std::map<std::string, std::string> cell{{"a", std::to_string(a)},
+                                                {"b", std::to_string(b)},
+                                                {"c", std::to_string(c)},
+                                                {"colour", colour},
+                                                {"label", label}};
+        for (std::size_t k = 0; k < order.size(); ++k)
+            out << (k ? "," : "") << cell[order[k]];
+        if (extra) out << ",row " << i;
+        out << "\n";
+    }
+    return out.str();
+}
+
+const std::vector<std::string> kOrder{"a", "b", "colour", "c", "label"};
+
+struct TrainedRun {
+    TempDir dir;
+    std::string db = dir / "runs.sqlite";
+    std::string csv = dir.file("train.csv", table(kOrder));
+    std::int64_t id = 0;
+    TrainedRun() {
+        auto r = runCommand(kBin + "/mode-train --data " + csv +
+                            " --impute mean --epochs 4 --experts 3 --threads 1 --device cpu --db " +
+                            db + " --json");
+        EXPECT_EQ(r.exitCode, 0) << r.err;
+        id = json::parse(r.out)["run_id"].get<std::int64_t>();
+    }
+    ProcessResult predict(const std::string& args) const {
+        return runCommand(kBin + "/mode-predict --run " + std::to_string(id) + " --db " + db + " " +
+                          args);
+    }
+};
+
+} // namespace
+
+TEST(ModePredictCli, ItsOwnTestSplitReproducesTheStoredAccuracyAndProbing) {
+    TrainedRun run;
+    auto r = run.predict("--split test --format json");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const json j = json::parse(r.out);
+    RunStore store(run.db, RunStore::Mode::ReadOnly);
+    const auto last = store.epochs(run.id).back();
+    EXPECT_EQ(j["rows"].size(), static_cast<std::size_t>(store.run(run.id).start.testRows));
+    EXPECT_EQ(j["score"]["accuracy"].get<double>(), last.testAccuracy) << "exactly";
+    ASSERT_EQ(j["score"]["experts"].size(), last.experts.size());
+    for (std::size_t e = 0; e < last.experts.size(); ++e) {
+        EXPECT_EQ(j["score"]["experts"][e]["allocated"].get<std::int64_t>(),
+                  last.experts[e].allocated);
+        if (last.experts[e].probingAccuracy)
+            EXPECT_EQ(j["score"]["experts"][e]["probing_accuracy"].get<double>(),
+                      *last.experts[e].probingAccuracy);
+    }
+    // The rows' own predictions agree with the score: the share predicted right is the accuracy.
+    int right = 0;
+    for (const auto& row : j["rows"])
+        right += row["prediction"] == row["target"];
+    EXPECT_DOUBLE_EQ(right / static_cast<double>(j["rows"].size()), last.testAccuracy);
+    EXPECT_NE(r.err.find("accuracy of the mixture"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("expert probing on these rows"), std::string::npos) << r.err;
+}
+
+TEST(ModePredictCli, ColumnsInAnotherOrderGiveIdenticalPredictions) {
+    TrainedRun run;
+    const std::string same = run.dir.file("same.csv", table(kOrder));
+    const std::string shuffled =
+        run.dir.file("shuffled.csv", table({"label", "c", "colour", "b", "a"}, true));
+    auto a = run.predict("--data " + same);
+    auto b = run.predict("--data " + shuffled);
+    ASSERT_EQ(a.exitCode, 0) << a.err;
+    ASSERT_EQ(b.exitCode, 0) << b.err;
+    EXPECT_EQ(a.out, b.out);
+    EXPECT_NE(b.err.find("ignored): comment"), std::string::npos) << b.err;
+    // One row per input, with the documented columns.
+    std::istringstream lines(a.out);
+    std::string headerLine;
+    std::getline(lines, headerLine);
+    EXPECT_EQ(headerLine, "row,prediction,target,p_maybe,p_no,p_yes,top_expert,gate_0,gate_1,"
+                          "gate_2,expert_0_prediction,expert_1_prediction,expert_2_prediction");
+    EXPECT_EQ(std::count(a.out.begin(), a.out.end(), '\n'), 401);
+    // The same file without its target: the same predictions, no score.
+    auto c =
+        run.predict("--data " + run.dir.file("unlabelled.csv", table({"a", "b", "colour", "c"})));
+    ASSERT_EQ(c.exitCode, 0) << c.err;
+    EXPECT_EQ(c.err.find("accuracy"), std::string::npos);
+}
+
+TEST(ModePredictCli, AnUnseenCategoryIsCountedAndStated) {
+    TrainedRun run;
+    auto r = run.predict("--data " + run.dir.file("new.csv", table(kOrder, false, "purple")));
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find("column 'colour': 1 cells with a category the run never saw"),
+              std::string::npos)
+        << r.err;
+}
+
+TEST(ModePredictCli, BadInputExitsTwoNamingColumnAndLine) {
+    TrainedRun run;
+    // A column the model reads is missing.
+    auto r = run.predict("--data " + run.dir.file("nob.csv", table({"a", "colour", "c", "label"})));
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("the column 'b' that the run was trained on is missing"),
+              std::string::npos)
+        << r.err;
+    // Text in a numeric column, with its line.
+    std::string text = table(kOrder);
+    const auto third = text.find('\n', text.find('\n', text.find('\n') + 1) + 1) + 1; // line 4
+    text.insert(third, "oops");
+    r = run.predict("--data " + run.dir.file("oops.csv", text));
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("oops.csv:4: column 'a': 'oops"), std::string::npos) << r.err;
+    // A class the run does not know.
+    r = run.predict("--data " +
+                    run.dir.file("class.csv", "a,b,colour,c,label\n1,2,red,3,perhaps\n"));
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("class.csv:2: the target 'label' has 'perhaps', a class the run does not"),
+              std::string::npos)
+        << r.err;
+    // Another modality: text for a tabular run.
+    r = run.predict("--data " + run.dir.file("text.tsv", "yes\tsome words here\n"));
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    // Only the last model is kept.
+    r = run.predict("--split test --epoch 2");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("keeps the model of epoch 4 only"), std::string::npos) << r.err;
+    // Flags.
+    EXPECT_EQ(runCommand(kBin + "/mode-predict --run 1").exitCode, 2) << "no rows named";
+    EXPECT_EQ(run.predict("--split nope").exitCode, 2);
+    r = runCommand(kBin + "/mode-predict --run 99 --split test --db " + run.db);
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("no run with id 99"), std::string::npos) << r.err;
+}
+
+// The exported model in PyTorch: Debian's python3-torch (the same LibTorch) loads model.pt,
+// prepares rows from model.json's preprocessing alone, and gets mode-predict's probabilities and
+// gate weights to 1e-5 on 100 rows. Installs python3-torch where it is missing (as root).
+TEST(ModePredictCli, TheExportedModelInPyTorchAgreesWithModePredict) {
+    if (runCommand("/usr/bin/python3 -c 'import torch'").exitCode != 0 && geteuid() == 0)
+        runCommand("DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "
+                   "python3-torch");
+    if (runCommand("/usr/bin/python3 -c 'import torch'").exitCode != 0)
+        GTEST_SKIP() << "python3-torch is not installed and could not be installed here";
+    TrainedRun run;
+    const std::string pt = run.dir / "model.pt";
+    auto r = runCommand(kBin + "/mode-runs --db " + run.db + " export-model " +
+                        std::to_string(run.id) + " --out " + pt);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.out.find("model.json"), std::string::npos) << r.out;
+    const std::string predictions = run.dir / "predictions.json";
+    r = run.predict("--data " + run.csv + " --format json --quiet --out " + predictions);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const std::string script = run.dir.file("load.py", R"py(
+import csv, json, sys, torch
+model = torch.jit.load(sys.argv[1])
+prep = json.load(open(sys.argv[2]))["preprocessing"]
+missing = ("", "?", "NA", "N/A", "NaN", "nan", "null")
+onehot = {}
+for g in prep["categoricals"]:
+    for k, level in enumerate(g["levels"]):
+        onehot[g["first"] + k] = (g["column"], level, k == g["fill"])
+rows = []
+for row in list(csv.DictReader(open(sys.argv[3])))[:100]:
+    x = []
+    for i, name in enumerate(prep["feature_names"]):
+        if i in onehot:
+            column, level, fill = onehot[i]
+            v = row[column]
+            x.append(1.0 if v == level or (v in missing and fill) else 0.0)
+        else:
+            v = row[name]
+            value = (prep["fill"][i] if prep["fill"][i] is not None else prep["mean"][i]) if v in missing else float(v)
+            x.append((value - prep["mean"][i]) / prep["scale"][i])
+    rows.append(x)
+mixture, gate, experts = model(torch.tensor(rows, dtype=torch.float32))
+print(json.dumps({"p": torch.softmax(mixture, 1).tolist(), "gate": gate.tolist()}))
+)py");
+    r = runCommand("/usr/bin/python3 " + script + " " + pt + " " + (run.dir / "model.json") + " " +
+                   run.csv);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const json py = json::parse(r.out);
+    const json ours = json::parse(readFile(predictions));
+    ASSERT_EQ(py["p"].size(), 100u);
+    double worst = 0;
+    const std::vector<std::string> classes{"maybe", "no", "yes"};
+    for (std::size_t i = 0; i < 100; ++i) {
+        const json& row = ours["rows"][i];
+        for (std::size_t k = 0; k < classes.size(); ++k)
+            worst = std::max(worst, std::abs(py["p"][i][k].get<double>() -
+                                             std::stod(row["p_" + classes[k]].get<std::string>())));
+        for (std::size_t e = 0; e < 3; ++e)
+            worst = std::max(
+                worst, std::abs(py["gate"][i][e].get<double>() -
+                                std::stod(row["gate_" + std::to_string(e)].get<std::string>())));
+    }
+    EXPECT_LT(worst, 1e-5);
+}

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The TorchScript export: loaded back with torch::jit::load, the module gives what the run's own
+// model gives on the same inputs (every backbone it scripts, both gates, one and three expert
+// layers); the Transformer's backbone is refused with a reason.
+
+#include "TestSupport.h"
+#include "model/MoDEModel.h"
+#include "predict/Predictor.h"
+#include "train/Trainer.h"
+
+#include <gtest/gtest.h>
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <sstream>
+
+using namespace mode;
+
+namespace {
+
+struct Case {
+    std::string backbone, gate, activation;
+    std::vector<int> hidden;
+    std::vector<std::int64_t> imageShape;
+    std::int64_t vocabulary = 0;
+};
+
+// A freshly initialised model of the case, as a checkpoint holds it, with a recipe of its inputs.
+std::pair<Checkpoint, FeatureRecipe> modelOf(const ExperimentConfig& c, const Case& k, int inputs) {
+    torch::manual_seed(3);
+    MoDEModel model(c.model, inputs, 4, k.imageShape, k.vocabulary);
+    torch::serialize::OutputArchive archive, modelArchive;
+    model->save(modelArchive);
+    archive.write("model", modelArchive);
+    std::ostringstream out;
+    archive.save_to(out);
+    Checkpoint checkpoint;
+    checkpoint.epoch = 1;
+    checkpoint.state = out.str();
+    FeatureRecipe r;
+    r.inputCount = inputs;
+    r.mean.assign(static_cast<std::size_t>(inputs), 0.0);
+    r.scale.assign(static_cast<std::size_t>(inputs), 1.0);
+    r.fill.assign(static_cast<std::size_t>(inputs), std::nanf(""));
+    r.classNames = {"a", "b", "c", "d"};
+    r.imageShape = k.imageShape;
+    if (k.vocabulary > 0) {
+        for (std::int64_t w = 0; w < k.vocabulary; ++w)
+            r.vocabulary.push_back("w" + std::to_string(w));
+        r.textLength = inputs;
+    }
+    return {checkpoint, r};
+}
+
+} // namespace
+
+TEST(ModelExport, TheScriptedModuleGivesWhatTheModelGives) {
+    const std::vector<Case> cases{
+        {"none", "dense", "relu", {16}, {}, 0},
+        {"mlp", "topk", "gelu", {16, 8, 8}, {}, 0},
+        {"none", "topk", "tanh", {}, {}, 0},
+        {"cnn", "dense", "relu", {16}, {1, 8, 8}, 0},
+        {"embedding-bag", "dense", "relu", {8}, {}, 30},
+    };
+    test::TempDir dir;
+    for (const auto& k : cases) {
+        SCOPED_TRACE(k.backbone + " " + k.gate + " " + k.activation);
+        ExperimentConfig c;
+        c.model.backbone = k.backbone;
+        c.model.gate = k.gate;
+        c.model.activation = k.activation;
+        c.model.hidden = k.hidden;
+        c.model.experts = 3;
+        c.model.topK = 2;
+        c.model.backboneDim = 12;
+        const int inputs = !k.imageShape.empty() ? 64 : k.vocabulary > 0 ? 10 : 7;
+        const auto [checkpoint, recipe] = modelOf(c, k, inputs);
+        const Predictor predictor(c, recipe, checkpoint);
+        const std::string path = dir / (k.backbone + k.gate + ".pt");
+        predictor.exportTorchScript(path);
+
+        Dataset rows;
+        rows.name = "rows";
+        rows.rows = 100;
+        rows.cols = inputs;
+        torch::manual_seed(5);
+        const torch::Tensor x =
+            k.vocabulary > 0 ? torch::randint(0, k.vocabulary, {100, inputs}).to(torch::kFloat)
+                             : torch::randn({100, inputs});
+        rows.features.assign(x.data_ptr<float>(), x.data_ptr<float>() + x.numel());
+        const Predictions expected = predictor.predict(rows);
+
+        torch::jit::Module module = torch::jit::load(path);
+        const auto out = module.forward({x}).toTuple();
+        const torch::Tensor probs = torch::softmax(out->elements()[0].toTensor(), 1);
+        const torch::Tensor gate = out->elements()[1].toTensor();
+        const torch::Tensor experts = torch::softmax(out->elements()[2].toTensor(), 2);
+        auto near = [](const torch::Tensor& got, const std::vector<float>& want) {
+            const auto w = torch::from_blob(const_cast<float*>(want.data()),
+                                            {static_cast<std::int64_t>(want.size())});
+            return (got.contiguous().view(-1) - w).abs().max().item<float>();
+        };
+        EXPECT_LT(near(probs, expected.output), 1e-6f);
+        EXPECT_LT(near(gate, expected.gate), 1e-6f);
+        EXPECT_LT(near(experts, expected.expertOutput), 1e-6f);
+        if (k.gate == "topk") {
+            EXPECT_EQ((gate > 0).sum(1).eq(2).all().item<bool>(), true) << "two experts a row";
+        }
+    }
+}
+
+TEST(ModelExport, ATransformerBackboneIsRefusedWithTheReason) {
+    ExperimentConfig c;
+    c.model.backbone = "transformer";
+    c.model.experts = 2;
+    c.model.backboneDim = 8;
+    Case k{"transformer", "dense", "relu", {8}, {}, 20};
+    const auto [checkpoint, recipe] = modelOf(c, k, 6);
+    const Predictor predictor(c, recipe, checkpoint);
+    test::TempDir dir;
+    try {
+        predictor.exportTorchScript(dir / "t.pt");
+        FAIL() << "exported";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("transformer backbone cannot be exported"),
+                  std::string::npos)
+            << e.what();
+    }
+}

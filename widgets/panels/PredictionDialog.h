@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+// A stored run's predictions on a file, as mode-predict makes them: what was read, the
+// mixture's accuracy and the probing table where the file has the target, and a table of the
+// rows (prediction, class probabilities, top expert, gate weights, each expert's prediction),
+// saved as CSV on request.
+
+#include "predict/StoredPrediction.h"
+
+#include <QDialog>
+
+class QLabel;
+class QTableWidget;
+
+namespace mode {
+
+class PredictionDialog : public QDialog {
+    Q_OBJECT
+  public:
+    static constexpr int kMaxShownRows = 2000; // the CSV has them all
+
+    PredictionDialog(StoredPrediction prediction, QWidget* parent = nullptr);
+    QString summary() const;
+    QTableWidget* table() const { return table_; }
+    bool saveCsv(const QString& path) const;
+
+  private:
+    StoredPrediction prediction_;
+    QLabel* summary_;
+    QTableWidget* table_;
+};
+
+} // namespace mode
