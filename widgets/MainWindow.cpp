@@ -689,6 +689,7 @@ bool MainWindow::predictOnFile(qint64 id, const QString& chosen) {
                                    tr("Data files (*.csv *.tsv *.txt);;All files (*)"))
                              : chosen;
     if (path.isEmpty()) return false;
+    const QString before = state_->text();
     state_->setText(tr("predicting with run %1").arg(id));
     // The result, or why there is none (exceptions stay on the worker).
     struct Outcome {
@@ -696,10 +697,10 @@ bool MainWindow::predictOnFile(qint64 id, const QString& chosen) {
         QString error;
     };
     auto* watcher = new QFutureWatcher<Outcome>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, id] {
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, id, before] {
         watcher->deleteLater();
         const Outcome out = watcher->result();
-        state_->setText(tr("ready"));
+        if (state_->text() == tr("predicting with run %1").arg(id)) state_->setText(before);
         if (!out.prediction) {
             showMessage(tr("Predicting with run %1: %2").arg(id).arg(out.error), true);
             return;

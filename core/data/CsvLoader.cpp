@@ -24,9 +24,8 @@ constexpr std::size_t kMaxClasses = 1000;
 // Distinct values counted for a target or sub-task column (ids are 16-bit); a feature column's
 // count stops past kMaxCategories.
 constexpr std::size_t kMaxLabelLevels = 65534;
-// What loading costs per byte of file at most: 4 bytes of number and 2 of value id per cell
-// while streaming, then 4 in the feature matrix; a cell takes at least 2 bytes of file ("1,").
-constexpr double kCsvMemoryPerByte = 5;
+// (kCsvMemoryPerByte, CsvLoader.h: 4 bytes of number and 2 of value id per cell while streaming,
+// then 4 in the feature matrix; a cell takes at least 2 bytes of file, "1,".)
 
 [[noreturn]] void fail(const std::string& source, std::int64_t line, const std::string& what) {
     throw DataError(source + (line > 0 ? ":" + std::to_string(line) : std::string()) + ": " + what);
@@ -294,6 +293,14 @@ std::optional<double> parseCsvNumber(std::string_view text) {
     return parseNumber(text);
 }
 
+std::vector<std::string> readCsvHeader(CsvReader& reader, std::int64_t* line) {
+    CsvColumns file;
+    readHeader(reader, file);
+    checkHeader(file.header, file.headerLine, reader.source());
+    if (line) *line = file.headerLine;
+    return file.header;
+}
+
 bool isMissingCsvValue(std::string_view v) {
     return v.empty() || v == "?" || v == "NA" || v == "N/A" || v == "NaN" || v == "nan" ||
            v == "null";
@@ -381,7 +388,7 @@ std::optional<Problem> featureProblem(const CsvColumnStats& cells, const std::st
         return Problem{cells.firstHuge.line,
                        tooLargeForFloat(*parseNumber(cells.firstHuge.text), name)};
     // Mostly numbers: the text is an error, not a category.
-    if (!numeric && cells.numbers * 2 >= cells.present)
+    if (cells.numbersWithText())
         return Problem{cells.firstText.line,
                        "column " + quote(name) + ": " + quote(cells.firstText.text) +
                            " is not a number (" + std::to_string(cells.numbers) + " of " +
@@ -411,7 +418,8 @@ std::optional<Problem> firstProblem(const std::vector<std::string>& header,
         const std::string& name = header[*roles.subtask];
         if (s.firstMissing.found())
             return Problem{s.firstMissing.line, "the sub-task " + quote(name) + " is missing"};
-        if (s.moreDistinct)
+        // (A preview counts fewer distinct values than the loader: past its count, it cannot tell.)
+        if (s.moreDistinct && s.distinct - 1 >= kMaxLabelLevels)
             return Problem{0, "the sub-task " + quote(name) + " has more than " +
                                   std::to_string(s.distinct - 1) + " distinct values"};
     }
@@ -607,7 +615,7 @@ std::string describeCsvColumn(const CsvPreview& preview, std::size_t c) {
         text = "empty";
     } else if (s.allNumbers()) {
         text = "numeric";
-    } else if (s.numbers * 2 >= s.present) { // what the loader refuses as a typo
+    } else if (s.numbersWithText()) {
         text = std::to_string(s.numbers) + " of " + std::to_string(s.present) +
                " values numeric; " + quote(s.firstText.text) + " at line " +
                std::to_string(s.firstText.line) + " is not";

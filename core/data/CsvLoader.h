@@ -38,6 +38,8 @@ struct CsvColumnStats {
     bool moreDistinct = false; // past the limit
     CsvCell firstPresent, firstText, firstMissing, firstHuge, firstLong;
     bool allNumbers() const { return numbers == present; }
+    // Mostly numbers with some text: the text is taken for a typo, not a category (refused).
+    bool numbersWithText() const { return !allNumbers() && numbers * 2 >= present; }
 };
 
 // What a file holds, for the workbench's preview before a run (no encoding, no errors for
@@ -77,6 +79,15 @@ struct CsvRecord {
 };
 std::vector<CsvRecord> parseCsvRecords(const std::string& text, const std::string& source,
                                        char delimiter = ',');
+
+// What loading a CSV costs in memory per byte of file at most (checkDataFile's factor).
+constexpr double kCsvMemoryPerByte = 5;
+
+class CsvReader;
+// The header a CSV reader reads first: blank lines and lines of spaces before it skipped;
+// refused (DataError with file and line) when the file is empty, or the header has fewer than two
+// columns, an unnamed or a repeated one. `line` gets the header's line.
+std::vector<std::string> readCsvHeader(CsvReader& reader, std::int64_t* line = nullptr);
 
 bool isMissingCsvValue(std::string_view v);
 // A cell as a number the way the loader reads it: digits, sign, point and exponent only

@@ -95,9 +95,20 @@ FeatureRecipe FeatureRecipe::fromJson(const json& j) {
                         " means)");
     for (const auto& g : r.categoricals)
         if (g.first < 0 ||
-            g.first + static_cast<std::int64_t>(g.levels.size()) > static_cast<std::int64_t>(n))
+            g.first + static_cast<std::int64_t>(g.levels.size()) > static_cast<std::int64_t>(n) ||
+            g.fill < -1 || g.fill >= static_cast<std::int64_t>(g.levels.size()))
             throw DataError("the run's stored preprocessing names inputs it does not have");
     return r;
+}
+
+FeatureRecipe FeatureRecipe::fromJsonText(const std::string& text) {
+    json j;
+    try {
+        j = json::parse(text);
+    } catch (const json::exception& e) {
+        throw DataError(std::string("the run's stored preprocessing cannot be read: ") + e.what());
+    }
+    return fromJson(j);
 }
 
 namespace {
@@ -117,10 +128,9 @@ struct ColumnMap {
 
 ColumnMap mapColumns(const std::vector<std::string>& header, const FeatureRecipe& r,
                      const std::string& source, std::int64_t headerLine) {
-    std::map<std::string, std::size_t> at;
+    std::map<std::string, std::size_t> at; // (readCsvHeader refused repeated names)
     for (std::size_t c = 0; c < header.size(); ++c)
-        if (!at.emplace(header[c], c).second)
-            fail(source, headerLine, "the column name '" + header[c] + "' appears twice");
+        at.emplace(header[c], c);
     auto column = [&](const std::string& name) {
         const auto it = at.find(name);
         if (it == at.end()) {
@@ -241,11 +251,11 @@ RecipeRows applyRecipeToCsv(const std::string& path, const FeatureRecipe& r,
         throw DataError(path + ": the run was trained on " +
                         (r.isText() ? std::string("text") : std::string("images")) +
                         ", not a CSV table");
-    checkDataFile(path, 5);
+    checkDataFile(path, kCsvMemoryPerByte);
     CsvReader reader(path, ',', progress);
-    if (!reader.next()) fail(path, 0, "the file is empty (expected a header row and data rows)");
-    const std::vector<std::string> header(reader.fields().begin(), reader.fields().end());
-    const ColumnMap m = mapColumns(header, r, path, reader.line());
+    std::int64_t headerLine = 0;
+    const std::vector<std::string> header = readCsvHeader(reader, &headerLine);
+    const ColumnMap m = mapColumns(header, r, path, headerLine);
     RecipeRows out;
     out.ignored = m.ignored;
     out.hasTarget = m.target.has_value();

@@ -34,6 +34,7 @@ struct FeatureRecipe {
     nlohmann::json toJson() const;
     // Throws DataError for a recipe that does not hold together (a foreign or damaged store).
     static FeatureRecipe fromJson(const nlohmann::json& j);
+    static FeatureRecipe fromJsonText(const std::string& text); // as stored with a run
     bool empty() const { return featureNames.empty() && vocabulary.empty(); }
     std::int64_t inputs() const { return inputCount; }
     bool isText() const { return !vocabulary.empty(); }

@@ -194,9 +194,8 @@ StoredPrediction predictStoredRun(const std::string& storePath, std::int64_t run
             throw DataError("run " + std::to_string(run) +
                             " was stored without its preprocessing (an older version): predict "
                             "on its own data with --split, or train it again");
-        out.input =
-            newFile(request.data,
-                    FeatureRecipe::fromJson(json::parse(out.record.start.preprocessing)), progress);
+        out.input = newFile(request.data,
+                            FeatureRecipe::fromJsonText(out.record.start.preprocessing), progress);
     }
     const Predictor predictor(config, out.input.recipe, checkpoint);
     out.predictions = predictor.predict(out.input.data);
@@ -214,7 +213,7 @@ std::pair<std::string, int> exportStoredModel(const std::string& storePath, std:
     if (r.start.preprocessing.empty())
         throw DataError("run " + std::to_string(run) +
                         " was stored without its preprocessing (an older version): train it again");
-    const Predictor model(r.config(), FeatureRecipe::fromJson(json::parse(r.start.preprocessing)),
+    const Predictor model(r.config(), FeatureRecipe::fromJsonText(r.start.preprocessing),
                           *checkpoint);
     model.exportTorchScript(path);
     const std::string sidecar = std::filesystem::path(path).replace_extension(".json").string();

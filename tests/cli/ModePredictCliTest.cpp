@@ -125,6 +125,16 @@ TEST(ModePredictCli, ColumnsInAnotherOrderGiveIdenticalPredictions) {
         run.predict("--data " + run.dir.file("unlabelled.csv", table({"a", "b", "colour", "c"})));
     ASSERT_EQ(c.exitCode, 0) << c.err;
     EXPECT_EQ(c.err.find("accuracy"), std::string::npos);
+    // Its lines are a.out's without the target column (the third).
+    std::istringstream withTarget(a.out), without(c.out);
+    std::string x, y;
+    int count = 0;
+    while (std::getline(withTarget, x) && std::getline(without, y)) {
+        const auto second = x.find(',', x.find(',') + 1);
+        EXPECT_EQ(x.substr(0, second) + x.substr(x.find(',', second + 1)), y);
+        ++count;
+    }
+    EXPECT_EQ(count, 401);
 }
 
 TEST(ModePredictCli, AnUnseenCategoryIsCountedAndStated) {

@@ -223,7 +223,7 @@ QWidget* CompareView::buildCurvesTab() {
     connect(metric_, &QComboBox::currentIndexChanged, this, [this] {
         const std::string m = metric_->currentData().toString().toStdString();
         if (isStepMetric(m) && !data_.series.count(m) && !data_.runs.empty())
-            startLoad(requested_, m);
+            startLoad(requested_, m, false);
         else
             drawCurves();
     });
@@ -337,7 +337,7 @@ QWidget* CompareView::buildRoutingTab() {
 void CompareView::alignRouting() {
     const bool subtasks = routingRows_->currentIndex() == 1;
     const RoutingMatrix* reference = nullptr;
-    for (std::size_t i = 0; i < heatmaps_.size(); ++i) {
+    for (std::size_t i = 0; i < std::min(heatmaps_.size(), data_.epochs.size()); ++i) {
         RoutingHeatmap* h = heatmaps_[i];
         h->setRows(subtasks ? RoutingHeatmap::Rows::Subtasks : RoutingHeatmap::Rows::Classes);
         const auto& epochs = data_.epochs[i];
@@ -411,17 +411,19 @@ QWidget* CompareView::buildSweepTab() {
 void CompareView::setRuns(const QList<qint64>& ids) {
     requested_ = ids;
     data_ = CompareData{};
-    startLoad(ids, isStepMetric(metric_->currentData().toString().toStdString())
-                       ? metric_->currentData().toString().toStdString()
-                       : std::string());
+    startLoad(ids,
+              isStepMetric(metric_->currentData().toString().toStdString())
+                  ? metric_->currentData().toString().toStdString()
+                  : std::string(),
+              true);
 }
 
 bool CompareView::isLoading() const {
     return watcher_ && watcher_->isRunning();
 }
 
-void CompareView::startLoad(const QList<qint64>& ids, const std::string& stepMetric) {
-    const bool withRuns = data_.runs.empty();
+void CompareView::startLoad(const QList<qint64>& ids, const std::string& stepMetric,
+                            bool withRuns) {
     const int generation = ++generation_;
     status_->setText(tr("loading %1 runs\u2026").arg(ids.size()));
     if (watcher_) watcher_->disconnect(this);
@@ -435,9 +437,10 @@ void CompareView::startLoad(const QList<qint64>& ids, const std::string& stepMet
                     emit loadFailed(d.error);
                     return;
                 }
-                if (withRuns) {
+                if (withRuns) { // the runs again: their other series are older than these
                     data_.runs = std::move(d.runs);
                     data_.epochs = std::move(d.epochs);
+                    data_.series.clear();
                 }
                 for (auto& [k, v] : d.series)
                     data_.series[k] = std::move(v);
@@ -460,12 +463,14 @@ void CompareView::onLoaded() {
         return ids.join(", ");
     }()));
     drawAll();
+    following_ = false;
     emit loaded();
 }
 
 void CompareView::drawAll() {
     {
         QSignalBlocker block(baseline_);
+        const int chosen = baseline_->currentIndex();
         baseline_->clear();
         std::size_t pick = 0;
         for (std::size_t i = 0; i < data_.runs.size(); ++i) {
@@ -473,7 +478,10 @@ void CompareView::drawAll() {
             if (data_.runs[i].alpha == 0 && data_.runs[pick].alpha != 0)
                 pick = i; // the plain MoE, if there is one
         }
-        baseline_->setCurrentIndex(static_cast<int>(pick));
+        // A reload of the same runs keeps the user's choice.
+        baseline_->setCurrentIndex(following_ && chosen >= 0 && chosen < baseline_->count()
+                                       ? chosen
+                                       : static_cast<int>(pick));
     }
     studyRuns_.clear();
     for (std::size_t i = 0; i < data_.runs.size(); ++i)
@@ -792,8 +800,9 @@ void CompareView::drawRouting() {
         routingGrid_->addWidget(box, static_cast<int>(i) / perRow, static_cast<int>(i) % perRow);
         heatmaps_.push_back(h);
     }
-    // Where the data knows its sub-tasks, those rows show the gate's specialisation best.
-    if (!data_.epochs.empty() && !data_.epochs.front().empty()) {
+    // Where the data knows its sub-tasks, those rows show the gate's specialisation best (on a
+    // first load; a reload keeps the rows chosen).
+    if (!following_ && !data_.epochs.empty() && !data_.epochs.front().empty()) {
         QSignalBlocker block(routingRows_);
         routingRows_->setCurrentIndex(data_.epochs.front().back().routingBySubtask ? 1 : 0);
     }
@@ -934,15 +943,16 @@ void CompareView::restoreSettings(const QSettings& s) {
 }
 
 // Runs written by another process while they are compared: read again when the store changes
-// (at most every 2 s), the user's view kept.
+// (at most every 2 s); what is shown stays until the new read replaces it, and the user's
+// choices (baseline, routing rows) are kept.
 void CompareView::poll() {
     if (path_.isEmpty() || data_.runs.empty() || isLoading() || !isVisible()) return;
     const bool running = std::any_of(data_.runs.begin(), data_.runs.end(),
                                      [](const auto& r) { return r.status == RunStatus::Running; });
     if (!running || storeFileStamp(path_) == shownStamp_) return;
     const std::string m = metric_->currentData().toString().toStdString();
-    data_ = CompareData{};
-    startLoad(requested_, isStepMetric(m) ? m : std::string());
+    following_ = true;
+    startLoad(requested_, isStepMetric(m) ? m : std::string(), true);
 }
 
 void CompareView::showTab(int i) {

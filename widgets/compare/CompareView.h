@@ -96,7 +96,8 @@ class CompareView : public QWidget {
     QWidget* buildExpertsTab();
     QWidget* buildSweepTab();
     QWidget* exportBar(QCustomPlot* plot, QTableWidget* table, const QString& name);
-    void startLoad(const QList<qint64>& ids, const std::string& stepMetric);
+    // withRuns: the runs and their epochs too (else one more step series of the runs shown).
+    void startLoad(const QList<qint64>& ids, const std::string& stepMetric, bool withRuns);
     void onLoaded();
     void drawAll();
     void drawCurves();
@@ -132,7 +133,8 @@ class CompareView : public QWidget {
     QWidget* gridArea_;
     QGridLayout* grid_;
     std::vector<QCustomPlot*> gridPlots_;
-    QString shownStamp_; // the store's file stamp at the last load
+    QString shownStamp_;     // the store's file stamp at the last load
+    bool following_ = false; // a reload of the runs shown (poll), not a new comparison
     QCheckBox* differencesOnly_;
     QTableWidget* config_;
     QComboBox* baseline_;

@@ -446,7 +446,7 @@ void ExperimentPanel::showCsvPreview() {
     previewTable_->setRowCount(static_cast<int>(p.head.size()));
     for (std::size_t c = 0; c < p.columns.size(); ++c) {
         const auto& stats = p.stats[c];
-        const bool mixed = !stats.allNumbers() && stats.numbers * 2 >= stats.present;
+        const bool mixed = stats.numbersWithText();
         auto* header = new QTableWidgetItem(
             QString("%1\n%2").arg(QString::fromStdString(p.columns[c]),
                                   mixed ? tr("numbers + text")

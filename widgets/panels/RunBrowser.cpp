@@ -154,9 +154,11 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
     follow->setInterval(1000);
     connect(follow, &QTimer::timeout, this, &RunBrowser::poll);
     follow->start();
+    writes_.setMaxThreadCount(1);
 }
 
 RunBrowser::~RunBrowser() {
+    writes_.waitForDone(); // an edit made is an edit stored
     if (watcher_) watcher_->waitForFinished();
 }
 
@@ -356,24 +358,32 @@ void RunBrowser::onItemChanged(QTableWidgetItem* item) {
     const int column = item->column();
     if (column != Name && column != Tags && column != Notes) return;
     const qint64 id = runIdAt(item->row());
-    try {
-        RunStore store(path_.toStdString());
-        if (column == Name) {
-            store.rename(id, item->text().trimmed().toStdString());
-        } else if (column == Notes) {
-            store.setNotes(id, item->text().toStdString());
-        } else {
-            const QStringList wanted = splitTags(item->text());
-            const auto stored = store.run(id).tags;
-            for (const auto& t : stored)
-                if (!wanted.contains(QString::fromStdString(t))) store.removeTag(id, t);
-            for (const QString& t : wanted)
-                store.addTag(id, t.toStdString());
+    const QString text = item->text(), path = path_;
+    auto* watcher = new QFutureWatcher<QString>(this); // the error, or empty
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
+        watcher->deleteLater();
+        if (const QString error = watcher->result(); !error.isEmpty()) emit storeError(error);
+        refresh(); // what the store holds now (a read made while it was written showed before)
+    });
+    watcher->setFuture(QtConcurrent::run(&writes_, [path, id, column, text]() -> QString {
+        try {
+            RunStore store(path.toStdString());
+            if (column == Name) {
+                store.rename(id, text.trimmed().toStdString());
+            } else if (column == Notes) {
+                store.setNotes(id, text.toStdString());
+            } else {
+                const QStringList wanted = splitTags(text);
+                for (const auto& t : store.run(id).tags)
+                    if (!wanted.contains(QString::fromStdString(t))) store.removeTag(id, t);
+                for (const QString& t : wanted)
+                    store.addTag(id, t.toStdString());
+            }
+            return {};
+        } catch (const std::exception& e) {
+            return QString::fromStdString(e.what());
         }
-    } catch (const std::exception& e) {
-        emit storeError(QString::fromStdString(e.what()));
-        refresh(); // show what the store holds
-    }
+    }));
 }
 
 int RunBrowser::runCount() const {

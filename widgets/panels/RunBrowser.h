@@ -14,6 +14,7 @@
 
 #include <QFutureWatcher>
 #include <QList>
+#include <QThreadPool>
 #include <QWidget>
 
 #include <memory>
@@ -99,6 +100,9 @@ class RunBrowser : public QWidget {
     QTableWidget* table_;
     bool filling_ = false;
     std::unique_ptr<QFutureWatcher<std::shared_ptr<Listing>>> watcher_;
+    // Edits of names, tags and notes, written in the order made, one at a time, off the GUI
+    // thread (a store locked by another program would otherwise freeze the window).
+    QThreadPool writes_;
     bool again_ = false;      // a refresh was asked for while one ran
     bool loading_ = false;    // a read is under way or its result not yet shown
     QString shownStamp_;      // the store file's stamp when the table was last read

@@ -79,6 +79,7 @@ void StoredRunFollower::read() {
     const int generation = generation_;
     connect(watcher_.get(), &QFutureWatcher<StoredRunUpdate>::finished, this,
             [this, w = watcher_.get(), generation] {
+                if (w != watcher_.get()) return; // a read replaced by a newer one
                 reading_ = false;
                 if (generation == generation_) handle(w->result());
             });
