@@ -6,6 +6,7 @@
 #include "predict/StoredPrediction.h"
 #include "store/RunExport.h"
 #include "store/RunStore.h"
+#include "util/Csv.h"
 #include "util/Format.h"
 #include "util/Utf8.h"
 
@@ -182,6 +183,7 @@ struct RunsOptions {
     bool asJson = false, asCsv = false, epochsOnly = false;
     std::vector<std::int64_t> ids;
     std::int64_t id = 0;
+    int epoch = 0;
     RunFilter filter;
     double alphaMin = 0, alphaMax = 0;
     int experts = 0;
@@ -189,7 +191,8 @@ struct RunsOptions {
 };
 
 struct Subcommands {
-    CLI::App *list, *show, *exp, *cmp, *del, *tag, *untag, *rename, *note, *check, *merge, *model;
+    CLI::App *list, *show, *exp, *cmp, *del, *tag, *untag, *rename, *note, *check, *merge, *model,
+        *routing;
     bool writes() const { return *del || *tag || *untag || *rename || *note || *merge; }
 };
 
@@ -199,6 +202,7 @@ const char* kFooter =
     "  mode-runs show 12 --json\n"
     "  mode-runs export 12 --csv > run12.csv\n"
     "  mode-runs export-model 12 --out model.pt      # TorchScript, and model.json beside it\n"
+    "  mode-runs routing 12 --epoch 5 --csv          # each test row's routing at epoch 5\n"
     "  mode-runs compare --dataset regimes\n"
     "  mode-runs tag 12 baseline && mode-runs rename 12 \"moe, seed 3\"\n"
     "  mode-runs delete 12 13\n"
@@ -232,6 +236,15 @@ void addReadCommands(CLI::App& app, RunsOptions& o, Subcommands& s) {
     s.exp->add_flag("--epochs", o.epochsOnly,
                     "with --csv: one row per epoch, with the per-expert metrics");
     s.exp->add_option("-o,--out", o.out, "write to this file instead of stdout");
+
+    s.routing = app.add_subcommand(
+        "routing", "a run's routing of each test row at an epoch (the last kept by default): its "
+                   "label, top expert and that expert's gate weight, the mixture's prediction "
+                   "and the top expert's own");
+    s.routing->add_option("id", o.id, "run id")->required();
+    s.routing->add_option("--epoch", o.epoch, "the epoch (one whose routing was kept)");
+    s.routing->add_flag("--csv", o.asCsv, "CSV, one row per test sample (the format)");
+    s.routing->add_option("-o,--out", o.out, "write to this file instead of stdout");
 
     s.model = app.add_subcommand(
         "export-model", "a run's model as TorchScript for PyTorch (torch.jit.load), with its "
@@ -320,6 +333,43 @@ int exportRun(const RunStore& store, const RunsOptions& o) {
         std::cerr << "mode-runs export: cannot write " << o.out << "\n";
         return kExitBadInput;
     }
+    return 0;
+}
+
+// Each test row's routing at an epoch, as CSV.
+int exportRouting(const RunStore& store, const RunsOptions& o) {
+    const RunRecord r = store.run(o.id);
+    const auto epochs = store.sampleRoutingEpochs(o.id);
+    if (epochs.empty())
+        throw RunStoreError("run " + std::to_string(o.id) +
+                            " has no per-sample routing (stored by an older version, or no epoch "
+                            "ended)");
+    const int epoch = o.epoch > 0 ? o.epoch : epochs.back();
+    const auto samples = store.sampleRouting(o.id, epoch);
+    if (!samples) {
+        std::string kept;
+        for (int e : epochs)
+            kept += (kept.empty() ? "" : ", ") + std::to_string(e);
+        throw RunStoreError("run " + std::to_string(o.id) + " kept the routing of epochs " + kept +
+                            ", not of epoch " + std::to_string(epoch));
+    }
+    const auto& names = r.start.classNames;
+    auto value = [&](float v) {
+        const auto k = static_cast<std::size_t>(v);
+        return samples->classification && k < names.size() ? names[k] : formatShortest(v);
+    };
+    std::ostringstream out;
+    writeCsvRow(out, {"sample", "row", "label", "top_expert", "top_weight", "prediction",
+                      "expert_prediction"});
+    for (std::size_t i = 0; i < samples->size(); ++i)
+        writeCsvRow(out,
+                    {std::to_string(i), std::to_string(samples->row[i]), value(samples->label[i]),
+                     std::to_string(samples->topExpert[i]), formatShortest(samples->topWeight[i]),
+                     value(samples->prediction[i]), value(samples->expertPrediction[i])});
+    if (o.out.empty())
+        std::cout << out.str();
+    else if (!writeTextFile(o.out, out.str()))
+        throw RunStoreError("cannot write " + o.out);
     return 0;
 }
 
@@ -417,6 +467,7 @@ int dispatch(RunStore& store, RunsOptions& o, const Subcommands& s) {
     }
     if (*s.exp) return exportRun(store, o);
     if (*s.model) return exportModel(store, o);
+    if (*s.routing) return exportRouting(store, o);
     if (*s.cmp) return compareRuns(store, o);
     if (*s.check) return checkStore(store);
     return editRuns(store, o, s);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "store/RunStore.h"
 
+#include "store/SampleBlob.h"
+
 #include "data/Dataset.h"
 #include "store/WriterIdentity.h"
 #include "train/EventsJson.h"
@@ -121,7 +123,20 @@ CREATE TABLE checkpoints (
 );
 )sql";
 
-const char* kMigrations[] = {kSchemaV1, kMigrationV2}; // kMigrations[v] brings version v to v + 1
+// Version 3: each kept epoch's per-sample routing of the test rows (store/SampleBlob.h).
+const char* kMigrationV3 = R"sql(
+CREATE TABLE sample_routing (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  epoch INTEGER NOT NULL,
+  samples BLOB NOT NULL,
+  PRIMARY KEY (run_id, epoch)
+) WITHOUT ROWID;
+)sql";
+
+// A store of version 2 is read as it is (version 3 only adds a table, which readers look for).
+constexpr int kOldestReadable = 2;
+// kMigrations[v] brings version v to v + 1.
+const char* kMigrations[] = {kSchemaV1, kMigrationV2, kMigrationV3};
 // The counters and final values of run :id as its stored data says (an UPDATE's SET list): a row
 // never claims more than was written, whether the run ended, failed or its writer died.
 constexpr const char* kCountersFromStoredData =
@@ -235,6 +250,18 @@ const char* kRunColumns =
 
 } // namespace
 
+namespace {
+void putSamples(SQLite::Database& db, std::int64_t run, int epoch, const SampleRouting& samples) {
+    SQLite::Statement s(
+        db, "INSERT OR REPLACE INTO sample_routing (run_id, epoch, samples) VALUES (?,?,?)");
+    const std::string blob = encodeSamples(samples);
+    s.bind(1, run);
+    s.bind(2, epoch);
+    s.bindNoCopy(3, blob.data(), static_cast<int>(blob.size()));
+    s.exec();
+}
+} // namespace
+
 const char* runStoreSchemaV1() {
     return kSchemaV1;
 }
@@ -274,6 +301,11 @@ struct RunStore::Impl {
     }
 
     int userVersion() const { return db->execAndGet("PRAGMA user_version").getInt(); }
+    bool hasTable(const char* name) const {
+        SQLite::Statement q(*db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+        q.bind(1, name);
+        return q.executeStep();
+    }
 
     // What the file's header says: its schema version, its application id and whether it holds
     // tables (ours or another program's).
@@ -380,7 +412,7 @@ struct RunStore::Impl {
                     db->exec("PRAGMA application_id = " + std::to_string(kApplicationId));
                 findEpochColumns();
                 markInterrupted();
-            } else if (h.version < kSchemaVersion) {
+            } else if (h.version < kOldestReadable) {
                 throw RunStoreError(
                     "run store " + path + ": schema version " + std::to_string(h.version) +
                     " needs an upgrade; open it once for writing (e.g. with mode-train)");
@@ -709,6 +741,7 @@ void RunStore::appendEpoch(std::int64_t run, const EpochMetrics& m,
             };
             putRouting("class", m.routingByClass);
             if (m.routingBySubtask) putRouting("subtask", *m.routingBySubtask);
+            if (m.samples) putSamples(db, run, m.epoch, *m.samples);
 
             SQLite::Statement x(
                 db, "INSERT OR REPLACE INTO expert_epochs (run_id, epoch, expert, allocated, "
@@ -981,6 +1014,42 @@ std::vector<EpochMetrics> RunStore::epochs(std::int64_t run, int afterEpoch) con
     });
 }
 
+std::vector<int> RunStore::sampleRoutingEpochs(std::int64_t run) const {
+    return d_->guarded("cannot read the per-sample routing of run " + std::to_string(run), [&] {
+        d_->requireRun(run);
+        if (!d_->hasTable("sample_routing")) return std::vector<int>{}; // an older store, read
+        SQLite::Statement q(*d_->db,
+                            "SELECT epoch FROM sample_routing WHERE run_id = ? ORDER BY epoch");
+        q.bind(1, run);
+        std::vector<int> out;
+        while (q.executeStep())
+            out.push_back(q.getColumn(0).getInt());
+        return out;
+    });
+}
+
+std::optional<SampleRouting> RunStore::sampleRouting(std::int64_t run, int epoch) const {
+    return d_->guarded(
+        "cannot read the per-sample routing of run " + std::to_string(run),
+        [&]() -> std::optional<SampleRouting> {
+            d_->requireRun(run);
+            if (!d_->hasTable("sample_routing")) return std::nullopt;
+            SQLite::Statement q(*d_->db, "SELECT samples FROM sample_routing WHERE run_id = ? "
+                                         "AND epoch = ?");
+            q.bind(1, run);
+            q.bind(2, epoch);
+            if (!q.executeStep()) return std::nullopt;
+            const auto c = q.getColumn(0);
+            try {
+                return decodeSamples(
+                    std::string(static_cast<const char*>(c.getBlob()), c.getBytes()));
+            } catch (const std::exception& e) {
+                throw RunStoreError("run store " + d_->path + ": run " + std::to_string(run) +
+                                    ", epoch " + std::to_string(epoch) + ": " + e.what());
+            }
+        });
+}
+
 std::optional<Checkpoint> RunStore::checkpoint(std::int64_t run, bool withState) const {
     return d_->guarded(
         "cannot read the checkpoint of run " + std::to_string(run),
@@ -1168,19 +1237,26 @@ std::vector<std::string> childCopies(SQLite::Database& db) {
     for (const auto& m : stepMetrics())
         steps.push_back(&m);
     const std::string stepCols = columnList(steps);
-    return {"INSERT INTO main.steps (run_id, step, epoch, wall_seconds, " + stepCols +
-                ") SELECT ?1, step, epoch, wall_seconds, " + stepCols +
-                " FROM src.steps WHERE run_id = ?2",
-            "INSERT INTO main.epochs (run_id, epoch, step, wall_seconds, " + epochCols +
-                ") SELECT ?1, epoch, step, wall_seconds, " + epochCols +
-                " FROM src.epochs WHERE run_id = ?2",
-            "INSERT INTO main.routing SELECT ?1, epoch, kind, matrix_json FROM src.routing WHERE "
-            "run_id = ?2",
-            "INSERT INTO main.expert_epochs SELECT ?1, epoch, expert, allocated, probing_accuracy, "
-            "probing_error, load, share, similarity FROM src.expert_epochs WHERE run_id = ?2",
-            "INSERT INTO main.run_tags SELECT ?1, tag FROM src.run_tags WHERE run_id = ?2",
-            "INSERT INTO main.checkpoints SELECT ?1, epoch, step, wall_seconds, created_at, state "
-            "FROM src.checkpoints WHERE run_id = ?2"};
+    std::vector<std::string> copies{
+        "INSERT INTO main.steps (run_id, step, epoch, wall_seconds, " + stepCols +
+            ") SELECT ?1, step, epoch, wall_seconds, " + stepCols +
+            " FROM src.steps WHERE run_id = ?2",
+        "INSERT INTO main.epochs (run_id, epoch, step, wall_seconds, " + epochCols +
+            ") SELECT ?1, epoch, step, wall_seconds, " + epochCols +
+            " FROM src.epochs WHERE run_id = ?2",
+        "INSERT INTO main.routing SELECT ?1, epoch, kind, matrix_json FROM src.routing WHERE "
+        "run_id = ?2",
+        "INSERT INTO main.expert_epochs SELECT ?1, epoch, expert, allocated, probing_accuracy, "
+        "probing_error, load, share, similarity FROM src.expert_epochs WHERE run_id = ?2",
+        "INSERT INTO main.run_tags SELECT ?1, tag FROM src.run_tags WHERE run_id = ?2",
+        "INSERT INTO main.checkpoints SELECT ?1, epoch, step, wall_seconds, created_at, state "
+        "FROM src.checkpoints WHERE run_id = ?2"};
+    // A store of an older version has no per-sample routing.
+    SQLite::Statement has(db, "SELECT 1 FROM src.sqlite_master WHERE name = 'sample_routing'");
+    if (has.executeStep())
+        copies.push_back("INSERT INTO main.sample_routing SELECT ?1, epoch, samples FROM "
+                         "src.sample_routing WHERE run_id = ?2");
+    return copies;
 }
 
 // Copies every run of `src` that main does not hold yet (same config hash and start time).

@@ -79,7 +79,7 @@ struct SeriesPoint {
 class RunStore {
   public:
     enum class Mode { ReadWrite, ReadOnly };
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
 
     // Opens (and, for ReadWrite, creates and migrates) the store. Throws RunStoreError with the
     // file named when it cannot: not a SQLite file, a newer schema, read-only, missing folder.
@@ -124,6 +124,10 @@ class RunStore {
     std::vector<StepMetrics> steps(std::int64_t run, std::int64_t afterStep = 0) const;
     std::vector<EpochMetrics> epochs(std::int64_t run,
                                      int afterEpoch = 0) const; // with routing and experts
+    // The test rows' routing kept for an epoch (none where it was not kept: a thinned epoch, or
+    // a run of an older version), and the epochs that have it.
+    std::optional<SampleRouting> sampleRouting(std::int64_t run, int epoch) const;
+    std::vector<int> sampleRoutingEpochs(std::int64_t run) const;
     // withState false: where the checkpoint is (epoch, step), without reading its archive.
     std::optional<Checkpoint> checkpoint(std::int64_t run, bool withState = true) const;
     // One metric of many runs, read in one snapshot. maxPoints > 0 downsamples each series to

@@ -128,14 +128,38 @@ Evaluator::Evaluator(EvaluationTask task, Forward forward, std::int64_t chunkRow
     : task_(std::move(task)), forward_(std::move(forward)), chunkRows_(chunkRows) {}
 
 Scores Evaluator::score(const SplitTensors& split) const {
-    return run(split, nullptr);
+    return run(split, nullptr, nullptr);
 }
 
-Scores Evaluator::scoreWithDiagnostics(const SplitTensors& split, EpochMetrics& metrics) const {
-    return run(split, &metrics);
+Scores Evaluator::scoreWithDiagnostics(const SplitTensors& split, EpochMetrics& metrics,
+                                       SampleRouting* samples) const {
+    return run(split, &metrics, samples);
 }
 
-Scores Evaluator::run(const SplitTensors& split, EpochMetrics* metrics) const {
+namespace {
+// One chunk's rows into `s`: labels, top expert and its weight, the mixture's and the top
+// expert's own predictions.
+void addSamples(SampleRouting& s, const MoDEOutput& out, const torch::Tensor& y,
+                bool classification) {
+    auto floats = [](std::vector<float>& to, const torch::Tensor& t) {
+        const auto c = t.to(torch::kCPU, torch::kFloat32).contiguous();
+        to.insert(to.end(), c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+    };
+    const auto [weight, top] = out.gate.max(1);
+    const auto rows = torch::arange(top.size(0), top.options());
+    const torch::Tensor own = out.experts.index({rows, top}); // [B, C]
+    floats(s.label, y);
+    floats(s.topWeight, weight);
+    floats(s.prediction, classification ? out.mixture.argmax(1) : out.mixture.select(1, 0));
+    floats(s.expertPrediction, classification ? own.argmax(1) : own.select(1, 0));
+    const auto t = top.to(torch::kCPU, torch::kUInt8).contiguous();
+    s.topExpert.insert(s.topExpert.end(), t.data_ptr<std::uint8_t>(),
+                       t.data_ptr<std::uint8_t>() + t.numel());
+}
+} // namespace
+
+Scores Evaluator::run(const SplitTensors& split, EpochMetrics* metrics,
+                      SampleRouting* samples) const {
     const auto rows = split.rows();
     if (rows == 0) return {};
     torch::NoGradGuard noGrad;
@@ -149,6 +173,11 @@ Scores Evaluator::run(const SplitTensors& split, EpochMetrics* metrics) const {
         auto subtask =
             split.subtask.defined() ? split.subtask.narrow(0, first, length) : torch::Tensor();
         sums.addDiagnostics(out, y, subtask, task_.classification);
+        if (samples) addSamples(*samples, out, y, task_.classification);
+    }
+    if (samples) {
+        samples->classification = task_.classification;
+        samples->experts = task_.experts;
     }
     const Scores scores = mixtureScores(split, sums);
     if (metrics) report(sums, rows, *metrics);

@@ -50,11 +50,14 @@ class Evaluator {
     Scores score(const SplitTensors& split) const;
     // The same, and into `metrics`: routing by class and sub-task, gate routing accuracy,
     // per-expert allocation, share, load, probing and similarity, gate entropy.
-    Scores scoreWithDiagnostics(const SplitTensors& split, EpochMetrics& metrics) const;
+    // `samples`, where given, gets each row's routing (SampleRouting; its `row` is left to the
+    // caller, who knows the rows of the split).
+    Scores scoreWithDiagnostics(const SplitTensors& split, EpochMetrics& metrics,
+                                SampleRouting* samples = nullptr) const;
 
   private:
     struct Sums;
-    Scores run(const SplitTensors& split, EpochMetrics* metrics) const;
+    Scores run(const SplitTensors& split, EpochMetrics* metrics, SampleRouting* samples) const;
     Scores mixtureScores(const SplitTensors& split, const Sums& sums) const;
     void report(const Sums& sums, std::int64_t rows, EpochMetrics& metrics) const;
 

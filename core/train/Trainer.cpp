@@ -522,6 +522,13 @@ struct Trainer::Impl {
         return std::nullopt;
     }
 
+    // The epochs whose test rows' routing is kept, sample by sample: the first ten, then about
+    // twenty more spread over the run, and the last (a store stays small for long runs).
+    bool keepsSamples(int epoch) const {
+        const int epochs = config.train.epochs;
+        return epoch <= 10 || epoch == epochs || epoch % std::max(1, epochs / 20) == 0;
+    }
+
     // The validation and test scores (with the test split's routing, probing and similarity)
     // where this rank evaluates; zeros where it does not.
     void evaluateEpoch(EpochMetrics& m, bool evaluates) {
@@ -529,7 +536,13 @@ struct Trainer::Impl {
         if (evaluates) {
             model->eval();
             validation = evaluator->score(val);
-            testing = evaluator->scoreWithDiagnostics(test, m);
+            std::shared_ptr<SampleRouting> samples;
+            if (keepsSamples(m.epoch)) {
+                samples = std::make_shared<SampleRouting>();
+                samples->row = split.test;
+            }
+            testing = evaluator->scoreWithDiagnostics(test, m, samples.get());
+            m.samples = std::move(samples);
             model->train();
         }
         m.valLoss = validation.loss;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,6 +65,21 @@ struct RoutingMatrix {
     std::vector<std::int64_t> rowCounts;
 };
 
+// Each test row's routing at an epoch, in the test split's order: the row of the dataset, its
+// label (class id; regression: the value), its top expert and that expert's gate weight, the
+// mixture's prediction and the top expert's own (class ids, or values for regression). What
+// the routing explorer shows sample by sample; stored for a thinned set of epochs.
+struct SampleRouting {
+    bool classification = true;
+    int experts = 0;
+    std::vector<std::int64_t> row;
+    std::vector<float> label;
+    std::vector<std::uint8_t> topExpert;
+    std::vector<float> topWeight;
+    std::vector<float> prediction, expertPrediction;
+    std::size_t size() const { return topExpert.size(); }
+};
+
 struct EpochMetrics {
     int epoch = 0;
     std::int64_t step = 0;
@@ -80,6 +96,7 @@ struct EpochMetrics {
     RoutingMatrix routingByClass;
     std::optional<RoutingMatrix> routingBySubtask;
     std::vector<ExpertMetrics> experts;
+    std::shared_ptr<const SampleRouting> samples; // the test rows' routing, where it is kept
 };
 
 struct RunResult {

@@ -339,3 +339,50 @@ TEST(ModeRunsCli, ADataFileThatIsNotUtf8IsRefusedWithLineAndColumn) {
     EXPECT_EQ(r.exitCode, 2);
     EXPECT_CONTAINS(r.err, "bad.csv:19: column 7: byte 0xff is not valid UTF-8");
 }
+
+// mode-runs routing: each test row's routing at an epoch. Counted independently from its rows,
+// the top experts give each expert's stored allocation, the right predictions the stored test
+// accuracy, and each expert's own right predictions on its rows its stored probing accuracy.
+TEST(ModeRunsCli, RoutingExportsEachTestRowAndAgreesWithTheStoredEpoch) {
+    TempDir dir;
+    const std::string db = dir / "runs.sqlite";
+    ASSERT_EQ(train(db, "--name routed").exitCode, 0);
+    auto r = runs(db, "routing 1 --csv");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    std::istringstream lines(r.out);
+    std::string line;
+    std::getline(lines, line);
+    EXPECT_EQ(line, "sample,row,label,top_expert,top_weight,prediction,expert_prediction");
+    std::map<int, int> allocated, ownRight;
+    int rows = 0, right = 0;
+    while (std::getline(lines, line)) {
+        std::vector<std::string> f;
+        std::stringstream cells(line);
+        for (std::string c; std::getline(cells, c, ',');)
+            f.push_back(c);
+        ASSERT_EQ(f.size(), 7u) << line;
+        const int expert = std::stoi(f[3]);
+        ++rows;
+        ++allocated[expert];
+        right += f[5] == f[2];
+        ownRight[expert] += f[6] == f[2];
+        EXPECT_GT(std::stod(f[4]), 0.0);
+        EXPECT_LE(std::stod(f[4]), 1.0);
+    }
+    const auto shown = json::parse(runs(db, "export 1 --json").out);
+    const auto& last = shown["epochs"].back();
+    EXPECT_EQ(rows, 600) << "every test row";
+    EXPECT_DOUBLE_EQ(right / 600.0, last["test_accuracy"].get<double>());
+    for (const auto& e : last["experts"]) {
+        const int k = e["expert"].get<int>();
+        EXPECT_EQ(allocated[k], e["allocated"].get<int>()) << "expert " << k;
+        if (allocated[k] > 0)
+            EXPECT_DOUBLE_EQ(ownRight[k] / static_cast<double>(allocated[k]),
+                             e["probing_accuracy"].get<double>())
+                << "expert " << k;
+    }
+    // An epoch whose routing was not kept, and a run without any.
+    r = runs(db, "routing 1 --epoch 99 --csv");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("kept the routing of epochs"), std::string::npos) << r.err;
+}

@@ -245,7 +245,7 @@ TEST(RunStore, MigratesAFileOfTheFirstVersion) {
         db.exec("INSERT INTO run_tags (run_id, tag) VALUES (1, 'v1')");
     }
     RunStore store(path);
-    EXPECT_EQ(store.schemaVersion(), 2);
+    EXPECT_EQ(store.schemaVersion(), RunStore::kSchemaVersion);
     auto r = store.run(1);
     EXPECT_EQ(r.name, "old run");
     EXPECT_EQ(r.status, RunStatus::Finished);
@@ -746,4 +746,70 @@ TEST(RunStoreMetrics, MergeKeepsAMetricOnlyTheSourceHas) {
     SQLite::Database db(dst, SQLite::OPEN_READONLY);
     EXPECT_EQ(db.execAndGet("SELECT newer_metric FROM epochs").getDouble(), 0.625);
     EXPECT_EQ(target.mergeFrom(src).skipped, 1) << "merging twice changes nothing";
+}
+
+// Each kept epoch's routing of the test rows: written with the epoch, read back as written
+// (weights to 1/65535), deleted with the run, copied by a merge; an epoch without it reads as
+// none; a store of version 2 reads (read-only) without it.
+TEST(RunStore, KeepsTheTestRowsRoutingOfAnEpoch) {
+    TempDir dir;
+    const std::string path = dir / "r.sqlite";
+    RunStore store(path);
+    const auto id = store.beginRun(config(), start(), "samples");
+    auto s = std::make_shared<SampleRouting>();
+    s->classification = true;
+    s->experts = 4;
+    s->row = {7, 3, 11};
+    s->label = {2, 0, 1};
+    s->topExpert = {3, 0, 1};
+    s->topWeight = {0.5f, 0.999f, 0.25f};
+    s->prediction = {2, 1, 1};
+    s->expertPrediction = {2, 0, 2};
+    EpochMetrics m = epoch(1);
+    m.samples = s;
+    store.appendEpoch(id, m);
+    store.appendEpoch(id, epoch(2)); // a thinned epoch: none kept
+    EXPECT_EQ(store.sampleRoutingEpochs(id), std::vector<int>{1});
+    EXPECT_FALSE(store.sampleRouting(id, 2));
+    const auto back = store.sampleRouting(id, 1);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->experts, 4);
+    EXPECT_EQ(back->row, s->row);
+    EXPECT_EQ(back->label, s->label);
+    EXPECT_EQ(back->topExpert, s->topExpert);
+    EXPECT_EQ(back->prediction, s->prediction);
+    EXPECT_EQ(back->expertPrediction, s->expertPrediction);
+    for (std::size_t i = 0; i < 3; ++i)
+        EXPECT_NEAR(back->topWeight[i], s->topWeight[i], 1.0 / 65535);
+    // Merged into another store with the run.
+    RunStore other(dir / "other.sqlite");
+    other.mergeFrom(path);
+    const auto merged = other.listRuns().at(0).id;
+    EXPECT_EQ(other.sampleRouting(merged, 1)->topExpert, s->topExpert);
+    // Deleted with the run.
+    store.deleteRun(id);
+    SQLite::Database db(path);
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM sample_routing").getInt(), 0);
+}
+
+TEST(RunStore, AStoreOfVersionTwoReadsWithoutPerSampleRouting) {
+    TempDir dir;
+    const std::string path = dir / "v2.sqlite";
+    std::int64_t id = 0;
+    {
+        RunStore store(path);
+        id = store.beginRun(config(), start(), "old");
+        store.appendEpoch(id, epoch(1));
+    }
+    {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE);
+        db.exec("DROP TABLE sample_routing; PRAGMA user_version = 2");
+    }
+    RunStore reader(path, RunStore::Mode::ReadOnly);
+    EXPECT_EQ(reader.listRuns().size(), 1u);
+    EXPECT_TRUE(reader.sampleRoutingEpochs(id).empty());
+    EXPECT_FALSE(reader.sampleRouting(id, 1));
+    RunStore writer(path); // opened for writing, it gains the table
+    EXPECT_EQ(writer.schemaVersion(), RunStore::kSchemaVersion);
+    EXPECT_TRUE(writer.sampleRoutingEpochs(id).empty());
 }

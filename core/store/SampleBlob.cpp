@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "store/SampleBlob.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+namespace mode {
+namespace {
+
+constexpr char kMagic[4] = {'M', 'S', 'R', '1'};
+
+template <typename T> void put(std::string& out, T value) {
+    char bytes[sizeof(T)];
+    std::memcpy(bytes, &value, sizeof(T)); // little-endian, as every machine this builds for
+    out.append(bytes, sizeof(T));
+}
+
+template <typename T> T take(const std::string& in, std::size_t& at) {
+    if (at + sizeof(T) > in.size())
+        throw std::runtime_error("the per-sample routing is cut short (" +
+                                 std::to_string(in.size()) + " bytes)");
+    T value;
+    std::memcpy(&value, in.data() + at, sizeof(T));
+    at += sizeof(T);
+    return value;
+}
+
+// A class id (classification) or a value (regression).
+void putLabel(std::string& out, float v, bool classification) {
+    if (classification)
+        put<std::uint16_t>(out, static_cast<std::uint16_t>(v));
+    else
+        put<float>(out, v);
+}
+float takeLabel(const std::string& in, std::size_t& at, bool classification) {
+    return classification ? static_cast<float>(take<std::uint16_t>(in, at)) : take<float>(in, at);
+}
+
+} // namespace
+
+std::string encodeSamples(const SampleRouting& s) {
+    const auto n = s.size();
+    std::string out(kMagic, 4);
+    put<std::uint8_t>(out, s.classification ? 1 : 0);
+    put<std::uint16_t>(out, static_cast<std::uint16_t>(s.experts));
+    put<std::uint32_t>(out, static_cast<std::uint32_t>(n));
+    out.reserve(out.size() + n * (s.classification ? 13 : 19));
+    for (std::size_t i = 0; i < n; ++i) {
+        put<std::uint32_t>(out, static_cast<std::uint32_t>(i < s.row.size() ? s.row[i] : i));
+        putLabel(out, s.label[i], s.classification);
+        put<std::uint8_t>(out, s.topExpert[i]);
+        put<std::uint16_t>(out, static_cast<std::uint16_t>(std::lround(
+                                    std::clamp(s.topWeight[i], 0.0f, 1.0f) * 65535.0f)));
+        putLabel(out, s.prediction[i], s.classification);
+        putLabel(out, s.expertPrediction[i], s.classification);
+    }
+    return out;
+}
+
+SampleRouting decodeSamples(const std::string& in) {
+    if (in.size() < 11 || std::memcmp(in.data(), kMagic, 4) != 0)
+        throw std::runtime_error("the per-sample routing is not in a format this version reads");
+    std::size_t at = 4;
+    SampleRouting s;
+    s.classification = take<std::uint8_t>(in, at) != 0;
+    s.experts = take<std::uint16_t>(in, at);
+    const auto n = take<std::uint32_t>(in, at);
+    if (n > in.size()) throw std::runtime_error("the per-sample routing is damaged");
+    for (std::uint32_t i = 0; i < n; ++i) {
+        s.row.push_back(take<std::uint32_t>(in, at));
+        s.label.push_back(takeLabel(in, at, s.classification));
+        s.topExpert.push_back(take<std::uint8_t>(in, at));
+        s.topWeight.push_back(static_cast<float>(take<std::uint16_t>(in, at)) / 65535.0f);
+        s.prediction.push_back(takeLabel(in, at, s.classification));
+        s.expertPrediction.push_back(takeLabel(in, at, s.classification));
+    }
+    if (at != in.size()) throw std::runtime_error("the per-sample routing has trailing bytes");
+    return s;
+}
+
+} // namespace mode
