@@ -11,6 +11,7 @@
 #include "compare/CompareView.h"
 #include "panels/ExperimentPanel.h"
 #include "panels/PredictionDialog.h"
+#include "panels/RoutingExplorer.h"
 #include "panels/RunBrowser.h"
 #include "plots/AccuracyPlot.h"
 #include "plots/ExpertPanel.h"
@@ -169,6 +170,8 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     views_->setObjectName("views");
     views_->addTab(runArea, tr("Run"));
     views_->addTab(compare_, tr("Compare"));
+    explorer_ = new RoutingExplorer;
+    views_->addTab(explorer_, tr("Explorer"));
     rightSplit->addWidget(views_);
     history_ = new RunBrowser;
     rightSplit->addWidget(boxed(tr("Runs"), history_));
@@ -385,6 +388,7 @@ bool MainWindow::startRun() {
     showMessage({}, false);
     follower_.forget();
     clearViews();
+    explorer_->clear();
     views_->setCurrentIndex(0);
     const auto c = panel_->config();
     if (!session_.start(c, storePath_)) return false;
@@ -471,6 +475,7 @@ void MainWindow::onEpoch(const EpochMetrics& e) {
     heatmap_->addEpoch(e);
     experts_->showEpoch(e);
     epochProgress_->setValue(e.epoch);
+    explorer_->addEpoch(e, liveStart_.classNames);
     if (session_.runId() > 0) history_->showEpoch(session_.runId(), e, liveStart_.epochs);
     emit epochShown(e.epoch);
 }
@@ -582,6 +587,7 @@ void MainWindow::onStoredRunOpened(const StoredRunUpdate& whole) {
         // A config of an older version: the views still show the run.
     }
     shownRunId_ = whole.id;
+    explorer_->showRun(storePath_, whole.id, r.start.classNames);
     history_->selectRuns({whole.id});
     views_->setCurrentIndex(0);
     describeStoredRun(r);
@@ -669,6 +675,11 @@ bool MainWindow::resumeStoredRun() {
     resumableRunId_ = -1;
     updateButtons();
     return true;
+}
+
+void MainWindow::showExplorer(int expert) {
+    views_->setCurrentWidget(explorer_);
+    explorer_->setExpert(expert);
 }
 
 qint64 MainWindow::targetRunId() const {

@@ -31,6 +31,7 @@ class LossPlot;
 class RoutingHeatmap;
 class RunBrowser;
 class PredictionDialog;
+class RoutingExplorer;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -45,6 +46,7 @@ class MainWindow : public QMainWindow {
     ExpertPanel* expertPanel() const { return experts_; }
     RunBrowser* runBrowser() const { return history_; }
     CompareView* compareView() const { return compare_; }
+    RoutingExplorer* routingExplorer() const { return explorer_; }
     TrainingSession* session() { return &session_; }
     QPushButton* startButton() const { return start_; }
     QPushButton* pauseButton() const { return pause_; }
@@ -77,6 +79,8 @@ class MainWindow : public QMainWindow {
     // The run's model as TorchScript at `path` (and model.json beside it), in the background;
     // modelExported when written (the message bar says where, or why not).
     bool exportModel(qint64 id, const QString& path = {});
+    // The Explorer tab on `expert` (-1: every expert) of the run on show.
+    void showExplorer(int expert = 0);
     // Shows a Markdown report (mode-report's REPORT.md, with its figures) in a window of its own.
     bool openReport(const QString& path);
     // The last experiment, the window's size and place and the splitters, from QSettings (the
@@ -130,6 +134,7 @@ class MainWindow : public QMainWindow {
     ExpertPanel* experts_;
     RunBrowser* history_;
     CompareView* compare_;
+    RoutingExplorer* explorer_;
     QTabWidget* views_;
     QSplitter* splitter_;
     QSplitter* rightSplitter_;

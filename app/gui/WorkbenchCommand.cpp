@@ -6,6 +6,7 @@
 #include "compare/CompareView.h"
 #include "config/ExperimentConfig.h"
 #include "panels/ExperimentPanel.h"
+#include "panels/RoutingExplorer.h"
 #include "store/RunStore.h"
 
 #include <QApplication>
@@ -64,6 +65,12 @@ struct Options {
         "after-epochs", "With --screenshot and a run: take it after N epochs.", "N", "0"};
     QCommandLineOption afterSeconds{
         "after-seconds", "With --screenshot: take it after S seconds, whatever is happening.", "S"};
+    QCommandLineOption view{"view",
+                            "With --open-run: run (the default) or explorer (each expert's test "
+                            "rows at the last kept epoch).",
+                            "VIEW", "run"};
+    QCommandLineOption expert{"expert", "With --view explorer: this expert's rows (default 0).",
+                              "K", "0"};
     QCommandLineOption palette{"palette", "light, dark, or system (the desktop's; the default).",
                                "NAME", "system"};
 };
@@ -78,7 +85,7 @@ void describe(QCommandLineParser& cli, const Options& o) {
         "  mode-workbench --db runs.sqlite --screenshot now.png --after-seconds 5\n"
         "  mode-workbench --db runs.sqlite --compare 3,4,7 --screenshot compare.png");
     cli.addOptions({o.db, o.config, o.runDefault, o.openRun, o.compare, o.compareTab, o.report,
-                    o.screenshot, o.afterEpochs, o.afterSeconds, o.palette});
+                    o.screenshot, o.afterEpochs, o.afterSeconds, o.palette, o.view, o.expert});
     cli.addPositionalArgument(
         "file", "A data file to open (CSV, or TSV text), as from the file manager.", "[file]");
 }
@@ -109,6 +116,15 @@ std::optional<int> openNamed(MainWindow& window, const QCommandLineParser& cli, 
         if (!shown) {
             fail(window.message());
             if (shooting) return 2;
+        }
+        if (cli.value(o.view) == "explorer") {
+            // The explorer reads the run's kept epochs in the background too.
+            QEventLoop read;
+            QObject::connect(window.routingExplorer(), &RoutingExplorer::shown, &read,
+                             &QEventLoop::quit);
+            QTimer::singleShot(10000, &read, &QEventLoop::quit);
+            if (!window.routingExplorer()->isReady()) read.exec();
+            window.showExplorer(cli.value(o.expert).toInt());
         }
     }
     if (cli.isSet(o.report) && !window.openReport(cli.value(o.report)))
@@ -229,6 +245,8 @@ int workbenchCommand(int argc, char** argv) {
     if (cli.isSet(o.afterSeconds) && (cli.value(o.afterSeconds).toDouble(&seconds) < 0 || !seconds))
         return fail("--after-seconds: '" + cli.value(o.afterSeconds) +
                     "' is not a number of seconds >= 0");
+    if (!QStringList{"run", "explorer"}.contains(cli.value(o.view)))
+        return fail("--view: '" + cli.value(o.view) + "' is not run or explorer");
     const QString paletteName = cli.value(o.palette);
     if (!QStringList{"system", "light", "dark"}.contains(paletteName))
         return fail("--palette: '" + paletteName + "' is not light, dark or system");

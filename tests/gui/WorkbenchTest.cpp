@@ -7,6 +7,7 @@
 #include "config/Settings.h"
 #include "panels/ExperimentPanel.h"
 #include "panels/PredictionDialog.h"
+#include "panels/RoutingExplorer.h"
 #include "panels/RunBrowser.h"
 #include "plots/AccuracyPlot.h"
 #include "plots/ExpertPanel.h"
@@ -880,4 +881,40 @@ TEST(Workbench, PredictOnAFileAndExportTheModelOfTheSelectedRun) {
         return w.window.message().indexOf(
                    "the column 'a' that the run was trained on is missing") != -1;
     })) << w.window.message().toStdString();
+}
+
+// The Explorer tab on a stored run: expert by expert, the test rows routed to it at the last kept
+// epoch, as many as the epoch's stored allocation, and its confusion matrix, whose diagonal over
+// its rows is the expert's stored probing accuracy.
+TEST(Workbench, TheExplorerShowsEachExpertsTestRows) {
+    Workbench w;
+    ASSERT_EQ(runCommand(std::string(MODE_BIN_DIR) +
+                         "/mode-train -q --epochs 3 --threads 1 --device cpu --db " + w.db)
+                  .exitCode,
+              0);
+    ASSERT_TRUE(w.window.openStoredRun(1));
+    auto* explorer = w.window.routingExplorer();
+    ASSERT_TRUE(waitUntil([&] { return explorer->isReady(); }));
+    EXPECT_EQ(explorer->shownEpoch(), 3) << "the last kept epoch";
+    const auto last = w.store().epochs(1).back();
+    for (const auto& e : last.experts) {
+        explorer->setExpert(e.expert);
+        EXPECT_EQ(explorer->samplesTable()->rowCount(), e.allocated) << "expert " << e.expert;
+        auto* m = explorer->confusionTable();
+        ASSERT_EQ(m->rowCount(), 3);
+        std::int64_t all = 0, diagonal = 0;
+        for (int l = 0; l < 3; ++l)
+            for (int p = 0; p < 3; ++p) {
+                const auto n = m->item(l, p)->text().toLongLong();
+                all += n;
+                diagonal += l == p ? n : 0;
+            }
+        EXPECT_EQ(all, e.allocated);
+        if (e.allocated > 0 && e.probingAccuracy)
+            EXPECT_DOUBLE_EQ(static_cast<double>(diagonal) / static_cast<double>(all),
+                             *e.probingAccuracy)
+                << "expert " << e.expert;
+    }
+    explorer->setExpert(-1);
+    EXPECT_EQ(explorer->samplesTable()->rowCount(), 600) << "every test row";
 }
