@@ -10,15 +10,11 @@
 #include "util/Utf8.h"
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 #include <iostream>
-#include <sstream>
 
 namespace mode {
 namespace {
-
-using json = nlohmann::json;
 
 struct PredictOptions {
     std::int64_t run = 0;
