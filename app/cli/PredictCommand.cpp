@@ -11,6 +11,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <cstdio>
 #include <iostream>
 
 namespace mode {
@@ -19,7 +21,7 @@ namespace {
 struct PredictOptions {
     std::int64_t run = 0;
     std::string db, data, split, out, format = "csv";
-    int epoch = 0;
+    int epoch = 0, threads = 0;
     bool quiet = false;
 };
 
@@ -28,6 +30,12 @@ void describe(std::ostream& err, const StoredPrediction& s) {
     const auto& score = s.score;
     const std::int64_t run = s.record.id;
     err << "mode-predict: run " << run << " on " << in.what << ": " << in.data.rows << " rows\n";
+    char timing[160];
+    std::snprintf(timing, sizeof timing,
+                  "  read and prepared in %.3f s; predicted%s in %.3f s (%.0f rows/s)\n",
+                  s.readSeconds, s.score ? " and scored" : "", s.predictSeconds,
+                  static_cast<double>(in.data.rows) / std::max(s.predictSeconds, 1e-9));
+    err << timing;
     if (!in.ignored.empty()) {
         err << "  columns the model does not read (ignored):";
         for (const auto& c : in.ignored)
@@ -50,7 +58,7 @@ void describe(std::ostream& err, const StoredPrediction& s) {
 int predict(const PredictOptions& o) {
     LoadProgressLine line(std::cerr, !o.quiet, isTerminal(stderr), "the data");
     const LoadProgress progress = [&line](std::uint64_t d, std::uint64_t t) { return line(d, t); };
-    configureThreads(0);
+    configureThreads(o.threads);
     const StoredPrediction s = predictStoredRun(o.db.empty() ? RunStore::defaultPath() : o.db,
                                                 o.run, {o.data, o.split, o.epoch}, progress);
     line.finish();
@@ -90,6 +98,8 @@ int predictCommand(int argc, char** argv) {
     app.add_option("--out", o.out, "Write the predictions here instead of stdout");
     app.add_option("--format", o.format, "csv (default) or json")
         ->check(CLI::IsMember({"csv", "json"}));
+    app.add_option("--threads", o.threads, "CPU threads for LibTorch (0: one per core)")
+        ->check(CLI::Range(0, 1024));
     app.add_flag("-q,--quiet", o.quiet, "No summary on stderr");
     try {
         app.parse(argc, argv);

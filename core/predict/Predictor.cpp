@@ -27,6 +27,8 @@ std::int64_t Predictions::expertClass(std::int64_t row, int expert) const {
     return std::max_element(p, p + outputs) - p;
 }
 
+constexpr std::int64_t kChunkRows = 4096;
+
 struct Predictor::Impl {
     ExperimentConfig config;
     FeatureRecipe recipe;
@@ -95,49 +97,56 @@ const FeatureRecipe& Predictor::recipe() const {
     return d_->recipe;
 }
 
-Predictions Predictor::predict(const Dataset& ready) const {
+Predictions Predictor::predict(const Dataset& ready,
+                               std::optional<PredictionScores>* scores) const {
     d_->requireInputs(ready);
-    torch::NoGradGuard noGrad;
+    const c10::InferenceMode inference;
     const SplitTensors s = d_->tensors(ready);
     Predictions p;
     p.rows = ready.rows;
     p.experts = d_->config.model.experts;
     p.outputs = d_->outputs;
     p.classification = d_->recipe.classification;
-    auto append = [](std::vector<float>& to, const torch::Tensor& t) {
+    p.output.reserve(static_cast<std::size_t>(p.rows * p.outputs));
+    p.gate.reserve(static_cast<std::size_t>(p.rows * p.experts));
+    p.expertOutput.reserve(static_cast<std::size_t>(p.rows * p.experts * p.outputs));
+    const auto append = [](std::vector<float>& to, const torch::Tensor& t) {
         const torch::Tensor c = t.to(torch::kFloat32).contiguous();
         to.insert(to.end(), c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
     };
-    for (std::int64_t start = 0; start < ready.rows; start += 4096) {
-        const auto x = s.x.narrow(0, start, std::min<std::int64_t>(4096, ready.rows - start));
-        const MoDEOutput out = d_->model->forward(x);
+    // One forward pass per chunk, in row order: its outputs are kept as the predictions, and
+    // the Evaluator (where the rows have targets) scores the same outputs.
+    const Evaluator::Forward forward = [&](const torch::Tensor& x) {
+        MoDEOutput out = d_->model->forward(x);
         const bool probs = p.classification;
         append(p.output, probs ? torch::softmax(out.mixture, 1) : out.mixture);
         append(p.gate, out.gate);
         append(p.expertOutput, probs ? torch::softmax(out.experts, 2) : out.experts);
+        return out;
+    };
+    const bool hasTarget = s.y.defined();
+    if (scores && hasTarget) {
+        EvaluationTask task;
+        task.classification = d_->recipe.classification;
+        task.experts = d_->config.model.experts;
+        task.classNames = d_->recipe.classNames;
+        const Evaluator evaluator(std::move(task), forward, kChunkRows);
+        EpochMetrics metrics;
+        const Scores sc = evaluator.scoreWithDiagnostics(s, metrics);
+        PredictionScores out;
+        out.accuracy = sc.accuracy;
+        out.loss = sc.loss;
+        out.rmse = sc.rmse;
+        out.r2 = sc.r2;
+        out.experts = std::move(metrics.experts);
+        *scores = std::move(out);
+    } else {
+        for (std::int64_t start = 0; start < ready.rows; start += kChunkRows)
+            forward(s.x.narrow(0, start, std::min(kChunkRows, ready.rows - start)));
     }
+    if (static_cast<std::int64_t>(p.gate.size()) != p.rows * p.experts)
+        throw std::logic_error("the predictions do not cover every row");
     return p;
-}
-
-PredictionScores Predictor::score(const Dataset& ready) const {
-    d_->requireInputs(ready);
-    if (ready.labels.empty() && ready.values.empty())
-        throw DataError(ready.name + ": no target column to score against");
-    EvaluationTask task;
-    task.classification = d_->recipe.classification;
-    task.experts = d_->config.model.experts;
-    task.classNames = d_->recipe.classNames;
-    const Evaluator evaluator(std::move(task),
-                              [this](const torch::Tensor& x) { return d_->model->forward(x); });
-    EpochMetrics metrics;
-    const Scores s = evaluator.scoreWithDiagnostics(d_->tensors(ready), metrics);
-    PredictionScores out;
-    out.accuracy = s.accuracy;
-    out.loss = s.loss;
-    out.rmse = s.rmse;
-    out.r2 = s.r2;
-    out.experts = metrics.experts;
-    return out;
 }
 
 namespace {

@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,9 +45,11 @@ class Predictor {
     Predictor(const Predictor&) = delete;
     Predictor& operator=(const Predictor&) = delete;
 
-    Predictions predict(const Dataset& ready) const;
-    // The run's evaluation of these rows (they need labels or values).
-    PredictionScores score(const Dataset& ready) const;
+    // Each row's prediction, in one forward pass over the rows; where `scores` is given and the
+    // rows have labels or values, it gets the run's evaluation of the same outputs (the
+    // mixture's scores and the probing table, as the run reports a split).
+    Predictions predict(const Dataset& ready,
+                        std::optional<PredictionScores>* scores = nullptr) const;
     const FeatureRecipe& recipe() const;
 
     // The model as a TorchScript module, built in C++ from TorchScript source (no Python needed

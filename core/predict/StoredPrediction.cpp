@@ -9,6 +9,7 @@
 #include "util/Utf8.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -172,6 +173,7 @@ json predictionsJson(const StoredPrediction& s) {
 StoredPrediction predictStoredRun(const std::string& storePath, std::int64_t run,
                                   const PredictionRequest& request, const LoadProgress& progress) {
     StoredPrediction out;
+    const auto begun = std::chrono::steady_clock::now();
     Checkpoint checkpoint;
     {
         const RunStore store(storePath, RunStore::Mode::ReadOnly);
@@ -198,8 +200,12 @@ StoredPrediction predictStoredRun(const std::string& storePath, std::int64_t run
                             FeatureRecipe::fromJsonText(out.record.start.preprocessing), progress);
     }
     const Predictor predictor(config, out.input.recipe, checkpoint);
-    out.predictions = predictor.predict(out.input.data);
-    if (out.input.hasTarget) out.score = predictor.score(out.input.data);
+    out.readSeconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count();
+    const auto predicting = std::chrono::steady_clock::now();
+    out.predictions = predictor.predict(out.input.data, &out.score);
+    out.predictSeconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - predicting).count();
     return out;
 }
 

@@ -38,6 +38,9 @@ struct StoredPrediction {
     PredictionInput input;
     Predictions predictions;
     std::optional<PredictionScores> score; // where the rows have the target
+    // Wall time of reading (the store, the rows and their preparation, the model's restore)
+    // and of predicting (the forward pass and, with a target, the scoring).
+    double readSeconds = 0, predictSeconds = 0;
 };
 
 // Throws DataError, RunStoreError, CheckpointError or ConfigError saying what is wrong.

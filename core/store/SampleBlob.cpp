@@ -9,7 +9,9 @@
 namespace mode {
 namespace {
 
-constexpr char kMagic[4] = {'M', 'S', 'R', '1'};
+// MSR1: the rows. MSR2: the rows, then the experts' similarity matrix (experts^2 float32).
+constexpr char kMagic1[4] = {'M', 'S', 'R', '1'};
+constexpr char kMagic2[4] = {'M', 'S', 'R', '2'};
 
 template <typename T> void put(std::string& out, T value) {
     char bytes[sizeof(T)];
@@ -42,7 +44,9 @@ float takeLabel(const std::string& in, std::size_t& at, bool classification) {
 
 std::string encodeSamples(const SampleRouting& s) {
     const auto n = s.size();
-    std::string out(kMagic, 4);
+    const bool similarity =
+        s.similarity.size() == static_cast<std::size_t>(s.experts) * s.experts && s.experts > 0;
+    std::string out(similarity ? kMagic2 : kMagic1, 4);
     put<std::uint8_t>(out, s.classification ? 1 : 0);
     put<std::uint16_t>(out, static_cast<std::uint16_t>(s.experts));
     put<std::uint32_t>(out, static_cast<std::uint32_t>(n));
@@ -56,11 +60,15 @@ std::string encodeSamples(const SampleRouting& s) {
         putLabel(out, s.prediction[i], s.classification);
         putLabel(out, s.expertPrediction[i], s.classification);
     }
+    if (similarity)
+        for (float v : s.similarity)
+            put<float>(out, v);
     return out;
 }
 
 SampleRouting decodeSamples(const std::string& in) {
-    if (in.size() < 11 || std::memcmp(in.data(), kMagic, 4) != 0)
+    const bool v2 = in.size() >= 4 && std::memcmp(in.data(), kMagic2, 4) == 0;
+    if (in.size() < 11 || (!v2 && std::memcmp(in.data(), kMagic1, 4) != 0))
         throw std::runtime_error("the per-sample routing is not in a format this version reads");
     std::size_t at = 4;
     SampleRouting s;
@@ -76,6 +84,9 @@ SampleRouting decodeSamples(const std::string& in) {
         s.prediction.push_back(takeLabel(in, at, s.classification));
         s.expertPrediction.push_back(takeLabel(in, at, s.classification));
     }
+    if (v2)
+        for (int k = 0; k < s.experts * s.experts; ++k)
+            s.similarity.push_back(take<float>(in, at));
     if (at != in.size()) throw std::runtime_error("the per-sample routing has trailing bytes");
     return s;
 }

@@ -156,6 +156,12 @@ void addSamples(SampleRouting& s, const MoDEOutput& out, const torch::Tensor& y,
     s.topExpert.insert(s.topExpert.end(), t.data_ptr<std::uint8_t>(),
                        t.data_ptr<std::uint8_t>() + t.numel());
 }
+
+// Cosine similarities from a Gram matrix of inner products.
+torch::Tensor cosineOf(const torch::Tensor& gram) {
+    const auto norms = gram.diagonal().clamp_min(1e-30).sqrt();
+    return gram / (norms.unsqueeze(0) * norms.unsqueeze(1));
+}
 } // namespace
 
 Scores Evaluator::run(const SplitTensors& split, EpochMetrics* metrics,
@@ -178,6 +184,9 @@ Scores Evaluator::run(const SplitTensors& split, EpochMetrics* metrics,
     if (samples) {
         samples->classification = task_.classification;
         samples->experts = task_.experts;
+        const auto cosine = cosineOf(sums.gram).to(torch::kFloat32).contiguous();
+        samples->similarity.assign(cosine.data_ptr<float>(),
+                                   cosine.data_ptr<float>() + cosine.numel());
     }
     const Scores scores = mixtureScores(split, sums);
     if (metrics) report(sums, rows, *metrics);
@@ -214,8 +223,7 @@ void Evaluator::report(const Sums& sums, std::int64_t rows, EpochMetrics& metric
             toCounts(sums.subtaskTop), static_cast<int>(task_.subtaskNames.size()), experts);
     }
     metrics.gateEntropy = sums.entropy.item<double>() / n;
-    auto norms = sums.gram.diagonal().clamp_min(1e-30).sqrt();
-    const auto cosine = toVector(sums.gram / (norms.unsqueeze(0) * norms.unsqueeze(1)));
+    const auto cosine = toVector(cosineOf(sums.gram));
     const auto allocated = toVector(sums.allocated), probe = toVector(sums.probe),
                load = toVector(sums.load);
     double similaritySum = 0;

@@ -77,6 +77,10 @@ struct SampleRouting {
     std::vector<std::uint8_t> topExpert;
     std::vector<float> topWeight;
     std::vector<float> prediction, expertPrediction;
+    // experts x experts, row-major: the cosine similarity of each pair of experts' centred
+    // outputs on these rows (the measure whose mean off the diagonal is the epoch's
+    // expert_similarity, the report's homogenisation figure). Empty where not computed.
+    std::vector<float> similarity;
     std::size_t size() const { return topExpert.size(); }
 };
 

@@ -159,6 +159,22 @@ TEST(Evaluator, ClassificationMetricsOfAHandBuiltModel) {
     EXPECT_NEAR(m.experts[1].similarity, cosine, 1e-9);
     EXPECT_NEAR(m.expertSimilarity, cosine, 1e-9);
 
+    // The per-sample routing of the same pass: each row's top expert, its weight, the mixture's
+    // and the top expert's own class (table above), and the similarity matrix.
+    SampleRouting samples;
+    EpochMetrics again;
+    evaluator.scoreWithDiagnostics(split, again, &samples);
+    EXPECT_EQ(samples.topExpert, (std::vector<std::uint8_t>{0, 0, 1, 1, 1}));
+    EXPECT_EQ(samples.prediction, (std::vector<float>{0, 0, 2, 1, 1}));
+    EXPECT_EQ(samples.expertPrediction, (std::vector<float>{0, 0, 2, 1, 1}));
+    EXPECT_EQ(samples.label, (std::vector<float>{0, 1, 2, 1, 0}));
+    EXPECT_EQ(samples.topWeight, (std::vector<float>{0.9f, 0.8f, 0.7f, 0.6f, 0.75f}));
+    ASSERT_EQ(samples.similarity.size(), 4u);
+    EXPECT_NEAR(samples.similarity[0], 1.0, 1e-6);
+    EXPECT_NEAR(samples.similarity[1], cosine, 1e-6);
+    EXPECT_NEAR(samples.similarity[2], cosine, 1e-6);
+    EXPECT_NEAR(samples.similarity[3], 1.0, 1e-6);
+
     // Without diagnostics: the same scores.
     const Scores plain = evaluator.score(split);
     EXPECT_EQ(plain.loss, s.loss);

@@ -781,6 +781,15 @@ TEST(RunStore, KeepsTheTestRowsRoutingOfAnEpoch) {
     EXPECT_EQ(back->expertPrediction, s->expertPrediction);
     for (std::size_t i = 0; i < 3; ++i)
         EXPECT_NEAR(back->topWeight[i], s->topWeight[i], 1.0 / 65535);
+    EXPECT_TRUE(back->similarity.empty()) << "none given, none kept";
+    // With the experts' similarity matrix (a later epoch), kept exactly.
+    auto withSimilarity = std::make_shared<SampleRouting>(*s);
+    withSimilarity->similarity.assign(16, 0.25f);
+    withSimilarity->similarity[5] = -0.5f;
+    EpochMetrics third = epoch(3);
+    third.samples = withSimilarity;
+    store.appendEpoch(id, third);
+    EXPECT_EQ(store.sampleRouting(id, 3)->similarity, withSimilarity->similarity);
     // Merged into another store with the run.
     RunStore other(dir / "other.sqlite");
     other.mergeFrom(path);
