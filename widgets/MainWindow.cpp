@@ -158,6 +158,10 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     loss_ = new LossPlot;
     accuracy_ = new AccuracyPlot;
     heatmap_ = new RoutingHeatmap;
+    connect(heatmap_, &RoutingHeatmap::cellClicked, this,
+            [this](int row, int expert, bool classRows) {
+                showExplorer(expert, classRows ? row : -1);
+            });
     experts_ = new ExpertPanel;
     grid->addWidget(boxed(tr("Loss"), loss_), 0, 0);
     grid->addWidget(boxed(tr("Accuracy"), accuracy_), 0, 1);
@@ -435,6 +439,7 @@ bool MainWindow::openDataFile(const QString& path) {
 
 void MainWindow::onRunStarted(const RunStart& s, qint64 runId) {
     liveStart_ = s;
+    explorer_->showLiveRun(panel_->config(), s);
     shownRunId_ = runId;
     accuracy_->setClassification(s.classification);
     experts_->setClassification(s.classification);
@@ -578,6 +583,7 @@ void MainWindow::onStoredRunOpened(const StoredRunUpdate& whole) {
     if (session_.isRunning()) return; // a run started while the store was read
     shown_ = whole;
     const RunRecord& r = shown_.record;
+    explorer_->showRun(storePath_, whole.id, r.start.classNames);
     showHistory();
     try {
         ExperimentConfig again = r.config(); // ready to run again or vary: under its own name
@@ -587,7 +593,6 @@ void MainWindow::onStoredRunOpened(const StoredRunUpdate& whole) {
         // A config of an older version: the views still show the run.
     }
     shownRunId_ = whole.id;
-    explorer_->showRun(storePath_, whole.id, r.start.classNames);
     history_->selectRuns({whole.id});
     views_->setCurrentIndex(0);
     describeStoredRun(r);
@@ -609,6 +614,7 @@ void MainWindow::onStoredRunGrew(const StoredRunUpdate& added) {
         loss_->addEpoch(e);
         accuracy_->addEpoch(e);
         heatmap_->addEpoch(e);
+        explorer_->addEpoch(e, added.record.start.classNames);
     }
     if (!added.epochs.empty()) experts_->showEpoch(added.epochs.back());
     describeStoredRun(added.record);
@@ -652,6 +658,7 @@ void MainWindow::showHistory(int maxEpoch, std::int64_t maxStep) {
         loss_->addEpoch(e);
         accuracy_->addEpoch(e);
         heatmap_->addEpoch(e);
+        explorer_->addEpoch(e, shown_.record.start.classNames);
         last = &e;
     }
     if (last) experts_->showEpoch(*last);
@@ -677,9 +684,10 @@ bool MainWindow::resumeStoredRun() {
     return true;
 }
 
-void MainWindow::showExplorer(int expert) {
+void MainWindow::showExplorer(int expert, int classIndex) {
     views_->setCurrentWidget(explorer_);
     explorer_->setExpert(expert);
+    explorer_->setClass(classIndex);
 }
 
 qint64 MainWindow::targetRunId() const {

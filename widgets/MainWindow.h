@@ -79,8 +79,8 @@ class MainWindow : public QMainWindow {
     // The run's model as TorchScript at `path` (and model.json beside it), in the background;
     // modelExported when written (the message bar says where, or why not).
     bool exportModel(qint64 id, const QString& path = {});
-    // The Explorer tab on `expert` (-1: every expert) of the run on show.
-    void showExplorer(int expert = 0);
+    // The Explorer tab on an expert's rows (-1: every expert), of a class (-1: every class).
+    void showExplorer(int expert = 0, int classIndex = -1);
     // Shows a Markdown report (mode-report's REPORT.md, with its figures) in a window of its own.
     bool openReport(const QString& path);
     // The last experiment, the window's size and place and the splitters, from QSettings (the

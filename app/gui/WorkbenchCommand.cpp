@@ -125,6 +125,12 @@ std::optional<int> openNamed(MainWindow& window, const QCommandLineParser& cli, 
             QTimer::singleShot(10000, &read, &QEventLoop::quit);
             if (!window.routingExplorer()->isReady()) read.exec();
             window.showExplorer(cli.value(o.expert).toInt());
+            // And its inputs (read from the run's data file), for a picture.
+            QEventLoop inputs;
+            QObject::connect(window.routingExplorer(), &RoutingExplorer::inputsShown, &inputs,
+                             &QEventLoop::quit);
+            QTimer::singleShot(30000, &inputs, &QEventLoop::quit);
+            if (!window.routingExplorer()->inputsReady()) inputs.exec();
         }
     }
     if (cli.isSet(o.report) && !window.openReport(cli.value(o.report)))

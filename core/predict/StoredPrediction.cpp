@@ -12,17 +12,15 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace mode {
 
 using json = nlohmann::json;
 
-namespace {
-
-// The rows of the run's own split, from its data file read again and prepared as in training.
-PredictionInput ownSplit(const ExperimentConfig& c, const RunStart& start, const std::string& split,
-                         const LoadProgress& progress) {
+PredictionInput runSplitRows(const ExperimentConfig& c, const RunStart& start,
+                             const std::string& split, const LoadProgress& progress) {
     Dataset d = loadDataset(c.data, progress);
     if (!start.datasetFingerprint.empty() && d.fingerprint() != start.datasetFingerprint)
         throw DataError(c.datasetLabel() + ": the data changed since the run trained on it " +
@@ -50,6 +48,38 @@ PredictionInput ownSplit(const ExperimentConfig& c, const RunStart& start, const
     }
     return in;
 }
+
+PredictionInput runSplitRows(const std::string& storePath, std::int64_t run,
+                             const std::string& split, const LoadProgress& progress) {
+    const RunRecord r = RunStore(storePath, RunStore::Mode::ReadOnly).run(run);
+    return runSplitRows(r.config(), r.start, split, progress);
+}
+
+SampleRouting sampleRoutingOf(const StoredPrediction& s) {
+    const Predictions& p = s.predictions;
+    const Dataset& d = s.input.data;
+    SampleRouting out;
+    out.classification = p.classification;
+    out.experts = p.experts;
+    for (std::int64_t r = 0; r < p.rows; ++r) {
+        const auto i = static_cast<std::size_t>(r);
+        const int top = p.topExpert(r);
+        out.row.push_back(r);
+        out.label.push_back(!d.labels.empty()   ? static_cast<float>(d.labels[i])
+                            : !d.values.empty() ? d.values[i]
+                                                : std::numeric_limits<float>::quiet_NaN());
+        out.topExpert.push_back(static_cast<std::uint8_t>(top));
+        out.topWeight.push_back(p.gate[i * static_cast<std::size_t>(p.experts) + top]);
+        out.prediction.push_back(p.classification ? static_cast<float>(p.predictedClass(r))
+                                                  : p.output[i]);
+        out.expertPrediction.push_back(
+            p.classification ? static_cast<float>(p.expertClass(r, top))
+                             : p.expertOutput[i * static_cast<std::size_t>(p.experts) + top]);
+    }
+    return out;
+}
+
+namespace {
 
 // Labels of a loaded file renumbered by the run's class names (a class it does not know: refused).
 void relabel(Dataset& d, const FeatureRecipe& r) {
@@ -190,7 +220,7 @@ StoredPrediction predictStoredRun(const std::string& storePath, std::int64_t run
     }
     const ExperimentConfig config = out.record.config();
     if (!request.split.empty()) {
-        out.input = ownSplit(config, out.record.start, request.split, progress);
+        out.input = runSplitRows(config, out.record.start, request.split, progress);
     } else {
         if (out.record.start.preprocessing.empty())
             throw DataError("run " + std::to_string(run) +

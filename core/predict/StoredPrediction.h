@@ -48,6 +48,19 @@ StoredPrediction predictStoredRun(const std::string& storePath, std::int64_t run
                                   const PredictionRequest& request,
                                   const LoadProgress& progress = {});
 
+// The rows of a run's own split ("train", "val" or "test"), its data file read again and
+// prepared as in training (refused where the file changed since); for "test", in the order of
+// the run's per-sample routing. The second form reads the run's config from the store.
+PredictionInput runSplitRows(const ExperimentConfig& config, const RunStart& start,
+                             const std::string& split, const LoadProgress& progress = {});
+PredictionInput runSplitRows(const std::string& storePath, std::int64_t run,
+                             const std::string& split, const LoadProgress& progress = {});
+
+// The predictions as per-sample routing (the routing explorer's rows): row i of the input,
+// its label (NaN where the file has no target), top expert and its weight, the mixture's and
+// the top expert's own prediction. No similarity matrix (the outputs are probabilities).
+SampleRouting sampleRoutingOf(const StoredPrediction& s);
+
 // The table: row, prediction, target (where known), p_<class> (classification), top_expert,
 // gate_<e>, expert_<e>_prediction.
 std::vector<std::string> predictionHeader(const Predictions& p, const FeatureRecipe& recipe,

@@ -35,6 +35,7 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QTableView>
 #include <QTableWidget>
 #include <QTest>
 #include <QTextBrowser>
@@ -856,6 +857,16 @@ TEST(Workbench, PredictOnAFileAndExportTheModelOfTheSelectedRun) {
     PredictionDialog* dialog = nullptr;
     ASSERT_TRUE(waitUntil([&] { return (dialog = w.window.findChild<PredictionDialog*>()); }));
     EXPECT_EQ(dialog->table()->rowCount(), 120);
+    // The rows' routing: every row, then one expert's, as the table's top_expert column says.
+    auto* routing = dialog->explorer();
+    ASSERT_TRUE(waitUntil([&] { return routing->isReady(); }));
+    routing->setExpert(-1);
+    EXPECT_EQ(routing->samplesTable()->model()->rowCount(), 120);
+    routing->setExpert(0);
+    int toExpertZero = 0;
+    for (int r = 0; r < 120; ++r)
+        toExpertZero += dialog->table()->item(r, 5)->text() == "0";
+    EXPECT_EQ(routing->samplesTable()->model()->rowCount(), toExpertZero);
     EXPECT_EQ(dialog->table()->horizontalHeaderItem(5)->text(),
               "top_expert"); // after p_high, p_low
     EXPECT_NE(dialog->summary().indexOf("accuracy of the mixture"), -1)
@@ -899,7 +910,8 @@ TEST(Workbench, TheExplorerShowsEachExpertsTestRows) {
     const auto last = w.store().epochs(1).back();
     for (const auto& e : last.experts) {
         explorer->setExpert(e.expert);
-        EXPECT_EQ(explorer->samplesTable()->rowCount(), e.allocated) << "expert " << e.expert;
+        EXPECT_EQ(explorer->samplesTable()->model()->rowCount(), e.allocated)
+            << "expert " << e.expert;
         auto* m = explorer->confusionTable();
         ASSERT_EQ(m->rowCount(), 3);
         std::int64_t all = 0, diagonal = 0;
@@ -916,5 +928,5 @@ TEST(Workbench, TheExplorerShowsEachExpertsTestRows) {
                 << "expert " << e.expert;
     }
     explorer->setExpert(-1);
-    EXPECT_EQ(explorer->samplesTable()->rowCount(), 600) << "every test row";
+    EXPECT_EQ(explorer->samplesTable()->model()->rowCount(), 600) << "every test row";
 }

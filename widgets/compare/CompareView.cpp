@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "compare/CompareView.h"
+#include "TableCell.h"
 
 #include "analysis/AlphaStudy.h"
 #include "analysis/RunComparison.h"
@@ -85,17 +86,6 @@ CompareData load(const QString& path, const QList<qint64>& ids, const std::strin
         d.error = QString::fromStdString(e.what());
     }
     return d;
-}
-
-QTableWidgetItem* cell(const QString& text, bool bold = false) {
-    auto* item = new QTableWidgetItem(text);
-    item->setFlags(item->flags() & ~Qt::ItemIsEditable);
-    if (bold) {
-        QFont f = item->font();
-        f.setBold(true);
-        item->setFont(f);
-    }
-    return item;
 }
 
 QString number(const std::optional<double>& v, int decimals = 4, bool sign = false) {
@@ -643,10 +633,10 @@ void CompareView::fillConfig() {
     }
     for (int r = 0; r < static_cast<int>(rows.size()); ++r) {
         const auto& row = rows[static_cast<std::size_t>(r)];
-        config_->setItem(r, 0, cell(QString::fromStdString(row.field), row.differs));
+        config_->setItem(r, 0, readOnlyCell(QString::fromStdString(row.field), row.differs));
         for (std::size_t c = 0; c < row.values.size(); ++c)
             config_->setItem(r, static_cast<int>(c) + 1,
-                             cell(QString::fromStdString(row.values[c]), row.differs));
+                             readOnlyCell(QString::fromStdString(row.values[c]), row.differs));
     }
     config_->resizeColumnsToContents();
     for (int c = 1; c < config_->columnCount(); ++c)
@@ -663,14 +653,15 @@ void CompareView::fillMetrics() {
     metrics_->setHorizontalHeaderLabels(header);
     for (std::size_t r = 0; r < data_.runs.size(); ++r) {
         const int row = static_cast<int>(r);
-        metrics_->setItem(row, 0, cell(runLabel(r)));
-        metrics_->setItem(row, 1, cell(QString::number(data_.runs[r].alpha)));
-        metrics_->setItem(row, 2, cell(QString::number(data_.runs[r].seed)));
+        metrics_->setItem(row, 0, readOnlyCell(runLabel(r)));
+        metrics_->setItem(row, 1, readOnlyCell(QString::number(data_.runs[r].alpha)));
+        metrics_->setItem(row, 2, readOnlyCell(QString::number(data_.runs[r].seed)));
         int c = 3;
         for (const auto& m : outcomeMetrics()) {
             const std::string name = m.name;
             const int decimals = name == "epochs_completed" ? 0 : name == "wall_seconds" ? 2 : 4;
-            metrics_->setItem(row, c++, cell(number(outcomeValue(studyRuns_[r], name), decimals)));
+            metrics_->setItem(row, c++,
+                              readOnlyCell(number(outcomeValue(studyRuns_[r], name), decimals)));
         }
     }
     metrics_->resizeColumnsToContents();
@@ -697,31 +688,31 @@ void CompareView::fillPaired() {
             paired_->setRowCount(row + 1);
             int c = 0;
             if (several) {
-                auto* label = cell(QString::fromStdString(study.label()));
+                auto* label = readOnlyCell(QString::fromStdString(study.label()));
                 label->setToolTip(
                     label->text() +
                     tr("\nconfiguration %1").arg(QString::fromStdString(study.signature)));
                 paired_->setItem(row, c++, label);
             }
+            paired_->setItem(row, c++,
+                             readOnlyCell(e.alpha == 0 ? tr("0 (MoE)") : QString::number(e.alpha),
+                                          e.alpha == 0));
+            paired_->setItem(row, c++, readOnlyCell(QString::number(e.values.size())));
             paired_->setItem(
                 row, c++,
-                cell(e.alpha == 0 ? tr("0 (MoE)") : QString::number(e.alpha), e.alpha == 0));
-            paired_->setItem(row, c++, cell(QString::number(e.values.size())));
-            paired_->setItem(
-                row, c++,
-                cell(e.values.empty() ? "-" : number(e.mean) + " \u00b1 " + number(e.std)));
+                readOnlyCell(e.values.empty() ? "-" : number(e.mean) + " \u00b1 " + number(e.std)));
             if (e.alpha == 0) {
-                paired_->setItem(row, c++, cell(tr("baseline")));
+                paired_->setItem(row, c++, readOnlyCell(tr("baseline")));
             } else if (!hasZero) {
                 noZero += e.values.size();
-                paired_->setItem(row, c++, cell(tr("no \u03b1 = 0 runs")));
+                paired_->setItem(row, c++, readOnlyCell(tr("no \u03b1 = 0 runs")));
             } else if (!e.vsZero) {
                 unpaired += e.values.size();
-                paired_->setItem(row, c++, cell(tr("no seed in common")));
+                paired_->setItem(row, c++, readOnlyCell(tr("no seed in common")));
             } else {
                 const auto& v = *e.vsZero;
                 unpaired += e.values.size() - v.n;
-                auto* delta = cell(number(v.meanDifference, 4, true));
+                auto* delta = readOnlyCell(number(v.meanDifference, 4, true));
                 const bool significant = e.holmP < 0.05;
                 if (significant)
                     delta->setForeground(v.meanDifference > 0 ? QColor(46, 125, 50)
@@ -731,22 +722,25 @@ void CompareView::fillPaired() {
                         ? tr("significant after Holm's correction across the alphas")
                         : tr("not significant after Holm's correction: seed noise can explain it"));
                 paired_->setItem(row, c++, delta);
-                paired_->setItem(row, c++, cell(QString::number(v.n)));
+                paired_->setItem(row, c++, readOnlyCell(QString::number(v.n)));
                 auto interval = [](const Interval& i, int decimals = 4, bool sign = true) {
                     return i.known() ? "[" + number(i.lower, decimals, sign) + ", " +
                                            number(i.upper, decimals, sign) + "]"
                                      : QString("-");
                 };
-                paired_->setItem(row, c++, cell(interval(v.tInterval)));
-                paired_->setItem(row, c++, cell(interval(v.bootstrapInterval)));
-                paired_->setItem(row, c++, cell(v.n >= 2 ? number(v.tTest.pValue, 3) : "-"));
+                paired_->setItem(row, c++, readOnlyCell(interval(v.tInterval)));
+                paired_->setItem(row, c++, readOnlyCell(interval(v.bootstrapInterval)));
                 paired_->setItem(row, c++,
-                                 cell(number(e.holmP, 3) + (significant ? " *" : ""), significant));
-                paired_->setItem(row, c++,
-                                 cell(v.wilcoxon.n > 0 ? number(v.wilcoxon.pValue, 3) : "-"));
+                                 readOnlyCell(v.n >= 2 ? number(v.tTest.pValue, 3) : "-"));
+                paired_->setItem(
+                    row, c++,
+                    readOnlyCell(number(e.holmP, 3) + (significant ? " *" : ""), significant));
+                paired_->setItem(
+                    row, c++, readOnlyCell(v.wilcoxon.n > 0 ? number(v.wilcoxon.pValue, 3) : "-"));
                 const auto& p = v.improvement;
                 paired_->setItem(
-                    row, c++, cell(number(p.estimate, 2) + " " + interval(p.interval, 2, false)));
+                    row, c++,
+                    readOnlyCell(number(p.estimate, 2) + " " + interval(p.interval, 2, false)));
             }
             ++row;
         }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "panels/PredictionDialog.h"
 
+#include "panels/RoutingExplorer.h"
 #include "util/Utf8.h"
 
 #include <QDialogButtonBox>
@@ -10,6 +11,7 @@
 #include <QLabel>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
@@ -24,10 +26,19 @@ PredictionDialog::PredictionDialog(StoredPrediction prediction, QWidget* parent)
     summary_->setWordWrap(true);
     summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     layout->addWidget(summary_);
-    table_ = new QTableWidget(this);
+    auto* tabs = new QTabWidget(this);
+    tabs->setObjectName("predictionTabs");
+    table_ = new QTableWidget(tabs);
     table_->setObjectName("predictionTable");
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    layout->addWidget(table_, 1);
+    tabs->addTab(table_, tr("Rows"));
+    explorer_ = new RoutingExplorer(tabs);
+    explorer_->setObjectName("predictionExplorer");
+    tabs->addTab(explorer_, tr("Routing"));
+    layout->addWidget(tabs, 1);
+    explorer_->showSamples(sampleRoutingOf(prediction_),
+                           std::make_shared<const PredictionInput>(prediction_.input),
+                           QString::fromStdString(printable(prediction_.input.what)));
     const Predictions& p = prediction_.predictions;
     const auto header = predictionHeader(p, prediction_.input.recipe, prediction_.input.hasTarget);
     table_->setColumnCount(static_cast<int>(header.size()));

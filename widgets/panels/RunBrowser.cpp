@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "panels/RunBrowser.h"
+#include "TableCell.h"
 
 #include "session/StoredRunFollower.h"
 
@@ -30,10 +31,6 @@
 namespace mode {
 
 namespace {
-QTableWidgetItem* readOnly(QTableWidgetItem* item) {
-    item->setFlags(item->flags() & ~Qt::ItemIsEditable);
-    return item;
-}
 QTableWidgetItem* numberItem(double v, int decimals) {
     auto* item = new QTableWidgetItem;
     if (decimals < 0)
@@ -42,10 +39,10 @@ QTableWidgetItem* numberItem(double v, int decimals) {
         item->setData(Qt::DisplayRole, QString::number(v, 'f', decimals));
     item->setData(Qt::UserRole, v);
     item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-    return readOnly(item);
+    return readOnlyCell(item);
 }
 QTableWidgetItem* optionalItem(const std::optional<double>& v, int decimals) {
-    return v ? numberItem(*v, decimals) : readOnly(new QTableWidgetItem("-"));
+    return v ? numberItem(*v, decimals) : readOnlyCell(new QTableWidgetItem("-"));
 }
 QStringList splitTags(const QString& text) {
     QStringList tags;
@@ -274,8 +271,9 @@ void RunBrowser::showEpoch(qint64 id, const EpochMetrics& e, int epochs) {
         const QSignalBlocker block(table_); // not an edit of the user's
         const bool sorting = table_->isSortingEnabled();
         table_->setSortingEnabled(false); // the row stays where it is while it changes
-        table_->setItem(r, Epochs,
-                        readOnly(new QTableWidgetItem(QString("%1/%2").arg(e.epoch).arg(epochs))));
+        table_->setItem(
+            r, Epochs,
+            readOnlyCell(new QTableWidgetItem(QString("%1/%2").arg(e.epoch).arg(epochs))));
         table_->setItem(r, TestAcc, numberItem(e.testAccuracy, 4));
         const auto* best = table_->item(r, BestVal);
         bool known = false;
@@ -314,25 +312,26 @@ void RunBrowser::showListing(const Listing& listing) {
         const auto& run = runs[static_cast<std::size_t>(r)];
         table_->setItem(r, Id, numberItem(static_cast<double>(run.id), -1));
         table_->setItem(r, Name, new QTableWidgetItem(QString::fromStdString(run.name)));
-        auto* status = readOnly(new QTableWidgetItem(QString::fromStdString(toString(run.status))));
+        auto* status =
+            readOnlyCell(new QTableWidgetItem(QString::fromStdString(toString(run.status))));
         status->setToolTip(QString::fromStdString(run.message));
         table_->setItem(r, Status, status);
         table_->setItem(r, Dataset,
-                        readOnly(new QTableWidgetItem(QString::fromStdString(run.dataset))));
+                        readOnlyCell(new QTableWidgetItem(QString::fromStdString(run.dataset))));
         table_->setItem(r, Experts, numberItem(run.experts, -1));
         table_->setItem(r, Alpha, numberItem(run.alpha, -1));
         table_->setItem(r, Distill,
-                        readOnly(new QTableWidgetItem(QString::fromStdString(run.distill))));
+                        readOnlyCell(new QTableWidgetItem(QString::fromStdString(run.distill))));
         table_->setItem(r, Seed, numberItem(static_cast<double>(run.seed), -1));
         table_->setItem(r, TestAcc, optionalItem(run.testAccuracy, 4));
         table_->setItem(r, BestVal, optionalItem(run.bestValAccuracy, 4));
         table_->setItem(r, Routing, optionalItem(run.gateRoutingAccuracy, 3));
         table_->setItem(r, Epochs,
-                        readOnly(new QTableWidgetItem(
+                        readOnlyCell(new QTableWidgetItem(
                             QString("%1/%2").arg(run.epochsCompleted).arg(run.start.epochs))));
-        table_->setItem(
-            r, Started,
-            readOnly(new QTableWidgetItem(QString::fromStdString(localTimeShort(run.startedAt)))));
+        table_->setItem(r, Started,
+                        readOnlyCell(new QTableWidgetItem(
+                            QString::fromStdString(localTimeShort(run.startedAt)))));
         QStringList tags;
         for (const auto& t : run.tags)
             tags << QString::fromStdString(t);

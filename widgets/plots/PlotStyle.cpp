@@ -295,4 +295,21 @@ void fitPlot(QCustomPlot* plot) {
     plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
+QCPColorGradient viridis() {
+    QCPColorGradient g;
+    g.clearColorStops();
+    g.setColorStopAt(0.00, QColor(68, 1, 84));
+    g.setColorStopAt(0.25, QColor(59, 82, 139));
+    g.setColorStopAt(0.50, QColor(33, 145, 140));
+    g.setColorStopAt(0.75, QColor(94, 201, 98));
+    g.setColorStopAt(1.00, QColor(253, 231, 37));
+    g.setColorInterpolation(QCPColorGradient::ciRGB);
+    return g;
+}
+
+QColor viridisColor(double t) {
+    QCPColorGradient g = viridis(); // color() is not const
+    return QColor::fromRgb(g.color(std::clamp(t, 0.0, 1.0), QCPRange(0, 1)));
+}
+
 } // namespace mode

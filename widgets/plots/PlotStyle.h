@@ -10,6 +10,7 @@
 #include <QString>
 
 class QCustomPlot;
+class QCPColorGradient;
 
 namespace mode {
 
@@ -35,5 +36,9 @@ QString crosshairText(QCustomPlot* plot, double key);
 // Whether any visible plottable holds data (an empty plot shows a note instead of bare 0-5
 // axes, and no legend).
 bool plotHasData(QCustomPlot* plot);
+// The colour scale of every heatmap (viridis: ordered, readable in grey, for colour-blind eyes).
+QCPColorGradient viridis();
+// Its colour at t in [0, 1].
+QColor viridisColor(double t);
 
 } // namespace mode

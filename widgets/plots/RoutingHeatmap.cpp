@@ -6,25 +6,14 @@
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMouseEvent>
 #include <QSlider>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
-namespace mode {
+#include <cmath>
 
-namespace {
-QCPColorGradient viridis() {
-    QCPColorGradient g;
-    g.clearColorStops();
-    g.setColorStopAt(0.00, QColor(68, 1, 84));
-    g.setColorStopAt(0.25, QColor(59, 82, 139));
-    g.setColorStopAt(0.50, QColor(33, 145, 140));
-    g.setColorStopAt(0.75, QColor(94, 201, 98));
-    g.setColorStopAt(1.00, QColor(253, 231, 37));
-    g.setColorInterpolation(QCPColorGradient::ciRGB);
-    return g;
-}
-} // namespace
+namespace mode {
 
 RoutingHeatmap::RoutingHeatmap(QWidget* parent) : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
@@ -76,6 +65,18 @@ RoutingHeatmap::RoutingHeatmap(QWidget* parent) : QWidget(parent) {
     plot_->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, group);
     scale_->setMarginGroup(QCP::msBottom | QCP::msTop, group);
 
+    connect(plot_, &QCustomPlot::mousePress, this, [this](QMouseEvent* event) {
+        const int rows = rowCount(), experts = expertCount();
+        const auto column =
+            static_cast<int>(std::lround(plot_->xAxis->pixelToCoord(event->position().x())));
+        const auto row =
+            static_cast<int>(std::lround(plot_->yAxis->pixelToCoord(event->position().y())));
+        if (row >= 0 && row < rows && column >= 0 && column < experts &&
+            plot_->axisRect()->rect().contains(event->position().toPoint()))
+            emit cellClicked(row, expertAt(column), showsClasses());
+    });
+    plot_->setCursor(Qt::PointingHandCursor);
+    plot_->setToolTip(tr("Click a cell to see its rows in the Explorer"));
     connect(measure_, &QComboBox::currentIndexChanged, this, [this] { redraw(); });
     connect(rows_, &QComboBox::activated, this, [this] { rowsChosen_ = true; });
     connect(rows_, &QComboBox::currentIndexChanged, this, [this] { redraw(); });
@@ -195,6 +196,16 @@ double RoutingHeatmap::cellValue(int row, int expert) const {
     const auto& v = measure_->currentIndex() == 0 ? m->meanGate : m->argmaxShare;
     return v[static_cast<std::size_t>(row * m->experts + expert)];
 }
+bool RoutingHeatmap::showsClasses() const {
+    if (shown_ < 0 || shown_ >= epochCount()) return true;
+    return !(rows_->currentIndex() == 1 && history_[static_cast<std::size_t>(shown_)].bySubtask);
+}
+
+QPoint RoutingHeatmap::cellCenter(int row, int column) const {
+    return {static_cast<int>(plot_->xAxis->coordToPixel(column)),
+            static_cast<int>(plot_->yAxis->coordToPixel(row))};
+}
+
 QStringList RoutingHeatmap::rowNames() const {
     QStringList names;
     if (auto* m = shownMatrix())
@@ -231,10 +242,7 @@ void RoutingHeatmap::redraw() {
         yt->addTick(r, QString::fromStdString(m->rowNames[static_cast<std::size_t>(r)]));
     plot_->xAxis->setTicker(xt);
     plot_->yAxis->setTicker(yt);
-    plot_->yAxis->setLabel(rows_->currentIndex() == 1 &&
-                                   history_[static_cast<std::size_t>(shown_)].bySubtask
-                               ? tr("sub-task")
-                               : tr("class"));
+    plot_->yAxis->setLabel(showsClasses() ? tr("class") : tr("sub-task"));
     plot_->xAxis->setRange(-0.5, experts - 0.5);
     plot_->yAxis->setRange(-0.5, rows - 0.5);
     if (rows * experts <= 160) { // numbers in the cells while they fit

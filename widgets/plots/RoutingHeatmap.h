@@ -49,6 +49,14 @@ class RoutingHeatmap : public QWidget {
     double cellValue(int row, int expert) const;
     QStringList rowNames() const;
     QCustomPlot* plot() const { return plot_; }
+    bool showsClasses() const; // the rows are classes (not sub-tasks)
+    // Where the cell of a row and a column (not an expert: see expertAt) is drawn, in the
+    // plot's pixels; a click there emits cellClicked.
+    QPoint cellCenter(int row, int column) const;
+
+  signals:
+    // A click on a cell: its row (a class, or a sub-task: see classRows) and its expert.
+    void cellClicked(int row, int expert, bool classRows);
 
   private:
     struct Entry {
