@@ -163,6 +163,7 @@ RoutingExplorer::RoutingExplorer(QWidget* parent) : QWidget(parent) {
     overTraining_->setObjectName("explorerOverTraining");
     stylePlot(overTraining_, true, tr("No epochs yet"));
     overTraining_->xAxis->setLabel(tr("epoch"));
+    placeLegendAbove(overTraining_, 4);
     pages_->addTab(overTraining_, tr("Over training"));
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 2);
@@ -472,8 +473,10 @@ void RoutingExplorer::fillOverTraining() {
     const int lines = !first    ? 0
                       : byClass ? static_cast<int>(first->rowNames.size())
                                 : first->experts;
+    std::vector<QVector<double>> xs(static_cast<std::size_t>(lines)), ys(xs.size());
+    std::vector<double> peak(xs.size(), 0.0);
     for (int k = 0; k < lines; ++k) {
-        QVector<double> x, y;
+        const auto line = static_cast<std::size_t>(k);
         for (const auto& [epoch, m] : routing_) {
             const int rows = static_cast<int>(m.rowNames.size());
             double share = 0, weight = 0;
@@ -484,14 +487,34 @@ void RoutingExplorer::fillOverTraining() {
                 share += n * m.argmaxShare[static_cast<std::size_t>(r * m.experts + e)];
                 weight += n;
             }
-            x << epoch;
-            y << (weight > 0 ? 100.0 * share / weight : 0.0);
+            xs[line] << epoch;
+            ys[line] << (weight > 0 ? 100.0 * share / weight : 0.0);
+            peak[line] = std::max(peak[line], ys[line].back());
         }
+    }
+    // The six lines that reach highest in colour, the others thin and grey (one legend entry).
+    std::vector<int> order(static_cast<std::size_t>(lines));
+    for (int k = 0; k < lines; ++k)
+        order[static_cast<std::size_t>(k)] = k;
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+        return peak[static_cast<std::size_t>(a)] > peak[static_cast<std::size_t>(b)];
+    });
+    bool otherNamed = false;
+    for (int k = 0; k < lines; ++k) {
+        const auto line = static_cast<std::size_t>(k);
+        const auto rank = std::find(order.begin(), order.end(), k) - order.begin();
         auto* g = overTraining_->addGraph();
-        g->setData(x, y, true);
-        g->setPen(QPen(seriesColor(k), byClass && cls >= 0 && k != cls ? 1 : 2));
-        g->setName(byClass ? QString::fromStdString(first->rowNames[static_cast<std::size_t>(k)])
-                           : tr("expert %1").arg(k));
+        g->setData(xs[line], ys[line], true);
+        if (rank < 6) {
+            g->setPen(QPen(seriesColor(static_cast<int>(rank)), 2));
+            g->setName(byClass ? QString::fromStdString(first->rowNames[line])
+                               : tr("expert %1").arg(k));
+        } else {
+            g->setPen(QPen(QColor(150, 150, 150), 1));
+            g->setName(byClass ? tr("other classes") : tr("other experts"));
+            if (otherNamed) g->removeFromLegend();
+            otherNamed = true;
+        }
     }
     overTraining_->yAxis->setLabel(
         byClass
@@ -501,7 +524,6 @@ void RoutingExplorer::fillOverTraining() {
                                 : tr("all rows")));
     overTraining_->rescaleAxes();
     overTraining_->yAxis->setRange(0, 100);
-    placeLegendAbove(overTraining_);
     overTraining_->replot(QCustomPlot::rpQueuedReplot);
 }
 
