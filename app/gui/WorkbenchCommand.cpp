@@ -4,6 +4,7 @@
 #include "MainWindow.h"
 #include "Theme.h"
 #include "compare/CompareView.h"
+#include "compare/ExplorerPair.h"
 #include "config/ExperimentConfig.h"
 #include "panels/ExperimentPanel.h"
 #include "panels/RoutingExplorer.h"
@@ -11,6 +12,7 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QElapsedTimer>
 #include <QEventLoop>
 #include <QIcon>
 #include <QStyle>
@@ -56,8 +58,9 @@ struct Options {
                                "ID,ID,..."};
     QCommandLineOption compareTab{
         "compare-tab",
-        "With --compare: show this tab: curves, config, metrics, routing, experts or sweep.", "TAB",
-        "curves"};
+        "With --compare: show this tab: curves, config, metrics, routing, experts, sweep or "
+        "explorer.",
+        "TAB", "curves"};
     QCommandLineOption report{"report", "Open this report (mode-report's REPORT.md).", "FILE"};
     QCommandLineOption screenshot{"screenshot", "Save a screenshot of the window to FILE and quit.",
                                   "FILE"};
@@ -69,7 +72,9 @@ struct Options {
                             "With --open-run: run (the default) or explorer (each expert's test "
                             "rows at the last kept epoch).",
                             "VIEW", "run"};
-    QCommandLineOption expert{"expert", "With --view explorer: this expert's rows (default 0).",
+    QCommandLineOption expert{"expert",
+                              "With --view explorer: this expert's rows (default 0); with "
+                              "--compare-tab explorer: the left run's expert.",
                               "K", "0"};
     QCommandLineOption palette{"palette", "light, dark, or system (the desktop's; the default).",
                                "NAME", "system"};
@@ -148,12 +153,15 @@ std::optional<int> openCompare(MainWindow& window, const QCommandLineParser& cli
         if (!ok) return fail("--compare: '" + part + "' is not a run id");
         ids << id;
     }
-    const QStringList tabs{"curves", "config", "metrics", "routing", "experts", "sweep"};
+    const QStringList tabs{"curves",  "config", "metrics", "routing",
+                           "experts", "sweep",  "explorer"};
     const int tab = tabs.indexOf(cli.value(o.compareTab));
     if (tab < 0)
         return fail("--compare-tab: '" + cli.value(o.compareTab) + "' is not one of " +
                     tabs.join(", "));
     window.compareView()->showTab(tab);
+    if (cli.isSet(o.expert))
+        window.compareView()->explorerPair()->left()->setExpert(cli.value(o.expert).toInt());
     QObject::connect(window.compareView(), &CompareView::loadFailed, &window,
                      [](const QString& m) { fail(m); });
     window.compareRuns(ids);
@@ -188,7 +196,21 @@ void scheduleScreenshot(MainWindow& window, const QCommandLineParser& cli, const
         return;
     }
     if (cli.isSet(o.compare)) {
-        QObject::connect(window.compareView(), &CompareView::loaded, &window, shootOnce);
+        // Once loaded; the Explorer tab's two explorers read their runs' rows after that.
+        QObject::connect(window.compareView(), &CompareView::loaded, &window, [&window, shootOnce] {
+            auto* pair = window.compareView()->explorerPair();
+            auto waited = std::make_shared<QElapsedTimer>();
+            waited->start();
+            auto* poll = new QTimer(&window);
+            QObject::connect(poll, &QTimer::timeout, &window, [pair, waited, poll, shootOnce] {
+                if ((pair->left()->isReady() && pair->right()->isReady()) ||
+                    waited->elapsed() > 10000) {
+                    poll->stop();
+                    shootOnce();
+                }
+            });
+            poll->start(50);
+        });
         QObject::connect(window.compareView(), &CompareView::loadFailed, &window,
                          [&exitCode, &window] {
                              exitCode = 2;

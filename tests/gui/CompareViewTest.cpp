@@ -6,7 +6,9 @@
 #include "MainWindow.h"
 #include "analysis/RunComparison.h"
 #include "analysis/Statistics.h"
+#include "compare/ExplorerPair.h"
 #include "data/CsvLoader.h"
+#include "panels/RoutingExplorer.h"
 #include "panels/RunBrowser.h"
 #include "plots/PlotExport.h"
 #include "plots/RoutingHeatmap.h"
@@ -22,6 +24,7 @@
 #include <QImage>
 #include <QPushButton>
 #include <QSettings>
+#include <QTableView>
 #include <QTableWidget>
 #include <QTest>
 #include <gtest/gtest.h>
@@ -463,4 +466,36 @@ TEST(CompareMetrics, AMetricAddedInOnePlaceIsListedAndPlotted) {
     const auto second = graphValues(view->curvesPlot()->graph(1));
     ASSERT_EQ(second.size(), 3u);
     EXPECT_NEAR(second[2], 1.3, 1e-12);
+}
+
+// Compare's Explorer tab: the plain MoE on the left, the best distilled run of its seed on the
+// right; choosing an expert on the left shows, on the right, the expert aligned with it by
+// routing (its rows as the store has them), and the same class.
+TEST_F(CompareFixture, TheExplorerPairShowsAlignedExpertsOfTwoRuns) {
+    compare({3, 1, 5});
+    auto* pair = view_->explorerPair();
+    const RunStore store(db_, RunStore::Mode::ReadOnly);
+    const qint64 best =
+        *store.run(3).testAccuracy >= *store.run(5).testAccuracy ? 3 : 5; // ties: the first
+    auto* left = pair->left();
+    auto* right = pair->right();
+    ASSERT_TRUE(waitUntil([&] { return left->isReady() && right->isReady(); }));
+    EXPECT_EQ(left->shownEpoch(), 3);
+    const auto expected = alignExperts(store.epochs(1).back().routingByClass,
+                                       store.epochs(best).back().routingByClass);
+    ASSERT_EQ(pair->alignment(), expected);
+    const auto rightRows = store.sampleRouting(best, 3);
+    ASSERT_TRUE(rightRows);
+    for (int k = 0; k < static_cast<int>(expected.size()); ++k) {
+        left->setExpert(k);
+        const int other = expected[static_cast<std::size_t>(k)];
+        EXPECT_EQ(right->expert(), other) << "left expert " << k;
+        int rows = 0;
+        for (auto t : rightRows->topExpert)
+            rows += t == other;
+        EXPECT_EQ(right->samplesTable()->model()->rowCount(), rows) << "left expert " << k;
+    }
+    left->setClass(2);
+    EXPECT_EQ(right->classIndex(), 2);
+    EXPECT_NE(right->summary().indexOf("class '"), -1) << right->summary().toStdString();
 }

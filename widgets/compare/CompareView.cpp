@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "compare/CompareView.h"
-#include "TableCell.h"
 
+#include "TableCell.h"
 #include "analysis/AlphaStudy.h"
 #include "analysis/RunComparison.h"
 #include "analysis/Statistics.h"
+#include "compare/ExplorerPair.h"
 #include "plots/AlphaSweepPlot.h"
 #include "plots/PlotExport.h"
 #include "plots/PlotStyle.h"
@@ -108,6 +109,9 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
     tabs_->addTab(buildRoutingTab(), tr("Routing"));
     tabs_->addTab(buildExpertsTab(), tr("Experts"));
     tabs_->addTab(buildSweepTab(), tr("Alpha sweep"));
+    pair_ = new ExplorerPair(tabs_);
+    pair_->setObjectName("explorerPair");
+    tabs_->addTab(pair_, tr("Explorer"));
     layout->addWidget(tabs_, 1);
     auto* follow = new QTimer(this);
     follow->setInterval(2000);
@@ -495,6 +499,7 @@ void CompareView::drawAll() {
     drawRouting();
     drawExperts();
     drawSweep();
+    if (!following_) pair_->setRuns(path_, data_.runs, data_.epochs); // a reload keeps the pair
 }
 
 QString CompareView::runLabel(std::size_t i) const {

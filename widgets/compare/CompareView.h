@@ -30,6 +30,8 @@ class QTableWidget;
 
 namespace mode {
 
+class ExplorerPair;
+
 class RoutingHeatmap;
 
 struct CompareData {
@@ -83,6 +85,7 @@ class CompareView : public QWidget {
     void setPairedMetric(const QString& metric);
     void setSweepMode(const QString& mode); // "difference" (default) or "values"
     const std::vector<RoutingHeatmap*>& heatmaps() const { return heatmaps_; }
+    ExplorerPair* explorerPair() const { return pair_; }
 
   signals:
     void loaded();
@@ -155,6 +158,7 @@ class CompareView : public QWidget {
     QComboBox* sweepMetric_;
     QComboBox* sweepMode_;
     QCustomPlot* sweep_;
+    ExplorerPair* pair_;
 };
 
 } // namespace mode

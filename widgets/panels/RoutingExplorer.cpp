@@ -117,6 +117,8 @@ RoutingExplorer::RoutingExplorer(QWidget* parent) : QWidget(parent) {
     expert_->setObjectName("explorerExpert");
     class_ = new QComboBox(this);
     class_->setObjectName("explorerClass");
+    for (QComboBox* c : {epoch_, expert_, class_})
+        c->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     class_->setToolTip(tr("Only the rows of this class (their label)"));
     bar->addWidget(new QLabel(tr("Epoch"), this));
     bar->addWidget(epoch_);
@@ -171,9 +173,18 @@ RoutingExplorer::RoutingExplorer(QWidget* parent) : QWidget(parent) {
     connect(epoch_, &QComboBox::currentIndexChanged, this, [this] {
         if (epoch_->currentIndex() >= 0) loadEpoch(epoch_->currentData().toInt());
     });
-    connect(expert_, &QComboBox::currentIndexChanged, this, [this] { fill(); });
-    connect(class_, &QComboBox::currentIndexChanged, this, [this] { fill(); });
-    connect(pages_, &QTabWidget::currentChanged, this, [this] { showInputs(); });
+    connect(expert_, &QComboBox::currentIndexChanged, this, [this] {
+        fill();
+        emit filterChanged(expert(), classIndex());
+    });
+    connect(class_, &QComboBox::currentIndexChanged, this, [this] {
+        fill();
+        emit filterChanged(expert(), classIndex());
+    });
+    connect(pages_, &QTabWidget::currentChanged, this, [this] {
+        showInputs();
+        emit pageChanged(page());
+    });
 }
 
 RoutingExplorer::~RoutingExplorer() {
@@ -190,7 +201,7 @@ void RoutingExplorer::clear() {
     epochs_.clear();
     routing_.clear();
     fixed_.reset();
-    rows_.clear();
+    rows_.clear(); // an expert or class asked for before (wanted*) is still chosen when it comes
     inputRows_.reset();
     inputsState_ = InputsState::NotAsked;
     const QSignalBlocker a(epoch_), b(expert_), c(class_);
@@ -346,9 +357,12 @@ void RoutingExplorer::fill() {
     const SampleRouting* onShow = shownSamples();
     if (!onShow) return;
     const SampleRouting& s = *onShow;
+    bool applied = false; // a choice made before the rows arrived is made now
     if (expert_->count() != s.experts + 1) {
         const QSignalBlocker block(expert_);
-        const int keep = expert_->currentIndex() >= 0 ? expert_->currentData().toInt() : -1;
+        const int keep = wantedExpert_ ? *wantedExpert_ : expert();
+        applied = applied || wantedExpert_.has_value();
+        wantedExpert_.reset();
         expert_->clear();
         expert_->addItem(tr("every expert"), -1);
         for (int e = 0; e < s.experts; ++e)
@@ -363,6 +377,9 @@ void RoutingExplorer::fill() {
         for (int c = 0; c < classes; ++c)
             class_->addItem(QString::fromStdString(classes_[static_cast<std::size_t>(c)]), c);
         class_->setEnabled(classes > 0);
+        class_->setCurrentIndex(std::max(0, class_->findData(wantedClass_.value_or(-1))));
+        applied = applied || wantedClass_.has_value();
+        wantedClass_.reset();
     }
     const int expert = expert_->currentData().toInt(), cls = class_->currentData().toInt();
     rows_.clear();
@@ -404,6 +421,7 @@ void RoutingExplorer::fill() {
     showInputs();
     ready_ = true;
     emit shown();
+    if (applied) emit filterChanged(expert, cls);
 }
 
 void RoutingExplorer::fillConfusion(const SampleRouting& s) {
@@ -530,7 +548,8 @@ void RoutingExplorer::fillOverTraining() {
 // The inputs of the rows on show, read (in the background) when the Inputs page is first shown.
 void RoutingExplorer::showInputs() {
     if (pages_->currentWidget() == overTraining_) fillOverTraining();
-    if (pages_->currentWidget() != inputs_ || !shownSamples()) return;
+    // Read only for a person looking (a hidden explorer would read a data file for nothing).
+    if (pages_->currentWidget() != inputs_ || !shownSamples() || !isVisible()) return;
     switch (inputsState_) {
     case InputsState::NotAsked:
         loadInputs();
@@ -552,6 +571,11 @@ void RoutingExplorer::showInputs() {
     }
     inputs_->showGroup(inputRows_, rows_, groupName());
     emit inputsShown();
+}
+
+void RoutingExplorer::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    showInputs();
 }
 
 void RoutingExplorer::loadInputs() {
@@ -592,12 +616,18 @@ void RoutingExplorer::loadInputs() {
 
 void RoutingExplorer::setExpert(int expert) {
     const int i = expert_->findData(expert);
-    if (i >= 0) expert_->setCurrentIndex(i);
+    if (i >= 0)
+        expert_->setCurrentIndex(i);
+    else
+        wantedExpert_ = expert; // chosen when the rows arrive
 }
 
 void RoutingExplorer::setClass(int classIndex) {
     const int i = class_->findData(classIndex);
-    if (i >= 0) class_->setCurrentIndex(i);
+    if (i >= 0)
+        class_->setCurrentIndex(i);
+    else
+        wantedClass_ = classIndex;
 }
 
 void RoutingExplorer::setEpochIndex(int index) {
@@ -607,6 +637,18 @@ void RoutingExplorer::setEpochIndex(int index) {
 void RoutingExplorer::showPage(const QString& objectName) {
     for (int i = 0; i < pages_->count(); ++i)
         if (pages_->widget(i)->objectName() == objectName) pages_->setCurrentIndex(i);
+}
+
+int RoutingExplorer::expert() const {
+    return expert_->currentIndex() >= 0 ? expert_->currentData().toInt() : -1;
+}
+
+int RoutingExplorer::classIndex() const {
+    return class_->currentIndex() >= 0 ? class_->currentData().toInt() : -1;
+}
+
+QString RoutingExplorer::page() const {
+    return pages_->currentWidget() ? pages_->currentWidget()->objectName() : QString();
 }
 
 int RoutingExplorer::shownEpoch() const {

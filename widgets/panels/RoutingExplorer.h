@@ -23,6 +23,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 
 class QComboBox;
 class QCustomPlot;
@@ -70,9 +71,19 @@ class RoutingExplorer : public QWidget {
     bool isReady() const { return ready_; } // what was asked for is on show
     bool inputsReady() const { return inputsState_ == InputsState::Ready; }
 
+    int expert() const;     // the expert chosen (-1: every expert)
+    int classIndex() const; // the class chosen (-1: every class)
+    QString page() const;   // the object name of the page on show
+
   signals:
     void shown();
+    // The expert or the class was chosen (by the user or by setExpert/setClass), or the page.
+    void filterChanged(int expert, int classIndex);
+    void pageChanged(const QString& objectName);
     void inputsShown();
+
+  protected:
+    void showEvent(QShowEvent* event) override;
 
   private:
     enum class Source { None, Stored, Live, Fixed };
@@ -116,6 +127,7 @@ class RoutingExplorer : public QWidget {
     QString inputsProblem_;
     int generation_ = 0, inputsGeneration_ = 0;
     bool ready_ = false, listing_ = false;
+    std::optional<int> wantedExpert_, wantedClass_; // asked for before the rows were on show
     std::unique_ptr<QFutureWatcher<std::shared_ptr<const SampleRouting>>> watcher_;
 };
 

@@ -55,9 +55,11 @@ SampleInputsView::SampleInputsView(QWidget* parent) : QWidget(parent) {
     note_ = new QLabel(this);
     note_->setObjectName("explorerInputsNote");
     note_->setWordWrap(true);
+    note_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
     layout->addWidget(note_);
     pages_ = new QStackedWidget(this);
     layout->addWidget(pages_, 1);
+    layout->addStretch(0);
 
     auto* images = new QWidget(pages_);
     auto* imagesLayout = new QVBoxLayout(images);
@@ -129,6 +131,10 @@ void SampleInputsView::showGroup(const std::shared_ptr<const PredictionInput>& i
     if (in.recipe.imageShape.size() == 3) {
         showImages(in, group, groupName);
         pages_->setCurrentIndex(0);
+    } else if (group.size() == static_cast<std::size_t>(in.data.rows)) {
+        pages_->setVisible(false); // nothing to set these rows apart from
+        note_->setText(tr("Every test row is on show: pick an expert or a class to see what sets "
+                          "its rows apart from the others."));
     } else if (in.recipe.isText()) {
         showWords(in, group);
         pages_->setCurrentIndex(1);
