@@ -359,13 +359,33 @@ int exportRouting(const RunStore& store, const RunsOptions& o) {
         return samples->classification && k < names.size() ? names[k] : formatShortest(v);
     };
     std::ostringstream out;
-    writeCsvRow(out, {"sample", "row", "label", "top_expert", "top_weight", "prediction",
-                      "expert_prediction"});
-    for (std::size_t i = 0; i < samples->size(); ++i)
-        writeCsvRow(out,
-                    {std::to_string(i), std::to_string(samples->row[i]), value(samples->label[i]),
-                     std::to_string(samples->topExpert[i]), formatShortest(samples->topWeight[i]),
-                     value(samples->prediction[i]), value(samples->expertPrediction[i])});
+    std::vector<std::string> header{
+        "sample", "row", "label", "top_expert", "top_weight", "prediction", "expert_prediction"};
+    const auto k = static_cast<std::size_t>(samples->k);
+    if (k > 0) { // a top-k gate: each row's k experts and weights, largest first
+        header.push_back("gate_experts");
+        header.push_back("gate_weights");
+    }
+    writeCsvRow(out, header);
+    for (std::size_t i = 0; i < samples->size(); ++i) {
+        std::vector<std::string> fields{std::to_string(i),
+                                        std::to_string(samples->row[i]),
+                                        value(samples->label[i]),
+                                        std::to_string(samples->topExpert[i]),
+                                        formatShortest(samples->topWeight[i]),
+                                        value(samples->prediction[i]),
+                                        value(samples->expertPrediction[i])};
+        if (k > 0) {
+            std::string experts, weights;
+            for (std::size_t j = i * k; j < (i + 1) * k; ++j) {
+                experts += (j > i * k ? " " : "") + std::to_string(samples->gateExperts[j]);
+                weights += (j > i * k ? " " : "") + formatShortest(samples->gateWeights[j]);
+            }
+            fields.push_back(experts);
+            fields.push_back(weights);
+        }
+        writeCsvRow(out, fields);
+    }
     if (o.out.empty())
         std::cout << out.str();
     else if (!writeTextFile(o.out, out.str()))

@@ -314,6 +314,7 @@ int train(const ToolOptions& o, Prepared& p) {
     trainer->addObserver(&progress);
     trainer->addObserver(&started);
     std::unique_ptr<RunRecorder> recorder;
+    trainer->keepSampleRouting(p.store != nullptr); // nothing would keep it
     if (p.store) {
         RecorderOptions options;
         // The other ranks wait in a collective while rank 0 waits for a locked store: its wait

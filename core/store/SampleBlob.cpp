@@ -9,7 +9,8 @@
 namespace mode {
 namespace {
 
-// MSR1: the rows. MSR2: the rows, then the experts' similarity matrix (experts^2 float32).
+// MSR1: the rows. MSR2: the rows, then the experts' similarity matrix (experts^2 float32), then
+// k (uint8) and, for a top-k gate, each row's k experts (uint8) and weights (uint16).
 constexpr char kMagic1[4] = {'M', 'S', 'R', '1'};
 constexpr char kMagic2[4] = {'M', 'S', 'R', '2'};
 
@@ -40,6 +41,11 @@ float takeLabel(const std::string& in, std::size_t& at, bool classification) {
     return classification ? static_cast<float>(take<std::uint16_t>(in, at)) : take<float>(in, at);
 }
 
+// A gate weight in [0, 1] as 16-bit fixed point.
+std::uint16_t weight16(float w) {
+    return static_cast<std::uint16_t>(std::lround(std::clamp(w, 0.0f, 1.0f) * 65535.0f));
+}
+
 } // namespace
 
 std::string encodeSamples(const SampleRouting& s) {
@@ -55,14 +61,22 @@ std::string encodeSamples(const SampleRouting& s) {
         put<std::uint32_t>(out, static_cast<std::uint32_t>(i < s.row.size() ? s.row[i] : i));
         putLabel(out, s.label[i], s.classification);
         put<std::uint8_t>(out, s.topExpert[i]);
-        put<std::uint16_t>(out, static_cast<std::uint16_t>(std::lround(
-                                    std::clamp(s.topWeight[i], 0.0f, 1.0f) * 65535.0f)));
+        put<std::uint16_t>(out, weight16(s.topWeight[i]));
         putLabel(out, s.prediction[i], s.classification);
         putLabel(out, s.expertPrediction[i], s.classification);
     }
-    if (similarity)
+    if (similarity) {
         for (float v : s.similarity)
             put<float>(out, v);
+        // A top-k gate's k experts of each row with their weights (k = 0: a dense gate).
+        const bool topK = s.k > 0 && s.gateExperts.size() == n * static_cast<std::size_t>(s.k);
+        put<std::uint8_t>(out, static_cast<std::uint8_t>(topK ? s.k : 0));
+        if (topK)
+            for (std::size_t i = 0; i < s.gateExperts.size(); ++i) {
+                put<std::uint8_t>(out, s.gateExperts[i]);
+                put<std::uint16_t>(out, weight16(s.gateWeights[i]));
+            }
+    }
     return out;
 }
 
@@ -84,9 +98,15 @@ SampleRouting decodeSamples(const std::string& in) {
         s.prediction.push_back(takeLabel(in, at, s.classification));
         s.expertPrediction.push_back(takeLabel(in, at, s.classification));
     }
-    if (v2)
+    if (v2) {
         for (int k = 0; k < s.experts * s.experts; ++k)
             s.similarity.push_back(take<float>(in, at));
+        s.k = take<std::uint8_t>(in, at);
+        for (std::size_t i = 0; i < static_cast<std::size_t>(n) * s.k; ++i) {
+            s.gateExperts.push_back(take<std::uint8_t>(in, at));
+            s.gateWeights.push_back(static_cast<float>(take<std::uint16_t>(in, at)) / 65535.0f);
+        }
+    }
     if (at != in.size()) throw std::runtime_error("the per-sample routing has trailing bytes");
     return s;
 }

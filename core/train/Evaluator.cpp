@@ -140,7 +140,7 @@ namespace {
 // One chunk's rows into `s`: labels, top expert and its weight, the mixture's and the top
 // expert's own predictions.
 void addSamples(SampleRouting& s, const MoDEOutput& out, const torch::Tensor& y,
-                bool classification) {
+                bool classification, int topK) {
     auto floats = [](std::vector<float>& to, const torch::Tensor& t) {
         const auto c = t.to(torch::kCPU, torch::kFloat32).contiguous();
         to.insert(to.end(), c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
@@ -155,6 +155,14 @@ void addSamples(SampleRouting& s, const MoDEOutput& out, const torch::Tensor& y,
     const auto t = top.to(torch::kCPU, torch::kUInt8).contiguous();
     s.topExpert.insert(s.topExpert.end(), t.data_ptr<std::uint8_t>(),
                        t.data_ptr<std::uint8_t>() + t.numel());
+    if (topK > 0 && topK < out.gate.size(1)) {
+        const auto [weights, experts] = out.gate.topk(topK, 1); // largest first
+        floats(s.gateWeights, weights);
+        const auto e = experts.to(torch::kCPU, torch::kUInt8).contiguous();
+        s.gateExperts.insert(s.gateExperts.end(), e.data_ptr<std::uint8_t>(),
+                             e.data_ptr<std::uint8_t>() + e.numel());
+        s.k = topK;
+    }
 }
 
 // Cosine similarities from a Gram matrix of inner products.
@@ -179,7 +187,7 @@ Scores Evaluator::run(const SplitTensors& split, EpochMetrics* metrics,
         auto subtask =
             split.subtask.defined() ? split.subtask.narrow(0, first, length) : torch::Tensor();
         sums.addDiagnostics(out, y, subtask, task_.classification);
-        if (samples) addSamples(*samples, out, y, task_.classification);
+        if (samples) addSamples(*samples, out, y, task_.classification, task_.topK);
     }
     if (samples) {
         samples->classification = task_.classification;

@@ -36,6 +36,7 @@ struct EvaluationTask {
     int experts = 0;
     std::vector<std::string> classNames;   // one routing row per class (regression: one row)
     std::vector<std::string> subtaskNames; // the sub-task routing's rows, where they are known
+    int topK = 0; // a top-k gate's k (per-sample routing keeps each row's k experts); 0: dense
 };
 
 class Evaluator {

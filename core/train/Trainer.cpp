@@ -183,6 +183,7 @@ struct Trainer::Impl {
     TrainerControl ownControl;
     TrainerControl* control = &ownControl;
     bool classification = true;
+    bool samplesWanted = true;
 
     // Where a resumed run continues from (see Trainer::resumeFrom).
     struct ResumePoint {
@@ -274,6 +275,8 @@ struct Trainer::Impl {
         task.experts = config.model.experts;
         task.classNames = data.classNames;
         task.subtaskNames = data.subtaskNames;
+        if (parseChoice<GateKind>(config.model.gate, "model.gate") == GateKind::TopK)
+            task.topK = config.model.topK;
         evaluator = std::make_unique<Evaluator>(
             std::move(task), [this](const torch::Tensor& x) { return model->forward(x); });
     }
@@ -525,6 +528,7 @@ struct Trainer::Impl {
     // The epochs whose test rows' routing is kept, sample by sample: the first ten, then about
     // twenty more spread over the run, and the last (a store stays small for long runs).
     bool keepsSamples(int epoch) const {
+        if (!samplesWanted) return false;
         const int epochs = config.train.epochs;
         return epoch <= 10 || epoch == epochs || epoch % std::max(1, epochs / 20) == 0;
     }
@@ -693,6 +697,9 @@ TrainerControl& Trainer::control() {
 }
 void Trainer::useControl(TrainerControl* control) {
     d_->control = control ? control : &d_->ownControl;
+}
+void Trainer::keepSampleRouting(bool on) {
+    d_->samplesWanted = on;
 }
 RunResult Trainer::run() {
     return d_->run();

@@ -54,6 +54,10 @@ class Trainer {
     // failed on the others within the group's timeout.
     void useDistributed(Distributed* group);
 
+    // Whether kept epochs carry each test row's routing (EpochMetrics::samples; default on).
+    // Off where nothing would keep it (no store, no explorer): the evaluation skips its work.
+    void keepSampleRouting(bool on);
+
     // Runs to the end, a stop request or a failure, on the calling thread. Never throws for a
     // run that fails: the result says how it ended and why.
     RunResult run();

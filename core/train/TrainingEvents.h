@@ -81,6 +81,11 @@ struct SampleRouting {
     // outputs on these rows (the measure whose mean off the diagonal is the epoch's
     // expert_similarity, the report's homogenisation figure). Empty where not computed.
     std::vector<float> similarity;
+    // Top-k gates: each row's k experts with non-zero gate weight and their weights, largest
+    // first (rows x k, row-major); k = 0 for a dense gate.
+    int k = 0;
+    std::vector<std::uint8_t> gateExperts;
+    std::vector<float> gateWeights;
     std::size_t size() const { return topExpert.size(); }
 };
 

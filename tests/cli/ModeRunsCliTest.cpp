@@ -7,10 +7,13 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <sstream>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 using namespace mode::test;
 using json = nlohmann::json;
@@ -24,6 +27,18 @@ ProcessResult train(const std::string& db, const std::string& args) {
 }
 ProcessResult runs(const std::string& db, const std::string& args) {
     return runCommand(kBin + "/mode-runs --db " + db + " " + args);
+}
+// The cells of each line of a CSV without quoted fields.
+std::vector<std::vector<std::string>> csvRows(const std::string& text) {
+    std::vector<std::vector<std::string>> rows;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+        rows.emplace_back();
+        std::stringstream cells(line);
+        for (std::string c; std::getline(cells, c, ',');)
+            rows.back().push_back(c);
+    }
+    return rows;
 }
 std::size_t countLines(const std::string& s) {
     std::size_t n = 0;
@@ -349,20 +364,16 @@ TEST(ModeRunsCli, RoutingExportsEachTestRowAndAgreesWithTheStoredEpoch) {
     ASSERT_EQ(train(db, "--name routed").exitCode, 0);
     auto r = runs(db, "routing 1 --csv");
     ASSERT_EQ(r.exitCode, 0) << r.err;
-    std::istringstream lines(r.out);
-    std::string line;
-    std::getline(lines, line);
-    EXPECT_EQ(line, "sample,row,label,top_expert,top_weight,prediction,expert_prediction");
+    const auto rows = csvRows(r.out);
+    EXPECT_EQ(rows.at(0),
+              (std::vector<std::string>{"sample", "row", "label", "top_expert", "top_weight",
+                                        "prediction", "expert_prediction"}));
     std::map<int, int> allocated, ownRight;
-    int rows = 0, right = 0;
-    while (std::getline(lines, line)) {
-        std::vector<std::string> f;
-        std::stringstream cells(line);
-        for (std::string c; std::getline(cells, c, ',');)
-            f.push_back(c);
-        ASSERT_EQ(f.size(), 7u) << line;
+    int right = 0;
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+        const auto& f = rows[i];
+        ASSERT_EQ(f.size(), 7u) << "line " << i;
         const int expert = std::stoi(f[3]);
-        ++rows;
         ++allocated[expert];
         right += f[5] == f[2];
         ownRight[expert] += f[6] == f[2];
@@ -371,7 +382,7 @@ TEST(ModeRunsCli, RoutingExportsEachTestRowAndAgreesWithTheStoredEpoch) {
     }
     const auto shown = json::parse(runs(db, "export 1 --json").out);
     const auto& last = shown["epochs"].back();
-    EXPECT_EQ(rows, 600) << "every test row";
+    EXPECT_EQ(rows.size(), 601u) << "every test row, after the header";
     EXPECT_DOUBLE_EQ(right / 600.0, last["test_accuracy"].get<double>());
     for (const auto& e : last["experts"]) {
         const int k = e["expert"].get<int>();
@@ -385,4 +396,42 @@ TEST(ModeRunsCli, RoutingExportsEachTestRowAndAgreesWithTheStoredEpoch) {
     r = runs(db, "routing 1 --epoch 99 --csv");
     EXPECT_EQ(r.exitCode, 2);
     EXPECT_NE(r.err.find("kept the routing of epochs"), std::string::npos) << r.err;
+}
+
+// A top-2 gate's routing: each row's two experts and their weights, largest first (the first
+// is the top expert with its weight); and the stored rows agree, row by row, with an
+// evaluation made apart from training: mode-predict on the run's own test split restores the
+// model from its checkpoint and gives each row's top expert and prediction.
+TEST(ModeRunsCli, TopKRoutingKeepsEachRowsExpertsAndAgreesWithPredict) {
+    TempDir dir;
+    const std::string db = dir / "runs.sqlite";
+    ASSERT_EQ(train(db, "--gate topk --top-k 2 --experts 4").exitCode, 0);
+    auto r = runs(db, "routing 1 --csv");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto p = runCommand(kBin + "/mode-predict -q --run 1 --db " + db + " --split test");
+    ASSERT_EQ(p.exitCode, 0) << p.err;
+    const auto routed = csvRows(r.out), predicted = csvRows(p.out);
+    ASSERT_EQ(routed[0], (std::vector<std::string>{"sample", "row", "label", "top_expert",
+                                                   "top_weight", "prediction", "expert_prediction",
+                                                   "gate_experts", "gate_weights"}));
+    const auto column = [&](const std::string& name) {
+        const auto& h = predicted[0];
+        return static_cast<std::size_t>(std::find(h.begin(), h.end(), name) - h.begin());
+    };
+    ASSERT_EQ(routed.size(), predicted.size()) << "every test row, in the same order";
+    for (std::size_t i = 1; i < routed.size(); ++i) {
+        const auto& f = routed[i];
+        std::istringstream experts(f[7]), weights(f[8]);
+        int first = -1, second = -1;
+        double w1 = 0, w2 = 0;
+        experts >> first >> second;
+        weights >> w1 >> w2;
+        EXPECT_EQ(first, std::stoi(f[3])) << "row " << i;
+        EXPECT_NE(first, second) << "row " << i;
+        EXPECT_EQ(f[8].substr(0, f[8].find(' ')), f[4]) << "row " << i;
+        EXPECT_GE(w1, w2) << "row " << i;
+        EXPECT_NEAR(w1 + w2, 1.0, 1e-4) << "a top-2 gate's weights sum to 1, row " << i;
+        EXPECT_EQ(predicted[i][column("top_expert")], f[3]) << "row " << i;
+        EXPECT_EQ(predicted[i][column("prediction")], f[5]) << "row " << i;
+    }
 }

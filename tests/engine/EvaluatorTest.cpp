@@ -175,6 +175,17 @@ TEST(Evaluator, ClassificationMetricsOfAHandBuiltModel) {
     EXPECT_NEAR(samples.similarity[2], cosine, 1e-6);
     EXPECT_NEAR(samples.similarity[3], 1.0, 1e-6);
 
+    // A top-1 gate's kept experts: each row's largest weight and its expert.
+    EvaluationTask topOne = task;
+    topOne.topK = 1;
+    SampleRouting sparse;
+    EpochMetrics third;
+    Evaluator(topOne, model, 2).scoreWithDiagnostics(split, third, &sparse);
+    EXPECT_EQ(sparse.k, 1);
+    EXPECT_EQ(sparse.gateExperts, (std::vector<std::uint8_t>{0, 0, 1, 1, 1}));
+    EXPECT_EQ(sparse.gateWeights, (std::vector<float>{0.9f, 0.8f, 0.7f, 0.6f, 0.75f}));
+    EXPECT_EQ(samples.k, 0) << "a dense gate keeps no k experts";
+
     // Without diagnostics: the same scores.
     const Scores plain = evaluator.score(split);
     EXPECT_EQ(plain.loss, s.loss);

@@ -16,6 +16,7 @@
 
 #include <QListWidget>
 #include <QPushButton>
+#include <QSlider>
 #include <QSpinBox>
 #include <QTabWidget>
 #include <QTableView>
@@ -236,4 +237,12 @@ TEST(Explorer, FollowsALiveRunsEpochs) {
     EXPECT_EQ(explorer->shownEpoch(), 3);
     EXPECT_EQ(seen, (std::vector<int>{1, 2, 3})) << "each epoch shown as it ended";
     EXPECT_EQ(rowsOf(explorer), static_cast<int>(w.store().sampleRouting(1, 3)->size()));
+    // The slider scrubs back: epoch 1's rows.
+    auto* slider = explorer->findChild<QSlider*>("explorerEpochSlider");
+    ASSERT_TRUE(slider);
+    EXPECT_EQ(slider->maximum(), 2);
+    EXPECT_EQ(slider->value(), 2);
+    slider->setValue(0);
+    EXPECT_EQ(explorer->shownEpoch(), 1);
+    EXPECT_NE(explorer->summary().indexOf("at epoch 1:"), -1) << explorer->summary().toStdString();
 }

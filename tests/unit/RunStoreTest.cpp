@@ -786,10 +786,18 @@ TEST(RunStore, KeepsTheTestRowsRoutingOfAnEpoch) {
     auto withSimilarity = std::make_shared<SampleRouting>(*s);
     withSimilarity->similarity.assign(16, 0.25f);
     withSimilarity->similarity[5] = -0.5f;
+    withSimilarity->k = 2; // a top-2 gate: each row's two experts and weights
+    withSimilarity->gateExperts = {3, 1, 0, 2, 1, 0};
+    withSimilarity->gateWeights = {0.5f, 0.25f, 0.999f, 0.001f, 0.25f, 0.125f};
     EpochMetrics third = epoch(3);
     third.samples = withSimilarity;
     store.appendEpoch(id, third);
-    EXPECT_EQ(store.sampleRouting(id, 3)->similarity, withSimilarity->similarity);
+    const auto third3 = store.sampleRouting(id, 3);
+    EXPECT_EQ(third3->similarity, withSimilarity->similarity);
+    EXPECT_EQ(third3->k, 2);
+    EXPECT_EQ(third3->gateExperts, withSimilarity->gateExperts);
+    for (std::size_t i = 0; i < 6; ++i)
+        EXPECT_NEAR(third3->gateWeights[i], withSimilarity->gateWeights[i], 1.0 / 65535);
     // Merged into another store with the run.
     RunStore other(dir / "other.sqlite");
     other.mergeFrom(path);

@@ -12,6 +12,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QSlider>
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTableView>
@@ -38,13 +39,16 @@ class SampleTableModel : public QAbstractTableModel {
         rows_ = std::move(rows);
         classes_ = std::move(classes);
         inputs_ = inputs && inputs->recipe.isText() ? std::move(inputs) : nullptr;
+        columns_ = {Row, Label, Mixture, MixtureVerdict, Top, Own, OwnVerdict, Weight};
+        if (samples_ && samples_->k > 0) columns_.push_back(Gate);
+        if (inputs_) columns_.push_back(Text);
         endResetModel();
     }
     int rowCount(const QModelIndex& parent = {}) const override {
         return parent.isValid() ? 0 : static_cast<int>(rows_.size());
     }
     int columnCount(const QModelIndex& parent = {}) const override {
-        return parent.isValid() ? 0 : (inputs_ ? 9 : 8);
+        return parent.isValid() ? 0 : static_cast<int>(columns_.size());
     }
     QVariant headerData(int section, Qt::Orientation o, int role) const override {
         if (o != Qt::Horizontal || role != Qt::DisplayRole)
@@ -58,8 +62,11 @@ class SampleTableModel : public QAbstractTableModel {
                                 tr("its own"),
                                 c ? QString() : tr("error"),
                                 tr("gate weight"),
+                                tr("gate's %1 experts").arg(samples_ ? samples_->k : 0),
                                 tr("text")};
-        return section < names.size() ? QVariant(names[section]) : QVariant();
+        return section < static_cast<int>(columns_.size())
+                   ? QVariant(names[columns_[static_cast<std::size_t>(section)]])
+                   : QVariant();
     }
     QVariant data(const QModelIndex& index, int role) const override {
         if (role != Qt::DisplayRole || !samples_) return {};
@@ -71,31 +78,41 @@ class SampleTableModel : public QAbstractTableModel {
             if (s.classification) return predicted == s.label[i] ? "\u2713" : "\u2717";
             return QString::number(predicted - s.label[i], 'g', 4);
         };
-        switch (index.column()) {
-        case 0:
+        switch (columns_[static_cast<std::size_t>(index.column())]) {
+        case Row:
             return QString::number(s.row[i]);
-        case 1:
+        case Label:
             return known ? name(s.label[i]) : QStringLiteral("?");
-        case 2:
+        case Mixture:
             return name(s.prediction[i]);
-        case 3:
+        case MixtureVerdict:
             return verdict(s.prediction[i]);
-        case 4:
+        case Top:
             return QString::number(s.topExpert[i]);
-        case 5:
+        case Own:
             return name(s.expertPrediction[i]);
-        case 6:
+        case OwnVerdict:
             return verdict(s.expertPrediction[i]);
-        case 7:
+        case Weight:
             return QString::number(s.topWeight[i], 'f', 3);
-        case 8:
+        case Gate:
+            return gate(s, i);
+        case Text:
             return inputs_ ? SampleInputsView::firstWords(*inputs_, i) : QString();
-        default:
-            return {};
         }
+        return {};
     }
 
   private:
+    enum Column { Row, Label, Mixture, MixtureVerdict, Top, Own, OwnVerdict, Weight, Gate, Text };
+    // A top-k gate's experts of row i with their weights ("3: 0.71, 1: 0.29").
+    static QString gate(const SampleRouting& s, std::size_t i) {
+        QStringList out;
+        const auto k = static_cast<std::size_t>(s.k);
+        for (std::size_t j = i * k; j < (i + 1) * k; ++j)
+            out << QString("%1: %2").arg(s.gateExperts[j]).arg(s.gateWeights[j], 0, 'f', 2);
+        return out.join(", ");
+    }
     QString name(float v) const {
         const auto k = static_cast<std::size_t>(v);
         return QString::fromStdString(
@@ -105,6 +122,7 @@ class SampleTableModel : public QAbstractTableModel {
     std::vector<std::size_t> rows_;
     std::vector<std::string> classes_;
     std::shared_ptr<const PredictionInput> inputs_;
+    std::vector<Column> columns_;
 };
 
 RoutingExplorer::RoutingExplorer(QWidget* parent) : QWidget(parent) {
@@ -122,6 +140,12 @@ RoutingExplorer::RoutingExplorer(QWidget* parent) : QWidget(parent) {
     class_->setToolTip(tr("Only the rows of this class (their label)"));
     bar->addWidget(new QLabel(tr("Epoch"), this));
     bar->addWidget(epoch_);
+    slider_ = new QSlider(Qt::Horizontal, this);
+    slider_->setObjectName("explorerEpochSlider");
+    slider_->setToolTip(tr("Scrub through the kept epochs"));
+    slider_->setRange(0, 0);
+    slider_->setMinimumWidth(160);
+    bar->addWidget(slider_);
     bar->addWidget(new QLabel(tr("Expert"), this));
     bar->addWidget(expert_);
     bar->addWidget(new QLabel(tr("Class"), this));
@@ -170,6 +194,12 @@ RoutingExplorer::RoutingExplorer(QWidget* parent) : QWidget(parent) {
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 2);
     layout->addWidget(split, 1);
+    // The slider and the list are one choice: the epoch on show.
+    connect(slider_, &QSlider::valueChanged, epoch_, &QComboBox::setCurrentIndex);
+    connect(epoch_, &QComboBox::currentIndexChanged, this, [this](int i) {
+        const QSignalBlocker block(slider_);
+        slider_->setValue(i);
+    });
     connect(epoch_, &QComboBox::currentIndexChanged, this, [this] {
         if (epoch_->currentIndex() >= 0) loadEpoch(epoch_->currentData().toInt());
     });
@@ -206,6 +236,10 @@ void RoutingExplorer::clear() {
     inputsState_ = InputsState::NotAsked;
     const QSignalBlocker a(epoch_), b(expert_), c(class_);
     epoch_->clear();
+    {
+        const QSignalBlocker keep(slider_);
+        slider_->setRange(0, 0);
+    }
     expert_->clear();
     class_->clear();
     model_->show(nullptr, {}, {}, nullptr);
@@ -291,7 +325,10 @@ void RoutingExplorer::addKeptEpoch(int epoch) {
     {
         const QSignalBlocker block(epoch_);
         epoch_->addItem(tr("epoch %1").arg(epoch), epoch);
+        const QSignalBlocker keep(slider_);
+        slider_->setRange(0, epoch_->count() - 1);
         if (follow) epoch_->setCurrentIndex(epoch_->count() - 1);
+        slider_->setValue(epoch_->currentIndex());
     }
     if (follow) loadEpoch(epoch);
 }

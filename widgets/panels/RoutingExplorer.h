@@ -28,6 +28,7 @@
 class QComboBox;
 class QCustomPlot;
 class QLabel;
+class QSlider;
 class QTabWidget;
 class QTableView;
 class QTableWidget;
@@ -101,6 +102,7 @@ class RoutingExplorer : public QWidget {
     QString groupName() const;
 
     QComboBox* epoch_;
+    QSlider* slider_;
     QComboBox* expert_;
     QComboBox* class_;
     QLabel* summary_;
