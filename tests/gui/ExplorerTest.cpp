@@ -14,6 +14,7 @@
 #include "GuiTestSupport.h"
 #include "TestSupport.h"
 
+#include <QComboBox>
 #include <QListWidget>
 #include <QPushButton>
 #include <QSlider>
@@ -245,4 +246,32 @@ TEST(Explorer, FollowsALiveRunsEpochs) {
     slider->setValue(0);
     EXPECT_EQ(explorer->shownEpoch(), 1);
     EXPECT_NE(explorer->summary().indexOf("at epoch 1:"), -1) << explorer->summary().toStdString();
+}
+
+// Regression: no right or wrong, the error of the mixture and of the expert instead; no class
+// filter and no confusion matrix.
+TEST(Explorer, ARegressionRunShowsErrors) {
+    Window w;
+    std::string csv = "a,b,y\n";
+    for (int i = 0; i < 200; ++i)
+        csv += std::to_string(i % 13) + "," + std::to_string((i * 7) % 5) + "," +
+               std::to_string(0.5 * (i % 13) - (i * 7) % 5) + "\n";
+    w.train("--data " + w.dir.file("r.csv", csv) + " --epochs 2 --experts 2");
+    auto* explorer = w.open(1);
+    w.window.showExplorer(-1);
+    auto* model = explorer->samplesTable()->model();
+    ASSERT_GT(model->rowCount(), 0);
+    EXPECT_EQ(model->headerData(3, Qt::Horizontal).toString(), "error");
+    EXPECT_EQ(model->headerData(6, Qt::Horizontal).toString(), "error");
+    const auto samples = w.store().sampleRouting(1, 2);
+    ASSERT_TRUE(samples);
+    EXPECT_FALSE(samples->classification);
+    // The first row shown has the largest gate weight; its error is prediction - label.
+    std::size_t first = 0;
+    for (std::size_t i = 1; i < samples->size(); ++i)
+        if (samples->topWeight[i] > samples->topWeight[first]) first = i;
+    EXPECT_NEAR(model->index(0, 3).data().toString().toDouble(),
+                samples->prediction[first] - samples->label[first], 1e-3);
+    EXPECT_EQ(explorer->confusionTable()->rowCount(), 0);
+    EXPECT_FALSE(explorer->findChild<QComboBox*>("explorerClass")->isEnabled());
 }
