@@ -18,12 +18,15 @@
 #include "plots/LossPlot.h"
 #include "plots/RoutingHeatmap.h"
 #include "store/RunStore.h"
+#include "sweep/SweepDialog.h"
+#include "sweep/SweepView.h"
 #include "train/Trainer.h"
 
 #include <QAction>
 
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFile>
@@ -129,6 +132,12 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     buttons->addWidget(start_);
     buttons->addWidget(pause_);
     buttons->addWidget(stop_);
+    sweepButton_ = new QPushButton(tr("Sweep…"));
+    sweepButton_->setObjectName("newSweep");
+    sweepButton_->setToolTip(tr("Sweep this experiment over alpha (and seeds, and any other "
+                                "setting): which alpha helps, with its confidence interval"));
+    buttons->addWidget(sweepButton_);
+    connect(sweepButton_, &QPushButton::clicked, this, [this] { newSweep(); });
     leftLayout->addLayout(buttons);
     resumeRun_ = new QPushButton(tr("Resume stored run"));
     resumeRun_->setObjectName("resumeRun");
@@ -176,6 +185,12 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     views_->addTab(compare_, tr("Compare"));
     explorer_ = new RoutingExplorer;
     views_->addTab(explorer_, tr("Explorer"));
+    sweep_ = new SweepView;
+    sweep_->setObjectName("sweepView");
+    sweep_->setStorePath(storePath_);
+    views_->addTab(sweep_, tr("Sweep"));
+    connect(sweep_, &SweepView::reportWritten, this,
+            [this](bool ok, const QString& message) { showMessage(message, !ok); });
     rightSplit->addWidget(views_);
     history_ = new RunBrowser;
     rightSplit->addWidget(boxed(tr("Runs"), history_));
@@ -293,6 +308,9 @@ void MainWindow::buildMenus() {
         {QKeySequence(Qt::CTRL | Qt::Key_Period), QKeySequence(Qt::SHIFT | Qt::Key_F5)});
     resumeRunAction_ = run->addAction(tr("&Resume stored run"), this, &MainWindow::resumeStoredRun);
     resumeRunAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+    run->addSeparator();
+    auto* newSweepAction = run->addAction(tr("New s&weep…"), this, [this] { newSweep(); });
+    newSweepAction->setToolTip(tr("Sweep the experiment in the form over alpha and seeds"));
     run->addSeparator();
     predictAction_ =
         run->addAction(tr("Predict on a &file\u2026"), this, [this] { predictOnFile(0); });
@@ -439,7 +457,7 @@ bool MainWindow::openDataFile(const QString& path) {
 
 void MainWindow::onRunStarted(const RunStart& s, qint64 runId) {
     liveStart_ = s;
-    explorer_->showLiveRun(panel_->config(), s);
+    explorer_->showLiveRun(panel_->config(), s, storePath_, runId);
     shownRunId_ = runId;
     accuracy_->setClassification(s.classification);
     experts_->setClassification(s.classification);
@@ -855,8 +873,34 @@ void MainWindow::dropEvent(QDropEvent* event) {
     openDataFile(urls.front().toLocalFile());
 }
 
+SweepDialog* MainWindow::newSweep() {
+    QDir().mkpath(sweep_->sweepsFolder());
+    auto* dialog = new SweepDialog(panel_->config(), sweep_->sweepsFolder(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] {
+        if (sweep_->start(dialog->plan())) views_->setCurrentWidget(sweep_);
+        showMessage(sweep_->isRunning() ? QString() : sweep_->message(), !sweep_->isRunning());
+    });
+    dialog->show();
+    return dialog;
+}
+
+bool MainWindow::runSweep(const QString& file, int jobs) {
+    SweepPlanChoice plan;
+    plan.file = file;
+    plan.jobs = jobs;
+    views_->setCurrentWidget(sweep_);
+    if (sweep_->start(plan)) return true;
+    showMessage(sweep_->message(), true);
+    return false;
+}
+
 void MainWindow::closeEvent(QCloseEvent* event) {
     if (settingsRestored_) saveSettings();
+    if (sweep_->isRunning()) {
+        state_->setText(tr("stopping the sweep"));
+        sweep_->finish(15000); // its runs are stored as stopped; Resume continues them
+    }
     if (session_.isRunning()) {
         state_->setText(tr("stopping the run"));
         session_.stopAndWait(); // stored as stopped

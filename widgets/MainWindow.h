@@ -32,6 +32,8 @@ class RoutingHeatmap;
 class RunBrowser;
 class PredictionDialog;
 class RoutingExplorer;
+class SweepDialog;
+class SweepView;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -79,6 +81,12 @@ class MainWindow : public QMainWindow {
     // The run's model as TorchScript at `path` (and model.json beside it), in the background;
     // modelExported when written (the message bar says where, or why not).
     bool exportModel(qint64 id, const QString& path = {});
+    // The sweep dialog on the experiment in the form (not modal); accepted, the sweep starts in
+    // the Sweep tab.
+    SweepDialog* newSweep();
+    // A sweep file run at once in the Sweep tab (mode-workbench --sweep); false if unreadable.
+    bool runSweep(const QString& file, int jobs);
+    SweepView* sweepView() const { return sweep_; }
     // The Explorer tab on an expert's rows (-1: every expert), of a class (-1: every class).
     void showExplorer(int expert = 0, int classIndex = -1);
     // Shows a Markdown report (mode-report's REPORT.md, with its figures) in a window of its own.
@@ -135,6 +143,8 @@ class MainWindow : public QMainWindow {
     RunBrowser* history_;
     CompareView* compare_;
     RoutingExplorer* explorer_;
+    SweepView* sweep_;
+    QPushButton* sweepButton_;
     QTabWidget* views_;
     QSplitter* splitter_;
     QSplitter* rightSplitter_;

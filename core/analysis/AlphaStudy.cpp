@@ -285,4 +285,22 @@ std::optional<PairedComparison> compareAlphas(const AlphaStudy& study,
                   level);
 }
 
+bool intervalsNarrowerThan(const std::vector<AlphaEffect>& effects, double width) {
+    bool any = false;
+    for (const auto& e : effects) {
+        if (e.alpha == 0) continue;
+        if (!e.vsZero || e.vsZero->n < 2) return false;
+        const double w = e.vsZero->tInterval.upper - e.vsZero->tInterval.lower;
+        if (!(w < width)) return false; // NaN (no spread to estimate) counts as not narrow
+        any = true;
+    }
+    return any;
+}
+
+int nextSeedCount(const std::vector<AlphaEffect>& effects, double width, int current, int step,
+                  int maximum) {
+    if (current >= maximum || intervalsNarrowerThan(effects, width)) return current;
+    return std::min(maximum, current + std::max(1, step));
+}
+
 } // namespace mode

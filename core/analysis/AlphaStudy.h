@@ -82,6 +82,15 @@ struct AlphaEffect {
 // Every alpha of the study (ascending) on the metric.
 std::vector<AlphaEffect> alphaEffects(const AlphaStudy& study, const std::vector<StudyRun>& runs,
                                       const std::string& metric, double level = 0.95);
+// The adaptive-seeds rule of a sweep ("add seeds until the 95% CI of the paired difference
+// against alpha = 0 is narrower than W"): true when every alpha > 0 of `effects` has a paired
+// comparison over at least two seeds whose t interval is narrower than `width`.
+bool intervalsNarrowerThan(const std::vector<AlphaEffect>& effects, double width);
+// How many seeds the sweep runs next under that rule: `current` where the intervals are narrow
+// enough or `maximum` is reached, else `step` more, at most `maximum`.
+int nextSeedCount(const std::vector<AlphaEffect>& effects, double width, int current, int step,
+                  int maximum);
+
 // Holm-adjusts the alphas' t-test p-values (those with a comparison) as one family, in place.
 void holmAcrossAlphas(std::vector<AlphaEffect>& effects);
 // treatment - control on a metric, over the seeds run at both alphas; none if no seed is.

@@ -86,7 +86,7 @@ std::vector<WordScore> overRepresentedWords(const std::vector<float>& texts, std
         w.logOdds = std::log((yg + a) / (static_cast<double>(groupTotal) + a0 - yg - a)) -
                     std::log((yo + a) / (static_cast<double>(otherTotal) + a0 - yo - a));
         w.zScore = w.logOdds / std::sqrt(1.0 / (yg + a) + 1.0 / (yo + a));
-        out.push_back(w);
+        if (std::isfinite(w.zScore)) out.push_back(w); // one word alone: nothing to compare
     }
     std::sort(out.begin(), out.end(), [](const WordScore& a, const WordScore& b) {
         return a.zScore != b.zScore ? a.zScore > b.zScore : a.word < b.word;

@@ -35,9 +35,11 @@ struct WordScore {
 
 // Texts are `length` token ids each (0 pads and is not a word; `ignoreBelow` skips ids under it,
 // e.g. 2 to drop the unknown word). The group's word counts y_g against the other texts' y_o,
-// with the prior a_w = priorStrength * (y_g + y_o)_w / n (all texts), n_g, n_o their totals:
-//   delta_w = log((y_gw + a_w) / (n_g + a0 - y_gw - a_w)) - log((y_ow + a_w) / (n_o + a0 - y_ow -
-//   a_w)) var_w = 1 / (y_gw + a_w) + 1 / (y_ow + a_w),    a0 = priorStrength.
+// with the prior a_w = a0 * (y_g + y_o)_w / n (all texts; a0 = priorStrength), n_g and n_o
+// their totals (Monroe, Colaresi and Quinn 2008, eq. 22):
+//     delta_w = log((y_gw + a_w) / (n_g + a0 - y_gw - a_w))
+//               - log((y_ow + a_w) / (n_o + a0 - y_ow - a_w))
+//     var_w = 1 / (y_gw + a_w) + 1 / (y_ow + a_w)
 // The `top` words by z-score, largest first. Empty where the group or the others have no words.
 std::vector<WordScore> overRepresentedWords(const std::vector<float>& texts, std::size_t length,
                                             const std::vector<std::size_t>& group,

@@ -69,7 +69,9 @@ std::string encodeSamples(const SampleRouting& s) {
         for (float v : s.similarity)
             put<float>(out, v);
         // A top-k gate's k experts of each row with their weights (k = 0: a dense gate).
-        const bool topK = s.k > 0 && s.gateExperts.size() == n * static_cast<std::size_t>(s.k);
+        const bool topK = s.k > 0 && s.k < 256 &&
+                          s.gateExperts.size() == n * static_cast<std::size_t>(s.k) &&
+                          s.gateWeights.size() == s.gateExperts.size();
         put<std::uint8_t>(out, static_cast<std::uint8_t>(topK ? s.k : 0));
         if (topK)
             for (std::size_t i = 0; i < s.gateExperts.size(); ++i) {
@@ -99,7 +101,10 @@ SampleRouting decodeSamples(const std::string& in) {
         s.expertPrediction.push_back(takeLabel(in, at, s.classification));
     }
     if (v2) {
-        for (int k = 0; k < s.experts * s.experts; ++k)
+        const auto cells = static_cast<std::size_t>(s.experts) * s.experts;
+        if (cells * sizeof(float) > in.size())
+            throw std::runtime_error("the per-sample routing is damaged");
+        for (std::size_t k = 0; k < cells; ++k)
             s.similarity.push_back(take<float>(in, at));
         s.k = take<std::uint8_t>(in, at);
         for (std::size_t i = 0; i < static_cast<std::size_t>(n) * s.k; ++i) {

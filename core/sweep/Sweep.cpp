@@ -136,6 +136,17 @@ Sweep Sweep::parsed(const json& j, const std::string& source, const std::string&
     return s;
 }
 
+std::string Sweep::toFileText() const {
+    nlohmann::ordered_json j;
+    j["name"] = name;
+    j["base"] = base;
+    nlohmann::ordered_json g = nlohmann::ordered_json::object();
+    for (const auto& [field, values] : grid)
+        g[field] = values;
+    j["grid"] = g;
+    return j.dump(2) + "\n";
+}
+
 std::size_t Sweep::size() const {
     std::size_t n = 1;
     for (const auto& g : grid)

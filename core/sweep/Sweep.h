@@ -40,6 +40,9 @@ struct Sweep {
                           const std::string& folder = ".");
 
     std::size_t size() const;
+    // The sweep as a file (name, base, the grid in its order): what fromFile reads back, and
+    // what the workbench writes for mode-sweep.
+    std::string toFileText() const;
     // Every grid point (the first field varies slowest), each config validated. Worked out once
     // while name, base and grid stay as they are (a million points take seconds).
     const std::vector<SweepRun>& points() const;

@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 
@@ -76,8 +77,13 @@ template <typename Act, typename Done> double timed(RoutingExplorer& view, Act a
     QElapsedTimer t;
     t.start();
     act();
-    while (!done())
+    while (!done()) {
         QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 5);
+        if (t.elapsed() > 60000) {
+            std::fprintf(stderr, "bench-explorer-open: no answer within 60 s\n");
+            std::exit(1);
+        }
+    }
     view.repaint();
     return static_cast<double>(t.nsecsElapsed()) / 1e6;
 }

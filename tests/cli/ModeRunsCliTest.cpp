@@ -418,9 +418,14 @@ TEST(ModeRunsCli, TopKRoutingKeepsEachRowsExpertsAndAgreesWithPredict) {
         const auto& h = predicted[0];
         return static_cast<std::size_t>(std::find(h.begin(), h.end(), name) - h.begin());
     };
+    ASSERT_EQ(routed.size(), 601u) << "every test row, after the header";
     ASSERT_EQ(routed.size(), predicted.size()) << "every test row, in the same order";
+    ASSERT_LT(column("top_expert"), predicted[0].size());
+    ASSERT_LT(column("prediction"), predicted[0].size());
     for (std::size_t i = 1; i < routed.size(); ++i) {
         const auto& f = routed[i];
+        ASSERT_EQ(f.size(), 9u) << "row " << i;
+        ASSERT_EQ(predicted[i].size(), predicted[0].size()) << "row " << i;
         std::istringstream experts(f[7]), weights(f[8]);
         int first = -1, second = -1;
         double w1 = 0, w2 = 0;

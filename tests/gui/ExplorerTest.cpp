@@ -134,6 +134,8 @@ TEST(Explorer, AStoredRunsInputsSimilarityAndRoutingOverTraining) {
     ASSERT_TRUE(samples);
     const PredictionInput test = runSplitRows(w.db, 1, "test");
     ASSERT_EQ(test.data.rows, static_cast<std::int64_t>(samples->size()));
+    for (std::size_t r = 0; r < samples->size(); ++r) // the same rows, in the same order
+        ASSERT_EQ(static_cast<float>(test.data.labels[r]), samples->label[r]) << "row " << r;
     // Feature by feature: (mean of expert 0's rows - mean of all) / population SD of all.
     const auto cols = static_cast<std::size_t>(test.data.cols);
     std::vector<double> smd(cols);

@@ -4,6 +4,7 @@
 
 #include "store/RunStore.h"
 #include "store/RunExport.h"
+#include "store/SampleBlob.h"
 #include "train/Metrics.h"
 
 #include "TestSupport.h"
@@ -829,4 +830,37 @@ TEST(RunStore, AStoreOfVersionTwoReadsWithoutPerSampleRouting) {
     RunStore writer(path); // opened for writing, it gains the table
     EXPECT_EQ(writer.schemaVersion(), RunStore::kSchemaVersion);
     EXPECT_TRUE(writer.sampleRoutingEpochs(id).empty());
+}
+
+// A damaged per-sample blob (cut anywhere, or a byte changed in its header) is refused with an
+// error, never read past its end; one of the older format (MSR1: no similarity, no top-k) reads.
+TEST(SampleBlob, ADamagedBlobIsRefusedAndAnOlderOneReads) {
+    SampleRouting s;
+    s.experts = 3;
+    s.row = {4, 9};
+    s.label = {1, 0};
+    s.topExpert = {2, 0};
+    s.topWeight = {0.75f, 0.5f};
+    s.prediction = {1, 1};
+    s.expertPrediction = {1, 0};
+    s.similarity.assign(9, 0.5f);
+    s.k = 2;
+    s.gateExperts = {2, 1, 0, 2};
+    s.gateWeights = {0.75f, 0.25f, 0.5f, 0.5f};
+    const std::string blob = encodeSamples(s);
+    EXPECT_EQ(blob.substr(0, 4), "MSR2");
+    EXPECT_EQ(decodeSamples(blob).gateExperts, s.gateExperts);
+    for (std::size_t cut = 0; cut < blob.size(); ++cut)
+        EXPECT_THROW(decodeSamples(blob.substr(0, cut)), std::runtime_error) << "cut at " << cut;
+    std::string huge = blob;
+    huge[5] = '\xff'; // experts: 65535 * 65535 similarity cells in a blob of 60 bytes
+    huge[6] = '\xff';
+    EXPECT_THROW(decodeSamples(huge), std::runtime_error);
+    SampleRouting older = s;
+    older.similarity.clear(); // written as MSR1
+    const std::string v1 = encodeSamples(older);
+    EXPECT_EQ(v1.substr(0, 4), "MSR1");
+    const SampleRouting back = decodeSamples(v1);
+    EXPECT_EQ(back.topExpert, s.topExpert);
+    EXPECT_EQ(back.k, 0);
 }

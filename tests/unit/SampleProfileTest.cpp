@@ -61,7 +61,7 @@ TEST(SampleProfile, OverRepresentedWordsOfATinyCorpus) {
 // does not outrank it (the prior keeps rare words down); with nothing planted, no word stands out.
 TEST(SampleProfile, APlantedWordLeadsAndARareOneDoesNot) {
     std::mt19937 rng(5);
-    std::uniform_int_distribution<int> common(2, 11);
+    auto common = [](std::mt19937& g) { return static_cast<int>(2 + g() % 10); }; // portable
     const std::size_t length = 8, n = 200;
     auto corpus = [&](bool plant) {
         std::vector<float> texts(n * length, 0);

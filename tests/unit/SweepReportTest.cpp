@@ -435,3 +435,53 @@ TEST(SweepReport, AStoreWithTwoConfigurationsGivesTwoSections) {
     }
     EXPECT_NE(reports[0].study.label(), reports[1].study.label());
 }
+
+namespace {
+// Seeds 1..n of alpha 0 and alpha 0.1 whose paired differences are 0.02 + deviation[s].
+std::vector<StudyRun> pairedRuns(int n, const std::vector<double>& deviation) {
+    std::vector<StudyRun> runs;
+    std::int64_t id = 1000;
+    for (int s = n; s >= 1; --s) { // newest first
+        const double base = 0.7 + 0.01 * s;
+        runs.push_back(makeRun(id--, 0.1, s, {base + 0.02 + deviation[s - 1]}));
+        runs.push_back(makeRun(id--, 0, s, {base}));
+    }
+    return runs;
+}
+// The seeds the adaptive rule settles at, from 2 seeds adding one at a time.
+int settledSeeds(const std::vector<double>& deviation, double width, int maximum) {
+    int seeds = 2;
+    for (;;) {
+        const auto runs = pairedRuns(seeds, deviation);
+        const auto studies = groupStudies(runs);
+        const int next = nextSeedCount(alphaEffects(studies.at(0), runs, "test_accuracy"), width,
+                                       seeds, 1, maximum);
+        if (next == seeds) return seeds;
+        seeds = next;
+    }
+}
+} // namespace
+
+// The adaptive-seeds rule: with a planted gain of 0.02 and small deviations, the 95% t interval
+// of the paired difference, 2 t(0.975, n-1) sd / sqrt(n), worked out here with a printed t table,
+// first falls under 0.01 at n = 5 (widths 0.1017, 0.0207, 0.0116, 0.0085); with deviations of
+// +-0.05 it never does, and the sweep runs to its maximum.
+TEST(AdaptiveSeeds, StopWhenTheIntervalIsNarrowAndRunToTheMaximumWhenNot) {
+    const std::vector<double> small{0.004, -0.004, 0.002, -0.002, 0.003, -0.003, 0.001, -0.001};
+    const double t975[] = {0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306};
+    int expected = 0;
+    for (int n = 2; n <= 8 && !expected; ++n) {
+        double mean = 0, squares = 0;
+        for (int s = 0; s < n; ++s)
+            mean += (0.02 + small[s]) / n;
+        for (int s = 0; s < n; ++s)
+            squares += std::pow(0.02 + small[s] - mean, 2);
+        const double width = 2 * t975[n - 1] * std::sqrt(squares / (n - 1)) / std::sqrt(n);
+        if (width < 0.01) expected = n;
+    }
+    ASSERT_EQ(expected, 5);
+    EXPECT_EQ(settledSeeds(small, 0.01, 8), expected);
+    const std::vector<double> large{0.05, -0.05, 0.05, -0.05, 0.05, -0.05, 0.05, -0.05};
+    EXPECT_EQ(settledSeeds(large, 0.01, 8), 8) << "a flat, noisy effect runs to the maximum";
+    EXPECT_EQ(settledSeeds(small, 0.01, 3), 3) << "never past the maximum";
+}

@@ -51,6 +51,11 @@ ExplorerPair::ExplorerPair(QWidget* parent) : QWidget(parent) {
 
 void ExplorerPair::setRuns(const QString& storePath, std::vector<RunRecord> runs,
                            std::vector<std::vector<EpochMetrics>> epochs) {
+    std::vector<std::int64_t> ids;
+    for (const auto& r : runs)
+        ids.push_back(r.id);
+    if (storePath == path_ && ids == ids_) return; // the same runs: the choices stay
+    ids_ = ids;
     path_ = storePath;
     records_ = std::move(runs);
     epochs_ = std::move(epochs);
@@ -113,7 +118,7 @@ void ExplorerPair::show(int side) {
 void ExplorerPair::follow(int expert, int classIndex) {
     if (!link_->isChecked()) return;
     const bool aligned = expert >= 0 && static_cast<std::size_t>(expert) < alignment_.size();
-    explorers_[1]->setExpert(aligned ? alignment_[static_cast<std::size_t>(expert)] : expert);
+    explorers_[1]->setExpert(aligned ? alignment_[static_cast<std::size_t>(expert)] : -1);
     explorers_[1]->setClass(classIndex);
 }
 

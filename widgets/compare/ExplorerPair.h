@@ -27,7 +27,7 @@ class ExplorerPair : public QWidget {
 
     // The runs to choose from, with their epochs (in the same order). The left run is the
     // plain MoE where there is one, the right the best other run of its seed by final test
-    // accuracy.
+    // accuracy. The same runs again (a reload) keep what is chosen.
     void setRuns(const QString& storePath, std::vector<RunRecord> runs,
                  std::vector<std::vector<EpochMetrics>> epochs);
     void choose(int left, int right); // indices into the runs
@@ -46,6 +46,7 @@ class ExplorerPair : public QWidget {
     QLabel* note_;
     QString path_;
     std::vector<RunRecord> records_;
+    std::vector<std::int64_t> ids_;
     std::vector<std::vector<EpochMetrics>> epochs_;
     std::vector<int> alignment_;
 };

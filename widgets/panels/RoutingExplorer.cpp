@@ -114,9 +114,10 @@ class SampleTableModel : public QAbstractTableModel {
         return out.join(", ");
     }
     QString name(float v) const {
+        if (!samples_->classification || !(v >= 0))
+            return QString::fromStdString(formatShortest(v));
         const auto k = static_cast<std::size_t>(v);
-        return QString::fromStdString(
-            samples_->classification && k < classes_.size() ? classes_[k] : formatShortest(v));
+        return QString::fromStdString(k < classes_.size() ? classes_[k] : formatShortest(v));
     }
     std::shared_ptr<const SampleRouting> samples_;
     std::vector<std::size_t> rows_;
@@ -224,6 +225,7 @@ RoutingExplorer::~RoutingExplorer() {
 void RoutingExplorer::clear() {
     ++generation_;
     ++inputsGeneration_;
+    ++shownRun_;
     ready_ = false;
     listing_ = false;
     source_ = Source::None;
@@ -262,9 +264,12 @@ void RoutingExplorer::showRun(const QString& storePath, qint64 run,
     refreshEpochList();
 }
 
-void RoutingExplorer::showLiveRun(const ExperimentConfig& config, const RunStart& start) {
+void RoutingExplorer::showLiveRun(const ExperimentConfig& config, const RunStart& start,
+                                  const QString& storePath, qint64 runId) {
     clear();
     source_ = Source::Live;
+    path_ = storePath;
+    run_ = runId;
     liveConfig_ = config;
     liveStart_ = start;
     classes_ = start.classNames;
@@ -292,14 +297,16 @@ void RoutingExplorer::showSamples(const SampleRouting& samples,
 void RoutingExplorer::refreshEpochList() {
     if (source_ != Source::Stored || listing_) return;
     listing_ = true;
-    const int generation = generation_;
+    const int showing = shownRun_; // a later epoch's read does not make this list stale
     auto* list = new QFutureWatcher<std::vector<int>>(this);
-    connect(list, &QFutureWatcherBase::finished, this, [this, list, generation] {
+    connect(list, &QFutureWatcherBase::finished, this, [this, list, showing] {
         list->deleteLater();
-        if (generation != generation_) return;
+        if (showing != shownRun_) return;
         listing_ = false;
+        std::vector<int> added;
         for (int e : list->result())
-            if (epoch_->findData(e) < 0) addKeptEpoch(e);
+            if (epoch_->findData(e) < 0) added.push_back(e);
+        if (!added.empty()) addKeptEpochs(added);
         if (epoch_->count() == 0) {
             summary_->setText(tr("Run %1 kept no per-sample routing (stored by an older version, "
                                  "or no epoch ended yet).")
@@ -319,18 +326,19 @@ void RoutingExplorer::refreshEpochList() {
     }));
 }
 
-// One more kept epoch in the list; shown where the list was following the last one.
-void RoutingExplorer::addKeptEpoch(int epoch) {
+// More kept epochs in the list; the last one shown (read once) where the list was following.
+void RoutingExplorer::addKeptEpochs(const std::vector<int>& epochs) {
     const bool follow = epoch_->currentIndex() == epoch_->count() - 1;
     {
         const QSignalBlocker block(epoch_);
-        epoch_->addItem(tr("epoch %1").arg(epoch), epoch);
+        for (int epoch : epochs)
+            epoch_->addItem(tr("epoch %1").arg(epoch), epoch);
         const QSignalBlocker keep(slider_);
         slider_->setRange(0, epoch_->count() - 1);
         if (follow) epoch_->setCurrentIndex(epoch_->count() - 1);
         slider_->setValue(epoch_->currentIndex());
     }
-    if (follow) loadEpoch(epoch);
+    if (follow) loadEpoch(epochs.back());
 }
 
 void RoutingExplorer::addEpoch(const EpochMetrics& e, const std::vector<std::string>& classNames) {
@@ -340,7 +348,7 @@ void RoutingExplorer::addEpoch(const EpochMetrics& e, const std::vector<std::str
     routing_[e.epoch] = e.routingByClass;
     if (e.samples) {
         epochs_[e.epoch] = e.samples;
-        addKeptEpoch(e.epoch);
+        addKeptEpochs({e.epoch});
     } else if (source_ == Source::Stored) {
         refreshEpochList(); // a followed run: the store may have kept this one
     }
@@ -353,13 +361,22 @@ void RoutingExplorer::loadEpoch(int epoch) {
         return;
     }
     const int generation = ++generation_;
+    model_->show(nullptr, {}, {}, nullptr);
+    summary_->setText(tr("Reading the routing of epoch %1\u2026").arg(epoch));
     if (watcher_) watcher_.release()->deleteLater();
     watcher_ = std::make_unique<QFutureWatcher<std::shared_ptr<const SampleRouting>>>();
     connect(watcher_.get(), &QFutureWatcherBase::finished, this,
             [this, w = watcher_.get(), generation, epoch] {
                 if (generation != generation_) return;
-                if (auto s = w->result()) epochs_[epoch] = s;
-                fill();
+                if (auto s = w->result()) {
+                    epochs_[epoch] = s;
+                    fill();
+                    return;
+                }
+                summary_->setText(
+                    tr("The routing of epoch %1 cannot be read from the store.").arg(epoch));
+                ready_ = true;
+                emit shown();
             });
     const std::string path = path_.toStdString();
     const qint64 run = run_;
@@ -637,7 +654,7 @@ void RoutingExplorer::loadInputs() {
     });
     const std::string path = path_.toStdString();
     const qint64 run = run_;
-    const bool stored = source_ == Source::Stored;
+    const bool stored = source_ == Source::Stored || (run_ > 0 && !path_.isEmpty());
     const ExperimentConfig config = liveConfig_;
     const RunStart start = liveStart_;
     w->setFuture(QtConcurrent::run([=]() -> std::shared_ptr<const PredictionInput> {
@@ -655,15 +672,15 @@ void RoutingExplorer::setExpert(int expert) {
     const int i = expert_->findData(expert);
     if (i >= 0)
         expert_->setCurrentIndex(i);
-    else
-        wantedExpert_ = expert; // chosen when the rows arrive
+    else if (expert_->count() == 0)
+        wantedExpert_ = expert; // chosen when the rows arrive (one not there is ignored)
 }
 
 void RoutingExplorer::setClass(int classIndex) {
     const int i = class_->findData(classIndex);
     if (i >= 0)
         class_->setCurrentIndex(i);
-    else
+    else if (class_->count() == 0)
         wantedClass_ = classIndex;
 }
 

@@ -47,8 +47,10 @@ class RoutingExplorer : public QWidget {
     // A stored run: its kept epochs, the last one shown (shown() when it is). The routing over
     // training comes from addEpoch, called after this for every epoch of the run.
     void showRun(const QString& storePath, qint64 run, const std::vector<std::string>& classNames);
-    // A run about to train here (its inputs are read from its config when first needed).
-    void showLiveRun(const ExperimentConfig& config, const RunStart& start);
+    // A run about to train here: its inputs are read when first needed, from the store's record
+    // of the run where it has one (runId > 0), else from `config`.
+    void showLiveRun(const ExperimentConfig& config, const RunStart& start,
+                     const QString& storePath = {}, qint64 runId = 0);
     // An epoch of the run on show: its routing by class, and its samples where kept (a stored
     // run's kept epochs are looked up in the store).
     void addEpoch(const EpochMetrics& epoch, const std::vector<std::string>& classNames);
@@ -93,7 +95,7 @@ class RoutingExplorer : public QWidget {
     void fill();
     void loadEpoch(int epoch);
     void refreshEpochList();
-    void addKeptEpoch(int epoch);
+    void addKeptEpochs(const std::vector<int>& epochs);
     void loadInputs();
     void showInputs();
     void fillConfusion(const SampleRouting& s);
@@ -127,7 +129,7 @@ class RoutingExplorer : public QWidget {
     std::shared_ptr<const PredictionInput> inputRows_;
     InputsState inputsState_ = InputsState::NotAsked;
     QString inputsProblem_;
-    int generation_ = 0, inputsGeneration_ = 0;
+    int generation_ = 0, inputsGeneration_ = 0, shownRun_ = 0;
     bool ready_ = false, listing_ = false;
     std::optional<int> wantedExpert_, wantedClass_; // asked for before the rows were on show
     std::unique_ptr<QFutureWatcher<std::shared_ptr<const SampleRouting>>> watcher_;

@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "sweep/SweepView.h"
+
+#include "TableCell.h"
+#include "analysis/AlphaStudy.h"
+#include "plots/AlphaSweepPlot.h"
+#include "plots/PlotStyle.h"
+
+#include <QComboBox>
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QFutureWatcher>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QProcess>
+#include <QPushButton>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QTimer>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+#include <qcustomplot.h>
+
+#include <csignal>
+#include <fstream>
+#include <set>
+
+namespace mode {
+
+namespace {
+
+struct StoreRead {
+    std::vector<RunRecord> runs;
+    std::vector<StudyRun> study;
+    bool ok = false;
+};
+
+StoreRead readStore(const std::string& path) {
+    StoreRead r;
+    try {
+        const RunStore store(path, RunStore::Mode::ReadOnly);
+        r.runs = store.listRuns();
+        r.study = loadStudyRuns(store);
+        r.ok = true;
+    } catch (const std::exception&) {
+    }
+    return r;
+}
+
+// "alpha 0.3: +0.8 points [0.2, 1.4], 9 of 10 seeds better; significant after Holm".
+QString effectInWords(const AlphaEffect& e) {
+    const PairedComparison& c = *e.vsZero;
+    const auto points = [](double v) { return QString::number(100.0 * v, 'f', 1); };
+    return QObject::tr("\u03b1 %1: %2%3 points [%4, %5], %6 of %7 seeds better")
+        .arg(e.alpha)
+        .arg(c.meanDifference >= 0 ? "+" : "")
+        .arg(points(c.meanDifference))
+        .arg(points(c.tInterval.lower))
+        .arg(points(c.tInterval.upper))
+        .arg(c.improvement.successes)
+        .arg(c.n);
+}
+
+} // namespace
+
+SweepView::SweepView(QWidget* parent) : QWidget(parent) {
+    auto* layout = new QVBoxLayout(this);
+    auto* bar = new QHBoxLayout;
+    list_ = new QComboBox(this);
+    list_->setObjectName("sweepList");
+    list_->setToolTip(tr("The sweeps of this store's folder (sweeps/*.json): choose one to see "
+                         "its progress and answer"));
+    list_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    bar->addWidget(new QLabel(tr("Sweep"), this));
+    bar->addWidget(list_);
+    pause_ = new QPushButton(tr("Pause"), this);
+    pause_->setObjectName("sweepPause");
+    stop_ = new QPushButton(tr("Stop"), this);
+    stop_->setObjectName("sweepStop");
+    report_ = new QPushButton(tr("Write report\u2026"), this);
+    report_->setObjectName("sweepReport");
+    report_->setToolTip(tr("mode-report's REPORT.md and figures for the sweep's dataset"));
+    for (QPushButton* b : {pause_, stop_, report_})
+        bar->addWidget(b);
+    bar->addStretch();
+    layout->addLayout(bar);
+    header_ = new QLabel(tr("No sweep yet: Run > New sweep\u2026 starts one from the experiment "
+                            "in the form."),
+                         this);
+    header_->setObjectName("sweepHeader");
+    header_->setWordWrap(true);
+    layout->addWidget(header_);
+    answerLabel_ = new QLabel(this);
+    answerLabel_->setObjectName("sweepAnswer");
+    answerLabel_->setWordWrap(true);
+    answerLabel_->setTextFormat(Qt::RichText);
+    layout->addWidget(answerLabel_);
+    auto* split = new QSplitter(Qt::Horizontal, this);
+    queue_ = new QTableWidget(split);
+    queue_->setObjectName("sweepQueue");
+    queue_->verticalHeader()->setVisible(false);
+    plot_ = new QCustomPlot(split);
+    plot_->setObjectName("sweepPlot");
+    stylePlot(plot_, true, tr("No finished pair yet"));
+    split->setStretchFactor(0, 2);
+    split->setStretchFactor(1, 3);
+    layout->addWidget(split, 1);
+    connect(pause_, &QPushButton::clicked, this,
+            [this] { state_ == State::Running ? pause() : resume(); });
+    connect(stop_, &QPushButton::clicked, this, &SweepView::stop);
+    connect(report_, &QPushButton::clicked, this, [this] {
+        const QString folder =
+            QDir(sweepsFolder())
+                .filePath(sweep_.name.empty() ? QString("report")
+                                              : QString::fromStdString(sweep_.name) + "-report");
+        writeReport(folder);
+    });
+    connect(list_, &QComboBox::activated, this, [this] {
+        if (state_ != State::Running) open(list_->currentData().toString());
+    });
+    auto* timer = new QTimer(this);
+    timer->setInterval(1000);
+    connect(timer, &QTimer::timeout, this, &SweepView::poll);
+    timer->start();
+    pause_->setEnabled(false);
+    stop_->setEnabled(false);
+    report_->setEnabled(false);
+}
+
+SweepView::~SweepView() {
+    finish(15000);
+}
+
+void SweepView::setStorePath(const QString& path) {
+    store_ = path;
+    listSweeps();
+}
+
+QString SweepView::sweepsFolder() const {
+    return QDir(QFileInfo(store_).absolutePath()).filePath("sweeps");
+}
+
+void SweepView::listSweeps() {
+    const QSignalBlocker block(list_);
+    list_->clear();
+    for (const QFileInfo& f : QDir(sweepsFolder()).entryInfoList({"*.json"}, QDir::Files))
+        list_->addItem(f.completeBaseName(), f.absoluteFilePath());
+    list_->setCurrentIndex(list_->findData(QFileInfo(file_).absoluteFilePath()));
+}
+
+bool SweepView::loadFile(const QString& file) {
+    try {
+        sweep_ = Sweep::fromFile(file.toStdString());
+    } catch (const std::exception& e) {
+        header_->setText(QString::fromStdString(e.what()));
+        return false;
+    }
+    file_ = file;
+    seeds_ = 0;
+    for (const auto& [field, values] : sweep_.grid)
+        if (field == "train.seed") seeds_ = static_cast<int>(values.size());
+    status_.clear();
+    listSweeps();
+    return true;
+}
+
+bool SweepView::open(const QString& file) {
+    if (state_ == State::Running || !loadFile(file)) return false;
+    state_ = State::Idle;
+    report_->setEnabled(true);
+    pause_->setText(tr("Resume"));
+    pause_->setEnabled(true);
+    plan_.file = file;
+    poll();
+    return true;
+}
+
+bool SweepView::start(const SweepPlanChoice& plan) {
+    if (state_ == State::Running) return false;
+    if (!loadFile(plan.file)) return false;
+    plan_ = plan;
+    exitCode_ = -1;
+    launch();
+    return true;
+}
+
+void SweepView::launch() {
+    process_ = new QProcess(this);
+    process_->setProcessChannelMode(QProcess::MergedChannels);
+    connect(process_, &QProcess::finished, this,
+            [this, p = process_](int code, QProcess::ExitStatus) {
+                p->deleteLater();
+                if (process_ == p) process_ = nullptr;
+                onProcessEnded(code);
+            });
+    process_->start(
+        QCoreApplication::applicationDirPath() + "/mode-sweep",
+        {file_, "--db", store_, "--jobs", QString::number(plan_.jobs), "--threads", "1", "-q"});
+    state_ = State::Running;
+    pause_->setText(tr("Pause"));
+    pause_->setEnabled(true);
+    stop_->setEnabled(true);
+    report_->setEnabled(false);
+    header_->setText(tr("Running %1 (%2 runs at once) into %3")
+                         .arg(QString::fromStdString(sweep_.name))
+                         .arg(plan_.jobs)
+                         .arg(store_));
+}
+
+void SweepView::onProcessEnded(int code) {
+    exitCode_ = code;
+    if (state_ == State::Pausing || state_ == State::Stopping) {
+        state_ = state_ == State::Pausing ? State::Paused : State::Stopped;
+        pause_->setText(tr("Resume"));
+        stop_->setEnabled(false);
+        report_->setEnabled(true);
+        poll();
+        return;
+    }
+    if (code == 0 && plan_.adaptive && seeds_ < plan_.maxSeeds) {
+        decide_ = true; // on the next read: enough seeds, or another round
+        poll();
+        return;
+    }
+    state_ = State::Done;
+    pause_->setText(tr("Resume"));
+    stop_->setEnabled(false);
+    report_->setEnabled(true);
+    poll();
+    emit ended(code);
+}
+
+void SweepView::pause() {
+    if (state_ != State::Running || !process_) return;
+    state_ = State::Pausing;
+    ::kill(static_cast<pid_t>(process_->processId()), SIGINT); // runs store themselves, stopped
+}
+
+void SweepView::stop() {
+    if (state_ != State::Running || !process_) return;
+    state_ = State::Stopping;
+    ::kill(static_cast<pid_t>(process_->processId()), SIGINT);
+}
+
+void SweepView::resume() {
+    if (state_ == State::Running || file_.isEmpty()) return;
+    if (plan_.file.isEmpty()) plan_.file = file_;
+    exitCode_ = -1;
+    launch();
+}
+
+void SweepView::finish(int ms) {
+    if (!process_ || process_->state() == QProcess::NotRunning) return;
+    state_ = State::Stopping;
+    ::kill(static_cast<pid_t>(process_->processId()), SIGINT);
+    if (!process_->waitForFinished(ms)) {
+        process_->kill();
+        process_->waitForFinished(2000);
+    }
+}
+
+bool SweepView::isRunning() const {
+    return process_ && process_->state() != QProcess::NotRunning;
+}
+
+qint64 SweepView::sweepProcessId() const {
+    return process_ ? process_->processId() : 0;
+}
+
+int SweepView::count(PointState s) const {
+    return static_cast<int>(std::count_if(status_.begin(), status_.end(),
+                                          [s](const PointStatus& p) { return p.state == s; }));
+}
+
+QString SweepView::answer() const {
+    return answer_;
+}
+
+QString SweepView::message() const {
+    return header_->text();
+}
+
+void SweepView::poll() {
+    if (reading_ || store_.isEmpty() || file_.isEmpty()) return;
+    reading_ = true;
+    auto* w = new QFutureWatcher<StoreRead>(this);
+    connect(w, &QFutureWatcherBase::finished, this, [this, w] {
+        w->deleteLater();
+        reading_ = false;
+        StoreRead r = w->result();
+        if (r.ok) show(std::move(r.runs), std::move(r.study));
+    });
+    const std::string path = store_.toStdString();
+    w->setFuture(QtConcurrent::run([path] { return readStore(path); }));
+}
+
+// The queue, the alpha sweep and the answer from one read of the store.
+void SweepView::show(std::vector<RunRecord> runs, std::vector<StudyRun> study) {
+    status_ = sweepStatus(sweep_, 1, runs);
+    std::set<std::int64_t> ours;
+    for (const auto& p : status_)
+        if (p.run > 0) ours.insert(p.run);
+    std::vector<StudyRun> mine;
+    for (auto& s : study)
+        if (ours.count(s.record.id)) mine.push_back(std::move(s));
+    if (!mine.empty()) dataset_ = mine.front().record.dataset; // as mode-report names it
+    queue_->clear();
+    queue_->setColumnCount(3);
+    queue_->setHorizontalHeaderLabels({tr("point"), tr("state"), tr("run")});
+    queue_->setRowCount(static_cast<int>(status_.size()));
+    for (std::size_t i = 0; i < status_.size(); ++i) {
+        const auto& p = status_[i];
+        const int row = static_cast<int>(i);
+        queue_->setItem(row, 0, readOnlyCell(QString::fromStdString(p.name)));
+        queue_->setItem(row, 1, readOnlyCell(tr(toString(p.state)), p.state == PointState::Failed));
+        queue_->setItem(row, 2, readOnlyCell(p.run > 0 ? QString::number(p.run) : QString()));
+    }
+    queue_->resizeColumnsToContents();
+    // Each configuration of the sweep (one, or one per value of another varied setting).
+    const auto studies = groupStudies(mine);
+    std::vector<AlphaSeries> series;
+    QStringList words;
+    int next = seeds_;
+    for (const auto& s : studies) {
+        auto effects = alphaEffects(s, mine, "test_accuracy");
+        AlphaSeries line{QString::fromStdString(studies.size() > 1 ? s.label() : s.dataset), {}};
+        const AlphaEffect* best = nullptr;
+        for (const auto& e : effects) {
+            if (e.alpha == 0 && !e.values.empty())
+                line.points.push_back({0.0, 0.0, std::nan(""), std::nan(""), false});
+            if (e.alpha == 0 || !e.vsZero) continue;
+            line.points.push_back({e.alpha, e.vsZero->meanDifference, e.vsZero->tInterval.lower,
+                                   e.vsZero->tInterval.upper, e.holmP < 0.05});
+            const bool significant = e.holmP < 0.05 && e.vsZero->meanDifference > 0;
+            const bool bestSignificant =
+                best && best->holmP < 0.05 && best->vsZero->meanDifference > 0;
+            if (!best || (significant && !bestSignificant) ||
+                (significant == bestSignificant &&
+                 e.vsZero->meanDifference > best->vsZero->meanDifference))
+                best = &e;
+        }
+        if (!line.points.empty()) series.push_back(std::move(line));
+        const QString prefix = studies.size() > 1 ? QString::fromStdString(s.label()) + ": " : "";
+        if (!best)
+            words << prefix + tr("not yet established: no \u03b1 has been paired with \u03b1 = 0 "
+                                 "on a seed yet");
+        else if (best->holmP < 0.05 && best->vsZero->meanDifference > 0)
+            words << prefix + effectInWords(*best) + tr("; <b>significant after Holm</b>");
+        else
+            words << prefix + tr("not yet established; best so far ") + effectInWords(*best) +
+                         tr(" (Holm-adjusted p %1)").arg(best->holmP, 0, 'g', 2);
+        if (decide_)
+            next = std::max(
+                next, nextSeedCount(effects, plan_.width, seeds_, plan_.jobs, plan_.maxSeeds));
+    }
+    answer_ = words.join("<br>");
+    answerLabel_->setText(answer_);
+    drawAlphaSweep(plot_, series, tr("test accuracy: \u03b1 \u2212 (\u03b1 = 0), same seed"), 0.0,
+                   tr("no difference from \u03b1 = 0"));
+    header_->setText(tr("%1: %2 of %3 finished, %4 running, %5 failed, %6 stopped, %7 waiting%8")
+                         .arg(QString::fromStdString(sweep_.name))
+                         .arg(count(PointState::Finished))
+                         .arg(status_.size())
+                         .arg(count(PointState::Running))
+                         .arg(count(PointState::Failed))
+                         .arg(count(PointState::Stopped))
+                         .arg(count(PointState::Waiting))
+                         .arg(state_ == State::Paused    ? tr(" (paused)")
+                              : state_ == State::Stopped ? tr(" (stopped)")
+                              : state_ == State::Done    ? tr(" (ended)")
+                                                         : QString()));
+    if (decide_) {
+        decide_ = false;
+        if (next > seeds_) { // another round with more seeds: the same file, more seeds
+            for (auto& [field, values] : sweep_.grid)
+                if (field == "train.seed") {
+                    values.clear();
+                    for (int s = 1; s <= next; ++s)
+                        values.push_back(s);
+                }
+            seeds_ = next;
+            std::ofstream(file_.toStdString(), std::ios::trunc) << sweep_.toFileText();
+            launch();
+        } else {
+            state_ = State::Done;
+            pause_->setText(tr("Resume"));
+            stop_->setEnabled(false);
+            report_->setEnabled(true);
+            emit ended(exitCode_);
+        }
+    }
+    emit progressed();
+}
+
+bool SweepView::writeReport(const QString& folder) {
+    if (sweep_.name.empty()) return false;
+    const std::string dataset = dataset_;
+    auto* p = new QProcess(this);
+    p->setProcessChannelMode(QProcess::MergedChannels);
+    connect(p, &QProcess::finished, this, [this, p, folder](int code) {
+        p->deleteLater();
+        const QString out = QString::fromLocal8Bit(p->readAll()).trimmed();
+        emit reportWritten(code == 0, code == 0 ? tr("report written to %1").arg(folder) : out);
+    });
+    QStringList args{"--db", store_,    "--out",
+                     folder, "--title", tr("Sweep %1").arg(QString::fromStdString(sweep_.name))};
+    if (!dataset.empty()) args << "--dataset" << QString::fromStdString(dataset);
+    p->start(QCoreApplication::applicationDirPath() + "/mode-report", args);
+    return true;
+}
+
+} // namespace mode
