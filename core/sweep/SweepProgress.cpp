@@ -7,11 +7,16 @@ namespace mode {
 
 const char* toString(PointState s) {
     switch (s) {
-    case PointState::Waiting: return "waiting";
-    case PointState::Running: return "running";
-    case PointState::Finished: return "finished";
-    case PointState::Failed: return "failed";
-    case PointState::Stopped: return "stopped";
+    case PointState::Waiting:
+        return "waiting";
+    case PointState::Running:
+        return "running";
+    case PointState::Finished:
+        return "finished";
+    case PointState::Failed:
+        return "failed";
+    case PointState::Stopped:
+        return "stopped";
     }
     return "?";
 }
@@ -19,11 +24,15 @@ const char* toString(PointState s) {
 namespace {
 PointState stateOf(RunStatus s) {
     switch (s) {
-    case RunStatus::Running: return PointState::Running;
-    case RunStatus::Finished: return PointState::Finished;
+    case RunStatus::Running:
+        return PointState::Running;
+    case RunStatus::Finished:
+        return PointState::Finished;
     case RunStatus::Failed:
-    case RunStatus::Diverged: return PointState::Failed;
-    default: return PointState::Stopped;
+    case RunStatus::Diverged:
+        return PointState::Failed;
+    default:
+        return PointState::Stopped;
     }
 }
 } // namespace
