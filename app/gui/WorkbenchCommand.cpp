@@ -9,6 +9,7 @@
 #include "panels/ExperimentPanel.h"
 #include "panels/RoutingExplorer.h"
 #include "store/RunStore.h"
+#include "sweep/SweepView.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -16,6 +17,7 @@
 #include <QEventLoop>
 #include <QIcon>
 #include <QStyle>
+#include <QThread>
 #include <QTimer>
 
 #include <algorithm>
@@ -78,6 +80,13 @@ struct Options {
                               "K", "0"};
     QCommandLineOption palette{"palette", "light, dark, or system (the desktop's; the default).",
                                "NAME", "system"};
+    QCommandLineOption sweep{"sweep",
+                             "Open the Sweep tab and start (or resume) this sweep file at once; "
+                             "with --screenshot, take it when the sweep has ended and exit with "
+                             "mode-sweep's exit code.",
+                             "SWEEP.json"};
+    QCommandLineOption jobs{"jobs", "With --sweep: runs at the same time (default: one per core).",
+                            "N"};
 };
 
 void describe(QCommandLineParser& cli, const Options& o) {
@@ -88,9 +97,11 @@ void describe(QCommandLineParser& cli, const Options& o) {
         "experiments/regimes.json\n"
         "  mode-workbench --run-default --screenshot shot.png --after-epochs 10\n"
         "  mode-workbench --db runs.sqlite --screenshot now.png --after-seconds 5\n"
-        "  mode-workbench --db runs.sqlite --compare 3,4,7 --screenshot compare.png");
+        "  mode-workbench --db runs.sqlite --compare 3,4,7 --screenshot compare.png\n"
+        "  mode-workbench --db runs.sqlite --sweep sweeps/regimes-alpha.json");
     cli.addOptions({o.db, o.config, o.runDefault, o.openRun, o.compare, o.compareTab, o.report,
-                    o.screenshot, o.afterEpochs, o.afterSeconds, o.palette, o.view, o.expert});
+                    o.screenshot, o.afterEpochs, o.afterSeconds, o.palette, o.view, o.expert,
+                    o.sweep, o.jobs});
     cli.addPositionalArgument(
         "file", "A data file to open (CSV, or TSV text), as from the file manager.", "[file]");
 }
@@ -195,7 +206,13 @@ void scheduleScreenshot(MainWindow& window, const QCommandLineParser& cli, const
         QTimer::singleShot(static_cast<int>(std::max(0.0, seconds) * 1000), &window, shootOnce);
         return;
     }
-    if (cli.isSet(o.compare)) {
+    if (cli.isSet(o.sweep)) { // when the sweep has ended, with mode-sweep's exit code
+        QObject::connect(window.sweepView(), &SweepView::ended, &window,
+                         [&exitCode, shootOnce](int code) {
+                             exitCode = code;
+                             shootOnce();
+                         });
+    } else if (cli.isSet(o.compare)) {
         // Once loaded; the Explorer tab's two explorers read their runs' rows after that.
         QObject::connect(window.compareView(), &CompareView::loaded, &window, [&window, shootOnce] {
             auto* pair = window.compareView()->explorerPair();
@@ -247,6 +264,15 @@ int runWindow(const QCommandLineParser& cli, const Options& o) {
         if (auto code = openCompare(window, cli, o)) return *code;
     int exitCode = 0;
     if (cli.isSet(o.screenshot)) scheduleScreenshot(window, cli, o, exitCode);
+    if (cli.isSet(o.sweep)) {
+        bool ok = true;
+        const int jobs = cli.isSet(o.jobs) ? cli.value(o.jobs).toInt(&ok)
+                                           : std::max(1, QThread::idealThreadCount());
+        if (!ok || jobs < 1 || jobs > 256)
+            return fail("--jobs: '" + cli.value(o.jobs) + "' is not between 1 and 256");
+        if (!window.runSweep(cli.value(o.sweep), jobs))
+            return fail("--sweep: " + window.sweepView()->message());
+    }
     if (cli.isSet(o.runDefault) && !window.startRun())
         return fail("the experiment cannot start: " + window.message());
     const int rc = QApplication::exec();

@@ -106,6 +106,7 @@ SweepView::SweepView(QWidget* parent) : QWidget(parent) {
     stylePlot(plot_, true, tr("No finished pair yet"));
     split->setStretchFactor(0, 2);
     split->setStretchFactor(1, 3);
+    split->setSizes({420, 800}); // the plot gets the room; the queue scrolls
     layout->addWidget(split, 1);
     connect(pause_, &QPushButton::clicked, this,
             [this] { state_ == State::Running ? pause() : resume(); });
@@ -147,6 +148,9 @@ void SweepView::listSweeps() {
     list_->clear();
     for (const QFileInfo& f : QDir(sweepsFolder()).entryInfoList({"*.json"}, QDir::Files))
         list_->addItem(f.completeBaseName(), f.absoluteFilePath());
+    const QFileInfo shown(file_);
+    if (!file_.isEmpty() && list_->findData(shown.absoluteFilePath()) < 0)
+        list_->addItem(shown.completeBaseName(), shown.absoluteFilePath()); // from elsewhere
     list_->setCurrentIndex(list_->findData(QFileInfo(file_).absoluteFilePath()));
 }
 
