@@ -5,24 +5,32 @@
 //    (same store, same thread count), measured in the same process, alternated;
 //  - the time from constructing the window to its first paint.
 //
+//  - with --sweep: a sweep of 2 alphas x 2 seeds run from the window (two runs at a time, each a
+//    mode-train child) against the same sweep from mode-sweep -j 2 in a terminal: runs per
+//    minute of each, alternated, and the event loop's gaps while the window's sweep runs.
+//
 //   QT_QPA_PLATFORM=offscreen build/bin/bench-gui-latency [--epochs N] [--samples N] [--repeats N]
+//   QT_QPA_PLATFORM=offscreen build/bin/bench-gui-latency --sweep [--epochs N] [--repeats N]
 
 #include "MainWindow.h"
 #include "data/RegimesDataset.h"
 #include "panels/ExperimentPanel.h"
 #include "store/RunRecorder.h"
 #include "store/RunStore.h"
+#include "sweep/SweepView.h"
 #include "train/Trainer.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QElapsedTimer>
+#include <QProcess>
 #include <QTimer>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -76,6 +84,81 @@ GuiRun withGui(const ExperimentConfig& c, const QString& db) {
     qApp->exec();
     return out;
 }
+// A sweep file of 2 alphas x 2 seeds of the regimes data, `epochs` each.
+std::string writeSweep(const std::filesystem::path& dir, int epochs, int samples) {
+    const std::string file = (dir / "bench-sweep.json").string();
+    std::ofstream(file) << "{\"name\": \"bench\", \"base\": {\"train\": {\"epochs\": " << epochs
+                        << "}, \"data\": {\"regimes\": {\"samples\": " << samples
+                        << "}}}, \"grid\": {\"train.seed\": [1, 2], \"loss.alpha\": [0, 0.1]}}";
+    return file;
+}
+
+// Seconds for the sweep run from the window (--sweep), with the event loop probed meanwhile.
+double sweepFromWindow(const std::string& file, const QString& db, std::vector<double>& late) {
+    MainWindow w(db);
+    w.show();
+    QElapsedTimer clock;
+    QTimer probe;
+    probe.setTimerType(Qt::PreciseTimer);
+    probe.setInterval(5);
+    qint64 last = -1;
+    QObject::connect(&probe, &QTimer::timeout, [&] {
+        const qint64 now = clock.nsecsElapsed();
+        if (last >= 0) late.push_back(std::max(0.0, (now - last) / 1e6 - 5.0));
+        last = now;
+    });
+    QObject::connect(w.sweepView(), &SweepView::ended, [&] {
+        probe.stop();
+        QTimer::singleShot(0, qApp, &QCoreApplication::quit);
+    });
+    clock.start();
+    probe.start();
+    w.runSweep(QString::fromStdString(file), 2);
+    qApp->exec();
+    return clock.nsecsElapsed() / 1e9;
+}
+
+// Seconds for the same sweep from mode-sweep -j 2 --threads 1.
+double sweepFromTerminal(const std::string& file, const QString& db) {
+    QElapsedTimer clock;
+    clock.start();
+    QProcess p;
+    p.start(QCoreApplication::applicationDirPath() + "/mode-sweep",
+            {QString::fromStdString(file), "--db", db, "--jobs", "2", "--threads", "1", "-q"});
+    p.waitForFinished(-1);
+    return clock.nsecsElapsed() / 1e9;
+}
+
+int sweepBench(int epochs, int samples, int repeats) {
+    const auto dir = std::filesystem::temp_directory_path() / "mode-bench-gui-sweep";
+    std::vector<double> window, terminal, late;
+    for (int i = 0; i < repeats; ++i) {
+        std::filesystem::remove_all(dir);
+        std::filesystem::create_directories(dir);
+        const std::string file = writeSweep(dir, epochs, samples);
+        const QString a = QString::fromStdString((dir / "window.sqlite").string());
+        const QString b = QString::fromStdString((dir / "terminal.sqlite").string());
+        if (i % 2 == 0) { // either order in turn
+            window.push_back(sweepFromWindow(file, a, late));
+            terminal.push_back(sweepFromTerminal(file, b));
+        } else {
+            terminal.push_back(sweepFromTerminal(file, b));
+            window.push_back(sweepFromWindow(file, a, late));
+        }
+    }
+    const double w = percentile(window, 0.5), t = percentile(terminal, 0.5);
+    std::printf("sweep of 4 runs (regimes %d rows, %d epochs), 2 at a time, medians of %d:\n",
+                samples, epochs, repeats);
+    std::printf(
+        "  from the window: %.1f s (%.1f runs/min); mode-sweep -j 2: %.1f s (%.1f runs/min); "
+        "throughput ratio %.3f (target >= 0.95)\n",
+        w, 240 / w, t, 240 / t, t / w);
+    std::printf("  GUI event loop while the window's sweep runs (5 ms probe, %zu ticks): worst gap "
+                "%.1f ms, p99 %.1f ms (target: worst < 50 ms)\n",
+                late.size(), percentile(late, 1.0), percentile(late, 0.99));
+    std::filesystem::remove_all(dir);
+    return 0;
+}
 } // namespace
 
 int main(int argc, char** argv) {
@@ -85,8 +168,12 @@ int main(int argc, char** argv) {
     QCommandLineOption epochsOpt("epochs", "epochs per run", "N", "30");
     QCommandLineOption samplesOpt("samples", "rows of the regimes data", "N", "8000");
     QCommandLineOption repeatsOpt("repeats", "runs of each kind, alternated", "N", "3");
-    cli.addOptions({epochsOpt, samplesOpt, repeatsOpt});
+    QCommandLineOption sweepOpt("sweep", "a sweep from the window against mode-sweep -j 2");
+    cli.addOptions({epochsOpt, samplesOpt, repeatsOpt, sweepOpt});
     cli.process(app);
+    if (cli.isSet(sweepOpt))
+        return sweepBench(cli.value(epochsOpt).toInt(), cli.value(samplesOpt).toInt(),
+                          cli.value(repeatsOpt).toInt());
 
     const auto dir = std::filesystem::temp_directory_path() / "mode-bench-gui";
     std::filesystem::remove_all(dir);
