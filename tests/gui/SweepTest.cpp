@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <filesystem>
 #include <set>
 
 using namespace mode;
@@ -76,6 +77,14 @@ TEST(Sweep, TheDialogsSweepIsTheOneModeSweepRunsFromItsFile) {
     ASSERT_EQ(cli.exitCode, 0) << cli.err;
     EXPECT_EQ(finishedHashes(RunStore(other, RunStore::Mode::ReadOnly)), ours);
     EXPECT_NE(view->answer().indexOf("\u03b1 0.1"), -1) << view->answer().toStdString();
+    // One click writes the sweep's report (mode-report's Markdown and figures).
+    QSignalSpy written(view, &SweepView::reportWritten);
+    const QString folder = QString::fromStdString(w.dir / "report");
+    ASSERT_TRUE(view->writeReport(folder));
+    ASSERT_TRUE(waitUntil([&] { return written.count() == 1; }, 120000));
+    EXPECT_TRUE(written.front().front().toBool())
+        << written.front().back().toString().toStdString();
+    EXPECT_TRUE(std::filesystem::exists(w.dir / "report/REPORT.md"));
 }
 
 // Stop mid-sweep: mode-sweep and its runs end, no run is left running; Resume runs only what
@@ -139,4 +148,28 @@ TEST(Sweep, ARunKilledWithSigkillIsMarkedAndTheSweepGoesOn) {
     EXPECT_TRUE(killed == RunStatus::Interrupted || killed == RunStatus::Failed)
         << toString(killed);
     EXPECT_EQ(finishedHashes(w.store()).size(), 2u) << "the other two points ran";
+}
+
+// The adaptive-seeds rule as the view runs it: an interval that can never be narrow enough adds
+// seeds round by round up to the maximum (the sweep file grows with them); a wide one is met
+// after the first round.
+TEST(Sweep, AdaptiveSeedsRunToTheMaximumOrStopWhenTheIntervalIsNarrow) {
+    for (const double width : {0.0001, 1.0}) {
+        Window w(3);
+        SweepDialog* dialog = w.window.newSweep();
+        dialog->setName("t");
+        dialog->setAlphas("0, 0.1");
+        dialog->setSeeds(2);
+        dialog->setJobs(2);
+        dialog->setAdaptive(true, width, 3);
+        SweepView* view = w.window.sweepView();
+        QSignalSpy ended(view, &SweepView::ended);
+        QTest::mouseClick(dialog->findChild<QPushButton*>("startSweep"), Qt::LeftButton);
+        ASSERT_TRUE(waitUntil([&] { return ended.count() == 1; }, 240000)) << width;
+        const int seeds = width < 0.5 ? 3 : 2;
+        EXPECT_EQ(view->seeds(), seeds) << width;
+        EXPECT_EQ(finishedHashes(w.store()).size(), static_cast<std::size_t>(2 * seeds)) << width;
+        const Sweep written = Sweep::fromFile((w.dir.path() / "sweeps" / "t.json").string());
+        EXPECT_EQ(written.size(), static_cast<std::size_t>(2 * seeds)) << width;
+    }
 }

@@ -10,6 +10,7 @@
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QDoubleSpinBox>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFormLayout>
 #include <QJsonDocument>
@@ -22,6 +23,7 @@
 #include <QThread>
 
 #include <fstream>
+#include <memory>
 
 namespace mode {
 
@@ -202,11 +204,12 @@ void SweepDialog::update() {
                    : tr("%1 runs").arg(s.size());
         text += tr(", %1 at once").arg(jobs_->value());
         if (epochSeconds_) {
-            const double each = *epochSeconds_ * base_.train.epochs;
-            text += tr("; about %1 (one epoch of the first run took %2 s)")
+            const double each = startSeconds_ + *epochSeconds_ * base_.train.epochs;
+            text += tr("; about %1 (one epoch of the first run took %2 s, starting it %3 s)")
                         .arg(QString::fromStdString(
                             formatDuration(each * runs / std::max(1, jobs_->value()))))
-                        .arg(*epochSeconds_, 0, 'f', 2);
+                        .arg(*epochSeconds_, 0, 'f', 2)
+                        .arg(startSeconds_, 0, 'f', 1);
         } else {
             text += tr("; timing one epoch of the first run\u2026");
         }
@@ -226,10 +229,16 @@ void SweepDialog::timeFirstRun() {
         QString("mode-sweep-timing-%1.json").arg(QCoreApplication::applicationPid()));
     std::ofstream(config.toStdString()) << c.toJson().dump();
     timing_ = new QProcess(this);
-    connect(timing_, &QProcess::finished, this, [this, config] {
+    auto clock = std::make_shared<QElapsedTimer>();
+    clock->start();
+    connect(timing_, &QProcess::finished, this, [this, config, clock] {
         QFile::remove(config);
         const auto j = QJsonDocument::fromJson(timing_->readAllStandardOutput()).object();
-        if (j.contains("wall_seconds")) epochSeconds_ = j.value("wall_seconds").toDouble();
+        if (j.contains("wall_seconds")) {
+            epochSeconds_ = j.value("wall_seconds").toDouble();
+            // What each run costs besides its epochs: starting, loading the data.
+            startSeconds_ = std::max(0.0, clock->elapsed() / 1000.0 - *epochSeconds_);
+        }
         update();
     });
     timing_->start(QCoreApplication::applicationDirPath() + "/mode-train",

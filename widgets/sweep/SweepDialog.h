@@ -74,6 +74,7 @@ class SweepDialog : public QDialog {
     QLabel* summary_;
     QProcess* timing_ = nullptr;
     std::optional<double> epochSeconds_; // one epoch of the first point, measured
+    double startSeconds_ = 0;            // and the rest of that process (start, data)
 };
 
 } // namespace mode

@@ -331,7 +331,10 @@ void SweepView::show(std::vector<RunRecord> runs, std::vector<StudyRun> study) {
         auto effects = alphaEffects(s, mine, "test_accuracy");
         AlphaSeries line{QString::fromStdString(studies.size() > 1 ? s.label() : s.dataset), {}};
         const AlphaEffect* best = nullptr;
+        QStringList worse; // significantly below alpha = 0 after Holm
         for (const auto& e : effects) {
+            if (e.alpha > 0 && e.vsZero && e.holmP < 0.05 && e.vsZero->meanDifference < 0)
+                worse << QString::number(e.alpha);
             if (e.alpha == 0 && !e.values.empty())
                 line.points.push_back({0.0, 0.0, std::nan(""), std::nan(""), false});
             if (e.alpha == 0 || !e.vsZero) continue;
@@ -355,6 +358,9 @@ void SweepView::show(std::vector<RunRecord> runs, std::vector<StudyRun> study) {
         else
             words << prefix + tr("not yet established; best so far ") + effectInWords(*best) +
                          tr(" (Holm-adjusted p %1)").arg(best->holmP, 0, 'g', 2);
+        if (!worse.isEmpty())
+            words.back() += tr("; significantly worse than \u03b1 = 0 after Holm: \u03b1 %1")
+                                .arg(worse.join(", "));
         if (decide_)
             next = std::max(
                 next, nextSeedCount(effects, plan_.width, seeds_, plan_.jobs, plan_.maxSeeds));
