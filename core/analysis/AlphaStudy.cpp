@@ -289,7 +289,8 @@ bool intervalsNarrowerThan(const std::vector<AlphaEffect>& effects, double width
     bool any = false;
     for (const auto& e : effects) {
         if (e.alpha == 0) continue;
-        if (!e.vsZero || e.vsZero->n < 2) return false;
+        // Three seeds at least: two identical differences give an interval of width 0.
+        if (!e.vsZero || e.vsZero->n < 3) return false;
         const double w = e.vsZero->tInterval.upper - e.vsZero->tInterval.lower;
         if (!(w < width)) return false; // NaN (no spread to estimate) counts as not narrow
         any = true;

@@ -84,7 +84,7 @@ std::vector<AlphaEffect> alphaEffects(const AlphaStudy& study, const std::vector
                                       const std::string& metric, double level = 0.95);
 // The adaptive-seeds rule of a sweep ("add seeds until the 95% CI of the paired difference
 // against alpha = 0 is narrower than W"): true when every alpha > 0 of `effects` has a paired
-// comparison over at least two seeds whose t interval is narrower than `width`.
+// comparison over at least three seeds whose t interval is narrower than `width`.
 bool intervalsNarrowerThan(const std::vector<AlphaEffect>& effects, double width);
 // How many seeds the sweep runs next under that rule: `current` where the intervals are narrow
 // enough or `maximum` is reached, else `step` more, at most `maximum`.

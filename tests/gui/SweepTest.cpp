@@ -101,6 +101,10 @@ TEST(Sweep, StopLeavesNothingRunningAndResumeRunsOnlyTheRest) {
     const qint64 pid = view->sweepProcessId();
     ASSERT_GT(pid, 0);
     QTest::mouseClick(w.window.findChild<QPushButton*>("sweepStop"), Qt::LeftButton);
+    auto* pause = w.window.findChild<QPushButton*>("sweepPause");
+    EXPECT_FALSE(pause->isEnabled()) << "no Resume while the runs are being stopped";
+    QTest::mouseClick(pause, Qt::LeftButton);
+    EXPECT_EQ(view->sweepProcessId(), pid) << "still the one mode-sweep";
     ASSERT_TRUE(waitUntil([&] { return !view->isRunning(); }, 60000));
     EXPECT_NE(::kill(static_cast<pid_t>(pid), 0), 0) << "mode-sweep has ended";
     int running = 0, finished = 0;
@@ -152,7 +156,7 @@ TEST(Sweep, ARunKilledWithSigkillIsMarkedAndTheSweepGoesOn) {
 
 // The adaptive-seeds rule as the view runs it: an interval that can never be narrow enough adds
 // seeds round by round up to the maximum (the sweep file grows with them); a wide one is met
-// after the first round.
+// as soon as the rule can judge (three seeds).
 TEST(Sweep, AdaptiveSeedsRunToTheMaximumOrStopWhenTheIntervalIsNarrow) {
     for (const double width : {0.0001, 1.0}) {
         Window w(3);
@@ -161,12 +165,13 @@ TEST(Sweep, AdaptiveSeedsRunToTheMaximumOrStopWhenTheIntervalIsNarrow) {
         dialog->setAlphas("0, 0.1");
         dialog->setSeeds(2);
         dialog->setJobs(2);
-        dialog->setAdaptive(true, width, 3);
+        dialog->setAdaptive(true, width, 4);
         SweepView* view = w.window.sweepView();
         QSignalSpy ended(view, &SweepView::ended);
         QTest::mouseClick(dialog->findChild<QPushButton*>("startSweep"), Qt::LeftButton);
         ASSERT_TRUE(waitUntil([&] { return ended.count() == 1; }, 240000)) << width;
-        const int seeds = width < 0.5 ? 3 : 2;
+        // 2 alphas a seed, 2 runs at once: one seed more a round.
+        const int seeds = width < 0.5 ? 4 : 3;
         EXPECT_EQ(view->seeds(), seeds) << width;
         EXPECT_EQ(finishedHashes(w.store()).size(), static_cast<std::size_t>(2 * seeds)) << width;
         const Sweep written = Sweep::fromFile((w.dir.path() / "sweeps" / "t.json").string());

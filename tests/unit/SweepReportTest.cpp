@@ -484,4 +484,6 @@ TEST(AdaptiveSeeds, StopWhenTheIntervalIsNarrowAndRunToTheMaximumWhenNot) {
     const std::vector<double> large{0.05, -0.05, 0.05, -0.05, 0.05, -0.05, 0.05, -0.05};
     EXPECT_EQ(settledSeeds(large, 0.01, 8), 8) << "a flat, noisy effect runs to the maximum";
     EXPECT_EQ(settledSeeds(small, 0.01, 3), 3) << "never past the maximum";
+    const std::vector<double> none(8, 0.0); // identical differences: width 0 from two seeds on
+    EXPECT_EQ(settledSeeds(none, 0.01, 8), 3) << "the rule judges from three seeds";
 }

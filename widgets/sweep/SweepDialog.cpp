@@ -62,7 +62,8 @@ SweepDialog::SweepDialog(const ExperimentConfig& base, const QString& sweepsFold
     otherKey_->setObjectName("sweepOtherKey");
     otherKey_->addItem(tr("(none)"), QString());
     for (const Setting& s : experimentSettings())
-        if (s.key != "loss.alpha" && s.key != "train.seed" && s.key != "name")
+        if (s.key != "loss.alpha" && s.key != "train.seed" && s.key != "name" &&
+            s.key != "train.threads") // mode-sweep gives each run one thread
             otherKey_->addItem(QString::fromStdString(s.key), QString::fromStdString(s.key));
     otherValues_ = new QLineEdit(this);
     otherValues_->setObjectName("sweepOtherValues");
@@ -146,6 +147,7 @@ SweepDialog::~SweepDialog() {
 
 Sweep SweepDialog::sweep() const {
     nlohmann::json j;
+    if (name_->text().trimmed().isEmpty()) throw ConfigError("give the sweep a name");
     j["name"] = name_->text().trimmed().toStdString();
     nlohmann::json base = base_.toJson();
     base.erase("name");

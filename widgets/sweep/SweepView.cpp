@@ -29,24 +29,47 @@
 
 namespace mode {
 
-namespace {
+namespace {} // namespace
 
+// One read of the store on a worker thread: the points' states (the runs as mode-sweep -j N
+// --threads 1 stores them) and the finished runs with their last epochs.
 struct StoreRead {
-    std::vector<RunRecord> runs;
+    std::vector<PointStatus> status;
     std::vector<StudyRun> study;
     bool ok = false;
 };
 
-StoreRead readStore(const std::string& path) {
+namespace {
+
+StoreRead readStore(const std::string& path, const Sweep& sweep) {
     StoreRead r;
     try {
         const RunStore store(path, RunStore::Mode::ReadOnly);
-        r.runs = store.listRuns();
+        r.status = sweepStatus(sweep, 1, store.listRuns());
         r.study = loadStudyRuns(store);
         r.ok = true;
     } catch (const std::exception&) {
     }
     return r;
+}
+
+// "regimes-alpha (alpha x 6, seed x 4: 24 runs)" from the file's grid (a small JSON file).
+QString describeSweepFile(const QFileInfo& f) {
+    std::ifstream in(f.absoluteFilePath().toStdString());
+    const auto j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("grid") || !j["grid"].is_object())
+        return f.completeBaseName() + QObject::tr(" (not a sweep file)");
+    QStringList fields;
+    std::size_t runs = 1;
+    for (auto it = j["grid"].begin(); it != j["grid"].end(); ++it) {
+        const std::size_t n = it->is_array() ? it->size() : 0;
+        runs *= n;
+        const std::string key = it.key();
+        fields << QString("%1 x %2")
+                      .arg(QString::fromStdString(key.substr(key.rfind('.') + 1)))
+                      .arg(n);
+    }
+    return QObject::tr("%1 (%2: %3 runs)").arg(f.completeBaseName(), fields.join(", ")).arg(runs);
 }
 
 // "alpha 0.3: +0.8 points [0.2, 1.4], 9 of 10 seeds better; significant after Holm".
@@ -123,7 +146,7 @@ SweepView::SweepView(QWidget* parent) : QWidget(parent) {
     });
     auto* timer = new QTimer(this);
     timer->setInterval(1000);
-    connect(timer, &QTimer::timeout, this, &SweepView::poll);
+    connect(timer, &QTimer::timeout, this, [this] { poll(); });
     timer->start();
     pause_->setEnabled(false);
     stop_->setEnabled(false);
@@ -147,10 +170,10 @@ void SweepView::listSweeps() {
     const QSignalBlocker block(list_);
     list_->clear();
     for (const QFileInfo& f : QDir(sweepsFolder()).entryInfoList({"*.json"}, QDir::Files))
-        list_->addItem(f.completeBaseName(), f.absoluteFilePath());
+        list_->addItem(describeSweepFile(f), f.absoluteFilePath());
     const QFileInfo shown(file_);
     if (!file_.isEmpty() && list_->findData(shown.absoluteFilePath()) < 0)
-        list_->addItem(shown.completeBaseName(), shown.absoluteFilePath()); // from elsewhere
+        list_->addItem(describeSweepFile(shown), shown.absoluteFilePath()); // from elsewhere
     list_->setCurrentIndex(list_->findData(QFileInfo(file_).absoluteFilePath()));
 }
 
@@ -171,18 +194,19 @@ bool SweepView::loadFile(const QString& file) {
 }
 
 bool SweepView::open(const QString& file) {
-    if (state_ == State::Running || !loadFile(file)) return false;
+    if (process_ || decide_ || !loadFile(file)) return false;
     state_ = State::Idle;
-    report_->setEnabled(true);
-    pause_->setText(tr("Resume"));
-    pause_->setEnabled(true);
     plan_.file = file;
-    poll();
+    buttons();
+    poll(true);
     return true;
 }
 
 bool SweepView::start(const SweepPlanChoice& plan) {
-    if (state_ == State::Running) return false;
+    if (process_ || decide_) {
+        header_->setText(tr("A sweep is running: stop it first."));
+        return false;
+    }
     if (!loadFile(plan.file)) return false;
     plan_ = plan;
     exitCode_ = -1;
@@ -190,75 +214,99 @@ bool SweepView::start(const SweepPlanChoice& plan) {
     return true;
 }
 
+// Pause/Resume, Stop and Report as the state allows: while runs are being stopped, nothing.
+void SweepView::buttons() {
+    const bool running = state_ == State::Running;
+    const bool ending = state_ == State::Pausing || state_ == State::Stopping;
+    pause_->setText(running || ending ? tr("Pause") : tr("Resume"));
+    pause_->setEnabled(!ending && !file_.isEmpty());
+    stop_->setEnabled(running);
+    report_->setEnabled(!running && !ending && !file_.isEmpty());
+}
+
 void SweepView::launch() {
     process_ = new QProcess(this);
     process_->setProcessChannelMode(QProcess::MergedChannels);
     connect(process_, &QProcess::finished, this,
-            [this, p = process_](int code, QProcess::ExitStatus) {
+            [this, p = process_](int code, QProcess::ExitStatus status) {
                 p->deleteLater();
                 if (process_ == p) process_ = nullptr;
-                onProcessEnded(code);
+                onProcessEnded(status == QProcess::CrashExit ? 1 : code,
+                               QString::fromLocal8Bit(p->readAll()).trimmed());
             });
-    process_->start(
-        QCoreApplication::applicationDirPath() + "/mode-sweep",
-        {file_, "--db", store_, "--jobs", QString::number(plan_.jobs), "--threads", "1", "-q"});
+    connect(process_, &QProcess::errorOccurred, this,
+            [this, p = process_](QProcess::ProcessError e) {
+                if (e != QProcess::FailedToStart) return; // the others end in finished()
+                p->deleteLater();
+                if (process_ == p) process_ = nullptr;
+                onProcessEnded(2, tr("mode-sweep cannot be started: %1").arg(p->errorString()));
+            });
     state_ = State::Running;
-    pause_->setText(tr("Pause"));
-    pause_->setEnabled(true);
-    stop_->setEnabled(true);
-    report_->setEnabled(false);
+    buttons();
     header_->setText(tr("Running %1 (%2 runs at once) into %3")
                          .arg(QString::fromStdString(sweep_.name))
                          .arg(plan_.jobs)
                          .arg(store_));
+    process_->start(
+        QCoreApplication::applicationDirPath() + "/mode-sweep",
+        {file_, "--db", store_, "--jobs", QString::number(plan_.jobs), "--threads", "1", "-q"});
 }
 
-void SweepView::onProcessEnded(int code) {
+// mode-sweep ended: paused or stopped as asked, another adaptive round, or the end (told once
+// the read of the store after it is on show).
+void SweepView::onProcessEnded(int code, const QString& output) {
     exitCode_ = code;
+    problem_ = code != 0 && code != 130 ? output.section('\n', -1) : QString();
     if (state_ == State::Pausing || state_ == State::Stopping) {
         state_ = state_ == State::Pausing ? State::Paused : State::Stopped;
-        pause_->setText(tr("Resume"));
-        stop_->setEnabled(false);
-        report_->setEnabled(true);
-        poll();
-        return;
+    } else if (code == 0 && plan_.adaptive && seeds_ < plan_.maxSeeds) {
+        decide_ = true; // on a read of the store made after this: enough seeds, or more
+    } else {
+        state_ = State::Done;
+        endPending_ = true;
     }
-    if (code == 0 && plan_.adaptive && seeds_ < plan_.maxSeeds) {
-        decide_ = true; // on the next read: enough seeds, or another round
-        poll();
-        return;
-    }
-    state_ = State::Done;
-    pause_->setText(tr("Resume"));
-    stop_->setEnabled(false);
-    report_->setEnabled(true);
-    poll();
-    emit ended(code);
+    buttons();
+    endedAtRead_ = readsStarted_; // reads started before now are stale for the decision
+    poll(true);
 }
 
-void SweepView::pause() {
-    if (state_ != State::Running || !process_) return;
-    state_ = State::Pausing;
+void SweepView::signalSweep(State next) {
+    if (state_ == State::Running && decide_) { // between two adaptive rounds: no process
+        decide_ = false;
+        state_ = next == State::Pausing ? State::Paused : State::Stopped;
+        buttons();
+        return;
+    }
+    if (state_ != State::Running || !process_ || process_->processId() <= 0) return;
+    state_ = next;
+    buttons();
     ::kill(static_cast<pid_t>(process_->processId()), SIGINT); // runs store themselves, stopped
 }
 
+void SweepView::pause() {
+    signalSweep(State::Pausing);
+}
+
 void SweepView::stop() {
-    if (state_ != State::Running || !process_) return;
-    state_ = State::Stopping;
-    ::kill(static_cast<pid_t>(process_->processId()), SIGINT);
+    signalSweep(State::Stopping);
 }
 
 void SweepView::resume() {
-    if (state_ == State::Running || file_.isEmpty()) return;
+    if (process_ || decide_ || file_.isEmpty() || state_ == State::Pausing ||
+        state_ == State::Stopping)
+        return;
     if (plan_.file.isEmpty()) plan_.file = file_;
     exitCode_ = -1;
     launch();
 }
 
 void SweepView::finish(int ms) {
+    decide_ = false;
     if (!process_ || process_->state() == QProcess::NotRunning) return;
-    state_ = State::Stopping;
-    ::kill(static_cast<pid_t>(process_->processId()), SIGINT);
+    if (state_ == State::Running && process_->processId() > 0) { // one SIGINT: runs stored
+        state_ = State::Stopping;
+        ::kill(static_cast<pid_t>(process_->processId()), SIGINT);
+    }
     if (!process_->waitForFinished(ms)) {
         process_->kill();
         process_->waitForFinished(2000);
@@ -286,23 +334,37 @@ QString SweepView::message() const {
     return header_->text();
 }
 
-void SweepView::poll() {
-    if (reading_ || store_.isEmpty() || file_.isEmpty()) return;
+void SweepView::poll(bool force) {
+    if (store_.isEmpty() || file_.isEmpty()) return;
+    if (reading_) {
+        readAgain_ = readAgain_ || force; // a read made after now is wanted
+        return;
+    }
+    // Idle, paused, stopped or ended: the store is read when asked, not every second.
+    if (!force && state_ != State::Running && state_ != State::Pausing && state_ != State::Stopping)
+        return;
     reading_ = true;
+    const int read = ++readsStarted_;
     auto* w = new QFutureWatcher<StoreRead>(this);
-    connect(w, &QFutureWatcherBase::finished, this, [this, w] {
+    connect(w, &QFutureWatcherBase::finished, this, [this, w, read] {
         w->deleteLater();
         reading_ = false;
         StoreRead r = w->result();
-        if (r.ok) show(std::move(r.runs), std::move(r.study));
+        if (r.ok) show(std::move(r), read);
+        if (readAgain_) {
+            readAgain_ = false;
+            poll(true);
+        }
     });
     const std::string path = store_.toStdString();
-    w->setFuture(QtConcurrent::run([path] { return readStore(path); }));
+    const Sweep sweep = sweep_;
+    w->setFuture(QtConcurrent::run([path, sweep] { return readStore(path, sweep); }));
 }
 
 // The queue, the alpha sweep and the answer from one read of the store.
-void SweepView::show(std::vector<RunRecord> runs, std::vector<StudyRun> study) {
-    status_ = sweepStatus(sweep_, 1, runs);
+void SweepView::show(StoreRead read, int readNumber) {
+    status_ = std::move(read.status);
+    std::vector<StudyRun>& study = read.study;
     std::set<std::int64_t> ours;
     for (const auto& p : status_)
         if (p.run > 0) ours.insert(p.run);
@@ -361,14 +423,19 @@ void SweepView::show(std::vector<RunRecord> runs, std::vector<StudyRun> study) {
         if (!worse.isEmpty())
             words.back() += tr("; significantly worse than \u03b1 = 0 after Holm: \u03b1 %1")
                                 .arg(worse.join(", "));
-        if (decide_)
-            next = std::max(
-                next, nextSeedCount(effects, plan_.width, seeds_, plan_.jobs, plan_.maxSeeds));
+        if (decide_) { // as many seeds more as fill the runs at once
+            const std::size_t perSeed =
+                std::max<std::size_t>(1, sweep_.size() / std::max(1, seeds_));
+            const int step = static_cast<int>((plan_.jobs + perSeed - 1) / perSeed);
+            next =
+                std::max(next, nextSeedCount(effects, plan_.width, seeds_, step, plan_.maxSeeds));
+        }
     }
     answer_ = words.join("<br>");
     answerLabel_->setText(answer_);
     drawAlphaSweep(plot_, series, tr("test accuracy: \u03b1 \u2212 (\u03b1 = 0), same seed"), 0.0,
                    tr("no difference from \u03b1 = 0"));
+    const bool fresh = readNumber > endedAtRead_; // made after mode-sweep ended
     header_->setText(tr("%1: %2 of %3 finished, %4 running, %5 failed, %6 stopped, %7 waiting%8")
                          .arg(QString::fromStdString(sweep_.name))
                          .arg(count(PointState::Finished))
@@ -380,28 +447,43 @@ void SweepView::show(std::vector<RunRecord> runs, std::vector<StudyRun> study) {
                          .arg(state_ == State::Paused    ? tr(" (paused)")
                               : state_ == State::Stopped ? tr(" (stopped)")
                               : state_ == State::Done    ? tr(" (ended)")
-                                                         : QString()));
-    if (decide_) {
+                                                         : QString()) +
+                     (problem_.isEmpty() ? QString() : "\n" + problem_));
+    if (decide_ && fresh) {
         decide_ = false;
-        if (next > seeds_) { // another round with more seeds: the same file, more seeds
-            for (auto& [field, values] : sweep_.grid)
-                if (field == "train.seed") {
-                    values.clear();
-                    for (int s = 1; s <= next; ++s)
-                        values.push_back(s);
-                }
-            seeds_ = next;
-            std::ofstream(file_.toStdString(), std::ios::trunc) << sweep_.toFileText();
+        if (next > seeds_ && growSeeds(next)) {
             launch();
         } else {
             state_ = State::Done;
-            pause_->setText(tr("Resume"));
-            stop_->setEnabled(false);
-            report_->setEnabled(true);
-            emit ended(exitCode_);
+            endPending_ = true;
+            buttons();
         }
     }
     emit progressed();
+    if (endPending_ && fresh) { // the end, told with what it left on show
+        endPending_ = false;
+        emit ended(exitCode_);
+    }
+}
+
+// The sweep file with seeds 1..seeds (a seed list of other values grows from its largest).
+bool SweepView::growSeeds(int seeds) {
+    for (auto& [field, values] : sweep_.grid) {
+        if (field != "train.seed") continue;
+        std::int64_t last = 0;
+        for (const auto& v : values)
+            last = std::max<std::int64_t>(last, v.is_number_integer() ? v.get<std::int64_t>() : 0);
+        while (static_cast<int>(values.size()) < seeds)
+            values.push_back(++last);
+    }
+    std::ofstream out(file_.toStdString(), std::ios::trunc);
+    out << sweep_.toFileText();
+    if (!out.flush()) {
+        problem_ = tr("cannot write %1: the sweep ends here").arg(file_);
+        return false;
+    }
+    seeds_ = seeds;
+    return true;
 }
 
 bool SweepView::writeReport(const QString& folder) {

@@ -31,6 +31,7 @@ class QTableWidget;
 namespace mode {
 
 struct StudyRun;
+struct StoreRead;
 
 class SweepView : public QWidget {
     Q_OBJECT
@@ -68,9 +69,13 @@ class SweepView : public QWidget {
 
   private:
     void launch();
-    void onProcessEnded(int code);
-    void poll();
-    void show(std::vector<RunRecord> runs, std::vector<StudyRun> study);
+    void onProcessEnded(int code, const QString& output);
+    enum class State { Idle, Running, Pausing, Paused, Stopping, Stopped, Done };
+    void signalSweep(State next);
+    void buttons();
+    bool growSeeds(int seeds);
+    void poll(bool force = false);
+    void show(StoreRead read, int readNumber);
     void listSweeps();
     bool loadFile(const QString& file);
 
@@ -80,18 +85,13 @@ class SweepView : public QWidget {
     SweepPlanChoice plan_;
     int seeds_ = 0;
     QProcess* process_ = nullptr;
-    enum class State {
-        Idle,
-        Running,
-        Pausing,
-        Paused,
-        Stopping,
-        Stopped,
-        Done
-    } state_ = State::Idle;
+    State state_ = State::Idle;
     int exitCode_ = -1;
-    bool decide_ = false; // an adaptive round ended: decide on the next read
-    bool reading_ = false;
+    bool decide_ = false;     // an adaptive round ended: decide on a read made after it
+    bool endPending_ = false; // ended() follows a read made after mode-sweep ended
+    bool reading_ = false, readAgain_ = false;
+    int readsStarted_ = 0, endedAtRead_ = 0;
+    QString problem_; // the last line of a failed mode-sweep
     std::vector<PointStatus> status_;
     QString answer_;
     std::string dataset_; // the sweep's runs' dataset, for the report
