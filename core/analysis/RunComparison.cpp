@@ -168,4 +168,10 @@ std::vector<RunGroup> groupRuns(const std::vector<RunRecord>& runs, const std::s
     return groups;
 }
 
+std::size_t baselineRun(const std::vector<RunRecord>& runs) {
+    for (std::size_t i = 0; i < runs.size(); ++i)
+        if (runs[i].alpha == 0) return i;
+    return 0;
+}
+
 } // namespace mode

@@ -34,6 +34,9 @@ struct RunGroup {
 };
 std::vector<RunGroup> groupRuns(const std::vector<RunRecord>& runs, const std::string& field);
 
+// The run a comparison starts from: the first plain MoE (alpha = 0) of `runs`, else the first.
+std::size_t baselineRun(const std::vector<RunRecord>& runs);
+
 // Expert indices are arbitrary: the same routing learnt twice comes out permuted. The order of
 // `other`'s experts that lines them up with `reference`'s by routing: position k holds the expert
 // of `other` matched to reference's expert k, the matching (Hungarian) maximising the summed

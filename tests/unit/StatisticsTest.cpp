@@ -305,3 +305,13 @@ TEST(Statistics, MinimalDetectableEffectHasThePowerItStates) {
     EXPECT_NEAR(detected / static_cast<double>(trials), 0.80, 0.03);
     EXPECT_TRUE(std::isnan(minimalDetectableEffect(1.0, 1)));
 }
+
+TEST(RunComparison, TheBaselineIsTheFirstPlainMoe) {
+    std::vector<RunRecord> runs(3);
+    runs[0].alpha = 0.1;
+    runs[1].alpha = 0;
+    runs[2].alpha = 0;
+    EXPECT_EQ(baselineRun(runs), 1u);
+    runs[1].alpha = runs[2].alpha = 0.3;
+    EXPECT_EQ(baselineRun(runs), 0u) << "no plain MoE: the first run";
+}

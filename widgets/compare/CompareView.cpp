@@ -466,12 +466,9 @@ void CompareView::drawAll() {
         QSignalBlocker block(baseline_);
         const int chosen = baseline_->currentIndex();
         baseline_->clear();
-        std::size_t pick = 0;
-        for (std::size_t i = 0; i < data_.runs.size(); ++i) {
+        const std::size_t pick = baselineRun(data_.runs); // the plain MoE, if there is one
+        for (std::size_t i = 0; i < data_.runs.size(); ++i)
             baseline_->addItem(runLabel(i));
-            if (data_.runs[i].alpha == 0 && data_.runs[pick].alpha != 0)
-                pick = i; // the plain MoE, if there is one
-        }
         // A reload of the same runs keeps the user's choice.
         baseline_->setCurrentIndex(following_ && chosen >= 0 && chosen < baseline_->count()
                                        ? chosen

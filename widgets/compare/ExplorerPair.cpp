@@ -25,6 +25,8 @@ ExplorerPair::ExplorerPair(QWidget* parent) : QWidget(parent) {
         bar->addWidget(new QLabel(side == 0 ? tr("Left") : tr("Right"), this));
         bar->addWidget(runs_[side]);
         explorers_[side] = new RoutingExplorer(split);
+        // Two fit a 1366-pixel screen: each may be narrower than its controls would like.
+        explorers_[side]->setMinimumWidth(300);
         connect(runs_[side], &QComboBox::currentIndexChanged, this, [this, side] { show(side); });
     }
     link_ = new QCheckBox(tr("follow the left expert, aligned by routing"), this);
@@ -59,10 +61,7 @@ void ExplorerPair::setRuns(const QString& storePath, std::vector<RunRecord> runs
     path_ = storePath;
     records_ = std::move(runs);
     epochs_ = std::move(epochs);
-    int left = 0;
-    for (std::size_t i = 0; i < records_.size(); ++i)
-        if (records_[i].alpha == 0 && records_[static_cast<std::size_t>(left)].alpha != 0)
-            left = static_cast<int>(i);
+    const int left = static_cast<int>(baselineRun(records_));
     int right = -1;
     const auto& base = records_.empty() ? RunRecord{} : records_[static_cast<std::size_t>(left)];
     for (std::size_t i = 0; i < records_.size(); ++i) {

@@ -136,8 +136,10 @@ RoutingExplorer::RoutingExplorer(QWidget* parent) : QWidget(parent) {
     expert_->setObjectName("explorerExpert");
     class_ = new QComboBox(this);
     class_->setObjectName("explorerClass");
-    for (QComboBox* c : {epoch_, expert_, class_})
-        c->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    for (QComboBox* c : {epoch_, expert_, class_}) { // narrow enough for two side by side
+        c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        c->setMinimumContentsLength(9);
+    }
     class_->setToolTip(tr("Only the rows of this class (their label)"));
     bar->addWidget(new QLabel(tr("Epoch"), this));
     bar->addWidget(epoch_);
@@ -145,7 +147,7 @@ RoutingExplorer::RoutingExplorer(QWidget* parent) : QWidget(parent) {
     slider_->setObjectName("explorerEpochSlider");
     slider_->setToolTip(tr("Scrub through the kept epochs"));
     slider_->setRange(0, 0);
-    slider_->setMinimumWidth(160);
+    slider_->setMinimumWidth(80);
     bar->addWidget(slider_);
     bar->addWidget(new QLabel(tr("Expert"), this));
     bar->addWidget(expert_);

@@ -95,7 +95,9 @@ SweepView::SweepView(QWidget* parent) : QWidget(parent) {
     list_->setObjectName("sweepList");
     list_->setToolTip(tr("The sweeps of this store's folder (sweeps/*.json): choose one to see "
                          "its progress and answer"));
-    list_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    // Long names must not widen the window past a small screen.
+    list_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    list_->setMinimumContentsLength(28);
     bar->addWidget(new QLabel(tr("Sweep"), this));
     bar->addWidget(list_);
     pause_ = new QPushButton(tr("Pause"), this);
@@ -130,6 +132,8 @@ SweepView::SweepView(QWidget* parent) : QWidget(parent) {
     split->setStretchFactor(0, 2);
     split->setStretchFactor(1, 3);
     split->setSizes({420, 800}); // the plot gets the room; the queue scrolls
+    queue_->setMinimumWidth(160);
+    plot_->setMinimumWidth(240);
     layout->addWidget(split, 1);
     connect(pause_, &QPushButton::clicked, this,
             [this] { state_ == State::Running ? pause() : resume(); });
