@@ -87,8 +87,9 @@ TEST(Sweep, TheDialogsSweepIsTheOneModeSweepRunsFromItsFile) {
     EXPECT_TRUE(std::filesystem::exists(w.dir / "report/REPORT.md"));
 }
 
-// Stop mid-sweep: mode-sweep and its runs end, no run is left running; Resume runs only what
-// is missing (each point ends with exactly one finished run).
+// Stop mid-sweep: mode-sweep and its runs end, no run is left running; after the window is
+// closed, another one resumes the sweep from its list and runs only what is missing (each point
+// ends with exactly one finished run).
 TEST(Sweep, StopLeavesNothingRunningAndResumeRunsOnlyTheRest) {
     Window w(150);
     SweepView* view = w.sweep("0, 0.1", 2, 1);
@@ -114,8 +115,15 @@ TEST(Sweep, StopLeavesNothingRunningAndResumeRunsOnlyTheRest) {
     }
     EXPECT_EQ(running, 0);
     ASSERT_LT(finished, 4);
-    QSignalSpy ended(view, &SweepView::ended);
-    QTest::mouseClick(w.window.findChild<QPushButton*>("sweepPause"), Qt::LeftButton); // Resume
+    // The window closed, another one opens the sweep from its list and resumes it.
+    w.window.close();
+    MainWindow again{QString::fromStdString(w.db)};
+    again.show();
+    SweepView* reopened = again.sweepView();
+    ASSERT_TRUE(
+        reopened->open(QString::fromStdString((w.dir.path() / "sweeps" / "t.json").string())));
+    QSignalSpy ended(reopened, &SweepView::ended);
+    QTest::mouseClick(again.findChild<QPushButton*>("sweepPause"), Qt::LeftButton); // Resume
     ASSERT_TRUE(waitUntil([&] { return ended.count() == 1; }, 240000));
     EXPECT_EQ(ended.front().front().toInt(), 0);
     const auto hashes = finishedHashes(w.store());
