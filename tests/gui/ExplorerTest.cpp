@@ -187,6 +187,10 @@ TEST(Explorer, AStoredRunsInputsSimilarityAndRoutingOverTraining) {
     explorer->showPage("explorerOverTraining");
     auto* plot = explorer->overTrainingPlot();
     ASSERT_EQ(plot->graphCount(), 3) << "one line per class";
+    ASSERT_EQ(plot->itemCount(), 1) << "the epoch on show, marked";
+    auto* marker = qobject_cast<QCPItemStraightLine*>(plot->item(0));
+    ASSERT_TRUE(marker);
+    EXPECT_EQ(marker->point1->coords().x(), 3.0);
     for (int c = 0; c < 3; ++c) {
         ASSERT_EQ(plot->graph(c)->data()->size(), 3) << "one point per epoch";
         for (int k = 0; k < 3; ++k) {

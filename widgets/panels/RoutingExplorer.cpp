@@ -192,6 +192,10 @@ RoutingExplorer::RoutingExplorer(QWidget* parent) : QWidget(parent) {
     overTraining_->setObjectName("explorerOverTraining");
     stylePlot(overTraining_, true, tr("No epochs yet"));
     overTraining_->xAxis->setLabel(tr("epoch"));
+    QSharedPointer<QCPAxisTickerFixed> wholeEpochs(new QCPAxisTickerFixed);
+    wholeEpochs->setTickStep(1);
+    wholeEpochs->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    overTraining_->xAxis->setTicker(wholeEpochs);
     placeLegendAbove(overTraining_, 4);
     pages_->addTab(overTraining_, tr("Over training"));
     split->setStretchFactor(0, 3);
@@ -598,6 +602,17 @@ void RoutingExplorer::fillOverTraining() {
                                 : tr("all rows")));
     overTraining_->rescaleAxes();
     overTraining_->yAxis->setRange(0, 100);
+    const QCPRange epochs = overTraining_->xAxis->range(); // room for the marker at either end
+    overTraining_->xAxis->setRange(epochs.lower - 0.5, epochs.upper + 0.5);
+    // The epoch on show, as a dashed line.
+    overTraining_->clearItems();
+    if (shownEpoch() > 0) {
+        auto* line = new QCPItemStraightLine(overTraining_);
+        line->setObjectName("shownEpochLine");
+        line->point1->setCoords(shownEpoch(), 0);
+        line->point2->setCoords(shownEpoch(), 1);
+        line->setPen(QPen(palette().color(QPalette::WindowText), 1, Qt::DashLine));
+    }
     overTraining_->replot(QCustomPlot::rpQueuedReplot);
 }
 
