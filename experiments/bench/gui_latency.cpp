@@ -29,6 +29,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -58,28 +59,40 @@ double headless(const ExperimentConfig& c, const std::string& db, int threads) {
     return static_cast<double>(r.steps) * c.train.batchSize / r.wallSeconds;
 }
 
+// A 5 ms timer on the GUI thread: how late each tick fires (ms), into `late`.
+class LoopProbe {
+  public:
+    explicit LoopProbe(std::vector<double>& late) {
+        timer_.setTimerType(Qt::PreciseTimer);
+        timer_.setInterval(5);
+        QObject::connect(&timer_, &QTimer::timeout, [this, &late] {
+            const qint64 now = clock_.nsecsElapsed();
+            if (last_ >= 0) late.push_back(std::max(0.0, (now - last_) / 1e6 - 5.0));
+            last_ = now;
+        });
+        clock_.start();
+        timer_.start();
+    }
+    void stop() { timer_.stop(); }
+    double seconds() const { return clock_.nsecsElapsed() / 1e9; }
+
+  private:
+    QElapsedTimer clock_;
+    QTimer timer_;
+    qint64 last_ = -1;
+};
+
 GuiRun withGui(const ExperimentConfig& c, const QString& db) {
     GuiRun out;
     MainWindow w(db);
     w.show();
     w.experimentPanel()->setConfig(c);
-    QElapsedTimer clock;
-    QTimer probe;
-    probe.setTimerType(Qt::PreciseTimer);
-    probe.setInterval(5);
-    qint64 last = -1;
-    QObject::connect(&probe, &QTimer::timeout, [&] {
-        const qint64 now = clock.nsecsElapsed();
-        if (last >= 0) out.lateMs.push_back(std::max(0.0, (now - last) / 1e6 - 5.0));
-        last = now;
-    });
+    LoopProbe probe(out.lateMs);
     QObject::connect(&w, &MainWindow::runFinished, [&](const RunResult& r, qint64) {
         out.samplesPerSecond = static_cast<double>(r.steps) * c.train.batchSize / r.wallSeconds;
         probe.stop();
         QTimer::singleShot(0, qApp, &QCoreApplication::quit);
     });
-    clock.start();
-    probe.start();
     w.startRun();
     qApp->exec();
     return out;
@@ -97,25 +110,18 @@ std::string writeSweep(const std::filesystem::path& dir, int epochs, int samples
 double sweepFromWindow(const std::string& file, const QString& db, std::vector<double>& late) {
     MainWindow w(db);
     w.show();
-    QElapsedTimer clock;
-    QTimer probe;
-    probe.setTimerType(Qt::PreciseTimer);
-    probe.setInterval(5);
-    qint64 last = -1;
-    QObject::connect(&probe, &QTimer::timeout, [&] {
-        const qint64 now = clock.nsecsElapsed();
-        if (last >= 0) late.push_back(std::max(0.0, (now - last) / 1e6 - 5.0));
-        last = now;
-    });
+    LoopProbe probe(late);
     QObject::connect(w.sweepView(), &SweepView::ended, [&] {
         probe.stop();
         QTimer::singleShot(0, qApp, &QCoreApplication::quit);
     });
-    clock.start();
-    probe.start();
-    w.runSweep(QString::fromStdString(file), 2);
+    if (!w.runSweep(QString::fromStdString(file), 2)) {
+        std::fprintf(stderr, "bench-gui-latency: %s\n",
+                     w.sweepView()->message().toStdString().c_str());
+        std::exit(1);
+    }
     qApp->exec();
-    return clock.nsecsElapsed() / 1e9;
+    return probe.seconds();
 }
 
 // Seconds for the same sweep from mode-sweep -j 2 --threads 1.

@@ -34,16 +34,8 @@ using namespace mode::test;
 
 namespace {
 
-struct Window {
-    TempDir dir;
-    std::string db = dir / "runs.sqlite";
-    MainWindow window{QString::fromStdString(db)};
-    Window() {
-        window.resize(1366, 768);
-        window.show();
-        EXPECT_TRUE(QTest::qWaitForWindowExposed(&window));
-    }
-    RunStore store() const { return RunStore(db, RunStore::Mode::ReadOnly); }
+struct Window : StoreWindow {
+    Window() { window.resize(1366, 768); }
     void train(const std::string& flags) {
         const auto r = runCommand(std::string(MODE_BIN_DIR) + "/mode-train -q --threads 1 " +
                                   "--device cpu --db " + db + " " + flags);

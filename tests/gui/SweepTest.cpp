@@ -27,16 +27,8 @@ using namespace mode::test;
 
 namespace {
 
-struct Window {
-    TempDir dir;
-    std::string db = dir / "runs.sqlite";
-    MainWindow window{QString::fromStdString(db)};
-    explicit Window(int epochs) {
-        window.show();
-        EXPECT_TRUE(QTest::qWaitForWindowExposed(&window));
-        window.findChild<QSpinBox*>("epochs")->setValue(epochs);
-    }
-    RunStore store() const { return RunStore(db, RunStore::Mode::ReadOnly); }
+struct Window : StoreWindow {
+    explicit Window(int epochs) { window.findChild<QSpinBox*>("epochs")->setValue(epochs); }
     // The dialog filled in as a person would, and its Start pressed.
     SweepView* sweep(const QString& alphas, int seeds, int jobs) {
         SweepDialog* dialog = window.newSweep();

@@ -75,16 +75,7 @@ void chooseItem(QComboBox* box, const QString& data) {
     box->setCurrentIndex(i);
 }
 
-struct Workbench {
-    TempDir dir;
-    std::string db = dir / "runs.sqlite";
-    MainWindow window{QString::fromStdString(db)};
-    Workbench() {
-        window.show();
-        EXPECT_TRUE(QTest::qWaitForWindowExposed(&window));
-    }
-    RunStore store() const { return RunStore(db, RunStore::Mode::ReadOnly); }
-};
+using Workbench = StoreWindow;
 
 } // namespace
 
