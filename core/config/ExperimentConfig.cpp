@@ -186,9 +186,9 @@ std::vector<ConfigIssue> validate(const ExperimentConfig& c, bool checkFiles) {
     if (m.gate == "topk" && m.topK > m.experts)
         bad("model.top_k",
             "k must be between 1 and the number of experts (" + std::to_string(m.experts) + ")");
-    if (m.backbone == "transformer" && m.backboneDim % 4 != 0)
-        bad("model.backbone_dim",
-            "the transformer's width must be a multiple of its 4 attention heads");
+    if (m.backbone == "transformer" && m.backboneDim % kTransformerHeads != 0)
+        bad("model.backbone_dim", "the transformer's width must be a multiple of its " +
+                                      std::to_string(kTransformerHeads) + " attention heads");
     if (c.loss.distill == "kl" && d.task == "regression")
         bad("loss.distill", "kl compares class distributions; a regression target has none (use "
                             "mse-mean or mse-pairwise)");

@@ -49,6 +49,9 @@ struct DataConfig {
     TextConfig text;
 };
 
+// The Transformer backbone's attention heads (model.backbone_dim must be a multiple of them).
+constexpr int kTransformerHeads = 4;
+
 struct ModelConfig {
     int experts = 4;
     std::string gate = "dense"; // dense | topk

@@ -126,10 +126,10 @@ BackboneImpl::BackboneImpl(BackboneKind kind, int inputs, int dim,
         if (kind == BackboneKind::Transformer) {
             positions_ = register_module("positions", torch::nn::Embedding(inputs, dim));
             encoder_ = register_module(
-                "encoder",
-                torch::nn::TransformerEncoderLayer(torch::nn::TransformerEncoderLayerOptions(dim, 4)
-                                                       .dim_feedforward(2 * dim)
-                                                       .dropout(0.0)));
+                "encoder", torch::nn::TransformerEncoderLayer(
+                               torch::nn::TransformerEncoderLayerOptions(dim, kTransformerHeads)
+                                   .dim_feedforward(2 * dim)
+                                   .dropout(0.0)));
         }
         outputs_ = dim;
     } else {

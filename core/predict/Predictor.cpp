@@ -8,6 +8,8 @@
 #include <torch/script.h>
 #include <torch/torch.h>
 
+#include <cmath>
+#include <iomanip>
 #include <sstream>
 
 namespace mode {
@@ -164,9 +166,69 @@ std::string activated(const std::string& h, Activation a) {
     return "torch.relu(" + h + ")";
 }
 
+// A double as TorchScript source, to the last bit.
+std::string literal(double v) {
+    std::ostringstream out;
+    out << std::setprecision(17) << v;
+    return out.str();
+}
+
+// The Transformer backbone's lines (BackboneImpl: word and position embeddings, one post-norm
+// encoder layer of torch::nn::TransformerEncoderLayer with 4 heads and a ReLU feed-forward
+// layer, padding masked except each row's first slot, then the mean over the words present),
+// written batch first.
+std::string transformerSource(int dim) {
+    constexpr int kHeads = kTransformerHeads;
+    const std::string d = std::to_string(dim), hd = std::to_string(dim / kHeads);
+    const std::string heads = std::to_string(kHeads);
+    const std::string p = "self.backbone_encoder_";
+    return "    ids = x.long()\n"
+           "    present = ids.ne(0).unsqueeze(-1).float()\n"
+           "    b = ids.size(0)\n"
+           "    n = ids.size(1)\n"
+           "    h = torch.embedding(self.backbone_embedding_weight, ids, 0, False, False)\n"
+           "    at = torch.arange(n, device=ids.device)\n"
+           "    h = h + torch.embedding(self.backbone_positions_weight, at, -1, False, "
+           "False).unsqueeze(0)\n"
+           "    pad = ids.eq(0)\n"
+           "    pad = torch.cat([torch.zeros_like(pad.narrow(1, 0, 1)), pad.narrow(1, 1, n - 1)], "
+           "1)\n"
+           "    qkv = torch.linear(h, " +
+           p + "self_attn_in_proj_weight, " + p +
+           "self_attn_in_proj_bias)\n"
+           "    q = (qkv.narrow(2, 0, " +
+           d + ") * " + literal(std::pow(dim / kHeads, -0.5)) + ").reshape(b, n, " + heads + ", " +
+           hd +
+           ").transpose(1, 2)\n"
+           "    k = qkv.narrow(2, " +
+           d + ", " + d + ").reshape(b, n, " + heads + ", " + hd +
+           ").transpose(1, 2)\n"
+           "    v = qkv.narrow(2, " +
+           std::to_string(2 * dim) + ", " + d + ").reshape(b, n, " + heads + ", " + hd +
+           ").transpose(1, 2)\n"
+           "    scores = torch.matmul(q, k.transpose(2, 3)).masked_fill(pad.view(b, 1, 1, n), "
+           "float('-inf'))\n"
+           "    a = torch.matmul(torch.softmax(scores, 3), v).transpose(1, 2).reshape(b, n, " +
+           d +
+           ")\n"
+           "    a = torch.linear(a, " +
+           p + "self_attn_out_proj_weight, " + p +
+           "self_attn_out_proj_bias)\n"
+           "    h = torch.layer_norm(h + a, [" +
+           d + "], " + p + "norm1_weight, " + p +
+           "norm1_bias, 1e-05)\n"
+           "    f = torch.linear(torch.relu(torch.linear(h, " +
+           p + "linear1_weight, " + p + "linear1_bias)), " + p + "linear2_weight, " + p +
+           "linear2_bias)\n"
+           "    h = torch.layer_norm(h + f, [" +
+           d + "], " + p + "norm2_weight, " + p +
+           "norm2_bias, 1e-05)\n"
+           "    h = (h * present).sum(1) / present.sum(1).clamp_min(1.0)\n";
+}
+
 // The backbone's lines of the forward's source, from x to h.
 std::string backboneSource(BackboneKind kind, Activation act,
-                           const std::vector<std::int64_t>& shape) {
+                           const std::vector<std::int64_t>& shape, int dim) {
     switch (kind) {
     case BackboneKind::None:
         return "    h = x\n";
@@ -193,11 +255,12 @@ std::string backboneSource(BackboneKind kind, Activation act,
                "    present = ids.ne(0).unsqueeze(-1).float()\n"
                "    e = torch.embedding(self.backbone_embedding_weight, ids, 0, False, False)\n"
                "    h = (e * present).sum(1) / present.sum(1).clamp_min(1.0)\n";
-    default:
-        throw ConfigError("model.backbone: a model with the " + std::string(choiceName(kind)) +
-                          " backbone cannot be exported to TorchScript yet (none, mlp, cnn and "
-                          "embedding-bag can)");
+    case BackboneKind::Transformer:
+        return transformerSource(dim);
+    case BackboneKind::Auto:
+        break;
     }
+    throw std::logic_error("the backbone's kind is resolved before it is scripted");
 }
 
 // The whole forward: the backbone, the expert bank (the first layer as one product, as the
@@ -206,7 +269,7 @@ std::string forwardSource(const ModelConfig& m, BackboneKind kind, int layers,
                           const std::vector<std::int64_t>& shape) {
     const Activation act = parseChoice<Activation>(m.activation, "model.activation");
     std::string src = "def forward(self, x: Tensor) -> Tuple[Tensor, Tensor, Tensor]:\n";
-    src += backboneSource(kind, act, shape);
+    src += backboneSource(kind, act, shape, m.backboneDim);
     src += "    w0 = self.experts_w0\n"
            "    n = w0.size(0)\n"
            "    e = torch.mm(h, w0.permute(1, 0, 2).reshape(w0.size(1), n * w0.size(2)))"

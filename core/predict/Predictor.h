@@ -55,8 +55,8 @@ class Predictor {
     // The model as a TorchScript module, built in C++ from TorchScript source (no Python needed
     // to write it): forward(x) takes the preprocessed inputs [B, D] (float32) and returns
     // (mixture [B, C], gate weights [B, E], expert outputs [B, E, C]); the mixture and the
-    // experts' outputs are logits for classification (softmax gives the probabilities). Throws
-    // ConfigError for a backbone it cannot script (the Transformer's).
+    // experts' outputs are logits for classification (softmax gives the probabilities). Every
+    // backbone is scripted, the Transformer's included.
     void exportTorchScript(const std::string& path) const;
     // The sidecar that goes with it: the preprocessing (FeatureRecipe's JSON) and what the
     // outputs mean.
