@@ -36,6 +36,7 @@
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QGuiApplication>
+#include <QInputDialog>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -713,12 +714,47 @@ qint64 MainWindow::targetRunId() const {
     return selected.size() == 1 ? selected.front() : shownRunId_;
 }
 
-bool MainWindow::predictOnFile(qint64 id, const QString& chosen) {
+void MainWindow::chooseModelEpoch(qint64 id, const QString& what, std::function<void(int)> then) {
+    auto* watcher = new QFutureWatcher<std::vector<int>>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, what, then] {
+        watcher->deleteLater();
+        const std::vector<int> epochs = watcher->result();
+        if (epochs.size() < 2) {
+            then(0);
+            return;
+        }
+        QStringList items;
+        for (auto e = epochs.rbegin(); e != epochs.rend(); ++e)
+            items << (e == epochs.rbegin() ? tr("%1 (the last)").arg(*e) : QString::number(*e));
+        QInputDialog ask(this);
+        ask.setObjectName("modelEpoch");
+        ask.setWindowTitle(what);
+        ask.setLabelText(tr("The model of epoch:"));
+        ask.setComboBoxItems(items);
+        if (ask.exec() != QDialog::Accepted) return;
+        then(ask.textValue().section(' ', 0, 0).toInt());
+    });
+    const std::string store = storePath_.toStdString();
+    watcher->setFuture(QtConcurrent::run([store, id]() -> std::vector<int> {
+        try {
+            return RunStore(store, RunStore::Mode::ReadOnly).modelEpochs(id);
+        } catch (const std::exception&) {
+            return {}; // the prediction or export that follows says what is wrong
+        }
+    }));
+}
+
+bool MainWindow::predictOnFile(qint64 id, const QString& chosen, int epoch) {
     if (id <= 0) id = targetRunId();
     if (id <= 0) {
         showMessage(tr("Select a run in the table (or open one) to predict with its model."),
                     false);
         return false;
+    }
+    if (epoch < 0) {
+        chooseModelEpoch(id, tr("Predict with run %1").arg(id),
+                         [this, id, chosen](int e) { predictOnFile(id, chosen, e); });
+        return true;
     }
     const QString path = chosen.isEmpty()
                              ? QFileDialog::getOpenFileName(
@@ -748,10 +784,10 @@ bool MainWindow::predictOnFile(qint64 id, const QString& chosen) {
         emit predictionShown(dialog);
     });
     const std::string store = storePath_.toStdString(), file = path.toStdString();
-    watcher->setFuture(QtConcurrent::run([store, id, file]() -> Outcome {
+    watcher->setFuture(QtConcurrent::run([store, id, file, epoch]() -> Outcome {
         try {
             return {std::make_shared<StoredPrediction>(
-                        predictStoredRun(store, id, PredictionRequest{file, {}, 0})),
+                        predictStoredRun(store, id, PredictionRequest{file, {}, epoch})),
                     {}};
         } catch (const std::exception& e) {
             return {nullptr, QString::fromUtf8(e.what())};
@@ -760,11 +796,16 @@ bool MainWindow::predictOnFile(qint64 id, const QString& chosen) {
     return true;
 }
 
-bool MainWindow::exportModel(qint64 id, const QString& chosen) {
+bool MainWindow::exportModel(qint64 id, const QString& chosen, int epoch) {
     if (id <= 0) id = targetRunId();
     if (id <= 0) {
         showMessage(tr("Select a run in the table (or open one) to export its model."), false);
         return false;
+    }
+    if (epoch < 0) {
+        chooseModelEpoch(id, tr("Export the model of run %1").arg(id),
+                         [this, id, chosen](int e) { exportModel(id, chosen, e); });
+        return true;
     }
     const QString path =
         chosen.isEmpty()
@@ -776,17 +817,19 @@ bool MainWindow::exportModel(qint64 id, const QString& chosen) {
     connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, id, path] {
         watcher->deleteLater();
         const auto [ok, what] = watcher->result();
-        const QString text = ok ? tr("Run %1's model: %2 (TorchScript) and %3 (its preprocessing).")
-                                      .arg(id)
-                                      .arg(path, what)
-                                : tr("Exporting run %1's model: %2").arg(id).arg(what);
+        const QString text =
+            ok ? tr("Run %1's model: %2 (TorchScript) and %3.").arg(id).arg(path, what)
+               : tr("Exporting run %1's model: %2").arg(id).arg(what);
         showMessage(text, !ok);
         emit modelExported(ok, text);
     });
     const std::string store = storePath_.toStdString(), file = path.toStdString();
-    watcher->setFuture(QtConcurrent::run([store, id, file]() -> std::pair<bool, QString> {
+    watcher->setFuture(QtConcurrent::run([store, id, file, epoch]() -> std::pair<bool, QString> {
         try {
-            return {true, QString::fromStdString(exportStoredModel(store, id, file).first)};
+            const auto [sidecar, modelEpoch] = exportStoredModel(store, id, file, epoch);
+            return {true, QObject::tr("%1 (its preprocessing), the model of epoch %2")
+                              .arg(QString::fromStdString(sidecar))
+                              .arg(modelEpoch)};
         } catch (const std::exception& e) {
             return {false, QString::fromUtf8(e.what())};
         }

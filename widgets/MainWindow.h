@@ -9,6 +9,8 @@
 
 #include <QMainWindow>
 
+#include <functional>
+
 #include <chrono>
 
 class QAction;
@@ -75,12 +77,13 @@ class MainWindow : public QMainWindow {
     // Puts these stored runs side by side in the Compare tab (loaded in the background).
     void compareRuns(const QList<qint64>& ids);
     // A stored run's model on a data file (mode-predict's table) in a window, read and computed
-    // in the background; predictionShown when it is on show. An empty path asks for one. For
+    // in the background; predictionShown when it is on show. An empty path asks for one, and,
+    // where the run keeps the models of several epochs, which (epoch < 0; 0: the last). For
     // run id <= 0: the run selected in the table, else the one on show.
-    bool predictOnFile(qint64 id, const QString& path = {});
+    bool predictOnFile(qint64 id, const QString& path = {}, int epoch = -1);
     // The run's model as TorchScript at `path` (and model.json beside it), in the background;
-    // modelExported when written (the message bar says where, or why not).
-    bool exportModel(qint64 id, const QString& path = {});
+    // modelExported when written (the message bar says where, or why not). Asks as above.
+    bool exportModel(qint64 id, const QString& path = {}, int epoch = -1);
     // The sweep dialog on the experiment in the form (not modal); accepted, the sweep starts in
     // the Sweep tab.
     SweepDialog* newSweep();
@@ -124,6 +127,9 @@ class MainWindow : public QMainWindow {
     void describeStoredRun(const RunRecord& r);
     qint64 targetRunId() const; // the run selected in the table, else the one on show
     void showMessage(const QString& text, bool error);
+    // Reads in the background which epochs' models run `id` keeps; where more than one, asks
+    // which (titled `what`), then calls `then` with it (0: the last; not at all if cancelled).
+    void chooseModelEpoch(qint64 id, const QString& what, std::function<void(int)> then);
     void updateButtons();
     void onRunStarted(const RunStart& start, qint64 runId);
     void onSteps(const std::vector<StepMetrics>& steps);

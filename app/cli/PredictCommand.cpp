@@ -29,7 +29,8 @@ void describe(std::ostream& err, const StoredPrediction& s) {
     const PredictionInput& in = s.input;
     const auto& score = s.score;
     const std::int64_t run = s.record.id;
-    err << "mode-predict: run " << run << " on " << in.what << ": " << in.data.rows << " rows\n";
+    err << "mode-predict: run " << run << " (the model of epoch " << s.epoch << ") on " << in.what
+        << ": " << in.data.rows << " rows\n";
     char timing[160];
     std::snprintf(timing, sizeof timing,
                   "  read and prepared in %.3f s; predicted%s in %.3f s (%.0f rows/s)\n",
@@ -94,7 +95,10 @@ int predictCommand(int argc, char** argv) {
         app.add_option("--split", o.split, "The rows of the run's own split, from its data file")
             ->check(CLI::IsMember({"train", "val", "test"}));
     data->excludes(split);
-    app.add_option("--epoch", o.epoch, "The model of this epoch (the store keeps the last one)");
+    app.add_option(
+        "--epoch", o.epoch,
+        "The model of this epoch (the last by default; the store keeps the last, the best "
+        "validation epoch's, or every epoch's: mode-runs show ID lists them)");
     app.add_option("--out", o.out, "Write the predictions here instead of stdout");
     app.add_option("--format", o.format, "csv (default) or json")
         ->check(CLI::IsMember({"csv", "json"}));

@@ -156,6 +156,12 @@ void printShow(const RunStore& store, const RunRecord& r) {
               << r.libtorchVersion << "\n"
               << "  config hash  " << r.configHash << (r.hasCheckpoint ? ", checkpoint stored" : "")
               << "\n";
+    if (const auto models = store.modelEpochs(r.id); !models.empty()) {
+        std::cout << "  models       epoch" << (models.size() > 1 ? "s" : "");
+        for (const int e : models)
+            std::cout << " " << e;
+        std::cout << " (mode-predict and export-model take --epoch N)\n";
+    }
     if (!r.tags.empty()) {
         std::cout << "  tags        ";
         for (const auto& t : r.tags)
@@ -251,6 +257,8 @@ void addReadCommands(CLI::App& app, RunsOptions& o, Subcommands& s) {
                         "preprocessing as JSON beside it (OUT with .json)");
     s.model->add_option("id", o.id, "run id")->required();
     s.model->add_option("-o,--out", o.out, "the TorchScript file (e.g. model.pt)")->required();
+    s.model->add_option("--epoch", o.epoch,
+                        "the model of this epoch (one the store keeps: mode-runs show lists them)");
 
     s.cmp = app.add_subcommand(
         "compare", "each alpha against alpha = 0, runs paired by seed: difference, 95% CI, "
@@ -393,9 +401,9 @@ int exportRouting(const RunStore& store, const RunsOptions& o) {
     return 0;
 }
 
-// The run's last model as TorchScript, and its preprocessing beside it.
+// The run's model (the last, or --epoch's) as TorchScript, and its preprocessing beside it.
 int exportModel(const RunStore& store, const RunsOptions& o) {
-    const auto [sidecar, epoch] = exportStoredModel(store.path(), o.id, o.out);
+    const auto [sidecar, epoch] = exportStoredModel(store.path(), o.id, o.out, o.epoch);
     std::cout << "wrote " << o.out << " (TorchScript, the model of epoch " << epoch << ") and "
               << sidecar << " (its preprocessing)\n";
     return 0;

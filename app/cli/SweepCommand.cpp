@@ -2,6 +2,7 @@
 #include "cli/SweepCommand.h"
 
 #include "cli/CliCommon.h"
+#include "config/Choices.h"
 #include "store/RunStore.h"
 #include "sweep/Sweep.h"
 #include "util/Format.h"
@@ -129,7 +130,7 @@ std::string lastLine(std::string text) {
 }
 
 struct SweepOptions {
-    std::string file, db, shardText = "0/1";
+    std::string file, db, shardText = "0/1", keepModels = "best";
     int jobs = 2, threads = 1;
     bool dryRun = false, quiet = false;
 };
@@ -239,17 +240,12 @@ class SweepRunner {
             job.err = base + ".err";
             const auto again = plan_.resumable.find(configHash(job.point.config));
             job.resumed = again != plan_.resumable.end();
-            const std::vector<std::string> args =
-                job.resumed ? std::vector<std::string>{train_,
-                                                       "--resume",
-                                                       std::to_string(again->second),
-                                                       "--db",
-                                                       plan_.storePath,
-                                                       "--json",
-                                                       "-q"}
-                            : std::vector<std::string>{train_, "--config",      base + ".json",
-                                                       "--db", plan_.storePath, "--json",
-                                                       "-q"};
+            std::vector<std::string> args{
+                train_, "--db", plan_.storePath, "--keep-models", o_.keepModels, "--json", "-q"};
+            if (job.resumed)
+                args.insert(args.end(), {"--resume", std::to_string(again->second)});
+            else
+                args.insert(args.end(), {"--config", base + ".json"});
             job.pid = startRun(args, job.out, job.err);
             if (job.pid < 0) {
                 std::cerr << "mode-sweep: cannot start " << train_ << ": " << std::strerror(errno)
@@ -357,6 +353,10 @@ void addOptions(CLI::App& app, SweepOptions& o) {
         ->check(CLI::Range(0, 256));
     app.add_option("--shard", o.shardText,
                    "run only shard i of n (0 <= i < n): the points whose index % n == i");
+    app.add_option("--keep-models", o.keepModels,
+                   "models each run keeps besides its last epoch's (mode-train --keep-models)")
+        ->check(CLI::IsMember(choiceNames<KeepModels>()))
+        ->capture_default_str();
     app.add_flag("--dry-run", o.dryRun, "list the runs to do and exit");
     app.add_flag("-q,--quiet", o.quiet, "no progress lines");
 }

@@ -4,6 +4,7 @@
 #include "cli/CliCommon.h"
 #include "cli/ConsoleProgress.h"
 #include "cli/SettingFlags.h"
+#include "config/Choices.h"
 #include "config/ExperimentConfig.h"
 #include "data/DatasetFactory.h"
 #include "distributed/Distributed.h"
@@ -63,6 +64,7 @@ void onSignal(int) {
 // the process takes part in a data-parallel group.
 struct ToolOptions {
     std::string configFile, dbFile, saveConfig, exportData;
+    std::string keepModels = "best";
     bool asJson = false, quiet = false, printConfig = false, version = false, noStore = false;
     int rank = 0, worldSize = 1, masterPort = 29500;
     std::string masterAddr, distBackend;
@@ -96,6 +98,12 @@ void addToolOptions(CLI::App& app, ToolOptions& o) {
     app.add_option("--export-data", o.exportData,
                    "write the loaded dataset as CSV (features, then label) and exit");
     app.add_flag("--no-store", o.noStore, "do not record the run in a store");
+    app.add_option("--keep-models", o.keepModels,
+                   "models the store keeps besides the last epoch's: last (none more), best (the "
+                   "best validation epoch's), every (every epoch's); mode-predict and mode-runs "
+                   "export-model take any kept one with --epoch N")
+        ->check(CLI::IsMember(choiceNames<KeepModels>()))
+        ->capture_default_str();
     app.add_flag("--json", o.asJson, "print one JSON object with the results on stdout");
     app.add_flag("--quiet,-q", o.quiet, "no progress output");
     app.add_flag("--print-config", o.printConfig, "print the resolved experiment as JSON and exit");
@@ -133,11 +141,11 @@ void requireResumeAlone(const CLI::App& app, std::int64_t run) {
     for (const auto* o : app.get_options()) {
         const std::string name = o->get_name();
         if (o->count() > 0 && name != "--resume" && name != "--db" && name != "--json" &&
-            name != "--quiet" && name != "--threads")
+            name != "--quiet" && name != "--threads" && name != "--keep-models")
             throw ConfigError(name + " cannot be combined with --resume, which continues run " +
                               std::to_string(run) +
-                              " with its stored experiment (only --db, --threads, --json and "
-                              "--quiet go with it)");
+                              " with its stored experiment (only --db, --threads, --keep-models, "
+                              "--json and --quiet go with it)");
     }
 }
 
@@ -317,6 +325,7 @@ int train(const ToolOptions& o, Prepared& p) {
     trainer->keepSampleRouting(p.store != nullptr); // nothing would keep it
     if (p.store) {
         RecorderOptions options;
+        options.models = parseChoice<KeepModels>(o.keepModels, "--keep-models");
         // The other ranks wait in a collective while rank 0 waits for a locked store: its wait
         // ends (and the run stops, stored) well before theirs times out.
         if (p.dist) options.lockWait = std::min(options.lockWait, p.dist->timeout / 2);

@@ -59,5 +59,12 @@ template <> const std::vector<ChoiceName<OptimizerKind>>& choicesOf() {
         {OptimizerKind::Sgd, "sgd", "SGD with momentum"}};
     return c;
 }
+template <> const std::vector<ChoiceName<KeepModels>>& choicesOf() {
+    static const std::vector<ChoiceName<KeepModels>> c{
+        {KeepModels::Last, "last", "The last epoch's"},
+        {KeepModels::Best, "best", "Also the best validation epoch's"},
+        {KeepModels::Every, "every", "Every epoch's"}};
+    return c;
+}
 
 } // namespace mode

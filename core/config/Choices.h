@@ -18,6 +18,9 @@ enum class Activation { Relu, Gelu, Tanh };
 enum class BackboneKind { Auto, None, Mlp, Cnn, EmbeddingBag, Transformer };
 enum class DistillKind { MseMean, MsePairwise, Kl };
 enum class OptimizerKind { Adam, AdamW, Sgd };
+// Not of the experiment but of how it is stored (mode-train --keep-models): the models a run's
+// store keeps beside the last epoch's (which its checkpoint holds).
+enum class KeepModels { Last, Best, Every };
 
 template <class E> struct ChoiceName {
     E value;
@@ -35,6 +38,7 @@ template <> const std::vector<ChoiceName<Activation>>& choicesOf<Activation>();
 template <> const std::vector<ChoiceName<BackboneKind>>& choicesOf<BackboneKind>();
 template <> const std::vector<ChoiceName<DistillKind>>& choicesOf<DistillKind>();
 template <> const std::vector<ChoiceName<OptimizerKind>>& choicesOf<OptimizerKind>();
+template <> const std::vector<ChoiceName<KeepModels>>& choicesOf<KeepModels>();
 
 // "a, b or c" for messages.
 inline std::string joinOr(const std::vector<std::string>& names) {
@@ -43,11 +47,14 @@ inline std::string joinOr(const std::vector<std::string>& names) {
         out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
     return out;
 }
-template <class E> std::string choiceList() {
+template <class E> std::vector<std::string> choiceNames() {
     std::vector<std::string> names;
     for (const auto& c : choicesOf<E>())
         names.push_back(c.name);
-    return joinOr(names);
+    return names;
+}
+template <class E> std::string choiceList() {
+    return joinOr(choiceNames<E>());
 }
 
 // The enum for a name; std::invalid_argument naming `field` and the choices otherwise.

@@ -43,18 +43,30 @@ torch::Tensor ExpertBankImpl::activate(const torch::Tensor& h) const {
 
 torch::Tensor ExpertBankImpl::forward(const torch::Tensor& x) {
     const auto B = x.size(0);
+    // Without gradients (evaluation, prediction) ReLU and tanh work in place.
+    const bool inPlace = !torch::GradMode::is_enabled() &&
+                         (activation_ == Activation::Relu || activation_ == Activation::Tanh);
     torch::Tensor h;
     for (std::size_t l = 0; l < weights_.size(); ++l) {
         if (l == 0) {
-            // Every expert sees the same input: one [B, D] x [D, E*H] product instead of E.
+            // Every expert sees the same input: one [B, D] x [D, E*H] product, the biases added
+            // by it, instead of E; viewed as [E, B, H].
             const auto& w = weights_[0]; // [E, D, H]
-            auto wcat = w.permute({1, 0, 2}).reshape({w.size(1), experts_ * w.size(2)});
-            h = torch::mm(x, wcat).view({B, experts_, w.size(2)}).transpose(0, 1) + biases_[0];
+            const auto width = experts_ * w.size(2);
+            auto wcat = w.permute({1, 0, 2}).reshape({w.size(1), width});
+            h = torch::addmm(biases_[0].reshape({1, width}), x, wcat)
+                    .view({B, experts_, w.size(2)})
+                    .transpose(0, 1);
         } else {
             h = torch::baddbmm(biases_[l], h, weights_[l]); // [E, B, out]
         }
         if (l + 1 < weights_.size()) {
-            h = activate(h);
+            if (!inPlace)
+                h = activate(h);
+            else if (activation_ == Activation::Relu)
+                h.relu_();
+            else
+                h.tanh_();
             if (dropout_ > 0) h = torch::dropout(h, dropout_, is_training());
         }
     }

@@ -5,6 +5,7 @@
 #include "train/Evaluator.h"
 #include "train/Trainer.h"
 
+#include <ATen/Parallel.h>
 #include <torch/script.h>
 #include <torch/torch.h>
 
@@ -99,6 +100,39 @@ const FeatureRecipe& Predictor::recipe() const {
     return d_->recipe;
 }
 
+namespace {
+
+// The softmax of each run of `width` values (the classes of one row, or of one expert's output).
+void softmaxRows(const float* in, float* out, std::int64_t runs, std::int64_t width) {
+    for (std::int64_t r = 0; r < runs; ++r, in += width, out += width) {
+        const float top = *std::max_element(in, in + width);
+        float sum = 0;
+        for (std::int64_t c = 0; c < width; ++c)
+            sum += out[c] = std::exp(in[c] - top);
+        for (std::int64_t c = 0; c < width; ++c)
+            out[c] /= sum;
+    }
+}
+
+// A chunk's outputs into the predictions, at its first row: probabilities for classes.
+void writeChunk(Predictions& p, const MoDEOutput& out, std::int64_t first, std::int64_t rows) {
+    const auto floats = [](const torch::Tensor& t) { return t.to(torch::kFloat32).contiguous(); };
+    const torch::Tensor mixture = floats(out.mixture), experts = floats(out.experts);
+    const torch::Tensor gate = floats(out.gate);
+    float* output = p.output.data() + first * p.outputs;
+    float* expertOutput = p.expertOutput.data() + first * p.experts * p.outputs;
+    if (p.classification) {
+        softmaxRows(mixture.data_ptr<float>(), output, rows, p.outputs);
+        softmaxRows(experts.data_ptr<float>(), expertOutput, rows * p.experts, p.outputs);
+    } else {
+        std::copy_n(mixture.data_ptr<float>(), mixture.numel(), output);
+        std::copy_n(experts.data_ptr<float>(), experts.numel(), expertOutput);
+    }
+    std::copy_n(gate.data_ptr<float>(), gate.numel(), p.gate.data() + first * p.experts);
+}
+
+} // namespace
+
 Predictions Predictor::predict(const Dataset& ready,
                                std::optional<PredictionScores>* scores) const {
     d_->requireInputs(ready);
@@ -109,45 +143,43 @@ Predictions Predictor::predict(const Dataset& ready,
     p.experts = d_->config.model.experts;
     p.outputs = d_->outputs;
     p.classification = d_->recipe.classification;
-    p.output.reserve(static_cast<std::size_t>(p.rows * p.outputs));
-    p.gate.reserve(static_cast<std::size_t>(p.rows * p.experts));
-    p.expertOutput.reserve(static_cast<std::size_t>(p.rows * p.experts * p.outputs));
-    const auto append = [](std::vector<float>& to, const torch::Tensor& t) {
-        const torch::Tensor c = t.to(torch::kFloat32).contiguous();
-        to.insert(to.end(), c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-    };
-    // One forward pass per chunk, in row order: its outputs are kept as the predictions, and
-    // the Evaluator (where the rows have targets) scores the same outputs.
-    const Evaluator::Forward forward = [&](const torch::Tensor& x) {
-        MoDEOutput out = d_->model->forward(x);
-        const bool probs = p.classification;
-        append(p.output, probs ? torch::softmax(out.mixture, 1) : out.mixture);
-        append(p.gate, out.gate);
-        append(p.expertOutput, probs ? torch::softmax(out.experts, 2) : out.experts);
-        return out;
-    };
-    const bool hasTarget = s.y.defined();
-    if (scores && hasTarget) {
-        EvaluationTask task;
-        task.classification = d_->recipe.classification;
-        task.experts = d_->config.model.experts;
-        task.classNames = d_->recipe.classNames;
-        const Evaluator evaluator(std::move(task), forward, kChunkRows);
-        EpochMetrics metrics;
-        const Scores sc = evaluator.scoreWithDiagnostics(s, metrics);
-        PredictionScores out;
-        out.accuracy = sc.accuracy;
-        out.loss = sc.loss;
-        out.rmse = sc.rmse;
-        out.r2 = sc.r2;
-        out.experts = std::move(metrics.experts);
-        *scores = std::move(out);
-    } else {
-        for (std::int64_t start = 0; start < ready.rows; start += kChunkRows)
-            forward(s.x.narrow(0, start, std::min(kChunkRows, ready.rows - start)));
+    p.output.resize(static_cast<std::size_t>(p.rows * p.outputs));
+    p.gate.resize(static_cast<std::size_t>(p.rows * p.experts));
+    p.expertOutput.resize(static_cast<std::size_t>(p.rows * p.experts * p.outputs));
+    // One forward pass per chunk of rows, the chunks spread over LibTorch's threads (each chunk
+    // on one thread: the same chunks, and so the same outputs, as an evaluation in training).
+    // Where the rows have targets the Evaluator runs them and scores the same outputs, as it
+    // scores a split in training.
+    const auto forward = [this](const torch::Tensor& x) { return d_->model->forward(x); };
+    if (!scores || !s.y.defined()) {
+        const std::int64_t chunks = (p.rows + kChunkRows - 1) / kChunkRows;
+        at::parallel_for(0, chunks, 1, [&](std::int64_t begin, std::int64_t end) {
+            const c10::InferenceMode inThisThread;
+            for (std::int64_t c = begin; c < end; ++c) {
+                const std::int64_t first = c * kChunkRows;
+                const std::int64_t rows = std::min(kChunkRows, p.rows - first);
+                writeChunk(p, forward(s.x.narrow(0, first, rows)), first, rows);
+            }
+        });
+        return p;
     }
-    if (static_cast<std::int64_t>(p.gate.size()) != p.rows * p.experts)
-        throw std::logic_error("the predictions do not cover every row");
+    EvaluationTask task;
+    task.classification = d_->recipe.classification;
+    task.experts = d_->config.model.experts;
+    task.classNames = d_->recipe.classNames;
+    Evaluator evaluator(std::move(task), forward, kChunkRows);
+    evaluator.onChunk([&p](std::int64_t first, const MoDEOutput& out) {
+        writeChunk(p, out, first, out.mixture.size(0));
+    });
+    EpochMetrics metrics;
+    const Scores sc = evaluator.scoreWithDiagnostics(s, metrics);
+    PredictionScores out;
+    out.accuracy = sc.accuracy;
+    out.loss = sc.loss;
+    out.rmse = sc.rmse;
+    out.r2 = sc.r2;
+    out.experts = std::move(metrics.experts);
+    *scores = std::move(out);
     return p;
 }
 

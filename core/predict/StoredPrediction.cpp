@@ -190,6 +190,7 @@ json predictionsJson(const StoredPrediction& s) {
         rows.push_back(std::move(row));
     }
     json out = {{"run_id", s.record.id},
+                {"epoch", s.epoch},
                 {"rows", std::move(rows)},
                 {"ignored_columns", in.ignored},
                 {"unseen_categories", in.unseen}};
@@ -200,6 +201,31 @@ json predictionsJson(const StoredPrediction& s) {
     return out;
 }
 
+namespace {
+
+// "2, 7 and 30"
+std::string epochList(const std::vector<int>& epochs) {
+    std::string out;
+    for (std::size_t i = 0; i < epochs.size(); ++i)
+        out += (i == 0 ? "" : i + 1 == epochs.size() ? " and " : ", ") + std::to_string(epochs[i]);
+    return out;
+}
+
+} // namespace
+
+Checkpoint storedModel(const RunStore& store, std::int64_t run, int epoch) {
+    const auto last = store.checkpoint(run, false);
+    if (!last)
+        throw DataError("run " + std::to_string(run) + " has no model (no epoch of it ended)");
+    const int want = epoch > 0 ? epoch : last->epoch;
+    if (auto m = store.model(run, want)) return std::move(*m);
+    const std::vector<int> kept = store.modelEpochs(run);
+    throw DataError("run " + std::to_string(run) + " keeps the model" +
+                    (kept.size() == 1 ? " of epoch " : "s of epochs ") + epochList(kept) +
+                    ", not epoch " + std::to_string(want) +
+                    " (mode-train --keep-models every keeps every epoch's)");
+}
+
 StoredPrediction predictStoredRun(const std::string& storePath, std::int64_t run,
                                   const PredictionRequest& request, const LoadProgress& progress) {
     StoredPrediction out;
@@ -208,16 +234,9 @@ StoredPrediction predictStoredRun(const std::string& storePath, std::int64_t run
     {
         const RunStore store(storePath, RunStore::Mode::ReadOnly);
         out.record = store.run(run);
-        const auto stored = store.checkpoint(run);
-        if (!stored)
-            throw DataError("run " + std::to_string(run) +
-                            " has no model to predict with (no epoch of it ended)");
-        if (request.epoch > 0 && request.epoch != stored->epoch)
-            throw DataError("run " + std::to_string(run) + " keeps the model of epoch " +
-                            std::to_string(stored->epoch) +
-                            " only (the store keeps the last checkpoint of a run)");
-        checkpoint = *stored;
+        checkpoint = storedModel(store, run, request.epoch);
     }
+    out.epoch = checkpoint.epoch;
     const ExperimentConfig config = out.record.config();
     if (!request.split.empty()) {
         out.input = runSplitRows(config, out.record.start, request.split, progress);
@@ -240,23 +259,21 @@ StoredPrediction predictStoredRun(const std::string& storePath, std::int64_t run
 }
 
 std::pair<std::string, int> exportStoredModel(const std::string& storePath, std::int64_t run,
-                                              const std::string& path) {
+                                              const std::string& path, int epoch) {
     const RunStore store(storePath, RunStore::Mode::ReadOnly);
     const RunRecord r = store.run(run);
-    const auto checkpoint = store.checkpoint(run);
-    if (!checkpoint)
-        throw DataError("run " + std::to_string(run) + " has no model (no epoch of it ended)");
+    const auto checkpoint = storedModel(store, run, epoch);
     if (r.start.preprocessing.empty())
         throw DataError("run " + std::to_string(run) +
                         " was stored without its preprocessing (an older version): train it again");
     const Predictor model(r.config(), FeatureRecipe::fromJsonText(r.start.preprocessing),
-                          *checkpoint);
+                          checkpoint);
     model.exportTorchScript(path);
     const std::string sidecar = std::filesystem::path(path).replace_extension(".json").string();
     std::ofstream out(sidecar, std::ios::trunc);
     out << model.sidecar().dump(2) << "\n";
     if (!out.flush()) throw DataError("cannot write " + sidecar);
-    return {sidecar, checkpoint->epoch};
+    return {sidecar, checkpoint.epoch};
 }
 
 } // namespace mode

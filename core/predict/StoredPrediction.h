@@ -30,7 +30,7 @@ struct PredictionInput {
 struct PredictionRequest {
     std::string data;  // a file in the run's format, or
     std::string split; // "train", "val" or "test": the run's own rows
-    int epoch = 0;     // 0: the last (the only one kept)
+    int epoch = 0;     // 0: the last; else one whose model the store keeps
 };
 
 struct StoredPrediction {
@@ -38,6 +38,7 @@ struct StoredPrediction {
     PredictionInput input;
     Predictions predictions;
     std::optional<PredictionScores> score; // where the rows have the target
+    int epoch = 0;                         // the model's
     // Wall time of reading (the store, the rows and their preparation, the model's restore)
     // and of predicting (the forward pass and, with a target, the scoring).
     double readSeconds = 0, predictSeconds = 0;
@@ -70,9 +71,14 @@ std::vector<std::string> predictionFields(const Predictions& p, const Prediction
 std::string predictionsCsv(const StoredPrediction& s);
 nlohmann::json predictionsJson(const StoredPrediction& s);
 
-// The run's last model as TorchScript at `path` and its sidecar (the preprocessing) beside it,
-// `path` with .json; returns the sidecar's path and the epoch of the model.
+// The model of a run's epoch (0: the last) as the store keeps it; DataError naming the epochs
+// it keeps where it does not keep that one.
+Checkpoint storedModel(const RunStore& store, std::int64_t run, int epoch = 0);
+
+// The run's model of `epoch` (0: the last) as TorchScript at `path` and its sidecar (the
+// preprocessing) beside it, `path` with .json; returns the sidecar's path and the epoch of the
+// model.
 std::pair<std::string, int> exportStoredModel(const std::string& storePath, std::int64_t run,
-                                              const std::string& path);
+                                              const std::string& path, int epoch = 0);
 
 } // namespace mode

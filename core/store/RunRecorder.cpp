@@ -107,6 +107,7 @@ void RunRecorder::stopWriter() {
 }
 
 void RunRecorder::onRunStart(const RunStart& start) {
+    validationRows_ = start.valRows;
     try {
         if (resumeId_) {
             store_.resumeRun(*resumeId_, start.resumedFromEpoch, start.resumedFromStep, start);
@@ -161,7 +162,15 @@ void RunRecorder::onEpoch(const EpochMetrics& epoch) {
 
 void RunRecorder::onCheckpoint(const Checkpoint& checkpoint) {
     if (!runId_) return;
-    post([this, id = *runId_, checkpoint] { store_.saveCheckpoint(id, checkpoint); });
+    // Without validation rows there is no best epoch to keep.
+    const KeepModels keep = options_.models == KeepModels::Best && validationRows_ == 0
+                                ? KeepModels::Last
+                                : options_.models;
+    post([this, id = *runId_, checkpoint, keep] {
+        store_.saveCheckpoint(id, checkpoint);
+        if (keep != KeepModels::Last && !checkpoint.model.empty())
+            store_.saveModel(id, checkpoint.epoch, checkpoint.model, keep == KeepModels::Best);
+    });
 }
 
 void RunRecorder::onRunEnd(const RunResult& result) {

@@ -13,6 +13,7 @@
 //
 // The RunStore is used by the writer thread only, from onRunStart to onRunEnd.
 
+#include "config/Choices.h"
 #include "store/RunStore.h"
 #include "train/TrainerControl.h"
 #include "train/TrainingEvents.h"
@@ -34,6 +35,7 @@ struct RecorderOptions {
     int flushSteps = 256;
     std::chrono::milliseconds flushInterval{500};
     bool checkpoints = true;
+    KeepModels models = KeepModels::Best; // with checkpoints only
     std::size_t maxQueued = 64; // writes waiting; beyond it the trainer waits (a very slow disk)
     std::chrono::milliseconds lockWait{
         60000}; // how long a write may wait for another program's lock
@@ -76,6 +78,7 @@ class RunRecorder : public TrainingObserver {
     RecorderOptions options_;
     std::optional<std::int64_t> runId_;
     std::optional<std::int64_t> resumeId_;
+    std::int64_t validationRows_ = 0;
     std::vector<StepMetrics> pending_;
     std::chrono::steady_clock::time_point lastFlush_;
     std::optional<RunResult> unstoredEnd_;

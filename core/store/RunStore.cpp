@@ -133,10 +133,22 @@ CREATE TABLE sample_routing (
 ) WITHOUT ROWID;
 )sql";
 
-// A store of version 2 is read as it is (version 3 only adds a table, which readers look for).
+// Version 4: models kept beside the checkpoint (the best validation epoch's, or every epoch's),
+// each an archive holding "model" as a checkpoint does.
+const char* kMigrationV4 = R"sql(
+CREATE TABLE models (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  epoch INTEGER NOT NULL,
+  state BLOB NOT NULL,
+  PRIMARY KEY (run_id, epoch)
+);
+)sql";
+
+// A store of version 2 or 3 is read as it is (versions 3 and 4 only add tables, which readers
+// look for).
 constexpr int kOldestReadable = 2;
 // kMigrations[v] brings version v to v + 1.
-const char* kMigrations[] = {kSchemaV1, kMigrationV2, kMigrationV3};
+const char* kMigrations[] = {kSchemaV1, kMigrationV2, kMigrationV3, kMigrationV4};
 // The counters and final values of run :id as its stored data says (an UPDATE's SET list): a row
 // never claims more than was written, whether the run ended, failed or its writer died.
 constexpr const char* kCountersFromStoredData =
@@ -792,6 +804,42 @@ void RunStore::saveCheckpoint(std::int64_t run, const Checkpoint& c) {
     });
 }
 
+void RunStore::saveModel(std::int64_t run, int epoch, const std::string& state, bool ifBest) {
+    d_->guarded("cannot keep the model of run " + std::to_string(run) + ", epoch " +
+                    std::to_string(epoch),
+                [&] {
+                    auto& db = *d_->db;
+                    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+                    if (ifBest) {
+                        // This epoch's validation score against the kept model's (NULL: none
+                        // kept, or a score that is not a number).
+                        SQLite::Statement q(
+                            db, "SELECT (SELECT val_accuracy FROM epochs WHERE run_id = ?1 AND "
+                                "epoch = ?2), (SELECT MAX(e.val_accuracy) FROM models m JOIN "
+                                "epochs e ON e.run_id = m.run_id AND e.epoch = m.epoch WHERE "
+                                "m.run_id = ?1), EXISTS (SELECT 1 FROM models WHERE run_id = ?1)");
+                        q.bind(1, run);
+                        q.bind(2, epoch);
+                        q.executeStep();
+                        const auto score = optDouble(q.getColumn(0));
+                        const auto kept = optDouble(q.getColumn(1));
+                        const bool any = q.getColumn(2).getInt() != 0;
+                        q.reset();
+                        if (!score || (any && kept && *score <= *kept)) return;
+                        SQLite::Statement del(db, "DELETE FROM models WHERE run_id = ?");
+                        del.bind(1, run);
+                        del.exec();
+                    }
+                    SQLite::Statement s(
+                        db, "INSERT OR REPLACE INTO models (run_id, epoch, state) VALUES (?,?,?)");
+                    s.bind(1, run);
+                    s.bind(2, epoch);
+                    s.bindNoCopy(3, state.data(), static_cast<int>(state.size()));
+                    s.exec();
+                    tx.commit();
+                });
+}
+
 void RunStore::resumeRun(std::int64_t id, int epoch, std::int64_t step, const RunStart& start) {
     d_->guarded("cannot resume run " + std::to_string(id), [&] {
         auto& db = *d_->db;
@@ -809,7 +857,9 @@ void RunStore::resumeRun(std::int64_t id, int epoch, std::int64_t step, const Ru
             {"DELETE FROM steps WHERE run_id = ? AND step > ?", step},
             {"DELETE FROM epochs WHERE run_id = ? AND epoch > ?", epoch},
             {"DELETE FROM routing WHERE run_id = ? AND epoch > ?", epoch},
-            {"DELETE FROM expert_epochs WHERE run_id = ? AND epoch > ?", epoch}};
+            {"DELETE FROM expert_epochs WHERE run_id = ? AND epoch > ?", epoch},
+            {"DELETE FROM sample_routing WHERE run_id = ? AND epoch > ?", epoch},
+            {"DELETE FROM models WHERE run_id = ? AND epoch > ?", epoch}};
         for (const auto& [sql, from] : after) {
             SQLite::Statement del(db, sql);
             del.bind(1, id);
@@ -1050,6 +1100,48 @@ std::optional<SampleRouting> RunStore::sampleRouting(std::int64_t run, int epoch
         });
 }
 
+std::vector<int> RunStore::modelEpochs(std::int64_t run) const {
+    return d_->guarded("cannot read the models of run " + std::to_string(run), [&] {
+        d_->requireRun(run);
+        std::set<int> epochs;
+        if (d_->hasTable("models")) { // an older store, read as it is, keeps none
+            SQLite::Statement q(*d_->db, "SELECT epoch FROM models WHERE run_id = ?");
+            q.bind(1, run);
+            while (q.executeStep())
+                epochs.insert(q.getColumn(0).getInt());
+        }
+        SQLite::Statement c(*d_->db, "SELECT epoch FROM checkpoints WHERE run_id = ?");
+        c.bind(1, run);
+        if (c.executeStep()) epochs.insert(c.getColumn(0).getInt());
+        return std::vector<int>(epochs.begin(), epochs.end());
+    });
+}
+
+std::optional<Checkpoint> RunStore::model(std::int64_t run, int epoch) const {
+    return d_->guarded(
+        "cannot read the model of run " + std::to_string(run) + ", epoch " + std::to_string(epoch),
+        [&]() -> std::optional<Checkpoint> {
+            d_->requireRun(run);
+            if (d_->hasTable("models")) {
+                SQLite::Statement q(*d_->db,
+                                    "SELECT state FROM models WHERE run_id = ? AND epoch = ?");
+                q.bind(1, run);
+                q.bind(2, epoch);
+                if (q.executeStep()) {
+                    Checkpoint c;
+                    c.epoch = epoch;
+                    const auto blob = q.getColumn(0);
+                    c.state.assign(static_cast<const char*>(blob.getBlob()),
+                                   static_cast<std::size_t>(blob.getBytes()));
+                    return c;
+                }
+            }
+            auto c = checkpoint(run);
+            if (c && c->epoch == epoch) return c;
+            return std::nullopt;
+        });
+}
+
 std::optional<Checkpoint> RunStore::checkpoint(std::int64_t run, bool withState) const {
     return d_->guarded(
         "cannot read the checkpoint of run " + std::to_string(run),
@@ -1256,6 +1348,11 @@ std::vector<std::string> childCopies(SQLite::Database& db) {
     if (has.executeStep())
         copies.push_back("INSERT INTO main.sample_routing SELECT ?1, epoch, samples FROM "
                          "src.sample_routing WHERE run_id = ?2");
+    // Nor kept models.
+    SQLite::Statement hasModels(db, "SELECT 1 FROM src.sqlite_master WHERE name = 'models'");
+    if (hasModels.executeStep())
+        copies.push_back(
+            "INSERT INTO main.models SELECT ?1, epoch, state FROM src.models WHERE run_id = ?2");
     return copies;
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Every run in one SQLite file: its config, every step's losses, every epoch's metrics, routing
-// matrices, per-expert metrics, the final results and the latest checkpoint.
+// matrices, per-expert metrics, the final results, the latest checkpoint and kept models.
 //
 // One RunStore is one connection; use it from one thread at a time. Any number of connections,
 // in this or other processes, may read while one writes (WAL mode: readers see the last
@@ -79,7 +79,7 @@ struct SeriesPoint {
 class RunStore {
   public:
     enum class Mode { ReadWrite, ReadOnly };
-    static constexpr int kSchemaVersion = 3;
+    static constexpr int kSchemaVersion = 4;
 
     // Opens (and, for ReadWrite, creates and migrates) the store. Throws RunStoreError with the
     // file named when it cannot: not a SQLite file, a newer schema, read-only, missing folder.
@@ -105,6 +105,11 @@ class RunStore {
                      const std::vector<StepMetrics>& pendingSteps = {});
     // Keeps the run's latest checkpoint only (replaces the previous one).
     void saveCheckpoint(std::int64_t run, const Checkpoint& checkpoint);
+    // Keeps the model of an epoch beside the checkpoint: `state` is an archive holding "model"
+    // (Checkpoint::model). ifBest: only where the epoch's validation score (stored with the
+    // epoch, before) beats the model kept so far, which it then replaces (one transaction); a
+    // run keeps the model of its best validation epoch this way, resumed runs included.
+    void saveModel(std::int64_t run, int epoch, const std::string& state, bool ifBest);
     // Records the run's end. Its counters are what the store holds, whatever the result says: the
     // last stored epoch and the last stored step (a run whose writes failed is never recorded
     // with more than was kept).
@@ -128,6 +133,10 @@ class RunStore {
     // a run of an older version), and the epochs that have it.
     std::optional<SampleRouting> sampleRouting(std::int64_t run, int epoch) const;
     std::vector<int> sampleRoutingEpochs(std::int64_t run) const;
+    // The epochs whose model the store holds (kept with saveModel, and the checkpoint's), and
+    // one of them (state: an archive holding "model"; none where it is not kept).
+    std::vector<int> modelEpochs(std::int64_t run) const;
+    std::optional<Checkpoint> model(std::int64_t run, int epoch) const;
     // withState false: where the checkpoint is (epoch, step), without reading its archive.
     std::optional<Checkpoint> checkpoint(std::int64_t run, bool withState = true) const;
     // One metric of many runs, read in one snapshot. maxPoints > 0 downsamples each series to

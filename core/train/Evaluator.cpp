@@ -4,6 +4,8 @@
 #include "loss/MutualDistillationLoss.h"
 #include "train/Assignment.h"
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <cmath>
 #include <utility>
@@ -60,7 +62,27 @@ struct Evaluator::Sums {
                     bool classification);
     void addDiagnostics(const MoDEOutput& out, const torch::Tensor& y, const torch::Tensor& subtask,
                         bool classification);
+    // Another chunk's sums (the chunks are added in their order).
+    void add(const Sums& chunk);
 };
+
+void Evaluator::Sums::add(const Sums& o) {
+    loss += o.loss;
+    correct += o.correct;
+    squaredError += o.squaredError;
+    if (!classGate.defined()) return;
+    classGate += o.classGate;
+    classTop += o.classTop;
+    if (subtaskGate.defined()) {
+        subtaskGate += o.subtaskGate;
+        subtaskTop += o.subtaskTop;
+    }
+    allocated += o.allocated;
+    probe += o.probe;
+    load += o.load;
+    entropy += o.entropy;
+    gram += o.gram;
+}
 
 Evaluator::Sums::Sums(const EvaluationTask& task, const SplitTensors& split, bool diagnostics) {
     const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(split.x.device());
@@ -172,23 +194,64 @@ torch::Tensor cosineOf(const torch::Tensor& gram) {
 }
 } // namespace
 
+namespace {
+// Appends one chunk's per-sample routing to the split's (the rows themselves are the caller's).
+void appendSamples(SampleRouting& to, const SampleRouting& chunk) {
+    const auto append = [](auto& a, const auto& b) { a.insert(a.end(), b.begin(), b.end()); };
+    append(to.label, chunk.label);
+    append(to.topWeight, chunk.topWeight);
+    append(to.prediction, chunk.prediction);
+    append(to.expertPrediction, chunk.expertPrediction);
+    append(to.topExpert, chunk.topExpert);
+    append(to.gateWeights, chunk.gateWeights);
+    append(to.gateExperts, chunk.gateExperts);
+    to.k = chunk.k;
+}
+} // namespace
+
 Scores Evaluator::run(const SplitTensors& split, EpochMetrics* metrics,
                       SampleRouting* samples) const {
     const auto rows = split.rows();
     if (rows == 0) return {};
-    torch::NoGradGuard noGrad;
-    Sums sums(task_, split, metrics != nullptr);
-    for (std::int64_t first = 0; first < rows; first += chunkRows_) {
+    const std::int64_t chunks = (rows + chunkRows_ - 1) / chunkRows_;
+    std::vector<Sums> parts;
+    parts.reserve(static_cast<std::size_t>(chunks));
+    for (std::int64_t c = 0; c < chunks; ++c)
+        parts.emplace_back(task_, split, metrics != nullptr);
+    std::vector<SampleRouting> chunkSamples(static_cast<std::size_t>(samples ? chunks : 0));
+    const bool inference = c10::InferenceMode::is_enabled(); // the caller's, on every thread
+    const auto evaluate = [&](std::int64_t c) {
+        const c10::InferenceMode sameMode(inference);
+        const torch::NoGradGuard noGrad;
+        const auto first = c * chunkRows_;
         const auto length = std::min(chunkRows_, rows - first);
         auto y = split.y.narrow(0, first, length);
-        auto out = forward_(split.x.narrow(0, first, length));
+        const auto out = forward_(split.x.narrow(0, first, length));
+        if (seen_) seen_(first, out);
+        Sums& sums = parts[static_cast<std::size_t>(c)];
         sums.addMixture(out, y, length, task_.classification);
-        if (!metrics) continue;
+        if (!metrics) return;
         auto subtask =
             split.subtask.defined() ? split.subtask.narrow(0, first, length) : torch::Tensor();
         sums.addDiagnostics(out, y, subtask, task_.classification);
-        if (samples) addSamples(*samples, out, y, task_.classification, task_.topK);
+        if (samples)
+            addSamples(chunkSamples[static_cast<std::size_t>(c)], out, y, task_.classification,
+                       task_.topK);
+    };
+    if (split.x.device().is_cpu()) {
+        at::parallel_for(0, chunks, 1, [&](std::int64_t begin, std::int64_t end) {
+            for (std::int64_t c = begin; c < end; ++c)
+                evaluate(c);
+        });
+    } else {
+        for (std::int64_t c = 0; c < chunks; ++c)
+            evaluate(c);
     }
+    Sums& sums = parts.front();
+    for (std::int64_t c = 1; c < chunks; ++c)
+        sums.add(parts[static_cast<std::size_t>(c)]);
+    for (const auto& chunk : chunkSamples)
+        appendSamples(*samples, chunk);
     if (samples) {
         samples->classification = task_.classification;
         samples->experts = task_.experts;

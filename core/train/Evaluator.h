@@ -42,10 +42,16 @@ struct EvaluationTask {
 class Evaluator {
   public:
     // The model's forward pass in evaluation mode (the caller switches the model's mode);
-    // it is run on at most chunkRows rows at a time, without gradient.
+    // it is run on at most chunkRows rows at a time, without gradient. On the CPU the chunks
+    // run on LibTorch's threads (each chunk on one thread), so the forward pass must be safe to
+    // call from several threads at once (a model in evaluation mode is); their sums are added
+    // in chunk order, so the figures do not depend on the number of threads.
     using Forward = std::function<MoDEOutput(const torch::Tensor& x)>;
+    // Sees each chunk's outputs (first row of the split, outputs), on the thread that made them.
+    using ChunkOutputs = std::function<void(std::int64_t firstRow, const MoDEOutput& out)>;
 
     Evaluator(EvaluationTask task, Forward forward, std::int64_t chunkRows = 4096);
+    void onChunk(ChunkOutputs seen) { seen_ = std::move(seen); }
 
     // The mixture's loss and score (an empty split scores 0).
     Scores score(const SplitTensors& split) const;
@@ -65,6 +71,7 @@ class Evaluator {
     EvaluationTask task_;
     Forward forward_;
     std::int64_t chunkRows_;
+    ChunkOutputs seen_;
 };
 
 } // namespace mode

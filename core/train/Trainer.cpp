@@ -571,8 +571,19 @@ struct Trainer::Impl {
         c.step = state.result.steps;
         c.wallSeconds = wallSeconds;
         c.state = saveState(epoch, c.step, state.shuffler, state.order);
+        c.model = saveModel();
         for (auto* o : observers)
             if (wants(o)) o->onCheckpoint(c);
+    }
+
+    // The model alone, as the checkpoint holds it (under "model").
+    std::string saveModel() {
+        torch::serialize::OutputArchive archive, modelArchive;
+        model->save(modelArchive);
+        archive.write("model", modelArchive);
+        std::ostringstream out;
+        archive.save_to(out);
+        return out.str();
     }
 
     // Model, optimiser, the minibatch order and the generators: what a resumed run needs.

@@ -124,7 +124,8 @@ struct Checkpoint {
     int epoch = 0;
     std::int64_t step = 0;
     double wallSeconds = 0;
-    std::string state;
+    std::string state; // what a resumed run needs: an archive holding "model", "optimizer", ...
+    std::string model; // the model alone: an archive holding "model" (what a prediction needs)
 };
 
 // Receives a run's events on the trainer's thread. Implementations must be quick or hand the

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <random>
+#include <set>
 #include <sstream>
 #include <unistd.h>
 
@@ -61,10 +62,10 @@ struct TrainedRun {
     std::string db = dir / "runs.sqlite";
     std::string csv = dir.file("train.csv", table(kOrder));
     std::int64_t id = 0;
-    TrainedRun() {
+    explicit TrainedRun(const std::string& more = "") {
         auto r = runCommand(kBin + "/mode-train --data " + csv +
                             " --impute mean --epochs 4 --experts 3 --threads 1 --device cpu --db " +
-                            db + " --json");
+                            db + " --json " + more);
         EXPECT_EQ(r.exitCode, 0) << r.err;
         id = json::parse(r.out)["run_id"].get<std::int64_t>();
     }
@@ -100,6 +101,64 @@ TEST(ModePredictCli, ItsOwnTestSplitReproducesTheStoredAccuracyAndProbing) {
     EXPECT_DOUBLE_EQ(right / static_cast<double>(j["rows"].size()), last.testAccuracy);
     EXPECT_NE(r.err.find("accuracy of the mixture"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("expert probing on these rows"), std::string::npos) << r.err;
+}
+
+// The models a run keeps: with --keep-models every, each epoch's model on the run's own test
+// split gives exactly that epoch's stored test accuracy; an epoch not kept is refused naming
+// those kept; by default the best validation epoch's model is kept beside the last.
+TEST(ModePredictCli, EachKeptEpochsModelReproducesThatEpochsStoredAccuracy) {
+    TrainedRun every("--keep-models every --lr 0.02");
+    RunStore store(every.db, RunStore::Mode::ReadOnly);
+    const auto epochs = store.epochs(every.id);
+    ASSERT_EQ(epochs.size(), 4u);
+    EXPECT_EQ(store.modelEpochs(every.id), (std::vector<int>{1, 2, 3, 4}));
+    std::set<std::string> predictions;
+    for (const auto& e : epochs) {
+        SCOPED_TRACE("epoch " + std::to_string(e.epoch));
+        auto r = every.predict("--split test --format json --epoch " + std::to_string(e.epoch));
+        ASSERT_EQ(r.exitCode, 0) << r.err;
+        const json j = json::parse(r.out);
+        EXPECT_EQ(j["epoch"].get<int>(), e.epoch);
+        EXPECT_EQ(j["score"]["accuracy"].get<double>(), e.testAccuracy) << "exactly";
+        EXPECT_EQ(j["score"]["loss"].get<double>(), e.testLoss);
+        EXPECT_NE(r.err.find("the model of epoch " + std::to_string(e.epoch)), std::string::npos)
+            << r.err;
+        predictions.insert(j["rows"].dump());
+    }
+    EXPECT_EQ(predictions.size(), 4u) << "four different models";
+    auto r = every.predict("--split test --epoch 9");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("keeps the models of epochs 1, 2, 3 and 4, not epoch 9"),
+              std::string::npos)
+        << r.err;
+    r = runCommand(kBin + "/mode-runs --db " + every.db + " export-model " +
+                   std::to_string(every.id) + " --epoch 2 --out " + (every.dir / "m2.pt"));
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.out.find("the model of epoch 2"), std::string::npos) << r.out;
+
+    // The default: the last epoch's and the best validation epoch's (the first of equals).
+    TrainedRun best("--lr 0.02");
+    RunStore bestStore(best.db, RunStore::Mode::ReadOnly);
+    const auto bestEpochs = bestStore.epochs(best.id);
+    int top = 1;
+    for (const auto& e : bestEpochs)
+        if (e.valAccuracy > bestEpochs[static_cast<std::size_t>(top - 1)].valAccuracy)
+            top = e.epoch;
+    const std::set<int> kept{top, 4};
+    EXPECT_EQ(bestStore.modelEpochs(best.id), std::vector<int>(kept.begin(), kept.end()));
+    r = best.predict("--split test --format json --epoch " + std::to_string(top));
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["score"]["accuracy"].get<double>(),
+              bestEpochs[static_cast<std::size_t>(top - 1)].testAccuracy);
+    r = runCommand(kBin + "/mode-runs --db " + best.db + " show " + std::to_string(best.id));
+    EXPECT_NE(r.out.find("models       epoch"), std::string::npos) << r.out;
+
+    TrainedRun last("--keep-models last");
+    EXPECT_EQ(RunStore(last.db, RunStore::Mode::ReadOnly).modelEpochs(last.id),
+              std::vector<int>{4});
+    r = last.predict("--split test --epoch 2");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("keeps the model of epoch 4, not epoch 2"), std::string::npos) << r.err;
 }
 
 TEST(ModePredictCli, ColumnsInAnotherOrderGiveIdenticalPredictions) {
@@ -171,10 +230,10 @@ TEST(ModePredictCli, BadInputExitsTwoNamingColumnAndLine) {
     // Another modality: text for a tabular run.
     r = run.predict("--data " + run.dir.file("text.tsv", "yes\tsome words here\n"));
     EXPECT_EQ(r.exitCode, 2) << r.err;
-    // Only the last model is kept.
-    r = run.predict("--split test --epoch 2");
+    // An epoch whose model is not kept (the test of kept models checks the message).
+    r = run.predict("--split test --epoch 9");
     EXPECT_EQ(r.exitCode, 2);
-    EXPECT_NE(r.err.find("keeps the model of epoch 4 only"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("not epoch 9"), std::string::npos) << r.err;
     // Flags.
     EXPECT_EQ(runCommand(kBin + "/mode-predict --run 1").exitCode, 2) << "no rows named";
     EXPECT_EQ(run.predict("--split nope").exitCode, 2);

@@ -26,6 +26,7 @@
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QHeaderView>
+#include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMimeData>
@@ -40,6 +41,7 @@
 #include <QTest>
 #include <QTextBrowser>
 #include <QTextDocument>
+#include <QTimer>
 #include <QToolButton>
 #include <QUrl>
 #include <filesystem>
@@ -835,7 +837,7 @@ TEST(Workbench, PredictOnAFileAndExportTheModelOfTheSelectedRun) {
                (i % 11 > 5 ? "high" : "low") + "\n";
     const std::string data = w.dir.file("d.csv", csv);
     ASSERT_EQ(runCommand(std::string(MODE_BIN_DIR) + "/mode-train -q --data " + data +
-                         " --epochs 2 --threads 1 --device cpu --db " + w.db)
+                         " --epochs 2 --keep-models every --threads 1 --device cpu --db " + w.db)
                   .exitCode,
               0);
     auto* browser = w.window.runBrowser();
@@ -844,7 +846,7 @@ TEST(Workbench, PredictOnAFileAndExportTheModelOfTheSelectedRun) {
     browser->selectRuns({1});
     ASSERT_TRUE(waitUntil([&] { return browser->selectedRunIds() == QList<qint64>{1}; }));
 
-    ASSERT_TRUE(w.window.predictOnFile(0, QString::fromStdString(data)));
+    ASSERT_TRUE(w.window.predictOnFile(0, QString::fromStdString(data), 0));
     PredictionDialog* dialog = nullptr;
     ASSERT_TRUE(waitUntil([&] { return (dialog = w.window.findChild<PredictionDialog*>()); }));
     EXPECT_EQ(dialog->table()->rowCount(), 120);
@@ -868,17 +870,47 @@ TEST(Workbench, PredictOnAFileAndExportTheModelOfTheSelectedRun) {
                                 w.db + " --data " + data);
     ASSERT_EQ(cli.exitCode, 0) << cli.err;
     EXPECT_EQ(readFile(saved), cli.out) << "the same table as mode-predict";
+    EXPECT_NE(dialog->summary().indexOf("the model of epoch 2"), -1)
+        << dialog->summary().toStdString();
     dialog->close();
 
+    // Asked which model (the run keeps both epochs'), the user takes epoch 1's: mode-predict's
+    // table with --epoch 1.
+    QStringList offered;
+    QTimer pick;
+    QObject::connect(&pick, &QTimer::timeout, [&] {
+        auto* ask = w.window.findChild<QInputDialog*>("modelEpoch");
+        if (!ask || !ask->isVisible()) return;
+        offered = ask->comboBoxItems();
+        ask->setTextValue("1");
+        ask->accept();
+    });
+    pick.start(20);
+    ASSERT_TRUE(w.window.predictOnFile(0, QString::fromStdString(data)));
+    PredictionDialog* firstEpoch = nullptr;
+    ASSERT_TRUE(waitUntil([&] {
+        for (auto* d : w.window.findChildren<PredictionDialog*>())
+            if (d->summary().indexOf("the model of epoch 1") != -1) firstEpoch = d;
+        return firstEpoch != nullptr;
+    }));
+    pick.stop();
+    EXPECT_EQ(offered, (QStringList{"2 (the last)", "1"}));
+    ASSERT_TRUE(firstEpoch->saveCsv(QString::fromStdString(saved)));
+    const auto cliFirst = runCommand(std::string(MODE_BIN_DIR) + "/mode-predict -q --run 1 --db " +
+                                     w.db + " --epoch 1 --data " + data);
+    ASSERT_EQ(cliFirst.exitCode, 0) << cliFirst.err;
+    EXPECT_EQ(readFile(saved), cliFirst.out);
+    firstEpoch->close();
+
     QSignalSpy exported(&w.window, &MainWindow::modelExported);
-    ASSERT_TRUE(w.window.exportModel(0, QString::fromStdString(w.dir / "m.pt")));
+    ASSERT_TRUE(w.window.exportModel(0, QString::fromStdString(w.dir / "m.pt"), 0));
     ASSERT_TRUE(waitUntil([&] { return exported.count() == 1; }));
     EXPECT_TRUE(exported.front().front().toBool())
         << exported.front().back().toString().toStdString();
     EXPECT_TRUE(std::filesystem::exists(w.dir / "m.pt"));
     EXPECT_TRUE(std::filesystem::exists(w.dir / "m.json"));
 
-    w.window.predictOnFile(1, QString::fromStdString(w.dir.file("bad.csv", "x,y\n1,2\n")));
+    w.window.predictOnFile(1, QString::fromStdString(w.dir.file("bad.csv", "x,y\n1,2\n")), 0);
     EXPECT_TRUE(waitUntil([&] {
         return w.window.message().indexOf(
                    "the column 'a' that the run was trained on is missing") != -1;

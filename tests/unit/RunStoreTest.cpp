@@ -230,6 +230,47 @@ TEST(RunStore, ACheckpointReplacesThePreviousOne) {
     EXPECT_EQ(db.execAndGet("SELECT count(*) FROM checkpoints").getInt(), 1);
 }
 
+// Kept models: the best validation epoch's replaces the one kept only when it scores higher (the
+// first of equals stays; an epoch without a score never replaces one); every epoch's are all
+// kept; the checkpoint's epoch counts among the kept.
+TEST(RunStore, KeepsTheBestValidationEpochsModelOrEveryEpochs) {
+    TempDir dir;
+    RunStore store(dir / "runs.sqlite");
+    const auto id = store.beginRun(config(), start(), "best");
+    const double val[] = {0.50, 0.70, 0.60, 0.70, std::nan(""), 0.80};
+    std::vector<int> keptAfter;
+    for (int e = 1; e <= 6; ++e) {
+        EpochMetrics m = epoch(e);
+        m.valAccuracy = val[e - 1];
+        store.appendEpoch(id, m);
+        store.saveModel(id, e, "model " + std::to_string(e), /*ifBest=*/true);
+        store.saveCheckpoint(id, Checkpoint{e, e * 5, 0.1 * e, "state " + std::to_string(e)});
+        const auto kept = store.modelEpochs(id); // the best so far and the checkpoint's
+        keptAfter.push_back(kept.front());
+        EXPECT_EQ(kept.back(), e);
+    }
+    EXPECT_EQ(keptAfter, (std::vector<int>{1, 2, 2, 2, 2, 6}));
+    EXPECT_EQ(store.modelEpochs(id), std::vector<int>{6});
+    EXPECT_EQ(store.model(id, 6)->state, "model 6") << "the kept model before the checkpoint";
+    EXPECT_FALSE(store.model(id, 2)) << "replaced by epoch 6's";
+
+    const auto every = store.beginRun(config(), start(), "every");
+    for (int e = 1; e <= 3; ++e) {
+        store.appendEpoch(every, epoch(e));
+        store.saveModel(every, e, "m" + std::to_string(e), false);
+    }
+    store.saveCheckpoint(every, Checkpoint{3, 15, 0.3, "state 3"});
+    EXPECT_EQ(store.modelEpochs(every), (std::vector<int>{1, 2, 3}));
+    EXPECT_EQ(store.model(every, 2)->state, "m2");
+    EXPECT_FALSE(store.model(every, 4));
+
+    // Only the checkpoint: its epoch is the one model.
+    const auto last = store.beginRun(config(), start(), "last");
+    store.saveCheckpoint(last, Checkpoint{2, 10, 0.2, "state"});
+    EXPECT_EQ(store.modelEpochs(last), std::vector<int>{2});
+    EXPECT_EQ(store.model(last, 2)->state, "state");
+}
+
 TEST(RunStore, MigratesAFileOfTheFirstVersion) {
     TempDir dir;
     const std::string path = dir / "v1.sqlite";
@@ -524,6 +565,7 @@ TEST(RunStore, DeletingARunRemovesEverythingStoredForIt) {
     for (auto id : {a, b}) {
         store.appendEpoch(id, epoch(1), steps(1, 1, 5));
         store.saveCheckpoint(id, Checkpoint{1, 5, 0.1, "x"});
+        store.saveModel(id, 1, "m", false);
         store.addTag(id, "t");
     }
     store.deleteRun(a);
@@ -531,7 +573,7 @@ TEST(RunStore, DeletingARunRemovesEverythingStoredForIt) {
     EXPECT_EQ(store.epochs(b).size(), 1u);
     SQLite::Database db(dir / "runs.sqlite");
     for (const char* table :
-         {"steps", "epochs", "routing", "expert_epochs", "checkpoints", "run_tags"})
+         {"steps", "epochs", "routing", "expert_epochs", "checkpoints", "run_tags", "models"})
         EXPECT_EQ(db.execAndGet(std::string("SELECT count(*) FROM ") + table +
                                 " WHERE run_id = " + std::to_string(a))
                       .getInt(),
@@ -560,6 +602,7 @@ TEST(RunStore, MergeCopiesEveryRecordUnderNewIdsAndOnlyOnce) {
         auto id = a.beginRun(config(0.1), start(), "from a");
         a.appendEpoch(id, epoch(1), steps(1, 1, 5));
         a.saveCheckpoint(id, Checkpoint{1, 5, 0.5, "state-a"});
+        a.saveModel(id, 1, "model-a", false);
         a.addTag(id, "shard-a");
         a.finishRun(id, RunResult{});
     }
@@ -578,6 +621,7 @@ TEST(RunStore, MergeCopiesEveryRecordUnderNewIdsAndOnlyOnce) {
     ASSERT_EQ(target.epochs(copied.id).size(), 1u);
     EXPECT_EQ(target.epochs(copied.id)[0].experts.size(), 3u);
     EXPECT_EQ(target.checkpoint(copied.id)->state, "state-a");
+    EXPECT_EQ(target.model(copied.id, 1)->state, "model-a") << "the kept model, not the checkpoint";
     EXPECT_EQ(target.mergeFrom(dir / "a.sqlite").skipped, 1) << "merging again copies nothing";
     EXPECT_EQ(target.listRuns().size(), 2u);
     EXPECT_THROW(target.mergeFrom(dir / "all.sqlite"), RunStoreError);
@@ -821,12 +865,14 @@ TEST(RunStore, AStoreOfVersionTwoReadsWithoutPerSampleRouting) {
     }
     {
         SQLite::Database db(path, SQLite::OPEN_READWRITE);
-        db.exec("DROP TABLE sample_routing; PRAGMA user_version = 2");
+        db.exec("DROP TABLE sample_routing; DROP TABLE models; PRAGMA user_version = 2");
     }
     RunStore reader(path, RunStore::Mode::ReadOnly);
     EXPECT_EQ(reader.listRuns().size(), 1u);
     EXPECT_TRUE(reader.sampleRoutingEpochs(id).empty());
     EXPECT_FALSE(reader.sampleRouting(id, 1));
+    EXPECT_TRUE(reader.modelEpochs(id).empty());
+    EXPECT_FALSE(reader.model(id, 1));
     RunStore writer(path); // opened for writing, it gains the table
     EXPECT_EQ(writer.schemaVersion(), RunStore::kSchemaVersion);
     EXPECT_TRUE(writer.sampleRoutingEpochs(id).empty());

@@ -72,8 +72,9 @@ PredictionDialog::PredictionDialog(StoredPrediction prediction, QWidget* parent)
 
 QString PredictionDialog::summary() const {
     const auto& in = prediction_.input;
-    QString text = tr("Run %1 on %2: %3 rows")
+    QString text = tr("Run %1 (the model of epoch %2) on %3: %4 rows")
                        .arg(prediction_.record.id)
+                       .arg(prediction_.epoch)
                        .arg(QString::fromStdString(printable(in.what)).toHtmlEscaped())
                        .arg(in.data.rows);
     if (prediction_.predictions.rows > kMaxShownRows)
