@@ -54,6 +54,8 @@
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 #include <algorithm>
+#include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 
 namespace mode {
@@ -715,17 +717,22 @@ qint64 MainWindow::targetRunId() const {
 }
 
 void MainWindow::chooseModelEpoch(qint64 id, const QString& what, std::function<void(int)> then) {
-    auto* watcher = new QFutureWatcher<std::vector<int>>(this);
+    // The kept epochs, each with its validation score.
+    using Kept = std::vector<std::pair<int, double>>;
+    auto* watcher = new QFutureWatcher<Kept>(this);
     connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, what, then] {
         watcher->deleteLater();
-        const std::vector<int> epochs = watcher->result();
+        const Kept epochs = watcher->result();
         if (epochs.size() < 2) {
             then(0);
             return;
         }
         QStringList items;
         for (auto e = epochs.rbegin(); e != epochs.rend(); ++e)
-            items << (e == epochs.rbegin() ? tr("%1 (the last)").arg(*e) : QString::number(*e));
+            items << (e == epochs.rbegin() ? tr("%1 (the last; validation %2)")
+                                           : tr("%1 (validation %2)"))
+                         .arg(e->first)
+                         .arg(e->second, 0, 'f', 4);
         QInputDialog ask(this);
         ask.setObjectName("modelEpoch");
         ask.setWindowTitle(what);
@@ -735,9 +742,17 @@ void MainWindow::chooseModelEpoch(qint64 id, const QString& what, std::function<
         then(ask.textValue().section(' ', 0, 0).toInt());
     });
     const std::string store = storePath_.toStdString();
-    watcher->setFuture(QtConcurrent::run([store, id]() -> std::vector<int> {
+    watcher->setFuture(QtConcurrent::run([store, id]() -> Kept {
         try {
-            return RunStore(store, RunStore::Mode::ReadOnly).modelEpochs(id);
+            const RunStore runs(store, RunStore::Mode::ReadOnly);
+            std::map<int, double> validation;
+            const auto series = runs.series({id}, "val_accuracy");
+            for (const auto& p : series.at(id))
+                validation[static_cast<int>(p.epoch)] = p.value;
+            Kept kept;
+            for (const int e : runs.modelEpochs(id))
+                kept.emplace_back(e, validation.count(e) ? validation[e] : std::nan(""));
+            return kept;
         } catch (const std::exception&) {
             return {}; // the prediction or export that follows says what is wrong
         }

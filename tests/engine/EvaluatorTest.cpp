@@ -4,7 +4,12 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <ATen/Parallel.h>
+
 #include <cmath>
+#include <mutex>
+#include <set>
+#include <thread>
 #include <vector>
 
 using namespace mode;
@@ -251,4 +256,69 @@ TEST(Evaluator, AnEmptySplitScoresZeroAndLeavesTheMetrics) {
     EXPECT_EQ(s.accuracy, 0);
     EXPECT_EQ(m.gateEntropy, 7);
     EXPECT_TRUE(m.experts.empty());
+}
+
+// On the CPU the chunks are evaluated on LibTorch's threads (the forward pass is seen on two
+// threads when two are allowed) and the figures are the same, bit for bit, as on one thread:
+// each chunk's sums are added in chunk order.
+TEST(Evaluator, TheFiguresDoNotDependOnTheNumberOfThreads) {
+    torch::manual_seed(11);
+    ModelConfig c;
+    c.experts = 4;
+    c.hidden = {8};
+    MoDEModel model(c, 6, 3);
+    model->eval();
+    SplitTensors split;
+    split.x = torch::randn({1000, 6});
+    split.y = torch::randint(0, 3, {1000});
+    split.subtask = torch::randint(0, 2, {1000});
+    EvaluationTask task;
+    task.experts = 4;
+    task.classNames = {"a", "b", "c"};
+    task.subtaskNames = {"s", "t"};
+    const int before = at::get_num_threads();
+    std::mutex m;
+    std::set<std::thread::id> threads;
+    const Evaluator evaluator(
+        task,
+        [&](const torch::Tensor& x) {
+            {
+                std::lock_guard<std::mutex> lock(m);
+                threads.insert(std::this_thread::get_id());
+            }
+            return model->forward(x);
+        },
+        /*chunkRows=*/64);
+    const auto evaluate = [&](int n, EpochMetrics& metrics, SampleRouting& samples) {
+        at::set_num_threads(n);
+        threads.clear();
+        return evaluator.scoreWithDiagnostics(split, metrics, &samples);
+    };
+    EpochMetrics one, two;
+    SampleRouting oneRows, twoRows;
+    const Scores a = evaluate(1, one, oneRows);
+    EXPECT_EQ(threads.size(), 1u);
+    const Scores b = evaluate(2, two, twoRows);
+    at::set_num_threads(before);
+    EXPECT_EQ(threads.size(), 2u) << "the chunks ran on two threads";
+    EXPECT_EQ(a.loss, b.loss);
+    EXPECT_EQ(a.accuracy, b.accuracy);
+    EXPECT_EQ(one.gateEntropy, two.gateEntropy);
+    EXPECT_EQ(one.expertSimilarity, two.expertSimilarity);
+    EXPECT_EQ(one.gateRoutingAccuracy, two.gateRoutingAccuracy);
+    EXPECT_EQ(one.routingByClass.meanGate, two.routingByClass.meanGate);
+    EXPECT_EQ(one.routingByClass.argmaxShare, two.routingByClass.argmaxShare);
+    EXPECT_EQ(one.routingBySubtask->meanGate, two.routingBySubtask->meanGate);
+    ASSERT_EQ(one.experts.size(), two.experts.size());
+    for (std::size_t e = 0; e < one.experts.size(); ++e) {
+        EXPECT_EQ(one.experts[e].allocated, two.experts[e].allocated);
+        EXPECT_EQ(one.experts[e].probingAccuracy, two.experts[e].probingAccuracy);
+        EXPECT_EQ(one.experts[e].load, two.experts[e].load);
+        EXPECT_EQ(one.experts[e].similarity, two.experts[e].similarity);
+    }
+    EXPECT_EQ(oneRows.topExpert, twoRows.topExpert) << "the rows in their order";
+    EXPECT_EQ(oneRows.topWeight, twoRows.topWeight);
+    EXPECT_EQ(oneRows.prediction, twoRows.prediction);
+    EXPECT_EQ(oneRows.similarity, twoRows.similarity);
+    EXPECT_EQ(oneRows.size(), 1000u);
 }
