@@ -363,7 +363,8 @@ int trainCommand(int argc, char** argv) {
         return app.exit(e) == 0 ? 0 : kExitBadInput;
     }
     if (o.version) {
-        std::cout << "mode-train " << MODE_VERSION << " (LibTorch " << libtorchVersion() << ")\n";
+        std::cout << "mode-train " << MODE_VERSION << " (LibTorch " << libtorchVersion()
+                  << (blasKernels().empty() ? "" : ", OpenBLAS kernels " + blasKernels()) << ")\n";
         return 0;
     }
     Prepared p;

@@ -198,7 +198,7 @@ MoDEOutput MoDEModelImpl::forward(const torch::Tensor& input) {
     const torch::Tensor x = backbone->forward(input);
     out.experts = bank->forward(x).transpose(0, 1); // [B, E, C]
     std::tie(out.gate, out.gateProbs) = gate->forward(x);
-    out.mixture = (out.gate.unsqueeze(-1) * out.experts).sum(1);
+    out.mixture = torch::bmm(out.gate.unsqueeze(1), out.experts).squeeze(1); // sum_i g_i e_i
     return out;
 }
 

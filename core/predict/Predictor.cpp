@@ -38,11 +38,11 @@ struct Predictor::Impl {
     MoDEModel model{nullptr};
     int outputs = 1;
 
+    // The rows as tensors over the dataset's own memory (the model only reads them).
     SplitTensors tensors(const Dataset& d) const {
         SplitTensors s;
         s.x = torch::from_blob(const_cast<float*>(d.features.data()), {d.rows, d.cols},
-                               torch::kFloat32)
-                  .clone();
+                               torch::kFloat32);
         if (!d.labels.empty())
             s.y = torch::tensor(d.labels, torch::kInt64);
         else if (!d.values.empty())
@@ -102,31 +102,53 @@ const FeatureRecipe& Predictor::recipe() const {
 
 namespace {
 
-// The softmax of each run of `width` values (the classes of one row, or of one expert's output).
-void softmaxRows(const float* in, float* out, std::int64_t runs, std::int64_t width) {
-    for (std::int64_t r = 0; r < runs; ++r, in += width, out += width) {
-        const float top = *std::max_element(in, in + width);
+// One output of `width` values into `out`: as it is, or, for classes, less its largest value
+// (the softmax's first step; writeChunk ends it for the whole chunk at once).
+void writeOutput(const float* in, std::int64_t step, float* out, std::int64_t width, bool shift) {
+    float top = 0;
+    if (shift) {
+        top = in[0];
+        for (std::int64_t c = 1; c < width; ++c)
+            top = std::max(top, in[c * step]);
+    }
+    for (std::int64_t c = 0; c < width; ++c)
+        out[c] = in[c * step] - top;
+}
+
+// The softmax of each run of `width` shifted values (writeOutput's): the exponentials by
+// LibTorch's vectorised exp, in place, then each run divided by its sum.
+void finishSoftmax(float* values, std::int64_t runs, std::int64_t width) {
+    torch::from_blob(values, {runs * width}, torch::kFloat32).exp_();
+    for (std::int64_t r = 0; r < runs; ++r, values += width) {
         float sum = 0;
         for (std::int64_t c = 0; c < width; ++c)
-            sum += out[c] = std::exp(in[c] - top);
+            sum += values[c];
         for (std::int64_t c = 0; c < width; ++c)
-            out[c] /= sum;
+            values[c] /= sum;
     }
 }
 
-// A chunk's outputs into the predictions, at its first row: probabilities for classes.
+// A chunk's outputs into the predictions, at its first row: probabilities for classes. The
+// experts' outputs are read where the model left them (a view across its expert-major layout).
 void writeChunk(Predictions& p, const MoDEOutput& out, std::int64_t first, std::int64_t rows) {
-    const auto floats = [](const torch::Tensor& t) { return t.to(torch::kFloat32).contiguous(); };
-    const torch::Tensor mixture = floats(out.mixture), experts = floats(out.experts);
-    const torch::Tensor gate = floats(out.gate);
-    float* output = p.output.data() + first * p.outputs;
-    float* expertOutput = p.expertOutput.data() + first * p.experts * p.outputs;
+    const torch::Tensor mixture = out.mixture.to(torch::kFloat32);
+    const torch::Tensor experts = out.experts.to(torch::kFloat32); // [B, E, C], any strides
+    const torch::Tensor gate = out.gate.to(torch::kFloat32).contiguous();
+    const std::int64_t width = p.outputs;
+    const float* m = mixture.data_ptr<float>();
+    const float* e = experts.data_ptr<float>();
+    float* output = p.output.data() + first * width;
+    float* expertOutput = p.expertOutput.data() + first * p.experts * width;
+    for (std::int64_t r = 0; r < rows; ++r) {
+        writeOutput(m + r * mixture.stride(0), mixture.stride(1), output + r * width, width,
+                    p.classification);
+        for (std::int64_t k = 0; k < p.experts; ++k)
+            writeOutput(e + r * experts.stride(0) + k * experts.stride(1), experts.stride(2),
+                        expertOutput + (r * p.experts + k) * width, width, p.classification);
+    }
     if (p.classification) {
-        softmaxRows(mixture.data_ptr<float>(), output, rows, p.outputs);
-        softmaxRows(experts.data_ptr<float>(), expertOutput, rows * p.experts, p.outputs);
-    } else {
-        std::copy_n(mixture.data_ptr<float>(), mixture.numel(), output);
-        std::copy_n(experts.data_ptr<float>(), experts.numel(), expertOutput);
+        finishSoftmax(output, rows, width);
+        finishSoftmax(expertOutput, rows * p.experts, width);
     }
     std::copy_n(gate.data_ptr<float>(), gate.numel(), p.gate.data() + first * p.experts);
 }

@@ -17,13 +17,18 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <mutex>
 #include <numeric>
 #include <sstream>
 #include <thread>
 
-// OpenBLAS's own entry point (declared here: Debian's cblas.h may come from another BLAS).
+// OpenBLAS's own entry points (declared here: Debian's cblas.h may come from another BLAS; weak:
+// absent with another BLAS).
 extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+extern "C" const char* openblas_get_corename() __attribute__((weak));
+extern "C" void gotoblas_dynamic_init() __attribute__((weak));
+extern "C" void gotoblas_dynamic_quit() __attribute__((weak));
 
 namespace mode {
 
@@ -42,6 +47,36 @@ std::string libtorchVersion() {
     return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
            std::to_string(TORCH_VERSION_PATCH);
 #endif
+}
+
+namespace {
+
+// OpenBLAS's choice of kernels made again where it fell back to its SSE3 ones on a CPU that has
+// more (Trainer.h, blasKernels): the way OPENBLAS_CORETYPE makes it, through OpenBLAS's own
+// dynamic initialisation. Runs before main, when no thread of the program uses BLAS yet.
+bool chooseBlasKernels() {
+    if (!openblas_get_corename || !gotoblas_dynamic_init || !gotoblas_dynamic_quit) return false;
+    if (std::getenv("OPENBLAS_CORETYPE") || std::string(openblas_get_corename()) != "Prescott")
+        return false;
+    const char* core = nullptr;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
+        core = "SkylakeX";
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        core = "Haswell";
+    if (!core) return false;
+    setenv("OPENBLAS_CORETYPE", core, 0); // child processes (mode-sweep's runs) start with it
+    gotoblas_dynamic_quit();
+    gotoblas_dynamic_init();
+    return true;
+}
+
+[[maybe_unused]] const bool kBlasKernelsChosen = chooseBlasKernels();
+
+} // namespace
+
+std::string blasKernels() {
+    return openblas_get_corename ? openblas_get_corename() : "";
 }
 
 void configureThreads(int threads) {

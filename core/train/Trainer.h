@@ -75,5 +75,12 @@ std::vector<std::string> availableDevices();
 std::string libtorchVersion();
 // Applies the thread policy: OpenBLAS on one thread, LibTorch on `threads` (0: one per core).
 void configureThreads(int threads);
+// The OpenBLAS kernels in use ("SkylakeX", "Haswell", ...; empty without OpenBLAS). OpenBLAS
+// 0.3.21 (Debian 12) takes CPUs it does not know, newer ones and those a virtual machine names
+// generically, for old ones and uses its SSE3 kernels ("Prescott"): GEMMs run about 2.8x slower
+// here. Where it did so on a CPU with AVX-512 (or AVX2 and FMA), a program that links the engine
+// has its kernels for SkylakeX (Haswell) chosen before main, as OPENBLAS_CORETYPE would choose
+// them; a user's OPENBLAS_CORETYPE is left as it is.
+std::string blasKernels();
 
 } // namespace mode

@@ -123,6 +123,21 @@ TEST(ModeTrainCli, HelpAndVersion) {
     EXPECT_NE(r.out.find("mode-train 0.1.0"), std::string::npos) << r.out;
 }
 
+// The OpenBLAS kernels: never the SSE3 fallback on a CPU with AVX-512 (or AVX2 and FMA), which
+// OpenBLAS 0.3.21 picks for CPUs it does not know; a user's OPENBLAS_CORETYPE is kept.
+TEST(ModeTrainCli, TheBlasKernelsFitTheCpuAndAUsersChoiceIsKept) {
+    const auto r = runCommand("env -u OPENBLAS_CORETYPE " + kTrain + " --version");
+    ASSERT_EQ(r.exitCode, 0);
+    const auto at = r.out.find("OpenBLAS kernels ");
+    ASSERT_NE(at, std::string::npos) << r.out;
+    const std::string kernels = r.out.substr(at + 17, r.out.find(')', at) - at - 17);
+    if (__builtin_cpu_supports("avx512f") ||
+        (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")))
+        EXPECT_NE(kernels, "Prescott");
+    const auto chosen = runCommand("OPENBLAS_CORETYPE=Haswell " + kTrain + " --version");
+    EXPECT_NE(chosen.out.find("OpenBLAS kernels Haswell"), std::string::npos) << chosen.out;
+}
+
 TEST(ModeTrainCli, SubtaskColumnOfOwnDataGivesGateRoutingAccuracy) {
     TempDir dir;
     // Two groups with opposite labelling rules: the group column is kept out of the features.
