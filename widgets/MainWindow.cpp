@@ -739,7 +739,8 @@ void MainWindow::chooseModelEpoch(qint64 id, const QString& what, std::function<
         ask.setLabelText(tr("The model of epoch:"));
         ask.setComboBoxItems(items);
         if (ask.exec() != QDialog::Accepted) return;
-        then(ask.textValue().section(' ', 0, 0).toInt());
+        const auto chosen = ask.comboBoxItems().indexOf(ask.textValue()); // the last first
+        if (chosen >= 0) then(epochs[epochs.size() - 1 - static_cast<std::size_t>(chosen)].first);
     });
     const std::string store = storePath_.toStdString();
     watcher->setFuture(QtConcurrent::run([store, id]() -> Kept {

@@ -40,11 +40,11 @@ template <> const std::vector<ChoiceName<DistillKind>>& choicesOf<DistillKind>()
 template <> const std::vector<ChoiceName<OptimizerKind>>& choicesOf<OptimizerKind>();
 template <> const std::vector<ChoiceName<KeepModels>>& choicesOf<KeepModels>();
 
-// "a, b or c" for messages.
-inline std::string joinOr(const std::vector<std::string>& names) {
+// "a, b or c" (or "a, b and c") for messages.
+inline std::string joinOr(const std::vector<std::string>& names, const std::string& last = "or") {
     std::string out;
     for (std::size_t i = 0; i < names.size(); ++i)
-        out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+        out += (i == 0 ? "" : i + 1 == names.size() ? " " + last + " " : ", ") + names[i];
     return out;
 }
 template <class E> std::vector<std::string> choiceNames() {

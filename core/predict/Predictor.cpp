@@ -5,7 +5,6 @@
 #include "train/Evaluator.h"
 #include "train/Trainer.h"
 
-#include <ATen/Parallel.h>
 #include <torch/script.h>
 #include <torch/torch.h>
 
@@ -80,15 +79,16 @@ Predictor::Predictor(const ExperimentConfig& config, const FeatureRecipe& recipe
         for (const auto& p : want) {
             const torch::Tensor* q = got.find(p.key());
             if (!q || !q->sizes().equals(p.value().sizes()))
-                throw CheckpointError("the checkpoint does not fit the run's model (" + p.key() +
-                                      ")");
+                throw CheckpointError("the stored model of epoch " +
+                                      std::to_string(checkpoint.epoch) +
+                                      " does not fit the run's configuration (" + p.key() + ")");
         }
         d_->model = restored;
     } catch (const CheckpointError&) {
         throw;
     } catch (const std::exception& e) {
         const std::string what = e.what();
-        throw CheckpointError("the checkpoint of epoch " + std::to_string(checkpoint.epoch) +
+        throw CheckpointError("the stored model of epoch " + std::to_string(checkpoint.epoch) +
                               " cannot be read: " + what.substr(0, what.find('\n')));
     }
     d_->model->eval();
@@ -174,14 +174,8 @@ Predictions Predictor::predict(const Dataset& ready,
     // scores a split in training.
     const auto forward = [this](const torch::Tensor& x) { return d_->model->forward(x); };
     if (!scores || !s.y.defined()) {
-        const std::int64_t chunks = (p.rows + kChunkRows - 1) / kChunkRows;
-        at::parallel_for(0, chunks, 1, [&](std::int64_t begin, std::int64_t end) {
-            const c10::InferenceMode inThisThread;
-            for (std::int64_t c = begin; c < end; ++c) {
-                const std::int64_t first = c * kChunkRows;
-                const std::int64_t rows = std::min(kChunkRows, p.rows - first);
-                writeChunk(p, forward(s.x.narrow(0, first, rows)), first, rows);
-            }
+        forEachChunk(p.rows, kChunkRows, true, [&](std::int64_t first, std::int64_t rows) {
+            writeChunk(p, forward(s.x.narrow(0, first, rows)), first, rows);
         });
         return p;
     }
@@ -326,8 +320,9 @@ std::string forwardSource(const ModelConfig& m, BackboneKind kind, int layers,
     src += backboneSource(kind, act, shape, m.backboneDim);
     src += "    w0 = self.experts_w0\n"
            "    n = w0.size(0)\n"
-           "    e = torch.mm(h, w0.permute(1, 0, 2).reshape(w0.size(1), n * w0.size(2)))"
-           ".view(h.size(0), n, w0.size(2)).transpose(0, 1) + self.experts_b0\n";
+           "    e = torch.addmm(self.experts_b0.reshape(1, n * w0.size(2)), h, w0.permute(1, 0, "
+           "2).reshape(w0.size(1), n * w0.size(2))).view(h.size(0), n, w0.size(2)).transpose(0, "
+           "1)\n";
     for (int l = 1; l < layers; ++l)
         src += "    e = torch.baddbmm(self.experts_b" + std::to_string(l) + ", " +
                activated("e", act) + ", self.experts_w" + std::to_string(l) + ")\n";
@@ -341,7 +336,7 @@ std::string forwardSource(const ModelConfig& m, BackboneKind kind, int layers,
                "    gate = torch.zeros_like(logits).scatter(1, top[1], torch.softmax(top[0], 1))\n";
     else
         src += "    gate = torch.softmax(logits, 1)\n";
-    src += "    mixture = (gate.unsqueeze(-1) * experts).sum(1)\n"
+    src += "    mixture = torch.bmm(gate.unsqueeze(1), experts).squeeze(1)\n"
            "    return (mixture, gate, experts)\n";
     return src;
 }

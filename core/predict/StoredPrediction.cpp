@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "predict/StoredPrediction.h"
 
+#include "config/Choices.h"
 #include "data/DatasetFactory.h"
 #include "data/TextLoader.h"
 #include "train/EventsJson.h"
@@ -201,28 +202,19 @@ json predictionsJson(const StoredPrediction& s) {
     return out;
 }
 
-namespace {
-
-// "2, 7 and 30"
-std::string epochList(const std::vector<int>& epochs) {
-    std::string out;
-    for (std::size_t i = 0; i < epochs.size(); ++i)
-        out += (i == 0 ? "" : i + 1 == epochs.size() ? " and " : ", ") + std::to_string(epochs[i]);
-    return out;
-}
-
-} // namespace
-
 Checkpoint storedModel(const RunStore& store, std::int64_t run, int epoch) {
-    const auto last = store.checkpoint(run, false);
-    if (!last)
-        throw DataError("run " + std::to_string(run) + " has no model (no epoch of it ended)");
-    const int want = epoch > 0 ? epoch : last->epoch;
-    if (auto m = store.model(run, want)) return std::move(*m);
+    // The last: the checkpoint, read in one statement (a run still training replaces it).
+    auto m = epoch > 0 ? store.model(run, epoch) : store.checkpoint(run);
+    if (m) return std::move(*m);
     const std::vector<int> kept = store.modelEpochs(run);
+    if (kept.empty())
+        throw DataError("run " + std::to_string(run) + " has no model (no epoch of it ended)");
+    std::vector<std::string> names;
+    for (const int e : kept)
+        names.push_back(std::to_string(e));
     throw DataError("run " + std::to_string(run) + " keeps the model" +
-                    (kept.size() == 1 ? " of epoch " : "s of epochs ") + epochList(kept) +
-                    ", not epoch " + std::to_string(want) +
+                    (kept.size() == 1 ? " of epoch " : "s of epochs ") + joinOr(names, "and") +
+                    ", not epoch " + std::to_string(epoch) +
                     " (mode-train --keep-models every keeps every epoch's)");
 }
 
@@ -270,8 +262,11 @@ std::pair<std::string, int> exportStoredModel(const std::string& storePath, std:
                           checkpoint);
     model.exportTorchScript(path);
     const std::string sidecar = std::filesystem::path(path).replace_extension(".json").string();
+    nlohmann::json about = model.sidecar();
+    about["run_id"] = run;
+    about["epoch"] = checkpoint.epoch;
     std::ofstream out(sidecar, std::ios::trunc);
-    out << model.sidecar().dump(2) << "\n";
+    out << about.dump(2) << "\n";
     if (!out.flush()) throw DataError("cannot write " + sidecar);
     return {sidecar, checkpoint.epoch};
 }

@@ -133,12 +133,13 @@ CREATE TABLE sample_routing (
 ) WITHOUT ROWID;
 )sql";
 
-// Version 4: models kept beside the checkpoint (the best validation epoch's, or every epoch's),
-// each an archive holding "model" as a checkpoint does.
+// Version 4: models kept beside the checkpoint, each an archive holding "model" as a checkpoint
+// does, and why: the best validation epoch's so far (replaced by a better one), or every epoch's.
 const char* kMigrationV4 = R"sql(
 CREATE TABLE models (
   run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   epoch INTEGER NOT NULL,
+  kept TEXT NOT NULL CHECK (kept IN ('best', 'every')),
   state BLOB NOT NULL,
   PRIMARY KEY (run_id, epoch)
 );
@@ -805,39 +806,42 @@ void RunStore::saveCheckpoint(std::int64_t run, const Checkpoint& c) {
 }
 
 void RunStore::saveModel(std::int64_t run, int epoch, const std::string& state, bool ifBest) {
-    d_->guarded("cannot keep the model of run " + std::to_string(run) + ", epoch " +
-                    std::to_string(epoch),
-                [&] {
-                    auto& db = *d_->db;
-                    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-                    if (ifBest) {
-                        // This epoch's validation score against the kept model's (NULL: none
-                        // kept, or a score that is not a number).
-                        SQLite::Statement q(
-                            db, "SELECT (SELECT val_accuracy FROM epochs WHERE run_id = ?1 AND "
-                                "epoch = ?2), (SELECT MAX(e.val_accuracy) FROM models m JOIN "
-                                "epochs e ON e.run_id = m.run_id AND e.epoch = m.epoch WHERE "
-                                "m.run_id = ?1), EXISTS (SELECT 1 FROM models WHERE run_id = ?1)");
-                        q.bind(1, run);
-                        q.bind(2, epoch);
-                        q.executeStep();
-                        const auto score = optDouble(q.getColumn(0));
-                        const auto kept = optDouble(q.getColumn(1));
-                        const bool any = q.getColumn(2).getInt() != 0;
-                        q.reset();
-                        if (!score || (any && kept && *score <= *kept)) return;
-                        SQLite::Statement del(db, "DELETE FROM models WHERE run_id = ?");
-                        del.bind(1, run);
-                        del.exec();
-                    }
-                    SQLite::Statement s(
-                        db, "INSERT OR REPLACE INTO models (run_id, epoch, state) VALUES (?,?,?)");
-                    s.bind(1, run);
-                    s.bind(2, epoch);
-                    s.bindNoCopy(3, state.data(), static_cast<int>(state.size()));
-                    s.exec();
-                    tx.commit();
-                });
+    d_->guarded(
+        "cannot keep the model of run " + std::to_string(run) + ", epoch " + std::to_string(epoch),
+        [&] {
+            auto& db = *d_->db;
+            SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+            if (ifBest) {
+                // This epoch's validation score against the kept model's (NULL: none
+                // kept, or a score that is not a number).
+                SQLite::Statement q(
+                    db, "SELECT (SELECT val_accuracy FROM epochs WHERE run_id = ?1 AND "
+                        "epoch = ?2), (SELECT MAX(e.val_accuracy) FROM models m JOIN "
+                        "epochs e ON e.run_id = m.run_id AND e.epoch = m.epoch WHERE "
+                        "m.run_id = ?1), EXISTS (SELECT 1 FROM models WHERE run_id = ?1)");
+                q.bind(1, run);
+                q.bind(2, epoch);
+                q.executeStep();
+                const auto score = optDouble(q.getColumn(0));
+                const auto kept = optDouble(q.getColumn(1));
+                const bool any = q.getColumn(2).getInt() != 0;
+                q.reset();
+                if (!score || (any && kept && *score <= *kept)) return;
+                // The previous best only: models kept for every epoch (a run resumed
+                // with another choice) stay.
+                SQLite::Statement del(db, "DELETE FROM models WHERE run_id = ? AND kept = 'best'");
+                del.bind(1, run);
+                del.exec();
+            }
+            SQLite::Statement s(db, "INSERT OR REPLACE INTO models (run_id, epoch, kept, "
+                                    "state) VALUES (?,?,?,?)");
+            s.bind(1, run);
+            s.bind(2, epoch);
+            s.bind(3, ifBest ? "best" : "every");
+            s.bindNoCopy(4, state.data(), static_cast<int>(state.size()));
+            s.exec();
+            tx.commit();
+        });
 }
 
 void RunStore::resumeRun(std::int64_t id, int epoch, std::int64_t step, const RunStart& start) {
@@ -1352,7 +1356,8 @@ std::vector<std::string> childCopies(SQLite::Database& db) {
     SQLite::Statement hasModels(db, "SELECT 1 FROM src.sqlite_master WHERE name = 'models'");
     if (hasModels.executeStep())
         copies.push_back(
-            "INSERT INTO main.models SELECT ?1, epoch, state FROM src.models WHERE run_id = ?2");
+            "INSERT INTO main.models (run_id, epoch, kept, state) SELECT ?1, epoch, kept, state "
+            "FROM src.models WHERE run_id = ?2");
     return copies;
 }
 

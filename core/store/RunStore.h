@@ -107,8 +107,9 @@ class RunStore {
     void saveCheckpoint(std::int64_t run, const Checkpoint& checkpoint);
     // Keeps the model of an epoch beside the checkpoint: `state` is an archive holding "model"
     // (Checkpoint::model). ifBest: only where the epoch's validation score (stored with the
-    // epoch, before) beats the model kept so far, which it then replaces (one transaction); a
-    // run keeps the model of its best validation epoch this way, resumed runs included.
+    // epoch, before) beats those kept so far; it then replaces the previous best (one
+    // transaction), not the models kept for every epoch. A run keeps the model of its best
+    // validation epoch this way, resumed runs included.
     void saveModel(std::int64_t run, int epoch, const std::string& state, bool ifBest);
     // Records the run's end. Its counters are what the store holds, whatever the result says: the
     // last stored epoch and the last stored step (a run whose writes failed is never recorded

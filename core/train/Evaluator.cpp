@@ -5,6 +5,7 @@
 #include "train/Assignment.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/ThreadLocalState.h>
 
 #include <algorithm>
 #include <cmath>
@@ -146,6 +147,26 @@ void Evaluator::Sums::addDiagnostics(const MoDEOutput& out, const torch::Tensor&
     gram += torch::mm(flat, flat.t());
 }
 
+void forEachChunk(std::int64_t rows, std::int64_t chunkRows, bool cpu,
+                  const std::function<void(std::int64_t first, std::int64_t rows)>& work) {
+    const std::int64_t chunks = (rows + chunkRows - 1) / chunkRows;
+    const auto one = [&](std::int64_t c) {
+        const std::int64_t first = c * chunkRows;
+        work(first, std::min(chunkRows, rows - first));
+    };
+    if (!cpu || chunks < at::get_num_threads()) {
+        for (std::int64_t c = 0; c < chunks; ++c)
+            one(c);
+        return;
+    }
+    const at::ThreadLocalState callers;
+    at::parallel_for(0, chunks, 1, [&](std::int64_t begin, std::int64_t end) {
+        const at::ThreadLocalStateGuard same(callers);
+        for (std::int64_t c = begin; c < end; ++c)
+            one(c);
+    });
+}
+
 Evaluator::Evaluator(EvaluationTask task, Forward forward, std::int64_t chunkRows)
     : task_(std::move(task)), forward_(std::move(forward)), chunkRows_(chunkRows) {}
 
@@ -219,34 +240,23 @@ Scores Evaluator::run(const SplitTensors& split, EpochMetrics* metrics,
     for (std::int64_t c = 0; c < chunks; ++c)
         parts.emplace_back(task_, split, metrics != nullptr);
     std::vector<SampleRouting> chunkSamples(static_cast<std::size_t>(samples ? chunks : 0));
-    const bool inference = c10::InferenceMode::is_enabled(); // the caller's, on every thread
-    const auto evaluate = [&](std::int64_t c) {
-        const c10::InferenceMode sameMode(inference);
-        const torch::NoGradGuard noGrad;
-        const auto first = c * chunkRows_;
-        const auto length = std::min(chunkRows_, rows - first);
-        auto y = split.y.narrow(0, first, length);
-        const auto out = forward_(split.x.narrow(0, first, length));
-        if (seen_) seen_(first, out);
-        Sums& sums = parts[static_cast<std::size_t>(c)];
-        sums.addMixture(out, y, length, task_.classification);
-        if (!metrics) return;
-        auto subtask =
-            split.subtask.defined() ? split.subtask.narrow(0, first, length) : torch::Tensor();
-        sums.addDiagnostics(out, y, subtask, task_.classification);
-        if (samples)
-            addSamples(chunkSamples[static_cast<std::size_t>(c)], out, y, task_.classification,
-                       task_.topK);
-    };
-    if (split.x.device().is_cpu()) {
-        at::parallel_for(0, chunks, 1, [&](std::int64_t begin, std::int64_t end) {
-            for (std::int64_t c = begin; c < end; ++c)
-                evaluate(c);
-        });
-    } else {
-        for (std::int64_t c = 0; c < chunks; ++c)
-            evaluate(c);
-    }
+    const torch::NoGradGuard noGrad;
+    forEachChunk(rows, chunkRows_, split.x.device().is_cpu(),
+                 [&](std::int64_t first, std::int64_t length) {
+                     const std::int64_t c = first / chunkRows_;
+                     auto y = split.y.narrow(0, first, length);
+                     const auto out = forward_(split.x.narrow(0, first, length));
+                     if (seen_) seen_(first, out);
+                     Sums& sums = parts[static_cast<std::size_t>(c)];
+                     sums.addMixture(out, y, length, task_.classification);
+                     if (!metrics) return;
+                     auto subtask = split.subtask.defined() ? split.subtask.narrow(0, first, length)
+                                                            : torch::Tensor();
+                     sums.addDiagnostics(out, y, subtask, task_.classification);
+                     if (samples)
+                         addSamples(chunkSamples[static_cast<std::size_t>(c)], out, y,
+                                    task_.classification, task_.topK);
+                 });
     Sums& sums = parts.front();
     for (std::int64_t c = 1; c < chunks; ++c)
         sums.add(parts[static_cast<std::size_t>(c)]);

@@ -39,13 +39,19 @@ struct EvaluationTask {
     int topK = 0; // a top-k gate's k (per-sample routing keeps each row's k experts); 0: dense
 };
 
+// Calls work(first, rows) for each chunk of at most chunkRows of `rows` rows. On the CPU, where
+// there are at least as many chunks as LibTorch threads, the chunks run on those threads, each on
+// one, with the caller's thread-local state (grad mode, inference mode); otherwise one after
+// another, each op using the threads itself. work must be safe to call from several threads.
+void forEachChunk(std::int64_t rows, std::int64_t chunkRows, bool cpu,
+                  const std::function<void(std::int64_t first, std::int64_t rows)>& work);
+
 class Evaluator {
   public:
     // The model's forward pass in evaluation mode (the caller switches the model's mode);
-    // it is run on at most chunkRows rows at a time, without gradient. On the CPU the chunks
-    // run on LibTorch's threads (each chunk on one thread), so the forward pass must be safe to
-    // call from several threads at once (a model in evaluation mode is); their sums are added
-    // in chunk order, so the figures do not depend on the number of threads.
+    // it is run on at most chunkRows rows at a time, without gradient, through forEachChunk, so
+    // it must be safe to call from several threads at once (a model in evaluation mode is);
+    // the chunks' sums are added in chunk order.
     using Forward = std::function<MoDEOutput(const torch::Tensor& x)>;
     // Sees each chunk's outputs (first row of the split, outputs), on the thread that made them.
     using ChunkOutputs = std::function<void(std::int64_t firstRow, const MoDEOutput& out)>;

@@ -58,6 +58,7 @@ bool chooseBlasKernels() {
     if (!openblas_get_corename || !gotoblas_dynamic_init || !gotoblas_dynamic_quit) return false;
     if (std::getenv("OPENBLAS_CORETYPE") || std::string(openblas_get_corename()) != "Prescott")
         return false;
+    __builtin_cpu_init(); // before main, GCC's CPU checks need it
     const char* core = nullptr;
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))

@@ -135,6 +135,17 @@ TEST(ModePredictCli, EachKeptEpochsModelReproducesThatEpochsStoredAccuracy) {
                    std::to_string(every.id) + " --epoch 2 --out " + (every.dir / "m2.pt"));
     EXPECT_EQ(r.exitCode, 0) << r.err;
     EXPECT_NE(r.out.find("the model of epoch 2"), std::string::npos) << r.out;
+    EXPECT_EQ(json::parse(readFile(every.dir / "m2.json"))["epoch"].get<int>(), 2);
+    // A damaged kept model is refused, naming it; the others still predict.
+    if (runCommand("sqlite3 " + every.db +
+                   " \"UPDATE models SET state = substr(state, 1, 500) WHERE epoch = 2\"")
+            .exitCode == 0) {
+        r = every.predict("--split test --epoch 2");
+        EXPECT_EQ(r.exitCode, 2);
+        EXPECT_NE(r.err.find("the stored model of epoch 2 cannot be read"), std::string::npos)
+            << r.err;
+        EXPECT_EQ(every.predict("--split test --epoch 3").exitCode, 0);
+    }
 
     // The default: the last epoch's and the best validation epoch's (the first of equals).
     TrainedRun best("--lr 0.02");
@@ -159,6 +170,43 @@ TEST(ModePredictCli, EachKeptEpochsModelReproducesThatEpochsStoredAccuracy) {
     r = last.predict("--split test --epoch 2");
     EXPECT_EQ(r.exitCode, 2);
     EXPECT_NE(r.err.find("keeps the model of epoch 4, not epoch 2"), std::string::npos) << r.err;
+}
+
+// A file of many chunks (9,000 rows: three of 4,096), predicted on one thread and on two (where
+// the chunks run side by side): the same table to the last digit, with and without the target,
+// and the accuracy it prints is the share of its own rows predicted right.
+TEST(ModePredictCli, ManyChunksGiveTheSameTableOnOneThreadOrTwo) {
+    TrainedRun run;
+    std::ostringstream labelled, unlabelled;
+    labelled << "a,b,colour,c,label\n";
+    unlabelled << "a,b,colour,c\n";
+    std::mt19937 rng(5);
+    std::normal_distribution<double> n(0, 1);
+    const char* colours[] = {"red", "green", "blue"};
+    for (int i = 0; i < 9000; ++i) {
+        const double a = n(rng), b = n(rng), c = n(rng);
+        const std::string row = std::to_string(a) + "," + std::to_string(b) + "," + colours[i % 3] +
+                                "," + std::to_string(c);
+        labelled << row << "," << (a + b > 0.3 ? "yes" : c > 0.5 ? "maybe" : "no") << "\n";
+        unlabelled << row << "\n";
+    }
+    const std::string withTarget = run.dir.file("big.csv", labelled.str());
+    const std::string without = run.dir.file("new.csv", unlabelled.str());
+    for (const std::string& file : {withTarget, without}) {
+        const auto one = run.predict("--threads 1 --format json -q --data " + file);
+        const auto two = run.predict("--threads 2 --format json -q --data " + file);
+        ASSERT_EQ(one.exitCode, 0) << one.err;
+        ASSERT_EQ(two.exitCode, 0) << two.err;
+        EXPECT_EQ(one.out, two.out) << file;
+        const json j = json::parse(one.out);
+        ASSERT_EQ(j["rows"].size(), 9000u);
+        if (file == withTarget) {
+            int right = 0;
+            for (const auto& row : j["rows"])
+                right += row["prediction"] == row["target"];
+            EXPECT_DOUBLE_EQ(j["score"]["accuracy"].get<double>(), right / 9000.0);
+        }
+    }
 }
 
 TEST(ModePredictCli, ColumnsInAnotherOrderGiveIdenticalPredictions) {

@@ -263,6 +263,21 @@ TEST(RunStore, KeepsTheBestValidationEpochsModelOrEveryEpochs) {
     EXPECT_EQ(store.modelEpochs(every), (std::vector<int>{1, 2, 3}));
     EXPECT_EQ(store.model(every, 2)->state, "m2");
     EXPECT_FALSE(store.model(every, 4));
+    // Resumed keeping the best: a better epoch is added, and every epoch's models stay.
+    EpochMetrics better = epoch(4);
+    better.valAccuracy = 0.99;
+    store.appendEpoch(every, better);
+    store.saveModel(every, 4, "m4", /*ifBest=*/true);
+    EpochMetrics worse = epoch(5);
+    worse.valAccuracy = 0.10;
+    store.appendEpoch(every, worse);
+    store.saveModel(every, 5, "m5", /*ifBest=*/true);
+    EpochMetrics best = epoch(6);
+    best.valAccuracy = 0.995;
+    store.appendEpoch(every, best);
+    store.saveModel(every, 6, "m6", /*ifBest=*/true);
+    EXPECT_EQ(store.modelEpochs(every), (std::vector<int>{1, 2, 3, 6}))
+        << "epoch 4's (the previous best) replaced, epoch 5 not kept, 1-3 kept";
 
     // Only the checkpoint: its epoch is the one model.
     const auto last = store.beginRun(config(), start(), "last");
