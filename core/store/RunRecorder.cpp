@@ -160,12 +160,14 @@ void RunRecorder::onEpoch(const EpochMetrics& epoch) {
     lastFlush_ = std::chrono::steady_clock::now();
 }
 
+KeepModels RunRecorder::keptModels() const {
+    return options_.models == KeepModels::Best && validationRows_ == 0 ? KeepModels::Last
+                                                                       : options_.models;
+}
+
 void RunRecorder::onCheckpoint(const Checkpoint& checkpoint) {
     if (!runId_) return;
-    // Without validation rows there is no best epoch to keep.
-    const KeepModels keep = options_.models == KeepModels::Best && validationRows_ == 0
-                                ? KeepModels::Last
-                                : options_.models;
+    const KeepModels keep = keptModels();
     post([this, id = *runId_, checkpoint, keep] {
         store_.saveCheckpoint(id, checkpoint);
         if (keep != KeepModels::Last && !checkpoint.model.empty())

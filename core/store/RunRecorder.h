@@ -56,6 +56,9 @@ class RunRecorder : public TrainingObserver {
     void onStep(const StepMetrics& step) override;
     void onEpoch(const EpochMetrics& epoch) override;
     bool wantsCheckpoints() const override { return options_.checkpoints && runId_.has_value(); }
+    bool wantsModels() const override {
+        return wantsCheckpoints() && keptModels() != KeepModels::Last;
+    }
     void onCheckpoint(const Checkpoint& checkpoint) override;
     void onRunEnd(const RunResult& result) override;
 
@@ -66,6 +69,8 @@ class RunRecorder : public TrainingObserver {
     RunResult storedResult(RunResult result) const;
 
   private:
+    // The models kept: as asked, but the last only without validation rows (no best epoch).
+    KeepModels keptModels() const;
     void post(std::function<void()> write);
     void writerLoop();
     void fail(const std::string& what);

@@ -607,7 +607,9 @@ struct Trainer::Impl {
         c.step = state.result.steps;
         c.wallSeconds = wallSeconds;
         c.state = saveState(epoch, c.step, state.shuffler, state.order);
-        c.model = saveModel();
+        if (std::any_of(observers.begin(), observers.end(),
+                        [](const TrainingObserver* o) { return o->wantsModels(); }))
+            c.model = saveModel();
         for (auto* o : observers)
             if (wants(o)) o->onCheckpoint(c);
     }

@@ -125,7 +125,8 @@ struct Checkpoint {
     std::int64_t step = 0;
     double wallSeconds = 0;
     std::string state; // what a resumed run needs: an archive holding "model", "optimizer", ...
-    std::string model; // the model alone: an archive holding "model" (what a prediction needs)
+    std::string model; // the model alone: an archive holding "model" (what a prediction needs);
+                       // empty where no observer wantsModels()
 };
 
 // Receives a run's events on the trainer's thread. Implementations must be quick or hand the
@@ -138,6 +139,8 @@ class TrainingObserver {
     virtual void onEpoch(const EpochMetrics&) {}
     // Checkpoints cost a serialisation each epoch: made only when some observer wants them.
     virtual bool wantsCheckpoints() const { return false; }
+    // Checkpoint::model costs a second serialisation: made only where an observer keeps models.
+    virtual bool wantsModels() const { return false; }
     virtual void onCheckpoint(const Checkpoint&) {}
     virtual void onRunEnd(const RunResult&) {}
 };

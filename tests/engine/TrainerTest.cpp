@@ -2,6 +2,7 @@
 #include "train/Trainer.h"
 #include "TestSupport.h"
 #include "data/RegimesDataset.h"
+#include "model/MoDEModel.h"
 #include "train/GradientSync.h"
 
 #include <ATen/record_function.h>
@@ -11,6 +12,7 @@
 #include <atomic>
 #include <cmath>
 #include <functional>
+#include <sstream>
 #include <thread>
 
 using namespace mode;
@@ -235,7 +237,9 @@ struct CheckpointKeeper : Recorder {
     std::vector<Checkpoint> checkpoints;
     TrainerControl* control = nullptr;
     int stopAfter = 0;
+    bool models = false; // wants the model alone too (Checkpoint::model)
     bool wantsCheckpoints() const override { return true; }
+    bool wantsModels() const override { return models; }
     void onCheckpoint(const Checkpoint& c) override {
         checkpoints.push_back(c);
         if (control && c.epoch == stopAfter) control->requestStop();
@@ -291,6 +295,36 @@ TEST(Trainer, AResumedRunEndsExactlyAsAnUninterruptedOne) {
     EXPECT_EQ(r.final->testLoss, whole.end->final->testLoss);
     EXPECT_EQ(r.final->valLoss, whole.end->final->valLoss);
     EXPECT_GT(r.final->wallSeconds, first.checkpoints.back().wallSeconds) << "the clock continues";
+}
+
+// The model alone comes with a checkpoint only where an observer keeps models, and holds the
+// parameters the checkpoint's model holds.
+TEST(Trainer, TheModelAloneComesOnlyWhereWantedAndMatchesTheCheckpoint) {
+    const auto c = smallConfig(2);
+    CheckpointKeeper without;
+    ASSERT_EQ(train(c, without).status, RunStatus::Finished);
+    ASSERT_EQ(without.checkpoints.size(), 2u);
+    EXPECT_TRUE(without.checkpoints.back().model.empty());
+    CheckpointKeeper with;
+    with.models = true;
+    ASSERT_EQ(train(c, with).status, RunStatus::Finished);
+    ASSERT_FALSE(with.checkpoints.back().model.empty());
+    const Dataset data = makeRegimesDataset(c.data.regimes);
+    const auto restore = [&](const std::string& blob) {
+        torch::serialize::InputArchive archive, modelArchive;
+        std::istringstream in(blob);
+        archive.load_from(in, torch::kCPU);
+        archive.read("model", modelArchive);
+        MoDEModel m(c.model, static_cast<int>(data.cols), static_cast<int>(data.classNames.size()));
+        m->load(modelArchive);
+        return m;
+    };
+    const auto alone = restore(with.checkpoints.back().model);
+    const auto whole = restore(with.checkpoints.back().state);
+    const auto a = alone->named_parameters(), b = whole->named_parameters();
+    ASSERT_EQ(a.size(), b.size());
+    for (const auto& p : a)
+        EXPECT_TRUE(torch::equal(p.value(), b[p.key()])) << p.key();
 }
 
 TEST(Trainer, ResumingFromTheLastEpochFinishesAtOnceWithItsMetrics) {
