@@ -616,28 +616,34 @@ struct Trainer::Impl {
 
     // The model alone, as the checkpoint holds it (under "model").
     std::string saveModel() {
-        torch::serialize::OutputArchive archive, modelArchive;
-        model->save(modelArchive);
-        archive.write("model", modelArchive);
-        std::ostringstream out;
-        archive.save_to(out);
-        return out.str();
+        torch::serialize::OutputArchive archive;
+        writeModel(archive);
+        return serialized(archive);
     }
 
     // Model, optimiser, the minibatch order and the generators: what a resumed run needs.
     std::string saveState(int epoch, std::int64_t step, const Rng& shuffler,
                           const std::vector<std::int64_t>& order) {
-        torch::serialize::OutputArchive archive;
-        torch::serialize::OutputArchive modelArchive, optimizerArchive;
-        model->save(modelArchive);
+        torch::serialize::OutputArchive archive, optimizerArchive;
+        writeModel(archive);
         optimizer->save(optimizerArchive);
-        archive.write("model", modelArchive);
         archive.write("optimizer", optimizerArchive);
         archive.write("epoch", torch::tensor(static_cast<std::int64_t>(epoch)));
         archive.write("step", torch::tensor(step));
         archive.write("shuffler", torch::tensor(static_cast<std::int64_t>(shuffler.state())));
         archive.write("order", torch::tensor(order));
         archive.write("torch_rng", at::detail::getDefaultCPUGenerator().get_state());
+        return serialized(archive);
+    }
+
+    // The model under "model", as a checkpoint and a kept model hold it.
+    void writeModel(torch::serialize::OutputArchive& archive) {
+        torch::serialize::OutputArchive modelArchive;
+        model->save(modelArchive);
+        archive.write("model", modelArchive);
+    }
+
+    static std::string serialized(torch::serialize::OutputArchive& archive) {
         std::ostringstream out;
         archive.save_to(out);
         return out.str();
