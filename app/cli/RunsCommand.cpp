@@ -82,7 +82,7 @@ json compareJson(const std::vector<StudyRun>& runs, const std::string& metric) {
                     {"pairs", c.n},
                     {"mean_difference", finiteOrNull(c.meanDifference)},
                     {"ci95_t", intervalJson(c.tInterval)},
-                    {"ci95_bootstrap", intervalJson(c.bootstrapInterval)},
+                    {"ci95_bootstrap", intervalJson(c.bootstrap())},
                     {"p_t", c.n >= 2 ? json(c.tTest.pValue) : json(nullptr)},
                     {"p_holm", finiteOrNull(e.holmP)},
                     {"p_wilcoxon", c.wilcoxon.n > 0 ? json(c.wilcoxon.pValue) : json(nullptr)},

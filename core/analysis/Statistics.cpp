@@ -84,14 +84,24 @@ double studentTQuantile(double p, double df) {
     return boost::math::quantile(boost::math::students_t(df), p);
 }
 
-PairedTest pairedTTest(const std::vector<double>& a, const std::vector<double>& b) {
+std::vector<double> pairedDifferences(const std::vector<double>& a, const std::vector<double>& b,
+                                      double resolution) {
     if (a.size() != b.size())
-        throw std::invalid_argument("pairedTTest: the samples differ in length");
+        throw std::invalid_argument("paired test: the samples differ in length");
+    std::vector<double> d(a.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        d[i] = a[i] - b[i];
+        if (resolution > 0)
+            d[i] = static_cast<double>(std::llround(d[i] / resolution)) * resolution;
+    }
+    return d;
+}
+
+PairedTest pairedTTest(const std::vector<double>& a, const std::vector<double>& b,
+                       double resolution) {
+    const auto d = pairedDifferences(a, b, resolution);
     PairedTest r;
-    r.n = a.size();
-    std::vector<double> d;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        d.push_back(a[i] - b[i]);
+    r.n = d.size();
     if (d.empty()) return r;
     r.meanDifference = mean(d);
     const double sd = sampleStd(d);
@@ -107,20 +117,26 @@ PairedTest pairedTTest(const std::vector<double>& a, const std::vector<double>& 
     return r;
 }
 
-PairedTest wilcoxonSignedRank(const std::vector<double>& a, const std::vector<double>& b) {
-    if (a.size() != b.size())
-        throw std::invalid_argument("wilcoxonSignedRank: the samples differ in length");
+namespace {
+// Two sizes of differences tie where they agree to 1e-9 of their size (on a grid they are equal).
+bool sameSize(double x, double y) {
+    return std::abs(x - y) <= 1e-9 * std::max(std::abs(x), std::abs(y));
+}
+} // namespace
+
+PairedTest wilcoxonSignedRank(const std::vector<double>& a, const std::vector<double>& b,
+                              double resolution) {
     PairedTest r;
     std::vector<double> d;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        r.meanDifference += (a[i] - b[i]) / static_cast<double>(a.size());
-        if (a[i] != b[i]) d.push_back(a[i] - b[i]);
+    for (double x : pairedDifferences(a, b, resolution)) {
+        r.meanDifference += x / static_cast<double>(a.size());
+        if (x != 0) d.push_back(x);
     }
     r.n = d.size();
     if (d.empty()) return r;
     if (d.size() > 200)
         throw std::invalid_argument("wilcoxonSignedRank: the exact test is for at most 200 pairs");
-    // Ranks of |d|, ties sharing their mean rank; doubled to keep them integral.
+    // Ranks of |d|, ties sharing their mid-rank; doubled to keep them integral.
     std::vector<std::size_t> order(d.size());
     for (std::size_t i = 0; i < order.size(); ++i)
         order[i] = i;
@@ -129,7 +145,7 @@ PairedTest wilcoxonSignedRank(const std::vector<double>& a, const std::vector<do
     std::vector<int> rank2(d.size());
     for (std::size_t i = 0; i < order.size();) {
         std::size_t j = i;
-        while (j + 1 < order.size() && std::abs(d[order[j + 1]]) == std::abs(d[order[i]]))
+        while (j + 1 < order.size() && sameSize(std::abs(d[order[j + 1]]), std::abs(d[order[i]])))
             ++j;
         const int shared = static_cast<int>(i + j + 2); // 2 * mean of ranks i+1 .. j+1
         for (std::size_t k = i; k <= j; ++k)
@@ -236,22 +252,24 @@ double minimalDetectableEffect(double sd, std::size_t n, double significance, do
            std::sqrt(static_cast<double>(n));
 }
 
+Interval PairedComparison::bootstrap() const {
+    return bootstrapInterval(differences, level);
+}
+
 PairedComparison comparePaired(const std::vector<double>& treatment,
-                               const std::vector<double>& control, double level) {
-    if (treatment.size() != control.size())
-        throw std::invalid_argument("comparePaired: the samples differ in length");
+                               const std::vector<double>& control, double level,
+                               double resolution) {
+    const auto d = pairedDifferences(treatment, control, resolution);
     PairedComparison c;
     c.n = treatment.size();
     if (c.n == 0) return c;
-    std::vector<double> d(c.n);
-    for (std::size_t i = 0; i < c.n; ++i)
-        d[i] = treatment[i] - control[i];
     c.meanDifference = mean(d);
     c.sdDifference = c.n >= 2 ? sampleStd(d) : std::nan("");
     c.tInterval = tInterval(d, level);
-    c.bootstrapInterval = bootstrapInterval(d, level);
-    c.tTest = pairedTTest(treatment, control);
-    c.wilcoxon = c.n <= 200 ? wilcoxonSignedRank(treatment, control) : PairedTest{};
+    c.level = level;
+    c.differences = d;
+    c.tTest = pairedTTest(treatment, control, resolution);
+    c.wilcoxon = c.n <= 200 ? wilcoxonSignedRank(treatment, control, resolution) : PairedTest{};
     c.improvement = probabilityOfImprovement(d, level);
     c.minimalDetectable = minimalDetectableEffect(c.sdDifference, c.n);
     return c;

@@ -216,6 +216,37 @@ TEST(Statistics, WilcoxonAgainstScipysExactValue) {
     EXPECT_NEAR(r.pValue, 0.083984375, 1e-12);
 }
 
+TEST(Statistics, WilcoxonTiesDifferencesOfOneTestSampleByTheirMidRank) {
+    // Accuracies over 86 test rows: the differences are +1, +1, +1, -1, +2, +2, +3 test samples
+    // (k/86), taken from different accuracies, so equal differences are different doubles.
+    // Mid-ranks: the four 1s share 2.5, the two 2s share 5.5, the 3 is 7: W+ = 3 * 2.5 + 2 * 5.5
+    // + 7 = 25.5, W- = 2.5. Of the 128 sign patterns, 5 give W- <= 2.5 (none, or one of the
+    // four 1s): p = 2 * 5/128 = 0.078125. Broken by the doubles, the -1 ranks 4th (its double is
+    // the largest |d| of the four) and p is 2 * 7/128.
+    const std::vector<std::pair<int, int>> counts{{1, 0}, {23, 22}, {46, 45}, {13, 14},
+                                                  {2, 0}, {3, 1},   {13, 10}};
+    std::vector<double> a, b;
+    for (auto [x, y] : counts) {
+        a.push_back(x / 86.0);
+        b.push_back(y / 86.0);
+    }
+    ASSERT_GT(std::abs(a[3] - b[3]), a[0] - b[0]) << "the -1 must be the largest double of the 1s";
+    ASSERT_NE(a[1] - b[1], a[2] - b[2]) << "the 1s must differ as doubles for this test to bite";
+    for (double resolution : {0.0, 1.0 / 86}) {
+        auto r = wilcoxonSignedRank(a, b, resolution);
+        EXPECT_EQ(r.n, 7u);
+        EXPECT_DOUBLE_EQ(r.statistic, 25.5) << "resolution " << resolution;
+        EXPECT_DOUBLE_EQ(r.pValue, 10.0 / 128) << "resolution " << resolution;
+    }
+    // On the grid, differences that equal one test sample give an infinite t (p 0), not a huge
+    // finite one from rounding noise.
+    EXPECT_EQ(
+        pairedTTest({1 / 86.0, 23 / 86.0, 46 / 86.0}, {0, 22 / 86.0, 45 / 86.0}, 1.0 / 86).pValue,
+        0.0);
+    EXPECT_EQ(comparePaired({1 / 86.0, 23 / 86.0}, {0, 22 / 86.0}, 0.95, 1.0 / 86).sdDifference,
+              0.0);
+}
+
 TEST(Statistics, TIntervalAndQuantilesAgainstTables) {
     EXPECT_NEAR(studentTQuantile(0.975, 9), 2.2621571627, 1e-8) << "the tabled t(0.975, 9)";
     EXPECT_NEAR(studentTQuantile(0.8, 9), 0.8834038597, 1e-8);

@@ -731,7 +731,7 @@ void CompareView::fillPaired() {
                                      : QString("-");
                 };
                 paired_->setItem(row, c++, readOnlyCell(interval(v.tInterval)));
-                paired_->setItem(row, c++, readOnlyCell(interval(v.bootstrapInterval)));
+                paired_->setItem(row, c++, readOnlyCell(interval(v.bootstrap())));
                 paired_->setItem(row, c++,
                                  readOnlyCell(v.n >= 2 ? number(v.tTest.pValue, 3) : "-"));
                 paired_->setItem(
