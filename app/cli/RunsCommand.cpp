@@ -419,10 +419,7 @@ int compareRuns(const RunStore& store, const RunsOptions& o) {
             runs.push_back(std::move(r));
     } else {
         for (auto id : o.ids) {
-            StudyRun r{store.run(id), std::nullopt};
-            auto epochs = store.epochs(id);
-            if (!epochs.empty()) r.last = std::move(epochs.back());
-            runs.push_back(std::move(r));
+            runs.push_back(studyRun(store.run(id), store.epochs(id)));
         }
         // newest first, as a store lists them: the newest run of an (alpha, seed) counts
         std::sort(runs.begin(), runs.end(),

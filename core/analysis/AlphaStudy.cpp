@@ -14,6 +14,20 @@
 
 namespace mode {
 
+StudyRun studyRun(RunRecord record, std::vector<EpochMetrics> epochs) {
+    StudyRun s{std::move(record), std::nullopt, std::nullopt};
+    if (epochs.empty()) return s;
+    std::size_t best = epochs.size() - 1; // no validation rows: nothing to choose on
+    if (s.record.start.valRows > 0) {
+        best = 0;
+        for (std::size_t i = 1; i < epochs.size(); ++i)
+            if (epochs[i].valAccuracy > epochs[best].valAccuracy) best = i; // ties: the earliest
+    }
+    s.best = epochs[best];
+    s.last = std::move(epochs.back());
+    return s;
+}
+
 std::vector<StudyRun> loadStudyRuns(const RunStore& store,
                                     const std::vector<std::string>& datasets) {
     RunFilter finished;
@@ -23,11 +37,26 @@ std::vector<StudyRun> loadStudyRuns(const RunStore& store,
     for (auto& r : store.listRuns(finished)) {
         if (!wanted.empty() && !wanted.count(r.dataset)) continue;
         auto epochs = store.epochs(r.id);
-        StudyRun s{std::move(r), std::nullopt};
-        if (!epochs.empty()) s.last = std::move(epochs.back());
-        out.push_back(std::move(s));
+        out.push_back(studyRun(std::move(r), std::move(epochs)));
     }
     return out;
+}
+
+std::string toString(ScoringEpoch e) {
+    return e == ScoringEpoch::BestValidation ? "best validation epoch" : "last epoch";
+}
+
+std::vector<StudyRun> scoredAt(std::vector<StudyRun> runs, ScoringEpoch epoch) {
+    if (epoch == ScoringEpoch::Last) return runs;
+    for (auto& r : runs) {
+        if (!r.best) continue;
+        const auto& b = *r.best;
+        r.record.testAccuracy = b.testAccuracy; // as the store keeps the last epoch's on the run
+        r.record.valAccuracy = b.valAccuracy;
+        r.record.gateRoutingAccuracy = b.gateRoutingAccuracy;
+        r.last = b;
+    }
+    return runs;
 }
 
 std::map<std::string, std::string> comparableSettings(const RunRecord& run) {
@@ -45,6 +74,7 @@ std::map<std::string, std::string> comparableSettings(const RunRecord& run) {
         s.erase("data.dataset");
     }
     s["data.fingerprint"] = run.datasetFingerprint;
+    s["mode.version"] = run.modeVersion.empty() ? "(unrecorded)" : run.modeVersion;
     return s;
 }
 
@@ -82,27 +112,43 @@ std::optional<double> finite(std::optional<double> v) {
     if (v && !std::isfinite(*v)) return std::nullopt;
     return v;
 }
+double perRow(std::int64_t rows) {
+    return rows > 0 ? 1.0 / static_cast<double>(rows) : 0.0;
+}
+// Shares of the test rows (classification: a count over them; regression's R^2 is continuous).
+double testRows(const RunRecord& r) {
+    return r.start.classification ? perRow(r.start.testRows) : 0.0;
+}
+double valRows(const RunRecord& r) {
+    return r.start.classification ? perRow(r.start.valRows) : 0.0;
+}
+double routedRows(const RunRecord& r) { // routing accuracy is a share of the test rows in any task
+    return perRow(r.start.testRows);
+}
 } // namespace
 
 const std::vector<OutcomeMetric>& outcomeMetrics() {
     using E = const EpochMetrics*;
     static const std::vector<OutcomeMetric> m{
         {"test_accuracy", "test accuracy (R\u00b2 for regression)",
-         [](const RunRecord& r, E) { return finite(r.testAccuracy); }},
+         [](const RunRecord& r, E) { return finite(r.testAccuracy); }, false, testRows},
         {"val_accuracy", "validation accuracy, last epoch",
-         [](const RunRecord& r, E) { return finite(r.valAccuracy); }},
+         [](const RunRecord& r, E) { return finite(r.valAccuracy); }, false, valRows},
         {"best_val_accuracy", "validation accuracy, best epoch",
-         [](const RunRecord& r, E) { return finite(r.bestValAccuracy); }},
+         [](const RunRecord& r, E) { return finite(r.bestValAccuracy); }, false, valRows},
         {"gate_routing_accuracy", "gate routing accuracy",
-         [](const RunRecord& r, E) { return finite(r.gateRoutingAccuracy); }},
+         [](const RunRecord& r, E) { return finite(r.gateRoutingAccuracy); }, false, routedRows},
+        // Allocation-weighted, every test row is counted once: a share of the test rows.
         {"probing_accuracy", "expert probing accuracy (allocation-weighted)",
-         [](const RunRecord&, E e) { return e ? finite(weightedProbing(*e)) : std::nullopt; }},
+         [](const RunRecord&, E e) { return e ? finite(weightedProbing(*e)) : std::nullopt; },
+         false, testRows},
         {"mixture_minus_probing", "mixture accuracy minus expert probing accuracy",
          [](const RunRecord& r, E e) -> std::optional<double> {
              const auto p = e ? weightedProbing(*e) : std::nullopt;
              if (!p || !r.testAccuracy) return std::nullopt;
              return finite(*r.testAccuracy - *p);
-         }},
+         },
+         false, testRows},
         {"expert_similarity", "expert similarity (mean pairwise cosine)",
          [](const RunRecord&, E e) { return e ? finite(e->expertSimilarity) : std::nullopt; }},
         {"wall_seconds", "training time (s)",
@@ -127,6 +173,14 @@ const OutcomeMetric& outcomeMetric(const std::string& name) {
 
 std::optional<double> outcomeValue(const StudyRun& run, const std::string& metric) {
     return outcomeMetric(metric).value(run.record, run.last ? &*run.last : nullptr);
+}
+
+double outcomeResolution(const OutcomeMetric& m, const std::vector<const RunRecord*>& runs) {
+    double r = 0;
+    if (m.resolution)
+        for (const auto* run : runs)
+            r = std::max(r, m.resolution(*run));
+    return r;
 }
 
 std::size_t AlphaStudy::runs() const {
@@ -239,9 +293,19 @@ std::map<std::int64_t, double> valuesBySeed(const AlphaStudy& study,
     return out;
 }
 
+// The metric's grid over the runs of the study.
+double studyResolution(const AlphaStudy& study, const std::vector<StudyRun>& runs,
+                       const OutcomeMetric& m) {
+    std::vector<const RunRecord*> records;
+    for (const auto& [alpha, seeds] : study.cells)
+        for (const auto& [seed, index] : seeds)
+            records.push_back(&runs.at(index).record);
+    return outcomeResolution(m, records);
+}
+
 std::optional<PairedComparison> pairUp(const std::map<std::int64_t, double>& treatment,
-                                       const std::map<std::int64_t, double>& control,
-                                       double level) {
+                                       const std::map<std::int64_t, double>& control, double level,
+                                       double resolution) {
     std::vector<double> a, b;
     for (const auto& [seed, v] : treatment) {
         auto it = control.find(seed);
@@ -250,13 +314,14 @@ std::optional<PairedComparison> pairUp(const std::map<std::int64_t, double>& tre
         b.push_back(it->second);
     }
     if (a.empty()) return std::nullopt;
-    return comparePaired(a, b, level);
+    return comparePaired(a, b, level, resolution);
 }
 } // namespace
 
 std::vector<AlphaEffect> alphaEffects(const AlphaStudy& study, const std::vector<StudyRun>& runs,
                                       const std::string& metric, double level) {
     const auto& m = outcomeMetric(metric);
+    const double resolution = studyResolution(study, runs, m);
     const auto zero = valuesBySeed(study, runs, m, 0.0);
     std::vector<AlphaEffect> out;
     for (const auto& [alpha, seeds] : study.cells) {
@@ -269,7 +334,7 @@ std::vector<AlphaEffect> alphaEffects(const AlphaStudy& study, const std::vector
         }
         e.mean = e.values.empty() ? std::nan("") : mean(e.values);
         e.std = sampleStd(e.values);
-        if (alpha != 0 && !zero.empty()) e.vsZero = pairUp(values, zero, level);
+        if (alpha != 0 && !zero.empty()) e.vsZero = pairUp(values, zero, level, resolution);
         out.push_back(std::move(e));
     }
     holmAcrossAlphas(out);
@@ -282,7 +347,7 @@ std::optional<PairedComparison> compareAlphas(const AlphaStudy& study,
                                               double control, double level) {
     const auto& m = outcomeMetric(metric);
     return pairUp(valuesBySeed(study, runs, m, treatment), valuesBySeed(study, runs, m, control),
-                  level);
+                  level, studyResolution(study, runs, m));
 }
 
 bool intervalsNarrowerThan(const std::vector<AlphaEffect>& effects, double width) {

@@ -18,18 +18,35 @@
 
 namespace mode {
 
-// A run as a study sees it: its record and its last stored epoch (none if it stored none).
+// A run as a study sees it: its record, its last stored epoch and the epoch with the best
+// validation accuracy (none if it stored none; the last where it has no validation rows).
 struct StudyRun {
     RunRecord record;
     std::optional<EpochMetrics> last;
+    std::optional<EpochMetrics> best;
 };
-// The finished runs of a store (newest first), with their last epochs, in one read.
+// A run with its stored epochs (in epoch order): the last, and the first of the best on
+// validation (early stopping without retraining: an epoch's test figures are already stored).
+StudyRun studyRun(RunRecord record, std::vector<EpochMetrics> epochs);
+// The finished runs of a store (newest first), with their last and best epochs, in one read.
 std::vector<StudyRun> loadStudyRuns(const RunStore& store,
                                     const std::vector<std::string>& datasets = {});
 
+// Which epoch of a run a study scores: the one with the best validation accuracy (what a
+// reviewer expects: the model is chosen on validation, the test split only measures it), or the
+// last one.
+enum class ScoringEpoch { BestValidation, Last };
+std::string toString(ScoringEpoch e); // "best validation epoch", "last epoch"
+// The runs as scored at that epoch: for BestValidation, each run's record carries the best
+// epoch's test, validation and routing accuracies and `last` is that epoch, so every outcome
+// metric reads it; Last returns the runs as they are.
+std::vector<StudyRun> scoredAt(std::vector<StudyRun> runs, ScoringEpoch epoch);
+
 // The settings that define a run's experiment, flattened ("model.experts" -> "4"), without
 // alpha and the seed, and without what changes neither the data nor the model (the name, the
-// device, the thread count). A data file counts by its content fingerprint, not its path.
+// device, the thread count). A data file counts by its content fingerprint, not its path; the
+// program's version counts too ("mode.version"), so runs of two versions of the trainer are
+// never pooled.
 std::map<std::string, std::string> comparableSettings(const RunRecord& run);
 // 16 hex digits over comparableSettings: runs with equal signatures differ only in alpha and seed.
 std::string configSignature(const RunRecord& run);
@@ -41,11 +58,16 @@ struct OutcomeMetric {
     const char* label;
     std::optional<double> (*value)(const RunRecord& run, const EpochMetrics* last);
     bool perRunOnly = false; // a cost or count (wall time, epochs), not an outcome to test
+    // The metric's grid on a run: a share of n rows moves in steps of 1/n, which the paired
+    // tests round differences to (0: continuous).
+    double (*resolution)(const RunRecord& run) = nullptr;
 };
 const std::vector<OutcomeMetric>& outcomeMetrics();
 // Throws std::invalid_argument naming the known metrics for an unknown name.
 const OutcomeMetric& outcomeMetric(const std::string& name);
 std::optional<double> outcomeValue(const StudyRun& run, const std::string& metric);
+// The metric's grid over a set of runs (the coarsest of theirs); 0 for a continuous metric.
+double outcomeResolution(const OutcomeMetric& m, const std::vector<const RunRecord*>& runs);
 
 // Expert by expert (indexed by expert number): its accuracy alone on its allocated test samples.
 std::vector<std::optional<double>> probingByExpert(const EpochMetrics& epoch);
