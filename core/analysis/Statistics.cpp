@@ -252,6 +252,21 @@ double minimalDetectableEffect(double sd, std::size_t n, double significance, do
            std::sqrt(static_cast<double>(n));
 }
 
+std::size_t pairsNeeded(double sd, double effect, double significance, double power) {
+    if (!(sd > 0) || !(effect > 0) || !std::isfinite(sd) || !std::isfinite(effect)) return 0;
+    // The detectable effect falls with n: bisect for the first n that reaches `effect`.
+    std::size_t lo = 2, hi = 100000;
+    if (minimalDetectableEffect(sd, hi, significance, power) > effect) return 0;
+    while (lo < hi) {
+        const std::size_t mid = lo + (hi - lo) / 2;
+        if (minimalDetectableEffect(sd, mid, significance, power) <= effect)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
 Interval PairedComparison::bootstrap() const {
     return bootstrapInterval(differences, level);
 }

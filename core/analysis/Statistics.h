@@ -95,6 +95,10 @@ std::vector<double> holmAdjust(const std::vector<double>& p);
 // (t(1 - significance/2, n - 1) + t(power, n - 1)) * sd / sqrt(n). NaN for n < 2.
 double minimalDetectableEffect(double sd, std::size_t n, double significance = 0.05,
                                double power = 0.8);
+// The fewest pairs (>= 2) whose minimal detectable effect is at most `effect`, for paired
+// differences of standard deviation sd: what a study must run to see that effect. 0 where no
+// n up to 100,000 is enough, or the inputs are not finite and positive.
+std::size_t pairsNeeded(double sd, double effect, double significance = 0.05, double power = 0.8);
 
 // Everything the project reports about a paired comparison (treatment - control, pairs by
 // position, e.g. runs matched by seed).

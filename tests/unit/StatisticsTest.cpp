@@ -247,6 +247,19 @@ TEST(Statistics, WilcoxonTiesDifferencesOfOneTestSampleByTheirMidRank) {
               0.0);
 }
 
+TEST(Statistics, PairsNeededByHandFromTheTables) {
+    // sd 0.01 and an effect of 0.01 at 0.05, power 0.8: (t(0.975, n-1) + t(0.8, n-1)) / sqrt(n)
+    // is (2.306 + 0.889) / 3 = 1.065 at n = 9 and (2.262 + 0.883) / sqrt(10) = 0.995 at n = 10.
+    EXPECT_EQ(pairsNeeded(0.01, 0.01), 10u);
+    // Half the effect needs about four times the pairs: at n = 34, (2.035 + 0.853) / 5.831 =
+    // 0.4953 <= 0.5; at n = 33, (2.037 + 0.853) / 5.745 = 0.5031.
+    EXPECT_EQ(pairsNeeded(0.01, 0.005), 34u);
+    // A stricter level (0.05 / 6, Holm's first step over six alphas) needs more.
+    EXPECT_GT(pairsNeeded(0.01, 0.01, 0.05 / 6), 10u);
+    EXPECT_EQ(pairsNeeded(0, 0.01), 0u) << "no spread measured: nothing to plan from";
+    EXPECT_EQ(pairsNeeded(1.0, 1e-6), 0u) << "out of reach";
+}
+
 TEST(Statistics, TIntervalAndQuantilesAgainstTables) {
     EXPECT_NEAR(studentTQuantile(0.975, 9), 2.2621571627, 1e-8) << "the tabled t(0.975, 9)";
     EXPECT_NEAR(studentTQuantile(0.8, 9), 0.8834038597, 1e-8);
