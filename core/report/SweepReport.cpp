@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "report/SweepReport.h"
 
+#include "analysis/RunComparison.h"
 #include "util/Format.h"
 
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
+#include <set>
 #include <sstream>
 
 namespace mode {
@@ -70,46 +72,40 @@ const AlphaRow* rowAt(const DatasetReport& r, double alpha) {
     return nullptr;
 }
 
-// The probing of each expert number allocated in both runs of a seed: at alpha and at 0.
+// The probing of each expert of a seed's alpha = 0 run allocated samples in both runs, beside the
+// expert of its alpha run that routing matches it with (by number where no routing is stored).
 struct MatchedExpert {
-    int expert;
+    int expert; // in the alpha = 0 run
     double atAlpha, atZero;
 };
-std::map<std::int64_t, std::vector<MatchedExpert>>
-matchedProbing(const AlphaStudy& study, const std::vector<StudyRun>& runs, double alpha) {
+std::map<std::int64_t, std::vector<MatchedExpert>> matchedProbing(const AlphaStudy& study,
+                                                                  const std::vector<StudyRun>& runs,
+                                                                  double alpha, bool* byRouting) {
     std::map<std::int64_t, std::vector<MatchedExpert>> out;
+    *byRouting = false;
     auto z = study.cells.find(0.0), a = study.cells.find(alpha);
     if (z == study.cells.end() || a == study.cells.end()) return out;
     for (const auto& [seed, index] : a->second) {
         auto it = z->second.find(seed);
         if (it == z->second.end() || !runs[index].last || !runs[it->second].last) continue;
-        const auto pa = probingByExpert(*runs[index].last),
-                   p0 = probingByExpert(*runs[it->second].last);
-        for (std::size_t k = 0; k < std::min(pa.size(), p0.size()); ++k)
-            if (pa[k] && p0[k]) out[seed].push_back({static_cast<int>(k), *pa[k], *p0[k]});
+        const auto& ea = *runs[index].last;
+        const auto& e0 = *runs[it->second].last;
+        const auto pa = probingByExpert(ea), p0 = probingByExpert(e0);
+        std::vector<int> match; // match[k]: the alpha run's expert for expert k of the zero run
+        if (e0.routingByClass.experts > 0 && ea.routingByClass.experts > 0) {
+            match = alignExperts(e0.routingByClass, ea.routingByClass);
+            *byRouting = true;
+        } else {
+            for (std::size_t k = 0; k < p0.size(); ++k)
+                match.push_back(static_cast<int>(k));
+        }
+        for (std::size_t k = 0; k < std::min(p0.size(), match.size()); ++k) {
+            const auto j = static_cast<std::size_t>(match[k]);
+            if (j < pa.size() && pa[j] && p0[k])
+                out[seed].push_back({static_cast<int>(k), *pa[j], *p0[k]});
+        }
     }
     return out;
-}
-
-// Per seed, the mean over the matched experts of (probing at alpha - at 0).
-std::map<std::int64_t, double>
-probingChangeBySeed(const AlphaStudy& study, const std::vector<StudyRun>& runs, double alpha) {
-    std::map<std::int64_t, double> out;
-    for (const auto& [seed, experts] : matchedProbing(study, runs, alpha)) {
-        double sum = 0;
-        for (const auto& e : experts)
-            sum += e.atAlpha - e.atZero;
-        out[seed] = sum / static_cast<double>(experts.size());
-    }
-    return out;
-}
-
-std::optional<PairedComparison> againstZero(const std::map<std::int64_t, double>& bySeed) {
-    if (bySeed.empty()) return std::nullopt;
-    std::vector<double> d;
-    for (const auto& [seed, v] : bySeed)
-        d.push_back(v);
-    return comparePaired(d, std::vector<double>(d.size(), 0.0));
 }
 
 } // namespace
@@ -124,8 +120,36 @@ std::string toString(Verdict v) {
         return "not established";
     case Verdict::NotMeasured:
         return "not measured";
+    case Verdict::Homogenised:
+        return "homogenisation (not held)";
     }
     return "?";
+}
+
+std::string seedPlan(const DatasetReport& r, const ReportOptions& o) {
+    const std::size_t m = std::max<std::size_t>(1, r.family);
+    double sd = 0; // the largest spread of any alpha's paired differences: plan for the worst
+    std::size_t pilot = 0;
+    for (const auto& row : r.rows)
+        if (row.testVsZero && row.testVsZero->n >= 2 &&
+            std::isfinite(row.testVsZero->sdDifference)) {
+            sd = std::max(sd, std::max(row.testVsZero->sdDifference, r.resolution));
+            pilot = std::max(pilot, row.testVsZero->n);
+        }
+    if (pilot == 0) return "";
+    const double level = o.significance / static_cast<double>(m);
+    const std::size_t n = pairsNeeded(sd, o.meaningfulEffect, level);
+    std::ostringstream s;
+    s << "Seeds needed to detect a test-accuracy gain of " << num(o.meaningfulEffect, 3) << " at "
+      << num(o.significance, 2) << "/" << m << " with power 0.8, from the spread of these " << pilot
+      << " seeds (sd of the paired differences up to " << num(sd) << "): ";
+    if (n == 0)
+        s << "more than 100,000";
+    else
+        s << n
+          << (n <= pilot ? " (these seeds suffice)" : " (" + std::to_string(n - pilot) + " more)");
+    s << ".";
+    return s.str();
 }
 
 std::string figureFile(const std::string& folder, const DatasetReport& r,
@@ -136,8 +160,9 @@ std::string figureFile(const std::string& folder, const DatasetReport& r,
 }
 
 std::vector<DatasetReport> buildSweepReport(const RunStore& store,
-                                            const std::vector<std::string>& datasets) {
-    return buildSweepReport(loadStudyRuns(store, datasets));
+                                            const std::vector<std::string>& datasets,
+                                            ScoringEpoch scoring) {
+    return buildSweepReport(loadStudyRuns(store, datasets), scoring);
 }
 
 namespace {
@@ -167,10 +192,16 @@ void readRunRecords(const AlphaStudy& study, const std::vector<StudyRun>& runs,
             rep.wallSeconds += runs[index].record.wallSeconds;
             rep.classification = runs[index].record.start.classification;
         }
+    std::set<std::string> versions;
     for (const auto& [alpha, seeds] : study.cells)
-        for (const auto& [seed, index] : seeds)
+        for (const auto& [seed, index] : seeds) {
             if (const auto rows = runs[index].record.start.testRows; rows > 0)
                 rep.resolution = std::max(rep.resolution, 1.0 / static_cast<double>(rows));
+            versions.insert(runs[index].record.modeVersion.empty()
+                                ? "(unrecorded)"
+                                : runs[index].record.modeVersion);
+        }
+    rep.versions.assign(versions.begin(), versions.end());
 }
 
 // One row per alpha; counts the alphas tested against alpha = 0 (Holm's family).
@@ -187,6 +218,8 @@ void addAlphaRows(const AlphaStudy& study, const StudyEffects& e, DatasetReport&
         if (!e.routing[i].values.empty()) row.routing = summarise(e.routing[i]);
         row.testVsZero = e.test[i].vsZero;
         row.holmP = e.test[i].holmP;
+        row.probingVsZero = e.probing[i].vsZero;
+        row.probingHolmP = e.probing[i].holmP;
         if (row.testVsZero && row.testVsZero->n >= 2) ++rep.family;
         rep.rows.push_back(row);
     }
@@ -213,47 +246,43 @@ void selectAlpha(const StudyEffects& e, DatasetReport& rep) {
     }
 }
 
-// Claim 3: probing change per seed, for every alpha (one Holm family), read at the selected one.
-void compareProbing(const AlphaStudy& study, const std::vector<StudyRun>& runs, double selected,
-                    DatasetReport& rep) {
-    std::vector<double> p;
-    std::vector<std::optional<PairedComparison>> changes;
+// Claim 3 at the selected alpha: its allocation-weighted probing against alpha = 0, Holm across
+// the alphas (one family, as for test accuracy).
+void compareProbing(double selected, DatasetReport& rep) {
     for (const auto& row : rep.rows) {
         if (row.alpha == 0) continue;
-        changes.push_back(againstZero(probingChangeBySeed(study, runs, row.alpha)));
-        p.push_back(changes.back() && changes.back()->n >= 2 ? changes.back()->tTest.pValue
-                                                             : std::nan(""));
-        if (row.alpha == selected) rep.probingChange = changes.back();
-    }
-    const auto adjusted = holmAdjust(p);
-    rep.probingFamily = static_cast<std::size_t>(
-        std::count_if(p.begin(), p.end(), [](double x) { return !std::isnan(x); }));
-    std::size_t k = 0;
-    for (const auto& row : rep.rows) {
-        if (row.alpha == 0) continue;
-        if (row.alpha == selected) rep.probingHolmP = adjusted[k];
-        ++k;
+        rep.probingFamily += row.probingVsZero && row.probingVsZero->n >= 2;
+        if (row.alpha == selected) {
+            rep.probingChange = row.probingVsZero;
+            rep.probingHolmP = row.probingHolmP;
+        }
     }
 }
 
-// Expert by expert, same number, same seed.
+// Expert by expert, matched by routing within each seed; Holm across the experts.
 std::vector<ExpertProbing> expertProbing(const AlphaStudy& study, const std::vector<StudyRun>& runs,
-                                         double selected) {
+                                         double selected, bool* byRouting) {
     std::map<int, std::pair<std::vector<double>, std::vector<double>>> perExpert;
-    for (const auto& [seed, experts] : matchedProbing(study, runs, selected))
+    for (const auto& [seed, experts] : matchedProbing(study, runs, selected, byRouting))
         for (const auto& e : experts) {
             perExpert[e.expert].first.push_back(e.atAlpha);
             perExpert[e.expert].second.push_back(e.atZero);
         }
     std::vector<ExpertProbing> out;
+    std::vector<double> p;
     for (const auto& [e, v] : perExpert) {
         ExpertProbing x;
         x.expert = e;
         x.mode = mean(v.first);
         x.moe = mean(v.second);
+        // An expert's probing is a share of the rows allocated to it: no common grid.
         x.difference = comparePaired(v.first, v.second);
+        p.push_back(x.difference->n >= 2 ? x.difference->tTest.pValue : std::nan(""));
         out.push_back(x);
     }
+    const auto adjusted = holmAdjust(p);
+    for (std::size_t i = 0; i < out.size(); ++i)
+        out[i].holmP = adjusted[i];
     return out;
 }
 
@@ -262,23 +291,32 @@ std::vector<ExpertProbing> expertProbing(const AlphaStudy& study, const std::vec
 void compareSelectedAlpha(const AlphaStudy& study, const std::vector<StudyRun>& runs,
                           DatasetReport& rep) {
     const double a = *rep.selectedAlpha;
-    if (rep.largestAlpha && *rep.largestAlpha != a)
+    if (rep.largestAlpha && *rep.largestAlpha != a) {
         rep.fall = compareAlphas(study, runs, "test_accuracy", a, *rep.largestAlpha);
-    compareProbing(study, runs, a, rep);
+        for (const auto& row : rep.rows)
+            if (row.alpha > 0 && row.alpha < *rep.largestAlpha)
+                if (auto c =
+                        compareAlphas(study, runs, "test_accuracy", row.alpha, *rep.largestAlpha))
+                    rep.fallCandidates.emplace_back(row.alpha, *c);
+    }
+    compareProbing(a, rep);
     rep.gapChange = compareAlphas(study, runs, "mixture_minus_probing", a, 0.0);
     rep.similarityChange = compareAlphas(study, runs, "expert_similarity", a, 0.0);
     rep.routingChange = compareAlphas(study, runs, "gate_routing_accuracy", a, 0.0);
-    rep.experts = expertProbing(study, runs, a);
+    rep.experts = expertProbing(study, runs, a, &rep.expertsMatchedByRouting);
 }
 
 } // namespace
 
-std::vector<DatasetReport> buildSweepReport(const std::vector<StudyRun>& runs) {
+std::vector<DatasetReport> buildSweepReport(const std::vector<StudyRun>& given,
+                                            ScoringEpoch scoring) {
+    const std::vector<StudyRun> runs = scoredAt(given, scoring);
     std::vector<DatasetReport> out;
     for (auto& study : groupStudies(runs)) {
         DatasetReport rep;
         rep.dataset = study.dataset;
         rep.study = study;
+        rep.scoring = scoring;
         readRunRecords(study, runs, rep);
         const StudyEffects effects = studyEffects(study, runs);
         addAlphaRows(study, effects, rep);
@@ -291,32 +329,70 @@ std::vector<DatasetReport> buildSweepReport(const std::vector<StudyRun>& runs) {
 
 namespace {
 
-// The verdict of a one-sided question "is the difference positive?":
+// The verdict of a one-sided question "is the difference positive?", from the significance
+// tests alone:
 // - held: the t-test is significant at `significance` after the family's correction (p is the
 //   adjusted p) with a positive mean, AND the exact Wilcoxon test agrees at `significance` (so at
 //   least 6 seeds that differ: a few identical differences, whose t is infinite, decide nothing);
-// - did not hold: significant the other way, or the upper one-sided (1 - significance) bound of
-//   the mean difference is below the effect that matters (an equivalence test), the standard
-//   deviation taken as at least the metric's resolution (one test sample), so that exact ties
-//   cannot make a bound look certain;
-// - not established: everything else.
-Verdict positiveEffect(const PairedComparison& c, double p, const ReportOptions& o,
-                       double resolution, double* upper) {
-    *upper = std::nan("");
+// - did not hold: significant the other way;
+// - not established: everything else (boundsBelow may still refute it).
+Verdict positiveEffect(const PairedComparison& c, double p, const ReportOptions& o) {
     if (c.n < 2) return Verdict::NotEstablished;
-    const double sd = std::max(c.sdDifference, resolution);
-    *upper = c.meanDifference + studentTQuantile(1 - o.significance, static_cast<double>(c.n - 1)) *
-                                    sd / std::sqrt(static_cast<double>(c.n));
     if (p < o.significance && c.meanDifference < 0) return Verdict::DidNotHold;
     if (p < o.significance && c.meanDifference > 0 && c.wilcoxon.pValue < o.significance)
         return Verdict::Held;
-    if (*upper < o.meaningfulEffect) return Verdict::DidNotHold;
     return Verdict::NotEstablished;
 }
 
-std::string boundText(double upper, const ReportOptions& o) {
-    return "the one-sided " + num(100 * (1 - o.significance), 0) + "% upper bound of the gain is " +
-           signedNum(upper) + (upper < o.meaningfulEffect ? ", below " : ", not below ") +
+// The upper (or lower) one-sided (1 - significance) bound of the mean difference, the standard
+// deviation taken as at least the metric's resolution (one test sample), so that exact ties
+// cannot make a bound look certain. NaN for fewer than 2 pairs.
+double oneSidedBound(const PairedComparison& c, const ReportOptions& o, double resolution,
+                     bool upper) {
+    if (c.n < 2) return std::nan("");
+    const double sd = std::max(c.sdDifference, resolution);
+    const double half = studentTQuantile(1 - o.significance, static_cast<double>(c.n - 1)) * sd /
+                        std::sqrt(static_cast<double>(c.n));
+    return upper ? c.meanDifference + half : c.meanDifference - half;
+}
+
+// "No alpha gains what matters", by intersection-union: it holds only where EVERY alpha's
+// one-sided upper bound is below the effect that matters (each at the full level: an
+// intersection-union test needs no correction). The largest bound and its alpha are kept for the
+// evidence.
+struct Bounds {
+    bool allBelow = false;
+    double largest = std::nan("");
+    double at = std::nan("");
+};
+Bounds boundsBelow(const std::vector<std::pair<double, const PairedComparison*>>& byAlpha,
+                   const ReportOptions& o, double resolution) {
+    Bounds b;
+    bool any = false, all = true;
+    for (const auto& [alpha, c] : byAlpha) {
+        const double upper = c ? oneSidedBound(*c, o, resolution, true) : std::nan("");
+        if (!std::isfinite(upper)) {
+            all = false; // an alpha that cannot be bounded leaves the question open
+            continue;
+        }
+        any = true;
+        all = all && upper < o.meaningfulEffect;
+        if (!(upper <= b.largest)) b.largest = upper, b.at = alpha;
+    }
+    b.allBelow = any && all;
+    return b;
+}
+
+// The verdict with the bounds: "not established" becomes "did not hold" where every bound is below.
+Verdict withBounds(Verdict v, const Bounds& b) {
+    return v == Verdict::NotEstablished && b.allBelow ? Verdict::DidNotHold : v;
+}
+
+std::string boundText(const Bounds& b, const ReportOptions& o, const char* over) {
+    if (!std::isfinite(b.largest)) return "no alpha's gain could be bounded";
+    return "the largest one-sided " + num(100 * (1 - o.significance), 0) +
+           "% upper bound of the gain over " + over + " is " + signedNum(b.largest) + " (alpha " +
+           alphaText(b.at) + ")" + (b.allBelow ? ", below " : ", not below ") +
            "the effect that matters (" + num(o.meaningfulEffect, 3) + ")";
 }
 
@@ -351,9 +427,21 @@ struct SectionClaims {
                                        o.significance /
                                            static_cast<double>(std::max<std::size_t>(1, m)));
     }
+
+    // Every alpha > 0's comparison against alpha = 0 on test accuracy or on probing.
+    std::vector<std::pair<double, const PairedComparison*>> againstZero(bool probing) const {
+        std::vector<std::pair<double, const PairedComparison*>> out;
+        for (const auto& row : r.rows)
+            if (row.alpha > 0) {
+                const auto& c = probing ? row.probingVsZero : row.testVsZero;
+                out.emplace_back(row.alpha, c ? &*c : nullptr);
+            }
+        return out;
+    }
 };
 
-// 1. The chosen alpha beats alpha = 0 on test accuracy, significant after Holm.
+// 1. The chosen alpha beats alpha = 0 on test accuracy, significant after Holm; refuted where
+// significantly worse, or where no alpha's gain can reach the effect that matters.
 ClaimJudgement judgeGainOverZero(const SectionClaims& s) {
     const auto& r = s.r;
     const auto* sel = s.sel;
@@ -367,19 +455,21 @@ ClaimJudgement judgeGainOverZero(const SectionClaims& s) {
         j.evidence = s.chosen + ": fewer than 2 seeds run at both alphas";
     } else {
         const auto& c = *sel->testVsZero;
-        double upper = 0;
-        j.verdict = positiveEffect(c, sel->holmP, s.o, r.resolution, &upper);
+        const Bounds bounds = boundsBelow(s.againstZero(false), s.o, r.resolution);
+        j.verdict = withBounds(positiveEffect(c, sel->holmP, s.o), bounds);
         j.evidence = s.chosen + ": test accuracy " + comparisonText(c) + "; Holm-adjusted p " +
                      pText(sel->holmP);
         if (j.verdict != Verdict::Held)
             j.evidence +=
-                "; " + boundText(upper, s.o) + "; " +
+                "; " + boundText(bounds, s.o, "the alphas") + "; " +
                 detectableText(s.familyMde(c, r.family), familyText(s.o, r.family, "alphas"));
         if (r.oracleAlpha && *r.oracleAlpha != sel->alpha)
             if (const AlphaRow* orc = rowAt(r, *r.oracleAlpha); orc && orc->testVsZero)
                 j.evidence += "; the test-selected alpha " + alphaText(orc->alpha) +
                               " (optimistic) would show " +
                               signedNum(orc->testVsZero->meanDifference);
+        if (sel->alpha == r.largestAlpha)
+            j.evidence += "; the chosen alpha is the largest of the grid (its edge)";
     }
     return j;
 }
@@ -410,14 +500,16 @@ ClaimJudgement judgeRiseThenFall(const SectionClaims& s, Verdict rise) {
         j.evidence = "fewer than 2 seeds run at both the chosen and the largest alpha";
     } else {
         // The chosen alpha is one of the alphas below the largest, picked as the best: the fall
-        // is tested with Bonferroni's correction over those candidates.
-        std::size_t candidates = 0;
-        for (const auto& row : r.rows)
-            candidates += row.alpha > 0 && row.alpha < *r.largestAlpha;
+        // is tested with Bonferroni's correction over those candidates, and "no fall" needs every
+        // candidate's bound below the effect that matters.
+        const std::size_t candidates = r.fallCandidates.size();
         const double fallP = std::min(
             1.0, r.fall->tTest.pValue * static_cast<double>(std::max<std::size_t>(1, candidates)));
-        double fallUpper = 0;
-        const Verdict fall = positiveEffect(*r.fall, fallP, s.o, r.resolution, &fallUpper);
+        std::vector<std::pair<double, const PairedComparison*>> falls;
+        for (const auto& [alpha, c] : r.fallCandidates)
+            falls.emplace_back(alpha, &c);
+        const Bounds fallBounds = boundsBelow(falls, s.o, r.resolution);
+        const Verdict fall = withBounds(positiveEffect(*r.fall, fallP, s.o), fallBounds);
         if (rise == Verdict::Held && fall == Verdict::Held)
             j.verdict = Verdict::Held;
         else if (rise == Verdict::DidNotHold || fall == Verdict::DidNotHold)
@@ -431,16 +523,21 @@ ClaimJudgement judgeRiseThenFall(const SectionClaims& s, Verdict rise) {
                      alphaText(*r.largestAlpha) + "): " + toString(fall) + ", " +
                      comparisonText(*r.fall) + "; Bonferroni-adjusted p over " +
                      std::to_string(candidates) + " candidate peaks " + pText(fallP);
+        if (fall != Verdict::Held)
+            j.evidence += "; " + boundText(fallBounds, s.o, "the candidate peaks");
     }
     return j;
 }
 
-// 3. Expert probing rises at the chosen alpha: expert i against expert i of the same seed.
+// 3. Expert probing (allocation-weighted: each expert alone on the test rows routed to it) rises
+// at the chosen alpha, and not by homogenisation: the mixture must not fall, and the experts must
+// not have become copies of each other.
 ClaimJudgement judgeProbingRise(const SectionClaims& s) {
     const auto& r = s.r;
     const auto& o = s.o;
+    const auto* sel = s.sel;
     ClaimJudgement j;
-    if (!s.zero || !s.sel)
+    if (!s.zero || !sel)
         j.evidence = "needs alpha = 0 and alpha > 0 runs";
     else if (!r.probingChange)
         j.evidence = "no expert probing stored (regression, or no expert allocated samples)";
@@ -448,28 +545,52 @@ ClaimJudgement judgeProbingRise(const SectionClaims& s) {
         j.verdict = Verdict::NotEstablished;
         j.evidence = "fewer than 2 seeds with probing at both alphas";
     } else {
-        double upper = 0;
-        j.verdict = positiveEffect(*r.probingChange, r.probingHolmP, o, r.resolution, &upper);
+        const Bounds bounds = boundsBelow(s.againstZero(true), o, r.resolution);
+        j.verdict = withBounds(positiveEffect(*r.probingChange, r.probingHolmP, o), bounds);
         j.evidence = s.chosen +
-                     ": per seed, the mean over experts of probing(alpha) - probing(0) for the "
-                     "same expert: " +
+                     ": allocation-weighted probing (each expert alone on the test rows routed to "
+                     "it), alpha - 0 paired by seed: " +
                      comparisonText(*r.probingChange) + "; Holm-adjusted p " +
                      pText(r.probingHolmP);
-        if (j.verdict != Verdict::Held)
-            j.evidence += "; " + boundText(upper, o) + "; " +
+        if (j.verdict == Verdict::NotEstablished || j.verdict == Verdict::DidNotHold)
+            j.evidence += "; " + boundText(bounds, o, "the alphas") + "; " +
                           detectableText(s.familyMde(*r.probingChange, r.probingFamily),
                                          familyText(o, r.probingFamily, "alphas"));
-        if (r.gapChange && r.similarityChange) {
+        if (j.verdict == Verdict::Held && sel->testVsZero && sel->testVsZero->n >= 2) {
+            const auto& mixture = *sel->testVsZero;
+            const double lower = oneSidedBound(mixture, o, r.resolution, false);
+            const double similarity = sel->similarity.runs ? sel->similarity.mean : 0.0;
+            const bool alike = similarity >= o.homogenisedSimilarity;
+            const bool flat = mixture.meanDifference <= 0;
+            if (alike || flat) {
+                j.verdict = Verdict::Homogenised;
+                j.evidence +=
+                    "; homogenisation: " +
+                    std::string(alike ? "the experts' mean similarity is " + num(similarity, 3) +
+                                            " (at least " + num(o.homogenisedSimilarity, 2) + ")"
+                                      : "") +
+                    (alike && flat ? " and " : "") +
+                    (flat ? "the mixture's test accuracy changed by " +
+                                signedNum(mixture.meanDifference) +
+                                ", so the experts rose towards a mixture that did not"
+                          : "");
+            } else if (!(lower > -o.meaningfulEffect)) {
+                j.verdict = Verdict::NotEstablished;
+                j.evidence += "; the mixture's non-inferiority is not shown (its one-sided lower "
+                              "bound " +
+                              signedNum(lower) + " is not above -" + num(o.meaningfulEffect, 3) +
+                              ")";
+            }
+        } else if (j.verdict == Verdict::Held) {
+            j.verdict = Verdict::NotEstablished;
+            j.evidence += "; the mixture's test accuracy is not paired at this alpha";
+        }
+        if (r.gapChange && r.similarityChange)
             j.evidence += ". Beside it: mixture minus probing " +
                           signedNum(r.gapChange->meanDifference) + " " +
                           intervalText(r.gapChange->tInterval) + ", expert similarity " +
                           signedNum(r.similarityChange->meanDifference) + " " +
                           intervalText(r.similarityChange->tInterval);
-            if (r.similarityChange->tTest.pValue < o.significance &&
-                r.similarityChange->meanDifference > 0 && r.gapChange->meanDifference < 0)
-                j.evidence += " (the experts grew alike and closer to the mixture: a probing rise "
-                              "is partly homogenisation)";
-        }
     }
     return j;
 }
@@ -534,8 +655,8 @@ std::vector<ClaimVerdict> judgeClaims(const std::vector<DatasetReport>& reports,
             evidence += (evidence.empty() ? "" : "; ") + reports[s].study.label() + ": " +
                         toString(j.verdict);
         }
-        const int measured =
-            count[Verdict::Held] + count[Verdict::DidNotHold] + count[Verdict::NotEstablished];
+        const int measured = count[Verdict::Held] + count[Verdict::DidNotHold] +
+                             count[Verdict::NotEstablished] + count[Verdict::Homogenised];
         std::string verdict;
         if (measured == 0)
             verdict = c == 3 ? "not measured (no dataset with known sub-tasks)" : "not measured";
@@ -545,8 +666,11 @@ std::vector<ClaimVerdict> judgeClaims(const std::vector<DatasetReport>& reports,
             verdict = "did not hold";
         else if (count[Verdict::NotEstablished] == measured)
             verdict = "not established";
+        else if (count[Verdict::Homogenised] == measured)
+            verdict = toString(Verdict::Homogenised);
         else {
-            for (Verdict v : {Verdict::Held, Verdict::DidNotHold, Verdict::NotEstablished})
+            for (Verdict v : {Verdict::Held, Verdict::Homogenised, Verdict::DidNotHold,
+                              Verdict::NotEstablished})
                 if (count[v] > 0)
                     verdict += (verdict.empty() ? "" : "; ") + toString(v) + " on " +
                                std::to_string(count[v]) + " of " + std::to_string(measured);
@@ -572,56 +696,81 @@ void writeOverview(std::ostream& md, const std::vector<DatasetReport>& reports,
        << "; their training time adds up to " << num(total, 0) << " s.\n";
 }
 
-void writeMethod(std::ostream& md, const ReportOptions& o) {
+void writeMethod(std::ostream& md, const ReportOptions& o, ScoringEpoch scoring) {
+    const std::string level = num(100 * (1 - o.significance), 0);
     md << "\n## How the claims are judged\n\n"
-          "Runs are pooled only when every setting but alpha and the seed is the same (one section "
-          "per configuration) "
-          "and paired by seed: for a seed, alpha = 0 and alpha > 0 share the split, the initial "
-          "weights and the "
-          "minibatch order. The alpha to report is the one with the best paired validation "
-          "difference against alpha = 0 "
-          "(last epoch); the test split only measures it, and the alpha chosen on test is shown "
-          "apart as optimistic. "
-          "Each alpha's paired test-accuracy difference against alpha = 0 is tested with the "
-          "paired t-test, "
-          "Holm-corrected across the alphas of the configuration (the exact Wilcoxon signed-rank "
-          "test, the bootstrap "
-          "interval and the share of seeds that improve are shown beside it; with few seeds the "
-          "bootstrap interval is "
-          "narrower than the t interval and decides nothing). A claim is **held** when its "
-          "corrected t-test is "
-          "significant at "
+          "Runs are pooled only when every setting but alpha and the seed is the same, the "
+          "trainer's version included (one section per configuration), and paired by seed: for a "
+          "seed, alpha = 0 and alpha > 0 share the split, the initial weights and the minibatch "
+          "order. Every run is scored at its "
+       << toString(scoring)
+       << (scoring == ScoringEpoch::BestValidation
+               ? " (early stopping without retraining: the epoch whose validation accuracy is "
+                 "highest, its test figures as stored)"
+               : "")
+       << "; the claims table shows the other scoring's verdicts beside where both were "
+          "computed. The alpha to report is the one with the best paired validation difference "
+          "against alpha = 0; the test split only measures it, and the alpha chosen on test is "
+          "shown apart as optimistic. Each alpha's paired test-accuracy difference against "
+          "alpha = 0 is tested with the paired t-test, Holm-corrected across the alphas of the "
+          "configuration (the exact Wilcoxon signed-rank test on the differences in whole test "
+          "samples, ties by mid-rank, the bootstrap interval and the share of seeds that improve "
+          "are shown beside it). A claim is **held** when its corrected t-test is significant at "
        << num(o.significance, 2)
        << " in the claimed direction and the Wilcoxon test agrees (so at least 6 seeds that "
-          "differ); **did not hold** "
-          "when it is significant the other way, or when the one-sided "
-       << num(100 * (1 - o.significance), 0)
-       << "% upper bound of the gain is below the effect that matters ("
+          "differ); **did not hold** when it is significant the other way, or when EVERY alpha's "
+          "one-sided "
+       << level << "% upper bound of the gain is below the effect that matters ("
        << num(o.meaningfulEffect, 3)
-       << "; the spread taken as at least one test sample, so that ties cannot make a bound look "
-          "certain); and **not "
-          "established** otherwise, with the smallest effect the seeds could have detected. Claim "
-          "2 needs both the "
-          "rise (the chosen alpha against alpha = 0) and the fall (the chosen alpha against the "
-          "largest one, "
-          "Bonferroni-corrected over the alphas that could have been chosen). Claim 3 compares "
-          "expert i with expert i "
-          "of the same seed. Claim 4 is a non-inferiority test with a margin of "
-       << num(o.routingMargin, 3) << " (one-sided " << num(100 * (1 - o.significance), 0)
-       << "%).\n";
+       << "; an intersection-union test: one alpha's bound is not enough; the spread taken as at "
+          "least one test sample, so that ties cannot make a bound look certain); and **not "
+          "established** otherwise, with the smallest effect the seeds could have detected. "
+          "Claim 2 needs both the rise (the chosen alpha against alpha = 0) and the fall (the "
+          "chosen alpha against the largest one, Bonferroni-corrected over the alphas that could "
+          "have been chosen; \"no fall\" needs every candidate's bound below the effect). Claim 3 "
+          "is expert probing as the paper measures it: each expert alone on the test rows routed "
+          "to it, weighted by its allocation, paired by seed and Holm-corrected across the "
+          "alphas; a probing rise is **homogenisation (not held)** where the experts' mean "
+          "similarity reaches "
+       << num(o.homogenisedSimilarity, 2)
+       << " or the mixture gained nothing, and \"held\" also needs the mixture non-inferior "
+          "(its one-sided lower bound above -"
+       << num(o.meaningfulEffect, 3)
+       << "). Experts compared one by one are matched by routing (the best one-to-one assignment "
+          "of their routing matrices), Holm-corrected across the experts. Claim 4 is a "
+          "non-inferiority test with a margin of "
+       << num(o.routingMargin, 3) << " (one-sided " << level << "%).\n";
 }
 
 void writeClaims(std::ostream& md, const std::vector<DatasetReport>& reports,
-                 const ReportOptions& o) {
-    md << "\n## Claims\n\n| Claim | Verdict | By configuration |\n|---|---|---|\n";
-    for (const auto& c : judgeClaims(reports, o))
-        md << "| " << c.claim << " | **" << c.verdict << "** | " << c.evidence << " |\n";
+                 const ReportOptions& o, const std::vector<DatasetReport>& other) {
+    const auto claims = judgeClaims(reports, o);
+    if (other.empty() || reports.empty()) {
+        md << "\n## Claims\n\n| Claim | Verdict | By configuration |\n|---|---|---|\n";
+        for (const auto& c : claims)
+            md << "| " << c.claim << " | **" << c.verdict << "** | " << c.evidence << " |\n";
+        return;
+    }
+    const auto beside = judgeClaims(other, o);
+    md << "\n## Claims\n\n| Claim | Verdict (" << toString(reports.front().scoring)
+       << ") | By configuration | At the " << toString(other.front().scoring)
+       << " |\n|---|---|---|---|\n";
+    for (std::size_t i = 0; i < claims.size(); ++i)
+        md << "| " << claims[i].claim << " | **" << claims[i].verdict << "** | "
+           << claims[i].evidence << " | " << (i < beside.size() ? beside[i].verdict : "-")
+           << " |\n";
 }
 
 // A section's heading, its configuration, and each metric's mean and spread by alpha.
 void writeAlphaTable(std::ostream& md, const DatasetReport& r) {
     md << "\n## " << r.study.label() << "\n\n";
     md << "Configuration " << r.study.signature << ", " << r.study.runs() << " runs";
+    if (!r.versions.empty()) {
+        md << " of mode-workbench ";
+        for (std::size_t i = 0; i < r.versions.size(); ++i)
+            md << (i ? ", " : "") << r.versions[i];
+    }
+    md << ", scored at the " << toString(r.scoring);
     if (r.study.duplicates)
         md << " (" << r.study.duplicates << " older repeats of an (alpha, seed) not counted)";
     md << ", training time " << num(r.wallSeconds, 0) << " s.\n\n";
@@ -647,8 +796,8 @@ void writeDifferenceTable(std::ostream& md, const DatasetReport& r, const Report
         if (!row.testVsZero) continue;
         const auto& c = *row.testVsZero;
         md << "| " << alphaText(row.alpha) << " | " << c.n << " | " << signedNum(c.meanDifference)
-           << " | " << intervalText(c.tInterval) << " | " << intervalText(c.bootstrapInterval)
-           << " | " << pText(c.tTest.pValue) << " | " << pText(row.holmP)
+           << " | " << intervalText(c.tInterval) << " | " << intervalText(c.bootstrap()) << " | "
+           << pText(c.tTest.pValue) << " | " << pText(row.holmP)
            << (row.holmP < o.significance ? " *" : "") << " | " << pText(c.wilcoxon.pValue) << " | "
            << num(c.improvement.estimate, 2) << " | "
            << num(minimalDetectableEffect(std::max(c.sdDifference, r.resolution), c.n,
@@ -672,6 +821,7 @@ void writeSelection(std::ostream& md, const DatasetReport& r, const ReportOption
                                           s->testVsZero->n,
                                           o.significance / static_cast<double>(m)))
            << " (sd of the paired differences " << num(s->testVsZero->sdDifference) << ").\n";
+    if (const auto plan = seedPlan(r, o); !plan.empty()) md << plan << "\n";
 }
 
 void writeSectionClaims(std::ostream& md, const DatasetReport& r, const ReportOptions& o) {
@@ -686,15 +836,20 @@ void writeExpertTable(std::ostream& md, const DatasetReport& r) {
     if (r.experts.empty()) return;
     md << "\nExpert probing, expert by expert: each expert alone on the test samples routed to it, "
           "at alpha 0 and at the chosen alpha "
-       << alphaText(*r.selectedAlpha)
-       << ", paired by seed (the same expert number starts from the same weights for a seed):\n\n"
-          "| expert | seeds | MoE (alpha 0) | MoDE | difference | 95% CI | t-test p |\n"
-          "|---|---|---|---|---|---|---|\n";
+       << alphaText(*r.selectedAlpha) << ", paired by seed, "
+       << (r.expertsMatchedByRouting
+               ? "each expert of the alpha = 0 run matched with the expert of the same seed's "
+                 "run that routing gives the same classes (Hungarian alignment)"
+               : "matched by expert number (no routing stored)")
+       << "; Holm across the " << r.experts.size()
+       << " experts:\n\n"
+          "| expert | seeds | MoE (alpha 0) | MoDE | difference | 95% CI | t-test p | Holm p |\n"
+          "|---|---|---|---|---|---|---|---|\n";
     for (const auto& x : r.experts)
         md << "| " << x.expert << " | " << x.difference->n << " | " << num(x.moe) << " | "
            << num(x.mode) << " | " << signedNum(x.difference->meanDifference) << " | "
            << intervalText(x.difference->tInterval) << " | " << pText(x.difference->tTest.pValue)
-           << " |\n";
+           << " | " << pText(x.holmP) << " |\n";
 }
 
 void writeFigures(std::ostream& md, const DatasetReport& r, const std::string& figures) {
@@ -713,11 +868,12 @@ void writeFigures(std::ostream& md, const DatasetReport& r, const std::string& f
 
 std::string sweepReportMarkdown(const std::vector<DatasetReport>& reports,
                                 const std::string& figures, const std::string& preamble,
-                                const ReportOptions& o) {
+                                const ReportOptions& o,
+                                const std::vector<DatasetReport>& otherScoring) {
     std::ostringstream md;
     writeOverview(md, reports, preamble);
-    writeMethod(md, o);
-    writeClaims(md, reports, o);
+    writeMethod(md, o, reports.empty() ? ScoringEpoch::BestValidation : reports.front().scoring);
+    writeClaims(md, reports, o, otherScoring);
     for (const auto& r : reports) {
         writeAlphaTable(md, r);
         writeDifferenceTable(md, r, o);

@@ -26,6 +26,11 @@ struct ReportOptions {
     double meaningfulEffect = 0.01;
     // Claim 4 (routing does not get worse): non-inferiority margin, and the one-sided level.
     double routingMargin = 0.02;
+    // Claim 3: a probing rise is homogenisation, not "held", where the experts' mean similarity at
+    // the chosen alpha reaches this, or the mixture gains nothing (its mean difference <= 0).
+    // "Held" also needs the mixture non-inferior: its one-sided lower bound above
+    // -meaningfulEffect.
+    double homogenisedSimilarity = 0.95;
 };
 
 struct MetricSummary {
@@ -41,20 +46,29 @@ struct AlphaRow {
     std::optional<PairedComparison> testVsZero;                        // alpha - 0, paired by seed
     double holmP =
         std::numeric_limits<double>::quiet_NaN(); // testVsZero's p, Holm across the alphas
+    // Claim 3's estimand: allocation-weighted probing, alpha - 0 paired by seed, Holm across the
+    // alphas.
+    std::optional<PairedComparison> probingVsZero;
+    double probingHolmP = std::numeric_limits<double>::quiet_NaN();
 };
 
-// One expert (by number) at the selected alpha against the same expert at alpha = 0, same seed.
+// One expert of the alpha = 0 run against the expert of the same seed's run at the selected alpha
+// that the gate uses for the same classes (matched by routing, the Hungarian alignment of their
+// routing matrices; by number where the runs stored no routing).
 struct ExpertProbing {
-    int expert = 0;
+    int expert = 0;           // its number in the alpha = 0 runs
     double moe = 0, mode = 0; // mean over the seeds where both runs allocated the expert samples
     std::optional<PairedComparison> difference;
+    double holmP = std::numeric_limits<double>::quiet_NaN(); // Holm across the experts
 };
 
 struct DatasetReport {
     std::string dataset;
-    AlphaStudy study;           // which runs; its label names the configuration
-    std::vector<AlphaRow> rows; // by alpha, 0 first
-    std::size_t family = 0;     // alphas > 0 tested against alpha = 0 (Holm's m)
+    AlphaStudy study; // which runs; its label names the configuration
+    ScoringEpoch scoring = ScoringEpoch::BestValidation; // the epoch each run is scored at
+    std::vector<std::string> versions; // the trainer versions of its runs (one: they never pool)
+    std::vector<AlphaRow> rows;        // by alpha, 0 first
+    std::size_t family = 0;            // alphas > 0 tested against alpha = 0 (Holm's m)
     // The alpha > 0 with the best paired validation difference against alpha = 0 (last epoch,
     // over the seeds run at both); equal differences: the smaller alpha. The test split only
     // measures it.
@@ -63,24 +77,33 @@ struct DatasetReport {
     std::optional<double> largestAlpha;
     double resolution = 0; // one test sample's share of the accuracy (1 / test rows); 0 if unknown
     std::optional<PairedComparison> fall; // test accuracy, selected - largest alpha
-    // Claim 3: per seed, the mean over experts of (probing at the selected alpha - probing at 0)
-    // for the same expert number, and its Holm-adjusted p across the alphas.
+    // Every alpha that could have been chosen as the peak (0 < alpha < largest) against the
+    // largest: "no fall" is decided over all of them (intersection-union), the fall's p is
+    // Bonferroni-corrected over their number.
+    std::vector<std::pair<double, PairedComparison>> fallCandidates;
+    // Claim 3 at the selected alpha (its row's probingVsZero and probingHolmP).
     std::optional<PairedComparison> probingChange;
     double probingHolmP = std::numeric_limits<double>::quiet_NaN();
     std::size_t probingFamily = 0; // alphas in probing's Holm family
     std::optional<PairedComparison> gapChange, similarityChange, routingChange; // selected - 0
     std::vector<ExpertProbing> experts;
+    bool expertsMatchedByRouting = false; // else by number (no routing stored)
     bool classification = true;
     double wallSeconds = 0;
 };
 
-// One report section per study of the store's finished runs.
+// One report section per study of the store's finished runs, each run scored at `scoring`.
 std::vector<DatasetReport> buildSweepReport(const RunStore& store,
-                                            const std::vector<std::string>& datasets = {});
-std::vector<DatasetReport> buildSweepReport(const std::vector<StudyRun>& runs);
+                                            const std::vector<std::string>& datasets = {},
+                                            ScoringEpoch scoring = ScoringEpoch::BestValidation);
+std::vector<DatasetReport> buildSweepReport(const std::vector<StudyRun>& runs,
+                                            ScoringEpoch scoring = ScoringEpoch::BestValidation);
 
-enum class Verdict { Held, DidNotHold, NotEstablished, NotMeasured };
-std::string toString(Verdict v); // "held", "did not hold", "not established", "not measured"
+// Homogenised: claim 3's probing rose, but as the experts became copies of the mixture (their
+// similarity near 1, or a mixture that gained nothing), which is not the claim.
+enum class Verdict { Held, DidNotHold, NotEstablished, NotMeasured, Homogenised };
+// "held", "did not hold", "not established", "not measured", "homogenisation (not held)"
+std::string toString(Verdict v);
 
 struct ClaimJudgement {
     Verdict verdict = Verdict::NotMeasured;
@@ -99,13 +122,21 @@ struct ClaimVerdict {
 std::vector<ClaimVerdict> judgeClaims(const std::vector<DatasetReport>& reports,
                                       const ReportOptions& options = {});
 
+// How many seeds the section's study needs to detect the effect that matters on test accuracy
+// at the first step of Holm's correction over its alphas, with power 0.8, planned from the
+// largest spread of its alphas' paired differences (a pilot). Empty without two paired seeds.
+std::string seedPlan(const DatasetReport& report, const ReportOptions& options = {});
+
 // Where a figure of a section's metric goes: <folder>/<dataset>[-<signature>]-<metric>.png.
 std::string figureFile(const std::string& folder, const DatasetReport& report,
                        const std::string& metric);
 
-// Markdown: figures are named by figureFile in figureFolder (relative to the report).
+// Markdown: figures are named by figureFile in figureFolder (relative to the report). Where
+// `otherScoring` holds the same sections scored at the other epoch, the claims table shows their
+// verdicts beside.
 std::string sweepReportMarkdown(const std::vector<DatasetReport>& reports,
                                 const std::string& figureFolder, const std::string& preamble,
-                                const ReportOptions& options = {});
+                                const ReportOptions& options = {},
+                                const std::vector<DatasetReport>& otherScoring = {});
 
 } // namespace mode

@@ -487,3 +487,321 @@ TEST(AdaptiveSeeds, StopWhenTheIntervalIsNarrowAndRunToTheMaximumWhenNot) {
     const std::vector<double> none(8, 0.0); // identical differences: width 0 from two seeds on
     EXPECT_EQ(settledSeeds(none, 0.01, 8), 3) << "the rule judges from three seeds";
 }
+
+namespace {
+// A sweep scored on finite test and validation sets, as a real one is: each run's accuracy is a
+// count of right answers over its rows (binomial around the model's true accuracy), so paired
+// differences come in whole samples and tie. A seed's model quality is shared by its alphas, and
+// the training noise of neighbouring alphas is correlated (an AR(1) walk along the grid: runs at
+// 0.1 and 0.3 are more alike than at 0.01 and 3). Validation and test measure the same model (a
+// lucky model scores well on both), so choosing alpha on validation biases its test difference:
+// what Holm's correction is for. Probing: four experts of 125 test rows each, counted likewise.
+struct CountWorld {
+    int testRows = 10000, valRows = 10000;
+    double seedSd = 0.02, modelSd = 0.01, rho = 0.3;
+    std::vector<double> alphas{0, 0.01, 0.03, 0.1, 0.3, 1, 3};
+};
+template <class Gain, class ProbingGain, class Similarity>
+std::vector<StudyRun> countSweep(std::mt19937_64& rng, int seeds, const CountWorld& w, Gain gain,
+                                 ProbingGain probingGain, Similarity similarity) {
+    std::normal_distribution<double> z(0, 1);
+    auto count = [&](int n, double p) {
+        return std::binomial_distribution<int>(n, std::clamp(p, 0.0, 1.0))(rng);
+    };
+    std::vector<StudyRun> runs;
+    std::int64_t id = 1;
+    for (int s = 1; s <= seeds; ++s) {
+        const double quality = w.seedSd * z(rng);
+        double walk = z(rng);
+        for (double a : w.alphas) {
+            walk = w.rho * walk + std::sqrt(1 - w.rho * w.rho) * z(rng);
+            const double p = 0.8 + quality + w.modelSd * walk + gain(a);
+            Outcome o;
+            o.test = count(w.testRows, p) / static_cast<double>(w.testRows);
+            o.val = count(w.valRows, p) / static_cast<double>(w.valRows);
+            for (auto& x : o.probing)
+                x = count(125, 0.75 + quality + w.modelSd * walk + probingGain(a)) / 125.0;
+            o.similarity = similarity(a) + 0.005 * z(rng);
+            auto r = makeRun(id++, a, s, o);
+            r.last->experts.clear();
+            for (int k = 0; k < 4; ++k) {
+                ExpertMetrics x;
+                x.expert = k;
+                x.allocated = 125;
+                x.probingAccuracy = o.probing[static_cast<std::size_t>(k)];
+                r.last->experts.push_back(x);
+            }
+            r.record.start.testRows = w.testRows;
+            r.record.start.valRows = w.valRows;
+            r.best = r.last;
+            runs.push_back(std::move(r));
+        }
+    }
+    std::reverse(runs.begin(), runs.end());
+    return runs;
+}
+double none(double) {
+    return 0.0;
+}
+const AlphaRow* rowAt(const DatasetReport& r, double alpha) {
+    for (const auto& row : r.rows)
+        if (row.alpha == alpha) return &row;
+    return nullptr;
+}
+double mildSimilarity(double a) {
+    return 0.5 + 0.3 * a / (a + 1);
+}
+// The report with Holm's correction switched off: every adjusted p replaced by the raw one.
+DatasetReport withoutHolm(DatasetReport r) {
+    for (auto& row : r.rows) {
+        if (row.testVsZero) row.holmP = row.testVsZero->tTest.pValue;
+        if (row.probingVsZero) row.probingHolmP = row.probingVsZero->tTest.pValue;
+    }
+    if (r.probingChange) r.probingHolmP = r.probingChange->tTest.pValue;
+    return r;
+}
+} // namespace
+
+// The family-wise error of claim 1 on a flat curve, over 2,000 sweeps of 10 seeds. "Held" is a
+// one-sided question (significant AND positive), so its nominal level is 2.5%: binomial(2000,
+// 0.025) has mean 50 and sd 7, and 71 is three sds above. The same rule without Holm's correction
+// exceeds that bound (the alpha chosen on validation is the luckiest of six), so this test catches
+// the correction's loss.
+TEST(SweepReport, ANullSweepOfCountsHoldsAtTheNominalLevelOnlyWithHolm) {
+    std::mt19937_64 rng(7);
+    const CountWorld world;
+    int held = 0, heldUncorrected = 0, probingHeld = 0;
+    const int draws = 2000;
+    for (int draw = 0; draw < draws; ++draw) {
+        const auto r = buildSweepReport(countSweep(rng, 10, world, none, none, mildSimilarity))[0];
+        held += judgeSection(r)[0].verdict == Verdict::Held;
+        probingHeld += judgeSection(r)[2].verdict == Verdict::Held;
+        heldUncorrected += judgeSection(withoutHolm(r))[0].verdict == Verdict::Held;
+    }
+    std::printf("null sweep of counts, %d draws: claim 1 held %d with Holm, %d without; claim 3 "
+                "held %d\n",
+                draws, held, heldUncorrected, probingHeld);
+    EXPECT_LE(held, 71) << "claim 1's family-wise error above the nominal level";
+    EXPECT_LE(probingHeld, 71) << "claim 3's family-wise error above the nominal level";
+    EXPECT_GT(heldUncorrected, 71) << "the bound is too loose to see a missing correction";
+}
+
+// A real gain of exactly the effect that matters (0.01) at one alpha of six, with a small, noisy
+// validation split that often chooses another alpha: "did not hold" must stay at the nominal 5%
+// (binomial(1000, 0.05): mean 50, sd 6.9, bound 71), which only the intersection-union rule
+// (every alpha's bound below the effect) keeps. The bound at the chosen alpha alone, worked out
+// here, refutes the real gain far more often.
+TEST(SweepReport, ARealGainAtOneAlphaIsRarelyRefuted) {
+    std::mt19937_64 rng(17);
+    CountWorld world;
+    world.valRows = 200;
+    const auto atOne = [](double a) { return a == 0.1 ? 0.01 : 0.0; };
+    int refuted = 0, refutedAtChosen = 0;
+    const int draws = 1000;
+    for (int draw = 0; draw < draws; ++draw) {
+        const auto r = buildSweepReport(countSweep(rng, 10, world, atOne, none, mildSimilarity))[0];
+        const auto verdict = judgeSection(r)[0].verdict;
+        refuted += verdict == Verdict::DidNotHold;
+        const auto& c = *rowAt(r, *r.selectedAlpha)->testVsZero;
+        const double bound =
+            c.meanDifference + studentTQuantile(0.95, static_cast<double>(c.n - 1)) *
+                                   std::max(c.sdDifference, 1.0 / world.testRows) /
+                                   std::sqrt(static_cast<double>(c.n));
+        refutedAtChosen += verdict != Verdict::Held && bound < 0.01;
+    }
+    std::printf("a gain of 0.01 at one alpha, %d draws: refuted %d (the chosen alpha's bound alone "
+                "would refute %d)\n",
+                draws, refuted, refutedAtChosen);
+    EXPECT_LE(refuted, 71);
+    EXPECT_GT(refutedAtChosen, 71) << "the test no longer tells the two rules apart";
+}
+
+// A planted gain of about one standard deviation of the paired differences (d about 1) at two
+// alphas, 20 seeds: claim 1 holds in most draws (the paired t-test's power at 0.05/6 is about
+// 0.8 for d = 1 and n = 20).
+TEST(SweepReport, APlantedGainOfOneStandardDeviationIsFound) {
+    std::mt19937_64 rng(23);
+    const CountWorld world;
+    const auto gain = [](double a) { return a == 0.1 || a == 0.3 ? 0.014 : 0.0; };
+    int held = 0;
+    double d = 0;
+    const int draws = 200;
+    for (int draw = 0; draw < draws; ++draw) {
+        const auto r = buildSweepReport(countSweep(rng, 20, world, gain, none, mildSimilarity))[0];
+        held += judgeSection(r)[0].verdict == Verdict::Held;
+        const auto& c = *rowAt(r, 0.1)->testVsZero;
+        d += c.meanDifference / c.sdDifference / draws;
+    }
+    std::printf("a planted gain of 0.014 (mean d %.2f over %d draws): held %d\n", d, draws, held);
+    EXPECT_NEAR(d, 1.0, 0.3) << "the planted effect is not the size this test is about";
+    EXPECT_GE(held, 120);
+}
+
+// Experts that converge on the mixture: with any distillation, probing rises by 0.03 while the
+// experts' similarity reaches 0.98 and the mixture stays flat. That is homogenisation, never
+// "held".
+TEST(SweepReport, ExpertsThatConvergeWhileTheMixtureIsFlatAreHomogenisation) {
+    std::mt19937_64 rng(29);
+    const CountWorld world;
+    const auto rise = [](double a) { return a > 0 ? 0.03 : 0.0; };
+    const auto converge = [](double a) { return a > 0 ? 0.98 : 0.6; };
+    int held = 0, homogenised = 0;
+    const int draws = 200;
+    for (int draw = 0; draw < draws; ++draw) {
+        const auto r = buildSweepReport(countSweep(rng, 10, world, none, rise, converge))[0];
+        const auto j = judgeSection(r)[2];
+        held += j.verdict == Verdict::Held;
+        homogenised += j.verdict == Verdict::Homogenised;
+        if (j.verdict == Verdict::Homogenised && homogenised == 1)
+            EXPECT_NE(j.evidence.find("homogenisation:"), std::string::npos) << j.evidence;
+    }
+    std::printf("experts converge, mixture flat, %d draws: claim 3 held %d, homogenisation %d\n",
+                draws, held, homogenised);
+    EXPECT_EQ(held, 0);
+    EXPECT_GE(homogenised, 100) << "the probing rise is seen, and named";
+}
+
+// Experts are compared one by one as routing matches them, not by number: at alpha 0.1 each seed's
+// run gives class k to expert perm[k] instead of expert k, and every expert is 0.02 better on its
+// classes. Matched by routing, every expert shows +0.02; by number the differences would be the
+// gaps between unrelated experts (-0.08 to +0.12).
+TEST(SweepReport, ExpertsAreMatchedByRoutingWithHolmAcrossThem) {
+    const std::vector<int> perm{2, 0, 3, 1};
+    auto routing = [](const std::vector<int>& owner) {
+        RoutingMatrix m;
+        m.rowNames = {"a", "b", "c", "d"};
+        m.experts = 4;
+        m.meanGate.assign(16, 0.1 / 3);
+        m.rowCounts.assign(4, 25);
+        for (int k = 0; k < 4; ++k)
+            m.meanGate[static_cast<std::size_t>(k * 4 + owner[static_cast<std::size_t>(k)])] = 0.9;
+        return m;
+    };
+    std::vector<StudyRun> runs;
+    std::int64_t id = 1;
+    for (int s = 1; s <= 6; ++s) {
+        const double jitter = 0.001 * (s % 3);
+        Outcome zero{0.8, 0.8, {0.60 + jitter, 0.65 + jitter, 0.70 + jitter, 0.75 + jitter}};
+        Outcome mode{0.81, 0.81, {0, 0, 0, 0}};
+        for (int k = 0; k < 4; ++k)
+            mode.probing[static_cast<std::size_t>(perm[static_cast<std::size_t>(k)])] =
+                zero.probing[static_cast<std::size_t>(k)] + 0.02 + 0.002 * (s % 2);
+        auto r0 = makeRun(id++, 0, s, zero);
+        r0.last->routingByClass = routing({0, 1, 2, 3});
+        auto r1 = makeRun(id++, 0.1, s, mode);
+        r1.last->routingByClass = routing(perm);
+        runs.push_back(r0);
+        runs.push_back(r1);
+    }
+    std::reverse(runs.begin(), runs.end());
+    const auto r = buildSweepReport(runs, ScoringEpoch::Last)[0];
+    ASSERT_TRUE(r.expertsMatchedByRouting);
+    ASSERT_EQ(r.experts.size(), 4u);
+    std::vector<double> raw;
+    for (const auto& x : r.experts) {
+        EXPECT_NEAR(x.difference->meanDifference, 0.021, 1e-9) << "expert " << x.expert;
+        EXPECT_NEAR(x.moe, 0.60 + 0.05 * x.expert + 0.001, 1e-9) << "expert " << x.expert;
+        raw.push_back(x.difference->tTest.pValue);
+    }
+    const auto holm = holmAdjust(raw);
+    for (std::size_t k = 0; k < 4; ++k)
+        EXPECT_DOUBLE_EQ(r.experts[k].holmP, holm[k]);
+    EXPECT_NE(sweepReportMarkdown({r}, "f", "").find("matched with the expert of the same seed's"),
+              std::string::npos);
+}
+
+// Claim 2's fall is Bonferroni-corrected over the alphas that could have been the peak: those
+// strictly between 0 and the largest (5 of kAlphas' 6), whose raw p here (about 0.0092) lies
+// between 0.05/6 and 0.05/5, so counting the largest alpha as a candidate would lose the fall.
+TEST(SweepReport, TheFallIsCorrectedOverTheCandidatePeaksOnly) {
+    std::vector<StudyRun> runs;
+    std::int64_t id = 1;
+    const double m = 0.0112, delta = 0.01; // fall per seed: m +- delta, all positive
+    for (int s = 1; s <= 10; ++s)
+        for (double a : kAlphas) {
+            const double base = 0.7 + 0.005 * s;
+            double test = base, val = base;
+            if (a == 0.1) test = base + 0.03, val = base + 0.05;
+            if (a == 3) test = base + 0.03 - (m + (s % 2 ? delta : -delta));
+            runs.push_back(makeRun(id++, a, s, {test, val}));
+        }
+    std::reverse(runs.begin(), runs.end());
+    const auto r = buildSweepReport(runs)[0];
+    ASSERT_EQ(*r.selectedAlpha, 0.1);
+    ASSERT_TRUE(r.fall);
+    const double p = r.fall->tTest.pValue;
+    ASSERT_GT(p, 0.05 / 6) << "the fall must straddle the two corrections";
+    ASSERT_LT(p, 0.05 / 5);
+    EXPECT_EQ(r.fallCandidates.size(), 5u) << "0.01, 0.03, 0.1, 0.3 and 1 could have been chosen";
+    const auto j = judgeSection(r)[1];
+    EXPECT_NE(j.evidence.find("): held, "), std::string::npos) << j.evidence;
+    EXPECT_NE(j.evidence.find("over 5 candidate peaks"), std::string::npos) << j.evidence;
+    EXPECT_EQ(j.verdict, Verdict::Held) << j.evidence;
+}
+
+// Runs of two versions of the trainer never pool: each version is a section of its own.
+TEST(SweepReport, TwoVersionsOfTheTrainerAreTwoSections) {
+    std::vector<StudyRun> runs;
+    std::int64_t id = 1;
+    for (const char* version : {"0.1.0", "0.2.0"})
+        for (int s = 1; s <= 3; ++s)
+            for (double a : {0.0, 0.1}) {
+                auto r = makeRun(id++, a, s, {std::string(version) == "0.1.0" ? 0.6 : 0.9});
+                r.record.modeVersion = version;
+                runs.push_back(r);
+            }
+    const auto reports = buildSweepReport(runs);
+    ASSERT_EQ(reports.size(), 2u);
+    for (const auto& r : reports) {
+        ASSERT_EQ(r.versions.size(), 1u);
+        EXPECT_NEAR(r.rows[0].testAccuracy.mean, r.versions[0] == "0.1.0" ? 0.6 : 0.9, 1e-12);
+        EXPECT_NE(r.study.label().find("mode.version=" + r.versions[0]), std::string::npos)
+            << r.study.label();
+    }
+    EXPECT_NE(sweepReportMarkdown(reports, "f", "").find("runs of mode-workbench 0.2.0"),
+              std::string::npos);
+}
+
+// A run is scored at its best validation epoch by default (early stopping without retraining), or
+// at its last epoch; a run without validation rows has no best to choose, so its last counts.
+TEST(SweepReport, RunsAreScoredAtTheBestValidationEpochOrTheLast) {
+    auto epoch = [](int n, double val, double test) {
+        EpochMetrics e;
+        e.epoch = n;
+        e.valAccuracy = val;
+        e.testAccuracy = test;
+        return e;
+    };
+    auto record = makeRun(1, 0, 1, {0.80, 0.80}).record;
+    record.start.valRows = 50;
+    const std::vector<EpochMetrics> epochs{epoch(1, 0.70, 0.71), epoch(2, 0.90, 0.85),
+                                           epoch(3, 0.90, 0.86), epoch(4, 0.80, 0.80)};
+    const auto run = studyRun(record, epochs);
+    ASSERT_TRUE(run.best && run.last);
+    EXPECT_EQ(run.best->epoch, 2) << "the first of the best";
+    EXPECT_EQ(run.last->epoch, 4);
+    const auto best = scoredAt({run}, ScoringEpoch::BestValidation)[0];
+    EXPECT_DOUBLE_EQ(*best.record.testAccuracy, 0.85);
+    EXPECT_DOUBLE_EQ(*best.record.valAccuracy, 0.90);
+    EXPECT_EQ(best.last->epoch, 2);
+    EXPECT_DOUBLE_EQ(*scoredAt({run}, ScoringEpoch::Last)[0].record.testAccuracy, 0.80);
+    record.start.valRows = 0;
+    EXPECT_EQ(studyRun(record, epochs).best->epoch, 4) << "no validation rows: the last epoch";
+
+    // In a report: alpha 0.1 peaks early (epoch 1 best on validation) and then overfits.
+    std::vector<StudyRun> runs;
+    std::int64_t id = 1;
+    for (int s = 1; s <= 3; ++s) {
+        auto r0 = makeRun(id++, 0, s, {0.80, 0.80}).record;
+        r0.start.valRows = 50;
+        runs.push_back(studyRun(r0, {epoch(1, 0.80, 0.80), epoch(2, 0.80, 0.80)}));
+        auto r1 = makeRun(id++, 0.1, s, {0.78, 0.78}).record;
+        r1.start.valRows = 50;
+        runs.push_back(studyRun(r1, {epoch(1, 0.84, 0.83), epoch(2, 0.78, 0.78)}));
+    }
+    std::reverse(runs.begin(), runs.end());
+    EXPECT_NEAR(buildSweepReport(runs)[0].rows[1].testAccuracy.mean, 0.83, 1e-12);
+    EXPECT_NEAR(buildSweepReport(runs, ScoringEpoch::Last)[0].rows[1].testAccuracy.mean, 0.78,
+                1e-12);
+    EXPECT_EQ(buildSweepReport(runs)[0].scoring, ScoringEpoch::BestValidation);
+}
