@@ -94,6 +94,8 @@ struct ReportRequest {
     std::string db, out = "report", title = "MoDE reproduction report", preambleFile;
     std::vector<std::string> datasets;
     ReportOptions options;
+    std::string scoring = "best";
+    bool plan = false;
 };
 
 void addOptions(CLI::App& app, ReportRequest& q) {
@@ -113,15 +115,39 @@ void addOptions(CLI::App& app, ReportRequest& q) {
     app.add_option("--routing-margin", q.options.routingMargin,
                    "non-inferiority margin of claim 4, in routing accuracy (default 0.02)")
         ->check(CLI::Range(0.0, 1.0));
+    app.add_option("--scoring", q.scoring,
+                   "the epoch each run is scored at: best (its best validation epoch, early "
+                   "stopping; default) or last; the claims table shows the other beside")
+        ->check(CLI::IsMember({"best", "last"}));
+    app.add_flag("--plan", q.plan,
+                 "write no report: print, for each configuration, how many seeds it takes to "
+                 "detect --effect at the corrected level, planned from the stored runs (a pilot)");
+}
+
+// The seeds each configuration needs, from its stored runs.
+int printPlan(const std::vector<DatasetReport>& reports, const ReportOptions& o) {
+    for (const auto& r : reports) {
+        const auto plan = seedPlan(r, o);
+        std::cout << r.study.label() << " (configuration " << r.study.signature << "): "
+                  << (plan.empty() ? "no alpha > 0 paired with alpha = 0 over two seeds yet" : plan)
+                  << "\n";
+    }
+    return 0;
 }
 
 int writeReport(const ReportRequest& q) {
     RunStore store(q.db.empty() ? RunStore::defaultPath() : q.db, RunStore::Mode::ReadOnly);
-    const auto reports = buildSweepReport(loadStudyRuns(store, q.datasets));
+    const auto runs = loadStudyRuns(store, q.datasets);
+    const bool best = q.scoring == "best";
+    const auto reports =
+        buildSweepReport(runs, best ? ScoringEpoch::BestValidation : ScoringEpoch::Last);
     if (reports.empty()) {
         std::cerr << "mode-report: no finished runs in " << store.path() << "\n";
         return kExitBadInput;
     }
+    if (q.plan) return printPlan(reports, q.options);
+    const auto other =
+        buildSweepReport(runs, best ? ScoringEpoch::Last : ScoringEpoch::BestValidation);
     fs::create_directories(fs::path(q.out) / "figures");
     std::string preamble = "# " + q.title + "\n";
     if (!q.preambleFile.empty()) {
@@ -133,7 +159,7 @@ int writeReport(const ReportRequest& q) {
     for (const auto& r : reports)
         drawFigures(r, figures, q.options.significance);
     const std::string path = (fs::path(q.out) / "REPORT.md").string();
-    if (!writeTextFile(path, sweepReportMarkdown(reports, "figures", preamble, q.options)))
+    if (!writeTextFile(path, sweepReportMarkdown(reports, "figures", preamble, q.options, other)))
         throw std::runtime_error("cannot write " + path);
     std::cout << "report written to " << path << " (" << reports.size()
               << (reports.size() == 1 ? " configuration)\n" : " configurations)\n");
@@ -151,6 +177,7 @@ int reportCommand(int argc, char** argv) {
     CLI::App app{
         "Write the reproduction report (Markdown with PNG figures) of the sweep runs in a store."};
     app.footer("Example:\n  mode-report --db sweep.sqlite --out experiments/report\n"
+               "  mode-report --db pilot.sqlite --plan   # seeds needed before a sweep\n"
                "Exit codes: 0 written, 2 bad input (no store, no finished runs).");
     app.set_version_flag("--version", std::string("mode-report ") + MODE_VERSION);
     ReportRequest request;

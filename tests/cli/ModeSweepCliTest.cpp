@@ -143,7 +143,18 @@ TEST(ModeReportCli, ReportOfASmallRealStoreWithFiguresAndVerdicts) {
     const std::string db = dir / "runs.sqlite", out = dir / "report";
     auto s = sweep(dir.file("s.json", kSweep) + " --db " + db + " -j 2");
     ASSERT_EQ(s.exitCode, 0) << s.err;
-    auto r = runCommand(kBin + "/mode-report --db " + db + " --out " + out);
+    auto best = runCommand(kBin + "/mode-report --db " + db + " --out " + out);
+    ASSERT_EQ(best.exitCode, 0) << best.err;
+    const std::string byBest = readFile(out + "/REPORT.md");
+    EXPECT_NE(byBest.find("scored at the best validation epoch"), std::string::npos) << byBest;
+    EXPECT_NE(byBest.find("| At the last epoch |"), std::string::npos) << "the other beside";
+    auto plan = runCommand(kBin + "/mode-report --db " + db + " --plan");
+    ASSERT_EQ(plan.exitCode, 0) << plan.err;
+    EXPECT_NE(plan.out.find("Seeds needed to detect a test-accuracy gain of 0.010 at 0.05/1"),
+              std::string::npos)
+        << plan.out;
+    // Scored at the last epoch, the table's means are the store's runs' own (their last epochs).
+    auto r = runCommand(kBin + "/mode-report --db " + db + " --out " + out + " --scoring last");
     ASSERT_EQ(r.exitCode, 0) << r.err;
     const std::string md = readFile(out + "/REPORT.md");
     EXPECT_NE(md.find("| 0 (MoE) | 3 |"), std::string::npos) << md;
