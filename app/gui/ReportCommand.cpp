@@ -5,6 +5,7 @@
 #include "plots/AlphaSweepPlot.h"
 #include "plots/PlotExport.h"
 #include "plots/PlotStyle.h"
+#include "report/StudyCsv.h"
 #include "report/SweepReport.h"
 
 #include <CLI/CLI.hpp>
@@ -17,6 +18,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
+#include <sstream>
 
 namespace mode {
 namespace {
@@ -91,7 +94,7 @@ void drawFigures(const DatasetReport& r, const std::string& figures, double sign
 }
 
 struct ReportRequest {
-    std::string db, out = "report", title = "MoDE reproduction report", preambleFile;
+    std::string db, runsCsv, out = "report", title = "MoDE reproduction report", preambleFile;
     std::vector<std::string> datasets;
     ReportOptions options;
     std::string scoring = "best";
@@ -99,8 +102,15 @@ struct ReportRequest {
 };
 
 void addOptions(CLI::App& app, ReportRequest& q) {
-    app.add_option("--db", q.db, "run store (SQLite); default: " + RunStore::defaultPath());
-    app.add_option("-o,--out", q.out, "folder for REPORT.md and figures/");
+    auto* db =
+        app.add_option("--db", q.db, "run store (SQLite); default: " + RunStore::defaultPath());
+    app.add_option("--runs-csv", q.runsCsv,
+                   "read the runs from this CSV (the runs.csv a report writes beside it) instead "
+                   "of a store: the same runs, title and preamble give the same REPORT.md")
+        ->excludes(db)
+        ->check(CLI::ExistingFile);
+    app.add_option("-o,--out", q.out,
+                   "folder for REPORT.md, figures/ and runs.csv (the runs behind the report)");
     app.add_option("--dataset", q.datasets, "only these datasets (repeat); default: all");
     app.add_option("--title", q.title, "the report's title");
     app.add_option("--preamble", q.preambleFile,
@@ -136,13 +146,23 @@ int printPlan(const std::vector<DatasetReport>& reports, const ReportOptions& o)
 }
 
 int writeReport(const ReportRequest& q) {
-    RunStore store(q.db.empty() ? RunStore::defaultPath() : q.db, RunStore::Mode::ReadOnly);
-    const auto runs = loadStudyRuns(store, q.datasets);
+    std::vector<StudyRun> runs;
+    std::string source;
+    if (!q.runsCsv.empty()) {
+        source = q.runsCsv;
+        const std::set<std::string> wanted(q.datasets.begin(), q.datasets.end());
+        for (auto& r : readStudyCsv(q.runsCsv))
+            if (wanted.empty() || wanted.count(r.record.dataset)) runs.push_back(std::move(r));
+    } else {
+        RunStore store(q.db.empty() ? RunStore::defaultPath() : q.db, RunStore::Mode::ReadOnly);
+        source = store.path();
+        runs = loadStudyRuns(store, q.datasets);
+    }
     const bool best = q.scoring == "best";
     const auto reports =
         buildSweepReport(runs, best ? ScoringEpoch::BestValidation : ScoringEpoch::Last);
     if (reports.empty()) {
-        std::cerr << "mode-report: no finished runs in " << store.path() << "\n";
+        std::cerr << "mode-report: no finished runs in " << source << "\n";
         return kExitBadInput;
     }
     if (q.plan) return printPlan(reports, q.options);
@@ -158,6 +178,14 @@ int writeReport(const ReportRequest& q) {
     const std::string figures = (fs::path(q.out) / "figures").string();
     for (const auto& r : reports)
         drawFigures(r, figures, q.options.significance);
+    const std::string csvPath = (fs::path(q.out) / "runs.csv").string();
+    if (fs::exists(csvPath) && !q.runsCsv.empty() && fs::equivalent(csvPath, q.runsCsv)) {
+        // rebuilding from the report's own runs.csv: it stays as it is
+    } else {
+        std::ostringstream csv;
+        writeStudyCsv(csv, runs);
+        if (!writeTextFile(csvPath, csv.str())) throw std::runtime_error("cannot write " + csvPath);
+    }
     const std::string path = (fs::path(q.out) / "REPORT.md").string();
     if (!writeTextFile(path, sweepReportMarkdown(reports, "figures", preamble, q.options, other)))
         throw std::runtime_error("cannot write " + path);
@@ -176,9 +204,11 @@ int reportCommand(int argc, char** argv) {
     QApplication qt(argc, argv);
     CLI::App app{
         "Write the reproduction report (Markdown with PNG figures) of the sweep runs in a store."};
-    app.footer("Example:\n  mode-report --db sweep.sqlite --out experiments/report\n"
-               "  mode-report --db pilot.sqlite --plan   # seeds needed before a sweep\n"
-               "Exit codes: 0 written, 2 bad input (no store, no finished runs).");
+    app.footer(
+        "Example:\n  mode-report --db sweep.sqlite --out experiments/report\n"
+        "  mode-report --runs-csv experiments/runs.csv --out /tmp/again   # the same report\n"
+        "  mode-report --db pilot.sqlite --plan   # seeds needed before a sweep\n"
+        "Exit codes: 0 written, 2 bad input (no store, no finished runs).");
     app.set_version_flag("--version", std::string("mode-report ") + MODE_VERSION);
     ReportRequest request;
     addOptions(app, request);

@@ -183,6 +183,33 @@ TEST(ModeReportCli, ReportOfASmallRealStoreWithFiguresAndVerdicts) {
     EXPECT_EQ(empty.exitCode, 2);
 }
 
+// The runs.csv a report writes beside it rebuilds the same REPORT.md, byte for byte, without the
+// store (given the same title and preamble).
+TEST(ModeReportCli, TheRunsCsvRebuildsTheSameReport) {
+    if (!std::filesystem::exists(kBin + "/mode-report"))
+        GTEST_SKIP() << "mode-report is built with the GUI libraries";
+    TempDir dir;
+    const std::string db = dir / "runs.sqlite", first = dir / "first", again = dir / "again";
+    ASSERT_EQ(sweep(dir.file("s.json", kSweep) + " --db " + db + " -j 2").exitCode, 0);
+    const std::string common =
+        " --title 'T' --preamble " + dir.file("pre.md", "Made on a test machine.\n");
+    auto r = runCommand(kBin + "/mode-report --db " + db + " --out " + first + common);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const std::string csv = readFile(first + "/runs.csv");
+    EXPECT_EQ(csv.rfind("run_id,dataset,config_signature,mode_version,alpha,seed,", 0), 0u) << csv;
+    std::filesystem::remove(db); // the CSV alone
+    auto rebuilt =
+        runCommand(kBin + "/mode-report --runs-csv " + first + "/runs.csv --out " + again + common);
+    ASSERT_EQ(rebuilt.exitCode, 0) << rebuilt.err;
+    const std::string report = readFile(first + "/REPORT.md");
+    EXPECT_GT(report.size(), 1000u);
+    EXPECT_EQ(readFile(again + "/REPORT.md"), report);
+    EXPECT_EQ(readFile(again + "/runs.csv"), csv);
+    auto both = runCommand(kBin + "/mode-report --db " + db + " --runs-csv " + first +
+                           "/runs.csv --out " + again);
+    EXPECT_EQ(both.exitCode, 2) << "a store or a CSV, not both";
+}
+
 namespace {
 const char* kLongSweep =
     R"({"name": "long", "base": {"train": {"epochs": 400, "threads": 1, "device": "cpu"},
