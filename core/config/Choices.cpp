@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "config/Choices.h"
 
+#include <cmath>
+
 namespace mode {
 
 template <> const std::vector<ChoiceName<DataFormat>>& choicesOf() {
@@ -65,6 +67,13 @@ template <> const std::vector<ChoiceName<KeepModels>>& choicesOf() {
         {KeepModels::Best, "best", "Also the best validation epoch's"},
         {KeepModels::Every, "every", "Every epoch's"}};
     return c;
+}
+
+double distillationScale(DistillKind kind, bool detachTeacher, int experts) {
+    if (kind == DistillKind::Kl || experts < 2) return std::nan("");
+    const double e = experts;
+    if (detachTeacher) return e / (e - 1);
+    return kind == DistillKind::MsePairwise ? 2 * e / (e - 1) : 1.0;
 }
 
 } // namespace mode

@@ -18,6 +18,16 @@ enum class Activation { Relu, Gelu, Tanh };
 enum class BackboneKind { Auto, None, Mlp, Cnn, EmbeddingBag, Transformer };
 enum class DistillKind { MseMean, MsePairwise, Kl };
 enum class OptimizerKind { Adam, AdamW, Sgd };
+// What alpha = 1 means for each distillation variant: the gradient it puts on the experts, as a
+// multiple of mse-mean's without detach (the unit), for E experts. The variants keep the
+// definitions of ../shared/design/mode-method.md (a reader can check each against its formula),
+// so alpha is not comparable across them; the form, --help and the report show this factor.
+//   mse-mean: 1; with detach teacher E/(E-1) (the pull towards the OTHER experts' mean);
+//   mse-pairwise: 2E/(E-1) (each pair pulls on both experts); with detach teacher E/(E-1);
+//   kl: none (a divergence of softened distributions, not a squared error).
+// The loss tests check each factor against the gradients themselves.
+double distillationScale(DistillKind kind, bool detachTeacher, int experts); // NaN for kl, E < 2
+
 // Not of the experiment but of how it is stored (mode-train --keep-models): the models a run's
 // store keeps beside the last epoch's (which its checkpoint holds).
 enum class KeepModels { Last, Best, Every };

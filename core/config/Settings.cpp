@@ -309,10 +309,11 @@ void addLossSettings(TableBuilder& add) {
     form(add(of(K::Choice, "loss.distill", "--distill", choices<DistillKind>()),
              MODE_MEMBER(loss.distill),
              "how each expert is pulled towards the others: squared error to the mean of all "
-             "experts (with "
-             "detach teacher, the mean of the OTHER experts), the mean over all pairs, or KL "
-             "between "
-             "temperature-softened distributions (classification only)"),
+             "experts (with detach teacher, the mean of the OTHER experts), the mean over all "
+             "pairs, or KL between temperature-softened distributions (classification only). "
+             "The same alpha is not the same pull across variants: with E experts, mse-pairwise "
+             "pulls 2E/(E-1) times as hard as mse-mean (2.67 for 4 experts), and detach teacher "
+             "makes either pull E/(E-1) times mse-mean's"),
          "Distillation", "distill");
     auto& temperature =
         form(add(real("loss.temperature", "--temperature", 0, {}, true),

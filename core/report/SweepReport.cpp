@@ -2,6 +2,7 @@
 #include "report/SweepReport.h"
 
 #include "analysis/RunComparison.h"
+#include "config/Choices.h"
 #include "util/Format.h"
 
 #include <algorithm>
@@ -183,6 +184,27 @@ StudyEffects studyEffects(const AlphaStudy& study, const std::vector<StudyRun>& 
     return e;
 }
 
+// "mse-pairwise with 4 experts: alpha pulls 2.67 times as hard as the same alpha of mse-mean"
+// (one configuration: every run of the study has the same loss settings).
+std::string distillationText(const AlphaStudy& study, const std::vector<StudyRun>& runs) {
+    if (study.cells.empty() || study.cells.begin()->second.empty()) return "";
+    try {
+        const auto c = runs.at(study.cells.begin()->second.begin()->second).record.config();
+        const auto kind = parseChoice<DistillKind>(c.loss.distill, "loss.distill");
+        const std::string what = c.loss.distill +
+                                 (c.loss.detachTeacher ? " (detached teacher)" : "") + " with " +
+                                 std::to_string(c.model.experts) + " experts";
+        const double scale = distillationScale(kind, c.loss.detachTeacher, c.model.experts);
+        if (std::isnan(scale))
+            return what + ": alpha weighs a divergence, not comparable with the "
+                          "squared-error variants";
+        return what + ": alpha pulls " + num(scale, 2) +
+               " times as hard as the same alpha of mse-mean without detach";
+    } catch (const std::exception&) {
+        return "";
+    }
+}
+
 // What the section takes from the runs' records: their training time, the task, and one test
 // sample's share of the accuracy.
 void readRunRecords(const AlphaStudy& study, const std::vector<StudyRun>& runs,
@@ -202,6 +224,7 @@ void readRunRecords(const AlphaStudy& study, const std::vector<StudyRun>& runs,
                                 : runs[index].record.modeVersion);
         }
     rep.versions.assign(versions.begin(), versions.end());
+    rep.distillation = distillationText(study, runs);
 }
 
 // One row per alpha; counts the alphas tested against alpha = 0 (Holm's family).
@@ -771,6 +794,7 @@ void writeAlphaTable(std::ostream& md, const DatasetReport& r) {
             md << (i ? ", " : "") << r.versions[i];
     }
     md << ", scored at the " << toString(r.scoring);
+    if (!r.distillation.empty()) md << ". Distillation: " << r.distillation;
     if (r.study.duplicates)
         md << " (" << r.study.duplicates << " older repeats of an (alpha, seed) not counted)";
     md << ", training time " << num(r.wallSeconds, 0) << " s.\n\n";

@@ -67,8 +67,11 @@ struct DatasetReport {
     AlphaStudy study; // which runs; its label names the configuration
     ScoringEpoch scoring = ScoringEpoch::BestValidation; // the epoch each run is scored at
     std::vector<std::string> versions; // the trainer versions of its runs (one: they never pool)
-    std::vector<AlphaRow> rows;        // by alpha, 0 first
-    std::size_t family = 0;            // alphas > 0 tested against alpha = 0 (Holm's m)
+    // What its alpha means: "mse-pairwise, 4 experts: alpha pulls 2.67 times as hard as
+    // mse-mean's" (distillationScale); empty where the runs' settings cannot be read.
+    std::string distillation;
+    std::vector<AlphaRow> rows; // by alpha, 0 first
+    std::size_t family = 0;     // alphas > 0 tested against alpha = 0 (Holm's m)
     // The alpha > 0 with the best paired validation difference against alpha = 0 (last epoch,
     // over the seeds run at both); equal differences: the smaller alpha. The test split only
     // measures it.

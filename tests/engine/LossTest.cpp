@@ -145,6 +145,33 @@ TEST(DistillationLoss, DetachedTeacherHalvesThePairwiseGradient) {
     EXPECT_TRUE(torch::allclose(b.grad() * 2, a.grad(), 1e-12, 1e-12));
 }
 
+// What alpha = 1 means per variant (distillationScale, shown in the form and the report): on a
+// fixed tensor, every variant's gradient is its factor times mse-mean's, for 2, 4 and 7 experts.
+TEST(DistillationLoss, EachVariantsGradientIsItsStatedMultipleOfMseMeans) {
+    for (std::int64_t experts : {2, 4, 7}) {
+        torch::manual_seed(experts);
+        const auto base = torch::randn({3, experts, 5}, torch::kFloat64);
+        auto gradient = [&](DistillKind kind, bool detach) {
+            auto e = base.clone().requires_grad_(true);
+            DistillOptions o;
+            o.kind = kind;
+            o.detachTeacher = detach;
+            distillationLoss(e, o).backward();
+            return e.grad();
+        };
+        const auto unit = gradient(DistillKind::MseMean, false);
+        for (auto kind : {DistillKind::MseMean, DistillKind::MsePairwise})
+            for (bool detach : {false, true}) {
+                const double factor = distillationScale(kind, detach, static_cast<int>(experts));
+                EXPECT_TRUE(torch::allclose(gradient(kind, detach), unit * factor, 1e-10, 1e-12))
+                    << "E " << experts << ", pairwise " << (kind == DistillKind::MsePairwise)
+                    << ", detach " << detach << ": factor " << factor;
+            }
+    }
+    EXPECT_NEAR(distillationScale(DistillKind::MsePairwise, false, 4), 8.0 / 3, 1e-12);
+    EXPECT_TRUE(std::isnan(distillationScale(DistillKind::Kl, false, 4)));
+}
+
 TEST(DistillationLoss, MseMeanGradientIsTwiceTheDeviationOverTheCount) {
     // d/de_i of mean_{b,i,c} (e_i - m)^2 is 2 (e_i - m) / (B E C): the mean's own share vanishes
     // because deviations sum to zero. For e1 = (1,2), e2 = (3,0): (-1/2, 1/2, 1/2, -1/2).

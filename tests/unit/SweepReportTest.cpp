@@ -392,6 +392,9 @@ TEST(SweepReport, HomogenisationIsShownBesideProbing) {
     const auto md = sweepReportMarkdown({r}, "figures", "# t\n");
     EXPECT_NE(md.find("| expert | seeds | MoE (alpha 0) | MoDE |"), std::string::npos);
     EXPECT_NE(md.find("95% CI (bootstrap)"), std::string::npos);
+    EXPECT_NE(md.find("Distillation: mse-mean with 4 experts: alpha pulls 1.00 times"),
+              std::string::npos)
+        << "what alpha means in this configuration";
 }
 
 TEST(SweepReport, AStoreWithTwoConfigurationsGivesTwoSections) {
