@@ -67,7 +67,8 @@ json finiteOrNull(double v) {
 }
 
 // Each alpha of each configuration against alpha = 0, paired by seed, Holm across the alphas.
-json compareJson(const std::vector<StudyRun>& runs, const std::string& metric) {
+json compareJson(const std::vector<StudyRun>& runs, const std::string& metric,
+                 ScoringEpoch scoring) {
     json out = json::array();
     for (const auto& study : groupStudies(runs)) {
         json rows = json::array();
@@ -96,6 +97,8 @@ json compareJson(const std::vector<StudyRun>& runs, const std::string& metric) {
                        {"configuration", study.label()},
                        {"signature", study.signature},
                        {"metric", metric},
+                       {"scoring", toString(scoring)},
+                       {"older_repeats_set_aside", study.duplicates},
                        {"alphas", rows}});
     }
     return out;
@@ -105,7 +108,11 @@ void printCompare(const json& studies) {
     for (const auto& s : studies) {
         std::cout << s["configuration"].get<std::string>() << " (configuration "
                   << s["signature"].get<std::string>() << "), " << s["metric"].get<std::string>()
+                  << " at the " << s["scoring"].get<std::string>()
                   << ": each alpha against alpha = 0, paired by seed, Holm across the alphas\n";
+        if (const auto aside = s["older_repeats_set_aside"].get<std::size_t>(); aside > 0)
+            std::cout << "(" << aside << " older run" << (aside == 1 ? "" : "s")
+                      << " of an (alpha, seed) already counted set aside: the newest counts)\n";
         std::cout << std::right << std::setw(8) << "alpha" << std::setw(7) << "seeds"
                   << std::setw(9) << "mean" << std::setw(11) << "diff" << std::setw(22)
                   << "95% CI (t)" << std::setw(9) << "p" << std::setw(9) << "Holm p"
@@ -185,7 +192,7 @@ void printShow(const RunStore& store, const RunRecord& r) {
 
 // Every flag and argument of every subcommand.
 struct RunsOptions {
-    std::string db, status, text, out, metric = "test_accuracy";
+    std::string db, status, text, out, metric = "test_accuracy", scoring = "best";
     bool asJson = false, asCsv = false, epochsOnly = false;
     std::vector<std::int64_t> ids;
     std::int64_t id = 0;
@@ -271,6 +278,11 @@ void addReadCommands(CLI::App& app, RunsOptions& o, Subcommands& s) {
         metrics += (metrics.empty() ? "" : ", ") + std::string(m.name);
     s.cmp->add_option("--metric", o.metric,
                       "the outcome compared (default test_accuracy): " + metrics);
+    s.cmp
+        ->add_option("--scoring", o.scoring,
+                     "the epoch each run is scored at: best (its best validation epoch; "
+                     "default) or last")
+        ->check(CLI::IsMember({"best", "last"}));
     s.cmp->add_flag("--json", o.asJson, "an array of configurations, each with its alphas");
     s.check = app.add_subcommand(
         "check", "check the store file's integrity, and that each run's row agrees with its "
@@ -431,7 +443,8 @@ int compareRuns(const RunStore& store, const RunsOptions& o) {
                   << store.path() << "\n";
         return kExitBadInput;
     }
-    const json result = compareJson(runs, o.metric);
+    const auto scoring = o.scoring == "last" ? ScoringEpoch::Last : ScoringEpoch::BestValidation;
+    const json result = compareJson(scoredAt(std::move(runs), scoring), o.metric, scoring);
     if (o.asJson)
         printJson(result);
     else

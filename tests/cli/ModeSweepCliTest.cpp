@@ -106,10 +106,10 @@ TEST(ModeRunsCli, ComparePairsEachAlphaWithAlphaZeroBySeed) {
                          db + " --alpha 0 --seed 1")
                   .exitCode,
               0);
-    auto r = runCommand(kBin + "/mode-runs compare --json --db " + db);
+    auto r = runCommand(kBin + "/mode-runs compare --json --scoring last --db " + db);
     ASSERT_EQ(r.exitCode, 0) << r.err;
     const auto result = json::parse(r.out);
-    // By hand from the stored accuracies: alpha 0.3 minus alpha 0, seed by seed.
+    // By hand from the stored (last-epoch) accuracies: alpha 0.3 minus alpha 0, seed by seed.
     std::map<std::pair<double, int>, double> acc;
     for (const auto& run : runsIn(db))
         if (run["experts"].get<int>() != 2)
@@ -129,8 +129,13 @@ TEST(ModeRunsCli, ComparePairsEachAlphaWithAlphaZeroBySeed) {
     EXPECT_NEAR(a["vs_alpha_0"]["mean_difference"].get<double>(), sum / 3, 1e-12);
     EXPECT_TRUE(a["vs_alpha_0"].contains("p_holm"));
     EXPECT_TRUE(a["vs_alpha_0"].contains("p_improve"));
+    EXPECT_EQ((*study)["scoring"], "last epoch");
+    EXPECT_EQ((*study)["older_repeats_set_aside"], 0);
     auto text = runCommand(kBin + "/mode-runs compare --db " + db);
-    EXPECT_NE(text.out.find("paired by seed"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("at the best validation epoch: each alpha against alpha = 0, paired "
+                            "by seed"),
+              std::string::npos)
+        << text.out;
     auto bad = runCommand(kBin + "/mode-runs compare --metric accuracy --db " + db);
     EXPECT_EQ(bad.exitCode, 2);
     EXPECT_NE(bad.err.find("unknown metric 'accuracy'"), std::string::npos) << bad.err;
