@@ -78,11 +78,29 @@ std::map<std::string, std::string> comparableSettings(const RunRecord& run) {
     return s;
 }
 
-std::string configSignature(const RunRecord& run) {
+namespace {
+std::string signatureOf(const std::map<std::string, std::string>& settings) {
     std::string text;
-    for (const auto& [k, v] : comparableSettings(run))
+    for (const auto& [k, v] : settings)
         text += k + '=' + v + '\n';
     return fnv1a64Hex(text.data(), text.size());
+}
+} // namespace
+
+std::string configSignature(const RunRecord& run) {
+    return signatureOf(comparableSettings(run));
+}
+
+std::string modelKind(const RunRecord& run) {
+    const auto s = comparableSettings(run);
+    const auto it = s.find("model.kind");
+    return it == s.end() ? "moe" : it->second;
+}
+
+std::string familySignature(const RunRecord& run) {
+    auto s = comparableSettings(run);
+    s.erase("model.kind");
+    return signatureOf(s);
 }
 
 std::vector<std::optional<double>> probingByExpert(const EpochMetrics& e) {
@@ -218,6 +236,8 @@ std::vector<AlphaStudy> groupStudies(const std::vector<StudyRun>& runs) {
         if (study.signature.empty()) {
             study.dataset = r.dataset;
             study.signature = sig;
+            study.kind = modelKind(r);
+            study.family = familySignature(r);
             settings[sig] = comparableSettings(r);
         }
         if (!study.cells[r.alpha].emplace(r.seed, i).second) ++study.duplicates;

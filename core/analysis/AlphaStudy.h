@@ -50,6 +50,12 @@ std::vector<StudyRun> scoredAt(std::vector<StudyRun> runs, ScoringEpoch epoch);
 std::map<std::string, std::string> comparableSettings(const RunRecord& run);
 // 16 hex digits over comparableSettings: runs with equal signatures differ only in alpha and seed.
 std::string configSignature(const RunRecord& run);
+// The model a run trains: "moe" (the gated mixture; MoDE with alpha > 0), or a baseline it must
+// beat ("dense", "ensemble"); "moe" for runs stored before the setting existed.
+std::string modelKind(const RunRecord& run);
+// 16 hex digits over comparableSettings without the model kind: the mixture and its baselines
+// trained on the same data with the same settings share it (the report sets them side by side).
+std::string familySignature(const RunRecord& run);
 
 // The outcome measures of a run, declared once: a name (the key in files and on the command
 // line), a label for people, and how to read it from a run and its last epoch.
@@ -77,6 +83,8 @@ std::optional<double> weightedProbing(const EpochMetrics& epoch);
 // The runs of one dataset with one configuration: alpha -> seed -> index into the runs given.
 struct AlphaStudy {
     std::string dataset, signature;
+    std::string kind = "moe"; // modelKind of its runs
+    std::string family;       // familySignature of its runs
     // "model.experts=8": where this configuration differs from the dataset's others (empty when
     // the dataset has one configuration; the data fingerprint only where needed to tell it apart).
     std::vector<std::string> distinguishing;

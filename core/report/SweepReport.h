@@ -62,6 +62,17 @@ struct ExpertProbing {
     double holmP = std::numeric_limits<double>::quiet_NaN(); // Holm across the experts
 };
 
+// A baseline trained beside the mixture (same data, same settings but the model, alpha 0): a
+// dense network of about the mixture's size, or the experts trained independently (ensemble).
+struct BaselineComparison {
+    std::string kind; // "dense", "ensemble"
+    std::string signature;
+    MetricSummary testAccuracy;
+    std::optional<PairedComparison> modeVsBaseline; // the chosen alpha - the baseline, by seed
+    std::optional<PairedComparison> moeVsBaseline;  // alpha 0 - the baseline, by seed
+    double holmP = std::numeric_limits<double>::quiet_NaN(); // modeVsBaseline, Holm over baselines
+};
+
 struct DatasetReport {
     std::string dataset;
     AlphaStudy study; // which runs; its label names the configuration
@@ -90,7 +101,8 @@ struct DatasetReport {
     std::size_t probingFamily = 0; // alphas in probing's Holm family
     std::optional<PairedComparison> gapChange, similarityChange, routingChange; // selected - 0
     std::vector<ExpertProbing> experts;
-    bool expertsMatchedByRouting = false; // else by number (no routing stored)
+    bool expertsMatchedByRouting = false;      // else by number (no routing stored)
+    std::vector<BaselineComparison> baselines; // by kind
     bool classification = true;
     double wallSeconds = 0;
 };
@@ -112,11 +124,12 @@ struct ClaimJudgement {
     Verdict verdict = Verdict::NotMeasured;
     std::string evidence;
 };
-// Claims 1-4 of the method on one section.
+// Claims 1-4 of the method on one section, and 5: the chosen MoDE beats the baselines trained
+// beside it (not measured where none were).
 std::vector<ClaimJudgement> judgeSection(const DatasetReport& report,
                                          const ReportOptions& options = {});
 
-// Claims 1-4 over all sections: "held", "did not hold" or "not established" where every section
+// Claims 1-5 over all sections: "held", "did not hold" or "not established" where every section
 // measured says so, else counted out ("held on 2 of 4; did not hold on 1 of 4; not established on
 // 1 of 4").
 struct ClaimVerdict {

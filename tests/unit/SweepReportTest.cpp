@@ -808,3 +808,65 @@ TEST(SweepReport, RunsAreScoredAtTheBestValidationEpochOrTheLast) {
                 1e-12);
     EXPECT_EQ(buildSweepReport(runs)[0].scoring, ScoringEpoch::BestValidation);
 }
+
+namespace {
+StudyRun baselineRun(std::int64_t id, const std::string& kind, int seed, double test) {
+    auto r = makeRun(id, 0, seed, {test, test});
+    auto c = nlohmann::json::parse(r.record.configJson);
+    c["model"]["kind"] = kind;
+    r.record.configJson = c.dump();
+    return r;
+}
+// 8 seeds of the mixture at alpha 0 and 0.1 (0.1 is 0.02 better), and of each baseline at alpha
+// 0, whose test accuracy is the mixture's alpha 0 plus `dense` and `ensemble`.
+std::vector<StudyRun> withBaselines(double dense, double ensemble) {
+    std::vector<StudyRun> runs;
+    std::int64_t id = 1;
+    for (int s = 1; s <= 8; ++s) {
+        const double base = 0.7 + 0.01 * s, wobble = 0.002 * (s % 3);
+        runs.push_back(makeRun(id++, 0, s, {base, base}));
+        runs.push_back(makeRun(id++, 0.1, s, {base + 0.02 + wobble, base + 0.02}));
+        runs.push_back(baselineRun(id++, "dense", s, base + dense - wobble));
+        runs.push_back(baselineRun(id++, "ensemble", s, base + ensemble + wobble / 2));
+    }
+    std::reverse(runs.begin(), runs.end());
+    return runs;
+}
+} // namespace
+
+// The baselines a reviewer asks for sit beside the mixture they belong to (same data and settings
+// but the model), each paired by seed with the chosen alpha and alpha 0; claim 5 holds only where
+// MoDE beats every one.
+TEST(SweepReport, BaselinesSitBesideTheirMixtureAndDecideClaimFive) {
+    auto reports = buildSweepReport(withBaselines(-0.03, -0.02));
+    ASSERT_EQ(reports.size(), 1u) << "the baselines are not sections of their own";
+    const auto& r = reports[0];
+    ASSERT_EQ(r.baselines.size(), 2u);
+    EXPECT_EQ(r.baselines[0].kind, "dense");
+    EXPECT_EQ(r.baselines[0].testAccuracy.runs, 8u);
+    ASSERT_TRUE(r.baselines[0].modeVsBaseline);
+    // alpha 0.1 - dense = (base + 0.02 + w) - (base - 0.03 - w) = 0.05 + 2w, with w = 0.002 (s %
+    // 3): s % 3 over s = 1..8 sums to 9, so mean w = 0.00225: 0.0545; alpha 0 - dense = 0.03225.
+    EXPECT_NEAR(r.baselines[0].modeVsBaseline->meanDifference, 0.0545, 1e-12);
+    EXPECT_NEAR(r.baselines[0].moeVsBaseline->meanDifference, 0.03225, 1e-12);
+    std::vector<double> raw{r.baselines[0].modeVsBaseline->tTest.pValue,
+                            r.baselines[1].modeVsBaseline->tTest.pValue};
+    EXPECT_DOUBLE_EQ(r.baselines[1].holmP, holmAdjust(raw)[1]);
+    const auto j = judgeSection(r);
+    ASSERT_EQ(j.size(), 5u);
+    EXPECT_EQ(j[4].verdict, Verdict::Held) << j[4].evidence;
+    const auto md = sweepReportMarkdown(reports, "f", "");
+    EXPECT_NE(md.find("| dense | 8 |"), std::string::npos) << md;
+    EXPECT_NE(md.find("5. The chosen MoDE beats the baselines"), std::string::npos);
+
+    // An ensemble 0.03 better than alpha 0 is 0.01 better than the chosen MoDE: refuted.
+    const auto beaten = buildSweepReport(withBaselines(-0.03, 0.03));
+    EXPECT_EQ(judgeSection(beaten[0])[4].verdict, Verdict::DidNotHold)
+        << judgeSection(beaten[0])[4].evidence;
+    // Without a mixture of their family, baselines are sections of their own, and claim 5 is
+    // not measured where no baseline was trained.
+    std::vector<StudyRun> alone{baselineRun(1, "dense", 1, 0.8), baselineRun(2, "dense", 2, 0.8)};
+    EXPECT_EQ(buildSweepReport(alone).size(), 1u);
+    std::mt19937_64 rng(1);
+    EXPECT_EQ(verdicts(sweep(rng, 3, [](double) { return 0.0; })).at(4), Verdict::NotMeasured);
+}
