@@ -244,6 +244,34 @@ TEST(DistillationLoss, GateWeightsScaleEachStudentsTerm) {
     EXPECT_DOUBLE_EQ(distillationLoss(e, o).item<double>(), 0.5);
 }
 
+// Gate-weighted distillation through the objective (which scales the gate by E): a uniform gate
+// (1/E everywhere) weights every student by 1, the unweighted loss; a gate that gives one expert
+// everything weights its term by E and the others' by 0.
+TEST(MutualDistillationLoss, GateWeightingByAUniformGateChangesNothing) {
+    torch::manual_seed(6);
+    const std::int64_t B = 5, E = 4, C = 3;
+    auto experts = torch::randn({B, E, C}, torch::kFloat64);
+    auto mixture = experts.mean(1);
+    auto target = torch::randint(0, C, {B}, torch::kLong);
+    LossConfig c;
+    c.alpha = 1;
+    c.gateWeighted = true;
+    const MutualDistillationLoss objective(c);
+    auto uniform = torch::full({B, E}, 1.0 / E, torch::kFloat64);
+    const double weighted =
+        objective(mixture, experts, uniform, uniform, target).distill.item<double>();
+    EXPECT_NEAR(weighted, distillationLoss(experts, DistillOptions{}).item<double>(), 1e-12);
+    // One expert gets the whole gate: only its term counts, times E.
+    auto onlyFirst = torch::zeros({B, E}, torch::kFloat64);
+    onlyFirst.select(1, 0).fill_(1.0);
+    DistillOptions first;
+    auto w = torch::zeros({B, E}, torch::kFloat64);
+    w.select(1, 0).fill_(static_cast<double>(E));
+    first.studentWeights = w;
+    EXPECT_NEAR(objective(mixture, experts, onlyFirst, onlyFirst, target).distill.item<double>(),
+                distillationLoss(experts, first).item<double>(), 1e-12);
+}
+
 TEST(LoadBalanceLoss, SwitchTransformerFormByHand) {
     // argmax shares f = (2/3, 1/3); mean probabilities P = (0.6, 0.4): 2 * (0.4 + 0.1333..).
     auto gate = torch::tensor({0.7, 0.3, 0.2, 0.8, 0.6, 0.4}, torch::kFloat64).view({3, 2});

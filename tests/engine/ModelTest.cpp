@@ -68,6 +68,23 @@ TEST(TopKSoftmax, ExactlyEMinusKZerosPerRow) {
     }
 }
 
+// A noisy top-k gate draws noise in training only: evaluated, it is the clean top-k softmax and
+// gives the same weights twice (what predictions, probing and routing rely on).
+TEST(Gate, ANoisyTopKGateIsCleanAndDeterministicWhenEvaluated) {
+    torch::manual_seed(5);
+    Gate gate(6, 4, GateKind::TopK, 2, /*noisy=*/true);
+    auto x = torch::randn({32, 6});
+    gate->train();
+    auto [noisy, probsTrain] = gate->forward(x);
+    const auto clean = topKSoftmax(torch::log(probsTrain), 2); // the same logits, shifted per row
+    EXPECT_FALSE(torch::allclose(noisy, clean)) << "the noise is drawn in training";
+    gate->eval();
+    auto [first, probs] = gate->forward(x);
+    auto [second, unused] = gate->forward(x);
+    EXPECT_TRUE(torch::equal(first, second));
+    EXPECT_TRUE(torch::allclose(first, clean, 1e-6, 1e-7));
+}
+
 TEST(MoDEModel, MixtureIsTheGateWeightedSumOfExperts) {
     torch::manual_seed(2);
     MoDEModel m(modelConfig(4, {8}), 5, 3);
