@@ -482,3 +482,32 @@ TEST(ModeTrainDistributed, ARankThatNeverComesAndImpossibleRanksAreReported) {
     EXPECT_EQ(flags.exitCode, 2);
     EXPECT_CONTAINS(flags.err, "rank 2 is outside a world of 2 (ranks are 0 to 1)");
 }
+
+// A run is resumed only on the data it started on: a killed run whose CSV changed since is
+// refused, naming the change, and the stored run is left as it was.
+TEST(ModeTrainCli, AResumeAfterTheDataFileChangedIsRefused) {
+    TempDir dir;
+    std::string csv = "a,b,c,y\n";
+    for (int r = 0; r < 400; ++r)
+        csv += std::to_string(r % 7) + "," + std::to_string((r * 3) % 11) + "," +
+               std::to_string((r * 5) % 13) + "," + (r % 7 < 3 ? "p\n" : "q\n");
+    const std::string file = dir.file("d.csv", csv), db = dir / "s.sqlite";
+    auto started = runCommand("(" + kTrain + " --data " + file + " --db " + db +
+                              " --epochs 400 --batch-size 8 --threads 1 --device cpu -q "
+                              ">/dev/null 2>&1 & echo $!)");
+    const std::string pid = started.out.substr(0, started.out.find('\n'));
+    ASSERT_FALSE(pid.empty());
+    const std::string runs = std::string(MODE_BIN_DIR) + "/mode-runs --db " + db;
+    ASSERT_GE(waitForStoredEpochs(runs, 2), 2);
+    ASSERT_EQ(runCommand("kill -9 " + pid).exitCode, 0);
+    for (int i = 0; i < 100 && runCommand("kill -0 " + pid + " 2>/dev/null").exitCode == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const auto before = json::parse(runCommand(runs + " list --json").out)[0];
+    dir.file("d.csv", csv + "6,6,6,q\n"); // one row more
+    auto resumed = train("--resume 1 --db " + db + " -q");
+    EXPECT_EQ(resumed.exitCode, 2) << resumed.out << resumed.err;
+    EXPECT_CONTAINS(resumed.err, "the data changed since run 1 started");
+    const auto after = json::parse(runCommand(runs + " list --json").out)[0];
+    EXPECT_EQ(after["epochs_completed"], before["epochs_completed"]);
+    EXPECT_EQ(after["test_accuracy"], before["test_accuracy"]);
+}
