@@ -10,6 +10,8 @@
 #include "TestSupport.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+
+#include <chrono>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -538,6 +540,36 @@ TEST(RunStore, ARunOfADeadWriterIsMarkedInterruptedOnOpen) {
     EXPECT_EQ(
         db.execAndGet("SELECT status FROM runs WHERE id = " + std::to_string(dead)).getString(),
         "interrupted");
+}
+
+// A writer on another host cannot be asked whether its process lives: its heartbeat decides. A
+// run whose heartbeat is a minute old is running; one silent for an hour (past the 15 minutes
+// allowed) is interrupted. Both ways, so a reversed age comparison fails.
+TEST(RunStore, AWriterOnAnotherHostIsJudgedByItsHeartbeatsAge) {
+    TempDir dir;
+    const std::string path = dir / "runs.sqlite";
+    std::int64_t recent = 0, silent = 0;
+    {
+        RunStore store(path);
+        recent = store.beginRun(config(), start(), "on another host, writing");
+        silent = store.beginRun(config(), start(), "on another host, silent");
+    }
+    {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE);
+        const double now =
+            std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
+        auto set = [&](std::int64_t id, double age) {
+            db.exec("UPDATE runs SET writer_host = 'elsewhere.example', writer_pid = 1, "
+                    "heartbeat_at = " +
+                    std::to_string(now - age) + " WHERE id = " + std::to_string(id));
+        };
+        set(recent, 60);
+        set(silent, 3600);
+    }
+    RunStore store(path, RunStore::Mode::ReadOnly);
+    EXPECT_EQ(store.run(recent).status, RunStatus::Running) << "a heartbeat a minute old";
+    EXPECT_EQ(store.run(silent).status, RunStatus::Interrupted) << "silent for an hour";
 }
 
 TEST(RunStore, AReaderSeesWholeEpochsWhileAWriterAppends) {
