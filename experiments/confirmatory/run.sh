@@ -4,10 +4,10 @@
 # difference (alpha 0.3 - alpha 0, test accuracy, best validation epoch) is narrower than 0.01,
 # each block also training the dense and ensemble baselines; then the report with its runs.csv.
 #   experiments/confirmatory/run.sh      # resumable: finished runs are skipped
-# Run after ./setup.sh.
+# Run after ./setup.sh (MODE_BIN names another folder of the programs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-bin=build/bin
+bin=${MODE_BIN:-build/bin}
 db=build/confirmatory/study.sqlite
 work=build/confirmatory
 out=experiments/confirmatory
