@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # The reproduction of the method's claims: the alpha sweeps on tabular (regimes, breast cancer),
-# image (Fashion-MNIST: 10,000 training images with 4 experts, and 2,000 with 8 experts, the
-# few-rows-per-expert regime) and text (Debian descriptions) data, 8 alphas x 10 seeds each, into
+# image (Fashion-MNIST: the first 10,000 training images with 4 experts, of which 8,250 train and
+# 1,750 validate, and the first 2,000 with 8 experts, 1,650 and 350: the few-rows-per-expert
+# regime; data.max_rows shrinks the test split in proportion) and text (Debian descriptions) data, 8 alphas x 10 seeds each, into
 # one store, then the report with its figures and verdicts.
 #
 #   experiments/run-reproduction.sh            # the sweeps as sized in experiments/sweeps, then the report
