@@ -365,9 +365,17 @@ std::optional<PairedComparison> compareAlphas(const AlphaStudy& study,
                                               const std::vector<StudyRun>& runs,
                                               const std::string& metric, double treatment,
                                               double control, double level) {
+    return compareAcross(study, treatment, study, control, runs, metric, level);
+}
+
+std::optional<PairedComparison> compareAcross(const AlphaStudy& treatment, double treatmentAlpha,
+                                              const AlphaStudy& control, double controlAlpha,
+                                              const std::vector<StudyRun>& runs,
+                                              const std::string& metric, double level) {
     const auto& m = outcomeMetric(metric);
-    return pairUp(valuesBySeed(study, runs, m, treatment), valuesBySeed(study, runs, m, control),
-                  level, studyResolution(study, runs, m));
+    return pairUp(valuesBySeed(treatment, runs, m, treatmentAlpha),
+                  valuesBySeed(control, runs, m, controlAlpha), level,
+                  std::max(studyResolution(treatment, runs, m), studyResolution(control, runs, m)));
 }
 
 bool intervalsNarrowerThan(const std::vector<AlphaEffect>& effects, double width) {

@@ -128,5 +128,11 @@ std::optional<PairedComparison> compareAlphas(const AlphaStudy& study,
                                               const std::vector<StudyRun>& runs,
                                               const std::string& metric, double treatment,
                                               double control, double level = 0.95);
+// The same across two studies (a mixture and a baseline trained beside it): treatment's runs at
+// treatmentAlpha - control's at controlAlpha, paired by seed.
+std::optional<PairedComparison> compareAcross(const AlphaStudy& treatment, double treatmentAlpha,
+                                              const AlphaStudy& control, double controlAlpha,
+                                              const std::vector<StudyRun>& runs,
+                                              const std::string& metric, double level = 0.95);
 
 } // namespace mode

@@ -336,37 +336,18 @@ namespace {
 // section's chosen alpha and its alpha 0, paired by seed on test accuracy; Holm over the baselines.
 void compareBaselines(const AlphaStudy& study, const std::vector<AlphaStudy>& all,
                       const std::vector<StudyRun>& runs, DatasetReport& rep) {
-    auto bySeed = [&](const AlphaStudy& s, double alpha) {
-        std::map<std::int64_t, double> out;
-        auto cell = s.cells.find(alpha);
-        if (cell == s.cells.end()) return out;
-        for (const auto& [seed, index] : cell->second)
-            if (const auto& v = runs[index].record.testAccuracy; v && std::isfinite(*v))
-                out[seed] = *v;
-        return out;
-    };
-    auto pair = [&](const std::map<std::int64_t, double>& a,
-                    const std::map<std::int64_t, double>& b) -> std::optional<PairedComparison> {
-        std::vector<double> x, y;
-        for (const auto& [seed, v] : a)
-            if (auto it = b.find(seed); it != b.end()) x.push_back(v), y.push_back(it->second);
-        if (x.empty()) return std::nullopt;
-        return comparePaired(x, y, 0.95, rep.resolution);
-    };
     std::vector<double> p;
     for (const auto& b : all) {
         if (b.kind == "moe" || b.family != study.family || b.dataset != study.dataset) continue;
         BaselineComparison c;
         c.kind = b.kind;
         c.signature = b.signature;
-        const auto base = bySeed(b, 0.0);
-        std::vector<double> values;
-        for (const auto& [seed, v] : base)
-            values.push_back(v);
-        c.testAccuracy = {values.empty() ? std::nan("") : mean(values), sampleStd(values),
-                          values.size()};
-        if (rep.selectedAlpha) c.modeVsBaseline = pair(bySeed(study, *rep.selectedAlpha), base);
-        c.moeVsBaseline = pair(bySeed(study, 0.0), base);
+        for (const auto& e : alphaEffects(b, runs, "test_accuracy"))
+            if (e.alpha == 0) c.testAccuracy = summarise(e);
+        if (rep.selectedAlpha)
+            c.modeVsBaseline =
+                compareAcross(study, *rep.selectedAlpha, b, 0.0, runs, "test_accuracy");
+        c.moeVsBaseline = compareAcross(study, 0.0, b, 0.0, runs, "test_accuracy");
         p.push_back(c.modeVsBaseline && c.modeVsBaseline->n >= 2 ? c.modeVsBaseline->tTest.pValue
                                                                  : std::nan(""));
         rep.baselines.push_back(std::move(c));
