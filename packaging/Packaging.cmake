@@ -18,6 +18,13 @@ if(HELP2MAN)
   if(MODE_BUILD_GUI)
     list(APPEND MODE_MAN_TOOLS mode-workbench mode-report)
   endif()
+  # Each page's NAME line: help2man writes "<tool> \- <this>", so this names what the tool does.
+  set(MODE_MAN_NAME_mode-train "train one MoDE experiment headless")
+  set(MODE_MAN_NAME_mode-runs "list, show, compare, export and check the runs of a store")
+  set(MODE_MAN_NAME_mode-sweep "run a grid of experiments (alphas x seeds) into a store")
+  set(MODE_MAN_NAME_mode-predict "predict new rows with a stored run's model")
+  set(MODE_MAN_NAME_mode-workbench "the MoDE Workbench desktop application")
+  set(MODE_MAN_NAME_mode-report "write the reproduction report of a store's sweep runs")
   set(pages)
   foreach(tool ${MODE_MAN_TOOLS})
     set(page ${PROJECT_BINARY_DIR}/man/${tool}.1)
@@ -25,10 +32,11 @@ if(HELP2MAN)
       COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/man
       COMMAND ${CMAKE_COMMAND} -E env QT_QPA_PLATFORM=offscreen
               ${HELP2MAN} --no-info --no-discard-stderr --section 1 --source "MoDE Workbench ${PROJECT_VERSION}"
-              --name "${tool} - part of MoDE Workbench" --output ${page} $<TARGET_FILE:${tool}>
+              --name "${MODE_MAN_NAME_${tool}}" --output ${page} $<TARGET_FILE:${tool}>
       COMMAND gzip -9nf ${page}
       DEPENDS ${tool}
-      COMMENT "Man page of ${tool}")
+      COMMENT "Man page of ${tool}"
+      VERBATIM)
     list(APPEND pages ${page}.gz)
   endforeach()
   add_custom_target(man-pages ALL DEPENDS ${pages})

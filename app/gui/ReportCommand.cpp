@@ -199,9 +199,6 @@ int writeReport(const ReportRequest& q) {
 } // namespace
 
 int reportCommand(int argc, char** argv) {
-    if (!std::getenv("QT_QPA_PLATFORM"))
-        setenv("QT_QPA_PLATFORM", "offscreen", 1); // figures need no display
-    QApplication qt(argc, argv);
     CLI::App app{
         "Write the reproduction report (Markdown with PNG figures) of the sweep runs in a store."};
     app.footer(
@@ -217,6 +214,10 @@ int reportCommand(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : kExitBadInput;
     }
+    // Qt only once the command line is read: --help and --version print nothing of Qt's.
+    if (!std::getenv("QT_QPA_PLATFORM"))
+        setenv("QT_QPA_PLATFORM", "offscreen", 1); // figures need no display
+    QApplication qt(argc, argv);
     try {
         return writeReport(request);
     } catch (const std::exception& e) {

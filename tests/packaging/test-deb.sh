@@ -34,6 +34,11 @@ for t in "${tools[@]}"; do
   [ -x "$root/usr/bin/$t" ] || fail "usr/bin/$t missing"
   [ -s "$root/usr/share/man/man1/$t.1.gz" ] || fail "man page of $t missing"
   zcat "$root/usr/share/man/man1/$t.1.gz" | grep -q '^\.SH DESCRIPTION\|^\.SH OPTIONS\|EXAMPLES\|Examples' || fail "man page of $t is empty"
+  page=$(zcat "$root/usr/share/man/man1/$t.1.gz")
+  # Titled after the program (not after a warning printed before --help), NAME saying it once.
+  grep -q "^\.TH ${t^^} \"1\"" <<<"$page" || fail "man page of $t is titled '$(grep -m1 '^\.TH' <<<"$page")'"
+  name=$(grep -A1 '^\.SH NAME' <<<"$page" | tail -1)
+  [[ "$name" == "$t \\- "* && "$name" != *"\\- $t"* ]] || fail "man page of $t: NAME reads '$name'"
   out=$(QT_QPA_PLATFORM=offscreen "$root/usr/bin/$t" --version 2>/dev/null) || fail "$t --version failed"
   grep -q "0\.[0-9]" <<<"$out" || fail "$t --version printed '$out'"
 done

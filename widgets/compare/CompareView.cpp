@@ -477,9 +477,10 @@ void CompareView::drawAll() {
     studyRuns_.clear();
     for (std::size_t i = 0; i < data_.runs.size(); ++i)
         studyRuns_.push_back(
-            {data_.runs[i], data_.epochs[i].empty()
-                                ? std::nullopt
-                                : std::optional<EpochMetrics>(data_.epochs[i].back())});
+            {data_.runs[i],
+             data_.epochs[i].empty() ? std::nullopt
+                                     : std::optional<EpochMetrics>(data_.epochs[i].back()),
+             std::nullopt}); // Compare scores each run at its last epoch, as its tabs say
     {
         // Newest first, whatever order the runs were picked in: the newest run of an (alpha, seed)
         // counts.
