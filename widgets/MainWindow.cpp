@@ -2,6 +2,7 @@
 #include "MainWindow.h"
 
 #include "Theme.h"
+#include "WheelGuard.h"
 #include "config/Settings.h"
 #include "util/Format.h"
 
@@ -100,6 +101,7 @@ QString durationText(double seconds) {
 
 MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     : QMainWindow(parent), storePath_(storePath) {
+    WheelGuard::install(); // the wheel scrolls the form and the dialogs, it never edits them
     setWindowTitle(tr("MoDE Workbench"));
     auto* split = splitter_ = new QSplitter(Qt::Horizontal, this);
     split->setObjectName("mainSplitter");
