@@ -51,6 +51,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTextBrowser>
+#include <QTimer>
 #include <QUrl>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
@@ -68,6 +69,16 @@ QGroupBox* boxed(const QString& title, QWidget* content) {
     l->setContentsMargins(4, 4, 4, 4);
     l->addWidget(content);
     return box;
+}
+
+// A page that scrolls (both ways, as needed) once its room is smaller than its minimum.
+QScrollArea* scrolled(QWidget* page, const char* name) {
+    auto* scroll = new QScrollArea;
+    scroll->setObjectName(name);
+    scroll->setWidget(page);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    return scroll;
 }
 
 QString describeRun(qint64 id, const QString& dataset, int experts, double alpha,
@@ -107,8 +118,9 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     split->setObjectName("mainSplitter");
     setAcceptDrops(true);
 
-    // Left: the experiment and its buttons.
-    auto* left = new QWidget;
+    // Left: the experiment and its buttons (View > Experiment panel hides it).
+    auto* left = experimentColumn_ = new QWidget;
+    left->setObjectName("experimentColumn");
     auto* leftLayout = new QVBoxLayout(left);
     panel_ = new ExperimentPanel;
     auto* scroll = new QScrollArea;
@@ -149,7 +161,8 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     resumeRun_->setToolTip(tr(
         "Continue the stopped or interrupted run on show from its last checkpoint (Ctrl+Shift+R)"));
     leftLayout->addWidget(resumeRun_);
-    left->setMinimumWidth(400);
+    // Narrow enough for a 1024-px window (the form scrolls down, never across).
+    left->setMinimumWidth(300);
     split->addWidget(left);
 
     // Right: the run, then the history.
@@ -167,6 +180,7 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     title_ = new QLabel(tr(
         "Press Start to train the experiment on the left, or open a run from the history below."));
     title_->setObjectName("runTitle");
+    title_->setWordWrap(true);
     runLayout->addWidget(title_);
     auto* grid = new QGridLayout;
     loss_ = new LossPlot;
@@ -186,8 +200,11 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     compare_->setStorePath(storePath_);
     views_ = new QTabWidget;
     views_->setObjectName("views");
-    views_->addTab(runArea, tr("Run"));
-    views_->addTab(compare_, tr("Compare"));
+    // The Run and Compare pages scroll where the window is smaller than they need: the run
+    // table's splitter can give the table most of the height, and neither widens the window.
+    views_->addTab(scrolled(runArea, "runScroll"), tr("Run"));
+    compareScroll_ = scrolled(compare_, "compareScroll");
+    views_->addTab(compareScroll_, tr("Compare"));
     explorer_ = new RoutingExplorer;
     views_->addTab(explorer_, tr("Explorer"));
     sweep_ = new SweepView;
@@ -264,25 +281,53 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     // The first window takes the screen's available area (a remembered size replaces it, see
     // restoreSettings); fitToScreen keeps it inside.
     const QScreen* screen = this->screen() ? this->screen() : QGuiApplication::primaryScreen();
-    resize(screen ? screen->availableGeometry().size() : QSize(1360, 860));
+    const QSize room = screen ? screen->availableGeometry().size() : QSize(1360, 860);
+    // Room for a title bar and borders (fitToScreen trims to the real frame once shown).
+    resize(room.shrunkBy(QMargins(4, 32, 4, 4)).expandedTo(minimumSizeHint()));
     fitToScreen();
 }
 
 void MainWindow::fitToScreen() {
-    // Never larger than the screen it opens on (a 1366x768 laptop would hide the Start button and
-    // the status bar below its edge), and inside it.
+    // Never larger than the screen it opens on, frame included (a 1366x768 laptop would hide the
+    // Start button and the status bar below its edge), and inside it.
     const QScreen* screen = this->screen() ? this->screen() : QGuiApplication::primaryScreen();
     if (!screen) return;
     const QRect room = screen->availableGeometry();
-    const QSize size(std::min(width(), room.width()), std::min(height(), room.height()));
+    const QRect outer = frameGeometry(), inner = geometry();
+    const QMargins frame(inner.left() - outer.left(), inner.top() - outer.top(),
+                         outer.right() - inner.right(), outer.bottom() - inner.bottom());
+    const QSize most = room.size().shrunkBy(frame).expandedTo(minimumSize());
+    const QSize size = this->size().boundedTo(most);
     if (size != this->size()) resize(size);
-    QRect frame = geometry();
-    if (!room.contains(frame.topLeft()) || frame.right() > room.right() ||
-        frame.bottom() > room.bottom())
-        move(std::clamp(frame.left(), room.left(),
-                        std::max(room.left(), room.right() - size.width() + 1)),
-             std::clamp(frame.top(), room.top(),
-                        std::max(room.top(), room.bottom() - size.height() + 1)));
+    const QRect whole = frameGeometry().isValid()
+                            ? QRect(frameGeometry().topLeft(), size.grownBy(frame))
+                            : QRect(pos(), size);
+    if (!room.contains(whole))
+        move(std::clamp(whole.left(), room.left(),
+                        std::max(room.left(), room.right() - whole.width() + 1)),
+             std::clamp(whole.top(), room.top(),
+                        std::max(room.top(), room.bottom() - whole.height() + 1)));
+}
+
+QSize MainWindow::sizeHint() const {
+    const QScreen* screen = this->screen() ? this->screen() : QGuiApplication::primaryScreen();
+    const QSize wanted = QMainWindow::sizeHint();
+    return screen ? wanted.boundedTo(screen->availableSize()) : wanted;
+}
+
+void MainWindow::setExperimentPanelVisible(bool visible) {
+    experimentColumn_->setVisible(visible);
+    if (experimentPanelAction_->isChecked() != visible) experimentPanelAction_->setChecked(visible);
+}
+
+bool MainWindow::experimentPanelVisible() const {
+    return !experimentColumn_->isHidden();
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+    QMainWindow::showEvent(event);
+    // The frame's size is known once the window manager has framed the window.
+    QTimer::singleShot(0, this, &MainWindow::fitToScreen);
 }
 
 MainWindow::~MainWindow() {
@@ -331,6 +376,16 @@ void MainWindow::buildMenus() {
     logY->setCheckable(true);
     logY->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
     connect(logY, &QAction::toggled, this, [this](bool on) { loss_->setLogY(on); });
+    experimentPanelAction_ = view->addAction(tr("&Experiment panel"));
+    experimentPanelAction_->setObjectName("experimentPanelAction");
+    experimentPanelAction_->setCheckable(true);
+    experimentPanelAction_->setChecked(true);
+    experimentPanelAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_B));
+    experimentPanelAction_->setToolTip(
+        tr("Show or hide the experiment form (more room for plots)"));
+    connect(experimentPanelAction_, &QAction::toggled, this,
+            [this](bool on) { setExperimentPanelVisible(on); });
+    view->addSeparator();
     auto* refresh = view->addAction(tr("&Refresh run history"), history_, &RunBrowser::refresh);
     refresh->setShortcut(QKeySequence::Refresh);
 
@@ -582,7 +637,7 @@ bool MainWindow::openReport(const QString& path) {
 }
 
 void MainWindow::compareRuns(const QList<qint64>& ids) {
-    views_->setCurrentWidget(compare_);
+    views_->setCurrentWidget(compareScroll_);
     compare_->setRuns(ids);
 }
 
@@ -901,6 +956,7 @@ void MainWindow::restoreSettings(bool experimentToo) {
         splitter_->restoreState(s.value("window/splitter").toByteArray());
     if (s.contains("window/runSplitter"))
         rightSplitter_->restoreState(s.value("window/runSplitter").toByteArray());
+    setExperimentPanelVisible(s.value("window/experimentPanel", true).toBool());
     compare_->restoreSettings(s);
     if (!experimentToo || !s.contains("experiment/last")) return;
     try {
@@ -917,6 +973,7 @@ void MainWindow::saveSettings() const {
     s.setValue("window/state", saveState());
     s.setValue("window/splitter", splitter_->saveState());
     s.setValue("window/runSplitter", rightSplitter_->saveState());
+    s.setValue("window/experimentPanel", experimentPanelVisible());
     compare_->saveSettings(s);
     s.setValue("experiment/last", QString::fromStdString(panel_->config().toJson().dump()));
 }

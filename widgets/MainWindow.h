@@ -100,6 +100,11 @@ class MainWindow : public QMainWindow {
     void saveSettings() const;
     // Help > MoDE and its knobs: what the method is and what each setting does.
     QString helpText() const;
+    // Never more than the screen's available area (a 1366x768 laptop, 150% on 1920x1080).
+    QSize sizeHint() const override;
+    // View > Experiment panel (Ctrl+B): the form's column shown or hidden, for the plots' room.
+    void setExperimentPanelVisible(bool visible);
+    bool experimentPanelVisible() const;
 
   signals:
     void epochShown(int epoch);
@@ -111,6 +116,7 @@ class MainWindow : public QMainWindow {
 
   protected:
     void closeEvent(QCloseEvent* event) override;
+    void showEvent(QShowEvent* event) override;
     // A data file (CSV, TSV) dropped on the window opens as with File > Open data file.
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
@@ -148,11 +154,14 @@ class MainWindow : public QMainWindow {
     ExpertPanel* experts_;
     RunBrowser* history_;
     CompareView* compare_;
+    QWidget* compareScroll_; // the Compare page: compare_ in a scroll area
     RoutingExplorer* explorer_;
     SweepView* sweep_;
     QPushButton* sweepButton_;
     QTabWidget* views_;
     QSplitter* splitter_;
+    QWidget* experimentColumn_;
+    QAction* experimentPanelAction_;
     QSplitter* rightSplitter_;
     QPushButton* start_;
     QPushButton* pause_;

@@ -64,6 +64,61 @@ bool editing(const QTableWidget* table) {
 
 } // namespace
 
+// The whole window fits a 1024x640 screen: a 1366x768 laptop, and 1920x1080 at 150% (1280x720
+// in Qt's pixels), with the experiment form shown, and with Compare's grid of metrics on.
+TEST(Workbench, TheMinimumSizeFitsA1024x640Screen) {
+    StoreWindow w;
+    const QSize most(1024, 640);
+    QSize min = w.window.minimumSizeHint().expandedTo(w.window.minimumSize());
+    EXPECT_LE(min.width(), most.width()) << min.width() << "x" << min.height();
+    EXPECT_LE(min.height(), most.height()) << min.width() << "x" << min.height();
+    w.window.compareView()->setGridMetrics(
+        {"val_accuracy", "test_accuracy", "val_loss", "gate_routing_accuracy"});
+    w.window.compareView()->tabs()->setCurrentIndex(0);
+    QTest::qWait(20);
+    min = w.window.minimumSizeHint();
+    EXPECT_LE(min.width(), most.width()) << "with a grid of four metrics: " << min.width();
+    EXPECT_LE(min.height(), most.height()) << "with a grid of four metrics: " << min.height();
+    w.window.resize(most);
+    QTest::qWait(20);
+    EXPECT_EQ(w.window.size(), most) << "the window can be made that small";
+    EXPECT_LE(w.window.sizeHint().width(), w.window.screen()->availableSize().width());
+    EXPECT_LE(w.window.sizeHint().height(), w.window.screen()->availableSize().height());
+}
+
+// View > Experiment panel (Ctrl+B) folds the form away for the plots and brings it back.
+TEST(Workbench, CtrlBFoldsTheExperimentPanelAway) {
+    StoreWindow w;
+    auto* column = w.window.findChild<QWidget*>("experimentColumn");
+    ASSERT_NE(column, nullptr);
+    const int plotsBefore = w.window.lossPlot()->width();
+    EXPECT_TRUE(column->isVisible());
+    QTest::keyClick(&w.window, Qt::Key_B, Qt::ControlModifier);
+    QTest::qWait(20);
+    EXPECT_FALSE(column->isVisible());
+    EXPECT_FALSE(w.window.experimentPanelVisible());
+    EXPECT_GT(w.window.lossPlot()->width(), plotsBefore) << "the plots take its room";
+    QTest::keyClick(&w.window, Qt::Key_B, Qt::ControlModifier);
+    EXPECT_TRUE(column->isVisible());
+}
+
+// In a 1366x768 window the run table's splitter gives the table most of the height: at least
+// eight rows of runs.
+TEST(Workbench, TheRunTableCanTakeMostOfTheHeightAt1366x768) {
+    StoreWindow w;
+    w.window.resize(1366, 700);
+    QTest::qWait(20);
+    auto* splitter = w.window.findChild<QSplitter*>("runSplitter");
+    ASSERT_NE(splitter, nullptr);
+    splitter->setSizes({100, 1000}); // dragged as far up as it goes
+    QTest::qWait(20);
+    auto* table = w.window.runBrowser()->table();
+    const int rowHeight = table->verticalHeader()->defaultSectionSize();
+    EXPECT_GE(table->viewport()->height() / rowHeight, 8)
+        << "viewport " << table->viewport()->height() << " px, rows of " << rowHeight << " px";
+    EXPECT_GE(splitter->sizes().at(1), splitter->height() / 2) << "most of the height";
+}
+
 // The wheel over a field that has not been clicked scrolls the form, it never edits the field;
 // a clicked (focused) field takes the wheel as before.
 TEST(Workbench, TheWheelOverAnUnfocusedFieldChangesNothing) {

@@ -711,9 +711,12 @@ TEST(Workbench, SettingsBringBackTheLastExperimentAndLayout) {
     next.window.restoreSettings();
     // The remembered size, clamped to the screen (the offscreen screen is smaller than 1500x900):
     // a size remembered on a big monitor never opens past a laptop's edge.
+    // Its frame (the window manager's border and title bar) counts: the whole window fits.
     const QSize room = next.window.screen()->availableGeometry().size();
-    // (no smaller than the layout's minimum, which is wider than the 800x800 offscreen screen).
-    EXPECT_EQ(next.window.size(), size.boundedTo(room).expandedTo(next.window.minimumSizeHint()))
+    const QSize frame = next.window.frameGeometry().size() - next.window.geometry().size();
+    // (no smaller than the layout's minimum).
+    EXPECT_EQ(next.window.size(),
+              size.boundedTo(room - frame).expandedTo(next.window.minimumSizeHint()))
         << "screen " << room.width() << "x" << room.height();
     EXPECT_LT(next.window.height(), size.height()) << "900 px high on an 800 px screen";
     EXPECT_EQ(next.window.findChild<QSplitter*>("mainSplitter")->saveState(), splitter);

@@ -113,6 +113,15 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
     pair_->setObjectName("explorerPair");
     tabs_->addTab(pair_, tr("Explorer"));
     layout->addWidget(tabs_, 1);
+    // Narrow enough for a 1024-px window: choices as wide as their column allows (the open list
+    // shows them whole), notes that wrap.
+    for (auto* box : findChildren<QComboBox*>()) {
+        box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        box->setMinimumContentsLength(
+            std::min(box->minimumContentsLength() > 0 ? box->minimumContentsLength() : 14, 14));
+    }
+    for (auto* label : findChildren<QLabel*>())
+        label->setWordWrap(true);
     auto* follow = new QTimer(this);
     follow->setInterval(2000);
     connect(follow, &QTimer::timeout, this, &CompareView::poll);
@@ -208,11 +217,19 @@ QWidget* CompareView::buildCurvesTab() {
     stylePlot(curves_);
     curves_->setPlottingHint(QCP::phFastPolylines, true);
     l->addWidget(curves_, 1);
-    gridArea_ = new QWidget(tab);
+    // The grid scrolls down and wraps to the width it has: it never widens the window.
+    gridScroll_ = new QScrollArea(tab);
+    gridScroll_->setObjectName("metricGridScroll");
+    gridScroll_->setWidgetResizable(true);
+    gridScroll_->setFrameShape(QFrame::NoFrame);
+    gridScroll_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    gridArea_ = new QWidget;
     grid_ = new QGridLayout(gridArea_);
     grid_->setContentsMargins(0, 0, 0, 0);
-    gridArea_->setVisible(false);
-    l->addWidget(gridArea_, 1);
+    gridScroll_->setWidget(gridArea_);
+    gridScroll_->viewport()->installEventFilter(this);
+    gridScroll_->setVisible(false);
+    l->addWidget(gridScroll_, 1);
     l->addWidget(exportBar(curves_, nullptr, "curves"));
     connect(metric_, &QComboBox::currentIndexChanged, this, [this] {
         const std::string m = metric_->currentData().toString().toStdString();
@@ -542,12 +559,13 @@ bool CompareView::curveOf(std::size_t run, const std::string& m, std::vector<dou
 void CompareView::drawCurves() {
     const QStringList grid = gridMetrics();
     curves_->setVisible(grid.isEmpty());
-    gridArea_->setVisible(!grid.isEmpty());
+    gridScroll_->setVisible(!grid.isEmpty());
     if (grid.isEmpty()) {
         drawMetric(curves_, metric_->currentData().toString().toStdString());
         return;
     }
-    // One small plot per metric, three to a row; the first carries the runs' legend.
+    // One small plot per metric, as many to a row as fit (at most three); the first carries the
+    // runs' legend.
     while (gridPlots_.size() > static_cast<std::size_t>(grid.size())) {
         delete gridPlots_.back();
         gridPlots_.pop_back();
@@ -555,15 +573,33 @@ void CompareView::drawCurves() {
     while (gridPlots_.size() < static_cast<std::size_t>(grid.size())) {
         auto* plot = new QCustomPlot(gridArea_);
         plot->setObjectName(QString("gridPlot%1").arg(gridPlots_.size()));
-        plot->setMinimumHeight(160);
+        plot->setMinimumSize(kGridPlotMinWidth, 180);
         stylePlot(plot, gridPlots_.empty());
         if (gridPlots_.empty()) placeLegendAbove(plot, 3);
-        const int i = static_cast<int>(gridPlots_.size());
-        grid_->addWidget(plot, i / 3, i % 3);
         gridPlots_.push_back(plot);
     }
+    gridColumns_ = 0; // placed again
+    layOutGrid();
     for (int i = 0; i < grid.size(); ++i)
         drawMetric(gridPlots_[static_cast<std::size_t>(i)], grid[i].toStdString());
+}
+
+void CompareView::layOutGrid() {
+    const int width = gridScroll_->viewport()->width();
+    const int columns = std::clamp(width / (2 * kGridPlotMinWidth), 1, 3);
+    if (columns == gridColumns_) return;
+    gridColumns_ = columns;
+    for (QCustomPlot* plot : gridPlots_)
+        grid_->removeWidget(plot);
+    for (int i = 0; i < static_cast<int>(gridPlots_.size()); ++i)
+        grid_->addWidget(gridPlots_[static_cast<std::size_t>(i)], i / columns, i % columns);
+    for (int c = 0; c < 3; ++c)
+        grid_->setColumnStretch(c, c < columns ? 1 : 0);
+}
+
+bool CompareView::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == gridScroll_->viewport() && event->type() == QEvent::Resize) layOutGrid();
+    return QWidget::eventFilter(watched, event);
 }
 
 void CompareView::drawMetric(QCustomPlot* plot, const std::string& metricName) {

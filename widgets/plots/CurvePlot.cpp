@@ -29,7 +29,7 @@ CurvePlot::CurvePlot(const QString& xLabel, const QString& yLabel, QWidget* pare
     toolbar_->addWidget(fit);
     layout->addLayout(toolbar_);
     plot_ = new QCustomPlot(this);
-    plot_->setMinimumSize(240, 160);
+    plot_->setMinimumSize(160, 100); // four plots and the run table in 1024x640
     layout->addWidget(plot_, 1);
     stylePlot(plot_);
     placeLegendAbove(plot_);

@@ -18,7 +18,7 @@ ExpertPanel::ExpertPanel(QWidget* parent) : QWidget(parent) {
     caption_ = new QLabel(tr("no epoch yet"), this);
     layout->addWidget(caption_);
     plot_ = new QCustomPlot(this);
-    plot_->setMinimumSize(240, 160);
+    plot_->setMinimumSize(160, 100); // four plots and the run table in 1024x640
     layout->addWidget(plot_, 1);
     stylePlot(plot_);
     placeLegendAbove(plot_);
