@@ -145,3 +145,21 @@ TEST(Workbench, TheWheelOverAnUnfocusedFieldChangesNothing) {
     EXPECT_EQ(epochs->value(), epochsBefore + 1) << "a focused field takes the wheel";
 }
 
+// The plots of the Run tab carry their help as What's This and a "?" button, never as a
+// tooltip: a tooltip of the plot or of anything around it would replace the crosshair's values
+// while the mouse rests.
+TEST(Workbench, NoHelpTooltipCoversTheRunTabsPlotValues) {
+    StoreWindow w;
+    auto* plot = w.window.lossPlot()->plot();
+    for (QWidget* p = plot; p && p != &w.window; p = p->parentWidget())
+        EXPECT_TRUE(p->toolTip().isEmpty())
+            << p->metaObject()->className() << " has the tooltip " << p->toolTip().toStdString();
+    EXPECT_FALSE(w.window.lossPlot()->whatsThis().isEmpty()) << "its help is still there";
+    // The mouse resting on the plot: the tooltip event reaches no help text.
+    const QPoint at = plot->rect().center();
+    QHelpEvent rest(QEvent::ToolTip, at, plot->mapToGlobal(at));
+    QApplication::sendEvent(plot, &rest);
+    EXPECT_FALSE(QToolTip::isVisible() && QToolTip::text().contains("Training losses"))
+        << QToolTip::text().toStdString();
+}
+

@@ -3,9 +3,12 @@
 
 #include "plots/PlotExport.h"
 
+#include <QHelpEvent>
 #include <QMenu>
 #include <QPointer>
+#include <QToolButton>
 #include <QToolTip>
+#include <QWhatsThis>
 #include <qcustomplot.h>
 
 #include <algorithm>
@@ -19,6 +22,20 @@ QColor seriesColor(int index) {
         QColor(148, 103, 189), QColor(140, 86, 75),  QColor(227, 119, 194), QColor(127, 127, 127),
         QColor(188, 189, 34),  QColor(23, 190, 207)};
     return colors[((index % 10) + 10) % 10];
+}
+
+QToolButton* helpButton(QWidget* owner, const QString& help) {
+    owner->setWhatsThis(help);
+    auto* button = new QToolButton(owner);
+    button->setText(QStringLiteral("?"));
+    button->setAutoRaise(true);
+    button->setToolTip(QObject::tr("What this plot shows (also Shift+F1, then a click on it)"));
+    button->setAccessibleName(QObject::tr("Help on this plot"));
+    QObject::connect(button, &QToolButton::clicked, owner, [owner, button] {
+        QWhatsThis::showText(button->mapToGlobal(QPoint(0, button->height())), owner->whatsThis(),
+                             owner);
+    });
+    return button;
 }
 
 Qt::Alignment emptiestCorner(QCustomPlot* plot) {
@@ -147,6 +164,15 @@ class Crosshair : public QObject {
   private:
     bool eventFilter(QObject*, QEvent* event) override {
         if (event->type() == QEvent::Leave) hide();
+        // The mouse rests on the plot: the values stay (no help tooltip of a parent replaces
+        // them).
+        if (event->type() == QEvent::ToolTip && line_ && line_->visible()) {
+            const auto* help = static_cast<QHelpEvent*>(event);
+            const QString text = crosshairText(plot_, plot_->xAxis->pixelToCoord(help->x()));
+            if (!text.isEmpty())
+                QToolTip::showText(help->globalPos() + QPoint(14, 10), text, plot_);
+            return true;
+        }
         return false;
     }
     void moved(QMouseEvent* event) {
