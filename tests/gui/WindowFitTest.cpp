@@ -163,3 +163,41 @@ TEST(Workbench, NoHelpTooltipCoversTheRunTabsPlotValues) {
         << QToolTip::text().toStdString();
 }
 
+// A run name of 291 characters is elided in a column of fixed width, the whole name in its
+// tooltip: status and test accuracy stay in view.
+TEST(Workbench, ALongRunNameIsElidedWithItsWholeNameAsTooltip) {
+    StoreWindow w;
+    std::string name = "a-very-long-run-name";
+    while (name.size() < 291)
+        name += "-and-more";
+    name.resize(291);
+    trainOne(w.db, name);
+    auto* browser = w.window.runBrowser();
+    browser->refresh();
+    ASSERT_TRUE(waitUntil([&] { return !browser->isLoading() && browser->runCount() == 1; }));
+    auto* table = browser->table();
+    auto* item = table->item(0, RunBrowser::Name);
+    ASSERT_NE(item, nullptr);
+    EXPECT_EQ(item->toolTip().toStdString(), name);
+    EXPECT_LE(table->columnWidth(RunBrowser::Name), 40 * table->fontMetrics().averageCharWidth());
+    w.window.resize(1366, 740);
+    QTest::qWait(20);
+    const int statusRight = table->columnViewportPosition(RunBrowser::TestAcc) +
+                            table->columnWidth(RunBrowser::TestAcc);
+    EXPECT_LE(statusRight, table->viewport()->width()) << "test accuracy is in view";
+}
+
+// Compare's palette: at least 20 colours, each far from the others.
+TEST(Workbench, ThePaletteHasTwentyDistinctColours) {
+    std::set<QRgb> seen;
+    for (int i = 0; i < 20; ++i)
+        seen.insert(seriesColor(i).rgb());
+    EXPECT_EQ(seen.size(), 20u) << "20 runs, 20 colours";
+    for (int i = 0; i < 20; ++i)
+        for (int k = i + 1; k < 20; ++k) {
+            const QColor a = seriesColor(i), b = seriesColor(k);
+            const double d =
+                std::hypot(a.red() - b.red(), a.green() - b.green(), a.blue() - b.blue());
+            EXPECT_GT(d, 60) << "colours " << i << " and " << k << " are too close";
+        }
+}

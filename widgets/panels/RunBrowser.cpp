@@ -118,6 +118,8 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
     table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
     table_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
     table_->verticalHeader()->setVisible(false);
+    table_->setTextElideMode(Qt::ElideRight);
+    table_->setWordWrap(false);
     table_->horizontalHeader()->setStretchLastSection(true);
     table_->setSortingEnabled(true);
     table_->setToolTip(
@@ -311,7 +313,9 @@ void RunBrowser::showListing(const Listing& listing) {
     for (int r = 0; r < static_cast<int>(runs.size()); ++r) {
         const auto& run = runs[static_cast<std::size_t>(r)];
         table_->setItem(r, Id, numberItem(static_cast<double>(run.id), -1));
-        table_->setItem(r, Name, new QTableWidgetItem(QString::fromStdString(run.name)));
+        auto* name = new QTableWidgetItem(QString::fromStdString(run.name));
+        name->setToolTip(name->text()); // elided in its column
+        table_->setItem(r, Name, name);
         auto* status =
             readOnlyCell(new QTableWidgetItem(QString::fromStdString(toString(run.status))));
         status->setToolTip(QString::fromStdString(run.message));
@@ -335,11 +339,18 @@ void RunBrowser::showListing(const Listing& listing) {
         QStringList tags;
         for (const auto& t : run.tags)
             tags << QString::fromStdString(t);
-        table_->setItem(r, Tags, new QTableWidgetItem(tags.join(", ")));
+        auto* tagItem = new QTableWidgetItem(tags.join(", "));
+        tagItem->setToolTip(tagItem->text());
+        table_->setItem(r, Tags, tagItem);
         table_->setItem(r, Notes, new QTableWidgetItem(QString::fromStdString(run.notes)));
     }
     table_->setSortingEnabled(true);
     table_->resizeColumnsToContents();
+    // Free texts (a name of 300 characters) are elided to a fixed width, the full text in the
+    // tooltip: status, accuracy and the other columns stay in view.
+    const int textWidth = table_->fontMetrics().averageCharWidth() * 24;
+    for (const int column : {int(Name), int(Dataset), int(Tags)})
+        table_->setColumnWidth(column, std::min(table_->columnWidth(column), textWidth));
     filling_ = false;
     if (pendingSelection_.isEmpty()) {
         selectRuns(selected);

@@ -16,7 +16,7 @@ class QWidget;
 
 namespace mode {
 
-// Distinct colours for series and runs (Tableau 10).
+// Distinct colours for series and runs: Tableau 10, then 20 more of high contrast (30 in all).
 QColor seriesColor(int index);
 // A plot's help as What's This (Shift+F1) and a "?" button that shows it: never a tooltip, which
 // would replace the crosshair's values while the mouse rests on the plot.
