@@ -187,6 +187,27 @@ TEST(Workbench, ALongRunNameIsElidedWithItsWholeNameAsTooltip) {
     EXPECT_LE(statusRight, table->viewport()->width()) << "test accuracy is in view";
 }
 
+// A double-click on a run's name opens the run (as anywhere on its row); F2 edits the name.
+TEST(Workbench, DoubleClickOpensARunAndF2RenamesIt) {
+    StoreWindow w;
+    trainOne(w.db, "first");
+    auto* browser = w.window.runBrowser();
+    browser->refresh();
+    ASSERT_TRUE(waitUntil([&] { return !browser->isLoading() && browser->runCount() == 1; }));
+    auto* table = browser->table();
+    QSignalSpy activated(browser, &RunBrowser::runActivated);
+    const QRect cell = table->visualRect(table->model()->index(0, RunBrowser::Name));
+    QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, cell.center());
+    QTest::mouseDClick(table->viewport(), Qt::LeftButton, {}, cell.center());
+    QTest::mouseRelease(table->viewport(), Qt::LeftButton, {}, cell.center());
+    EXPECT_EQ(activated.count(), 1) << "the double-click opened the run";
+    EXPECT_FALSE(editing(table)) << "and edits nothing";
+    table->setFocus();
+    table->setCurrentCell(0, RunBrowser::Name);
+    QTest::keyClick(table, Qt::Key_F2);
+    EXPECT_TRUE(editing(table)) << "F2 edits the name";
+}
+
 // Compare's palette: at least 20 colours, each far from the others.
 TEST(Workbench, ThePaletteHasTwentyDistinctColours) {
     std::set<QRgb> seen;

@@ -116,15 +116,17 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
         tr("Gate routing accuracy at the last epoch (known sub-tasks)"));
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
-    table_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
+    // F2 edits a name, tags or notes; a double-click anywhere on a run opens it (the file
+    // managers' convention).
+    table_->setEditTriggers(QAbstractItemView::EditKeyPressed);
     table_->verticalHeader()->setVisible(false);
     table_->setTextElideMode(Qt::ElideRight);
     table_->setWordWrap(false);
     table_->horizontalHeader()->setStretchLastSection(true);
     table_->setSortingEnabled(true);
     table_->setToolTip(
-        tr("Double-click a run to open it; double-click its name, tags or notes to edit them. "
-           "Select two or more runs and press Compare."));
+        tr("Double-click a run (or press Enter) to open it; F2 on its name, tags or notes edits "
+           "them. Select two or more runs and press Compare."));
     layout->addWidget(table_, 1);
 
     connect(reload, &QPushButton::clicked, this, &RunBrowser::refresh);
@@ -135,9 +137,8 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
     connect(experts_, &QSpinBox::valueChanged, this, &RunBrowser::refresh);
     connect(status_, &QComboBox::currentIndexChanged, this, &RunBrowser::refresh);
     connect(dataset_, &QComboBox::activated, this, &RunBrowser::refresh);
-    connect(table_, &QTableWidget::cellDoubleClicked, this, [this](int row, int column) {
-        if (column != Name && column != Tags && column != Notes) emit runActivated(runIdAt(row));
-    });
+    connect(table_, &QTableWidget::cellDoubleClicked, this,
+            [this](int row, int) { emit runActivated(runIdAt(row)); });
     for (auto key : {Qt::Key_Return, Qt::Key_Enter}) {
         auto* open = new QShortcut(QKeySequence(key), table_, nullptr, nullptr, Qt::WidgetShortcut);
         connect(open, &QShortcut::activated, this, [this] {
