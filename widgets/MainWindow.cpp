@@ -12,6 +12,7 @@
 #include "compare/CompareView.h"
 #include "panels/ExperimentPanel.h"
 #include "panels/PredictionDialog.h"
+#include "panels/ReportViewer.h"
 #include "panels/RoutingExplorer.h"
 #include "panels/RunBrowser.h"
 #include "plots/AccuracyPlot.h"
@@ -54,6 +55,7 @@
 #include <QTimer>
 #include <QUrl>
 #include <QVBoxLayout>
+#include <QWhatsThis>
 #include <QtConcurrent/QtConcurrentRun>
 #include <algorithm>
 #include <cmath>
@@ -396,10 +398,12 @@ void MainWindow::buildMenus() {
         box->setObjectName("helpViewer");
         box->setWindowTitle(tr("MoDE and its knobs"));
         box->setHtml(helpText());
-        box->resize(720, 760);
+        box->resize(QSize(720, 760).boundedTo(screen()->availableSize() * 0.9));
+        closeOnEscapeOrCtrlW(box);
         box->show();
     });
     explain->setShortcut(QKeySequence::HelpContents);
+    help->addAction(QWhatsThis::createAction(this)); // Shift+F1: a plot's help, and a field's
     help->addAction(tr("&About MoDE Workbench"), this, [this] {
         QMessageBox::about(
             this, tr("About MoDE Workbench"),
@@ -619,19 +623,15 @@ void MainWindow::onStoppedWhileLoading(const QString& message) {
 }
 
 bool MainWindow::openReport(const QString& path) {
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly | QIODevice::Text)) {
-        showMessage(tr("Cannot open the report %1: %2").arg(path, file.errorString()), true);
+    auto* viewer = new ReportViewer;
+    viewer->setAttribute(Qt::WA_DeleteOnClose);
+    viewer->resize(QSize(900, 1000).boundedTo(screen()->availableSize() * 0.9));
+    QString error;
+    if (!viewer->openFile(path, &error)) {
+        delete viewer;
+        showMessage(tr("Cannot open the report %1: %2").arg(path, error), true);
         return false;
     }
-    auto* viewer = new QTextBrowser;
-    viewer->setAttribute(Qt::WA_DeleteOnClose);
-    viewer->setObjectName("reportViewer");
-    viewer->setWindowTitle(tr("Report: %1").arg(QFileInfo(path).fileName()));
-    viewer->setSearchPaths({QFileInfo(path).absolutePath()}); // the figures are relative to it
-    viewer->setMarkdown(QString::fromUtf8(file.readAll()));
-    viewer->setOpenExternalLinks(true);
-    viewer->resize(900, 1000);
     viewer->show();
     return true;
 }

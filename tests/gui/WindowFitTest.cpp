@@ -6,6 +6,7 @@
 #include "MainWindow.h"
 #include "compare/CompareView.h"
 #include "panels/ExperimentPanel.h"
+#include "panels/ReportViewer.h"
 #include "panels/RunBrowser.h"
 #include "plots/LossPlot.h"
 #include "plots/PlotStyle.h"
@@ -18,7 +19,9 @@
 #include <QApplication>
 #include <QComboBox>
 #include <QHeaderView>
+#include <QImage>
 #include <QLineEdit>
+#include <QPointer>
 #include <QScrollArea>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -31,6 +34,7 @@
 #include <qcustomplot.h>
 
 #include <cmath>
+#include <filesystem>
 #include <set>
 #include <string>
 
@@ -221,4 +225,46 @@ TEST(Workbench, ThePaletteHasTwentyDistinctColours) {
                 std::hypot(a.red() - b.red(), a.green() - b.green(), a.blue() - b.blue());
             EXPECT_GT(d, 60) << "colours " << i << " and " << k << " are too close";
         }
+}
+
+// The report viewer draws a 1280-px figure at its own width in a narrower window (and at 1280
+// in a wider one); Esc closes it, Ctrl+W closes the help window.
+TEST(Workbench, TheReportViewerScalesFiguresToItsWidthAndEscCloses) {
+    StoreWindow w;
+    QImage figure(1280, 800, QImage::Format_RGB32);
+    figure.fill(Qt::white);
+    std::filesystem::create_directories(w.dir / "figures");
+    ASSERT_TRUE(figure.save(QString::fromStdString(w.dir / "figures/wide.png")));
+    const std::string md = w.dir.file("REPORT.md", "# Report\n\n![wide](figures/wide.png)\n");
+    ASSERT_TRUE(w.window.openReport(QString::fromStdString(md)));
+    ReportViewer* viewer = nullptr;
+    for (auto* top : QApplication::topLevelWidgets())
+        if (auto* v = qobject_cast<ReportViewer*>(top)) viewer = v;
+    ASSERT_NE(viewer, nullptr);
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(viewer));
+    viewer->resize(700, 600);
+    QTest::qWait(20);
+    const int shown = viewer->figureWidth("figures/wide.png");
+    EXPECT_GT(shown, 500);
+    EXPECT_LE(shown, viewer->viewport()->width()) << "the figure fits the window's width";
+    viewer->resize(1500, 900);
+    QTest::qWait(20);
+    EXPECT_EQ(viewer->figureWidth("figures/wide.png"), 1280) << "never scaled up";
+    QPointer<ReportViewer> alive(viewer);
+    viewer->activateWindow();
+    ASSERT_TRUE(QTest::qWaitForWindowActive(viewer));
+    QTest::keyClick(viewer, Qt::Key_Escape);
+    EXPECT_TRUE(waitUntil([&] { return alive.isNull(); }, 2000)) << "Esc closes the report";
+
+    for (auto* action : w.window.findChildren<QAction*>())
+        if (action->shortcut() == QKeySequence::HelpContents) action->trigger(); // F1
+    QWidget* help = nullptr;
+    for (auto* top : QApplication::topLevelWidgets())
+        if (top->objectName() == "helpViewer" && top->isVisible()) help = top;
+    ASSERT_NE(help, nullptr);
+    QPointer<QWidget> helpAlive(help);
+    help->activateWindow();
+    ASSERT_TRUE(QTest::qWaitForWindowActive(help));
+    QTest::keyClick(help, Qt::Key_W, Qt::ControlModifier);
+    EXPECT_TRUE(waitUntil([&] { return helpAlive.isNull(); }, 2000)) << "Ctrl+W closes Help";
 }
