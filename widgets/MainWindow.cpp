@@ -220,6 +220,7 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     rightSplit->addWidget(boxed(tr("Runs"), history_));
     // The run table gets two fifths of the height: at least 8 rows at 1920x1080, where runs
     // are picked for comparison (the splitter moves it further; its place is remembered).
+    rightSplit->setChildrenCollapsible(false); // dragged up, the tabs stay in sight
     rightSplit->setStretchFactor(0, 3);
     rightSplit->setStretchFactor(1, 2);
     rightSplit->setSizes({600, 400});

@@ -186,7 +186,7 @@ class MainWindow : public QMainWindow {
     StoredRunFollower follower_;
     StoredRunUpdate shown_; // the stored run on show: everything read of it so far
     qint64 shownRunId_ = -1;
-    qint64 resumableRunId_ = -1;    // the stored run on show, if it can be continued
+    qint64 resumableRunId_ = -1; // the stored run on show, if it can be continued
     bool settingsRestored_ = false; // saved on close only then (not for screenshot runs, tests)
 };
 
