@@ -270,7 +270,7 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     connect(&session_, &TrainingSession::dataLoading, this, &MainWindow::onDataLoading);
     connect(&session_, &TrainingSession::stoppedWhileLoading, this,
             &MainWindow::onStoppedWhileLoading);
-    connect(&session_, &TrainingSession::pausedChanged, this, [this](bool) { updateButtons(); });
+    connect(&session_, &TrainingSession::pausedChanged, this, &MainWindow::onPausedChanged);
     connect(history_, &RunBrowser::runActivated, this, &MainWindow::openStoredRun);
     connect(&follower_, &StoredRunFollower::opened, this, &MainWindow::onStoredRunOpened);
     connect(&follower_, &StoredRunFollower::grew, this, &MainWindow::onStoredRunGrew);
@@ -535,6 +535,7 @@ void MainWindow::onRunStarted(const RunStart& s, qint64 runId) {
                         .arg(s.valRows)
                         .arg(s.testRows)
                         .arg(s.parameters)));
+    liveTitle_ = title_->text();
     device_->setText(tr("device: %1").arg(QString::fromStdString(s.device)));
     epochProgress_->setRange(0, s.epochs);
     epochProgress_->setValue(0);
@@ -542,6 +543,15 @@ void MainWindow::onRunStarted(const RunStart& s, qint64 runId) {
     stepProgress_->setValue(0);
     updateButtons();
     history_->refresh(); // the new run is listed as running
+}
+
+void MainWindow::onPausedChanged(bool paused) {
+    updateButtons();
+    if (!session_.isRunning()) return;
+    // The header and the run's row say so, not "training on cpu" and "running".
+    title_->setText(paused ? liveTitle_ + tr(" &nbsp; <b>paused</b> (Resume: Ctrl+P)")
+                           : liveTitle_);
+    if (session_.runId() > 0) history_->showPaused(session_.runId(), paused);
 }
 
 void MainWindow::onSteps(const std::vector<StepMetrics>& steps) {

@@ -138,6 +138,7 @@ class MainWindow : public QMainWindow {
     void chooseModelEpoch(qint64 id, const QString& what, std::function<void(int)> then);
     void updateButtons();
     void onRunStarted(const RunStart& start, qint64 runId);
+    void onPausedChanged(bool paused);
     void onSteps(const std::vector<StepMetrics>& steps);
     void onEpoch(const EpochMetrics& epoch);
     void onRunEnded(const RunResult& result, qint64 runId);
@@ -183,6 +184,7 @@ class MainWindow : public QMainWindow {
     QAction* predictAction_;
     QAction* exportModelAction_;
     RunStart liveStart_;
+    QString liveTitle_;             // the header of the run training, while it is not paused
     StoredRunFollower follower_;
     StoredRunUpdate shown_; // the stored run on show: everything read of it so far
     qint64 shownRunId_ = -1;

@@ -278,6 +278,11 @@ TEST(Workbench, PauseResumeAndStop) {
     EXPECT_EQ(status("state"), "paused");
     EXPECT_TRUE(status("eta").isEmpty()) << "no ETA while paused: " << status("eta").toStdString();
     EXPECT_TRUE(status("speed").isEmpty()) << "no speed while paused";
+    EXPECT_NE(status("runTitle").indexOf("paused"), -1)
+        << "the header says so: " << status("runTitle").toStdString();
+    auto* table = w.window.runBrowser()->table();
+    ASSERT_TRUE(waitUntil([&] { return table->rowCount() == 1; }));
+    EXPECT_EQ(table->item(0, RunBrowser::Status)->text(), "paused") << "and the run's row";
 
     QTest::keyClick(&w.window, Qt::Key_P, Qt::ControlModifier); // resume by shortcut
     EXPECT_EQ(w.window.pauseButton()->text(), "Pause");

@@ -289,6 +289,16 @@ void RunBrowser::showEpoch(qint64 id, const EpochMetrics& e, int epochs) {
     }
 }
 
+void RunBrowser::showPaused(qint64 id, bool paused) {
+    for (int r = 0; r < table_->rowCount(); ++r) {
+        auto* status = table_->item(r, Status);
+        if (runIdAt(r) != id || !status) continue;
+        const QSignalBlocker block(table_);
+        status->setText(paused ? tr("paused") : QStringLiteral("running"));
+        return;
+    }
+}
+
 void RunBrowser::showListing(const Listing& listing) {
     if (!listing.error.isEmpty()) emit storeError(listing.error);
     shownStamp_ = listing.stamp;
