@@ -61,6 +61,7 @@
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 namespace mode {
 
@@ -603,6 +604,12 @@ void MainWindow::onRunEnded(const RunResult& r, qint64 runId) {
     }
     updateButtons();
     history_->refresh();
+    // A stopped or interrupted run is read back from the store as a stored run on show, so
+    // Resume stored run is offered at once (its checkpoint and history come from the store).
+    if (runId > 0 && (r.status == RunStatus::Stopped || r.status == RunStatus::Interrupted)) {
+        reopenedAfterStop_ = runId;
+        follower_.follow(storePath_, runId);
+    }
     emit runFinished(r, runId);
 }
 
@@ -685,8 +692,9 @@ void MainWindow::onStoredRunOpened(const StoredRunUpdate& whole) {
     history_->selectRuns({whole.id});
     views_->setCurrentIndex(0);
     describeStoredRun(r);
-    showMessage(r.message.empty() ? QString() : QString::fromStdString(r.message),
-                r.status != RunStatus::Finished && r.status != RunStatus::Stopped);
+    if (std::exchange(reopenedAfterStop_, -1) != whole.id) // else the run's end stays said
+        showMessage(r.message.empty() ? QString() : QString::fromStdString(r.message),
+                    r.status != RunStatus::Finished && r.status != RunStatus::Stopped);
     emit storedRunShown(whole.id, true);
 }
 

@@ -185,6 +185,7 @@ class MainWindow : public QMainWindow {
     QAction* exportModelAction_;
     RunStart liveStart_;
     QString liveTitle_;             // the header of the run training, while it is not paused
+    qint64 reopenedAfterStop_ = -1; // the run just stopped, read back to offer Resume
     StoredRunFollower follower_;
     StoredRunUpdate shown_; // the stored run on show: everything read of it so far
     qint64 shownRunId_ = -1;

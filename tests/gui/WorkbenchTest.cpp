@@ -297,6 +297,10 @@ TEST(Workbench, PauseResumeAndStop) {
     EXPECT_LT(runs[0].epochsCompleted, 5000);
     EXPECT_TRUE(w.window.startButton()->isEnabled()) << "ready for the next run";
     EXPECT_NE(w.window.message().indexOf("stopped"), -1);
+    // Resume stored run is offered at once, without reopening the run from the table.
+    EXPECT_TRUE(waitUntil([&] { return w.window.resumeRunButton()->isVisible(); }, 10000));
+    EXPECT_EQ(w.window.shownRunId(), runs[0].id);
+    EXPECT_NE(w.window.message().indexOf("stopped"), -1) << "the stop is still said";
 }
 
 TEST(Workbench, ImpossibleSettingsDisableStartAndSayWhyNextToTheField) {
