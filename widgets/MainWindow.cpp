@@ -1032,7 +1032,28 @@ bool MainWindow::runSweep(const QString& file, int jobs) {
     return false;
 }
 
+bool MainWindow::confirmCloseMidRun() {
+    if (!askBeforeClosing_ || (!session_.isRunning() && !sweep_->isRunning())) return true;
+    QMessageBox ask(QMessageBox::Question, tr("Close MoDE Workbench"),
+                    session_.isRunning()
+                        ? tr("A run is training. Stop it and close? It is stored as stopped, and "
+                             "Run > Resume stored run continues it from its last checkpoint.")
+                        : tr("A sweep is running. Stop it and close? Its runs are stored as "
+                             "stopped, and the Sweep tab resumes it."),
+                    QMessageBox::NoButton, this);
+    ask.setObjectName("closeMidRun");
+    QPushButton* stop = ask.addButton(tr("Stop and close"), QMessageBox::AcceptRole);
+    ask.addButton(QMessageBox::Cancel);
+    ask.setDefaultButton(stop);
+    ask.exec();
+    return ask.clickedButton() == stop;
+}
+
 void MainWindow::closeEvent(QCloseEvent* event) {
+    if (!confirmCloseMidRun()) {
+        event->ignore();
+        return;
+    }
     if (settingsRestored_) saveSettings();
     if (sweep_->isRunning()) {
         state_->setText(tr("stopping the sweep"));

@@ -100,6 +100,8 @@ class MainWindow : public QMainWindow {
     void saveSettings() const;
     // Help > MoDE and its knobs: what the method is and what each setting does.
     QString helpText() const;
+    // Closing the window mid-run (or mid-sweep) asks first; screenshot runs close without asking.
+    void setAskBeforeClosing(bool ask) { askBeforeClosing_ = ask; }
     // Never more than the screen's available area (a 1366x768 laptop, 150% on 1920x1080).
     QSize sizeHint() const override;
     // View > Experiment panel (Ctrl+B): the form's column shown or hidden, for the plots' room.
@@ -123,6 +125,7 @@ class MainWindow : public QMainWindow {
 
   private:
     void fitToScreen();
+    bool confirmCloseMidRun(); // true: close (nothing runs, or the user said stop)
     void buildMenus();
     void clearViews();
     // Fills the views with the stored run on show (shown_), up to an epoch and step (0: all).
@@ -190,6 +193,7 @@ class MainWindow : public QMainWindow {
     StoredRunUpdate shown_; // the stored run on show: everything read of it so far
     qint64 shownRunId_ = -1;
     qint64 resumableRunId_ = -1; // the stored run on show, if it can be continued
+    bool askBeforeClosing_ = true;
     bool settingsRestored_ = false; // saved on close only then (not for screenshot runs, tests)
 };
 

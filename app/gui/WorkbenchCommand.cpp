@@ -185,6 +185,7 @@ void scheduleScreenshot(MainWindow& window, const QCommandLineParser& cli, const
                         int& exitCode) {
     const QString file = cli.value(o.screenshot);
     const int epochs = cli.value(o.afterEpochs).toInt();
+    window.setAskBeforeClosing(false); // the screenshot is taken, the run stops unasked
     auto shoot = [&window, file, &exitCode] {
         if (!window.grab().save(file)) {
             std::cerr << "mode-workbench: cannot write the screenshot " << file.toStdString()

@@ -29,6 +29,7 @@
 #include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QMimeData>
 #include <QPushButton>
 #include <QScrollArea>
@@ -458,7 +459,23 @@ TEST(Workbench, ClosingTheWindowMidRunStoresTheRunAsStopped) {
         typeInto(epochs, "5000");
         QTest::mouseClick(window.startButton(), Qt::LeftButton);
         ASSERT_TRUE(waitUntil([&] { return window.lossPlot()->pointCount(LossPlot::Total) > 20; }));
-        window.close();
+        // The window asks first: Cancel keeps the run training, Stop and close ends it.
+        auto answer = [](bool stop) {
+            QTimer::singleShot(50, [stop] {
+                auto* ask = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+                ASSERT_NE(ask, nullptr) << "no question";
+                EXPECT_EQ(ask->objectName(), "closeMidRun");
+                for (auto* b : ask->buttons())
+                    if (stop ? b->text() == "Stop and close"
+                             : ask->buttonRole(b) == QMessageBox::RejectRole)
+                        b->click();
+            });
+        };
+        answer(false);
+        EXPECT_FALSE(window.close());
+        EXPECT_TRUE(window.session()->isRunning()) << "Cancel: still training";
+        answer(true);
+        EXPECT_TRUE(window.close());
         EXPECT_FALSE(window.session()->isRunning());
     }
     RunStore store(db, RunStore::Mode::ReadOnly);
