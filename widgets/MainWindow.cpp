@@ -214,8 +214,9 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     sweep_->setObjectName("sweepView");
     sweep_->setStorePath(storePath_);
     views_->addTab(sweep_, tr("Sweep"));
-    connect(sweep_, &SweepView::reportWritten, this,
-            [this](bool ok, const QString& message) { showMessage(message, !ok); });
+    // A report is said where it was asked for (the Sweep tab, with its Open button).
+    connect(sweep_, &SweepView::openReportRequested, this,
+            [this](const QString& file) { openReport(file); });
     rightSplit->addWidget(views_);
     history_ = new RunBrowser;
     rightSplit->addWidget(boxed(tr("Runs"), history_));
