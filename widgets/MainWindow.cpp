@@ -690,6 +690,10 @@ void MainWindow::onStoredRunOpened(const StoredRunUpdate& whole) {
         // A config of an older version: the views still show the run.
     }
     shownRunId_ = whole.id;
+    // Nothing of the last live run in the status bar (its speed, time to go, step).
+    speed_->clear();
+    eta_->clear();
+    stepProgress_->reset();
     history_->selectRuns({whole.id});
     views_->setCurrentIndex(0);
     describeStoredRun(r);

@@ -508,6 +508,9 @@ TEST(Workbench, OpeningAStoredRunShowsItsCurvesHeatmapAndExperts) {
         waitUntil([&] { return w.window.lossPlot()->pointCount(LossPlot::Total) > 0; }, 5000))
         << w.window.message().toStdString() << " shown " << w.window.shownRunId();
     EXPECT_EQ(w.window.shownRunId(), id);
+    for (const char* stale : {"speed", "eta"})
+        EXPECT_TRUE(w.window.findChild<QLabel*>(stale)->text().isEmpty())
+            << "the last live run's " << stale << " is gone from the status bar";
     EXPECT_EQ(w.window.lossPlot()->pointCount(LossPlot::Total), 88);
     EXPECT_EQ(w.window.routingHeatmap()->expertCount(), 2);
     EXPECT_EQ(w.window.routingHeatmap()->epochCount(), 2);
