@@ -532,6 +532,7 @@ TEST(Workbench, ScreenshotOfARealRunFromTheCommandLine) {
     QImage shot(QString::fromStdString(png));
     ASSERT_FALSE(shot.isNull());
     EXPECT_GE(shot.width(), 800);
+    EXPECT_EQ(shot.size(), QSize(1366, 768)) << "offscreen, a laptop's screen, not Qt's 800x800";
     RunStore store(dir / "runs.sqlite", RunStore::Mode::ReadOnly);
     ASSERT_EQ(store.listRuns().size(), 1u);
     EXPECT_GE(store.listRuns()[0].epochsCompleted, 3);
