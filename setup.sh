@@ -22,7 +22,7 @@ PACKAGES=(build-essential cmake ninja-build pkg-config ccache
   libgtest-dev libgmock-dev libbenchmark-dev help2man clang-format universal-ctags)
 if [ "$GUI" = ON ]; then
   PACKAGES+=(qt6-base-dev qt6-svg-dev libqcustomplot-dev libqcustomplot2.1-qt6
-    xvfb xauth desktop-file-utils appstream)
+    xvfb xauth openbox xdotool imagemagick desktop-file-utils appstream)
 fi
 
 missing=()

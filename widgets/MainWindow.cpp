@@ -2,6 +2,7 @@
 #include "MainWindow.h"
 
 #include "Theme.h"
+#include "WheelGuard.h"
 #include "config/Settings.h"
 #include "util/Format.h"
 
@@ -11,6 +12,7 @@
 #include "compare/CompareView.h"
 #include "panels/ExperimentPanel.h"
 #include "panels/PredictionDialog.h"
+#include "panels/ReportViewer.h"
 #include "panels/RoutingExplorer.h"
 #include "panels/RunBrowser.h"
 #include "plots/AccuracyPlot.h"
@@ -50,13 +52,16 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTextBrowser>
+#include <QTimer>
 #include <QUrl>
 #include <QVBoxLayout>
+#include <QWhatsThis>
 #include <QtConcurrent/QtConcurrentRun>
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 namespace mode {
 
@@ -67,6 +72,16 @@ QGroupBox* boxed(const QString& title, QWidget* content) {
     l->setContentsMargins(4, 4, 4, 4);
     l->addWidget(content);
     return box;
+}
+
+// A page that scrolls (both ways, as needed) once its room is smaller than its minimum.
+QScrollArea* scrolled(QWidget* page, const char* name) {
+    auto* scroll = new QScrollArea;
+    scroll->setObjectName(name);
+    scroll->setWidget(page);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    return scroll;
 }
 
 QString describeRun(qint64 id, const QString& dataset, int experts, double alpha,
@@ -100,13 +115,15 @@ QString durationText(double seconds) {
 
 MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     : QMainWindow(parent), storePath_(storePath) {
+    WheelGuard::install(); // the wheel scrolls the form and the dialogs, it never edits them
     setWindowTitle(tr("MoDE Workbench"));
     auto* split = splitter_ = new QSplitter(Qt::Horizontal, this);
     split->setObjectName("mainSplitter");
     setAcceptDrops(true);
 
-    // Left: the experiment and its buttons.
-    auto* left = new QWidget;
+    // Left: the experiment and its buttons (View > Experiment panel hides it).
+    auto* left = experimentColumn_ = new QWidget;
+    left->setObjectName("experimentColumn");
     auto* leftLayout = new QVBoxLayout(left);
     panel_ = new ExperimentPanel;
     auto* scroll = new QScrollArea;
@@ -147,7 +164,8 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     resumeRun_->setToolTip(tr(
         "Continue the stopped or interrupted run on show from its last checkpoint (Ctrl+Shift+R)"));
     leftLayout->addWidget(resumeRun_);
-    left->setMinimumWidth(400);
+    // Narrow enough for a 1024-px window (the form scrolls down, never across).
+    left->setMinimumWidth(300);
     split->addWidget(left);
 
     // Right: the run, then the history.
@@ -165,6 +183,7 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     title_ = new QLabel(tr(
         "Press Start to train the experiment on the left, or open a run from the history below."));
     title_->setObjectName("runTitle");
+    title_->setWordWrap(true);
     runLayout->addWidget(title_);
     auto* grid = new QGridLayout;
     loss_ = new LossPlot;
@@ -184,21 +203,26 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     compare_->setStorePath(storePath_);
     views_ = new QTabWidget;
     views_->setObjectName("views");
-    views_->addTab(runArea, tr("Run"));
-    views_->addTab(compare_, tr("Compare"));
+    // The Run and Compare pages scroll where the window is smaller than they need: the run
+    // table's splitter can give the table most of the height, and neither widens the window.
+    views_->addTab(scrolled(runArea, "runScroll"), tr("Run"));
+    compareScroll_ = scrolled(compare_, "compareScroll");
+    views_->addTab(compareScroll_, tr("Compare"));
     explorer_ = new RoutingExplorer;
     views_->addTab(explorer_, tr("Explorer"));
     sweep_ = new SweepView;
     sweep_->setObjectName("sweepView");
     sweep_->setStorePath(storePath_);
     views_->addTab(sweep_, tr("Sweep"));
-    connect(sweep_, &SweepView::reportWritten, this,
-            [this](bool ok, const QString& message) { showMessage(message, !ok); });
+    // A report is said where it was asked for (the Sweep tab, with its Open button).
+    connect(sweep_, &SweepView::openReportRequested, this,
+            [this](const QString& file) { openReport(file); });
     rightSplit->addWidget(views_);
     history_ = new RunBrowser;
     rightSplit->addWidget(boxed(tr("Runs"), history_));
     // The run table gets two fifths of the height: at least 8 rows at 1920x1080, where runs
     // are picked for comparison (the splitter moves it further; its place is remembered).
+    rightSplit->setChildrenCollapsible(false); // dragged up, the tabs stay in sight
     rightSplit->setStretchFactor(0, 3);
     rightSplit->setStretchFactor(1, 2);
     rightSplit->setSizes({600, 400});
@@ -248,7 +272,7 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     connect(&session_, &TrainingSession::dataLoading, this, &MainWindow::onDataLoading);
     connect(&session_, &TrainingSession::stoppedWhileLoading, this,
             &MainWindow::onStoppedWhileLoading);
-    connect(&session_, &TrainingSession::pausedChanged, this, [this](bool) { updateButtons(); });
+    connect(&session_, &TrainingSession::pausedChanged, this, &MainWindow::onPausedChanged);
     connect(history_, &RunBrowser::runActivated, this, &MainWindow::openStoredRun);
     connect(&follower_, &StoredRunFollower::opened, this, &MainWindow::onStoredRunOpened);
     connect(&follower_, &StoredRunFollower::grew, this, &MainWindow::onStoredRunGrew);
@@ -262,25 +286,53 @@ MainWindow::MainWindow(const QString& storePath, QWidget* parent)
     // The first window takes the screen's available area (a remembered size replaces it, see
     // restoreSettings); fitToScreen keeps it inside.
     const QScreen* screen = this->screen() ? this->screen() : QGuiApplication::primaryScreen();
-    resize(screen ? screen->availableGeometry().size() : QSize(1360, 860));
+    const QSize room = screen ? screen->availableGeometry().size() : QSize(1360, 860);
+    // Room for a title bar and borders (fitToScreen trims to the real frame once shown).
+    resize(room.shrunkBy(QMargins(4, 32, 4, 4)).expandedTo(minimumSizeHint()));
     fitToScreen();
 }
 
 void MainWindow::fitToScreen() {
-    // Never larger than the screen it opens on (a 1366x768 laptop would hide the Start button and
-    // the status bar below its edge), and inside it.
+    // Never larger than the screen it opens on, frame included (a 1366x768 laptop would hide the
+    // Start button and the status bar below its edge), and inside it.
     const QScreen* screen = this->screen() ? this->screen() : QGuiApplication::primaryScreen();
     if (!screen) return;
     const QRect room = screen->availableGeometry();
-    const QSize size(std::min(width(), room.width()), std::min(height(), room.height()));
+    const QRect outer = frameGeometry(), inner = geometry();
+    const QMargins frame(inner.left() - outer.left(), inner.top() - outer.top(),
+                         outer.right() - inner.right(), outer.bottom() - inner.bottom());
+    const QSize most = room.size().shrunkBy(frame).expandedTo(minimumSize());
+    const QSize size = this->size().boundedTo(most);
     if (size != this->size()) resize(size);
-    QRect frame = geometry();
-    if (!room.contains(frame.topLeft()) || frame.right() > room.right() ||
-        frame.bottom() > room.bottom())
-        move(std::clamp(frame.left(), room.left(),
-                        std::max(room.left(), room.right() - size.width() + 1)),
-             std::clamp(frame.top(), room.top(),
-                        std::max(room.top(), room.bottom() - size.height() + 1)));
+    const QRect whole = frameGeometry().isValid()
+                            ? QRect(frameGeometry().topLeft(), size.grownBy(frame))
+                            : QRect(pos(), size);
+    if (!room.contains(whole))
+        move(std::clamp(whole.left(), room.left(),
+                        std::max(room.left(), room.right() - whole.width() + 1)),
+             std::clamp(whole.top(), room.top(),
+                        std::max(room.top(), room.bottom() - whole.height() + 1)));
+}
+
+QSize MainWindow::sizeHint() const {
+    const QScreen* screen = this->screen() ? this->screen() : QGuiApplication::primaryScreen();
+    const QSize wanted = QMainWindow::sizeHint();
+    return screen ? wanted.boundedTo(screen->availableSize()) : wanted;
+}
+
+void MainWindow::setExperimentPanelVisible(bool visible) {
+    experimentColumn_->setVisible(visible);
+    if (experimentPanelAction_->isChecked() != visible) experimentPanelAction_->setChecked(visible);
+}
+
+bool MainWindow::experimentPanelVisible() const {
+    return !experimentColumn_->isHidden();
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+    QMainWindow::showEvent(event);
+    // The frame's size is known once the window manager has framed the window.
+    QTimer::singleShot(0, this, &MainWindow::fitToScreen);
 }
 
 MainWindow::~MainWindow() {
@@ -329,6 +381,16 @@ void MainWindow::buildMenus() {
     logY->setCheckable(true);
     logY->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
     connect(logY, &QAction::toggled, this, [this](bool on) { loss_->setLogY(on); });
+    experimentPanelAction_ = view->addAction(tr("&Experiment panel"));
+    experimentPanelAction_->setObjectName("experimentPanelAction");
+    experimentPanelAction_->setCheckable(true);
+    experimentPanelAction_->setChecked(true);
+    experimentPanelAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_B));
+    experimentPanelAction_->setToolTip(
+        tr("Show or hide the experiment form (more room for plots)"));
+    connect(experimentPanelAction_, &QAction::toggled, this,
+            [this](bool on) { setExperimentPanelVisible(on); });
+    view->addSeparator();
     auto* refresh = view->addAction(tr("&Refresh run history"), history_, &RunBrowser::refresh);
     refresh->setShortcut(QKeySequence::Refresh);
 
@@ -339,10 +401,12 @@ void MainWindow::buildMenus() {
         box->setObjectName("helpViewer");
         box->setWindowTitle(tr("MoDE and its knobs"));
         box->setHtml(helpText());
-        box->resize(720, 760);
+        box->resize(QSize(720, 760).boundedTo(screen()->availableSize() * 0.9));
+        closeOnEscapeOrCtrlW(box);
         box->show();
     });
     explain->setShortcut(QKeySequence::HelpContents);
+    help->addAction(QWhatsThis::createAction(this)); // Shift+F1: a plot's help, and a field's
     help->addAction(tr("&About MoDE Workbench"), this, [this] {
         QMessageBox::about(
             this, tr("About MoDE Workbench"),
@@ -473,6 +537,7 @@ void MainWindow::onRunStarted(const RunStart& s, qint64 runId) {
                         .arg(s.valRows)
                         .arg(s.testRows)
                         .arg(s.parameters)));
+    liveTitle_ = title_->text();
     device_->setText(tr("device: %1").arg(QString::fromStdString(s.device)));
     epochProgress_->setRange(0, s.epochs);
     epochProgress_->setValue(0);
@@ -480,6 +545,15 @@ void MainWindow::onRunStarted(const RunStart& s, qint64 runId) {
     stepProgress_->setValue(0);
     updateButtons();
     history_->refresh(); // the new run is listed as running
+}
+
+void MainWindow::onPausedChanged(bool paused) {
+    updateButtons();
+    if (!session_.isRunning()) return;
+    // The header and the run's row say so, not "training on cpu" and "running".
+    title_->setText(paused ? liveTitle_ + tr(" &nbsp; <b>paused</b> (Resume: Ctrl+P)")
+                           : liveTitle_);
+    if (session_.runId() > 0) history_->showPaused(session_.runId(), paused);
 }
 
 void MainWindow::onSteps(const std::vector<StepMetrics>& steps) {
@@ -531,6 +605,12 @@ void MainWindow::onRunEnded(const RunResult& r, qint64 runId) {
     }
     updateButtons();
     history_->refresh();
+    // A stopped or interrupted run is read back from the store as a stored run on show, so
+    // Resume stored run is offered at once (its checkpoint and history come from the store).
+    if (runId > 0 && (r.status == RunStatus::Stopped || r.status == RunStatus::Interrupted)) {
+        reopenedAfterStop_ = runId;
+        follower_.follow(storePath_, runId);
+    }
     emit runFinished(r, runId);
 }
 
@@ -562,25 +642,21 @@ void MainWindow::onStoppedWhileLoading(const QString& message) {
 }
 
 bool MainWindow::openReport(const QString& path) {
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly | QIODevice::Text)) {
-        showMessage(tr("Cannot open the report %1: %2").arg(path, file.errorString()), true);
+    auto* viewer = new ReportViewer;
+    viewer->setAttribute(Qt::WA_DeleteOnClose);
+    viewer->resize(QSize(900, 1000).boundedTo(screen()->availableSize() * 0.9));
+    QString error;
+    if (!viewer->openFile(path, &error)) {
+        delete viewer;
+        showMessage(tr("Cannot open the report %1: %2").arg(path, error), true);
         return false;
     }
-    auto* viewer = new QTextBrowser;
-    viewer->setAttribute(Qt::WA_DeleteOnClose);
-    viewer->setObjectName("reportViewer");
-    viewer->setWindowTitle(tr("Report: %1").arg(QFileInfo(path).fileName()));
-    viewer->setSearchPaths({QFileInfo(path).absolutePath()}); // the figures are relative to it
-    viewer->setMarkdown(QString::fromUtf8(file.readAll()));
-    viewer->setOpenExternalLinks(true);
-    viewer->resize(900, 1000);
     viewer->show();
     return true;
 }
 
 void MainWindow::compareRuns(const QList<qint64>& ids) {
-    views_->setCurrentWidget(compare_);
+    views_->setCurrentWidget(compareScroll_);
     compare_->setRuns(ids);
 }
 
@@ -614,11 +690,16 @@ void MainWindow::onStoredRunOpened(const StoredRunUpdate& whole) {
         // A config of an older version: the views still show the run.
     }
     shownRunId_ = whole.id;
+    // Nothing of the last live run in the status bar (its speed, time to go, step).
+    speed_->clear();
+    eta_->clear();
+    stepProgress_->reset();
     history_->selectRuns({whole.id});
     views_->setCurrentIndex(0);
     describeStoredRun(r);
-    showMessage(r.message.empty() ? QString() : QString::fromStdString(r.message),
-                r.status != RunStatus::Finished && r.status != RunStatus::Stopped);
+    if (std::exchange(reopenedAfterStop_, -1) != whole.id) // else the run's end stays said
+        showMessage(r.message.empty() ? QString() : QString::fromStdString(r.message),
+                    r.status != RunStatus::Finished && r.status != RunStatus::Stopped);
     emit storedRunShown(whole.id, true);
 }
 
@@ -899,6 +980,7 @@ void MainWindow::restoreSettings(bool experimentToo) {
         splitter_->restoreState(s.value("window/splitter").toByteArray());
     if (s.contains("window/runSplitter"))
         rightSplitter_->restoreState(s.value("window/runSplitter").toByteArray());
+    setExperimentPanelVisible(s.value("window/experimentPanel", true).toBool());
     compare_->restoreSettings(s);
     if (!experimentToo || !s.contains("experiment/last")) return;
     try {
@@ -915,6 +997,7 @@ void MainWindow::saveSettings() const {
     s.setValue("window/state", saveState());
     s.setValue("window/splitter", splitter_->saveState());
     s.setValue("window/runSplitter", rightSplitter_->saveState());
+    s.setValue("window/experimentPanel", experimentPanelVisible());
     compare_->saveSettings(s);
     s.setValue("experiment/last", QString::fromStdString(panel_->config().toJson().dump()));
 }
@@ -954,7 +1037,28 @@ bool MainWindow::runSweep(const QString& file, int jobs) {
     return false;
 }
 
+bool MainWindow::confirmCloseMidRun() {
+    if (!askBeforeClosing_ || (!session_.isRunning() && !sweep_->isRunning())) return true;
+    QMessageBox ask(QMessageBox::Question, tr("Close MoDE Workbench"),
+                    session_.isRunning()
+                        ? tr("A run is training. Stop it and close? It is stored as stopped, and "
+                             "Run > Resume stored run continues it from its last checkpoint.")
+                        : tr("A sweep is running. Stop it and close? Its runs are stored as "
+                             "stopped, and the Sweep tab resumes it."),
+                    QMessageBox::NoButton, this);
+    ask.setObjectName("closeMidRun");
+    QPushButton* stop = ask.addButton(tr("Stop and close"), QMessageBox::AcceptRole);
+    ask.addButton(QMessageBox::Cancel);
+    ask.setDefaultButton(stop);
+    ask.exec();
+    return ask.clickedButton() == stop;
+}
+
 void MainWindow::closeEvent(QCloseEvent* event) {
+    if (!confirmCloseMidRun()) {
+        event->ignore();
+        return;
+    }
     if (settingsRestored_) saveSettings();
     if (sweep_->isRunning()) {
         state_->setText(tr("stopping the sweep"));

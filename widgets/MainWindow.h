@@ -100,6 +100,13 @@ class MainWindow : public QMainWindow {
     void saveSettings() const;
     // Help > MoDE and its knobs: what the method is and what each setting does.
     QString helpText() const;
+    // Closing the window mid-run (or mid-sweep) asks first; screenshot runs close without asking.
+    void setAskBeforeClosing(bool ask) { askBeforeClosing_ = ask; }
+    // Never more than the screen's available area (a 1366x768 laptop, 150% on 1920x1080).
+    QSize sizeHint() const override;
+    // View > Experiment panel (Ctrl+B): the form's column shown or hidden, for the plots' room.
+    void setExperimentPanelVisible(bool visible);
+    bool experimentPanelVisible() const;
 
   signals:
     void epochShown(int epoch);
@@ -111,12 +118,14 @@ class MainWindow : public QMainWindow {
 
   protected:
     void closeEvent(QCloseEvent* event) override;
+    void showEvent(QShowEvent* event) override;
     // A data file (CSV, TSV) dropped on the window opens as with File > Open data file.
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
 
   private:
     void fitToScreen();
+    bool confirmCloseMidRun(); // true: close (nothing runs, or the user said stop)
     void buildMenus();
     void clearViews();
     // Fills the views with the stored run on show (shown_), up to an epoch and step (0: all).
@@ -132,6 +141,7 @@ class MainWindow : public QMainWindow {
     void chooseModelEpoch(qint64 id, const QString& what, std::function<void(int)> then);
     void updateButtons();
     void onRunStarted(const RunStart& start, qint64 runId);
+    void onPausedChanged(bool paused);
     void onSteps(const std::vector<StepMetrics>& steps);
     void onEpoch(const EpochMetrics& epoch);
     void onRunEnded(const RunResult& result, qint64 runId);
@@ -148,11 +158,14 @@ class MainWindow : public QMainWindow {
     ExpertPanel* experts_;
     RunBrowser* history_;
     CompareView* compare_;
+    QWidget* compareScroll_; // the Compare page: compare_ in a scroll area
     RoutingExplorer* explorer_;
     SweepView* sweep_;
     QPushButton* sweepButton_;
     QTabWidget* views_;
     QSplitter* splitter_;
+    QWidget* experimentColumn_;
+    QAction* experimentPanelAction_;
     QSplitter* rightSplitter_;
     QPushButton* start_;
     QPushButton* pause_;
@@ -174,10 +187,13 @@ class MainWindow : public QMainWindow {
     QAction* predictAction_;
     QAction* exportModelAction_;
     RunStart liveStart_;
+    QString liveTitle_;             // the header of the run training, while it is not paused
+    qint64 reopenedAfterStop_ = -1; // the run just stopped, read back to offer Resume
     StoredRunFollower follower_;
     StoredRunUpdate shown_; // the stored run on show: everything read of it so far
     qint64 shownRunId_ = -1;
-    qint64 resumableRunId_ = -1;    // the stored run on show, if it can be continued
+    qint64 resumableRunId_ = -1; // the stored run on show, if it can be continued
+    bool askBeforeClosing_ = true;
     bool settingsRestored_ = false; // saved on close only then (not for screenshot runs, tests)
 };
 

@@ -15,6 +15,7 @@
 #include <QCommandLineParser>
 #include <QElapsedTimer>
 #include <QEventLoop>
+#include <QGuiApplication>
 #include <QIcon>
 #include <QStyle>
 #include <QThread>
@@ -185,6 +186,12 @@ void scheduleScreenshot(MainWindow& window, const QCommandLineParser& cli, const
                         int& exitCode) {
     const QString file = cli.value(o.screenshot);
     const int epochs = cli.value(o.afterEpochs).toInt();
+    window.setAskBeforeClosing(false); // the screenshot is taken, the run stops unasked
+    // Offscreen there is no screen to fit (Qt's is 800x800, where the window would open at its
+    // minimum): the shot is of a common laptop's 1366x768, unless -qwindowgeometry says otherwise.
+    if (QGuiApplication::platformName() == "offscreen" &&
+        !QCoreApplication::arguments().join(' ').contains("-qwindowgeometry"))
+        QTimer::singleShot(0, &window, [&window] { window.resize(1366, 768); });
     auto shoot = [&window, file, &exitCode] {
         if (!window.grab().save(file)) {
             std::cerr << "mode-workbench: cannot write the screenshot " << file.toStdString()

@@ -11,6 +11,8 @@
 #include "GuiTestSupport.h"
 #include "TestSupport.h"
 
+#include <QApplication>
+#include <QLabel>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -77,6 +79,20 @@ TEST(Sweep, TheDialogsSweepIsTheOneModeSweepRunsFromItsFile) {
     EXPECT_TRUE(written.front().front().toBool())
         << written.front().back().toString().toStdString();
     EXPECT_TRUE(std::filesystem::exists(w.dir / "report/REPORT.md"));
+    // Said where it was asked for, with a button that opens it.
+    auto* note = view->findChild<QLabel*>("sweepReportNote");
+    auto* open = view->findChild<QPushButton*>("sweepOpenReport");
+    ASSERT_NE(note, nullptr);
+    ASSERT_NE(open, nullptr);
+    EXPECT_TRUE(note->isVisible());
+    EXPECT_NE(note->text().indexOf("REPORT.md"), -1) << note->text().toStdString();
+    ASSERT_TRUE(open->isVisible());
+    QTest::mouseClick(open, Qt::LeftButton);
+    QWidget* viewer = nullptr;
+    for (auto* top : QApplication::topLevelWidgets())
+        if (top->objectName() == "reportViewer" && top->isVisible()) viewer = top;
+    ASSERT_NE(viewer, nullptr) << "Open report shows it";
+    viewer->close();
 }
 
 // Stop mid-sweep: mode-sweep and its runs end, no run is left running; after the window is

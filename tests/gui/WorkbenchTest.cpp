@@ -29,6 +29,7 @@
 #include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QMimeData>
 #include <QPushButton>
 #include <QScrollArea>
@@ -278,6 +279,11 @@ TEST(Workbench, PauseResumeAndStop) {
     EXPECT_EQ(status("state"), "paused");
     EXPECT_TRUE(status("eta").isEmpty()) << "no ETA while paused: " << status("eta").toStdString();
     EXPECT_TRUE(status("speed").isEmpty()) << "no speed while paused";
+    EXPECT_NE(status("runTitle").indexOf("paused"), -1)
+        << "the header says so: " << status("runTitle").toStdString();
+    auto* table = w.window.runBrowser()->table();
+    ASSERT_TRUE(waitUntil([&] { return table->rowCount() == 1; }));
+    EXPECT_EQ(table->item(0, RunBrowser::Status)->text(), "paused") << "and the run's row";
 
     QTest::keyClick(&w.window, Qt::Key_P, Qt::ControlModifier); // resume by shortcut
     EXPECT_EQ(w.window.pauseButton()->text(), "Pause");
@@ -292,6 +298,10 @@ TEST(Workbench, PauseResumeAndStop) {
     EXPECT_LT(runs[0].epochsCompleted, 5000);
     EXPECT_TRUE(w.window.startButton()->isEnabled()) << "ready for the next run";
     EXPECT_NE(w.window.message().indexOf("stopped"), -1);
+    // Resume stored run is offered at once, without reopening the run from the table.
+    EXPECT_TRUE(waitUntil([&] { return w.window.resumeRunButton()->isVisible(); }, 10000));
+    EXPECT_EQ(w.window.shownRunId(), runs[0].id);
+    EXPECT_NE(w.window.message().indexOf("stopped"), -1) << "the stop is still said";
 }
 
 TEST(Workbench, ImpossibleSettingsDisableStartAndSayWhyNextToTheField) {
@@ -449,7 +459,23 @@ TEST(Workbench, ClosingTheWindowMidRunStoresTheRunAsStopped) {
         typeInto(epochs, "5000");
         QTest::mouseClick(window.startButton(), Qt::LeftButton);
         ASSERT_TRUE(waitUntil([&] { return window.lossPlot()->pointCount(LossPlot::Total) > 20; }));
-        window.close();
+        // The window asks first: Cancel keeps the run training, Stop and close ends it.
+        auto answer = [](bool stop) {
+            QTimer::singleShot(50, [stop] {
+                auto* ask = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+                ASSERT_NE(ask, nullptr) << "no question";
+                EXPECT_EQ(ask->objectName(), "closeMidRun");
+                for (auto* b : ask->buttons())
+                    if (stop ? b->text() == "Stop and close"
+                             : ask->buttonRole(b) == QMessageBox::RejectRole)
+                        b->click();
+            });
+        };
+        answer(false);
+        EXPECT_FALSE(window.close());
+        EXPECT_TRUE(window.session()->isRunning()) << "Cancel: still training";
+        answer(true);
+        EXPECT_TRUE(window.close());
         EXPECT_FALSE(window.session()->isRunning());
     }
     RunStore store(db, RunStore::Mode::ReadOnly);
@@ -482,6 +508,9 @@ TEST(Workbench, OpeningAStoredRunShowsItsCurvesHeatmapAndExperts) {
         waitUntil([&] { return w.window.lossPlot()->pointCount(LossPlot::Total) > 0; }, 5000))
         << w.window.message().toStdString() << " shown " << w.window.shownRunId();
     EXPECT_EQ(w.window.shownRunId(), id);
+    for (const char* stale : {"speed", "eta"})
+        EXPECT_TRUE(w.window.findChild<QLabel*>(stale)->text().isEmpty())
+            << "the last live run's " << stale << " is gone from the status bar";
     EXPECT_EQ(w.window.lossPlot()->pointCount(LossPlot::Total), 88);
     EXPECT_EQ(w.window.routingHeatmap()->expertCount(), 2);
     EXPECT_EQ(w.window.routingHeatmap()->epochCount(), 2);
@@ -503,6 +532,7 @@ TEST(Workbench, ScreenshotOfARealRunFromTheCommandLine) {
     QImage shot(QString::fromStdString(png));
     ASSERT_FALSE(shot.isNull());
     EXPECT_GE(shot.width(), 800);
+    EXPECT_EQ(shot.size(), QSize(1366, 768)) << "offscreen, a laptop's screen, not Qt's 800x800";
     RunStore store(dir / "runs.sqlite", RunStore::Mode::ReadOnly);
     ASSERT_EQ(store.listRuns().size(), 1u);
     EXPECT_GE(store.listRuns()[0].epochsCompleted, 3);
@@ -711,9 +741,12 @@ TEST(Workbench, SettingsBringBackTheLastExperimentAndLayout) {
     next.window.restoreSettings();
     // The remembered size, clamped to the screen (the offscreen screen is smaller than 1500x900):
     // a size remembered on a big monitor never opens past a laptop's edge.
+    // Its frame (the window manager's border and title bar) counts: the whole window fits.
     const QSize room = next.window.screen()->availableGeometry().size();
-    // (no smaller than the layout's minimum, which is wider than the 800x800 offscreen screen).
-    EXPECT_EQ(next.window.size(), size.boundedTo(room).expandedTo(next.window.minimumSizeHint()))
+    const QSize frame = next.window.frameGeometry().size() - next.window.geometry().size();
+    // (no smaller than the layout's minimum).
+    EXPECT_EQ(next.window.size(),
+              size.boundedTo(room - frame).expandedTo(next.window.minimumSizeHint()))
         << "screen " << room.width() << "x" << room.height();
     EXPECT_LT(next.window.height(), size.height()) << "900 px high on an 800 px screen";
     EXPECT_EQ(next.window.findChild<QSplitter*>("mainSplitter")->saveState(), splitter);

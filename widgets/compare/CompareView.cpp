@@ -94,6 +94,14 @@ QString number(const std::optional<double>& v, int decimals = 4, bool sign = fal
     return (sign && *v > 0 ? "+" : "") + QString::number(*v, 'f', decimals);
 }
 
+// A choice as narrow as its column allows: its long labels show whole in the open list, they
+// never widen the window (set before anything asks the box its size: Qt keeps the first answer).
+QComboBox* narrowBox(QComboBox* box, int characters = 12) {
+    box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    box->setMinimumContentsLength(characters);
+    return box;
+}
+
 } // namespace
 
 CompareView::CompareView(QWidget* parent) : QWidget(parent) {
@@ -113,6 +121,9 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
     pair_->setObjectName("explorerPair");
     tabs_->addTab(pair_, tr("Explorer"));
     layout->addWidget(tabs_, 1);
+    // Narrow enough for a 1024-px window: long notes wrap (the choices are narrow: narrowBox).
+    for (auto* label : findChildren<QLabel*>())
+        if (label == status_ || label->text().size() > 30) label->setWordWrap(true);
     auto* follow = new QTimer(this);
     follow->setInterval(2000);
     connect(follow, &QTimer::timeout, this, &CompareView::poll);
@@ -154,7 +165,7 @@ QWidget* CompareView::buildCurvesTab() {
     auto* tab = new QWidget;
     auto* l = new QVBoxLayout(tab);
     auto* bar = new QHBoxLayout;
-    metric_ = new QComboBox(tab);
+    metric_ = narrowBox(new QComboBox(tab));
     metric_->setObjectName("metric");
     for (const auto& m : stepMetrics())
         metric_->addItem(tr("%1 (step)").arg(QString::fromStdString(m.label)),
@@ -164,7 +175,7 @@ QWidget* CompareView::buildCurvesTab() {
                          QString::fromStdString(m.name));
     metric_->setCurrentIndex(metric_->findData("val_accuracy"));
     metric_->setToolTip(tr("The stored metric to overlay"));
-    xAxis_ = new QComboBox(tab);
+    xAxis_ = narrowBox(new QComboBox(tab), 6);
     xAxis_->addItems({tr("step"), tr("epoch"), tr("wall time (s)")});
     xAxis_->setToolTip(tr("What the x axis counts"));
     smoothing_ = new QSlider(Qt::Horizontal, tab);
@@ -174,7 +185,7 @@ QWidget* CompareView::buildCurvesTab() {
         tr("Exponential moving average with bias correction, per step (runs logging at different "
            "densities are smoothed alike)"));
     smoothingLabel_ = new QLabel(tr("smoothing 0.00"), tab);
-    groupBy_ = new QComboBox(tab);
+    groupBy_ = narrowBox(new QComboBox(tab), 10);
     groupBy_->addItem(tr("no grouping"), QString());
     groupBy_->addItem(tr("group runs that differ only in seed"), "all but seed");
     for (const char* f :
@@ -208,11 +219,19 @@ QWidget* CompareView::buildCurvesTab() {
     stylePlot(curves_);
     curves_->setPlottingHint(QCP::phFastPolylines, true);
     l->addWidget(curves_, 1);
-    gridArea_ = new QWidget(tab);
+    // The grid scrolls down and wraps to the width it has: it never widens the window.
+    gridScroll_ = new QScrollArea(tab);
+    gridScroll_->setObjectName("metricGridScroll");
+    gridScroll_->setWidgetResizable(true);
+    gridScroll_->setFrameShape(QFrame::NoFrame);
+    gridScroll_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    gridArea_ = new QWidget;
     grid_ = new QGridLayout(gridArea_);
     grid_->setContentsMargins(0, 0, 0, 0);
-    gridArea_->setVisible(false);
-    l->addWidget(gridArea_, 1);
+    gridScroll_->setWidget(gridArea_);
+    gridScroll_->viewport()->installEventFilter(this);
+    gridScroll_->setVisible(false);
+    l->addWidget(gridScroll_, 1);
     l->addWidget(exportBar(curves_, nullptr, "curves"));
     connect(metric_, &QComboBox::currentIndexChanged, this, [this] {
         const std::string m = metric_->currentData().toString().toStdString();
@@ -249,7 +268,7 @@ QWidget* CompareView::buildMetricsTab() {
     auto* tab = new QWidget;
     auto* l = new QVBoxLayout(tab);
     auto* bar = new QHBoxLayout;
-    pairedMetric_ = new QComboBox(tab);
+    pairedMetric_ = narrowBox(new QComboBox(tab));
     pairedMetric_->setObjectName("pairedMetric");
     for (const auto& m : outcomeMetrics())
         if (!m.perRunOnly)
@@ -290,11 +309,11 @@ QWidget* CompareView::buildRoutingTab() {
     auto* tab = new QWidget;
     auto* l = new QVBoxLayout(tab);
     auto* bar = new QHBoxLayout;
-    routingMeasure_ = new QComboBox(tab);
+    routingMeasure_ = narrowBox(new QComboBox(tab));
     routingMeasure_->setObjectName("routingMeasure");
     routingMeasure_->addItems({tr("mean gate weight"), tr("share of top-expert picks")});
     routingMeasure_->setToolTip(tr("One colour scale, 0 to 1, for every heatmap"));
-    routingRows_ = new QComboBox(tab);
+    routingRows_ = narrowBox(new QComboBox(tab));
     routingRows_->setObjectName("routingRows");
     routingRows_->addItems({tr("classes"), tr("sub-tasks")});
     routingRows_->setToolTip(tr("Rows: the classes, or the known sub-tasks (where the data has "
@@ -355,7 +374,7 @@ QWidget* CompareView::buildExpertsTab() {
                                  "expert by expert, one bar per run."),
                               tab),
                    1);
-    baseline_ = new QComboBox(tab);
+    baseline_ = narrowBox(new QComboBox(tab));
     baseline_->setToolTip(tr("The run drawn first, e.g. the plain MoE"));
     bar->addWidget(new QLabel(tr("first:"), tab));
     bar->addWidget(baseline_);
@@ -376,12 +395,12 @@ QWidget* CompareView::buildSweepTab() {
     auto* tab = new QWidget;
     auto* l = new QVBoxLayout(tab);
     auto* bar = new QHBoxLayout;
-    sweepMetric_ = new QComboBox(tab);
+    sweepMetric_ = narrowBox(new QComboBox(tab));
     for (const auto& m : outcomeMetrics())
         if (!m.perRunOnly)
             sweepMetric_->addItem(QString::fromUtf8(m.label), QString::fromUtf8(m.name));
     sweepMetric_->setToolTip(tr("The final metric against alpha"));
-    sweepMode_ = new QComboBox(tab);
+    sweepMode_ = narrowBox(new QComboBox(tab));
     sweepMode_->addItem(tr("paired difference against \u03b1 = 0 (95% CI)"), "difference");
     sweepMode_->addItem(tr("values: mean \u00b1 sd over seeds"), "values");
     sweepMode_->setToolTip(tr(
@@ -543,12 +562,13 @@ bool CompareView::curveOf(std::size_t run, const std::string& m, std::vector<dou
 void CompareView::drawCurves() {
     const QStringList grid = gridMetrics();
     curves_->setVisible(grid.isEmpty());
-    gridArea_->setVisible(!grid.isEmpty());
+    gridScroll_->setVisible(!grid.isEmpty());
     if (grid.isEmpty()) {
         drawMetric(curves_, metric_->currentData().toString().toStdString());
         return;
     }
-    // One small plot per metric, three to a row; the first carries the runs' legend.
+    // One small plot per metric, as many to a row as fit (at most three); the first carries the
+    // runs' legend.
     while (gridPlots_.size() > static_cast<std::size_t>(grid.size())) {
         delete gridPlots_.back();
         gridPlots_.pop_back();
@@ -556,15 +576,33 @@ void CompareView::drawCurves() {
     while (gridPlots_.size() < static_cast<std::size_t>(grid.size())) {
         auto* plot = new QCustomPlot(gridArea_);
         plot->setObjectName(QString("gridPlot%1").arg(gridPlots_.size()));
-        plot->setMinimumHeight(160);
+        plot->setMinimumSize(kGridPlotMinWidth, 180);
         stylePlot(plot, gridPlots_.empty());
         if (gridPlots_.empty()) placeLegendAbove(plot, 3);
-        const int i = static_cast<int>(gridPlots_.size());
-        grid_->addWidget(plot, i / 3, i % 3);
         gridPlots_.push_back(plot);
     }
+    gridColumns_ = 0; // placed again
+    layOutGrid();
     for (int i = 0; i < grid.size(); ++i)
         drawMetric(gridPlots_[static_cast<std::size_t>(i)], grid[i].toStdString());
+}
+
+void CompareView::layOutGrid() {
+    const int width = gridScroll_->viewport()->width();
+    const int columns = std::clamp(width / (2 * kGridPlotMinWidth), 1, 3);
+    if (columns == gridColumns_) return;
+    gridColumns_ = columns;
+    for (QCustomPlot* plot : gridPlots_)
+        grid_->removeWidget(plot);
+    for (int i = 0; i < static_cast<int>(gridPlots_.size()); ++i)
+        grid_->addWidget(gridPlots_[static_cast<std::size_t>(i)], i / columns, i % columns);
+    for (int c = 0; c < 3; ++c)
+        grid_->setColumnStretch(c, c < columns ? 1 : 0);
+}
+
+bool CompareView::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == gridScroll_->viewport() && event->type() == QEvent::Resize) layOutGrid();
+    return QWidget::eventFilter(watched, event);
 }
 
 void CompareView::drawMetric(QCustomPlot* plot, const std::string& metricName) {

@@ -23,6 +23,7 @@ class QToolButton;
 class QComboBox;
 class QCustomPlot;
 class QGridLayout;
+class QScrollArea;
 class QLabel;
 class QSlider;
 class QTabWidget;
@@ -91,7 +92,13 @@ class CompareView : public QWidget {
     void loaded();
     void loadFailed(const QString& message);
 
+  protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
   private:
+    static constexpr int kGridPlotMinWidth = 160;
+    // The grid's plots in as many columns as its width holds (1 to 3).
+    void layOutGrid();
     QWidget* buildCurvesTab();
     QWidget* buildConfigTab();
     QWidget* buildMetricsTab();
@@ -133,8 +140,10 @@ class CompareView : public QWidget {
     QComboBox* groupBy_;
     QCustomPlot* curves_;
     QToolButton* gridButton_;
+    QScrollArea* gridScroll_;
     QWidget* gridArea_;
     QGridLayout* grid_;
+    int gridColumns_ = 0;
     std::vector<QCustomPlot*> gridPlots_;
     QString shownStamp_;     // the store's file stamp at the last load
     bool following_ = false; // a reload of the runs shown (poll), not a new comparison

@@ -21,7 +21,8 @@ ExplorerPair::ExplorerPair(QWidget* parent) : QWidget(parent) {
     for (int side = 0; side < 2; ++side) {
         runs_[side] = new QComboBox(this);
         runs_[side]->setObjectName(names[side]);
-        runs_[side]->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+        runs_[side]->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        runs_[side]->setMinimumContentsLength(16); // long run names show whole in the list
         bar->addWidget(new QLabel(side == 0 ? tr("Left") : tr("Right"), this));
         bar->addWidget(runs_[side]);
         explorers_[side] = new RoutingExplorer(split);

@@ -116,13 +116,17 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
         tr("Gate routing accuracy at the last epoch (known sub-tasks)"));
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
-    table_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
+    // F2 edits a name, tags or notes; a double-click anywhere on a run opens it (the file
+    // managers' convention).
+    table_->setEditTriggers(QAbstractItemView::EditKeyPressed);
     table_->verticalHeader()->setVisible(false);
+    table_->setTextElideMode(Qt::ElideRight);
+    table_->setWordWrap(false);
     table_->horizontalHeader()->setStretchLastSection(true);
     table_->setSortingEnabled(true);
     table_->setToolTip(
-        tr("Double-click a run to open it; double-click its name, tags or notes to edit them. "
-           "Select two or more runs and press Compare."));
+        tr("Double-click a run (or press Enter) to open it; F2 on its name, tags or notes edits "
+           "them. Select two or more runs and press Compare."));
     layout->addWidget(table_, 1);
 
     connect(reload, &QPushButton::clicked, this, &RunBrowser::refresh);
@@ -133,9 +137,8 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
     connect(experts_, &QSpinBox::valueChanged, this, &RunBrowser::refresh);
     connect(status_, &QComboBox::currentIndexChanged, this, &RunBrowser::refresh);
     connect(dataset_, &QComboBox::activated, this, &RunBrowser::refresh);
-    connect(table_, &QTableWidget::cellDoubleClicked, this, [this](int row, int column) {
-        if (column != Name && column != Tags && column != Notes) emit runActivated(runIdAt(row));
-    });
+    connect(table_, &QTableWidget::cellDoubleClicked, this,
+            [this](int row, int) { emit runActivated(runIdAt(row)); });
     for (auto key : {Qt::Key_Return, Qt::Key_Enter}) {
         auto* open = new QShortcut(QKeySequence(key), table_, nullptr, nullptr, Qt::WidgetShortcut);
         connect(open, &QShortcut::activated, this, [this] {
@@ -286,6 +289,16 @@ void RunBrowser::showEpoch(qint64 id, const EpochMetrics& e, int epochs) {
     }
 }
 
+void RunBrowser::showPaused(qint64 id, bool paused) {
+    for (int r = 0; r < table_->rowCount(); ++r) {
+        auto* status = table_->item(r, Status);
+        if (runIdAt(r) != id || !status) continue;
+        const QSignalBlocker block(table_);
+        status->setText(paused ? tr("paused") : QStringLiteral("running"));
+        return;
+    }
+}
+
 void RunBrowser::showListing(const Listing& listing) {
     if (!listing.error.isEmpty()) emit storeError(listing.error);
     shownStamp_ = listing.stamp;
@@ -311,7 +324,9 @@ void RunBrowser::showListing(const Listing& listing) {
     for (int r = 0; r < static_cast<int>(runs.size()); ++r) {
         const auto& run = runs[static_cast<std::size_t>(r)];
         table_->setItem(r, Id, numberItem(static_cast<double>(run.id), -1));
-        table_->setItem(r, Name, new QTableWidgetItem(QString::fromStdString(run.name)));
+        auto* name = new QTableWidgetItem(QString::fromStdString(run.name));
+        name->setToolTip(name->text()); // elided in its column
+        table_->setItem(r, Name, name);
         auto* status =
             readOnlyCell(new QTableWidgetItem(QString::fromStdString(toString(run.status))));
         status->setToolTip(QString::fromStdString(run.message));
@@ -335,11 +350,18 @@ void RunBrowser::showListing(const Listing& listing) {
         QStringList tags;
         for (const auto& t : run.tags)
             tags << QString::fromStdString(t);
-        table_->setItem(r, Tags, new QTableWidgetItem(tags.join(", ")));
+        auto* tagItem = new QTableWidgetItem(tags.join(", "));
+        tagItem->setToolTip(tagItem->text());
+        table_->setItem(r, Tags, tagItem);
         table_->setItem(r, Notes, new QTableWidgetItem(QString::fromStdString(run.notes)));
     }
     table_->setSortingEnabled(true);
     table_->resizeColumnsToContents();
+    // Free texts (a name of 300 characters) are elided to a fixed width, the full text in the
+    // tooltip: status, accuracy and the other columns stay in view.
+    const int textWidth = table_->fontMetrics().averageCharWidth() * 24;
+    for (const int column : {int(Name), int(Dataset), int(Tags)})
+        table_->setColumnWidth(column, std::min(table_->columnWidth(column), textWidth));
     filling_ = false;
     if (pendingSelection_.isEmpty()) {
         selectRuns(selected);

@@ -44,6 +44,9 @@ class RunBrowser : public QWidget {
     // The row of a run training in this window, brought up to an epoch at once (the next read
     // of the store confirms it): epochs, last test accuracy, best validation accuracy, routing.
     void showEpoch(qint64 id, const EpochMetrics& epoch, int epochs);
+    // The live run's row says "paused" while it is (the store keeps "running": nothing is
+    // written meanwhile), and "running" again after.
+    void showPaused(qint64 id, bool paused);
     QTableWidget* table() const { return table_; }
 
     // Filters, as a user sets them.

@@ -11,7 +11,7 @@ AccuracyPlot::AccuracyPlot(QWidget* parent) : CurvePlot(tr("epoch"), tr("accurac
     addCurve(tr("train"), seriesColor(0), true);
     addCurve(tr("validation"), seriesColor(3), true);
     addCurve(tr("test"), seriesColor(2), true);
-    setToolTip(tr("Accuracy of the mixture after each epoch (R\u00b2 for a regression target)."));
+    setHelp(tr("Accuracy of the mixture after each epoch (R\u00b2 for a regression target)."));
 }
 
 void AccuracyPlot::setClassification(bool classification) {

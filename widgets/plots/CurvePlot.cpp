@@ -29,7 +29,8 @@ CurvePlot::CurvePlot(const QString& xLabel, const QString& yLabel, QWidget* pare
     toolbar_->addWidget(fit);
     layout->addLayout(toolbar_);
     plot_ = new QCustomPlot(this);
-    plot_->setMinimumSize(240, 160);
+    // Small enough for four plots and the run table in a 1024x640 window.
+    plot_->setMinimumSize(160, 100);
     layout->addWidget(plot_, 1);
     stylePlot(plot_);
     placeLegendAbove(plot_);
@@ -52,6 +53,10 @@ CurvePlot::CurvePlot(const QString& xLabel, const QString& yLabel, QWidget* pare
     connect(plot_, &QCustomPlot::mousePress, this, [this](QMouseEvent*) { follow_ = false; });
     connect(plot_, &QCustomPlot::mouseWheel, this, [this](QWheelEvent*) { follow_ = false; });
     connect(plot_, &QCustomPlot::mouseDoubleClick, this, [this](QMouseEvent*) { follow_ = true; });
+}
+
+void CurvePlot::setHelp(const QString& help) {
+    toolbar_->addWidget(helpButton(this, help));
 }
 
 int CurvePlot::addCurve(const QString& name, const QColor& color, bool markers,

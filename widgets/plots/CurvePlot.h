@@ -29,6 +29,8 @@ class CurvePlot : public QWidget {
     void clear();
 
   protected:
+    // The plot's help: What's This and a "?" button in the toolbar (never a tooltip).
+    void setHelp(const QString& help);
     // Adds a curve (maxPoints bounds its memory) and returns its index.
     int addCurve(const QString& name, const QColor& color, bool markers = false,
                  std::size_t maxPoints = 20000);

@@ -16,9 +16,11 @@ ExpertPanel::ExpertPanel(QWidget* parent) : QWidget(parent) {
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(2);
     caption_ = new QLabel(tr("no epoch yet"), this);
-    layout->addWidget(caption_);
+    captionRow_ = new QHBoxLayout;
+    captionRow_->addWidget(caption_, 1);
+    layout->addLayout(captionRow_);
     plot_ = new QCustomPlot(this);
-    plot_->setMinimumSize(240, 160);
+    plot_->setMinimumSize(160, 100);
     layout->addWidget(plot_, 1);
     stylePlot(plot_);
     placeLegendAbove(plot_);
@@ -37,9 +39,10 @@ ExpertPanel::ExpertPanel(QWidget* parent) : QWidget(parent) {
     }
     load_->setName(tr("load (mean gate weight)"));
     setClassification(true);
-    setToolTip(tr("Expert probing: each expert alone, on the test samples whose largest gate "
-                  "weight is its own. "
-                  "Load: the expert's mean gate weight over the test split."));
+    captionRow_->addWidget(helpButton(
+        this, tr("Expert probing: each expert alone, on the test samples whose largest gate "
+                 "weight is its own. "
+                 "Load: the expert's mean gate weight over the test split.")));
 }
 
 void ExpertPanel::setClassification(bool classification) {

@@ -9,6 +9,7 @@
 
 class QCustomPlot;
 class QCPBars;
+class QHBoxLayout;
 class QLabel;
 
 namespace mode {
@@ -31,6 +32,7 @@ class ExpertPanel : public QWidget {
     QCPBars* probing_;
     QCPBars* load_;
     QLabel* caption_;
+    QHBoxLayout* captionRow_;
     bool classification_ = true;
 };
 

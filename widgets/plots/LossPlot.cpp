@@ -10,9 +10,9 @@ LossPlot::LossPlot(QWidget* parent) : CurvePlot(tr("step"), tr("loss"), parent) 
     addCurve(tr("task"), seriesColor(1));
     addCurve(tr("distillation"), seriesColor(2));
     addCurve(tr("validation"), seriesColor(3), true);
-    setToolTip(tr("Training losses per step (total = task + alpha x distillation + balance) and "
-                  "the validation "
-                  "loss after each epoch. Drag to pan, wheel to zoom, double-click to fit."));
+    setHelp(tr("Training losses per step (total = task + alpha x distillation + balance) and "
+               "the validation "
+               "loss after each epoch. Drag to pan, wheel to zoom, double-click to fit."));
 }
 
 void LossPlot::addSteps(const std::vector<StepMetrics>& steps) {

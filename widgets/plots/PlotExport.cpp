@@ -48,6 +48,10 @@ bool exportPlot(QCustomPlot* plot, const QString& file, int width, int height) {
         if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate)) return false;
         return out.write(plotToCsv(plot).toUtf8()) >= 0;
     }
+    // What the plot shows now: the replot runs what styles it on each replot (tick labels and
+    // legend once it has data, the legend's corner), which a plot drawn without an event loop
+    // (mode-report's figures) never got from its queued replots.
+    plot->replot(QCustomPlot::rpImmediateRefresh);
     const int w = width > 0 ? width : plot->width(), h = height > 0 ? height : plot->height();
     if (ext == "png") return plot->savePng(file, w, h, 2.0);
     if (ext == "pdf") return plot->savePdf(file, w, h);
@@ -67,6 +71,7 @@ bool exportPlot(QCustomPlot* plot, const QString& file, int width, int height) {
 }
 
 void copyPlotToClipboard(QCustomPlot* plot) {
+    plot->replot(QCustomPlot::rpImmediateRefresh);
     QApplication::clipboard()->setPixmap(plot->toPixmap(0, 0, 2.0));
 }
 

@@ -3,22 +3,49 @@
 
 #include "plots/PlotExport.h"
 
+#include <QHelpEvent>
 #include <QMenu>
 #include <QPointer>
+#include <QToolButton>
 #include <QToolTip>
+#include <QWhatsThis>
 #include <qcustomplot.h>
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 namespace mode {
 
 QColor seriesColor(int index) {
+    // Tableau 10, then 20 more picked one by one from Kelly's colours of maximum contrast and
+    // Tableau's light and dark tones, each as far as possible from those before it: Compare's
+    // first 20 runs differ by at least 67 in RGB, all 30 by at least 44.
     static const QColor colors[] = {
-        QColor(31, 119, 180),  QColor(255, 127, 14), QColor(44, 160, 44),   QColor(214, 39, 40),
-        QColor(148, 103, 189), QColor(140, 86, 75),  QColor(227, 119, 194), QColor(127, 127, 127),
-        QColor(188, 189, 34),  QColor(23, 190, 207)};
-    return colors[((index % 10) + 10) % 10];
+        QColor(31, 119, 180),  QColor(255, 127, 14),  QColor(44, 160, 44),   QColor(214, 39, 40),
+        QColor(148, 103, 189), QColor(140, 86, 75),   QColor(227, 119, 194), QColor(127, 127, 127),
+        QColor(188, 189, 34),  QColor(23, 190, 207),  QColor(158, 218, 229), QColor(219, 219, 141),
+        QColor(43, 61, 38),    QColor(117, 21, 22),   QColor(249, 147, 121), QColor(81, 56, 103),
+        QColor(12, 104, 113),  QColor(103, 103, 18),  QColor(247, 182, 210), QColor(152, 223, 138),
+        QColor(243, 195, 0),   QColor(196, 156, 148), QColor(141, 182, 0),   QColor(96, 78, 151),
+        QColor(179, 68, 108),  QColor(140, 69, 7),    QColor(226, 88, 34),   QColor(197, 176, 213),
+        QColor(190, 0, 50),    QColor(0, 136, 86)};
+    constexpr int n = static_cast<int>(std::size(colors));
+    return colors[((index % n) + n) % n];
+}
+
+QToolButton* helpButton(QWidget* owner, const QString& help) {
+    owner->setWhatsThis(help);
+    auto* button = new QToolButton(owner);
+    button->setText(QStringLiteral("?"));
+    button->setAutoRaise(true);
+    button->setToolTip(QObject::tr("What this plot shows (also Shift+F1, then a click on it)"));
+    button->setAccessibleName(QObject::tr("Help on this plot"));
+    QObject::connect(button, &QToolButton::clicked, owner, [owner, button] {
+        QWhatsThis::showText(button->mapToGlobal(QPoint(0, button->height())), owner->whatsThis(),
+                             owner);
+    });
+    return button;
 }
 
 Qt::Alignment emptiestCorner(QCustomPlot* plot) {
@@ -147,6 +174,15 @@ class Crosshair : public QObject {
   private:
     bool eventFilter(QObject*, QEvent* event) override {
         if (event->type() == QEvent::Leave) hide();
+        // The mouse rests on the plot: the values stay (no help tooltip of a parent replaces
+        // them).
+        if (event->type() == QEvent::ToolTip && line_ && line_->visible()) {
+            const auto* help = static_cast<QHelpEvent*>(event);
+            const QString text = crosshairText(plot_, plot_->xAxis->pixelToCoord(help->x()));
+            if (!text.isEmpty())
+                QToolTip::showText(help->globalPos() + QPoint(14, 10), text, plot_);
+            return true;
+        }
         return false;
     }
     void moved(QMouseEvent* event) {

@@ -11,11 +11,16 @@
 
 class QCustomPlot;
 class QCPColorGradient;
+class QToolButton;
+class QWidget;
 
 namespace mode {
 
-// Distinct colours for series and runs (Tableau 10).
+// Distinct colours for series and runs: Tableau 10, then 20 more of high contrast (30 in all).
 QColor seriesColor(int index);
+// A plot's help as What's This (Shift+F1) and a "?" button that shows it: never a tooltip, which
+// would replace the crosshair's values while the mouse rests on the plot.
+QToolButton* helpButton(QWidget* owner, const QString& help);
 // Fonts, colours from the widget's palette, interactions; returns nothing, styles in place.
 // `emptyNote` is shown while no plottable has data.
 void stylePlot(QCustomPlot* plot, bool withLegend = true,

@@ -34,6 +34,10 @@ RoutingHeatmap::RoutingHeatmap(QWidget* parent) : QWidget(parent) {
     slider_ = new QSlider(Qt::Horizontal, this);
     slider_->setRange(0, 0);
     slider_->setToolTip(tr("Scrub back through the epochs of the run"));
+    for (auto* box : {measure_, rows_}) { // narrow: the open list shows the choices whole
+        box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        box->setMinimumContentsLength(8);
+    }
     epochLabel_ = new QLabel(tr("no epoch yet"), this);
     epochLabel_->setMinimumWidth(90);
     bar->addWidget(measure_);
@@ -43,7 +47,7 @@ RoutingHeatmap::RoutingHeatmap(QWidget* parent) : QWidget(parent) {
     layout->addLayout(bar);
 
     plot_ = new QCustomPlot(this);
-    plot_->setMinimumSize(240, 160);
+    plot_->setMinimumSize(160, 100);
     layout->addWidget(plot_, 1);
     stylePlot(plot_, false);
     plot_->setInteractions(QCP::Interactions());

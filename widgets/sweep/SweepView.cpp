@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "sweep/SweepView.h"
 
+#include "Theme.h"
+
 #include "TableCell.h"
 #include "analysis/AlphaStudy.h"
 #include "plots/AlphaSweepPlot.h"
@@ -117,6 +119,21 @@ SweepView::SweepView(QWidget* parent) : QWidget(parent) {
     header_->setObjectName("sweepHeader");
     header_->setWordWrap(true);
     layout->addWidget(header_);
+    // Where a report was asked for: where it went (or why not) and a button that opens it.
+    auto* reportRow = new QHBoxLayout;
+    reportNote_ = new QLabel(this);
+    reportNote_->setObjectName("sweepReportNote");
+    reportNote_->setWordWrap(true);
+    reportNote_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    openReport_ = new QPushButton(tr("Open report"), this);
+    openReport_->setObjectName("sweepOpenReport");
+    reportRow->addWidget(reportNote_, 1);
+    reportRow->addWidget(openReport_);
+    layout->addLayout(reportRow);
+    reportNote_->setVisible(false);
+    openReport_->setVisible(false);
+    connect(openReport_, &QPushButton::clicked, this,
+            [this] { emit openReportRequested(reportFile_); });
     answerLabel_ = new QLabel(this);
     answerLabel_->setObjectName("sweepAnswer");
     answerLabel_->setWordWrap(true);
@@ -498,6 +515,12 @@ bool SweepView::writeReport(const QString& folder) {
     connect(p, &QProcess::finished, this, [this, p, folder](int code) {
         p->deleteLater();
         const QString out = QString::fromLocal8Bit(p->readAll()).trimmed();
+        reportFile_ = QDir(folder).filePath("REPORT.md");
+        reportNote_->setText(code == 0 ? tr("Report written to %1.").arg(reportFile_)
+                                       : tr("The report could not be written: %1").arg(out));
+        reportNote_->setStyleSheet(code == 0 ? QString() : bannerStyle(palette(), true));
+        reportNote_->setVisible(true);
+        openReport_->setVisible(code == 0);
         emit reportWritten(code == 0, code == 0 ? tr("report written to %1").arg(folder) : out);
     });
     QStringList args{"--db", store_,    "--out",

@@ -66,6 +66,8 @@ class SweepView : public QWidget {
     void progressed();        // a read of the store is on show
     void ended(int exitCode); // mode-sweep ended and no round follows
     void reportWritten(bool ok, const QString& message);
+    // The Open report button under a written report: its REPORT.md.
+    void openReportRequested(const QString& file);
 
   private:
     void launch();
@@ -101,6 +103,9 @@ class SweepView : public QWidget {
     QPushButton* pause_;
     QPushButton* stop_;
     QPushButton* report_;
+    QLabel* reportNote_;      // where the last report went, or why not
+    QPushButton* openReport_; // opens it
+    QString reportFile_;
     QTableWidget* queue_;
     QCustomPlot* plot_;
 };
