@@ -199,9 +199,18 @@ void addDataSettings(TableBuilder& add) {
     drop.advanced = true;
     form(drop, "Drop columns", "dropColumns");
     auto& maxRows = add(integer("data.max_rows", "--max-rows", 0), MODE_MEMBER(data.maxRows),
-                        "IDX data: keep the first N training rows, for quick runs");
+                        "IDX data: keep the first N training rows and the same share of the test "
+                        "rows, for quick runs (data.max_train_rows keeps the whole test split)");
     maxRows.note = "0: all rows";
     maxRows.applies = kImages;
+    auto& maxTrain = form(
+        add(integer("data.max_train_rows", "--max-train-rows", 0), MODE_MEMBER(data.maxTrainRows),
+            "keep N of the rows that are not test rows (a stratified draw by the seed), for "
+            "training and validation, and the whole test split: few training rows, measured on "
+            "every test row"),
+        "Training rows", "maxTrainRows");
+    maxTrain.note = "0: all rows";
+    maxTrain.advanced = true;
     add(of(K::TextList, "data.idx_files", "--idx-files"), MODE_MEMBER(data.idxFiles),
         "IDX files one by one: TRAIN_IMAGES,TRAIN_LABELS,TEST_IMAGES,TEST_LABELS")
         .applies = kImages;
