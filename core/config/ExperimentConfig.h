@@ -55,6 +55,10 @@ struct DataConfig {
 constexpr int kTransformerHeads = 4;
 
 struct ModelConfig {
+    // moe | dense | ensemble: the gated mixture, or one of the baselines it must beat (a dense
+    // network of about the mixture's parameter count; the E experts trained independently and
+    // averaged). The baselines have no gate and take no distillation (loss.alpha must be 0).
+    std::string kind = "moe";
     int experts = 4;
     std::string gate = "dense"; // dense | topk
     int topK = 2;
