@@ -383,5 +383,10 @@ TEST(ModePredictCli, DenseAndEnsembleBaselinesTrainStoreAndPredict) {
                        std::to_string(run.id) + " --out " + (run.dir / "m.pt"));
         EXPECT_EQ(r.exitCode, 0) << r.err;
         EXPECT_EQ(json::parse(readFile(run.dir / "m.json"))["model_kind"], kind);
+        r = runCommand(kBin + "/mode-runs --db " + run.db + " show " + std::to_string(run.id));
+        EXPECT_NE(r.out.find(kind == "dense" ? "dense baseline sized after 3 experts"
+                                             : "ensemble baseline of 3 independent experts"),
+                  std::string::npos)
+            << r.out;
     }
 }
