@@ -140,6 +140,16 @@ void printCompare(const json& studies) {
     }
 }
 
+// The model of a run: the mixture's experts and gate, or the baseline it is (model.kind).
+std::string modelText(const RunRecord& r) {
+    const std::string kind = r.config().model.kind;
+    if (kind == "dense")
+        return "dense baseline sized after " + std::to_string(r.experts) + " experts";
+    if (kind == "ensemble")
+        return "ensemble baseline of " + std::to_string(r.experts) + " independent experts";
+    return std::to_string(r.experts) + " experts, gate " + r.gate;
+}
+
 void printShow(const RunStore& store, const RunRecord& r) {
     std::cout << "run " << r.id << (r.name.empty() ? "" : " \"" + printable(r.name) + "\"") << ": "
               << toString(r.status);
@@ -147,8 +157,7 @@ void printShow(const RunStore& store, const RunRecord& r) {
     std::cout << "\n  dataset      " << r.dataset << " (" << r.datasetFingerprint << "), "
               << r.start.trainRows << " train / " << r.start.valRows << " val / "
               << r.start.testRows << " test rows\n"
-              << "  model        " << r.experts << " experts, gate " << r.gate << ", "
-              << r.start.parameters << " parameters\n"
+              << "  model        " << modelText(r) << ", " << r.start.parameters << " parameters\n"
               << "  loss         alpha " << alphaText(r.alpha) << " (" << r.distill << ")\n"
               << "  seed         " << r.seed << ", device " << r.device << "\n"
               << "  progress     " << r.epochsCompleted << "/" << r.start.epochs << " epochs, "

@@ -26,6 +26,13 @@ template <> const std::vector<ChoiceName<ImputeKind>>& choicesOf() {
         {ImputeKind::Mean, "mean", "mean (numbers) / most common (categories)"}};
     return c;
 }
+template <> const std::vector<ChoiceName<ModelKind>>& choicesOf() {
+    static const std::vector<ChoiceName<ModelKind>> c{
+        {ModelKind::Moe, "moe", "mixture of experts (MoDE when \u03b1 > 0)"},
+        {ModelKind::Dense, "dense", "dense network of the mixture's size (baseline)"},
+        {ModelKind::Ensemble, "ensemble", "ensemble of independent experts (baseline)"}};
+    return c;
+}
 template <> const std::vector<ChoiceName<GateKind>>& choicesOf() {
     static const std::vector<ChoiceName<GateKind>> c{{GateKind::Dense, "dense", "dense softmax"},
                                                      {GateKind::TopK, "topk", "sparse top-k"}};

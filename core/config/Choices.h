@@ -13,6 +13,7 @@ namespace mode {
 enum class DataFormat { Auto, Csv, Idx, Tsv };
 enum class TaskKind { Auto, Classification, Regression };
 enum class ImputeKind { None, Mean };
+enum class ModelKind { Moe, Dense, Ensemble };
 enum class GateKind { Dense, TopK };
 enum class Activation { Relu, Gelu, Tanh };
 enum class BackboneKind { Auto, None, Mlp, Cnn, EmbeddingBag, Transformer };
@@ -43,6 +44,7 @@ template <class E> const std::vector<ChoiceName<E>>& choicesOf();
 template <> const std::vector<ChoiceName<DataFormat>>& choicesOf<DataFormat>();
 template <> const std::vector<ChoiceName<TaskKind>>& choicesOf<TaskKind>();
 template <> const std::vector<ChoiceName<ImputeKind>>& choicesOf<ImputeKind>();
+template <> const std::vector<ChoiceName<ModelKind>>& choicesOf<ModelKind>();
 template <> const std::vector<ChoiceName<GateKind>>& choicesOf<GateKind>();
 template <> const std::vector<ChoiceName<Activation>>& choicesOf<Activation>();
 template <> const std::vector<ChoiceName<BackboneKind>>& choicesOf<BackboneKind>();

@@ -183,7 +183,13 @@ std::vector<ConfigIssue> validate(const ExperimentConfig& c, bool checkFiles) {
         bad("data.test_fraction", "validation + test must leave at least 10% for training");
 
     const auto& m = c.model;
-    if (m.gate == "topk" && m.topK > m.experts)
+    if (m.kind != "moe" && c.loss.alpha > 0)
+        bad("loss.alpha",
+            (m.kind == "dense" ? std::string("the dense baseline has no experts to distil among")
+                               : std::string("the ensemble baseline's experts are trained "
+                                             "independently, without distillation")) +
+                ": set alpha to 0 (--alpha 0), or model.kind to moe for MoDE");
+    if (m.kind == "moe" && m.gate == "topk" && m.topK > m.experts)
         bad("model.top_k",
             "k must be between 1 and the number of experts (" + std::to_string(m.experts) + ")");
     if (m.backbone == "transformer" && m.backboneDim % kTransformerHeads != 0)

@@ -43,6 +43,8 @@ struct DataConfig {
     // IDX files named one by one: train images, train labels, test images, test labels.
     std::vector<std::string> idxFiles;
     std::int64_t maxRows = 0; // IDX data: keep the first N training rows (0: all), for quick runs
+    // Caps the rows left for training and validation (0: all), never the test split.
+    std::int64_t maxTrainRows = 0;
     double valFraction = 0.15;
     double testFraction = 0.15;
     RegimesOptions regimes;
@@ -53,6 +55,10 @@ struct DataConfig {
 constexpr int kTransformerHeads = 4;
 
 struct ModelConfig {
+    // moe | dense | ensemble: the gated mixture, or one of the baselines it must beat (a dense
+    // network of about the mixture's parameter count; the E experts trained independently and
+    // averaged). The baselines have no gate and take no distillation (loss.alpha must be 0).
+    std::string kind = "moe";
     int experts = 4;
     std::string gate = "dense"; // dense | topk
     int topK = 2;

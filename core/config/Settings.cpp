@@ -199,9 +199,18 @@ void addDataSettings(TableBuilder& add) {
     drop.advanced = true;
     form(drop, "Drop columns", "dropColumns");
     auto& maxRows = add(integer("data.max_rows", "--max-rows", 0), MODE_MEMBER(data.maxRows),
-                        "IDX data: keep the first N training rows, for quick runs");
+                        "IDX data: keep the first N training rows and the same share of the test "
+                        "rows, for quick runs (data.max_train_rows keeps the whole test split)");
     maxRows.note = "0: all rows";
     maxRows.applies = kImages;
+    auto& maxTrain = form(
+        add(integer("data.max_train_rows", "--max-train-rows", 0), MODE_MEMBER(data.maxTrainRows),
+            "keep N of the rows that are not test rows (a stratified draw by the seed), for "
+            "training and validation, and the whole test split: few training rows, measured on "
+            "every test row"),
+        "Training rows", "maxTrainRows");
+    maxTrain.note = "0: all rows";
+    maxTrain.advanced = true;
     add(of(K::TextList, "data.idx_files", "--idx-files"), MODE_MEMBER(data.idxFiles),
         "IDX files one by one: TRAIN_IMAGES,TRAIN_LABELS,TEST_IMAGES,TEST_LABELS")
         .applies = kImages;
@@ -254,8 +263,18 @@ void addRegimesSettings(TableBuilder& add) {
 }
 
 void addModelSettings(TableBuilder& add) {
+    form(add(of(K::Choice, "model.kind", "--model", choices<ModelKind>()), MODE_MEMBER(model.kind),
+             "moe: the gated mixture of E experts (MoDE with alpha > 0, plain MoE at 0); the "
+             "baselines it must beat, without gate or distillation (alpha must be 0): dense, one "
+             "network (the backbone and one expert MLP) whose hidden widths are the experts' "
+             "scaled by one factor, the first width chosen to bring its parameter count nearest "
+             "the mixture's (experts and gate; a linear expert becomes one hidden layer); "
+             "ensemble, the E experts (each with its own copy of the backbone) trained "
+             "independently, each on its own task loss, and averaged at prediction (the mean "
+             "of their class probabilities, or of their values)"),
+         "Model", "modelKind");
     form(add(integer("model.experts", "--experts", 1, 256), MODE_MEMBER(model.experts),
-             "number of experts E"),
+             "number of experts E (dense: the mixture it is sized after)"),
          "Experts", "experts");
     form(add(of(K::Choice, "model.backbone", "--backbone", choices<BackboneKind>()),
              MODE_MEMBER(model.backbone),
@@ -270,11 +289,14 @@ void addModelSettings(TableBuilder& add) {
              "features the backbone hands to the gate and the experts"),
          "Backbone width", "backboneDim")
         .advanced = true;
-    form(add(of(K::Choice, "model.gate", "--gate", choices<GateKind>()), MODE_MEMBER(model.gate),
-             "dense: every expert gets a softmax weight; topk: only the k largest gate logits are "
-             "kept (softmax "
-             "over them, exact zeros elsewhere)"),
-         "Gate", "gate");
+    auto& gate = form(
+        add(of(K::Choice, "model.gate", "--gate", choices<GateKind>()), MODE_MEMBER(model.gate),
+            "dense: every expert gets a softmax weight; topk: only the k largest gate logits are "
+            "kept (softmax "
+            "over them, exact zeros elsewhere)"),
+        "Gate", "gate");
+    gate.onlyWhenKey = "model.kind"; // the baselines have no gate (top_k and noisy_gate follow)
+    gate.onlyWhenValue = "moe";
     auto& topK = form(add(integer("model.top_k", "--top-k", 1, 256), MODE_MEMBER(model.topK),
                           "experts each sample is sent to by the top-k gate (at most E)"),
                       "k", "topK");
@@ -306,37 +328,48 @@ void addLossSettings(TableBuilder& add) {
                            "weight of the mutual distillation loss among the experts"),
                        "Distillation weight \u03b1", "alpha");
     alpha.note = "0: the plain mixture of experts";
-    form(add(of(K::Choice, "loss.distill", "--distill", choices<DistillKind>()),
-             MODE_MEMBER(loss.distill),
-             "how each expert is pulled towards the others: squared error to the mean of all "
-             "experts (with detach teacher, the mean of the OTHER experts), the mean over all "
-             "pairs, or KL between temperature-softened distributions (classification only). "
-             "The same alpha is not the same pull across variants: with E experts, mse-pairwise "
-             "pulls 2E/(E-1) times as hard as mse-mean (2.67 for 4 experts), and detach teacher "
-             "makes either pull E/(E-1) times mse-mean's"),
-         "Distillation", "distill");
+    auto& distill =
+        form(add(of(K::Choice, "loss.distill", "--distill", choices<DistillKind>()),
+                 MODE_MEMBER(loss.distill),
+                 "how each expert is pulled towards the others: squared error to the mean of all "
+                 "experts (with detach teacher, the mean of the OTHER experts), the mean over all "
+                 "pairs, or KL between temperature-softened distributions (classification only). "
+                 "The same alpha is not the same pull across variants: with E experts, "
+                 "mse-pairwise pulls 2E/(E-1) times as hard as mse-mean (2.67 for 4 experts), and "
+                 "detach teacher makes either pull E/(E-1) times mse-mean's"),
+             "Distillation", "distill");
+    // The baselines take no distillation and have no gate: the loss settings that shape either
+    // apply to the mixture only (the temperature follows the distillation's variant).
+    distill.onlyWhenKey = "model.kind";
+    distill.onlyWhenValue = "moe";
     auto& temperature =
         form(add(real("loss.temperature", "--temperature", 0, {}, true),
                  MODE_MEMBER(loss.temperature), "softening temperature of the kl variant"),
              "Temperature", "temperature");
     temperature.onlyWhenKey = "loss.distill";
     temperature.onlyWhenValue = "kl";
-    form(add(of(K::Switch, "loss.detach_teacher", "--detach-teacher"),
-             MODE_MEMBER(loss.detachTeacher),
-             "teachers get no distillation gradient, only the student (mse-mean: each expert is "
-             "pulled towards "
-             "the detached mean of the OTHER experts)"),
-         "Detach teacher", "detachTeacher");
-    form(add(of(K::Switch, "loss.gate_weighted", "--gate-weighted"), MODE_MEMBER(loss.gateWeighted),
-             "weight each expert's distillation term by its (detached) gate weight"),
-         "Gate-weighted", "gateWeighted")
-        .advanced = true;
+    auto& detach = form(
+        add(of(K::Switch, "loss.detach_teacher", "--detach-teacher"),
+            MODE_MEMBER(loss.detachTeacher),
+            "teachers get no distillation gradient, only the student (mse-mean: each expert is "
+            "pulled towards "
+            "the detached mean of the OTHER experts)"),
+        "Detach teacher", "detachTeacher");
+    auto& gateWeighted = form(
+        add(of(K::Switch, "loss.gate_weighted", "--gate-weighted"), MODE_MEMBER(loss.gateWeighted),
+            "weight each expert's distillation term by its (detached) gate weight"),
+        "Gate-weighted", "gateWeighted");
+    gateWeighted.advanced = true;
     auto& balance =
         form(add(real("loss.balance_weight", "--balance", 0), MODE_MEMBER(loss.balanceWeight),
                  "weight of the Switch-Transformer load-balancing loss that keeps the experts "
                  "evenly used"),
              "Balance loss", "balance");
     balance.note = "0: off";
+    for (auto* s : {&detach, &gateWeighted, &balance}) {
+        s->onlyWhenKey = "model.kind";
+        s->onlyWhenValue = "moe";
+    }
 }
 
 void addTrainingSettings(TableBuilder& add) {
@@ -553,7 +586,9 @@ bool settingApplies(const Setting& s, const ExperimentConfig& c) {
     if (s.onlyWhenKey.empty()) return true;
     const Setting* other = findSetting(s.onlyWhenKey);
     const json v = other ? other->get(c) : json();
-    return v.is_string() && v.get<std::string>() == s.onlyWhenValue;
+    // A setting applies only where the one it depends on applies too: top_k follows the gate,
+    // which follows model.kind.
+    return v.is_string() && v.get<std::string>() == s.onlyWhenValue && settingApplies(*other, c);
 }
 
 std::optional<std::string> settingProblem(const Setting& s, const ExperimentConfig& c) {

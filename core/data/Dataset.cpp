@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "data/Dataset.h"
 
+#include "util/Format.h"
 #include "util/Random.h"
 #include "util/Utf8.h"
 
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <numeric>
 
 namespace mode {
 
@@ -112,8 +114,33 @@ std::string fnv1a64Hex(const void* data, std::size_t size, std::uint64_t seed) {
     return hex16(fnv1a64(data, size, seed));
 }
 
-Split stratifiedSplit(const Dataset& d, double valFraction, double testFraction,
-                      std::uint64_t seed) {
+namespace {
+// How many of each stratum's `pool` rows a cap of `cap` rows keeps: in proportion, the rows
+// left by rounding down going to the largest remainders (the first strata on ties).
+std::vector<std::size_t> cappedCounts(const std::vector<std::size_t>& pool, std::int64_t cap) {
+    std::size_t total = 0;
+    for (auto n : pool)
+        total += n;
+    std::vector<std::size_t> keep(pool);
+    if (cap <= 0 || static_cast<std::size_t>(cap) >= total) return keep;
+    std::vector<std::pair<double, std::size_t>> remainders; // (-remainder, stratum)
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < pool.size(); ++i) {
+        const double exact =
+            static_cast<double>(pool[i]) * static_cast<double>(cap) / static_cast<double>(total);
+        keep[i] = static_cast<std::size_t>(std::floor(exact));
+        kept += keep[i];
+        remainders.push_back({-(exact - std::floor(exact)), i});
+    }
+    std::stable_sort(remainders.begin(), remainders.end());
+    for (std::size_t k = 0; kept < static_cast<std::size_t>(cap); ++k, ++kept)
+        ++keep[remainders[k % remainders.size()].second];
+    return keep;
+}
+} // namespace
+
+Split stratifiedSplit(const Dataset& d, double valFraction, double testFraction, std::uint64_t seed,
+                      std::int64_t maxTrainRows) {
     Rng rng(seed ^ 0x5eedULL);
     Split s;
     std::vector<bool> fixedTest;
@@ -122,10 +149,6 @@ Split stratifiedSplit(const Dataset& d, double valFraction, double testFraction,
         for (auto r : d.presetTest)
             fixedTest[static_cast<std::size_t>(r)] = true;
         s.test = d.presetTest;
-        const double pool =
-            static_cast<double>(d.rows - static_cast<std::int64_t>(d.presetTest.size()));
-        valFraction =
-            pool > 0 ? std::min(1.0, valFraction * static_cast<double>(d.rows) / pool) : 0;
         testFraction = 0;
     }
     // Group rows by stratum: the class for classification, one stratum for regression.
@@ -133,27 +156,61 @@ Split stratifiedSplit(const Dataset& d, double valFraction, double testFraction,
     for (std::int64_t r = 0; r < d.rows; ++r)
         if (fixedTest.empty() || !fixedTest[static_cast<std::size_t>(r)])
             strata[d.task == TaskType::Classification ? d.labels[r] : 0].push_back(r);
+    // Each stratum shuffled, its test rows taken first; the rest is the pool that training and
+    // validation share (capped to maxTrainRows over all strata).
+    std::vector<std::size_t> pool;
+    std::vector<std::size_t> tests;
     for (auto& [key, rows] : strata) {
         rng.shuffle(rows);
-        const auto n = static_cast<double>(rows.size());
-        auto nTest = static_cast<std::size_t>(std::llround(n * testFraction));
-        auto nVal = static_cast<std::size_t>(std::llround(n * valFraction));
-        if (nTest + nVal > rows.size()) nVal = rows.size() - std::min(nTest, rows.size());
-        nTest = std::min(nTest, rows.size());
-        s.test.insert(s.test.end(), rows.begin(), rows.begin() + nTest);
-        s.val.insert(s.val.end(), rows.begin() + nTest, rows.begin() + nTest + nVal);
-        s.train.insert(s.train.end(), rows.begin() + nTest + nVal, rows.end());
+        const auto nTest =
+            std::min(rows.size(), static_cast<std::size_t>(std::llround(
+                                      static_cast<double>(rows.size()) * testFraction)));
+        tests.push_back(nTest);
+        pool.push_back(rows.size() - nTest);
+    }
+    const auto kept = cappedCounts(pool, maxTrainRows);
+    // The validation share: of all rows where no test split is preset (as the test share is),
+    // of the rows that are not test rows where one is. Of capped rows, the same proportion of
+    // validation to training rows as without the cap.
+    const bool preset = !fixedTest.empty();
+    const bool capped = std::accumulate(kept.begin(), kept.end(), std::size_t{0}) <
+                        std::accumulate(pool.begin(), pool.end(), std::size_t{0});
+    const double poolShare = preset             ? valFraction
+                             : testFraction < 1 ? valFraction / (1.0 - testFraction)
+                                                : 0.0;
+    std::size_t i = 0;
+    for (auto& [key, rows] : strata) {
+        const auto nTest = tests[i], nPool = kept[i++];
+        const double base = preset || capped ? static_cast<double>(nPool) * poolShare
+                                             : static_cast<double>(rows.size()) * valFraction;
+        const auto nVal = std::min(nPool, static_cast<std::size_t>(std::llround(base)));
+        const auto first = rows.begin() + static_cast<std::ptrdiff_t>(nTest);
+        s.test.insert(s.test.end(), rows.begin(), first);
+        s.val.insert(s.val.end(), first, first + static_cast<std::ptrdiff_t>(nVal));
+        s.train.insert(s.train.end(), first + static_cast<std::ptrdiff_t>(nVal),
+                       first + static_cast<std::ptrdiff_t>(nPool));
     }
     // Interleave the classes again so that minibatches are not sorted by class.
     rng.shuffle(s.train);
     std::sort(s.val.begin(), s.val.end());
     std::sort(s.test.begin(), s.test.end());
-    if (s.train.empty())
-        throw DataError(d.name + ": too few rows (" + std::to_string(d.rows) +
-                        ") to leave any for training");
     if (s.test.empty())
         throw DataError(d.name + ": too few rows (" + std::to_string(d.rows) +
                         ") for a test split");
+    const auto train = static_cast<std::int64_t>(s.train.size()),
+               val = static_cast<std::int64_t>(s.val.size());
+    const std::string counts =
+        std::to_string(train) + " training and " + std::to_string(val) + " validation rows of " +
+        std::to_string(train + val) + " (validation share " + formatNumber(valFraction) +
+        (maxTrainRows > 0 ? ", data.max_train_rows " + std::to_string(maxTrainRows)
+                          : std::string()) +
+        "; " + std::to_string(s.test.size()) + " test rows)";
+    if (train < kMinTrainingRows)
+        throw DataError(d.name + ": the split leaves " + counts + ": at least " +
+                        std::to_string(kMinTrainingRows) + " training rows are needed");
+    if (train < val)
+        throw DataError(d.name + ": the split leaves " + counts +
+                        ": fewer training rows than validation rows; lower data.val_fraction");
     return s;
 }
 

@@ -84,13 +84,19 @@ struct Dataset {
 
 // The rows of each split. Stratified by class for classification, so every split sees every
 // class in proportion; a seeded shuffle, so the same seed gives the same split. A dataset with a
-// preset test split keeps it, and the validation rows come from the others (valFraction of all
-// rows).
+// preset test split keeps it, and testFraction is not used. The validation share is a share of
+// the rows that are not preset test rows: of all rows (as the test share) where no test split is
+// preset, of the others where one is. maxTrainRows (0: no cap) caps the rows left for training and
+// validation, never the test split: a stratified draw of that many of them (largest remainders),
+// with validation rows in the proportion they have without the cap. Throws DataError,
+// with the counts, for a split that leaves no test row, fewer than kMinTrainingRows training rows
+// or fewer training rows than validation rows.
 struct Split {
     std::vector<std::int64_t> train, val, test;
 };
-Split stratifiedSplit(const Dataset& d, double valFraction, double testFraction,
-                      std::uint64_t seed);
+constexpr std::int64_t kMinTrainingRows = 10;
+Split stratifiedSplit(const Dataset& d, double valFraction, double testFraction, std::uint64_t seed,
+                      std::int64_t maxTrainRows = 0);
 
 // What a loader could not decide before the split, decided on the training rows only (so no
 // statistic of a validation or test row leaks into training): a missing numeric cell gets the

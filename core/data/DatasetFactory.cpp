@@ -68,7 +68,8 @@ std::vector<std::string> builtinDatasets() {
 }
 
 Split prepareForTraining(Dataset& d, const ExperimentConfig& c) {
-    Split split = stratifiedSplit(d, c.data.valFraction, c.data.testFraction, c.train.seed);
+    Split split = stratifiedSplit(d, c.data.valFraction, c.data.testFraction, c.train.seed,
+                                  c.data.maxTrainRows);
     if (d.isText()) {
         TextOptions o;
         o.minFrequency = c.data.text.minFrequency;

@@ -108,4 +108,25 @@ LossTerms MutualDistillationLoss::operator()(const torch::Tensor& mixture,
     return t;
 }
 
+LossTerms MutualDistillationLoss::independent(const torch::Tensor& experts,
+                                              const torch::Tensor& target) const {
+    const auto E = experts.size(1);
+    LossTerms t;
+    // Each expert's mean over the batch, then the sum over the experts: the rows of all experts
+    // in one call, whose mean over B * E rows is the mean of the experts' losses.
+    const auto flat = experts.reshape({experts.size(0) * E, experts.size(2)});
+    const auto repeated = target.repeat_interleave(E);
+    t.task = taskLoss(flat, repeated);
+    t.total = t.task * static_cast<double>(E);
+    {
+        torch::NoGradGuard noGrad;
+        DistillOptions o;
+        o.kind = kind_;
+        o.temperature = config_.temperature;
+        t.distill = distillationLoss(experts.detach(), o);
+        t.balance = torch::zeros({}, experts.options());
+    }
+    return t;
+}
+
 } // namespace mode

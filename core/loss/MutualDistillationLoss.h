@@ -47,6 +47,12 @@ class MutualDistillationLoss {
                          const torch::Tensor& gate, const torch::Tensor& gateProbs,
                          const torch::Tensor& target) const;
 
+    // The ensemble baseline's loss: each expert's own task loss on its own output, summed
+    // (total), so each expert's gradient is exactly its own loss's, as if trained alone; task is
+    // their mean; the distillation term is computed without gradient, for the record only (how
+    // far apart the independent experts are), and the balance term is 0.
+    LossTerms independent(const torch::Tensor& experts, const torch::Tensor& target) const;
+
   private:
     LossConfig config_;
     DistillKind kind_;

@@ -46,20 +46,27 @@ torch::Tensor ExpertBankImpl::forward(const torch::Tensor& x) {
     // Without gradients (evaluation, prediction) ReLU and tanh work in place.
     const bool inPlace = !torch::GradMode::is_enabled() &&
                          (activation_ == Activation::Relu || activation_ == Activation::Tanh);
-    torch::Tensor h;
+    // Every expert sees the same input: one [B, D] x [D, E*H] product, the biases added by it,
+    // instead of E; viewed as [E, B, H].
+    const auto& w = weights_[0]; // [E, D, H]
+    const auto width = experts_ * w.size(2);
+    auto wcat = w.permute({1, 0, 2}).reshape({w.size(1), width});
+    auto h = torch::addmm(biases_[0].reshape({1, width}), x, wcat)
+                 .view({B, experts_, w.size(2)})
+                 .transpose(0, 1);
+    return hiddenLayers(std::move(h), inPlace);
+}
+
+torch::Tensor ExpertBankImpl::forwardEach(const torch::Tensor& xs) {
+    const bool inPlace = !torch::GradMode::is_enabled() &&
+                         (activation_ == Activation::Relu || activation_ == Activation::Tanh);
+    return hiddenLayers(torch::baddbmm(biases_[0], xs, weights_[0]), inPlace);
+}
+
+// From the first layer's pre-activation [E, B, H] on: the activations and the later layers.
+torch::Tensor ExpertBankImpl::hiddenLayers(torch::Tensor h, bool inPlace) {
     for (std::size_t l = 0; l < weights_.size(); ++l) {
-        if (l == 0) {
-            // Every expert sees the same input: one [B, D] x [D, E*H] product, the biases added
-            // by it, instead of E; viewed as [E, B, H].
-            const auto& w = weights_[0]; // [E, D, H]
-            const auto width = experts_ * w.size(2);
-            auto wcat = w.permute({1, 0, 2}).reshape({w.size(1), width});
-            h = torch::addmm(biases_[0].reshape({1, width}), x, wcat)
-                    .view({B, experts_, w.size(2)})
-                    .transpose(0, 1);
-        } else {
-            h = torch::baddbmm(biases_[l], h, weights_[l]); // [E, B, out]
-        }
+        if (l > 0) h = torch::baddbmm(biases_[l], h, weights_[l]); // [E, B, out]
         if (l + 1 < weights_.size()) {
             if (!inPlace)
                 h = activate(h);
@@ -175,30 +182,110 @@ torch::Tensor BackboneImpl::forward(const torch::Tensor& x) {
     return activate(linear_(h.flatten(1)), activation_);
 }
 
+std::int64_t mlpParameters(int inputs, const std::vector<int>& hidden, int outputs) {
+    std::int64_t n = 0;
+    std::int64_t from = inputs;
+    for (int h : hidden) {
+        n += (from + 1) * h;
+        from = h;
+    }
+    return n + (from + 1) * outputs;
+}
+
+std::vector<int> denseHiddenWidths(const ModelConfig& c, int features, int outputs) {
+    const std::vector<int> shape = c.hidden.empty() ? std::vector<int>{1} : c.hidden;
+    const bool noisy = c.gate == "topk" && c.noisyGate;
+    const std::int64_t target =
+        c.experts * mlpParameters(features, c.hidden, outputs) +
+        (noisy ? 2 : 1) * static_cast<std::int64_t>(features + 1) * c.experts;
+    auto widths = [&](int w) {
+        std::vector<int> out{w};
+        for (std::size_t l = 1; l < shape.size(); ++l)
+            out.push_back(std::max(
+                1, static_cast<int>(std::lround(static_cast<double>(w) * shape[l] / shape[0]))));
+        return out;
+    };
+    // The count grows with w: walk up to the first w at or above the target, then take the
+    // nearer of it and the one before.
+    int best = 1;
+    std::int64_t bestGap = -1;
+    for (int w = 1; w <= (1 << 20); ++w) {
+        const std::int64_t n = mlpParameters(features, widths(w), outputs);
+        const std::int64_t gap = n > target ? n - target : target - n;
+        if (bestGap < 0 || gap < bestGap) {
+            best = w;
+            bestGap = gap;
+        }
+        if (n >= target) break;
+    }
+    return widths(best);
+}
+
 MoDEModelImpl::MoDEModelImpl(const ModelConfig& c, int inputs, int outputs,
-                             const std::vector<std::int64_t>& imageShape, std::int64_t vocabulary) {
+                             const std::vector<std::int64_t>& imageShape, std::int64_t vocabulary)
+    : kind_(parseChoice<ModelKind>(c.kind, "model.kind")), classification_(outputs > 1) {
     // auto: the text backbone for text, raw features otherwise.
     // The settings' names become enums here, once; an unknown name is refused naming its field.
     BackboneKind kind = parseChoice<BackboneKind>(c.backbone, "model.backbone");
     if (kind == BackboneKind::Auto)
         kind = vocabulary > 0 ? BackboneKind::EmbeddingBag : BackboneKind::None;
     const Activation activation = parseChoice<Activation>(c.activation, "model.activation");
-    backbone = register_module(
-        "backbone", Backbone(kind, inputs, c.backboneDim, imageShape, activation, vocabulary));
-    const int features = backbone->outputs();
+    int features = 0;
+    if (kind_ == ModelKind::Ensemble && kind != BackboneKind::None) {
+        // Trained independently: each member has a backbone of its own.
+        memberBackbones = register_module("backbones", torch::nn::ModuleList());
+        for (int e = 0; e < c.experts; ++e) {
+            Backbone b(kind, inputs, c.backboneDim, imageShape, activation, vocabulary);
+            features = b->outputs();
+            memberBackbones->push_back(b);
+        }
+    } else {
+        backbone = register_module(
+            "backbone", Backbone(kind, inputs, c.backboneDim, imageShape, activation, vocabulary));
+        features = backbone->outputs();
+    }
+    if (kind_ == ModelKind::Dense) {
+        bank = register_module("experts",
+                               ExpertBank(1, features, denseHiddenWidths(c, features, outputs),
+                                          outputs, activation, c.dropout));
+        return;
+    }
     bank = register_module(
         "experts", ExpertBank(c.experts, features, c.hidden, outputs, activation, c.dropout));
-    gate = register_module("gate",
-                           Gate(features, c.experts, parseChoice<GateKind>(c.gate, "model.gate"),
-                                c.topK, c.noisyGate));
+    if (kind_ == ModelKind::Moe)
+        gate = register_module("gate", Gate(features, c.experts,
+                                            parseChoice<GateKind>(c.gate, "model.gate"), c.topK,
+                                            c.noisyGate));
 }
 
 MoDEOutput MoDEModelImpl::forward(const torch::Tensor& input) {
     MoDEOutput out;
-    const torch::Tensor x = backbone->forward(input);
-    out.experts = bank->forward(x).transpose(0, 1); // [B, E, C]
-    std::tie(out.gate, out.gateProbs) = gate->forward(x);
-    out.mixture = torch::bmm(out.gate.unsqueeze(1), out.experts).squeeze(1); // sum_i g_i e_i
+    if (memberBackbones) {
+        std::vector<torch::Tensor> features;
+        for (const auto& b : *memberBackbones)
+            features.push_back(b->as<Backbone>()->forward(input));
+        out.experts = bank->forwardEach(torch::stack(features)).transpose(0, 1); // [B, E, C]
+    } else {
+        const torch::Tensor x = backbone->forward(input);
+        out.experts = bank->forward(x).transpose(0, 1); // [B, E, C]
+        if (kind_ == ModelKind::Moe) {
+            std::tie(out.gate, out.gateProbs) = gate->forward(x);
+            out.mixture =
+                torch::bmm(out.gate.unsqueeze(1), out.experts).squeeze(1); // sum_i g_i e_i
+            return out;
+        }
+    }
+    const auto E = out.experts.size(1);
+    out.gate =
+        torch::full({out.experts.size(0), E}, 1.0 / static_cast<double>(E), out.experts.options());
+    out.gateProbs = out.gate;
+    if (kind_ == ModelKind::Dense)
+        out.mixture = out.experts.select(1, 0);
+    else if (classification_) // log of the mean of the experts' probabilities
+        out.mixture = torch::logsumexp(torch::log_softmax(out.experts, 2), 1) -
+                      std::log(static_cast<double>(E));
+    else
+        out.mixture = out.experts.mean(1);
     return out;
 }
 

@@ -27,6 +27,9 @@ class ExpertBankImpl : public torch::nn::Module {
                    Activation activation, double dropout);
     // x [B, D] -> [E, B, C]
     torch::Tensor forward(const torch::Tensor& x);
+    // Each expert on its own input: xs [E, B, D] -> [E, B, C] (an ensemble whose members each
+    // have their own backbone).
+    torch::Tensor forwardEach(const torch::Tensor& xs);
 
     int experts() const { return experts_; }
     int layers() const { return static_cast<int>(weights_.size()); }
@@ -35,6 +38,7 @@ class ExpertBankImpl : public torch::nn::Module {
     torch::Tensor activate(const torch::Tensor& h) const;
 
   private:
+    torch::Tensor hiddenLayers(torch::Tensor h, bool inPlace);
     int experts_;
     Activation activation_;
     double dropout_;
@@ -83,18 +87,44 @@ class BackboneImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Backbone);
 
+// The network of model.kind:
+//  moe:      backbone, gate and E experts; mixture = sum_i g_i(x) e_i(x).
+//  dense:    backbone and ONE expert MLP sized by denseHiddenWidths (no gate): experts is
+//            [B, 1, C], gate is 1, the mixture is the network's output.
+//  ensemble: E experts, each with its own copy of the backbone (none where the backbone is
+//            none), no gate: gate is the constant 1/E, the mixture is the mean of the experts'
+//            class probabilities as log-probabilities (softmax(mixture) = mean_i softmax(e_i);
+//            outputs > 1), or the mean of their values (regression, outputs = 1).
 class MoDEModelImpl : public torch::nn::Module {
   public:
     MoDEModelImpl(const ModelConfig& config, int inputs, int outputs,
                   const std::vector<std::int64_t>& imageShape = {}, std::int64_t vocabulary = 0);
     MoDEOutput forward(const torch::Tensor& x);
 
-    Backbone backbone{nullptr};
+    Backbone backbone{nullptr};                     // moe, dense, and an ensemble without backbone
+    torch::nn::ModuleList memberBackbones{nullptr}; // an ensemble with a backbone: one per expert
     ExpertBank bank{nullptr};
-    Gate gate{nullptr};
+    Gate gate{nullptr}; // moe only
     std::int64_t parameterCount() const;
+    ModelKind kind() const { return kind_; }
+    // The experts the outputs hold (1 for dense).
+    int experts() const { return bank->experts(); }
+
+  private:
+    ModelKind kind_ = ModelKind::Moe;
+    bool classification_ = true;
 };
 TORCH_MODULE(MoDEModel);
+
+// The dense baseline's hidden widths: the experts' (config.hidden; a linear expert counts as
+// one hidden layer of width 1) scaled by one factor, the first width w and each later one
+// max(1, round(w * hidden[l] / hidden[0])), with the w (1..) that brings the network's
+// parameters (features -> widths -> outputs) nearest the mixture's experts and gate
+// (E expert MLPs on `features` inputs, plus the gate's linear layer, and its noise layer where
+// a noisy top-k gate is asked for). The backbone, the same in both, is left out of both counts.
+std::vector<int> denseHiddenWidths(const ModelConfig& config, int features, int outputs);
+// The parameters of an MLP inputs -> hidden... -> outputs (weights and biases).
+std::int64_t mlpParameters(int inputs, const std::vector<int>& hidden, int outputs);
 
 // Keeps the k largest logits per row, softmax over them, exact zeros elsewhere.
 torch::Tensor topKSoftmax(const torch::Tensor& logits, int k);

@@ -162,7 +162,8 @@ Predictions Predictor::predict(const Dataset& ready,
     const SplitTensors s = d_->tensors(ready);
     Predictions p;
     p.rows = ready.rows;
-    p.experts = d_->config.model.experts;
+    p.experts = d_->model->experts(); // dense: its one network
+    p.gated = d_->model->kind() == ModelKind::Moe;
     p.outputs = d_->outputs;
     p.classification = d_->recipe.classification;
     p.output.resize(static_cast<std::size_t>(p.rows * p.outputs));
@@ -181,7 +182,8 @@ Predictions Predictor::predict(const Dataset& ready,
     }
     EvaluationTask task;
     task.classification = d_->recipe.classification;
-    task.experts = d_->config.model.experts;
+    task.experts = d_->model->experts();
+    task.gated = d_->model->kind() == ModelKind::Moe;
     task.classNames = d_->recipe.classNames;
     Evaluator evaluator(std::move(task), forward, kChunkRows);
     evaluator.onChunk([&p](std::int64_t first, const MoDEOutput& out) {
@@ -311,23 +313,67 @@ std::string backboneSource(BackboneKind kind, Activation act,
     throw std::logic_error("the backbone's kind is resolved before it is scripted");
 }
 
+// An ensemble's members each have their own backbone ("backbones.i." in the model): its lines
+// for each member, the features stacked [E, B, F] as hs.
+std::string memberBackbonesSource(int experts, BackboneKind kind, Activation act,
+                                  const std::vector<std::int64_t>& shape, int dim) {
+    const std::string one = backboneSource(kind, act, shape, dim);
+    std::string src;
+    for (int e = 0; e < experts; ++e) {
+        std::string member = one;
+        const std::string from = "self.backbone_", to = "self.backbones_" + std::to_string(e) + "_";
+        for (auto at = member.find(from); at != std::string::npos;
+             at = member.find(from, at + to.size()))
+            member.replace(at, from.size(), to);
+        src += member + "    h" + std::to_string(e) + " = h\n";
+    }
+    src += "    hs = torch.stack([";
+    for (int e = 0; e < experts; ++e)
+        src += (e ? ", h" : "h") + std::to_string(e);
+    return src + "])\n";
+}
+
+// The baselines' outputs from the experts' (MoDEModelImpl::forward): a constant gate of 1/E and
+// the network's output (dense), or the mean of the experts' probabilities as log-probabilities
+// (ensemble, classification) or of their values (ensemble, regression).
+std::string baselineOutputSource(ModelKind kind, bool classification, int experts) {
+    std::string src = "    gate = torch.full([experts.size(0), experts.size(1)], 1.0 / "
+                      "experts.size(1), dtype=experts.dtype, device=experts.device)\n";
+    if (kind == ModelKind::Dense)
+        src += "    mixture = experts.select(1, 0)\n";
+    else if (classification)
+        src += "    mixture = torch.logsumexp(torch.log_softmax(experts, 2), [1]) - " +
+               literal(std::log(static_cast<double>(experts))) + "\n";
+    else
+        src += "    mixture = experts.mean(1)\n";
+    return src + "    return (mixture, gate, experts)\n";
+}
+
 // The whole forward: the backbone, the expert bank (the first layer as one product, as the
 // model computes it), the gate and the mixture.
 std::string forwardSource(const ModelConfig& m, BackboneKind kind, int layers,
-                          const std::vector<std::int64_t>& shape) {
+                          const std::vector<std::int64_t>& shape, bool classification) {
     const Activation act = parseChoice<Activation>(m.activation, "model.activation");
+    const ModelKind model = parseChoice<ModelKind>(m.kind, "model.kind");
     std::string src = "def forward(self, x: Tensor) -> Tuple[Tensor, Tensor, Tensor]:\n";
-    src += backboneSource(kind, act, shape, m.backboneDim);
-    src += "    w0 = self.experts_w0\n"
-           "    n = w0.size(0)\n"
-           "    e = torch.addmm(self.experts_b0.reshape(1, n * w0.size(2)), h, w0.permute(1, 0, "
-           "2).reshape(w0.size(1), n * w0.size(2))).view(h.size(0), n, w0.size(2)).transpose(0, "
-           "1)\n";
+    if (model == ModelKind::Ensemble && kind != BackboneKind::None) {
+        src += memberBackbonesSource(m.experts, kind, act, shape, m.backboneDim);
+        src += "    e = torch.baddbmm(self.experts_b0, hs, self.experts_w0)\n";
+    } else {
+        src += backboneSource(kind, act, shape, m.backboneDim);
+        src += "    w0 = self.experts_w0\n"
+               "    n = w0.size(0)\n"
+               "    e = torch.addmm(self.experts_b0.reshape(1, n * w0.size(2)), h, w0.permute(1, "
+               "0, 2).reshape(w0.size(1), n * w0.size(2))).view(h.size(0), n, "
+               "w0.size(2)).transpose(0, 1)\n";
+    }
     for (int l = 1; l < layers; ++l)
         src += "    e = torch.baddbmm(self.experts_b" + std::to_string(l) + ", " +
                activated("e", act) + ", self.experts_w" + std::to_string(l) + ")\n";
-    src += "    experts = e.transpose(0, 1)\n"
-           "    logits = torch.linear(h, self.gate_linear_weight, self.gate_linear_bias)\n";
+    src += "    experts = e.transpose(0, 1)\n";
+    if (model != ModelKind::Moe)
+        return src + baselineOutputSource(model, classification, m.experts);
+    src += "    logits = torch.linear(h, self.gate_linear_weight, self.gate_linear_bias)\n";
     const bool sparse =
         parseChoice<GateKind>(m.gate, "model.gate") == GateKind::TopK && m.topK < m.experts;
     if (sparse)
@@ -355,7 +401,8 @@ void Predictor::exportTorchScript(const std::string& path) const {
         module.register_parameter(name, p.value().detach().clone(), false);
         if (name.rfind("experts_w", 0) == 0) ++layers;
     }
-    module.define(forwardSource(d_->config.model, kind, layers, d_->recipe.imageShape));
+    module.define(forwardSource(d_->config.model, kind, layers, d_->recipe.imageShape,
+                                d_->recipe.classification));
     module.eval();
     module.save(path);
 }
@@ -366,7 +413,8 @@ nlohmann::json Predictor::sidecar() const {
             {"inputs", r.inputs()},
             {"outputs", {"mixture [B, C]", "gate [B, E]", "experts [B, E, C]"}},
             {"logits", r.classification},
-            {"experts", d_->config.model.experts},
+            {"experts", d_->model->experts()},
+            {"model_kind", d_->config.model.kind},
             {"model", d_->config.toJson()["model"]},
             {"preprocessing", r.toJson()}};
 }

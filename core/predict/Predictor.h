@@ -23,6 +23,9 @@ struct Predictions {
     std::int64_t rows = 0;
     int experts = 0, outputs = 0; // outputs: classes, or 1 for regression
     bool classification = true;
+    // false for the baselines (model.kind dense, ensemble): no gate, so no top expert; gate holds
+    // the constant mixing weight 1/E.
+    bool gated = true;
     std::vector<float> output;       // rows x outputs: class probabilities, or the value
     std::vector<float> gate;         // rows x experts
     std::vector<float> expertOutput; // rows x experts x outputs: each expert's own

@@ -137,7 +137,7 @@ std::vector<std::string> predictionHeader(const Predictions& p, const FeatureRec
     if (p.classification)
         for (const auto& c : r.classNames)
             h.push_back("p_" + c);
-    h.push_back("top_expert");
+    if (p.gated) h.push_back("top_expert"); // a baseline has no gate to route by
     for (int e = 0; e < p.experts; ++e)
         h.push_back("gate_" + std::to_string(e));
     for (int e = 0; e < p.experts; ++e)
@@ -159,7 +159,7 @@ std::vector<std::string> predictionFields(const Predictions& p, const Prediction
     if (p.classification)
         for (int k = 0; k < p.outputs; ++k)
             f.push_back(value(p.output[static_cast<std::size_t>(r * p.outputs + k)]));
-    f.push_back(std::to_string(p.topExpert(r)));
+    if (p.gated) f.push_back(std::to_string(p.topExpert(r)));
     for (int e = 0; e < p.experts; ++e)
         f.push_back(value(p.gate[static_cast<std::size_t>(r * p.experts + e)]));
     for (int e = 0; e < p.experts; ++e)

@@ -53,8 +53,16 @@ void printRunSummary(std::ostream& out, const ExperimentConfig& c, const RunStar
     if (!r.final) return;
     const auto& f = *r.final;
     out << "dataset " << s.datasetName << " (" << s.trainRows << " train / " << s.valRows
-        << " val / " << s.testRows << " test rows), " << c.model.experts << " experts, alpha "
-        << c.loss.alpha << " (" << c.loss.distill << ")\n";
+        << " val / " << s.testRows << " test rows), ";
+    const bool baseline = c.model.kind != "moe";
+    if (c.model.kind == "dense")
+        out << "dense baseline (" << s.parameters << " parameters, sized after " << c.model.experts
+            << " experts)\n";
+    else if (baseline)
+        out << "ensemble baseline of " << c.model.experts << " independent experts\n";
+    else
+        out << c.model.experts << " experts, alpha " << c.loss.alpha << " (" << c.loss.distill
+            << ")\n";
     if (s.classification) {
         std::snprintf(buf, sizeof buf, "test accuracy of the mixture: %.4f   (validation %.4f)\n",
                       f.testAccuracy, f.valAccuracy);
@@ -88,6 +96,10 @@ void printRunSummary(std::ostream& out, const ExperimentConfig& c, const RunStar
             "gate routing accuracy: %.4f   (known sub-tasks matched one-to-one to experts)\n",
             *f.gateRoutingAccuracy);
         out << buf;
+    }
+    if (baseline) { // no gate: no routing, so no allocation or probing to show
+        out << "no gate, so no routing or expert probing (model.kind " << c.model.kind << ")\n";
+        return;
     }
     printExpertTable(out, s.classification, f.experts, "the test split");
 }

@@ -296,14 +296,19 @@ void Evaluator::report(const Sums& sums, std::int64_t rows, EpochMetrics& metric
     const auto n = static_cast<double>(rows);
     const auto classRows =
         task_.classification ? task_.classNames : std::vector<std::string>{"all"};
-    metrics.routingByClass = routingMatrix(sums.classGate, sums.classTop, classRows);
-    if (sums.subtaskTop.defined()) {
-        metrics.routingBySubtask =
-            routingMatrix(sums.subtaskGate, sums.subtaskTop, task_.subtaskNames);
-        metrics.gateRoutingAccuracy = gateRoutingAccuracy(
-            toCounts(sums.subtaskTop), static_cast<int>(task_.subtaskNames.size()), experts);
+    if (task_.gated) {
+        metrics.routingByClass = routingMatrix(sums.classGate, sums.classTop, classRows);
+        if (sums.subtaskTop.defined()) {
+            metrics.routingBySubtask =
+                routingMatrix(sums.subtaskGate, sums.subtaskTop, task_.subtaskNames);
+            metrics.gateRoutingAccuracy = gateRoutingAccuracy(
+                toCounts(sums.subtaskTop), static_cast<int>(task_.subtaskNames.size()), experts);
+        }
+        metrics.gateEntropy = sums.entropy.item<double>() / n;
+    } else { // no routing: no rows, but the experts' count (what aligns experts by routing)
+        metrics.routingByClass = RoutingMatrix{};
+        metrics.routingByClass.experts = experts;
     }
-    metrics.gateEntropy = sums.entropy.item<double>() / n;
     const auto cosine = toVector(cosineOf(sums.gram));
     const auto allocated = toVector(sums.allocated), probe = toVector(sums.probe),
                load = toVector(sums.load);
@@ -312,9 +317,11 @@ void Evaluator::report(const Sums& sums, std::int64_t rows, EpochMetrics& metric
     for (int i = 0; i < experts; ++i) {
         ExpertMetrics m;
         m.expert = i;
-        m.allocated = static_cast<std::int64_t>(std::llround(allocated[i]));
-        m.share = allocated[i] / n;
         m.load = load[i] / n;
+        if (task_.gated) { // without a gate nothing is allocated, so nothing probed
+            m.allocated = static_cast<std::int64_t>(std::llround(allocated[i]));
+            m.share = allocated[i] / n;
+        }
         if (m.allocated > 0) {
             if (task_.classification)
                 m.probingAccuracy = probe[i] / allocated[i];

@@ -37,6 +37,11 @@ struct EvaluationTask {
     std::vector<std::string> classNames;   // one routing row per class (regression: one row)
     std::vector<std::string> subtaskNames; // the sub-task routing's rows, where they are known
     int topK = 0; // a top-k gate's k (per-sample routing keeps each row's k experts); 0: dense
+    // false for the baselines (model.kind dense or ensemble), which have no gate and so no
+    // routing: the routing tables, gate routing accuracy, each expert's allocation and probing
+    // are left absent (empty, none, 0 allocated), the gate entropy 0; the load is the constant
+    // mixing weight (1/E) and the similarity is measured as for a mixture.
+    bool gated = true;
 };
 
 // Calls work(first, rows) for each chunk of at most chunkRows of `rows` rows. On the CPU, where

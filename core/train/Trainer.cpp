@@ -305,17 +305,27 @@ struct Trainer::Impl {
                 model->parameters(), torch::optim::AdamOptions(t.lr).weight_decay(t.weightDecay));
             break;
         }
-        loss = std::make_unique<MutualDistillationLoss>(config.loss);
+        // The baselines take no distillation and have no gate to balance (validation refuses
+        // alpha > 0 for them; a balance weight does not apply to them and is ignored).
+        LossConfig lossConfig = config.loss;
+        if (!gated()) {
+            lossConfig.alpha = 0;
+            lossConfig.balanceWeight = 0;
+        }
+        loss = std::make_unique<MutualDistillationLoss>(lossConfig);
         EvaluationTask task;
         task.classification = classification;
-        task.experts = config.model.experts;
+        task.experts = model->experts();
+        task.gated = gated();
         task.classNames = data.classNames;
         task.subtaskNames = data.subtaskNames;
-        if (parseChoice<GateKind>(config.model.gate, "model.gate") == GateKind::TopK)
+        if (gated() && parseChoice<GateKind>(config.model.gate, "model.gate") == GateKind::TopK)
             task.topK = config.model.topK;
         evaluator = std::make_unique<Evaluator>(
             std::move(task), [this](const torch::Tensor& x) { return model->forward(x); });
     }
+
+    bool gated() const { return model->kind() == ModelKind::Moe; }
 
     void useDistributed(Distributed* group) {
         dist = group && group->worldSize() > 1 ? group : nullptr;
@@ -338,7 +348,7 @@ struct Trainer::Impl {
         s.parameters = model->parameterCount();
         s.stepsPerEpoch = plan.stepsPerEpoch;
         s.epochs = config.train.epochs;
-        s.experts = config.model.experts;
+        s.experts = model->experts(); // dense: its one network
         s.classification = classification;
         s.classNames = data.classNames;
         s.subtaskNames = data.subtaskNames;
@@ -475,7 +485,9 @@ struct Trainer::Impl {
         auto x = train.x.index_select(0, index);
         auto y = train.y.index_select(0, index);
         auto out = model->forward(x);
-        const LossTerms terms = (*loss)(out.mixture, out.experts, out.gate, out.gateProbs, y);
+        const LossTerms terms = model->kind() == ModelKind::Ensemble
+                                    ? loss->independent(out.experts, y)
+                                    : (*loss)(out.mixture, out.experts, out.gate, out.gateProbs, y);
         // Also when the loss is not finite: the gradients are not either, and the step is not
         // applied (see divergence).
         terms.total.backward();
@@ -564,7 +576,8 @@ struct Trainer::Impl {
     // The epochs whose test rows' routing is kept, sample by sample: the first ten, then about
     // twenty more spread over the run, and the last (a store stays small for long runs).
     bool keepsSamples(int epoch) const {
-        if (!samplesWanted) return false;
+        // Without a gate there is no routing to keep (a top expert would be made up).
+        if (!samplesWanted || !gated()) return false;
         const int epochs = config.train.epochs;
         return epoch <= 10 || epoch == epochs || epoch % std::max(1, epochs / 20) == 0;
     }

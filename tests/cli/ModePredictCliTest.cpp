@@ -353,3 +353,40 @@ print(json.dumps({"p": torch.softmax(mixture, 1).tolist(), "gate": gate.tolist()
     }
     EXPECT_LT(worst, 1e-5);
 }
+
+// The baselines as a user runs them: mode-train trains and stores a dense network and an
+// ensemble (alpha 0), mode-predict reproduces the stored accuracy from the kept model, the
+// absent routing stays absent (no top expert, nothing allocated, no probing), and the model
+// exports.
+TEST(ModePredictCli, DenseAndEnsembleBaselinesTrainStoreAndPredict) {
+    for (const std::string kind : {"dense", "ensemble"}) {
+        SCOPED_TRACE(kind);
+        TrainedRun run("--model " + kind + " --alpha 0 --backbone mlp");
+        RunStore store(run.db, RunStore::Mode::ReadOnly);
+        EXPECT_EQ(store.run(run.id).config().model.kind, kind);
+        const auto last = store.epochs(run.id).back();
+        EXPECT_GT(last.testAccuracy, 0.5);
+        auto r = run.predict("--split test --format json");
+        ASSERT_EQ(r.exitCode, 0) << r.err;
+        const json j = json::parse(r.out);
+        EXPECT_EQ(j["score"]["accuracy"].get<double>(), last.testAccuracy) << "exactly";
+        EXPECT_FALSE(j["rows"][0].contains("top_expert"));
+        const std::size_t experts = kind == "dense" ? 1 : 3;
+        EXPECT_TRUE(j["rows"][0].contains("gate_" + std::to_string(experts - 1)));
+        EXPECT_FALSE(j["rows"][0].contains("gate_" + std::to_string(experts)));
+        ASSERT_EQ(j["score"]["experts"].size(), experts);
+        for (const auto& e : j["score"]["experts"]) {
+            EXPECT_EQ(e["allocated"].get<std::int64_t>(), 0);
+            EXPECT_TRUE(!e.contains("probing_accuracy") || e["probing_accuracy"].is_null()) << e;
+        }
+        r = runCommand(kBin + "/mode-runs --db " + run.db + " export-model " +
+                       std::to_string(run.id) + " --out " + (run.dir / "m.pt"));
+        EXPECT_EQ(r.exitCode, 0) << r.err;
+        EXPECT_EQ(json::parse(readFile(run.dir / "m.json"))["model_kind"], kind);
+        r = runCommand(kBin + "/mode-runs --db " + run.db + " show " + std::to_string(run.id));
+        EXPECT_NE(r.out.find(kind == "dense" ? "dense baseline sized after 3 experts"
+                                             : "ensemble baseline of 3 independent experts"),
+                  std::string::npos)
+            << r.out;
+    }
+}

@@ -511,3 +511,22 @@ TEST(ModeTrainCli, AResumeAfterTheDataFileChangedIsRefused) {
     EXPECT_EQ(after["epochs_completed"], before["epochs_completed"]);
     EXPECT_EQ(after["test_accuracy"], before["test_accuracy"]);
 }
+
+// The baselines are a setting of mode-train: listed by --help; with distillation they are
+// refused (exit 2) naming loss.alpha and what to do.
+TEST(ModeTrainCli, HelpListsTheBaselinesAndDistillingOneIsRefused) {
+    auto r = train("--help");
+    ASSERT_EQ(r.exitCode, 0);
+    EXPECT_NE(r.out.find("--model"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("(moe | dense | ensemble)"), std::string::npos) << r.out;
+    r = train(std::string(kQuick) + " --model dense");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("loss.alpha: the dense baseline has no experts to distil among: set "
+                         "alpha to 0 (--alpha 0)"),
+              std::string::npos)
+        << r.err;
+    r = train(std::string(kQuick) + " --model ensemble --alpha 0 --no-store");
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.out.find("ensemble baseline of 4 independent experts"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("no gate, so no routing or expert probing"), std::string::npos) << r.out;
+}

@@ -22,6 +22,7 @@ struct Case {
     std::vector<int> hidden;
     std::vector<std::int64_t> imageShape;
     std::int64_t vocabulary = 0;
+    std::string kind = "moe";
 };
 
 // A freshly initialised model of the case, as a checkpoint holds it, with a recipe of its inputs.
@@ -62,11 +63,19 @@ TEST(ModelExport, TheScriptedModuleGivesWhatTheModelGives) {
         {"embedding-bag", "dense", "relu", {8}, {}, 30},
         {"transformer", "topk", "relu", {8}, {}, 30},
         {"transformer", "dense", "gelu", {}, {}, 30},
+        // The baselines: a dense network; ensembles, with a backbone of each member's own.
+        {"none", "dense", "relu", {16, 8}, {}, 0, "dense"},
+        {"mlp", "dense", "tanh", {}, {}, 0, "dense"},
+        {"none", "dense", "relu", {16}, {}, 0, "ensemble"},
+        {"mlp", "dense", "gelu", {8, 8}, {}, 0, "ensemble"},
+        {"cnn", "dense", "relu", {16}, {1, 8, 8}, 0, "ensemble"},
+        {"transformer", "dense", "relu", {8}, {}, 30, "ensemble"},
     };
     test::TempDir dir;
     for (const auto& k : cases) {
-        SCOPED_TRACE(k.backbone + " " + k.gate + " " + k.activation);
+        SCOPED_TRACE(k.kind + " " + k.backbone + " " + k.gate + " " + k.activation);
         ExperimentConfig c;
+        c.model.kind = k.kind;
         c.model.backbone = k.backbone;
         c.model.gate = k.gate;
         c.model.activation = k.activation;
@@ -77,7 +86,7 @@ TEST(ModelExport, TheScriptedModuleGivesWhatTheModelGives) {
         const int inputs = !k.imageShape.empty() ? 64 : k.vocabulary > 0 ? 10 : 7;
         const auto [checkpoint, recipe] = modelOf(c, k, inputs);
         const Predictor predictor(c, recipe, checkpoint);
-        const std::string path = dir / (k.backbone + k.gate + ".pt");
+        const std::string path = dir / (k.kind + k.backbone + k.gate + k.activation + ".pt");
         predictor.exportTorchScript(path);
 
         Dataset rows;

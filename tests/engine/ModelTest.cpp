@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "loss/MutualDistillationLoss.h"
 #include "model/MoDEModel.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cmath>
+#include <map>
 
 using namespace mode;
 
@@ -123,5 +125,129 @@ TEST(MoDEModel, GradientsReachEveryExpertAndTheGate) {
     for (const auto& p : m->named_parameters()) {
         ASSERT_TRUE(p.value().grad().defined()) << p.key();
         EXPECT_GT(p.value().grad().abs().sum().item<double>(), 0.0) << p.key();
+    }
+}
+
+// The dense baseline (model.kind dense): one expert MLP whose hidden widths are the experts'
+// scaled by one factor, sized to the mixture's parameters (experts and gate; the backbone is the
+// same in both and left out).
+TEST(DenseBaseline, HasAboutTheMixturesParameterCount) {
+    // By hand: 8 inputs, 3 classes, 4 experts of one hidden layer of 32: each expert has
+    // 8*32+32 + 32*3+3 = 387 parameters, the gate 8*4+4 = 36: 4*387+36 = 1584. One hidden layer
+    // of w has 8w+w + 3w+3 = 12w+3: w = 132 gives 1587 (131 gives 1575).
+    auto c = modelConfig(4, {32});
+    c.kind = "dense";
+    EXPECT_EQ(denseHiddenWidths(c, 8, 3), (std::vector<int>{132}));
+    MoDEModel dense(c, 8, 3);
+    EXPECT_EQ(dense->parameterCount(), 1587);
+    EXPECT_EQ(dense->experts(), 1);
+    EXPECT_TRUE(dense->gate.is_empty()) << "no gate";
+
+    struct Case {
+        int experts;
+        std::vector<int> hidden;
+        int inputs, outputs;
+        std::string backbone;
+        bool noisyTopK;
+    };
+    const std::vector<Case> cases{
+        {4, {32}, 8, 3, "none", false},    {8, {64, 32}, 784, 10, "none", false},
+        {2, {16, 16}, 5, 2, "mlp", false}, {4, {}, 20, 3, "none", false},
+        {16, {32}, 64, 10, "none", true},  {3, {128, 8}, 30, 1, "none", false}};
+    for (const auto& k : cases) {
+        auto moe = modelConfig(k.experts, k.hidden);
+        moe.backbone = k.backbone;
+        if (k.noisyTopK) {
+            moe.gate = "topk";
+            moe.noisyGate = true;
+        }
+        auto denseConfig = moe;
+        denseConfig.kind = "dense";
+        torch::manual_seed(0);
+        const MoDEModel mixture(moe, k.inputs, k.outputs),
+            network(denseConfig, k.inputs, k.outputs);
+        const double m = static_cast<double>(mixture->parameterCount()),
+                     d = static_cast<double>(network->parameterCount());
+        EXPECT_NEAR(d / m, 1.0, 0.10) << k.experts << " experts, " << k.hidden.size() << " layers, "
+                                      << m << " against " << d << " parameters";
+        EXPECT_EQ(network->named_parameters().size(),
+                  2 * (std::max<std::size_t>(k.hidden.size(), 1) + 1) +
+                      mixture->backbone->named_parameters().size())
+            << "a backbone and one MLP, no gate";
+    }
+}
+
+// The ensemble baseline's prediction, worked out here from each expert's own layers: the mean
+// of the experts' class probabilities (classification) or of their values (regression).
+TEST(EnsembleBaseline, PredictsTheMeanOfItsExpertsProbabilities) {
+    for (int outputs : {4, 1}) {
+        SCOPED_TRACE(outputs == 1 ? "regression" : "classification");
+        torch::manual_seed(5);
+        auto c = modelConfig(3, {8, 6});
+        c.kind = "ensemble";
+        MoDEModel m(c, 5, outputs);
+        m->eval();
+        const auto x = torch::randn({7, 5}, torch::kFloat64);
+        m->to(torch::kFloat64);
+        const auto out = m->forward(x);
+        auto expected = torch::zeros({7, outputs}, torch::kFloat64);
+        for (int e = 0; e < 3; ++e) {
+            auto h = x;
+            for (int l = 0; l < m->bank->layers(); ++l) {
+                auto [w, b] = m->bank->expertLayer(e, l);
+                h = torch::mm(h, w) + b;
+                if (l + 1 < m->bank->layers()) h = torch::relu(h);
+            }
+            expected += (outputs > 1 ? torch::softmax(h, 1) : h) / 3.0;
+        }
+        const auto predicted = outputs > 1 ? torch::softmax(out.mixture, 1) : out.mixture;
+        EXPECT_TRUE(torch::allclose(predicted, expected, 1e-12, 1e-12))
+            << (predicted - expected).abs().max().item<double>();
+        EXPECT_TRUE(torch::allclose(out.gate, torch::full({7, 3}, 1.0 / 3, torch::kFloat64)))
+            << "the constant mixing weight";
+    }
+}
+
+// Trained independently: each expert's gradient under the ensemble's loss is exactly the one its
+// own task loss alone gives, for its own backbone too (each member has its own copy).
+TEST(EnsembleBaseline, ExpertsReceiveNoGradientFromEachOther) {
+    torch::manual_seed(6);
+    auto c = modelConfig(3, {8});
+    c.kind = "ensemble";
+    c.backbone = "mlp";
+    c.backboneDim = 6;
+    MoDEModel m(c, 5, 4);
+    ASSERT_TRUE(m->memberBackbones) << "one backbone per expert";
+    const auto x = torch::randn({16, 5});
+    const auto y = torch::randint(0, 4, {16}, torch::kLong);
+    LossConfig lc;
+    lc.alpha = 0;
+    const MutualDistillationLoss loss(lc);
+
+    m->zero_grad();
+    loss.independent(m->forward(x).experts, y).total.backward();
+    std::map<std::string, torch::Tensor> together;
+    for (const auto& p : m->named_parameters())
+        together[p.key()] = p.value().grad().clone();
+
+    for (int e = 0; e < 3; ++e) {
+        m->zero_grad();
+        const auto out = m->forward(x);
+        torch::cross_entropy_loss(out.experts.select(1, e), y).backward(); // its own loss alone
+        const std::string own = "backbones." + std::to_string(e) + ".";
+        for (const auto& p : m->named_parameters()) {
+            const auto& key = p.key();
+            torch::Tensor alone = p.value().grad(), both = together[key];
+            if (key.rfind("experts.", 0) == 0) { // the bank: expert e's slice
+                alone = alone[e];
+                both = both[e];
+            } else if (key.rfind(own, 0) != 0) {
+                continue; // another member's backbone
+            }
+            ASSERT_TRUE(alone.defined()) << key;
+            EXPECT_TRUE(torch::allclose(both, alone, 1e-6, 1e-7))
+                << "expert " << e << ", " << key << ": "
+                << (both - alone).abs().max().item<double>();
+        }
     }
 }

@@ -74,8 +74,8 @@ void buildWith(const std::string& key, const std::string& value) {
         MoDEModel model(m, image ? 16 : 6, 3,
                         image ? std::vector<std::int64_t>{1, 4, 4} : std::vector<std::int64_t>{},
                         text ? 20 : 0);
-    } else if (key == "model.gate" || key == "model.activation") {
-        (key == "model.gate" ? m.gate : m.activation) = value;
+    } else if (key == "model.gate" || key == "model.activation" || key == "model.kind") {
+        (key == "model.gate" ? m.gate : key == "model.kind" ? m.kind : m.activation) = value;
         MoDEModel model(m, 6, 3);
     } else if (key == "loss.distill") {
         LossConfig l;
@@ -101,9 +101,9 @@ void buildWith(const std::string& key, const std::string& value) {
 
 TEST(Settings, EveryChoiceTheEngineAcceptsIsInTheHelpAndNoOther) {
     const auto help = helpByFlag();
-    const std::set<std::string> engineChoices{
-        "model.backbone",  "model.gate",  "model.activation", "loss.distill",
-        "train.optimizer", "data.format", "data.task",        "data.impute"};
+    const std::set<std::string> engineChoices{"model.backbone", "model.gate", "model.activation",
+                                              "loss.distill",   "model.kind", "train.optimizer",
+                                              "data.format",    "data.task",  "data.impute"};
     int checked = 0;
     for (const auto& s : experimentSettings()) {
         if (!engineChoices.count(s.key)) continue;
@@ -194,7 +194,9 @@ TEST(Settings, EveryFlagSetsItsSetting) {
     ExperimentConfig expected;
     for (const auto& s : experimentSettings()) {
         if (s.flag.empty() || isDataSource(s)) continue;
-        const auto v = sampleValue(s);
+        // model.kind's sample is a baseline, which takes no distillation: alpha 0 (not the
+        // default either).
+        const auto v = s.key == "loss.alpha" ? nlohmann::json(0.0) : sampleValue(s);
         s.set(expected, v, "test");
         args += " " + s.flag;
         if (s.kind != SettingKind::Switch) args += " '" + sampleText(v) + "'";

@@ -439,3 +439,72 @@ TEST(Trainer, EachStepReadsFromTheDeviceOnce) {
         }
     }
 }
+
+// The baselines train like any run. They have no gate, so no routing: the routing tables, gate
+// routing accuracy, allocation and probing are absent (never made up), and no sample routing is
+// kept; the ensemble's similarity is measured. A resumed baseline ends as an uninterrupted one.
+TEST(Trainer, DenseAndEnsembleBaselinesTrainWithoutRouting) {
+    for (const std::string kind : {"dense", "ensemble"}) {
+        SCOPED_TRACE(kind);
+        auto c = smallConfig(4);
+        c.model.kind = kind;
+        c.loss.alpha = 0;
+        c.loss.balanceWeight = 0.5; // does not apply to a baseline: ignored
+        Recorder rec;
+        const auto r = train(c, rec);
+        ASSERT_EQ(r.status, RunStatus::Finished) << r.message;
+        ASSERT_TRUE(r.final);
+        EXPECT_GE(r.final->testAccuracy, 0.45) << "above chance (1/3) after 4 short epochs";
+        const int experts = kind == "dense" ? 1 : c.model.experts;
+        EXPECT_EQ(rec.start.experts, experts);
+        EXPECT_TRUE(r.final->routingByClass.rowNames.empty());
+        EXPECT_FALSE(r.final->routingBySubtask);
+        EXPECT_FALSE(r.final->gateRoutingAccuracy);
+        EXPECT_FALSE(r.final->samples);
+        EXPECT_EQ(r.final->gateEntropy, 0.0);
+        ASSERT_EQ(r.final->experts.size(), static_cast<std::size_t>(experts));
+        for (const auto& e : r.final->experts) {
+            EXPECT_EQ(e.allocated, 0);
+            EXPECT_EQ(e.share, 0.0);
+            EXPECT_FALSE(e.probingAccuracy);
+            EXPECT_DOUBLE_EQ(e.load, 1.0 / experts);
+        }
+        for (const auto& s : rec.steps) {
+            if (kind == "dense") {
+                EXPECT_EQ(s.total, s.task);
+            } else { // the sum of the experts' own losses; task is their mean
+                EXPECT_NEAR(s.total, experts * s.task, 1e-9 * s.total);
+            }
+        }
+        if (kind == "ensemble") {
+            EXPECT_LT(r.final->expertSimilarity, 1.0);
+        }
+
+        CheckpointKeeper first;
+        Trainer t1(c, makeRegimesDataset(c.data.regimes));
+        first.control = &t1.control();
+        first.stopAfter = 2;
+        t1.addObserver(&first);
+        ASSERT_EQ(t1.run().status, RunStatus::Stopped);
+        Trainer t2(c, makeRegimesDataset(c.data.regimes));
+        t2.resumeFrom(first.checkpoints.back(), first.epochs.back());
+        const auto resumed = t2.run();
+        ASSERT_EQ(resumed.status, RunStatus::Finished) << resumed.message;
+        EXPECT_EQ(resumed.final->testLoss, r.final->testLoss);
+    }
+}
+
+TEST(Trainer, ABaselineWithDistillationIsRefused) {
+    auto c = smallConfig(1);
+    c.model.kind = "ensemble";
+    c.loss.alpha = 0.1;
+    try {
+        Trainer t(c, makeRegimesDataset(c.data.regimes));
+        FAIL() << "an ensemble with alpha 0.1 was accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("loss.alpha: the ensemble baseline's experts are "
+                                             "trained independently"),
+                  std::string::npos)
+            << e.what();
+    }
+}

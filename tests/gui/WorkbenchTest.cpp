@@ -351,6 +351,26 @@ TEST(Workbench, AlphaSliderIsLogarithmicAndReachesZero) {
     EXPECT_NEAR(slider->value(), 1 + (slider->maximum() - 1) / 3.0, 1.0);
 }
 
+// A baseline (model.kind) greys out the gate and the distillation's settings, and with alpha > 0
+// it cannot start: the reason stands under alpha.
+TEST(Workbench, ABaselineGreysTheGateAndRefusesDistillation) {
+    Workbench w;
+    auto* panel = w.window.experimentPanel();
+    EXPECT_TRUE(field<QComboBox>(w.window, "gate")->isEnabled());
+    chooseItem(field<QComboBox>(w.window, "modelKind"), "dense");
+    EXPECT_EQ(panel->config().model.kind, "dense");
+    for (const char* name : {"gate", "distill", "detachTeacher"})
+        EXPECT_FALSE(w.window.findChild<QWidget*>(name)->isEnabled()) << name;
+    EXPECT_TRUE(field<QSpinBox>(w.window, "experts")->isEnabled()) << "it sizes the baseline";
+    EXPECT_FALSE(w.window.startButton()->isEnabled()) << "alpha 0.1 with a baseline";
+    EXPECT_NE(panel->errorFor("loss.alpha").indexOf("set alpha to 0"), -1)
+        << panel->errorFor("loss.alpha").toStdString();
+    typeInto(field<QDoubleSpinBox>(w.window, "alpha"), "0");
+    EXPECT_TRUE(w.window.startButton()->isEnabled());
+    chooseItem(field<QComboBox>(w.window, "modelKind"), "moe");
+    EXPECT_TRUE(field<QComboBox>(w.window, "gate")->isEnabled());
+}
+
 TEST(Workbench, ABadFileShowsItsErrorAndTheAppKeepsWorking) {
     Workbench w;
     auto* panel = w.window.experimentPanel();

@@ -235,3 +235,33 @@ TEST(ExperimentConfig, ASymbolicLinkLoopIsNamedAsSuch) {
     EXPECT_NE(dataPathProblem(a, false).find("is a loop of symbolic links"), std::string::npos)
         << dataPathProblem(a, false);
 }
+
+// model.kind: the mixture or one of its baselines. The baselines take no distillation: alpha > 0
+// is refused on loss.alpha with what to do; their gate and loss settings do not apply.
+TEST(ExperimentConfig, BaselinesRefuseDistillationAndIgnoreTheGate) {
+    ExperimentConfig c;
+    EXPECT_EQ(c.model.kind, "moe");
+    for (const std::string kind : {"dense", "ensemble"}) {
+        c.model.kind = kind;
+        c.loss.alpha = 0.1;
+        const auto issues = validate(c);
+        ASSERT_TRUE(hasIssue(issues, "loss.alpha")) << kind;
+        EXPECT_NE(describe(issues).find("set alpha to 0 (--alpha 0)"), std::string::npos)
+            << describe(issues);
+        c.loss.alpha = 0;
+        c.model.gate = "topk";
+        c.model.topK = 99; // the gate does not apply: k is not checked
+        c.loss.distill = "nonsense";
+        EXPECT_TRUE(validate(c).empty()) << kind << ": " << describe(validate(c));
+        c.model.gate = "dense";
+        c.model.topK = 2;
+        c.loss.distill = "mse-mean";
+    }
+    c.model.kind = "moe";
+    c.loss.alpha = 0.1;
+    EXPECT_TRUE(validate(c).empty());
+    c.model.kind = "forest";
+    EXPECT_TRUE(hasIssue(validate(c), "model.kind"));
+    EXPECT_EQ(ExperimentConfig::fromJson(json::parse(R"({"model": {"kind": "dense"}})")).model.kind,
+              "dense");
+}

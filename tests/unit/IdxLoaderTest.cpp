@@ -122,7 +122,7 @@ TEST(IdxLoader, AFolderBecomesADatasetWithTheFixedTestSplit) {
     seen.insert(s.val.begin(), s.val.end());
     EXPECT_EQ(seen.size(), 20u);
     EXPECT_EQ(*seen.rbegin(), 19) << "validation and training come from the training files";
-    EXPECT_EQ(s.val.size(), 4u) << "15% of all 26 rows, drawn from the 20 training rows, per class";
+    EXPECT_EQ(s.val.size(), 4u) << "15% of the 20 training rows, per class (1.5 -> 2)";
 
     Dataset small = loadIdxDataset(findIdxFiles(dir.path().string()), "tiny", {}, 10);
     EXPECT_EQ(small.rows, 10 + 3) << "10 training rows and the same share (half) of the test rows";
@@ -188,4 +188,42 @@ TEST(IdxLoader, ExplicitFilesOrOneFileOfTheFolder) {
     ExperimentConfig bad;
     bad.data.idxFiles = {dir / "a-images", dir / "a-labels"};
     EXPECT_EQ(validate(bad).front().field, "data.idx_files");
+}
+
+// Few training images and the whole test set: 200 training images (100 of each class) beside
+// 1,000 test images. The validation share is a share of the 200 (it used to be rescaled to all
+// 1,200 rows: 0.15 x 1,200 / 200 = 0.9, and took 180 of the 200 for validation, silently).
+TEST(IdxLoader, TheValidationShareIsOfTheTrainingFilesRowsAndTheTestSetStaysWhole) {
+    test::TempDir dir;
+    dir.file("train-images-idx3-ubyte", images(200, 4, 4));
+    dir.file("train-labels-idx1-ubyte", labels(200, 2));
+    dir.file("t10k-images-idx3-ubyte", images(1000, 4, 4));
+    dir.file("t10k-labels-idx1-ubyte", labels(1000, 2));
+    const Dataset d = loadIdxDataset(findIdxFiles(dir.path().string()), "few");
+    Split s = stratifiedSplit(d, 0.15, 0.15, 1);
+    EXPECT_EQ(s.test.size(), 1000u);
+    EXPECT_EQ(s.val.size(), 30u) << "15 of each class's 100";
+    EXPECT_EQ(s.train.size(), 170u);
+
+    // data.max_train_rows 40: 20 of each class, 3 of them (0.15 x 20 = 3) for validation.
+    s = stratifiedSplit(d, 0.15, 0.15, 1, 40);
+    EXPECT_EQ(s.test.size(), 1000u) << "the cap never touches the test split";
+    EXPECT_EQ(s.val.size(), 6u);
+    EXPECT_EQ(s.train.size(), 34u);
+    for (auto r : s.train)
+        EXPECT_LT(r, 200) << "training rows come from the training files";
+
+    // 0.6 of 200 for validation leaves 80 training rows against 120 validation rows: refused.
+    EXPECT_EQ(errorOf([&] { stratifiedSplit(d, 0.6, 0.15, 1); }),
+              "few: the split leaves 80 training and 120 validation rows of 200 (validation "
+              "share 0.6; 1000 test rows): fewer training rows than validation rows; lower "
+              "data.val_fraction");
+    // A cap of 11: 6 and 5 rows (the tie's extra row to the first class), 1 + 1 for validation,
+    // 9 training rows: fewer than the 10 a run needs.
+    EXPECT_EQ(errorOf([&] { stratifiedSplit(d, 0.15, 0.15, 1, 11); }),
+              "few: the split leaves 9 training and 2 validation rows of 11 (validation share "
+              "0.15, data.max_train_rows 11; 1000 test rows): at least 10 training rows are "
+              "needed");
+    s = stratifiedSplit(d, 0.15, 0.15, 1, 12);
+    EXPECT_EQ(s.train.size(), 10u);
 }

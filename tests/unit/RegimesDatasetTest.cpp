@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 using namespace mode;
@@ -116,4 +117,41 @@ TEST(Standardise, UsesTrainingStatisticsOnly) {
     EXPECT_FLOAT_EQ(d.features[4], 98.0f);
     EXPECT_FLOAT_EQ(d.features[6], -102.0f);
     EXPECT_FLOAT_EQ(d.features[1], 0.0f); // constant column: centred only
+}
+
+// data.max_train_rows on data without a preset test split (CSV, text): the test split is
+// testFraction of all rows as without the cap, and the cap draws that many of the other rows,
+// stratified, validation taking the share of them it has without the cap (0.15 / 0.8 = 0.1875).
+// Worked by hand: 1,000 rows of 3 classes (500, 300, 200); test 0.2: 100 + 60 + 40.
+TEST(StratifiedSplit, ACapOnTrainingRowsKeepsTheWholeTestSplit) {
+    Dataset d;
+    d.name = "rows";
+    d.rows = 1000;
+    d.task = TaskType::Classification;
+    for (std::int64_t r = 0; r < d.rows; ++r)
+        d.labels.push_back(r < 500 ? 0 : r < 800 ? 1 : 2);
+    const auto count = [&](const std::vector<std::int64_t>& rows, std::int64_t label) {
+        return std::count_if(rows.begin(), rows.end(),
+                             [&](std::int64_t r) { return d.labels[r] == label; });
+    };
+    auto s = stratifiedSplit(d, 0.15, 0.2, 3);
+    EXPECT_EQ(s.test.size(), 200u);
+    EXPECT_EQ(s.val.size(), 150u) << "0.15 of all rows: 75 + 45 + 30";
+    EXPECT_EQ(s.train.size(), 650u);
+
+    const auto capped = stratifiedSplit(d, 0.15, 0.2, 3, 100);
+    EXPECT_EQ(capped.test, s.test) << "the same test rows, all of them";
+    // 100 of the 800: 50, 30 and 20; validation 9 (9.375), 6 (5.625) and 4 (3.75).
+    EXPECT_EQ(capped.val.size(), 19u);
+    EXPECT_EQ(capped.train.size(), 81u);
+    EXPECT_EQ(count(capped.train, 0) + count(capped.val, 0), 50);
+    EXPECT_EQ(count(capped.train, 1) + count(capped.val, 1), 30);
+    EXPECT_EQ(count(capped.train, 2) + count(capped.val, 2), 20);
+    // 101: 50.5, 30.3 and 20.2; the extra row goes to the largest remainder (class 0).
+    const auto odd = stratifiedSplit(d, 0.15, 0.2, 3, 101);
+    EXPECT_EQ(count(odd.train, 0) + count(odd.val, 0), 51);
+    EXPECT_EQ(odd.train.size() + odd.val.size(), 101u);
+    EXPECT_EQ(odd.val.size(), 20u) << "10 (9.5625), 6 and 4";
+    // A cap at or above the rows there are changes nothing.
+    EXPECT_EQ(stratifiedSplit(d, 0.15, 0.2, 3, 800).train, s.train);
 }

@@ -79,3 +79,26 @@ TEST(Sweep, ShardsSplitThePointsWithoutOverlap) {
     EXPECT_THROW(Shard::parse("1/0"), ConfigError);
     EXPECT_THROW(Shard::parse("-1/3"), ConfigError);
 }
+
+// A sweep can vary model.kind: the baselines beside the mixture, each point validated (a baseline
+// with distillation is refused naming the point).
+TEST(Sweep, CanVaryTheModelKind) {
+    auto s = Sweep::fromJson(json::parse(R"({"name": "b", "base": {"loss": {"alpha": 0}},
+                                             "grid": {"model.kind": ["moe", "dense", "ensemble"]}})"),
+                             "b.json");
+    const auto points = s.expand();
+    ASSERT_EQ(points.size(), 3u);
+    EXPECT_EQ(points[1].config.model.kind, "dense");
+    EXPECT_EQ(points[2].config.name, "b kind=ensemble");
+    try {
+        Sweep::fromJson(json::parse(R"({"name": "b", "grid": {"model.kind": ["moe", "dense"]}})"),
+                        "b.json")
+            .expand();
+        FAIL() << "a dense point with the default alpha 0.1 was accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("point 1 (b kind=dense): loss.alpha: the dense "
+                                             "baseline has no experts to distil among"),
+                  std::string::npos)
+            << e.what();
+    }
+}
