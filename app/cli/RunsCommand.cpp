@@ -327,46 +327,26 @@ int listRuns(const RunStore& store, RunsOptions& o, const CLI::App& list) {
 }
 
 int exportRun(const RunStore& store, const RunsOptions& o) {
-    std::ostringstream buffer;
-    if (o.asJson)
-        buffer << exportRunJson(store, o.id).dump(2, ' ', false, json::error_handler_t::replace)
-               << "\n";
-    else if (o.epochsOnly)
-        exportEpochsCsv(store, o.id, buffer);
-    else
-        exportRunCsv(store, o.id, buffer);
-    if (o.out.empty()) {
-        std::cout << buffer.str();
-    } else if (!writeTextFile(o.out, buffer.str())) {
-        std::cerr << "mode-runs export: cannot write " << o.out << "\n";
-        return kExitBadInput;
-    }
+    if (!o.out.empty()) refuseKeptTarget(o.out, {{store.path(), "the run store"}});
+    writeOutput(o.out, [&](std::ostream& out) {
+        if (o.asJson)
+            out << exportRunJson(store, o.id).dump(2, ' ', false, json::error_handler_t::replace)
+                << "\n";
+        else if (o.epochsOnly)
+            exportEpochsCsv(store, o.id, out);
+        else
+            exportRunCsv(store, o.id, out);
+    });
     return 0;
 }
 
-// Each test row's routing at an epoch, as CSV.
-int exportRouting(const RunStore& store, const RunsOptions& o) {
-    const RunRecord r = store.run(o.id);
-    const auto epochs = store.sampleRoutingEpochs(o.id);
-    if (epochs.empty())
-        throw RunStoreError("run " + std::to_string(o.id) +
-                            " has no per-sample routing (stored by an older version, or no epoch "
-                            "ended)");
-    const int epoch = o.epoch > 0 ? o.epoch : epochs.back();
-    const auto samples = store.sampleRouting(o.id, epoch);
-    if (!samples) {
-        std::string kept;
-        for (int e : epochs)
-            kept += (kept.empty() ? "" : ", ") + std::to_string(e);
-        throw RunStoreError("run " + std::to_string(o.id) + " kept the routing of epochs " + kept +
-                            ", not of epoch " + std::to_string(epoch));
-    }
-    const auto& names = r.start.classNames;
+void writeRouting(std::ostream& out, const SampleRouting& routing,
+                  const std::vector<std::string>& names) {
+    const SampleRouting* samples = &routing;
     auto value = [&](float v) {
         const auto k = static_cast<std::size_t>(v);
         return samples->classification && k < names.size() ? names[k] : formatShortest(v);
     };
-    std::ostringstream out;
     std::vector<std::string> header{
         "sample", "row", "label", "top_expert", "top_weight", "prediction", "expert_prediction"};
     const auto k = static_cast<std::size_t>(samples->k);
@@ -394,10 +374,28 @@ int exportRouting(const RunStore& store, const RunsOptions& o) {
         }
         writeCsvRow(out, fields);
     }
-    if (o.out.empty())
-        std::cout << out.str();
-    else if (!writeTextFile(o.out, out.str()))
-        throw RunStoreError("cannot write " + o.out);
+}
+
+// Each test row's routing at an epoch, as CSV.
+int exportRouting(const RunStore& store, const RunsOptions& o) {
+    if (!o.out.empty()) refuseKeptTarget(o.out, {{store.path(), "the run store"}});
+    const RunRecord r = store.run(o.id);
+    const auto epochs = store.sampleRoutingEpochs(o.id);
+    if (epochs.empty())
+        throw RunStoreError("run " + std::to_string(o.id) +
+                            " has no per-sample routing (stored by an older version, or no epoch "
+                            "ended)");
+    const int epoch = o.epoch > 0 ? o.epoch : epochs.back();
+    const auto samples = store.sampleRouting(o.id, epoch);
+    if (!samples) {
+        std::string kept;
+        for (int e : epochs)
+            kept += (kept.empty() ? "" : ", ") + std::to_string(e);
+        throw RunStoreError("run " + std::to_string(o.id) + " kept the routing of epochs " + kept +
+                            ", not of epoch " + std::to_string(epoch));
+    }
+    const auto& names = r.start.classNames;
+    writeOutput(o.out, [&](std::ostream& out) { writeRouting(out, *samples, names); });
     return 0;
 }
 

@@ -235,7 +235,12 @@ class SweepRunner {
             Job job;
             job.point = plan_.todo[next_++];
             const std::string base = (work_ / std::to_string(job.point.index)).string();
-            writeTextFile(base + ".json", job.point.config.toJson().dump(2));
+            try { // the point's experiment, for the record beside its output
+                writeFileSafely(base + ".json", job.point.config.toJson().dump(2));
+            } catch (const OutputError& e) {
+                std::cerr << "mode-sweep: " << e.what() << "\n";
+                return false;
+            }
             job.out = base + ".out";
             job.err = base + ".err";
             const auto again = plan_.resumable.find(configHash(job.point.config));

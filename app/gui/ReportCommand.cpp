@@ -133,8 +133,7 @@ int writeReport(const ReportRequest& q) {
     for (const auto& r : reports)
         drawFigures(r, figures, q.options.significance);
     const std::string path = (fs::path(q.out) / "REPORT.md").string();
-    if (!writeTextFile(path, sweepReportMarkdown(reports, "figures", preamble, q.options)))
-        throw std::runtime_error("cannot write " + path);
+    writeFileSafely(path, sweepReportMarkdown(reports, "figures", preamble, q.options));
     std::cout << "report written to " << path << " (" << reports.size()
               << (reports.size() == 1 ? " configuration)\n" : " configurations)\n");
     for (const auto& c : judgeClaims(reports, q.options))

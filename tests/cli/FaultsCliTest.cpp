@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The third hostile pass (issue 32) as a user meets it: outputs never land on the store or an
+// input and are written whole or not at all; a full standard output is an error; damaged stored
+// bytes are refused by every reader; numbers a 32-bit model cannot hold, files that are not
+// regular files, nulls, huge configs and models too big for the machine are refused with a
+// message naming what is wrong.
+
+#include "CliTestSupport.h"
+#include "store/RunStore.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <random>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace mode;
+using namespace mode::test;
+using json = nlohmann::json;
+
+namespace {
+
+const std::string kBin = MODE_BIN_DIR;
+
+std::string table(int rows, const std::string& firstA = "") {
+    std::mt19937 rng(11);
+    std::normal_distribution<double> n(0, 1);
+    std::ostringstream out;
+    out << "a,b,c,label\n";
+    for (int i = 0; i < rows; ++i) {
+        const double a = n(rng), b = n(rng), c = n(rng);
+        out << (i == 0 && !firstA.empty() ? firstA : std::to_string(a)) << "," << b << "," << c
+            << "," << (a + b > 0 ? "yes" : "no") << "\n";
+    }
+    return out.str();
+}
+
+// One trained run (3 epochs, every epoch's model kept) in a store of its own.
+struct StoredRun {
+    TempDir dir;
+    std::string db = dir / "runs.sqlite";
+    std::string csv;
+    std::int64_t id = 0;
+    explicit StoredRun(int rows = 300, const std::string& more = "")
+        : csv(dir.file("train.csv", table(rows))) {
+        const auto r = runCommand(kBin + "/mode-train --data " + csv +
+                                  " --epochs 3 --experts 3 --threads 1 --device cpu "
+                                  "--keep-models every -q --json --db " +
+                                  db + " " + more);
+        EXPECT_EQ(r.exitCode, 0) << r.err;
+        id = json::parse(r.out)["run_id"].get<std::int64_t>();
+    }
+    std::string runs(const std::string& args) const {
+        return kBin + "/mode-runs --db " + db + " " + args;
+    }
+    std::string predict(const std::string& args) const {
+        return kBin + "/mode-predict -q --run " + std::to_string(id) + " --db " + db + " " + args;
+    }
+    std::string idText() const { return std::to_string(id); }
+};
+
+// The files of a folder whose name starts with a dot and holds ".tmp-": temporaries left behind.
+std::vector<std::string> temporaries(const std::filesystem::path& folder) {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(folder)) {
+        const auto name = e.path().filename().string();
+        if (name.find(".tmp-") != std::string::npos) out.push_back(name);
+    }
+    return out;
+}
+
+} // namespace
+
+// --out onto the store (by its name, or a link to it), onto the data file, or a model whose
+// sidecar is itself or the store: refused before anything is written; both stay byte-identical.
+TEST(FaultsCli, AnOutputOntoTheStoreOrAnInputIsRefusedAndChangesNothing) {
+    StoredRun run;
+    const std::string link = run.dir / "link.sqlite";
+    ASSERT_EQ(::symlink(run.db.c_str(), link.c_str()), 0);
+    const std::string storeLinkJson = run.dir / "store.json"; // the sidecar of store.pt
+    ASSERT_EQ(::symlink(run.db.c_str(), storeLinkJson.c_str()), 0);
+    const std::string store = readFile(run.db), data = readFile(run.csv);
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {run.predict("--split test --out " + run.db), "is the run store"},
+        {run.predict("--split test --out " + link), "is the run store"},
+        {run.predict("--data " + run.csv + " --out " + run.csv), "is the data file"},
+        {run.predict("--split test --out " + run.csv), "is the run's data file"},
+        {run.runs("export " + run.idText() + " --csv -o " + link), "is the run store"},
+        {run.runs("routing " + run.idText() + " -o " + run.db), "is the run store"},
+        {run.runs("export-model " + run.idText() + " --out " + link), "is the run store"},
+        {run.runs("export-model " + run.idText() + " --out " + (run.dir / "store.pt")),
+         "the sidecar " + storeLinkJson + " is the run store"},
+        {run.runs("export-model " + run.idText() + " --out " + (run.dir / "m.json")),
+         "would be replaced by the model's sidecar"}};
+    for (const auto& [command, message] : cases) {
+        SCOPED_TRACE(command);
+        const auto r = runCommand(command);
+        EXPECT_NE(r.exitCode, 0);
+        EXPECT_CONTAINS(r.err, message);
+        EXPECT_TRUE(readFile(run.db) == store) << "the store changed";
+        EXPECT_TRUE(readFile(run.csv) == data) << "the data file changed";
+    }
+    EXPECT_FALSE(std::filesystem::exists(run.dir / "m.json"));
+    EXPECT_EQ(runCommand(run.runs("list")).exitCode, 0);
+}
+
+// An output that fails part-way (here: at a file-size limit of 64 KiB, as on a full disk)
+// leaves the file that was there untouched and no temporary file beside it; the exit is
+// non-zero with the reason. (The predictions of 2,100 rows and the model are larger.)
+TEST(FaultsCli, AnOutputThatFailsPartWayLeavesNoPartialFile) {
+    StoredRun run(3000, "--hidden 128,128");
+    const std::string out = run.dir.file("predictions.csv", "the previous predictions\n");
+    const std::string limit = "trap '' XFSZ; ulimit -f 64; "; // bash counts KiB
+    for (const auto& command :
+         {run.predict("--split train --out " + out),
+          run.runs("export-model " + run.idText() + " --out " + (run.dir / "m.pt"))}) {
+        SCOPED_TRACE(command);
+        const auto r = runCommand("bash -c \"" + limit + command + "\"");
+        EXPECT_NE(r.exitCode, 0);
+        EXPECT_CONTAINS(r.err, "cannot write");
+        EXPECT_TRUE(readFile(out) == "the previous predictions\n") << "the file was replaced";
+        EXPECT_TRUE(temporaries(run.dir.path()).empty());
+    }
+    EXPECT_FALSE(std::filesystem::exists(run.dir / "m.pt"));
+    // Without the limit the same commands replace the file whole.
+    ASSERT_EQ(runCommand(run.predict("--split train --out " + out)).exitCode, 0);
+    EXPECT_EQ(readFile(out).rfind("row,prediction,target", 0), 0u);
+}
+
+// Standard output that cannot be written (a full disk: /dev/full) is an error for every program
+// that writes to it, and export-model into /dev/full ends with a message, not an abort.
+TEST(FaultsCli, AFullStandardOutputExitsNonZeroForEveryProgram) {
+    if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full here";
+    StoredRun run;
+    for (const auto& command :
+         {run.predict("--split test"), run.predict("--split test --format json"),
+          run.runs("list"), run.runs("list --json"), run.runs("show " + run.idText()),
+          run.runs("export " + run.idText() + " --csv"), run.runs("routing " + run.idText()),
+          run.runs("check"), run.runs("compare"), kBin + "/mode-train --print-config",
+          kBin + "/mode-sweep --help", kBin + "/mode-runs --help"}) {
+        SCOPED_TRACE(command);
+        const auto r = runCommand("(" + command + " > /dev/full)");
+        EXPECT_NE(r.exitCode, 0);
+        EXPECT_CONTAINS(r.err, "cannot write to standard output");
+    }
+    const auto r = runCommand(run.runs("export-model " + run.idText() + " --out /dev/full"));
+    EXPECT_NE(r.exitCode, 0);
+    EXPECT_LT(r.exitCode, 128) << "killed by a signal";
+    EXPECT_CONTAINS(r.err, "cannot write /dev/full");
+    EXPECT_EQ(r.err.find("Exception raised from"), std::string::npos) << "a LibTorch trace";
+    // A missing folder: the reason, no trace.
+    const auto missing =
+        runCommand(run.runs("export-model " + run.idText() + " --out " + (run.dir / "no/m.pt")));
+    EXPECT_NE(missing.exitCode, 0);
+    EXPECT_CONTAINS(missing.err, "does not exist");
+    EXPECT_EQ(missing.err.find("Exception raised from"), std::string::npos);
+}
