@@ -475,7 +475,20 @@ int checkStore(const RunStore& store) {
               << (problems.empty() ? "every run's row agrees with its stored data"
                                    : std::to_string(problems.size()) + " disagreements")
               << "\n";
-    return report == "ok" && problems.empty() ? 0 : 1;
+    const auto blobs = store.blobCheck();
+    for (const auto& p : blobs.problems)
+        std::cout << "  " << p << "\n";
+    std::cout << store.path() << ": "
+              << (blobs.problems.empty()
+                      ? "every stored model, checkpoint and routing reads back intact"
+                      : std::to_string(blobs.problems.size()) + " damaged stored blobs")
+              << " (" << blobs.checked << " read"
+              << (blobs.unchecked > 0 ? ", " + std::to_string(blobs.unchecked) +
+                                            " of them stored without a checksum by an older "
+                                            "version"
+                                      : std::string())
+              << ")\n";
+    return report == "ok" && problems.empty() && blobs.problems.empty() ? 0 : 1;
 }
 
 int dispatch(RunStore& store, RunsOptions& o, const Subcommands& s) {

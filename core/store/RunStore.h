@@ -79,7 +79,7 @@ struct SeriesPoint {
 class RunStore {
   public:
     enum class Mode { ReadWrite, ReadOnly };
-    static constexpr int kSchemaVersion = 4;
+    static constexpr int kSchemaVersion = 5;
 
     // Opens (and, for ReadWrite, creates and migrates) the store. Throws RunStoreError with the
     // file named when it cannot: not a SQLite file, a newer schema, read-only, missing folder.
@@ -175,6 +175,14 @@ class RunStore {
     // accuracy against the last stored epoch), one line each; empty when all agree. Runs still
     // being written are left out.
     std::vector<std::string> consistencyCheck() const;
+    // Every stored model, checkpoint and routing blob read as programs read them (its checksum,
+    // its decoding, its values' ranges): the blobs that passed, those stored without a checksum
+    // by an older version (read unchecked), and one line for each that is refused.
+    struct BlobReport {
+        int checked = 0, unchecked = 0;
+        std::vector<std::string> problems;
+    };
+    BlobReport blobCheck() const;
 
     struct Impl;
 

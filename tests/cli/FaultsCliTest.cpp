@@ -137,8 +137,8 @@ TEST(FaultsCli, AFullStandardOutputExitsNonZeroForEveryProgram) {
     if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full here";
     StoredRun run;
     for (const auto& command :
-         {run.predict("--split test"), run.predict("--split test --format json"),
-          run.runs("list"), run.runs("list --json"), run.runs("show " + run.idText()),
+         {run.predict("--split test"), run.predict("--split test --format json"), run.runs("list"),
+          run.runs("list --json"), run.runs("show " + run.idText()),
           run.runs("export " + run.idText() + " --csv"), run.runs("routing " + run.idText()),
           run.runs("check"), run.runs("compare"), kBin + "/mode-train --print-config",
           kBin + "/mode-sweep --help", kBin + "/mode-runs --help"}) {
@@ -158,4 +158,71 @@ TEST(FaultsCli, AFullStandardOutputExitsNonZeroForEveryProgram) {
     EXPECT_NE(missing.exitCode, 0);
     EXPECT_CONTAINS(missing.err, "does not exist");
     EXPECT_EQ(missing.err.find("Exception raised from"), std::string::npos);
+}
+
+namespace {
+
+// Changes one byte of a stored blob (its checksum left as it was), as a disk error would.
+void damage(const std::string& db, const std::string& table, const std::string& column,
+            const std::string& where, std::size_t at) {
+    SQLite::Database d(db, SQLite::OPEN_READWRITE);
+    std::string blob =
+        d.execAndGet("SELECT " + column + " FROM " + table + " WHERE " + where).getString();
+    ASSERT_LT(at, blob.size());
+    blob[at] = static_cast<char>(blob[at] ^ 0x5a);
+    SQLite::Statement put(d, "UPDATE " + table + " SET " + column + " = ? WHERE " + where);
+    put.bind(1, blob.data(), static_cast<int>(blob.size()));
+    put.exec();
+}
+
+} // namespace
+
+// A byte changed in a kept model, the checkpoint or a routing blob: mode-predict, export-model,
+// routing and mode-runs check refuse it by name, a resume from the damaged checkpoint is refused
+// with the stored epochs left as they are; the intact models still predict.
+TEST(FaultsCli, DamagedStoredBytesAreRefusedByEveryReader) {
+    StoredRun run;
+    for (const std::size_t at : {std::size_t{83}, std::size_t{1500}}) {
+        SCOPED_TRACE("byte " + std::to_string(at));
+        StoredRun fresh;
+        damage(fresh.db, "models", "state", "epoch = 2", at);
+        damage(fresh.db, "checkpoints", "state", "run_id = 1", at + 1);
+        damage(fresh.db, "sample_routing", "samples", "epoch = 1", at / 4);
+        const std::string model = "the stored model of epoch 2 of run 1 fails its checksum";
+        const std::string checkpoint =
+            "the stored checkpoint of run 1 (epoch 3) fails its checksum";
+        const std::string routing = "the stored routing of epoch 1 of run 1 fails its checksum";
+        for (const auto& [command, message] : std::vector<std::pair<std::string, std::string>>{
+                 {fresh.predict("--split test --epoch 2"), model},
+                 {fresh.predict("--split test"), checkpoint},
+                 {fresh.runs("export-model 1 --epoch 2 --out " + (fresh.dir / "m.pt")), model},
+                 {fresh.runs("routing 1 --epoch 1"), routing}}) {
+            SCOPED_TRACE(command);
+            const auto r = runCommand(command);
+            EXPECT_EQ(r.exitCode, 2);
+            EXPECT_CONTAINS(r.err, message);
+        }
+        EXPECT_FALSE(std::filesystem::exists(fresh.dir / "m.pt"));
+        const auto check = runCommand(fresh.runs("check"));
+        EXPECT_EQ(check.exitCode, 1);
+        EXPECT_CONTAINS(check.out, model);
+        EXPECT_CONTAINS(check.out, checkpoint);
+        EXPECT_CONTAINS(check.out, routing);
+        EXPECT_CONTAINS(check.out, "3 damaged stored blobs");
+        EXPECT_EQ(runCommand(fresh.predict("--split test --epoch 1")).exitCode, 0);
+        // A run stopped before its end, resumed from the damaged checkpoint: refused.
+        SQLite::Database(fresh.db, SQLite::OPEN_READWRITE)
+            .exec("UPDATE runs SET status = 'stopped' WHERE id = 1");
+        const auto resume =
+            runCommand(kBin + "/mode-train -q --threads 1 --db " + fresh.db + " --resume 1");
+        EXPECT_EQ(resume.exitCode, 2);
+        EXPECT_CONTAINS(resume.err, checkpoint);
+        EXPECT_CONTAINS(resume.err, "Its 3 stored epochs stay as they are");
+        RunStore store(fresh.db, RunStore::Mode::ReadOnly);
+        EXPECT_EQ(store.epochs(1).size(), 3u);
+    }
+    // The undamaged store checks clean.
+    const auto clean = runCommand(run.runs("check"));
+    EXPECT_EQ(clean.exitCode, 0) << clean.out;
+    EXPECT_CONTAINS(clean.out, "every stored model, checkpoint and routing reads back intact");
 }
