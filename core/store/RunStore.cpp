@@ -366,6 +366,18 @@ struct RunStore::Impl {
 
     // The connection, after the checks that need no SQL: the folder, the file's permission.
     void connect() {
+        // A folder, FIFO or device is refused before SQLite opens it: opening a FIFO waits for
+        // a writer forever, and SQLite calls a folder "disk I/O error".
+        std::error_code ec;
+        const auto kind = fs::status(path, ec);
+        if (fs::is_directory(kind))
+            throw RunStoreError("run store " + path +
+                                ": it is a folder, not a run store file; "
+                                "name a file (e.g. " +
+                                (fs::path(path) / "runs.sqlite").string() + ")");
+        if (fs::exists(kind) && !fs::is_regular_file(kind))
+            throw RunStoreError("run store " + path +
+                                ": it is not a regular file (a device, pipe or socket)");
         if (mode == Mode::ReadWrite) {
             // The default store's folder is made on first use; a folder the user named that
             // does not exist is a typo more often than a wish, and is said so.

@@ -252,3 +252,50 @@ TEST(FaultsCli, NumbersAFloatCannotHoldAndAZeroScaleAreRefused) {
     EXPECT_EQ(r.exitCode, 2);
     EXPECT_CONTAINS(r.err, "the run's stored preprocessing is damaged: input 'a' has mean");
 }
+
+// A folder, FIFO or device given as data, store or experiment/sweep file is refused at once with
+// the right reason (never a hang, never "disk I/O error"); an experiment file is read up to
+// 16 MiB, so /dev/zero or a huge file fails fast.
+TEST(FaultsCli, OnlyRegularFilesAreReadAsDataStoreOrConfig) {
+    StoredRun run;
+    const std::string fifo = run.dir / "fifo";
+    if (::mkfifo(fifo.c_str(), 0600) != 0) GTEST_SKIP() << "cannot make a FIFO here";
+    const std::string folder = run.dir / "folder";
+    std::filesystem::create_directory(folder);
+    const std::string nullLink = run.dir / "null.sqlite";
+    ASSERT_EQ(::symlink("/dev/null", nullLink.c_str()), 0);
+    // "timeout": a hang is a failure, not a stuck test.
+    const std::string t = "timeout 60 ";
+    const std::string train = t + kBin + "/mode-train -q --epochs 1 --device cpu --data " + run.csv;
+    for (const auto& [command, message] : std::vector<std::pair<std::string, std::string>>{
+             {t + run.predict("--data " + fifo), "is not a regular file"},
+             {t + run.predict("--data " + folder), "is a folder"},
+             {t + kBin + "/mode-runs --db " + fifo + " list", "is not a regular file"},
+             {t + kBin + "/mode-runs --db " + fifo + " check", "is not a regular file"},
+             {t + kBin + "/mode-runs --db " + folder + " list", "it is a folder"},
+             {t + kBin + "/mode-runs --db " + nullLink + " list", "is not a regular file"},
+             {t + kBin + "/mode-predict --run 1 --split test --db " + folder, "it is a folder"},
+             {train + " --db " + folder, "it is a folder"},
+             {train + " --db " + fifo, "is not a regular file"},
+             {t + kBin + "/mode-train --config /dev/zero", "is not a regular file"},
+             {t + kBin + "/mode-train --config " + fifo, "is not a regular file"},
+             {t + kBin + "/mode-train --config " + folder, "directory"},
+             {t + kBin + "/mode-sweep /dev/zero --dry-run", "is not a regular file"}}) {
+        SCOPED_TRACE(command);
+        const auto r = runCommand(command);
+        EXPECT_EQ(r.exitCode, 2);
+        EXPECT_CONTAINS(r.err, message);
+        EXPECT_EQ(r.err.find("disk I/O error"), std::string::npos);
+    }
+    // A 17 MiB experiment file: refused by its size, before it is parsed.
+    const std::string huge =
+        run.dir.file("huge.json", "{\"name\": \"" + std::string(17u << 20, 'x') + "\"}");
+    auto r = runCommand(kBin + "/mode-train --print-config --config " + huge);
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_CONTAINS(r.err, "is larger than 16 MiB");
+    const std::string sweep =
+        run.dir.file("sweep.json", "{\"base_file\": \"huge.json\", \"grid\": {}}");
+    r = runCommand(kBin + "/mode-sweep " + sweep + " --dry-run");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_CONTAINS(r.err, "is larger than 16 MiB");
+}
