@@ -100,9 +100,10 @@ int predictCommand(int argc, char** argv) {
             ->check(CLI::IsMember({"train", "val", "test"}));
     data->excludes(split);
     app.add_option(
-        "--epoch", o.epoch,
-        "The model of this epoch (the last by default; the store keeps the last, the best "
-        "validation epoch's, or every epoch's: mode-runs show ID lists them)");
+           "--epoch", o.epoch,
+           "The model of this epoch (the last by default; the store keeps the last, the best "
+           "validation epoch's, or every epoch's: mode-runs show ID lists them)")
+        ->check(CLI::Range(0, 1000000, "EPOCH"));
     app.add_option("--out", o.out, "Write the predictions here instead of stdout");
     app.add_option("--format", o.format, "csv (default) or json")
         ->check(CLI::IsMember({"csv", "json"}));

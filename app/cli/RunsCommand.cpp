@@ -248,7 +248,8 @@ void addReadCommands(CLI::App& app, RunsOptions& o, Subcommands& s) {
                    "label, top expert and that expert's gate weight, the mixture's prediction "
                    "and the top expert's own");
     s.routing->add_option("id", o.id, "run id")->required();
-    s.routing->add_option("--epoch", o.epoch, "the epoch (one whose routing was kept)");
+    s.routing->add_option("--epoch", o.epoch, "the epoch (one whose routing was kept)")
+        ->check(CLI::Range(0, 1000000, "EPOCH"));
     s.routing->add_flag("--csv", o.asCsv, "CSV, one row per test sample (the format)");
     s.routing->add_option("-o,--out", o.out, "write to this file instead of stdout");
 
@@ -257,8 +258,10 @@ void addReadCommands(CLI::App& app, RunsOptions& o, Subcommands& s) {
                         "preprocessing as JSON beside it (OUT with .json)");
     s.model->add_option("id", o.id, "run id")->required();
     s.model->add_option("-o,--out", o.out, "the TorchScript file (e.g. model.pt)")->required();
-    s.model->add_option("--epoch", o.epoch,
-                        "the model of this epoch (one the store keeps: mode-runs show lists them)");
+    s.model
+        ->add_option("--epoch", o.epoch,
+                     "the model of this epoch (one the store keeps: mode-runs show lists them)")
+        ->check(CLI::Range(0, 1000000, "EPOCH"));
 
     s.cmp = app.add_subcommand(
         "compare", "each alpha against alpha = 0, runs paired by seed: difference, 95% CI, "

@@ -53,6 +53,9 @@ Shard Shard::parse(const std::string& text) {
     const auto slash = text.find('/');
     try {
         if (slash == std::string::npos) throw std::invalid_argument("no slash");
+        // Digits only: stoul reads "-2" as 2^64 - 2, and skips blanks.
+        if (text.find_first_not_of("0123456789/") != std::string::npos)
+            throw std::invalid_argument("not digits");
         std::size_t used = 0;
         s.index = std::stoul(text.substr(0, slash), &used);
         if (used != slash) throw std::invalid_argument("junk");

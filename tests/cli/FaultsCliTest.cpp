@@ -299,3 +299,33 @@ TEST(FaultsCli, OnlyRegularFilesAreReadAsDataStoreOrConfig) {
     EXPECT_EQ(r.exitCode, 2);
     EXPECT_CONTAINS(r.err, "is larger than 16 MiB");
 }
+
+// null anywhere in an experiment file is an error naming the key (it trained the default 20
+// epochs); --shard and --epoch take no negative numbers.
+TEST(FaultsCli, NullSettingsAndNegativeNumbersAreRefused) {
+    StoredRun run;
+    for (const auto& [text, key] : std::vector<std::pair<std::string, std::string>>{
+             {R"({"train": {"epochs": null}})", "'train.epochs' is null"},
+             {R"({"model": null})", "'model' is null"},
+             {R"({"loss": {"alpha": null}})", "'loss.alpha' is null"}}) {
+        const std::string file = run.dir.file("null.json", text);
+        const auto r = runCommand(kBin + "/mode-train --print-config --config " + file);
+        EXPECT_EQ(r.exitCode, 2) << text;
+        EXPECT_CONTAINS(r.err, key);
+    }
+    const std::string sweep =
+        run.dir.file("sweep.json", R"({"base": {}, "grid": {"loss.alpha": [0, 0.1]}})");
+    for (const std::string shard : {"0/-2", "-1/2", "0/ 2", "0/2x"}) {
+        const auto r = runCommand(kBin + "/mode-sweep " + sweep + " --dry-run --shard '" + shard +
+                                  "' --db " + (run.dir / "s.sqlite"));
+        EXPECT_EQ(r.exitCode, 2) << shard;
+        EXPECT_CONTAINS(r.err, "--shard '" + shard + "'");
+    }
+    for (const auto& command :
+         {run.predict("--split test --epoch -5"), run.runs("routing 1 --epoch -5"),
+          run.runs("export-model 1 --epoch -5 --out " + (run.dir / "m.pt"))}) {
+        const auto r = runCommand(command);
+        EXPECT_EQ(r.exitCode, 2) << command;
+        EXPECT_CONTAINS(r.err, "--epoch");
+    }
+}
