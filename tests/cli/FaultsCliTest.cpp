@@ -329,3 +329,17 @@ TEST(FaultsCli, NullSettingsAndNegativeNumbersAreRefused) {
         EXPECT_CONTAINS(r.err, "--epoch");
     }
 }
+
+// A model too big for the machine is refused before training (and before anything is stored),
+// naming model.hidden, where it grew until the kernel killed it or printed an allocator trace.
+TEST(FaultsCli, AModelTooBigForTheMachineIsRefusedNamingItsSize) {
+    StoredRun run;
+    const std::string db = run.dir / "big.sqlite";
+    const auto r = runCommand("timeout 120 " + kBin + "/mode-train -q --device cpu --data " +
+                              run.csv + " --hidden 65536,65536 --experts 16 --db " + db);
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_CONTAINS(r.err, "model.hidden [65536, 65536] with model.experts 16");
+    EXPECT_CONTAINS(r.err, "of memory");
+    EXPECT_EQ(r.err.find("Exception raised from"), std::string::npos);
+    EXPECT_CONTAINS(runCommand(kBin + "/mode-runs --db " + db + " list").out, "no runs");
+}
