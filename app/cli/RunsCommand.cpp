@@ -445,8 +445,11 @@ int compareRuns(const RunStore& store, const RunsOptions& o) {
 
 int editRuns(RunStore& store, const RunsOptions& o, const Subcommands& s) {
     if (*s.del) {
-        for (auto id : o.ids)
-            store.run(id); // all ids exist, or nothing is deleted
+        for (auto id : o.ids) // all ids exist and none is being trained, or nothing is deleted
+            if (store.run(id).status == RunStatus::Running)
+                throw RunStoreError("run " + std::to_string(id) +
+                                    " is being trained by a live process; stop it first "
+                                    "(nothing was deleted)");
         for (auto id : o.ids)
             store.deleteRun(id);
         std::cout << "deleted " << o.ids.size() << (o.ids.size() == 1 ? " run\n" : " runs\n");

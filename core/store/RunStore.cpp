@@ -1312,10 +1312,17 @@ RunStore::series(const std::vector<std::int64_t>& runs, const std::string& metri
 
 void RunStore::deleteRun(std::int64_t id) {
     d_->guarded("cannot delete run " + std::to_string(id), [&] {
-        d_->requireRun(id);
+        // Checked and deleted under the write lock: a run whose writer is alive keeps its rows
+        // (the trainer would go on and report epochs the store no longer holds).
+        SQLite::Transaction tx(*d_->db, SQLite::TransactionBehavior::IMMEDIATE);
+        if (run(id).status == RunStatus::Running)
+            throw RunStoreError("run store " + d_->path + ": run " + std::to_string(id) +
+                                " is being trained by a live process; stop it first (nothing "
+                                "was deleted)");
         SQLite::Statement s(*d_->db, "DELETE FROM runs WHERE id = ?");
         s.bind(1, id);
         s.exec();
+        tx.commit();
     });
 }
 

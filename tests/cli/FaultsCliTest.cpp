@@ -343,3 +343,28 @@ TEST(FaultsCli, AModelTooBigForTheMachineIsRefusedNamingItsSize) {
     EXPECT_EQ(r.err.find("Exception raised from"), std::string::npos);
     EXPECT_CONTAINS(runCommand(kBin + "/mode-runs --db " + db + " list").out, "no runs");
 }
+
+// `mode-runs delete` of a run that a live process is training is refused (the trainer would
+// report epochs the store no longer holds); once the trainer is gone, delete works.
+TEST(FaultsCli, ARunBeingTrainedIsNotDeleted) {
+    TempDir dir;
+    const std::string db = dir / "runs.sqlite";
+    const std::string csv = dir.file("train.csv", table(300));
+    const auto started = runCommand("(" + kBin + "/mode-train --data " + csv +
+                                    " --epochs 100000 --threads 1 --device cpu -q --db " + db +
+                                    " >/dev/null 2>&1 & echo $!)");
+    const std::string pid = started.out.substr(0, started.out.find('\n'));
+    ASSERT_FALSE(pid.empty());
+    const std::string runs = kBin + "/mode-runs --db " + db;
+    ASSERT_GE(waitForStoredEpochs(runs, 1), 1);
+    const auto refused = runCommand(runs + " delete 1");
+    EXPECT_EQ(refused.exitCode, 2);
+    EXPECT_CONTAINS(refused.err, "run 1 is being trained by a live process");
+    EXPECT_CONTAINS(runCommand(runs + " list").out, "running");
+    runCommand("kill -INT " + pid);
+    for (int i = 0; i < 600 && runCommand("kill -0 " + pid + " 2>/dev/null").exitCode == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const auto deleted = runCommand(runs + " delete 1");
+    EXPECT_EQ(deleted.exitCode, 0) << deleted.err;
+    EXPECT_CONTAINS(runCommand(runs + " list").out, "no runs");
+}
