@@ -380,8 +380,27 @@ int sweepCommand(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : kExitBadInput;
     }
+    // One mode-sweep per sweep file, shard and store: a second would run every point twice.
+    // The claim is the store's, taken before the plan and dropped on every way out.
+    struct Claim {
+        std::unique_ptr<RunStore> store;
+        std::string sweep;
+        ~Claim() {
+            try {
+                if (store) store->releaseSweep(sweep);
+            } catch (const std::exception&) { // left behind, it is taken over: its process is gone
+            }
+        }
+    } claim;
     SweepPlan plan;
     try {
+        if (!o.dryRun) {
+            const Shard shard = Shard::parse(o.shardText);
+            claim.sweep = fs::absolute(o.file).lexically_normal().string() + " shard " +
+                          std::to_string(shard.index) + "/" + std::to_string(shard.count);
+            claim.store = std::make_unique<RunStore>(o.db.empty() ? RunStore::defaultPath() : o.db);
+            claim.store->claimSweep(claim.sweep);
+        }
         plan = planSweep(o);
     } catch (const std::exception& e) {
         std::cerr << "mode-sweep: " << e.what() << "\n";

@@ -146,12 +146,19 @@ CREATE TABLE models (
 );
 )sql";
 
-// Version 5: a checksum of every stored blob (blobChecksum), checked on every read. Rows of an
-// older version keep NULL: read as they are, unchecked.
+// Version 5: a checksum of every stored blob (blobChecksum), checked on every read (rows of an
+// older version keep NULL: read as they are, unchecked); the sweeps being run (claimSweep).
 const char* kMigrationV5 = R"sql(
 ALTER TABLE checkpoints ADD COLUMN checksum INTEGER;
 ALTER TABLE models ADD COLUMN checksum INTEGER;
 ALTER TABLE sample_routing ADD COLUMN checksum INTEGER;
+CREATE TABLE sweep_claims (
+  sweep TEXT PRIMARY KEY,
+  writer_host TEXT NOT NULL,
+  writer_pid INTEGER NOT NULL,
+  writer_started TEXT NOT NULL,
+  claimed_at REAL NOT NULL
+);
 )sql";
 
 // A store of version 2 or 3 is read as it is (versions 3 and 4 only add tables, which readers
@@ -1323,6 +1330,47 @@ void RunStore::deleteRun(std::int64_t id) {
         s.bind(1, id);
         s.exec();
         tx.commit();
+    });
+}
+
+void RunStore::claimSweep(const std::string& sweep) {
+    d_->guarded("cannot claim the sweep " + sweep, [&] {
+        auto& db = *d_->db;
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        SQLite::Statement q(db, "SELECT writer_host, writer_pid, writer_started, claimed_at FROM "
+                                "sweep_claims WHERE sweep = ?");
+        q.bind(1, sweep);
+        if (q.executeStep()) {
+            const WriterIdentity w{q.getColumn(0).getString(), q.getColumn(1).getInt64(),
+                                   q.getColumn(2).getString()};
+            // On another host its life cannot be seen: the claim holds until released.
+            const bool alive = w.host != d_->self.host || w.alive();
+            if (alive && !(w.host == d_->self.host && w.pid == d_->self.pid))
+                throw RunStoreError("run store " + d_->path + ": another mode-sweep (process " +
+                                    std::to_string(w.pid) + " on " + w.host +
+                                    ") is running this sweep into this store; wait for it, or "
+                                    "stop it (a second one would run every point twice)");
+        }
+        q.reset();
+        SQLite::Statement put(db, "INSERT OR REPLACE INTO sweep_claims VALUES (?,?,?,?,?)");
+        put.bind(1, sweep);
+        put.bind(2, d_->self.host);
+        put.bind(3, d_->self.pid);
+        put.bind(4, d_->self.started);
+        put.bind(5, now());
+        put.exec();
+        tx.commit();
+    });
+}
+
+void RunStore::releaseSweep(const std::string& sweep) {
+    d_->guarded("cannot release the sweep " + sweep, [&] {
+        SQLite::Statement s(*d_->db, "DELETE FROM sweep_claims WHERE sweep = ? AND writer_host = ? "
+                                     "AND writer_pid = ?");
+        s.bind(1, sweep);
+        s.bind(2, d_->self.host);
+        s.bind(3, d_->self.pid);
+        s.exec();
     });
 }
 

@@ -147,6 +147,13 @@ class RunStore {
                                                             const std::string& metric,
                                                             int maxPoints = 0) const;
 
+    // --- sweeps ---
+    // Claims a sweep (a name for its file and shard) for this process, under the write lock:
+    // RunStoreError naming the holder where another live process holds it (a claim of a process
+    // that is gone is taken over). releaseSweep drops this process's claim.
+    void claimSweep(const std::string& sweep);
+    void releaseSweep(const std::string& sweep);
+
     // --- editing ---
     void deleteRun(std::int64_t id);
     void rename(std::int64_t id, const std::string& name);

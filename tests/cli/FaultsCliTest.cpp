@@ -368,3 +368,30 @@ TEST(FaultsCli, ARunBeingTrainedIsNotDeleted) {
     EXPECT_EQ(deleted.exitCode, 0) << deleted.err;
     EXPECT_CONTAINS(runCommand(runs + " list").out, "no runs");
 }
+
+// A second mode-sweep on the sweep file and store another is running is refused at once (it ran
+// every point twice); the first releases its claim when it ends.
+TEST(FaultsCli, ASecondSweepOnTheSameFileAndStoreIsRefused) {
+    TempDir dir;
+    const std::string db = dir / "runs.sqlite";
+    const std::string file = dir.file(
+        "long.json",
+        R"({"name": "long", "base": {"train": {"epochs": 400, "threads": 1, "device": "cpu"},
+            "data": {"regimes": {"samples": 600}}}, "grid": {"loss.alpha": [0, 0.3]}})");
+    const auto started = runCommand("(" + kBin + "/mode-sweep " + file + " -j 2 -q --db " + db +
+                                    " >/dev/null 2>" + (dir / "err") + " & echo $!)");
+    const std::string pid = started.out.substr(0, started.out.find('\n'));
+    ASSERT_FALSE(pid.empty());
+    ASSERT_GE(waitForStoredEpochs(kBin + "/mode-runs --db " + db, 1), 1);
+    const auto second = runCommand(kBin + "/mode-sweep " + file + " -q --db " + db);
+    EXPECT_EQ(second.exitCode, 2);
+    EXPECT_CONTAINS(second.err, "another mode-sweep (process " + pid);
+    EXPECT_CONTAINS(second.err, "is running this sweep into this store");
+    runCommand("kill -INT " + pid);
+    for (int i = 0; i < 600 && runCommand("kill -0 " + pid + " 2>/dev/null").exitCode == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    SQLite::Database store(db);
+    EXPECT_EQ(store.execAndGet("SELECT count(*) FROM sweep_claims").getInt(), 0)
+        << "released on its way out";
+    EXPECT_EQ(store.execAndGet("SELECT count(*) FROM runs").getInt(), 2) << "each point once";
+}
