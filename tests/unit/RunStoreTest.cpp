@@ -882,8 +882,8 @@ TEST(RunStore, AStoreOfVersionTwoReadsWithoutPerSampleRouting) {
     }
     {
         SQLite::Database db(path, SQLite::OPEN_READWRITE);
-        db.exec("DROP TABLE sample_routing; DROP TABLE models; ALTER TABLE checkpoints DROP "
-                "COLUMN checksum; PRAGMA user_version = 2");
+        db.exec("DROP TABLE sample_routing; DROP TABLE models; DROP TABLE sweep_claims; ALTER "
+                "TABLE checkpoints DROP COLUMN checksum; PRAGMA user_version = 2");
     }
     RunStore reader(path, RunStore::Mode::ReadOnly);
     EXPECT_EQ(reader.listRuns().size(), 1u);
@@ -1042,8 +1042,8 @@ TEST(RunStore, AStoreWithoutChecksumsReadsAndRoutingValuesAreRangeChecked) {
     {
         SQLite::Database db(path, SQLite::OPEN_READWRITE);
         db.exec("ALTER TABLE checkpoints DROP COLUMN checksum; ALTER TABLE models DROP COLUMN "
-                "checksum; ALTER TABLE sample_routing DROP COLUMN checksum; PRAGMA user_version "
-                "= 4");
+                "checksum; ALTER TABLE sample_routing DROP COLUMN checksum; DROP TABLE "
+                "sweep_claims; PRAGMA user_version = 4");
     }
     {
         const RunStore reader(path, RunStore::Mode::ReadOnly);
