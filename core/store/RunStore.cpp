@@ -1319,10 +1319,16 @@ RunStore::series(const std::vector<std::int64_t>& runs, const std::string& metri
 
 void RunStore::deleteRun(std::int64_t id) {
     d_->guarded("cannot delete run " + std::to_string(id), [&] {
-        // Checked and deleted under the write lock: a run whose writer is alive keeps its rows
-        // (the trainer would go on and report epochs the store no longer holds).
+        // Checked and deleted under the write lock: a run that another live process trains keeps
+        // its rows (that trainer would go on and report epochs the store no longer holds). Its
+        // own writer may delete it.
         SQLite::Transaction tx(*d_->db, SQLite::TransactionBehavior::IMMEDIATE);
-        if (run(id).status == RunStatus::Running)
+        SQLite::Statement w(*d_->db, "SELECT writer_host, writer_pid FROM runs WHERE id = ?");
+        w.bind(1, id);
+        const bool ours = w.executeStep() && w.getColumn(0).getString() == d_->self.host &&
+                          w.getColumn(1).getInt64() == d_->self.pid;
+        w.reset();
+        if (run(id).status == RunStatus::Running && !ours)
             throw RunStoreError("run store " + d_->path + ": run " + std::to_string(id) +
                                 " is being trained by a live process; stop it first (nothing "
                                 "was deleted)");
