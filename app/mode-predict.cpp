@@ -3,6 +3,8 @@
 
 #include "cli/PredictCommand.h"
 
+#include "cli/CliCommon.h"
+
 int main(int argc, char** argv) {
-    return mode::predictCommand(argc, argv);
+    return mode::exitAfterFlushingStdout("mode-predict", mode::predictCommand(argc, argv));
 }

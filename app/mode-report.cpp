@@ -4,6 +4,8 @@
 
 #include "gui/ReportCommand.h"
 
+#include "cli/CliCommon.h"
+
 int main(int argc, char** argv) {
-    return mode::reportCommand(argc, argv);
+    return mode::exitAfterFlushingStdout("mode-report", mode::reportCommand(argc, argv));
 }

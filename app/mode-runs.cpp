@@ -4,6 +4,8 @@
 
 #include "cli/RunsCommand.h"
 
+#include "cli/CliCommon.h"
+
 int main(int argc, char** argv) {
-    return mode::runsCommand(argc, argv);
+    return mode::exitAfterFlushingStdout("mode-runs", mode::runsCommand(argc, argv));
 }

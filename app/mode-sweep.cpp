@@ -7,6 +7,8 @@
 
 #include "cli/SweepCommand.h"
 
+#include "cli/CliCommon.h"
+
 int main(int argc, char** argv) {
-    return mode::sweepCommand(argc, argv);
+    return mode::exitAfterFlushingStdout("mode-sweep", mode::sweepCommand(argc, argv));
 }

@@ -4,6 +4,8 @@
 
 #include "cli/TrainCommand.h"
 
+#include "cli/CliCommon.h"
+
 int main(int argc, char** argv) {
-    return mode::trainCommand(argc, argv);
+    return mode::exitAfterFlushingStdout("mode-train", mode::trainCommand(argc, argv));
 }

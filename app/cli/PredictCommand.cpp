@@ -57,18 +57,22 @@ void describe(std::ostream& err, const StoredPrediction& s) {
 }
 
 int predict(const PredictOptions& o) {
+    const std::string db = o.db.empty() ? RunStore::defaultPath() : o.db;
+    // --out onto the store or the rows read is refused before anything is read or written.
+    if (!o.out.empty()) refuseKeptTarget(o.out, {{db, "the run store"}, {o.data, "the data file"}});
     LoadProgressLine line(std::cerr, !o.quiet, isTerminal(stderr), "the data");
     const LoadProgress progress = [&line](std::uint64_t d, std::uint64_t t) { return line(d, t); };
     configureThreads(o.threads);
-    const StoredPrediction s = predictStoredRun(o.db.empty() ? RunStore::defaultPath() : o.db,
-                                                o.run, {o.data, o.split, o.epoch}, progress);
+    const StoredPrediction s = predictStoredRun(db, o.run, {o.data, o.split, o.epoch}, progress);
     line.finish();
-    const std::string text =
-        o.format == "json" ? predictionsJson(s).dump(1) + "\n" : predictionsCsv(s);
-    if (o.out.empty())
-        std::cout << text;
-    else if (!writeTextFile(o.out, text))
-        throw std::runtime_error("cannot write " + o.out);
+    if (!o.out.empty() && !o.split.empty()) // the run's own data file, read for --split
+        refuseKeptTarget(o.out, {{s.record.config().data.path, "the run's data file"}});
+    writeOutput(o.out, [&](std::ostream& out) {
+        if (o.format == "json")
+            writePredictionsJson(out, s);
+        else
+            writePredictionsCsv(out, s);
+    });
     if (!o.quiet) describe(std::cerr, s);
     return 0;
 }
@@ -96,9 +100,10 @@ int predictCommand(int argc, char** argv) {
             ->check(CLI::IsMember({"train", "val", "test"}));
     data->excludes(split);
     app.add_option(
-        "--epoch", o.epoch,
-        "The model of this epoch (the last by default; the store keeps the last, the best "
-        "validation epoch's, or every epoch's: mode-runs show ID lists them)");
+           "--epoch", o.epoch,
+           "The model of this epoch (the last by default; the store keeps the last, the best "
+           "validation epoch's, or every epoch's: mode-runs show ID lists them)")
+        ->check(CLI::Range(0, 1000000, "EPOCH"));
     app.add_option("--out", o.out, "Write the predictions here instead of stdout");
     app.add_option("--format", o.format, "csv (default) or json")
         ->check(CLI::IsMember({"csv", "json"}));

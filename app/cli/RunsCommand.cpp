@@ -264,7 +264,8 @@ void addReadCommands(CLI::App& app, RunsOptions& o, Subcommands& s) {
                    "label, top expert and that expert's gate weight, the mixture's prediction "
                    "and the top expert's own");
     s.routing->add_option("id", o.id, "run id")->required();
-    s.routing->add_option("--epoch", o.epoch, "the epoch (one whose routing was kept)");
+    s.routing->add_option("--epoch", o.epoch, "the epoch (one whose routing was kept)")
+        ->check(CLI::Range(0, 1000000, "EPOCH"));
     s.routing->add_flag("--csv", o.asCsv, "CSV, one row per test sample (the format)");
     s.routing->add_option("-o,--out", o.out, "write to this file instead of stdout");
 
@@ -273,8 +274,10 @@ void addReadCommands(CLI::App& app, RunsOptions& o, Subcommands& s) {
                         "preprocessing as JSON beside it (OUT with .json)");
     s.model->add_option("id", o.id, "run id")->required();
     s.model->add_option("-o,--out", o.out, "the TorchScript file (e.g. model.pt)")->required();
-    s.model->add_option("--epoch", o.epoch,
-                        "the model of this epoch (one the store keeps: mode-runs show lists them)");
+    s.model
+        ->add_option("--epoch", o.epoch,
+                     "the model of this epoch (one the store keeps: mode-runs show lists them)")
+        ->check(CLI::Range(0, 1000000, "EPOCH"));
 
     s.cmp = app.add_subcommand(
         "compare", "each alpha against alpha = 0, runs paired by seed: difference, 95% CI, "
@@ -348,46 +351,26 @@ int listRuns(const RunStore& store, RunsOptions& o, const CLI::App& list) {
 }
 
 int exportRun(const RunStore& store, const RunsOptions& o) {
-    std::ostringstream buffer;
-    if (o.asJson)
-        buffer << exportRunJson(store, o.id).dump(2, ' ', false, json::error_handler_t::replace)
-               << "\n";
-    else if (o.epochsOnly)
-        exportEpochsCsv(store, o.id, buffer);
-    else
-        exportRunCsv(store, o.id, buffer);
-    if (o.out.empty()) {
-        std::cout << buffer.str();
-    } else if (!writeTextFile(o.out, buffer.str())) {
-        std::cerr << "mode-runs export: cannot write " << o.out << "\n";
-        return kExitBadInput;
-    }
+    if (!o.out.empty()) refuseKeptTarget(o.out, {{store.path(), "the run store"}});
+    writeOutput(o.out, [&](std::ostream& out) {
+        if (o.asJson)
+            out << exportRunJson(store, o.id).dump(2, ' ', false, json::error_handler_t::replace)
+                << "\n";
+        else if (o.epochsOnly)
+            exportEpochsCsv(store, o.id, out);
+        else
+            exportRunCsv(store, o.id, out);
+    });
     return 0;
 }
 
-// Each test row's routing at an epoch, as CSV.
-int exportRouting(const RunStore& store, const RunsOptions& o) {
-    const RunRecord r = store.run(o.id);
-    const auto epochs = store.sampleRoutingEpochs(o.id);
-    if (epochs.empty())
-        throw RunStoreError("run " + std::to_string(o.id) +
-                            " has no per-sample routing (stored by an older version, or no epoch "
-                            "ended)");
-    const int epoch = o.epoch > 0 ? o.epoch : epochs.back();
-    const auto samples = store.sampleRouting(o.id, epoch);
-    if (!samples) {
-        std::string kept;
-        for (int e : epochs)
-            kept += (kept.empty() ? "" : ", ") + std::to_string(e);
-        throw RunStoreError("run " + std::to_string(o.id) + " kept the routing of epochs " + kept +
-                            ", not of epoch " + std::to_string(epoch));
-    }
-    const auto& names = r.start.classNames;
+void writeRouting(std::ostream& out, const SampleRouting& routing,
+                  const std::vector<std::string>& names) {
+    const SampleRouting* samples = &routing;
     auto value = [&](float v) {
         const auto k = static_cast<std::size_t>(v);
         return samples->classification && k < names.size() ? names[k] : formatShortest(v);
     };
-    std::ostringstream out;
     std::vector<std::string> header{
         "sample", "row", "label", "top_expert", "top_weight", "prediction", "expert_prediction"};
     const auto k = static_cast<std::size_t>(samples->k);
@@ -415,10 +398,28 @@ int exportRouting(const RunStore& store, const RunsOptions& o) {
         }
         writeCsvRow(out, fields);
     }
-    if (o.out.empty())
-        std::cout << out.str();
-    else if (!writeTextFile(o.out, out.str()))
-        throw RunStoreError("cannot write " + o.out);
+}
+
+// Each test row's routing at an epoch, as CSV.
+int exportRouting(const RunStore& store, const RunsOptions& o) {
+    if (!o.out.empty()) refuseKeptTarget(o.out, {{store.path(), "the run store"}});
+    const RunRecord r = store.run(o.id);
+    const auto epochs = store.sampleRoutingEpochs(o.id);
+    if (epochs.empty())
+        throw RunStoreError("run " + std::to_string(o.id) +
+                            " has no per-sample routing (stored by an older version, or no epoch "
+                            "ended)");
+    const int epoch = o.epoch > 0 ? o.epoch : epochs.back();
+    const auto samples = store.sampleRouting(o.id, epoch);
+    if (!samples) {
+        std::string kept;
+        for (int e : epochs)
+            kept += (kept.empty() ? "" : ", ") + std::to_string(e);
+        throw RunStoreError("run " + std::to_string(o.id) + " kept the routing of epochs " + kept +
+                            ", not of epoch " + std::to_string(epoch));
+    }
+    const auto& names = r.start.classNames;
+    writeOutput(o.out, [&](std::ostream& out) { writeRouting(out, *samples, names); });
     return 0;
 }
 
@@ -463,8 +464,11 @@ int compareRuns(const RunStore& store, const RunsOptions& o) {
 
 int editRuns(RunStore& store, const RunsOptions& o, const Subcommands& s) {
     if (*s.del) {
-        for (auto id : o.ids)
-            store.run(id); // all ids exist, or nothing is deleted
+        for (auto id : o.ids) // all ids exist and none is being trained, or nothing is deleted
+            if (store.run(id).status == RunStatus::Running)
+                throw RunStoreError("run " + std::to_string(id) +
+                                    " is being trained by a live process; stop it first "
+                                    "(nothing was deleted)");
         for (auto id : o.ids)
             store.deleteRun(id);
         std::cout << "deleted " << o.ids.size() << (o.ids.size() == 1 ? " run\n" : " runs\n");
@@ -496,7 +500,20 @@ int checkStore(const RunStore& store) {
               << (problems.empty() ? "every run's row agrees with its stored data"
                                    : std::to_string(problems.size()) + " disagreements")
               << "\n";
-    return report == "ok" && problems.empty() ? 0 : 1;
+    const auto blobs = store.blobCheck();
+    for (const auto& p : blobs.problems)
+        std::cout << "  " << p << "\n";
+    std::cout << store.path() << ": "
+              << (blobs.problems.empty()
+                      ? "every stored model, checkpoint and routing reads back intact"
+                      : std::to_string(blobs.problems.size()) + " damaged stored blobs")
+              << " (" << blobs.checked << " read"
+              << (blobs.unchecked > 0 ? ", " + std::to_string(blobs.unchecked) +
+                                            " of them stored without a checksum by an older "
+                                            "version"
+                                      : std::string())
+              << ")\n";
+    return report == "ok" && problems.empty() && blobs.problems.empty() ? 0 : 1;
 }
 
 int dispatch(RunStore& store, RunsOptions& o, const Subcommands& s) {

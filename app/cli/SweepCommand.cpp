@@ -235,7 +235,12 @@ class SweepRunner {
             Job job;
             job.point = plan_.todo[next_++];
             const std::string base = (work_ / std::to_string(job.point.index)).string();
-            writeTextFile(base + ".json", job.point.config.toJson().dump(2));
+            try { // the point's experiment, for the record beside its output
+                writeFileSafely(base + ".json", job.point.config.toJson().dump(2));
+            } catch (const OutputError& e) {
+                std::cerr << "mode-sweep: " << e.what() << "\n";
+                return false;
+            }
             job.out = base + ".out";
             job.err = base + ".err";
             const auto again = plan_.resumable.find(configHash(job.point.config));
@@ -375,8 +380,27 @@ int sweepCommand(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : kExitBadInput;
     }
+    // One mode-sweep per sweep file, shard and store: a second would run every point twice.
+    // The claim is the store's, taken before the plan and dropped on every way out.
+    struct Claim {
+        std::unique_ptr<RunStore> store;
+        std::string sweep;
+        ~Claim() {
+            try {
+                if (store) store->releaseSweep(sweep);
+            } catch (const std::exception&) { // left behind, it is taken over: its process is gone
+            }
+        }
+    } claim;
     SweepPlan plan;
     try {
+        if (!o.dryRun) {
+            const Shard shard = Shard::parse(o.shardText);
+            claim.sweep = fs::absolute(o.file).lexically_normal().string() + " shard " +
+                          std::to_string(shard.index) + "/" + std::to_string(shard.count);
+            claim.store = std::make_unique<RunStore>(o.db.empty() ? RunStore::defaultPath() : o.db);
+            claim.store->claimSweep(claim.sweep);
+        }
         plan = planSweep(o);
     } catch (const std::exception& e) {
         std::cerr << "mode-sweep: " << e.what() << "\n";

@@ -189,7 +189,7 @@ int exportDataset(const ExperimentConfig& c, const std::string& path) {
                           : formatShortest(d.values[static_cast<std::size_t>(r)]));
         writeCsvRow(csv, row);
     }
-    if (!writeTextFile(path, csv.str())) throw std::runtime_error("cannot write " + path);
+    writeFileSafely(path, csv.str());
     std::cerr << "mode-train: wrote " << d.rows << " rows x " << d.cols << " features to " << path
               << "\n";
     return 0;
@@ -374,9 +374,21 @@ int trainCommand(int argc, char** argv) {
             std::cout << p.config.toJson().dump(2) << "\n";
             return 0;
         }
-        if (!o.saveConfig.empty() && !writeTextFile(o.saveConfig, p.config.toJson().dump(2) + "\n"))
-            throw ConfigError("cannot write " + o.saveConfig);
-        if (!o.exportData.empty()) return exportDataset(p.config, o.exportData);
+        const std::string store = o.dbFile.empty() ? RunStore::defaultPath() : o.dbFile;
+        if (!o.saveConfig.empty()) {
+            refuseKeptTarget(o.saveConfig,
+                             {{store, "the run store"}, {p.config.data.path, "the data file"}},
+                             "--save-config");
+            writeFileSafely(o.saveConfig, p.config.toJson().dump(2) + "\n");
+        }
+        if (!o.exportData.empty()) {
+            refuseKeptTarget(o.exportData,
+                             {{store, "the run store"},
+                              {p.config.data.path, "the data file"},
+                              {o.configFile, "the experiment file"}},
+                             "--export-data");
+            return exportDataset(p.config, o.exportData);
+        }
     } catch (const std::exception& e) {
         std::cerr << "mode-train: " << e.what() << "\n";
         return kExitBadInput;

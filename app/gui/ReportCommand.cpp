@@ -184,11 +184,10 @@ int writeReport(const ReportRequest& q) {
     } else {
         std::ostringstream csv;
         writeStudyCsv(csv, runs);
-        if (!writeTextFile(csvPath, csv.str())) throw std::runtime_error("cannot write " + csvPath);
+        writeFileSafely(csvPath, csv.str());
     }
     const std::string path = (fs::path(q.out) / "REPORT.md").string();
-    if (!writeTextFile(path, sweepReportMarkdown(reports, "figures", preamble, q.options, other)))
-        throw std::runtime_error("cannot write " + path);
+    writeFileSafely(path, sweepReportMarkdown(reports, "figures", preamble, q.options, other));
     std::cout << "report written to " << path << " (" << reports.size()
               << (reports.size() == 1 ? " configuration)\n" : " configurations)\n");
     for (const auto& c : judgeClaims(reports, q.options))

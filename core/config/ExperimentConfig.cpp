@@ -73,7 +73,9 @@ void readSection(const json& j, const std::string& prefix, const std::string& so
             throw ConfigError(source + ": '" + key +
                               "' is not a known setting (known here: " + allowed + ")");
         }
-        if (it->is_null()) continue; // null keeps the default
+        if (it->is_null()) // "epochs": null is a mistake more often than a wish for the default
+            throw ConfigError(source + ": '" + key +
+                              "' is null; give it a value, or leave the key out for the default");
         if (const Setting* s = findSetting(key))
             s->set(c, *it, source);
         else

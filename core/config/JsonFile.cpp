@@ -3,6 +3,7 @@
 
 #include "config/ExperimentConfig.h"
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -106,12 +107,30 @@ json parseJsonText(const std::string& text, const std::string& source) {
     return j;
 }
 
-json readJsonFile(const std::string& path, const char* what) {
+std::string readConfigText(const std::string& path, const char* what, std::size_t limit) {
+    const std::string name = "the " + std::string(what) + " " + path;
+    std::error_code ec;
+    const auto st = std::filesystem::status(path, ec);
+    if (std::filesystem::is_directory(st)) throw ConfigError(name + " is a folder, not a file");
+    if (std::filesystem::exists(st) && !std::filesystem::is_regular_file(st))
+        throw ConfigError(name + " is not a regular file (a device, pipe or socket)");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw ConfigError(path + ": cannot open the " + std::string(what));
-    std::stringstream text;
-    text << in.rdbuf();
-    return parseJsonText(text.str(), path);
+    std::string text;
+    char chunk[1 << 16];
+    while (in && text.size() <= limit) {
+        in.read(chunk, sizeof chunk);
+        text.append(chunk, static_cast<std::size_t>(in.gcount()));
+    }
+    if (in.bad()) throw ConfigError(path + ": cannot read the " + std::string(what));
+    if (text.size() > limit)
+        throw ConfigError(name + " is larger than " + std::to_string(limit >> 20) +
+                          " MiB, more than any " + std::string(what) + " holds");
+    return text;
+}
+
+json readJsonFile(const std::string& path, const char* what) {
+    return parseJsonText(readConfigText(path, what), path);
 }
 
 } // namespace mode

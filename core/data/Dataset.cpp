@@ -38,6 +38,9 @@ std::uint64_t checkDataFile(const std::string& path, double memoryPerByte) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec))
         throw DataError(path + ": is a folder, not a data file");
+    // Refused before it is opened: opening a FIFO waits for a writer, a device never ends.
+    if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+        throw DataError(path + ": is not a regular file (a device, pipe or socket)");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw DataError(path + ": cannot open the file (" + std::strerror(errno) + ")");
     const auto size = std::filesystem::file_size(path, ec);

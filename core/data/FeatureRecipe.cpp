@@ -93,6 +93,15 @@ FeatureRecipe FeatureRecipe::fromJson(const json& j) {
         throw DataError("the run's stored preprocessing does not hold together (" +
                         std::to_string(n) + " inputs, " + std::to_string(r.mean.size()) +
                         " means)");
+    // A standardisation that cannot be applied (a scale of 0, a value that is not a number) would
+    // turn every row into NaN, which the model predicts as the first class.
+    for (std::size_t i = 0; i < n; ++i)
+        if (!std::isfinite(r.mean[i]) || !std::isfinite(r.scale[i]) || !(r.scale[i] > 0))
+            throw DataError(
+                "the run's stored preprocessing is damaged: input " +
+                (r.featureNames.size() == n ? "'" + r.featureNames[i] + "'" : std::to_string(i)) +
+                " has mean " + std::to_string(r.mean[i]) + " and scale " +
+                std::to_string(r.scale[i]) + " (a scale must be a positive number)");
     for (const auto& g : r.categoricals)
         if (g.first < 0 ||
             g.first + static_cast<std::int64_t>(g.levels.size()) > static_cast<std::int64_t>(n) ||
@@ -198,6 +207,10 @@ void RowWriter::add(const std::vector<std::string_view>& f, std::int64_t line) {
         if (isMissingCsvValue(v)) {
             row[i] = filled(r, i, r.featureNames[i], source, line);
         } else if (const auto x = parseCsvNumber(v)) {
+            if (std::abs(*x) > std::numeric_limits<float>::max())
+                fail(source, line,
+                     "column '" + r.featureNames[i] + "': " + std::string(v.substr(0, 40)) +
+                         " is too large for the 32-bit model (at most about 3.4e38 in magnitude)");
             row[i] = static_cast<float>(*x);
         } else {
             fail(source, line,
@@ -222,8 +235,15 @@ void RowWriter::add(const std::vector<std::string_view>& f, std::int64_t line) {
         }
         if (level >= 0) row[static_cast<std::size_t>(group.first + level)] = 1.0f;
     }
-    for (std::size_t i = 0; i < row.size(); ++i)
-        out.data.features.push_back(standardised(row[i], r.mean[i], r.scale[i]));
+    for (std::size_t i = 0; i < row.size(); ++i) {
+        const float x = standardised(row[i], r.mean[i], r.scale[i]);
+        if (!std::isfinite(x))
+            fail(source, line,
+                 "column '" + r.featureNames[i] +
+                     "': the value is too large for the 32-bit model "
+                     "once standardised as in training");
+        out.data.features.push_back(x);
+    }
     if (m.target) target(f[*m.target], line);
 }
 
@@ -239,6 +259,10 @@ void RowWriter::target(std::string_view v, std::int64_t line) {
     } else {
         const auto x = parseCsvNumber(v);
         if (!x) fail(source, line, "the target '" + r.target + "' is not a number");
+        if (std::abs(*x) > std::numeric_limits<float>::max())
+            fail(source, line,
+                 "the target '" + r.target +
+                     "' is too large for the 32-bit model (at most about 3.4e38 in magnitude)");
         out.data.values.push_back(static_cast<float>(*x));
     }
 }

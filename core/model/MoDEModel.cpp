@@ -258,6 +258,38 @@ MoDEModelImpl::MoDEModelImpl(const ModelConfig& c, int inputs, int outputs,
                                             c.noisyGate));
 }
 
+ModelFootprint modelFootprint(const ModelConfig& c, std::int64_t inputs, std::int64_t outputs,
+                              std::int64_t batchSize, std::int64_t vocabulary) {
+    // In doubles: [65536, 65536] overflows no integer here.
+    const double experts = std::max(c.experts, 1);
+    BackboneKind kind = parseChoice<BackboneKind>(c.backbone, "model.backbone");
+    if (kind == BackboneKind::Auto)
+        kind = vocabulary > 0 ? BackboneKind::EmbeddingBag : BackboneKind::None;
+    const double features = kind == BackboneKind::None ? static_cast<double>(inputs)
+                                                       : static_cast<double>(c.backboneDim);
+    double parameters = 0, activations = 0;
+    if (kind != BackboneKind::None) // an embedding table or a first layer, roughly
+        parameters +=
+            (static_cast<double>(vocabulary) + static_cast<double>(inputs) + 1) * features;
+    double in = features;
+    std::vector<double> widths(c.hidden.begin(), c.hidden.end());
+    widths.push_back(static_cast<double>(outputs));
+    for (const double out : widths) {
+        parameters += experts * (in * out + out);
+        activations += experts * out; // one row's output of this layer, for every expert
+        in = out;
+    }
+    parameters += (features + 1) * experts * (c.noisyGate ? 2 : 1);
+    ModelFootprint f;
+    f.parameters = parameters;
+    // float32: the parameters, their gradients and Adam's two moments; each activation is kept
+    // for the backward pass, with its gradient and the activation function's output.
+    f.trainingBytes =
+        4.0 * (4.0 * parameters +
+               3.0 * activations * static_cast<double>(std::max<std::int64_t>(batchSize, 1)));
+    return f;
+}
+
 MoDEOutput MoDEModelImpl::forward(const torch::Tensor& input) {
     MoDEOutput out;
     if (memberBackbones) {

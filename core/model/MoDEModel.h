@@ -126,6 +126,18 @@ std::vector<int> denseHiddenWidths(const ModelConfig& config, int features, int 
 // The parameters of an MLP inputs -> hidden... -> outputs (weights and biases).
 std::int64_t mlpParameters(int inputs, const std::vector<int>& hidden, int outputs);
 
+// What training a model of this shape takes, worked out before it is made (a model too big for
+// the machine must be refused with a message, not end in the kernel's OOM killer or an
+// allocator's trace): its parameters (the experts', the gate's and a backbone's), and the bytes
+// of those parameters with their gradients and the optimiser's state (two more copies) and one
+// batch's activations (each layer's output, kept for the backward pass, and its gradient).
+struct ModelFootprint {
+    double parameters = 0;
+    double trainingBytes = 0;
+};
+ModelFootprint modelFootprint(const ModelConfig& config, std::int64_t inputs, std::int64_t outputs,
+                              std::int64_t batchSize, std::int64_t vocabulary = 0);
+
 // Keeps the k largest logits per row, softmax over them, exact zeros elsewhere.
 torch::Tensor topKSoftmax(const torch::Tensor& logits, int k);
 

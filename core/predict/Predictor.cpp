@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "predict/Predictor.h"
 
+#include "util/SafeOutput.h"
+
 #include "model/MoDEModel.h"
 #include "train/Evaluator.h"
 #include "train/Trainer.h"
@@ -404,7 +406,12 @@ void Predictor::exportTorchScript(const std::string& path) const {
     module.define(forwardSource(d_->config.model, kind, layers, d_->recipe.imageShape,
                                 d_->recipe.classification));
     module.eval();
-    module.save(path);
+    // Serialised in memory first: LibTorch's file writer throws from its destructor where a
+    // write fails (a full disk, /dev/full), which ends the program; the bytes then go to the
+    // file whole or not at all, with the system's reason where they cannot.
+    std::ostringstream bytes;
+    module.save(bytes);
+    writeFileSafely(path, bytes.str());
 }
 
 nlohmann::json Predictor::sidecar() const {

@@ -7,6 +7,7 @@
 #include "train/EventsJson.h"
 #include "util/Csv.h"
 #include "util/Format.h"
+#include "util/SafeOutput.h"
 #include "util/Utf8.h"
 
 #include <algorithm>
@@ -169,37 +170,43 @@ std::vector<std::string> predictionFields(const Predictions& p, const Prediction
     return f;
 }
 
+void writePredictionsCsv(std::ostream& out, const StoredPrediction& s) {
+    writeCsvRow(out, predictionHeader(s.predictions, s.input.recipe, s.input.hasTarget));
+    for (std::int64_t r = 0; r < s.predictions.rows && out; ++r)
+        writeCsvRow(out, predictionFields(s.predictions, s.input, r));
+}
+
 std::string predictionsCsv(const StoredPrediction& s) {
     std::ostringstream out;
-    writeCsvRow(out, predictionHeader(s.predictions, s.input.recipe, s.input.hasTarget));
-    for (std::int64_t r = 0; r < s.predictions.rows; ++r)
-        writeCsvRow(out, predictionFields(s.predictions, s.input, r));
+    writePredictionsCsv(out, s);
     return out.str();
 }
 
-json predictionsJson(const StoredPrediction& s) {
+// One object, its rows written one line each as they are made: the text of a million rows is
+// never held whole (as a json value it took over 1 GB for 300,000 rows).
+void writePredictionsJson(std::ostream& out, const StoredPrediction& s) {
     const Predictions& p = s.predictions;
     const PredictionInput& in = s.input;
-    const auto& score = s.score;
     const auto h = predictionHeader(p, in.recipe, in.hasTarget);
-    json rows = json::array();
-    for (std::int64_t r = 0; r < p.rows; ++r) {
+    const auto dump = [](const json& j) {
+        return j.dump(-1, ' ', false, json::error_handler_t::replace);
+    };
+    out << "{\n \"run_id\": " << s.record.id << ",\n \"epoch\": " << s.epoch << ",\n \"rows\": [";
+    for (std::int64_t r = 0; r < p.rows && out; ++r) {
         const auto f = predictionFields(p, in, r);
         json row = json::object();
         for (std::size_t k = 0; k < h.size(); ++k)
             row[h[k]] = f[k];
-        rows.push_back(std::move(row));
+        out << (r == 0 ? "\n  " : ",\n  ") << dump(row);
     }
-    json out = {{"run_id", s.record.id},
-                {"epoch", s.epoch},
-                {"rows", std::move(rows)},
-                {"ignored_columns", in.ignored},
-                {"unseen_categories", in.unseen}};
-    if (score)
-        out["score"] = {{"accuracy", score->accuracy},
-                        {"loss", score->loss},
-                        {"experts", expertsJson(score->experts)}};
-    return out;
+    out << "\n ],\n \"ignored_columns\": " << dump(in.ignored)
+        << ",\n \"unseen_categories\": " << dump(in.unseen);
+    if (s.score)
+        out << ",\n \"score\": "
+            << dump({{"accuracy", s.score->accuracy},
+                     {"loss", s.score->loss},
+                     {"experts", expertsJson(s.score->experts)}});
+    out << "\n}\n";
 }
 
 Checkpoint storedModel(const RunStore& store, std::int64_t run, int epoch) {
@@ -252,6 +259,14 @@ StoredPrediction predictStoredRun(const std::string& storePath, std::int64_t run
 
 std::pair<std::string, int> exportStoredModel(const std::string& storePath, std::int64_t run,
                                               const std::string& path, int epoch) {
+    // The sidecar is the model's path with .json: a model named *.json would be replaced by it.
+    const std::string sidecar = std::filesystem::path(path).replace_extension(".json").string();
+    if (std::filesystem::path(path).extension() == ".json")
+        throw OutputError("--out " + path + " would be replaced by the model's sidecar (" +
+                          sidecar + ", the model's path with .json): name the model .pt");
+    // Neither file may be the store (through links too), checked before anything is written.
+    refuseKeptTarget(path, {{storePath, "the run store"}});
+    refuseKeptTarget(sidecar, {{storePath, "the run store"}}, "the sidecar");
     const RunStore store(storePath, RunStore::Mode::ReadOnly);
     const RunRecord r = store.run(run);
     const auto checkpoint = storedModel(store, run, epoch);
@@ -260,14 +275,11 @@ std::pair<std::string, int> exportStoredModel(const std::string& storePath, std:
                         " was stored without its preprocessing (an older version): train it again");
     const Predictor model(r.config(), FeatureRecipe::fromJsonText(r.start.preprocessing),
                           checkpoint);
-    model.exportTorchScript(path);
-    const std::string sidecar = std::filesystem::path(path).replace_extension(".json").string();
     nlohmann::json about = model.sidecar();
     about["run_id"] = run;
     about["epoch"] = checkpoint.epoch;
-    std::ofstream out(sidecar, std::ios::trunc);
-    out << about.dump(2) << "\n";
-    if (!out.flush()) throw DataError("cannot write " + sidecar);
+    model.exportTorchScript(path);
+    writeFileSafely(sidecar, about.dump(2) + "\n");
     return {sidecar, checkpoint.epoch};
 }
 

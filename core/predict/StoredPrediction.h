@@ -12,6 +12,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -68,8 +69,11 @@ std::vector<std::string> predictionHeader(const Predictions& p, const FeatureRec
                                           bool target);
 std::vector<std::string> predictionFields(const Predictions& p, const PredictionInput& in,
                                           std::int64_t row);
+// Written row by row, as they are made: CSV, or one JSON object whose "rows" hold an object a
+// line (with run_id, epoch, ignored_columns, unseen_categories and, with a target, score).
+void writePredictionsCsv(std::ostream& out, const StoredPrediction& s);
+void writePredictionsJson(std::ostream& out, const StoredPrediction& s);
 std::string predictionsCsv(const StoredPrediction& s);
-nlohmann::json predictionsJson(const StoredPrediction& s);
 
 // The model of a run's epoch (0: the last) as the store keeps it; DataError naming the epochs
 // it keeps where it does not keep that one.

@@ -25,7 +25,16 @@ ResumePlan planResume(const RunStore& store, std::int64_t run) {
     } catch (const std::exception& e) {
         throw RunStoreError(which + ": its stored experiment cannot be read: " + e.what());
     }
-    auto checkpoint = store.checkpoint(run);
+    std::optional<Checkpoint> checkpoint;
+    try {
+        checkpoint = store.checkpoint(run);
+    } catch (const RunStoreError& e) {
+        // A damaged checkpoint is never trained on: the run is refused, what it stored stays.
+        throw RunStoreError(which + " cannot be resumed: " + e.what() + ". Its " +
+                            std::to_string(record.epochsCompleted) +
+                            " stored epochs stay as they are (mode-runs show " +
+                            std::to_string(run) + "); start the experiment again to train it");
+    }
     if (!checkpoint)
         throw RunStoreError(
             which +

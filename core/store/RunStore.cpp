@@ -14,6 +14,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -145,11 +146,26 @@ CREATE TABLE models (
 );
 )sql";
 
+// Version 5: a checksum of every stored blob (blobChecksum), checked on every read (rows of an
+// older version keep NULL: read as they are, unchecked); the sweeps being run (claimSweep).
+const char* kMigrationV5 = R"sql(
+ALTER TABLE checkpoints ADD COLUMN checksum INTEGER;
+ALTER TABLE models ADD COLUMN checksum INTEGER;
+ALTER TABLE sample_routing ADD COLUMN checksum INTEGER;
+CREATE TABLE sweep_claims (
+  sweep TEXT PRIMARY KEY,
+  writer_host TEXT NOT NULL,
+  writer_pid INTEGER NOT NULL,
+  writer_started TEXT NOT NULL,
+  claimed_at REAL NOT NULL
+);
+)sql";
+
 // A store of version 2 or 3 is read as it is (versions 3 and 4 only add tables, which readers
 // look for).
 constexpr int kOldestReadable = 2;
 // kMigrations[v] brings version v to v + 1.
-const char* kMigrations[] = {kSchemaV1, kMigrationV2, kMigrationV3, kMigrationV4};
+const char* kMigrations[] = {kSchemaV1, kMigrationV2, kMigrationV3, kMigrationV4, kMigrationV5};
 // The counters and final values of run :id as its stored data says (an UPDATE's SET list): a row
 // never claims more than was written, whether the run ended, failed or its writer died.
 constexpr const char* kCountersFromStoredData =
@@ -264,13 +280,25 @@ const char* kRunColumns =
 } // namespace
 
 namespace {
+// The checksum stored with every blob (models, checkpoints, routing): zlib's CRC-32. It guards
+// against accidental damage (a flipped, zeroed or lost byte, a torn write, a bad sector), not
+// against someone who edits the store on purpose and could rewrite the checksum as well: every
+// burst of damaged bits up to 32 long is caught for certain, any other damage is missed with a
+// probability of 2^-32, at over 1 GB/s, from a library the project links already. A
+// cryptographic hash would add nothing against accidents and a package to install.
+std::int64_t blobChecksum(const void* data, std::size_t size) {
+    return static_cast<std::int64_t>(
+        crc32_z(crc32_z(0L, Z_NULL, 0), static_cast<const Bytef*>(data), size));
+}
+
 void putSamples(SQLite::Database& db, std::int64_t run, int epoch, const SampleRouting& samples) {
-    SQLite::Statement s(
-        db, "INSERT OR REPLACE INTO sample_routing (run_id, epoch, samples) VALUES (?,?,?)");
+    SQLite::Statement s(db, "INSERT OR REPLACE INTO sample_routing (run_id, epoch, samples, "
+                            "checksum) VALUES (?,?,?,?)");
     const std::string blob = encodeSamples(samples);
     s.bind(1, run);
     s.bind(2, epoch);
     s.bindNoCopy(3, blob.data(), static_cast<int>(blob.size()));
+    s.bind(4, blobChecksum(blob.data(), blob.size()));
     s.exec();
 }
 } // namespace
@@ -289,6 +317,22 @@ struct RunStore::Impl {
     std::unique_ptr<SQLite::Database> db;
     WriterIdentity self = WriterIdentity::current();
     std::pair<std::uintmax_t, std::uintmax_t> identity{0, 0}; // device and inode of the opened file
+    bool checksums = false; // schema 5: blobs carry a checksum column
+
+    // The checksum column where the schema has one, else NULL (an older store, read as it is).
+    std::string checksumColumn() const { return checksums ? "checksum" : "NULL"; }
+
+    // Refuses a blob whose bytes are not those written (its checksum disagrees); one stored
+    // without a checksum (an older version) passes unchecked.
+    void verify(const SQLite::Column& blob, const SQLite::Column& checksum,
+                const std::string& what) const {
+        if (checksum.isNull()) return;
+        if (blobChecksum(blob.getBlob(), static_cast<std::size_t>(blob.getBytes())) !=
+            checksum.getInt64())
+            throw RunStoreError("run store " + path + ": " + what +
+                                " fails its checksum: its bytes were damaged after they were "
+                                "written (a disk error, or the file was edited); it is not used");
+    }
 
     [[noreturn]] void fail(const std::string& what, const std::exception& e) const {
         std::string reason = e.what();
@@ -329,6 +373,18 @@ struct RunStore::Impl {
 
     // The connection, after the checks that need no SQL: the folder, the file's permission.
     void connect() {
+        // A folder, FIFO or device is refused before SQLite opens it: opening a FIFO waits for
+        // a writer forever, and SQLite calls a folder "disk I/O error".
+        std::error_code ec;
+        const auto kind = fs::status(path, ec);
+        if (fs::is_directory(kind))
+            throw RunStoreError("run store " + path +
+                                ": it is a folder, not a run store file; "
+                                "name a file (e.g. " +
+                                (fs::path(path) / "runs.sqlite").string() + ")");
+        if (fs::exists(kind) && !fs::is_regular_file(kind))
+            throw RunStoreError("run store " + path +
+                                ": it is not a regular file (a device, pipe or socket)");
         if (mode == Mode::ReadWrite) {
             // The default store's folder is made on first use; a folder the user named that
             // does not exist is a typo more often than a wish, and is said so.
@@ -424,6 +480,7 @@ struct RunStore::Impl {
                 if (h.application == 0)
                     db->exec("PRAGMA application_id = " + std::to_string(kApplicationId));
                 findEpochColumns();
+                checksums = true;
                 markInterrupted();
             } else if (h.version < kOldestReadable) {
                 throw RunStoreError(
@@ -431,6 +488,7 @@ struct RunStore::Impl {
                     " needs an upgrade; open it once for writing (e.g. with mode-train)");
             } else {
                 findEpochColumns();
+                checksums = h.version >= 5;
             }
         } catch (const RunStoreError&) {
             throw;
@@ -793,14 +851,15 @@ void RunStore::appendEpoch(std::int64_t run, const EpochMetrics& m,
 void RunStore::saveCheckpoint(std::int64_t run, const Checkpoint& c) {
     d_->guarded("cannot write the checkpoint of run " + std::to_string(run), [&] {
         SQLite::Statement s(*d_->db, "INSERT OR REPLACE INTO checkpoints (run_id, epoch, step, "
-                                     "wall_seconds, created_at, state) "
-                                     "VALUES (?,?,?,?,?,?)");
+                                     "wall_seconds, created_at, state, checksum) "
+                                     "VALUES (?,?,?,?,?,?,?)");
         s.bind(1, run);
         s.bind(2, c.epoch);
         s.bind(3, c.step);
         s.bind(4, c.wallSeconds);
         s.bind(5, now());
         s.bindNoCopy(6, c.state.data(), static_cast<int>(c.state.size()));
+        s.bind(7, blobChecksum(c.state.data(), c.state.size()));
         s.exec();
     });
 }
@@ -834,11 +893,12 @@ void RunStore::saveModel(std::int64_t run, int epoch, const std::string& state, 
                 del.exec();
             }
             SQLite::Statement s(db, "INSERT OR REPLACE INTO models (run_id, epoch, kept, "
-                                    "state) VALUES (?,?,?,?)");
+                                    "state, checksum) VALUES (?,?,?,?,?)");
             s.bind(1, run);
             s.bind(2, epoch);
             s.bind(3, ifBest ? "best" : "every");
             s.bindNoCopy(4, state.data(), static_cast<int>(state.size()));
+            s.bind(5, blobChecksum(state.data(), state.size()));
             s.exec();
             tx.commit();
         });
@@ -1088,15 +1148,22 @@ std::optional<SampleRouting> RunStore::sampleRouting(std::int64_t run, int epoch
         [&]() -> std::optional<SampleRouting> {
             d_->requireRun(run);
             if (!d_->hasTable("sample_routing")) return std::nullopt;
-            SQLite::Statement q(*d_->db, "SELECT samples FROM sample_routing WHERE run_id = ? "
-                                         "AND epoch = ?");
+            const RunRecord r = this->run(run);
+            SQLite::Statement q(*d_->db, "SELECT samples, " + d_->checksumColumn() +
+                                             " FROM sample_routing WHERE run_id = ? AND epoch = ?");
             q.bind(1, run);
             q.bind(2, epoch);
             if (!q.executeStep()) return std::nullopt;
             const auto c = q.getColumn(0);
+            d_->verify(c, q.getColumn(1),
+                       "the stored routing of epoch " + std::to_string(epoch) + " of run " +
+                           std::to_string(run));
             try {
-                return decodeSamples(
-                    std::string(static_cast<const char*>(c.getBlob()), c.getBytes()));
+                SampleRouting samples =
+                    decodeSamples(std::string(static_cast<const char*>(c.getBlob()), c.getBytes()));
+                requireSamplesInRange(samples, r.experts,
+                                      samples.classification ? r.start.classNames.size() : 0);
+                return samples;
             } catch (const std::exception& e) {
                 throw RunStoreError("run store " + d_->path + ": run " + std::to_string(run) +
                                     ", epoch " + std::to_string(epoch) + ": " + e.what());
@@ -1127,14 +1194,17 @@ std::optional<Checkpoint> RunStore::model(std::int64_t run, int epoch) const {
         [&]() -> std::optional<Checkpoint> {
             d_->requireRun(run);
             if (d_->hasTable("models")) {
-                SQLite::Statement q(*d_->db,
-                                    "SELECT state FROM models WHERE run_id = ? AND epoch = ?");
+                SQLite::Statement q(*d_->db, "SELECT state, " + d_->checksumColumn() +
+                                                 " FROM models WHERE run_id = ? AND epoch = ?");
                 q.bind(1, run);
                 q.bind(2, epoch);
                 if (q.executeStep()) {
                     Checkpoint c;
                     c.epoch = epoch;
                     const auto blob = q.getColumn(0);
+                    d_->verify(blob, q.getColumn(1),
+                               "the stored model of epoch " + std::to_string(epoch) + " of run " +
+                                   std::to_string(run));
                     c.state.assign(static_cast<const char*>(blob.getBlob()),
                                    static_cast<std::size_t>(blob.getBytes()));
                     return c;
@@ -1152,10 +1222,10 @@ std::optional<Checkpoint> RunStore::checkpoint(std::int64_t run, bool withState)
         [&]() -> std::optional<Checkpoint> {
             d_->requireRun(run);
             SQLite::Statement q(
-                *d_->db,
-                withState
-                    ? "SELECT epoch, step, wall_seconds, state FROM checkpoints WHERE run_id = ?"
-                    : "SELECT epoch, step, wall_seconds FROM checkpoints WHERE run_id = ?");
+                *d_->db, withState ? "SELECT epoch, step, wall_seconds, state, " +
+                                         d_->checksumColumn() + " FROM checkpoints WHERE run_id = ?"
+                                   : std::string("SELECT epoch, step, wall_seconds FROM "
+                                                 "checkpoints WHERE run_id = ?"));
             q.bind(1, run);
             if (!q.executeStep()) return std::nullopt;
             Checkpoint c;
@@ -1164,6 +1234,9 @@ std::optional<Checkpoint> RunStore::checkpoint(std::int64_t run, bool withState)
             c.wallSeconds = q.getColumn(2).getDouble();
             if (withState) {
                 const auto blob = q.getColumn(3);
+                d_->verify(blob, q.getColumn(4),
+                           "the stored checkpoint of run " + std::to_string(run) + " (epoch " +
+                               std::to_string(c.epoch) + ")");
                 c.state.assign(static_cast<const char*>(blob.getBlob()),
                                static_cast<std::size_t>(blob.getBytes()));
             }
@@ -1246,9 +1319,63 @@ RunStore::series(const std::vector<std::int64_t>& runs, const std::string& metri
 
 void RunStore::deleteRun(std::int64_t id) {
     d_->guarded("cannot delete run " + std::to_string(id), [&] {
-        d_->requireRun(id);
+        // Checked and deleted under the write lock: a run that another live process trains keeps
+        // its rows (that trainer would go on and report epochs the store no longer holds). Its
+        // own writer may delete it.
+        SQLite::Transaction tx(*d_->db, SQLite::TransactionBehavior::IMMEDIATE);
+        SQLite::Statement w(*d_->db, "SELECT writer_host, writer_pid FROM runs WHERE id = ?");
+        w.bind(1, id);
+        const bool ours = w.executeStep() && w.getColumn(0).getString() == d_->self.host &&
+                          w.getColumn(1).getInt64() == d_->self.pid;
+        w.reset();
+        if (run(id).status == RunStatus::Running && !ours)
+            throw RunStoreError("run store " + d_->path + ": run " + std::to_string(id) +
+                                " is being trained by a live process; stop it first (nothing "
+                                "was deleted)");
         SQLite::Statement s(*d_->db, "DELETE FROM runs WHERE id = ?");
         s.bind(1, id);
+        s.exec();
+        tx.commit();
+    });
+}
+
+void RunStore::claimSweep(const std::string& sweep) {
+    d_->guarded("cannot claim the sweep " + sweep, [&] {
+        auto& db = *d_->db;
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        SQLite::Statement q(db, "SELECT writer_host, writer_pid, writer_started, claimed_at FROM "
+                                "sweep_claims WHERE sweep = ?");
+        q.bind(1, sweep);
+        if (q.executeStep()) {
+            const WriterIdentity w{q.getColumn(0).getString(), q.getColumn(1).getInt64(),
+                                   q.getColumn(2).getString()};
+            // On another host its life cannot be seen: the claim holds until released.
+            const bool alive = w.host != d_->self.host || w.alive();
+            if (alive && !(w.host == d_->self.host && w.pid == d_->self.pid))
+                throw RunStoreError("run store " + d_->path + ": another mode-sweep (process " +
+                                    std::to_string(w.pid) + " on " + w.host +
+                                    ") is running this sweep into this store; wait for it, or "
+                                    "stop it (a second one would run every point twice)");
+        }
+        q.reset();
+        SQLite::Statement put(db, "INSERT OR REPLACE INTO sweep_claims VALUES (?,?,?,?,?)");
+        put.bind(1, sweep);
+        put.bind(2, d_->self.host);
+        put.bind(3, d_->self.pid);
+        put.bind(4, d_->self.started);
+        put.bind(5, now());
+        put.exec();
+        tx.commit();
+    });
+}
+
+void RunStore::releaseSweep(const std::string& sweep) {
+    d_->guarded("cannot release the sweep " + sweep, [&] {
+        SQLite::Statement s(*d_->db, "DELETE FROM sweep_claims WHERE sweep = ? AND writer_host = ? "
+                                     "AND writer_pid = ?");
+        s.bind(1, sweep);
+        s.bind(2, d_->self.host);
+        s.bind(3, d_->self.pid);
         s.exec();
     });
 }
@@ -1308,13 +1435,20 @@ const char* kMergedRunColumns =
 // The statements that copy what belongs to run ?2 of the attached store `src` to run ?1 of
 // main. Epoch metrics: the columns both files have (either may be older, or have metrics the
 // other lacks).
-std::set<std::string> columnsOf(SQLite::Database& db, const char* schema) {
+std::set<std::string> columnsOf(SQLite::Database& db, const char* schema,
+                                const char* table = "epochs") {
     std::set<std::string> out;
-    SQLite::Statement q(db, std::string("SELECT name FROM pragma_table_info('epochs', '") + schema +
-                                "')");
+    SQLite::Statement q(db, std::string("SELECT name FROM pragma_table_info('") + table + "', '" +
+                                schema + "')");
     while (q.executeStep())
         out.insert(q.getColumn(0).getString());
     return out;
+}
+
+// The source's checksum column of a blob table, copied as it is (damage found later is still
+// found), or NULL where the source is older than checksums.
+std::string checksumOf(SQLite::Database& db, const char* table) {
+    return columnsOf(db, "src", table).count("checksum") ? "checksum" : "NULL";
 }
 
 std::vector<std::string> childCopies(SQLite::Database& db) {
@@ -1345,19 +1479,23 @@ std::vector<std::string> childCopies(SQLite::Database& db) {
         "INSERT INTO main.expert_epochs SELECT ?1, epoch, expert, allocated, probing_accuracy, "
         "probing_error, load, share, similarity FROM src.expert_epochs WHERE run_id = ?2",
         "INSERT INTO main.run_tags SELECT ?1, tag FROM src.run_tags WHERE run_id = ?2",
-        "INSERT INTO main.checkpoints SELECT ?1, epoch, step, wall_seconds, created_at, state "
-        "FROM src.checkpoints WHERE run_id = ?2"};
+        "INSERT INTO main.checkpoints (run_id, epoch, step, wall_seconds, created_at, state, "
+        "checksum) SELECT ?1, epoch, step, wall_seconds, created_at, state, " +
+            checksumOf(db, "checkpoints") + " FROM src.checkpoints WHERE run_id = ?2"};
     // A store of an older version has no per-sample routing.
     SQLite::Statement has(db, "SELECT 1 FROM src.sqlite_master WHERE name = 'sample_routing'");
     if (has.executeStep())
-        copies.push_back("INSERT INTO main.sample_routing SELECT ?1, epoch, samples FROM "
-                         "src.sample_routing WHERE run_id = ?2");
+        copies.push_back("INSERT INTO main.sample_routing (run_id, epoch, samples, checksum) "
+                         "SELECT ?1, epoch, samples, " +
+                         checksumOf(db, "sample_routing") +
+                         " FROM src.sample_routing WHERE run_id = ?2");
     // Nor kept models.
     SQLite::Statement hasModels(db, "SELECT 1 FROM src.sqlite_master WHERE name = 'models'");
     if (hasModels.executeStep())
         copies.push_back(
-            "INSERT INTO main.models (run_id, epoch, kept, state) SELECT ?1, epoch, kept, state "
-            "FROM src.models WHERE run_id = ?2");
+            "INSERT INTO main.models (run_id, epoch, kept, state, checksum) SELECT ?1, epoch, "
+            "kept, state, " +
+            checksumOf(db, "models") + " FROM src.models WHERE run_id = ?2");
     return copies;
 }
 
@@ -1439,6 +1577,47 @@ std::string RunStore::integrityCheck() const {
             report += (report.empty() ? "" : "\n") + q.getColumn(0).getString();
         return report;
     });
+}
+
+RunStore::BlobReport RunStore::blobCheck() const {
+    BlobReport report;
+    // (table, run, epoch) of every blob, listed first; each is then read by the reader that
+    // programs use, so check refuses exactly what they would.
+    struct Blob {
+        std::string table;
+        std::int64_t run;
+        int epoch;
+    };
+    std::vector<Blob> blobs;
+    d_->guarded("cannot list its stored blobs", [&] {
+        for (const char* table : {"checkpoints", "models", "sample_routing"}) {
+            if (!d_->hasTable(table)) continue;
+            SQLite::Statement q(*d_->db, std::string("SELECT run_id, epoch, ") +
+                                             d_->checksumColumn() + " IS NULL FROM " + table +
+                                             " ORDER BY run_id, epoch");
+            while (q.executeStep()) {
+                blobs.push_back({table, q.getColumn(0).getInt64(), q.getColumn(1).getInt()});
+                if (q.getColumn(2).getInt() != 0) ++report.unchecked;
+            }
+        }
+    });
+    for (const auto& b : blobs) {
+        try {
+            if (b.table == "checkpoints")
+                checkpoint(b.run);
+            else if (b.table == "models")
+                model(b.run, b.epoch);
+            else
+                sampleRouting(b.run, b.epoch);
+            ++report.checked;
+        } catch (const RunStoreError& e) {
+            std::string what = e.what();
+            const std::string prefix = "run store " + d_->path + ": ";
+            if (what.rfind(prefix, 0) == 0) what = what.substr(prefix.size());
+            report.problems.push_back(what);
+        }
+    }
+    return report;
 }
 
 std::vector<std::string> RunStore::consistencyCheck() const {

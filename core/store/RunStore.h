@@ -79,7 +79,7 @@ struct SeriesPoint {
 class RunStore {
   public:
     enum class Mode { ReadWrite, ReadOnly };
-    static constexpr int kSchemaVersion = 4;
+    static constexpr int kSchemaVersion = 5;
 
     // Opens (and, for ReadWrite, creates and migrates) the store. Throws RunStoreError with the
     // file named when it cannot: not a SQLite file, a newer schema, read-only, missing folder.
@@ -147,6 +147,13 @@ class RunStore {
                                                             const std::string& metric,
                                                             int maxPoints = 0) const;
 
+    // --- sweeps ---
+    // Claims a sweep (a name for its file and shard) for this process, under the write lock:
+    // RunStoreError naming the holder where another live process holds it (a claim of a process
+    // that is gone is taken over). releaseSweep drops this process's claim.
+    void claimSweep(const std::string& sweep);
+    void releaseSweep(const std::string& sweep);
+
     // --- editing ---
     void deleteRun(std::int64_t id);
     void rename(std::int64_t id, const std::string& name);
@@ -175,6 +182,14 @@ class RunStore {
     // accuracy against the last stored epoch), one line each; empty when all agree. Runs still
     // being written are left out.
     std::vector<std::string> consistencyCheck() const;
+    // Every stored model, checkpoint and routing blob read as programs read them (its checksum,
+    // its decoding, its values' ranges): the blobs that passed, those stored without a checksum
+    // by an older version (read unchecked), and one line for each that is refused.
+    struct BlobReport {
+        int checked = 0, unchecked = 0;
+        std::vector<std::string> problems;
+    };
+    BlobReport blobCheck() const;
 
     struct Impl;
 

@@ -116,4 +116,34 @@ SampleRouting decodeSamples(const std::string& in) {
     return s;
 }
 
+void requireSamplesInRange(const SampleRouting& s, int experts, std::size_t classes) {
+    auto bad = [](const std::string& what, std::size_t i, double value, const std::string& limit) {
+        throw std::runtime_error(
+            "the per-sample routing is damaged: sample " + std::to_string(i) + " has " + what +
+            " " + std::to_string(static_cast<long long>(value)) + " (" + limit + ")");
+    };
+    const std::string expertLimit = "the run has " + std::to_string(experts) + " experts";
+    if (s.experts != experts)
+        throw std::runtime_error("the per-sample routing is damaged: it has " +
+                                 std::to_string(s.experts) + " experts, " + expertLimit);
+    if (s.k < 0 || s.k > experts)
+        throw std::runtime_error("the per-sample routing is damaged: top-" + std::to_string(s.k) +
+                                 " of " + std::to_string(experts) + " experts");
+    for (std::size_t i = 0; i < s.size(); ++i)
+        if (s.topExpert[i] >= experts) bad("top expert", i, s.topExpert[i], expertLimit);
+    for (std::size_t j = 0; j < s.gateExperts.size(); ++j)
+        if (s.gateExperts[j] >= experts)
+            bad("gate expert", j / static_cast<std::size_t>(std::max(s.k, 1)), s.gateExperts[j],
+                expertLimit);
+    if (!s.classification || classes == 0) return;
+    const std::string classLimit = "the run has " + std::to_string(classes) + " classes";
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s.label[i] >= static_cast<float>(classes)) bad("label", i, s.label[i], classLimit);
+        if (s.prediction[i] >= static_cast<float>(classes))
+            bad("prediction", i, s.prediction[i], classLimit);
+        if (s.expertPrediction[i] >= static_cast<float>(classes))
+            bad("expert prediction", i, s.expertPrediction[i], classLimit);
+    }
+}
+
 } // namespace mode

@@ -13,5 +13,9 @@ namespace mode {
 std::string encodeSamples(const SampleRouting& samples);
 // Throws std::runtime_error for a blob that is not one (damaged, or of another version).
 SampleRouting decodeSamples(const std::string& blob);
+// Throws std::runtime_error naming the first value a run with `experts` experts and `classes`
+// classes (0: regression) cannot have produced: an expert or a class out of range (a blob
+// damaged where no checksum guards it, or written by something else).
+void requireSamplesInRange(const SampleRouting& samples, int experts, std::size_t classes);
 
 } // namespace mode

@@ -53,6 +53,9 @@ Shard Shard::parse(const std::string& text) {
     const auto slash = text.find('/');
     try {
         if (slash == std::string::npos) throw std::invalid_argument("no slash");
+        // Digits only: stoul reads "-2" as 2^64 - 2, and skips blanks.
+        if (text.find_first_not_of("0123456789/") != std::string::npos)
+            throw std::invalid_argument("not digits");
         std::size_t used = 0;
         s.index = std::stoul(text.substr(0, slash), &used);
         if (used != slash) throw std::invalid_argument("junk");
@@ -70,14 +73,11 @@ Shard Shard::parse(const std::string& text) {
 }
 
 Sweep Sweep::fromFile(const std::string& path, const CheckProgress& checking) {
-    std::ifstream in(path);
-    if (!in) throw ConfigError(path + ": cannot open the sweep file");
-    std::stringstream text;
-    text << in.rdbuf();
-    const json j = parseJsonText(text.str(), path);
+    const std::string text = readConfigText(path, "sweep file");
+    const json j = parseJsonText(text, path);
     Sweep s = parsed(j, path, fs::path(path).parent_path().string());
     // The grid varies in the order the file lists its fields (json objects sort their keys).
-    const auto ordered = nlohmann::ordered_json::parse(text.str());
+    const auto ordered = nlohmann::ordered_json::parse(text);
     std::vector<std::string> order;
     for (auto it = ordered["grid"].begin(); it != ordered["grid"].end(); ++it)
         order.push_back(it.key());

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "train/Trainer.h"
 
+#include "util/Format.h"
+
 #include "data/DatasetFactory.h"
 #include "data/FeatureRecipe.h"
 #include "data/TextLoader.h"
@@ -280,7 +282,31 @@ struct Trainer::Impl {
                          static_cast<std::int64_t>(data.vocabulary.size()));
     }
 
+    // A model whose training needs more memory than the machine has left is refused before it
+    // is made, naming the settings that size it.
+    void requireModelFits() const {
+        const ModelFootprint f =
+            modelFootprint(config.model, data.cols, data.outputs(), config.train.batchSize,
+                           static_cast<std::int64_t>(data.vocabulary.size()));
+        const auto available = static_cast<double>(availableMemoryBytes());
+        if (available <= 0 || f.trainingBytes <= available) return;
+        std::string hidden;
+        for (const int h : config.model.hidden)
+            hidden += (hidden.empty() ? "" : ", ") + std::to_string(h);
+        char text[256];
+        std::snprintf(text, sizeof text,
+                      "%.3g parameters; training it takes about %s of memory (the parameters, "
+                      "their gradients, the optimiser's state and a batch's activations), and "
+                      "%s are available",
+                      f.parameters, formatBytes(f.trainingBytes).c_str(),
+                      formatBytes(available).c_str());
+        throw ConfigError("model.hidden [" + hidden + "] with model.experts " +
+                          std::to_string(config.model.experts) + ": the model has " + text +
+                          "; make the experts smaller (model.hidden) or fewer (model.experts)");
+    }
+
     void buildModel() {
+        requireModelFits();
         torch::manual_seed(config.train.seed);
         if (torch::cuda::is_available()) torch::cuda::manual_seed_all(config.train.seed);
         try {

@@ -142,7 +142,8 @@ TEST(ModePredictCli, EachKeptEpochsModelReproducesThatEpochsStoredAccuracy) {
             .exitCode == 0) {
         r = every.predict("--split test --epoch 2");
         EXPECT_EQ(r.exitCode, 2);
-        EXPECT_NE(r.err.find("the stored model of epoch 2 cannot be read"), std::string::npos)
+        EXPECT_NE(r.err.find("the stored model of epoch 2 of run 1 fails its checksum"),
+                  std::string::npos)
             << r.err;
         EXPECT_EQ(every.predict("--split test --epoch 3").exitCode, 0);
     }

@@ -310,9 +310,12 @@ TEST(ModeRunsCli, ADamagedCheckpointIsRefusedAndTheStoredRunKept) {
     const auto before = runs(db, "export 1 --json").out;
     auto r = runCommand(kBin + "/mode-train --resume 1 --db " + db);
     EXPECT_EQ(r.exitCode, 2) << r.err;
-    EXPECT_CONTAINS(r.err, "checkpoint of epoch 2 cannot be read");
+    EXPECT_CONTAINS(r.err, "the stored checkpoint of run 1 (epoch 2) fails its checksum");
     EXPECT_EQ(runs(db, "export 1 --json").out, before) << "nothing stored was touched";
-    EXPECT_EQ(runs(db, "check").exitCode, 0);
+    const auto check = runs(db, "check"); // the rows agree; the checkpoint's bytes do not
+    EXPECT_EQ(check.exitCode, 1);
+    EXPECT_CONTAINS(check.out, "every run's row agrees with its stored data");
+    EXPECT_CONTAINS(check.out, "the stored checkpoint of run 1 (epoch 2) fails its checksum");
 }
 
 TEST(ModeRunsCli, NamesThatAreNotUtf8AreRefusedAndNeverBreakTheStore) {

@@ -847,7 +847,9 @@ TEST(RunStore, KeepsTheTestRowsRoutingOfAnEpoch) {
     TempDir dir;
     const std::string path = dir / "r.sqlite";
     RunStore store(path);
-    const auto id = store.beginRun(config(), start(), "samples");
+    RunStart four = start(4); // the routing's: 4 experts, 3 classes (values are range-checked)
+    four.classNames = {"a", "b", "c"};
+    const auto id = store.beginRun(config(0.1, 4), four, "samples");
     auto s = std::make_shared<SampleRouting>();
     s->classification = true;
     s->experts = 4;
@@ -912,7 +914,8 @@ TEST(RunStore, AStoreOfVersionTwoReadsWithoutPerSampleRouting) {
     }
     {
         SQLite::Database db(path, SQLite::OPEN_READWRITE);
-        db.exec("DROP TABLE sample_routing; DROP TABLE models; PRAGMA user_version = 2");
+        db.exec("DROP TABLE sample_routing; DROP TABLE models; DROP TABLE sweep_claims; ALTER "
+                "TABLE checkpoints DROP COLUMN checksum; PRAGMA user_version = 2");
     }
     RunStore reader(path, RunStore::Mode::ReadOnly);
     EXPECT_EQ(reader.listRuns().size(), 1u);
@@ -956,4 +959,158 @@ TEST(SampleBlob, ADamagedBlobIsRefusedAndAnOlderOneReads) {
     const SampleRouting back = decodeSamples(v1);
     EXPECT_EQ(back.topExpert, s.topExpert);
     EXPECT_EQ(back.k, 0);
+}
+
+namespace {
+
+// A run of 4 experts and 3 classes with a checkpoint, a kept model and an epoch's routing.
+std::int64_t runWithEveryBlob(RunStore& store) {
+    RunStart s = start(4);
+    s.classNames = {"a", "b", "c"};
+    const auto id = store.beginRun(config(0.1, 4), s, "blobs");
+    auto samples = std::make_shared<SampleRouting>();
+    samples->experts = 4;
+    for (int i = 0; i < 40; ++i) {
+        samples->row.push_back(i);
+        samples->label.push_back(static_cast<float>(i % 3));
+        samples->topExpert.push_back(static_cast<std::uint8_t>(i % 4));
+        samples->topWeight.push_back(0.5f);
+        samples->prediction.push_back(static_cast<float>((i + 1) % 3));
+        samples->expertPrediction.push_back(static_cast<float>(i % 3));
+    }
+    EpochMetrics m = epoch(1, 4);
+    m.samples = samples;
+    store.appendEpoch(id, m);
+    std::string state;
+    for (int i = 0; i < 3000; ++i)
+        state.push_back(static_cast<char>((i * 131 + 7) % 256));
+    store.saveModel(id, 1, state, /*ifBest=*/false);
+    store.saveCheckpoint(id, Checkpoint{1, 5, 0.5, state + "checkpoint"});
+    return id;
+}
+
+struct BlobKind {
+    const char* table;
+    const char* column;
+    std::string name; // as the refusal names it
+    std::function<void(const RunStore&)> read;
+};
+
+} // namespace
+
+// A byte changed anywhere in a stored model, checkpoint or routing blob is refused by the reader
+// every program uses, naming the blob, and by the store check; the blob put back reads again.
+TEST(RunStore, AByteChangedAnywhereInAStoredBlobIsRefusedByName) {
+    TempDir dir;
+    const std::string path = dir / "blobs.sqlite";
+    std::int64_t id = 0;
+    {
+        RunStore store(path);
+        id = runWithEveryBlob(store);
+    }
+    const std::vector<BlobKind> kinds{
+        {"models", "state", "the stored model of epoch 1 of run 1",
+         [&](const RunStore& s) { s.model(id, 1); }},
+        {"checkpoints", "state", "the stored checkpoint of run 1 (epoch 1)",
+         [&](const RunStore& s) { s.checkpoint(id); }},
+        {"sample_routing", "samples", "the stored routing of epoch 1 of run 1",
+         [&](const RunStore& s) { s.sampleRouting(id, 1); }}};
+    for (const auto& kind : kinds) {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE);
+        const std::string select =
+            std::string("SELECT ") + kind.column + " FROM " + kind.table + " WHERE run_id = 1";
+        const std::string original = db.execAndGet(select).getString();
+        ASSERT_GT(original.size(), 100u) << kind.table;
+        std::vector<std::size_t> offsets{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, original.size() - 1};
+        for (std::size_t at = 11; at < original.size(); at += original.size() / 37 + 1)
+            offsets.push_back(at);
+        for (const std::size_t at : offsets) {
+            for (const unsigned char flip : {0x01, 0x80, 0xff}) {
+                std::string damaged = original;
+                damaged[at] = static_cast<char>(damaged[at] ^ flip);
+                SQLite::Statement put(db, std::string("UPDATE ") + kind.table + " SET " +
+                                              kind.column + " = ? WHERE run_id = 1");
+                put.bind(1, damaged.data(), static_cast<int>(damaged.size()));
+                put.exec();
+                const RunStore reader(path, RunStore::Mode::ReadOnly);
+                try {
+                    kind.read(reader);
+                    ADD_FAILURE() << kind.table << ": byte " << at << " ^ " << int(flip)
+                                  << " was read";
+                } catch (const RunStoreError& e) {
+                    EXPECT_NE(std::string(e.what()).find(kind.name + " fails its checksum"),
+                              std::string::npos)
+                        << e.what();
+                }
+                const auto report = reader.blobCheck();
+                ASSERT_EQ(report.problems.size(), 1u) << kind.table << " byte " << at;
+                EXPECT_NE(report.problems[0].find(kind.name), std::string::npos);
+            }
+        }
+        SQLite::Statement put(db, std::string("UPDATE ") + kind.table + " SET " + kind.column +
+                                      " = ? WHERE run_id = 1");
+        put.bind(1, original.data(), static_cast<int>(original.size()));
+        put.exec();
+        const RunStore reader(path, RunStore::Mode::ReadOnly);
+        EXPECT_NO_THROW(kind.read(reader));
+        const auto report = reader.blobCheck();
+        EXPECT_TRUE(report.problems.empty());
+        EXPECT_EQ(report.checked, 3);
+        EXPECT_EQ(report.unchecked, 0);
+    }
+}
+
+// A store of version 4 (no checksums) is read as it is, its blobs unchecked; opened for writing
+// it gains the column, and what is written from then on is checked. Values of a routing blob
+// that no checksum guards are range-checked: an expert or a class the run does not have.
+TEST(RunStore, AStoreWithoutChecksumsReadsAndRoutingValuesAreRangeChecked) {
+    TempDir dir;
+    const std::string path = dir / "v4.sqlite";
+    std::int64_t id = 0;
+    {
+        RunStore store(path);
+        id = runWithEveryBlob(store);
+    }
+    {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE);
+        db.exec("ALTER TABLE checkpoints DROP COLUMN checksum; ALTER TABLE models DROP COLUMN "
+                "checksum; ALTER TABLE sample_routing DROP COLUMN checksum; DROP TABLE "
+                "sweep_claims; PRAGMA user_version = 4");
+    }
+    {
+        const RunStore reader(path, RunStore::Mode::ReadOnly);
+        EXPECT_EQ(reader.schemaVersion(), 4);
+        EXPECT_TRUE(reader.model(id, 1));
+        EXPECT_TRUE(reader.checkpoint(id));
+        EXPECT_TRUE(reader.sampleRouting(id, 1));
+        const auto report = reader.blobCheck();
+        EXPECT_TRUE(report.problems.empty());
+        EXPECT_EQ(report.unchecked, 3);
+    }
+    RunStore writer(path);
+    EXPECT_EQ(writer.schemaVersion(), RunStore::kSchemaVersion);
+    EXPECT_EQ(writer.blobCheck().unchecked, 3) << "older blobs stay unchecked";
+    // Out-of-range values in a blob without a checksum: refused, naming the value.
+    SampleRouting bad = *writer.sampleRouting(id, 1);
+    for (const auto& [change, what] :
+         std::vector<std::pair<std::function<void(SampleRouting&)>, std::string>>{
+             {[](SampleRouting& s) { s.topExpert[3] = 200; }, "top expert 200"},
+             {[](SampleRouting& s) { s.label[5] = 60928; }, "label 60928"},
+             {[](SampleRouting& s) { s.prediction[0] = 3; }, "prediction 3"},
+             {[](SampleRouting& s) { s.experts = 5; }, "5 experts"}}) {
+        SampleRouting s = bad;
+        change(s);
+        const std::string blob = encodeSamples(s);
+        SQLite::Database db(path, SQLite::OPEN_READWRITE);
+        SQLite::Statement put(db, "UPDATE sample_routing SET samples = ? WHERE run_id = 1");
+        put.bind(1, blob.data(), static_cast<int>(blob.size()));
+        put.exec();
+        try {
+            writer.sampleRouting(id, 1);
+            ADD_FAILURE() << what << " was read";
+        } catch (const RunStoreError& e) {
+            EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+        }
+        EXPECT_EQ(writer.blobCheck().problems.size(), 1u) << what;
+    }
 }
