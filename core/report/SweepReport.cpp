@@ -336,9 +336,15 @@ namespace {
 // section's chosen alpha and its alpha 0, paired by seed on test accuracy; Holm over the baselines.
 void compareBaselines(const AlphaStudy& study, const std::vector<AlphaStudy>& all,
                       const std::vector<StudyRun>& runs, DatasetReport& rep) {
+    std::vector<const AlphaStudy*> beside; // by kind (dense, then ensemble), not by signature
+    for (const auto& b : all)
+        if (b.kind != "moe" && b.family == study.family && b.dataset == study.dataset)
+            beside.push_back(&b);
+    std::stable_sort(beside.begin(), beside.end(),
+                     [](const auto* a, const auto* b) { return a->kind < b->kind; });
     std::vector<double> p;
-    for (const auto& b : all) {
-        if (b.kind == "moe" || b.family != study.family || b.dataset != study.dataset) continue;
+    for (const auto* baseline : beside) {
+        const auto& b = *baseline;
         BaselineComparison c;
         c.kind = b.kind;
         c.signature = b.signature;
