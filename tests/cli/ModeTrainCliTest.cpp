@@ -120,7 +120,7 @@ TEST(ModeTrainCli, HelpAndVersion) {
     EXPECT_NE(r.out.find("Examples"), std::string::npos);
     r = train("--version");
     EXPECT_EQ(r.exitCode, 0);
-    EXPECT_NE(r.out.find("mode-train 0.1.0"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("mode-train " MODE_VERSION), std::string::npos) << r.out;
 }
 
 // The OpenBLAS kernels: never the SSE3 fallback on a CPU with AVX-512 (or AVX2 and FMA), which
