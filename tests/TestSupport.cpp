@@ -5,6 +5,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <sys/wait.h>
 
 namespace mode::test {
@@ -33,6 +34,18 @@ std::string readFile(const std::string& path) {
     s << in.rdbuf();
     return s.str();
 }
+
+const std::string& programDir() {
+    static const std::string dir = [] {
+        std::error_code ec;
+        const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+        if (ec) throw std::runtime_error("cannot read /proc/self/exe: " + ec.message());
+        return self.parent_path().string();
+    }();
+    return dir;
+}
+
+std::string program(const std::string& name) { return programDir() + "/" + name; }
 
 ProcessResult runCommand(const std::string& commandLine) {
     TempDir tmp;

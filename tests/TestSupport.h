@@ -33,4 +33,11 @@ ProcessResult runCommand(const std::string& commandLine);
 
 std::string readFile(const std::string& path);
 
+// The folder of the running test executable (/proc/self/exe), where the build puts the
+// programs under test too: a copied or moved build tests its own programs, never those of
+// the folder it was built in.
+const std::string& programDir();
+// A program of the build by name, e.g. program("mode-train").
+std::string program(const std::string& name);
+
 } // namespace mode::test

@@ -24,7 +24,7 @@ using json = nlohmann::json;
 
 namespace {
 
-const std::string kBin = MODE_BIN_DIR;
+const std::string kBin = programDir();
 
 std::string table(int rows, const std::string& firstA = "") {
     std::mt19937 rng(11);

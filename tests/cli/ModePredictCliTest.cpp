@@ -20,7 +20,7 @@ using json = nlohmann::json;
 
 namespace {
 
-const std::string kBin = MODE_BIN_DIR;
+const std::string kBin = mode::test::programDir();
 
 // 400 rows: three numbers, a colour (text, one-hot) with a few missing cells, and a class that
 // depends on them; the columns in the order asked for, with an optional extra column.

@@ -19,7 +19,7 @@ using namespace mode::test;
 using json = nlohmann::json;
 
 namespace {
-const std::string kBin = std::string(MODE_BIN_DIR);
+const std::string kBin = mode::test::programDir();
 const char* kQuick = " --epochs 2 --threads 1 --device cpu";
 
 ProcessResult train(const std::string& db, const std::string& args) {

@@ -17,7 +17,7 @@ using namespace mode::test;
 using json = nlohmann::json;
 
 namespace {
-const std::string kBin = std::string(MODE_BIN_DIR);
+const std::string kBin = mode::test::programDir();
 ProcessResult sweep(const std::string& args) {
     return runCommand(kBin + "/mode-sweep " + args);
 }

@@ -15,7 +15,7 @@ using namespace mode::test;
 using json = nlohmann::json;
 
 namespace {
-const std::string kTrain = std::string(MODE_BIN_DIR) + "/mode-train";
+const std::string kTrain = mode::test::programDir() + "/mode-train";
 ProcessResult train(const std::string& args) {
     return runCommand(kTrain + " " + args);
 }
@@ -244,7 +244,7 @@ TEST(ModeTrainCli, AStoreLockedByAnotherProgramForSecondsLosesNoEpoch) {
     // (issue: the run went on, failed at the end and its row claimed epochs it never stored).
     TempDir dir;
     const std::string db = dir / "c.sqlite";
-    const std::string runs = std::string(MODE_BIN_DIR) + "/mode-runs --db " + db;
+    const std::string runs = mode::test::programDir() + "/mode-runs --db " + db;
     runCommand("(" + kTrain + " --db " + db +
                " --epochs 30 --batch-size 16 --threads 1 --device cpu -q --json > " +
                (dir / "out") + " 2>" + (dir / "err") + "; echo $? > " + (dir / "rc") +
@@ -330,7 +330,7 @@ TEST(ModeTrainCli, AKilledRunResumesToTheResultOfAnUninterruptedOne) {
     auto started = runCommand("(" + kTrain + " --db " + db + args + " >/dev/null 2>&1 & echo $!)");
     const std::string pid = started.out.substr(0, started.out.find('\n'));
     ASSERT_FALSE(pid.empty());
-    const std::string runs = std::string(MODE_BIN_DIR) + "/mode-runs --db " + db;
+    const std::string runs = mode::test::programDir() + "/mode-runs --db " + db;
     const int epochs = waitForStoredEpochs(runs, 3);
     ASSERT_EQ(runCommand("kill -9 " + pid).exitCode, 0);
     for (int i = 0; i < 100 && runCommand("kill -0 " + pid + " 2>/dev/null").exitCode == 0; ++i)
@@ -448,7 +448,7 @@ TEST(ModeTrainDistributed, ARankThatDiesStopsTheOtherWithAClearErrorAndKeepsTheS
                             " --epochs 100000 --threads 1 --device cpu -q --db " + db + " 2> " +
                             dir / "err; echo $? > " + dir / "rc) >/dev/null 2>&1 & echo ok");
     ASSERT_EQ(rank0.exitCode, 0);
-    const std::string runs = std::string(MODE_BIN_DIR) + "/mode-runs --db " + db;
+    const std::string runs = mode::test::programDir() + "/mode-runs --db " + db;
     const int epochs = waitForStoredEpochs(runs, 2);
     ASSERT_GE(epochs, 2);
     ASSERT_EQ(runCommand("kill -9 " + pid).exitCode, 0);
@@ -497,7 +497,7 @@ TEST(ModeTrainCli, AResumeAfterTheDataFileChangedIsRefused) {
                               ">/dev/null 2>&1 & echo $!)");
     const std::string pid = started.out.substr(0, started.out.find('\n'));
     ASSERT_FALSE(pid.empty());
-    const std::string runs = std::string(MODE_BIN_DIR) + "/mode-runs --db " + db;
+    const std::string runs = mode::test::programDir() + "/mode-runs --db " + db;
     ASSERT_GE(waitForStoredEpochs(runs, 2), 2);
     ASSERT_EQ(runCommand("kill -9 " + pid).exitCode, 0);
     for (int i = 0; i < 100 && runCommand("kill -0 " + pid + " 2>/dev/null").exitCode == 0; ++i)

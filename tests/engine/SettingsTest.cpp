@@ -29,7 +29,7 @@ namespace {
 
 // mode-train --help: the help text of each flag (CLI11 may wrap a flag's text onto its own line).
 std::map<std::string, std::string> helpByFlag() {
-    const auto r = runCommand(std::string(MODE_BIN_DIR) + "/mode-train --help");
+    const auto r = runCommand(mode::test::programDir() + "/mode-train --help");
     EXPECT_EQ(r.exitCode, 0);
     std::map<std::string, std::string> out;
     std::istringstream in(r.out);
@@ -201,7 +201,7 @@ TEST(Settings, EveryFlagSetsItsSetting) {
         args += " " + s.flag;
         if (s.kind != SettingKind::Switch) args += " '" + sampleText(v) + "'";
     }
-    const auto r = runCommand(std::string(MODE_BIN_DIR) + "/mode-train --print-config" + args);
+    const auto r = runCommand(mode::test::programDir() + "/mode-train --print-config" + args);
     ASSERT_EQ(r.exitCode, 0) << r.err << "\nargs:" << args;
     const auto got = ExperimentConfig::fromJson(nlohmann::json::parse(r.out), "printed");
     for (const auto& s : experimentSettings())
@@ -215,7 +215,7 @@ TEST(Settings, SwitchesNegateAndOneDataSourceReplacesTheFilesOwn) {
     const std::string file = dir.file(
         "e.json",
         R"({"loss": {"detach_teacher": true}, "data": {"idx_files": ["a", "b", "c", "d"]}})");
-    const std::string train = std::string(MODE_BIN_DIR) + "/mode-train --config " + file;
+    const std::string train = mode::test::programDir() + "/mode-train --config " + file;
     const auto r = runCommand(train + " --no-detach-teacher --dataset regimes --print-config");
     ASSERT_EQ(r.exitCode, 0) << r.err;
     const auto j = nlohmann::json::parse(r.out);

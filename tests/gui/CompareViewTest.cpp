@@ -47,7 +47,7 @@ class CompareFixture : public ::testing::Test {
         db_ = (*dir_) / "runs.sqlite";
         for (const char* alpha : {"0", "0.1", "1"})
             for (const char* seed : {"1", "2"}) {
-                auto r = runCommand(std::string(MODE_BIN_DIR) +
+                auto r = runCommand(mode::test::programDir() +
                                     "/mode-train -q --epochs 3 --threads 1 --device cpu --db " +
                                     db_ + " --alpha " + alpha + " --seed " + seed);
                 ASSERT_EQ(r.exitCode, 0) << r.err;
@@ -241,11 +241,11 @@ TEST_F(CompareFixture, TheTabsChoicesAreRemembered) {
 TEST_F(CompareFixture, ARunningRunIsFollowed) {
     TempDir here;
     const std::string db = here / "live.sqlite";
-    ASSERT_EQ(runCommand(std::string(MODE_BIN_DIR) +
+    ASSERT_EQ(runCommand(mode::test::programDir() +
                          "/mode-train -q --epochs 2 --threads 1 --device cpu --db " + db)
                   .exitCode,
               0);
-    runCommand("(" + std::string(MODE_BIN_DIR) +
+    runCommand("(" + mode::test::programDir() +
                "/mode-train -q --epochs 150 --threads 1 --device cpu --db " + db +
                " > /dev/null 2>&1 &)");
     ASSERT_TRUE(waitUntil(
@@ -409,16 +409,16 @@ TEST(CompareCli, ScreenshotOfTheCompareView) {
     const std::string db = dir / "runs.sqlite";
     for (const char* alpha : {"0", "0.3"}) {
         auto r =
-            runCommand(std::string(MODE_BIN_DIR) + "/mode-train -q --epochs 2 --threads 1 --db " +
+            runCommand(mode::test::programDir() + "/mode-train -q --epochs 2 --threads 1 --db " +
                        db + " --alpha " + alpha);
         ASSERT_EQ(r.exitCode, 0) << r.err;
     }
     const std::string png = dir / "compare.png";
-    auto r = runCommand(std::string(MODE_BIN_DIR) + "/mode-workbench --db " + db +
+    auto r = runCommand(mode::test::programDir() + "/mode-workbench --db " + db +
                         " --compare 1,2 --screenshot " + png);
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_FALSE(QImage(QString::fromStdString(png)).isNull());
-    auto bad = runCommand(std::string(MODE_BIN_DIR) + "/mode-workbench --db " + db +
+    auto bad = runCommand(mode::test::programDir() + "/mode-workbench --db " + db +
                           " --compare 1,x --screenshot " + png);
     EXPECT_EQ(bad.exitCode, 2);
 }

@@ -37,7 +37,7 @@ namespace {
 struct Window : StoreWindow {
     Window() { window.resize(1366, 768); }
     void train(const std::string& flags) {
-        const auto r = runCommand(std::string(MODE_BIN_DIR) + "/mode-train -q --threads 1 " +
+        const auto r = runCommand(mode::test::programDir() + "/mode-train -q --threads 1 " +
                                   "--device cpu --db " + db + " " + flags);
         ASSERT_EQ(r.exitCode, 0) << r.err;
     }

@@ -157,7 +157,7 @@ TEST(Report, ModeReportWritesFiguresWithTickLabelsAndLegendOffscreen) {
                      "data": {"regimes": {"samples": 300}}},
                      "grid": {"loss.alpha": [0, 0.3], "train.seed": [1, 2]}})");
     const std::string db = dir / "runs.sqlite", out = dir / "report";
-    const std::string bin = MODE_BIN_DIR;
+    const std::string bin = programDir();
     auto s = runCommand(bin + "/mode-sweep " + sweep + " --db " + db + " -j 2 -q");
     ASSERT_EQ(s.exitCode, 0) << s.err;
     auto r = runCommand("QT_QPA_PLATFORM=offscreen " + bin + "/mode-report --db " + db + " --out " +

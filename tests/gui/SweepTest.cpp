@@ -66,7 +66,7 @@ TEST(Sweep, TheDialogsSweepIsTheOneModeSweepRunsFromItsFile) {
     EXPECT_EQ(ours.size(), 4u);
     const std::string file = (w.dir.path() / "sweeps" / "t.json").string();
     const std::string other = w.dir / "other.sqlite";
-    const auto cli = runCommand(std::string(MODE_BIN_DIR) + "/mode-sweep " + file + " --db " +
+    const auto cli = runCommand(mode::test::programDir() + "/mode-sweep " + file + " --db " +
                                 other + " --jobs 2 --threads 1 -q");
     ASSERT_EQ(cli.exitCode, 0) << cli.err;
     EXPECT_EQ(finishedHashes(RunStore(other, RunStore::Mode::ReadOnly)), ours);

@@ -53,9 +53,9 @@ void turnWheel(QWidget* w, int notches) {
 
 // A finished run of one epoch in the store, named `name`.
 void trainOne(const std::string& db, const std::string& name) {
-    const auto r = runCommand(std::string(MODE_BIN_DIR) +
-                              "/mode-train -q --epochs 1 --threads 1 --device cpu --db " + db +
-                              " --regimes-samples 300 --name '" + name + "'");
+    const auto r =
+        runCommand(programDir() + "/mode-train -q --epochs 1 --threads 1 --device cpu --db " + db +
+                   " --regimes-samples 300 --name '" + name + "'");
     ASSERT_EQ(r.exitCode, 0) << r.err;
 }
 

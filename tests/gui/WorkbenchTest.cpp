@@ -156,7 +156,7 @@ TEST(Workbench, TheRunTableFollowsRunsWrittenByAnotherProgram) {
     auto* browser = w.window.runBrowser();
     ASSERT_TRUE(waitUntil([&] { return !browser->isLoading(); }));
     ASSERT_EQ(browser->runCount(), 0);
-    runCommand("(" + std::string(MODE_BIN_DIR) +
+    runCommand("(" + mode::test::programDir() +
                "/mode-train -q --epochs 150 --threads 1 --device cpu --db " + w.db +
                " > /dev/null 2>&1 &)");
     auto statusOfFirst = [&] {
@@ -177,7 +177,7 @@ TEST(Workbench, AnOpenedRunFollowsItsTrainerInAnotherProcess) {
     Workbench w;
     auto* browser = w.window.runBrowser();
     ASSERT_TRUE(waitUntil([&] { return !browser->isLoading(); }));
-    runCommand("(" + std::string(MODE_BIN_DIR) +
+    runCommand("(" + mode::test::programDir() +
                "/mode-train -q --epochs 300 --threads 1 --device cpu --db " + w.db +
                " > /dev/null 2>&1 &)");
     ASSERT_TRUE(waitUntil(
@@ -546,7 +546,7 @@ TEST(Workbench, ScreenshotOfARealRunFromTheCommandLine) {
     TempDir dir;
     const std::string png = dir / "shot.png";
     auto r =
-        runCommand(std::string(MODE_BIN_DIR) + "/mode-workbench --db " + (dir / "runs.sqlite") +
+        runCommand(mode::test::programDir() + "/mode-workbench --db " + (dir / "runs.sqlite") +
                    " --run-default --screenshot " + png + " --after-epochs 3");
     ASSERT_EQ(r.exitCode, 0) << r.err;
     QImage shot(QString::fromStdString(png));
@@ -889,7 +889,7 @@ TEST(Workbench, PredictOnAFileAndExportTheModelOfTheSelectedRun) {
         csv += std::to_string(i % 11) + "," + std::to_string((i * 7) % 5) + "," +
                (i % 11 > 5 ? "high" : "low") + "\n";
     const std::string data = w.dir.file("d.csv", csv);
-    ASSERT_EQ(runCommand(std::string(MODE_BIN_DIR) + "/mode-train -q --data " + data +
+    ASSERT_EQ(runCommand(mode::test::programDir() + "/mode-train -q --data " + data +
                          " --epochs 2 --keep-models every --threads 1 --device cpu --db " + w.db)
                   .exitCode,
               0);
@@ -919,7 +919,7 @@ TEST(Workbench, PredictOnAFileAndExportTheModelOfTheSelectedRun) {
         << dialog->summary().toStdString();
     const std::string saved = w.dir / "saved.csv";
     ASSERT_TRUE(dialog->saveCsv(QString::fromStdString(saved)));
-    const auto cli = runCommand(std::string(MODE_BIN_DIR) + "/mode-predict -q --run 1 --db " +
+    const auto cli = runCommand(mode::test::programDir() + "/mode-predict -q --run 1 --db " +
                                 w.db + " --data " + data);
     ASSERT_EQ(cli.exitCode, 0) << cli.err;
     EXPECT_EQ(readFile(saved), cli.out) << "the same table as mode-predict";
@@ -951,7 +951,7 @@ TEST(Workbench, PredictOnAFileAndExportTheModelOfTheSelectedRun) {
     EXPECT_TRUE(offered[0].startsWith("2 (the last; validation 0.")) << offered[0].toStdString();
     EXPECT_TRUE(offered[1].startsWith("1 (validation 0.")) << offered[1].toStdString();
     ASSERT_TRUE(firstEpoch->saveCsv(QString::fromStdString(saved)));
-    const auto cliFirst = runCommand(std::string(MODE_BIN_DIR) + "/mode-predict -q --run 1 --db " +
+    const auto cliFirst = runCommand(mode::test::programDir() + "/mode-predict -q --run 1 --db " +
                                      w.db + " --epoch 1 --data " + data);
     ASSERT_EQ(cliFirst.exitCode, 0) << cliFirst.err;
     EXPECT_EQ(readFile(saved), cliFirst.out);
@@ -977,7 +977,7 @@ TEST(Workbench, PredictOnAFileAndExportTheModelOfTheSelectedRun) {
 // its rows is the expert's stored probing accuracy.
 TEST(Workbench, TheExplorerShowsEachExpertsTestRows) {
     Workbench w;
-    ASSERT_EQ(runCommand(std::string(MODE_BIN_DIR) +
+    ASSERT_EQ(runCommand(mode::test::programDir() +
                          "/mode-train -q --epochs 3 --threads 1 --device cpu --db " + w.db)
                   .exitCode,
               0);
