@@ -45,7 +45,9 @@ const std::string& programDir() {
     return dir;
 }
 
-std::string program(const std::string& name) { return programDir() + "/" + name; }
+std::string program(const std::string& name) {
+    return programDir() + "/" + name;
+}
 
 ProcessResult runCommand(const std::string& commandLine) {
     TempDir tmp;

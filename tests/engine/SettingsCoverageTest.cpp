@@ -93,7 +93,7 @@ Outcome runOnce(const ExperimentConfig& c) {
     o.steps = r.steps;
     if (r.final) {
         const auto& f = *r.final;
-        o.numbers = {f.trainLoss, f.trainDistillLoss, f.valLoss, f.valAccuracy,
+        o.numbers = {f.trainLoss, f.trainDistillLoss, f.valLoss,    f.valAccuracy,
                      f.testLoss,  f.testAccuracy,     f.gateEntropy};
     }
     return o;
@@ -118,8 +118,8 @@ std::vector<json> variantsOf(const Setting& s, const ExperimentConfig& base) {
 
 std::set<std::string> listedTests() {
     std::set<std::string> names;
-    for (const char* binary : {"mode_unit_tests", "mode_engine_tests", "mode_cli_tests",
-                               "mode_gui_tests"}) {
+    for (const char* binary :
+         {"mode_unit_tests", "mode_engine_tests", "mode_cli_tests", "mode_gui_tests"}) {
         const std::string path = mode::test::program(binary);
         if (!std::filesystem::exists(path)) continue;
         const auto r = mode::test::runCommand(path + " --gtest_list_tests");

@@ -56,7 +56,8 @@ void expectDrawnCellsMatch(const RoutingHeatmap& h, const RoutingMatrix& m, bool
     for (int r = 0; r < 3; ++r)
         for (int x = 0; x < 4; ++x) {
             const int expert = h.expertAt(x);
-            EXPECT_DOUBLE_EQ(map->data()->cell(x, r), values[static_cast<std::size_t>(r * 4 + expert)])
+            EXPECT_DOUBLE_EQ(map->data()->cell(x, r),
+                             values[static_cast<std::size_t>(r * 4 + expert)])
                 << "drawn cell of row " << r << ", column " << x << " (expert " << expert << ")";
             EXPECT_DOUBLE_EQ(map->data()->cell(x, r), h.cellValue(r, expert));
         }
@@ -119,7 +120,8 @@ std::string storeOfPlannedDifferences(const TempDir& dir, QList<qint64>& ids) {
         add(0.0, seed, base[static_cast<std::size_t>(seed - 1)]);
     for (const auto& [alpha, d] : kDifferences)
         for (int seed = 1; seed <= 3; ++seed)
-            add(alpha, seed, base[static_cast<std::size_t>(seed - 1)] + d[static_cast<std::size_t>(seed - 1)]);
+            add(alpha, seed,
+                base[static_cast<std::size_t>(seed - 1)] + d[static_cast<std::size_t>(seed - 1)]);
     return db;
 }
 

@@ -545,9 +545,8 @@ TEST(Workbench, OpeningAStoredRunShowsItsCurvesHeatmapAndExperts) {
 TEST(Workbench, ScreenshotOfARealRunFromTheCommandLine) {
     TempDir dir;
     const std::string png = dir / "shot.png";
-    auto r =
-        runCommand(mode::test::programDir() + "/mode-workbench --db " + (dir / "runs.sqlite") +
-                   " --run-default --screenshot " + png + " --after-epochs 3");
+    auto r = runCommand(mode::test::programDir() + "/mode-workbench --db " + (dir / "runs.sqlite") +
+                        " --run-default --screenshot " + png + " --after-epochs 3");
     ASSERT_EQ(r.exitCode, 0) << r.err;
     QImage shot(QString::fromStdString(png));
     ASSERT_FALSE(shot.isNull());
@@ -919,8 +918,8 @@ TEST(Workbench, PredictOnAFileAndExportTheModelOfTheSelectedRun) {
         << dialog->summary().toStdString();
     const std::string saved = w.dir / "saved.csv";
     ASSERT_TRUE(dialog->saveCsv(QString::fromStdString(saved)));
-    const auto cli = runCommand(mode::test::programDir() + "/mode-predict -q --run 1 --db " +
-                                w.db + " --data " + data);
+    const auto cli = runCommand(mode::test::programDir() + "/mode-predict -q --run 1 --db " + w.db +
+                                " --data " + data);
     ASSERT_EQ(cli.exitCode, 0) << cli.err;
     EXPECT_EQ(readFile(saved), cli.out) << "the same table as mode-predict";
     EXPECT_NE(dialog->summary().indexOf("the model of epoch 2"), -1)
