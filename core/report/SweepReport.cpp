@@ -348,6 +348,10 @@ void compareBaselines(const AlphaStudy& study, const std::vector<AlphaStudy>& al
         BaselineComparison c;
         c.kind = b.kind;
         c.signature = b.signature;
+        c.runs = b.runs();
+        for (const auto& [alpha, seeds] : b.cells)
+            for (const auto& [seed, index] : seeds)
+                c.wallSeconds += runs[index].record.wallSeconds;
         for (const auto& e : alphaEffects(b, runs, "test_accuracy"))
             if (e.alpha == 0) c.testAccuracy = summarise(e);
         if (rep.selectedAlpha)
@@ -796,14 +800,20 @@ namespace {
 void writeOverview(std::ostream& md, const std::vector<DatasetReport>& reports,
                    const std::string& preamble) {
     double total = 0;
-    std::size_t runs = 0;
+    std::size_t runs = 0, aside = 0;
     for (const auto& r : reports) {
         total += r.wallSeconds;
         runs += r.study.runs();
+        for (const auto& b : r.baselines) // judged beside their mixture, counted with it
+            total += b.wallSeconds, runs += b.runs;
+        aside += r.study.duplicates;
     }
-    md << preamble << "\nThe store holds " << runs << " finished runs in " << reports.size()
+    md << preamble << "\nThis report judges " << runs << " finished runs in " << reports.size()
        << (reports.size() == 1 ? " configuration" : " configurations")
-       << "; their training time adds up to " << num(total, 0) << " s.\n";
+       << " (baselines counted with the mixture they sit beside)";
+    if (aside > 0)
+        md << "; " << aside << " older runs of an (alpha, seed) already counted were set aside";
+    md << "; their training time adds up to " << num(total, 0) << " s.\n";
 }
 
 void writeMethod(std::ostream& md, const ReportOptions& o, ScoringEpoch scoring) {

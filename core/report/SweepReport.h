@@ -67,6 +67,8 @@ struct ExpertProbing {
 struct BaselineComparison {
     std::string kind; // "dense", "ensemble"
     std::string signature;
+    std::size_t runs = 0;   // its finished runs (every seed)
+    double wallSeconds = 0; // their training time
     MetricSummary testAccuracy;
     std::optional<PairedComparison> modeVsBaseline; // the chosen alpha - the baseline, by seed
     std::optional<PairedComparison> moeVsBaseline;  // alpha 0 - the baseline, by seed

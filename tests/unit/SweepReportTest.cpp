@@ -858,6 +858,8 @@ TEST(SweepReport, BaselinesSitBesideTheirMixtureAndDecideClaimFive) {
     const auto md = sweepReportMarkdown(reports, "f", "");
     EXPECT_NE(md.find("| dense | 8 |"), std::string::npos) << md;
     EXPECT_NE(md.find("5. The chosen MoDE beats the baselines"), std::string::npos);
+    EXPECT_NE(md.find("This report judges 32 finished runs in 1 configuration"), std::string::npos)
+        << "the baselines' 16 runs are counted beside the mixture's 16";
 
     // An ensemble 0.03 better than alpha 0 is 0.01 better than the chosen MoDE: refuted.
     const auto beaten = buildSweepReport(withBaselines(-0.03, 0.03));
