@@ -18,8 +18,13 @@ targets=("$@")
 if ! command -v clang++ >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang >/dev/null
 fi
-cmake -S tests/fuzz -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz >/dev/null
+mkdir -p build-fuzz
+if ! { cmake -S tests/fuzz -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+       cmake --build build-fuzz; } > build-fuzz/build.log 2>&1; then
+  echo "run-fuzzers.sh: the fuzz build failed (build-fuzz/build.log):" >&2
+  grep -m 20 -E 'error|undefined reference|CMake Error' build-fuzz/build.log >&2 || tail -n 20 build-fuzz/build.log >&2
+  exit 1
+fi
 status=0
 for t in "${targets[@]}"; do
   work=build-fuzz/corpus/$t findings=build-fuzz/findings/$t
