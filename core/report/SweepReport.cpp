@@ -269,17 +269,11 @@ void selectAlpha(const StudyEffects& e, DatasetReport& rep) {
     }
 }
 
-// Claim 3 at the selected alpha: its allocation-weighted probing against alpha = 0, Holm across
-// the alphas (one family, as for test accuracy).
-void compareProbing(double selected, DatasetReport& rep) {
-    for (const auto& row : rep.rows) {
-        if (row.alpha == 0) continue;
-        rep.probingFamily += row.probingVsZero && row.probingVsZero->n >= 2;
-        if (row.alpha == selected) {
-            rep.probingChange = row.probingVsZero;
-            rep.probingHolmP = row.probingHolmP;
-        }
-    }
+// Claim 3's Holm family: the alphas whose allocation-weighted probing is paired with alpha = 0
+// over two seeds or more (each row keeps its comparison and its adjusted p).
+void countProbingFamily(DatasetReport& rep) {
+    for (const auto& row : rep.rows)
+        rep.probingFamily += row.alpha != 0 && row.probingVsZero && row.probingVsZero->n >= 2;
 }
 
 // Expert by expert, matched by routing within each seed; Holm across the experts.
@@ -322,7 +316,7 @@ void compareSelectedAlpha(const AlphaStudy& study, const std::vector<StudyRun>& 
                         compareAlphas(study, runs, "test_accuracy", row.alpha, *rep.largestAlpha))
                     rep.fallCandidates.emplace_back(row.alpha, *c);
     }
-    compareProbing(a, rep);
+    countProbingFamily(rep);
     rep.gapChange = compareAlphas(study, runs, "mixture_minus_probing", a, 0.0);
     rep.similarityChange = compareAlphas(study, runs, "expert_similarity", a, 0.0);
     rep.routingChange = compareAlphas(study, runs, "gate_routing_accuracy", a, 0.0);
@@ -610,22 +604,22 @@ ClaimJudgement judgeProbingRise(const SectionClaims& s) {
     ClaimJudgement j;
     if (!s.zero || !sel)
         j.evidence = "needs alpha = 0 and alpha > 0 runs";
-    else if (!r.probingChange)
+    else if (!sel->probingVsZero)
         j.evidence = "no expert probing stored (regression, or no expert allocated samples)";
-    else if (r.probingChange->n < 2) {
+    else if (sel->probingVsZero->n < 2) {
         j.verdict = Verdict::NotEstablished;
         j.evidence = "fewer than 2 seeds with probing at both alphas";
     } else {
+        const auto& probing = *sel->probingVsZero;
         const Bounds bounds = boundsBelow(s.againstZero(true), o, r.resolution);
-        j.verdict = withBounds(positiveEffect(*r.probingChange, r.probingHolmP, o), bounds);
+        j.verdict = withBounds(positiveEffect(probing, sel->probingHolmP, o), bounds);
         j.evidence = s.chosen +
                      ": allocation-weighted probing (each expert alone on the test rows routed to "
                      "it), alpha - 0 paired by seed: " +
-                     comparisonText(*r.probingChange) + "; Holm-adjusted p " +
-                     pText(r.probingHolmP);
+                     comparisonText(probing) + "; Holm-adjusted p " + pText(sel->probingHolmP);
         if (j.verdict == Verdict::NotEstablished || j.verdict == Verdict::DidNotHold)
             j.evidence += "; " + boundText(bounds, o, "the alphas") + "; " +
-                          detectableText(s.familyMde(*r.probingChange, r.probingFamily),
+                          detectableText(s.familyMde(probing, r.probingFamily),
                                          familyText(o, r.probingFamily, "alphas"));
         if (j.verdict == Verdict::Held && sel->testVsZero && sel->testVsZero->n >= 2) {
             const auto& mixture = *sel->testVsZero;

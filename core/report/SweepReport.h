@@ -97,9 +97,7 @@ struct DatasetReport {
     // largest: "no fall" is decided over all of them (intersection-union), the fall's p is
     // Bonferroni-corrected over their number.
     std::vector<std::pair<double, PairedComparison>> fallCandidates;
-    // Claim 3 at the selected alpha (its row's probingVsZero and probingHolmP).
-    std::optional<PairedComparison> probingChange;
-    double probingHolmP = std::numeric_limits<double>::quiet_NaN();
+    // Claim 3 reads the selected alpha's row (probingVsZero, probingHolmP).
     std::size_t probingFamily = 0; // alphas in probing's Holm family
     std::optional<PairedComparison> gapChange, similarityChange, routingChange; // selected - 0
     std::vector<ExpertProbing> experts;

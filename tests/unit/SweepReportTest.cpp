@@ -560,7 +560,6 @@ DatasetReport withoutHolm(DatasetReport r) {
         if (row.testVsZero) row.holmP = row.testVsZero->tTest.pValue;
         if (row.probingVsZero) row.probingHolmP = row.probingVsZero->tTest.pValue;
     }
-    if (r.probingChange) r.probingHolmP = r.probingChange->tTest.pValue;
     return r;
 }
 } // namespace
