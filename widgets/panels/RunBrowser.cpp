@@ -290,6 +290,8 @@ void RunBrowser::showEpoch(qint64 id, const EpochMetrics& e, int epochs) {
 }
 
 void RunBrowser::showPaused(qint64 id, bool paused) {
+    // Kept for the listings that arrive while it is paused: the store only knows "running".
+    pausedRun_ = paused ? id : (pausedRun_ == id ? 0 : pausedRun_);
     for (int r = 0; r < table_->rowCount(); ++r) {
         auto* status = table_->item(r, Status);
         if (runIdAt(r) != id || !status) continue;
@@ -327,8 +329,10 @@ void RunBrowser::showListing(const Listing& listing) {
         auto* name = new QTableWidgetItem(QString::fromStdString(run.name));
         name->setToolTip(name->text()); // elided in its column
         table_->setItem(r, Name, name);
-        auto* status =
-            readOnlyCell(new QTableWidgetItem(QString::fromStdString(toString(run.status))));
+        auto* status = readOnlyCell(
+            new QTableWidgetItem(run.id == pausedRun_ && run.status == RunStatus::Running
+                                     ? tr("paused")
+                                     : QString::fromStdString(toString(run.status))));
         status->setToolTip(QString::fromStdString(run.message));
         table_->setItem(r, Status, status);
         table_->setItem(r, Dataset,

@@ -109,6 +109,7 @@ class RunBrowser : public QWidget {
     bool again_ = false;      // a refresh was asked for while one ran
     bool loading_ = false;    // a read is under way or its result not yet shown
     QString shownStamp_;      // the store file's stamp when the table was last read
+    qint64 pausedRun_ = 0;    // the run this window has paused (the store says "running")
     qint64 lastRead_ = 0;     // ms since the epoch
     bool anyRunning_ = false; // a listed run is running: read again every 2 s
 };
